@@ -1,0 +1,366 @@
+import { randomUUID } from "node:crypto";
+import { Writable } from "node:stream";
+import { type Broker, createBroker, createCredentialCipher, targetCatalog } from "@leasehold/broker";
+import { parseConfig } from "@leasehold/config";
+import { createStore, type Database } from "@leasehold/db";
+import { createTestDatabase } from "@leasehold/db/testing";
+import { providerRegistry } from "@leasehold/providers";
+import { type OidcIssuer, startOidcIssuer } from "@leasehold/sandbox";
+import type { FastifyInstance } from "fastify";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TEST_CONFIG, tokenFor } from "../test/people.js";
+import { createTokenVerifier } from "./auth/token-verifier.js";
+import { buildServer } from "./server.js";
+import { createAppRouter } from "./trpc/app-router.js";
+
+/**
+ * The API's edge over HTTP (Fastify's inject): authentication, input validation and error shapes.
+ * Every refusal must be clear, change nothing, and log no secret.
+ */
+
+let issuer: OidcIssuer;
+let db: Database;
+let app: FastifyInstance;
+let broker: Broker;
+let appRouter: ReturnType<typeof createAppRouter>;
+let logs = "";
+
+beforeAll(async () => {
+  issuer = await startOidcIssuer();
+  db = await createTestDatabase("pglite");
+  const config = parseConfig(TEST_CONFIG.replaceAll("{issuer}", issuer.url), "test.yaml");
+  const targets = targetCatalog(config.targets);
+  const log = pino(
+    { level: "debug" },
+    new Writable({
+      write(chunk, _encoding, done) {
+        logs += String(chunk);
+        done();
+      },
+    }),
+  );
+  broker = createBroker({
+    store: createStore(db, { auditKey: Buffer.alloc(32, 1) }),
+    targets,
+    providers: providerRegistry([]),
+    queues: { issue: async () => {}, expireAt: async () => {}, revoke: async () => {} },
+    cipher: createCredentialCipher(Buffer.alloc(32, 2)),
+    clock: () => new Date(),
+    newId: randomUUID,
+    admins: config.admins,
+    log,
+  });
+  appRouter = createAppRouter({ broker, targets });
+  app = await buildServer({
+    appRouter,
+    verifier: createTokenVerifier(config.identityProviders, { clock: () => new Date() }),
+    readiness: { database: () => db.query("SELECT 1") },
+    logger: log,
+  });
+});
+afterAll(async () => {
+  await app?.close();
+  await db?.close();
+  await issuer?.close();
+});
+
+type Reply = { status: number; message: string; body: unknown };
+
+/** Calls a procedure the way @trpc/client's httpLink does. */
+async function call(path: string, input: unknown, headers: Record<string, string> = {}): Promise<Reply> {
+  const procedure = (appRouter._def.procedures as unknown as Record<string, { _def: { type: string } }>)[
+    path
+  ];
+  const mutation = procedure?._def.type === "mutation";
+  const response = mutation
+    ? await app.inject({
+        method: "POST",
+        url: `/trpc/${path}`,
+        headers: { "content-type": "application/json", ...headers },
+        payload: JSON.stringify(input),
+      })
+    : await app.inject({
+        method: "GET",
+        url: `/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input))}`,
+        headers,
+      });
+  const body = response.json() as { error?: { message?: string } };
+  return { status: response.statusCode, message: body.error?.message ?? "", body };
+}
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+const validRequest = { targetId: "prod-readonly", durationSeconds: 900, reason: "investigate INC-1" };
+const counts = async () =>
+  (
+    await db.query<{ requests: string; events: string }>(
+      "SELECT (SELECT count(*) FROM access_requests)::text AS requests, (SELECT count(*) FROM audit_events)::text AS events",
+    )
+  )[0];
+const now = () => Math.floor(Date.now() / 1000);
+
+describe("authentication", () => {
+  const dev = { sub: "sub-dev", email: "dev@example.com", email_verified: true, groups: ["engineering"] };
+  const cases: [string, () => Promise<Record<string, string>>, RegExp][] = [
+    ["no Authorization header", async () => ({}), /Authorization: Bearer/],
+    ["a Basic scheme", async () => ({ authorization: "Basic ZGV2OnB3" }), /Authorization: Bearer/],
+    ["a token that is not a JWT", async () => bearer("not.a.jwt"), /not a JWT/],
+    [
+      "an expired token",
+      async () =>
+        bearer(await issuer.mint(dev, { audience: "leasehold", iat: now() - 600, exp: now() - 120 })),
+      /expired/,
+    ],
+    [
+      "a token for another audience",
+      async () => bearer(await issuer.mint(dev, { audience: "grafana" })),
+      /audience/,
+    ],
+    [
+      "a token from an untrusted issuer",
+      async () =>
+        bearer(await issuer.mint({ ...dev, iss: "https://evil.example.com" }, { audience: "leasehold" })),
+      /issuer is not trusted/,
+    ],
+    [
+      "a forged signature",
+      async () => bearer(await issuer.mint(dev, { audience: "leasehold", signWithUnknownKey: true })),
+      /signature|key/,
+    ],
+    [
+      "an unsigned token (alg none)",
+      async () => bearer(await issuer.mint(dev, { audience: "leasehold", alg: "none" })),
+      /algorithm|not valid/,
+    ],
+    [
+      "a token not valid yet",
+      async () => bearer(await issuer.mint(dev, { audience: "leasehold", nbf: now() + 600 })),
+      /not valid yet|nbf/,
+    ],
+    [
+      "a token without a subject",
+      async () => bearer(await issuer.mint(dev, { audience: "leasehold", omit: ["sub"] })),
+      /sub/,
+    ],
+    [
+      "a token without expiry",
+      async () => bearer(await issuer.mint(dev, { audience: "leasehold", omit: ["exp"] })),
+      /exp/,
+    ],
+    [
+      "an unverified email",
+      async () => bearer(await issuer.mint({ ...dev, email_verified: false }, { audience: "leasehold" })),
+      /not verified/,
+    ],
+    [
+      "a token without an email",
+      async () => bearer(await issuer.mint({ ...dev, email: undefined }, { audience: "leasehold" })),
+      /email/,
+    ],
+    [
+      "groups that are not a list of names",
+      async () => bearer(await issuer.mint({ ...dev, groups: "sre" }, { audience: "leasehold" })),
+      /groups/,
+    ],
+    ["an oversized token", async () => bearer(`${"a".repeat(9000)}.b.c`), /too large/],
+  ];
+
+  it.each(cases)("refuses %s with 401, a reason, and no change", async (_name, headers, message) => {
+    const before = await counts();
+    const sent = await headers();
+    const reply = await call("requests.create", validRequest, sent);
+    expect(reply.status).toBe(401);
+    expect(reply.message).toMatch(message);
+    expect(await counts()).toEqual(before);
+    const token = sent.authorization?.replace(/^\S+ /, "");
+    if (token) expect(logs).not.toContain(token);
+  });
+
+  it("every procedure refuses a caller without a token", async () => {
+    const procedures = Object.keys(createAppRouter({ broker, targets: targetCatalog([]) })._def.procedures);
+    expect(procedures.length).toBeGreaterThanOrEqual(14);
+    for (const path of procedures) {
+      const reply = await call(path, {});
+      expect({ path, status: reply.status }).toEqual({ path, status: 401 });
+    }
+  });
+
+  it("accepts a valid token", async () => {
+    const reply = await call("me", undefined, bearer(await tokenFor(issuer, "dev")));
+    expect(reply.status).toBe(200);
+    expect(reply.body).toMatchObject({
+      result: { data: { id: "dev@example.com", groups: ["engineering"] } },
+    });
+  });
+});
+
+describe("input validation", () => {
+  const cases: [string, string, unknown, number, RegExp][] = [
+    [
+      "an empty reason",
+      "requests.create",
+      { ...validRequest, reason: "" },
+      400,
+      /reason: reason must be at least 3/,
+    ],
+    [
+      "an oversize reason",
+      "requests.create",
+      { ...validRequest, reason: "x".repeat(1001) },
+      400,
+      /at most 1000/,
+    ],
+    [
+      "a reason with a NUL",
+      "requests.create",
+      { ...validRequest, reason: "drop\u0000table" },
+      400,
+      /control characters/,
+    ],
+    [
+      "a reason with a bidi override",
+      "requests.create",
+      { ...validRequest, reason: "fix \u202Etxt.exe" },
+      400,
+      /bidirectional/,
+    ],
+    ["a missing reason", "requests.create", { targetId: "prod-readonly" }, 400, /reason/],
+    [
+      "an unknown target",
+      "requests.create",
+      { ...validRequest, targetId: "prod-admin" },
+      404,
+      /no target called prod-admin/,
+    ],
+    [
+      "a malformed target id",
+      "requests.create",
+      { ...validRequest, targetId: "Prod Admin" },
+      400,
+      /target id/,
+    ],
+    ["a duration of 0", "requests.create", { ...validRequest, durationSeconds: 0 }, 400, /at least 1 second/],
+    [
+      "a negative duration",
+      "requests.create",
+      { ...validRequest, durationSeconds: -900 },
+      400,
+      /at least 1 second/,
+    ],
+    [
+      "a huge duration",
+      "requests.create",
+      { ...validRequest, durationSeconds: 10 ** 12 },
+      400,
+      /at most 43200/,
+    ],
+    [
+      "a fractional duration",
+      "requests.create",
+      { ...validRequest, durationSeconds: 900.5 },
+      400,
+      /whole number/,
+    ],
+    [
+      "a duration as text",
+      "requests.create",
+      { ...validRequest, durationSeconds: "1h" },
+      400,
+      /whole number/,
+    ],
+    [
+      "a duration under STS's minimum",
+      "requests.create",
+      { ...validRequest, durationSeconds: 600 },
+      400,
+      /at least 900/,
+    ],
+    [
+      "a duration over the target's maximum",
+      "requests.create",
+      { ...validRequest, durationSeconds: 3601 },
+      400,
+      /at most 3600/,
+    ],
+    [
+      "a ticket STS would refuse as a tag",
+      "requests.create",
+      { ...validRequest, ticket: "OPS-1;DROP" },
+      400,
+      /ticket may contain only/,
+    ],
+    ["a ticket in the wrong format", "requests.create", { ...validRequest, ticket: "ops 1" }, 400, /format/],
+    [
+      "an oversize ticket",
+      "requests.create",
+      { ...validRequest, ticket: "A".repeat(129) },
+      400,
+      /at most 128/,
+    ],
+    ["an unknown field", "requests.create", { ...validRequest, role: "admin" }, 400, /role/],
+    ["a review of a non-id", "reviews.submit", { requestId: "1 OR 1=1", decision: "approve" }, 400, /UUID/],
+    [
+      "a denial without a comment",
+      "reviews.submit",
+      { requestId: randomUUID(), decision: "deny" },
+      400,
+      /needs a comment/,
+    ],
+    [
+      "an unknown decision",
+      "reviews.submit",
+      { requestId: randomUUID(), decision: "maybe" },
+      400,
+      /decision/,
+    ],
+    ["credentials of a non-id", "grants.credentials", { grantId: "../../etc/passwd" }, 400, /UUID/],
+    [
+      "credentials of an unknown grant",
+      "grants.credentials",
+      { grantId: randomUUID() },
+      404,
+      /no such grant/,
+    ],
+    ["an audit page too large", "audit.list", { afterSeq: 0, limit: 100000 }, 400, /limit/],
+  ];
+
+  it.each(cases)("refuses %s clearly and changes nothing", async (_name, path, input, status, message) => {
+    const before = await counts();
+    const reply = await call(path, input, bearer(await tokenFor(issuer, "dev")));
+    expect(reply.status).toBe(status);
+    expect(reply.message).toMatch(message);
+    expect(await counts()).toEqual(before);
+  });
+
+  it("refuses a body over the size limit", async () => {
+    const response = await app.inject({
+      method: "POST",
+      url: "/trpc/requests.create",
+      headers: { "content-type": "application/json", ...bearer(await tokenFor(issuer, "dev")) },
+      payload: JSON.stringify({ ...validRequest, reason: "x".repeat(100_000) }),
+    });
+    expect(response.statusCode).toBe(413);
+  });
+
+  it("accepts a valid request and answers without caching", async () => {
+    const before = await counts();
+    const response = await app.inject({
+      method: "POST",
+      url: "/trpc/requests.create",
+      headers: { "content-type": "application/json", ...bearer(await tokenFor(issuer, "dev")) },
+      payload: JSON.stringify(validRequest),
+    });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers["cache-control"]).toBe("no-store");
+    expect(Number((await counts())?.requests)).toBe(Number(before?.requests) + 1);
+  });
+});
+
+describe("health", () => {
+  it("answers /healthz and /readyz", async () => {
+    expect((await app.inject({ url: "/healthz" })).statusCode).toBe(200);
+    const ready = await app.inject({ url: "/readyz" });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toEqual({ ready: true, checks: { database: "ok" } });
+  });
+});

@@ -1,0 +1,158 @@
+import type { IdentityProviderConfig } from "@leasehold/config";
+import { type Clock, normalizePrincipalId, type Principal, UnauthenticatedError } from "@leasehold/domain";
+import { createRemoteJWKSet, decodeJwt, errors, type JWTPayload, jwtVerify } from "jose";
+import { z } from "zod";
+
+/** Tokens larger than this are refused before any parsing. */
+const MAX_TOKEN_BYTES = 8192;
+/** Asymmetric algorithms only: never `none`, never HMAC with a key an attacker might know. */
+const ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"];
+const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,189}$/;
+
+const groupsSchema = z.array(z.string().min(1).max(256)).max(200);
+
+export type TokenVerifier = { verify(token: string): Promise<Principal> };
+
+/**
+ * Verifies `Authorization: Bearer` tokens against the identity providers in leasehold.yaml:
+ * signature (keys from the provider's JWKS), issuer, audience, expiry and not-before with the
+ * provider's clock skew, then builds the principal from verified claims only.
+ * Errors say what was wrong with the token and never repeat it.
+ */
+export function createTokenVerifier(
+  providers: readonly IdentityProviderConfig[],
+  options: { clock: Clock; fetch?: typeof fetch },
+): TokenVerifier {
+  const keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+  const doFetch = options.fetch ?? fetch;
+
+  const keySetFor = async (provider: IdentityProviderConfig) => {
+    let keys = keySets.get(provider.name);
+    if (!keys) {
+      const jwksUri = provider.jwksUri ?? (await discoverJwksUri(provider, doFetch));
+      keys = createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: 5000, cooldownDuration: 30_000 });
+      keySets.set(provider.name, keys);
+    }
+    return keys;
+  };
+
+  return {
+    async verify(token) {
+      if (token.length === 0 || Buffer.byteLength(token) > MAX_TOKEN_BYTES) {
+        throw new UnauthenticatedError("the bearer token is empty or too large");
+      }
+      let unverified: JWTPayload;
+      try {
+        unverified = decodeJwt(token);
+      } catch {
+        throw new UnauthenticatedError("the bearer token is not a JWT");
+      }
+      const candidates = providers.filter((p) => p.issuer === unverified.iss);
+      if (candidates.length === 0) throw new UnauthenticatedError("the token's issuer is not trusted");
+      const audiences = typeof unverified.aud === "string" ? [unverified.aud] : (unverified.aud ?? []);
+      const provider = candidates.find((p) => audiences.includes(p.audience));
+      if (!provider) throw new UnauthenticatedError("the token is not meant for Leasehold (audience)");
+
+      let payload: JWTPayload;
+      try {
+        ({ payload } = await jwtVerify(token, await keySetFor(provider), {
+          issuer: provider.issuer,
+          audience: provider.audience,
+          algorithms: ALGORITHMS,
+          clockTolerance: provider.clockSkew,
+          currentDate: options.clock(),
+          requiredClaims: ["exp", "iat", "sub"],
+        }));
+      } catch (error) {
+        throw new UnauthenticatedError(describeJoseError(error));
+      }
+      return toPrincipal(provider, payload);
+    },
+  };
+}
+
+async function discoverJwksUri(provider: IdentityProviderConfig, doFetch: typeof fetch): Promise<string> {
+  const url = `${provider.issuer.replace(/\/$/, "")}/.well-known/openid-configuration`;
+  let document: unknown;
+  try {
+    const response = await doFetch(url, { signal: AbortSignal.timeout(5000) });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    document = await response.json();
+  } catch {
+    throw new UnauthenticatedError(
+      `the identity provider ${provider.name} could not be reached to fetch its keys`,
+    );
+  }
+  const parsed = z.object({ issuer: z.string(), jwks_uri: z.url() }).safeParse(document);
+  if (!parsed.success || parsed.data.issuer !== provider.issuer) {
+    throw new UnauthenticatedError(
+      `the identity provider ${provider.name} published an unusable discovery document`,
+    );
+  }
+  return parsed.data.jwks_uri;
+}
+
+function toPrincipal(provider: IdentityProviderConfig, claims: JWTPayload): Principal {
+  const subject = claims.sub ?? "";
+  const groups = groupsSchema.safeParse(claims[provider.groupsClaim] ?? []);
+  if (!groups.success) {
+    throw new UnauthenticatedError(`the token's ${provider.groupsClaim} claim is not a list of group names`);
+  }
+  const groupList = groups.data;
+  if (subject.length === 0 || subject.length > 255)
+    throw new UnauthenticatedError("the token's subject is invalid");
+
+  if (provider.kind === "workload") {
+    return {
+      id: `${provider.name}:${subject}`,
+      kind: "workload",
+      provider: provider.name,
+      subject,
+      groups: groupList,
+      claims: stringClaims(claims),
+    };
+  }
+  const email = claims[provider.principalClaim];
+  if (typeof email !== "string" || !EMAIL.test(email)) {
+    throw new UnauthenticatedError(`the token has no usable ${provider.principalClaim} claim`);
+  }
+  if (provider.requireVerifiedEmail && claims.email_verified !== true) {
+    throw new UnauthenticatedError("the token's email is not verified by the identity provider");
+  }
+  return {
+    id: normalizePrincipalId(email),
+    kind: "human",
+    provider: provider.name,
+    subject,
+    groups: groupList,
+  };
+}
+
+/** A workload's string claims (repository, namespace, …) for lease rules; bounded, nothing else kept. */
+function stringClaims(claims: JWTPayload): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(claims).slice(0, 100)) {
+    if (typeof value === "string" && name.length <= 100 && value.length <= 255) out[name] = value;
+  }
+  return out;
+}
+
+function describeJoseError(error: unknown): string {
+  if (error instanceof errors.JWTExpired) return "the token has expired";
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    return error.claim === "nbf" || error.claim === "iat"
+      ? "the token is not valid yet"
+      : `the token's ${error.claim} claim is not acceptable`;
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed)
+    return "the token is signed with an algorithm Leasehold does not accept";
+  if (error instanceof errors.JWSSignatureVerificationFailed) return "the token's signature is not valid";
+  if (error instanceof errors.JWKSNoMatchingKey)
+    return "the token is signed with a key the issuer does not publish";
+  if (error instanceof UnauthenticatedError) return error.message;
+  // Anything that is not a JOSE verdict on the token is trouble fetching the issuer's keys.
+  if (error instanceof errors.JWKSTimeout || !(error instanceof errors.JOSEError)) {
+    return "the identity provider's keys could not be fetched";
+  }
+  return "the token is not valid";
+}

@@ -1,0 +1,21 @@
+import { openBrokerFromEnv } from "@leasehold/broker";
+import { createLogger, onShutdown, runMain } from "@leasehold/config";
+import { readApiEnv } from "./env.js";
+import { startApi } from "./start-api.js";
+
+runMain(async () => {
+  const env = readApiEnv();
+  const log = createLogger("leasehold-api", env.LOG_LEVEL);
+  const open = await openBrokerFromEnv(env, log);
+  const api = await startApi({
+    open,
+    identityProviders: open.config.identityProviders,
+    host: env.HOST,
+    port: env.PORT,
+    log,
+  });
+  onShutdown(log, async () => {
+    await api.close();
+    await open.close();
+  });
+});

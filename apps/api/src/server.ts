@@ -1,0 +1,85 @@
+import { randomUUID } from "node:crypto";
+import { type CreateFastifyContextOptions, fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { TokenVerifier } from "./auth/token-verifier.js";
+import type { AppRouter } from "./trpc/app-router.js";
+import type { Context } from "./trpc/trpc.js";
+
+export type ServerDeps = {
+  readonly appRouter: AppRouter;
+  readonly verifier: TokenVerifier;
+  /** Dependencies /readyz checks; each resolves when reachable and rejects otherwise. */
+  readonly readiness: Readonly<Record<string, () => Promise<unknown>>>;
+  readonly logger: FastifyBaseLogger;
+};
+
+/** Largest request body accepted: inputs are small and bounded field by field anyway. */
+const BODY_LIMIT_BYTES = 64 * 1024;
+
+export async function buildServer({
+  appRouter,
+  verifier,
+  readiness,
+  logger,
+}: ServerDeps): Promise<FastifyInstance> {
+  const app = Fastify({ bodyLimit: BODY_LIMIT_BYTES, genReqId: () => randomUUID(), loggerInstance: logger });
+
+  app.get("/healthz", async () => ({ ok: true }));
+  app.get("/readyz", async (_request, reply) => {
+    const checks = await Promise.all(
+      Object.entries(readiness).map(async ([name, check]) => {
+        try {
+          await withTimeout(check(), 2000);
+          return [name, "ok"] as const;
+        } catch {
+          return [name, "unavailable"] as const;
+        }
+      }),
+    );
+    const ready = checks.every(([, state]) => state === "ok");
+    return reply.code(ready ? 200 : 503).send({ ready, checks: Object.fromEntries(checks) });
+  });
+
+  const createContext = async ({ req }: CreateFastifyContextOptions): Promise<Context> => {
+    const header = req.headers.authorization;
+    const logError = (fields: Record<string, unknown>, message: string) => req.log.error(fields, message);
+    const match = typeof header === "string" ? /^Bearer ([^\s]+)$/i.exec(header) : null;
+    if (!match?.[1]) {
+      return { auth: { error: "send Authorization: Bearer <OIDC token>" }, requestId: req.id, logError };
+    }
+    try {
+      return { auth: { principal: await verifier.verify(match[1]) }, requestId: req.id, logError };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : "the token is not valid";
+      req.log.info({ reason: message }, "authentication refused");
+      return { auth: { error: message }, requestId: req.id, logError };
+    }
+  };
+
+  await app.register(fastifyTRPCPlugin, {
+    prefix: "/trpc",
+    trpcOptions: {
+      router: appRouter,
+      createContext,
+      // Responses may carry credentials: never let a cache keep one.
+      responseMeta: () => ({ headers: new Headers([["cache-control", "no-store"]]) }),
+    },
+  });
+  return app;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("timeout")), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}

@@ -1,0 +1,148 @@
+import type { Broker, TargetCatalog } from "@leasehold/broker";
+import {
+  auditListInput,
+  createLeaseInput,
+  extendGrantInput,
+  grantIdInput,
+  listRequestsInput,
+  mayRequest,
+  pageInput,
+  renewLeaseInput,
+  requestAccessInput,
+  requestIdInput,
+  reviewInput,
+  revokeGrantInput,
+  rotationIdInput,
+  rotationRunsInput,
+} from "@leasehold/domain";
+import { renderAuditEvent, renderGrant, renderRequest, renderRotationRun, renderTarget } from "./render.js";
+import { authedProcedure, router } from "./trpc.js";
+
+/**
+ * The API. Each procedure parses its input with the shared bounded schema, calls one use case (which
+ * checks authorization), and renders the result.
+ */
+export function createAppRouter({ broker, targets }: { broker: Broker; targets: TargetCatalog }) {
+  return router({
+    me: authedProcedure.query(({ ctx }) => ({
+      id: ctx.principal.id,
+      kind: ctx.principal.kind,
+      provider: ctx.principal.provider,
+      groups: ctx.principal.groups,
+    })),
+
+    targets: router({
+      /** The targets the caller may request. */
+      list: authedProcedure.query(({ ctx }) =>
+        targets
+          .list()
+          .filter((t) => mayRequest(ctx.principal, t))
+          .map(renderTarget),
+      ),
+    }),
+
+    requests: router({
+      create: authedProcedure
+        .input(requestAccessInput)
+        .mutation(async ({ ctx, input }) =>
+          renderRequest(await broker.requests.requestAccess(ctx.principal, input)),
+        ),
+      get: authedProcedure
+        .input(requestIdInput)
+        .query(async ({ ctx, input }) =>
+          renderRequest(await broker.requests.get(ctx.principal, input.requestId)),
+        ),
+      list: authedProcedure
+        .input(listRequestsInput)
+        .query(async ({ ctx, input }) =>
+          (await broker.requests.list(ctx.principal, input)).map(renderRequest),
+        ),
+      cancel: authedProcedure.input(requestIdInput).mutation(async ({ ctx, input }) => {
+        const request = await broker.requests.cancel(ctx.principal, input.requestId);
+        return { id: request.id, state: request.state };
+      }),
+    }),
+
+    reviews: router({
+      /** Approve or deny a request. A final approval creates the grant and queues its issue. */
+      submit: authedProcedure.input(reviewInput).mutation(async ({ ctx, input }) => {
+        const result = await broker.reviews.review(ctx.principal, input);
+        return { request: renderRequest(result), grantId: result.grant?.id ?? null };
+      }),
+    }),
+
+    grants: router({
+      get: authedProcedure
+        .input(grantIdInput)
+        .query(async ({ ctx, input }) => renderGrant(await broker.grants.get(ctx.principal, input.grantId))),
+      list: authedProcedure
+        .input(pageInput)
+        .query(async ({ ctx, input }) =>
+          (await broker.grants.listMine(ctx.principal, input.limit)).map(renderGrant),
+        ),
+      /** A mutation, not a query: every read is audited, and credentials must not travel in a URL. */
+      credentials: authedProcedure.input(grantIdInput).mutation(async ({ ctx, input }) => {
+        const delivered = await broker.credentials.getCredentials(ctx.principal, input.grantId);
+        return {
+          grantId: delivered.grantId,
+          expiresAt: delivered.expiresAt.toISOString(),
+          /** The provider's fields; for AWS: accessKeyId, secretAccessKey, sessionToken, expiration. */
+          credential: { ...delivered.secret },
+        };
+      }),
+      /** A new credential with a later deadline, within the target's maximum. */
+      extend: authedProcedure
+        .input(extendGrantInput)
+        .mutation(async ({ ctx, input }) => renderGrant(await broker.extend.extend(ctx.principal, input))),
+      revoke: authedProcedure
+        .input(revokeGrantInput)
+        .mutation(async ({ ctx, input }) =>
+          renderGrant(await broker.grantEnd.requestRevoke(ctx.principal, input)),
+        ),
+    }),
+
+    /** Workloads: lease a target their lease rule allows, renew it; revoke and look up through grants. */
+    leases: router({
+      create: authedProcedure.input(createLeaseInput).mutation(async ({ ctx, input }) => {
+        const { grant, credential } = await broker.leases.create(ctx.principal, input);
+        return { grant: renderGrant(grant), credential: { ...credential.secret } };
+      }),
+      renew: authedProcedure
+        .input(renewLeaseInput)
+        .mutation(async ({ ctx, input }) =>
+          renderGrant(await broker.extend.renewLease(ctx.principal, input)),
+        ),
+    }),
+
+    /** Admins: rotations of long-lived secrets. */
+    rotations: router({
+      /** Checks a rotation without changing anything. */
+      dryRun: authedProcedure
+        .input(rotationIdInput)
+        .mutation(({ ctx, input }) => broker.rotations.dryRun(ctx.principal, input.rotationId)),
+      /** Starts a run now; the worker carries it out. */
+      run: authedProcedure.input(rotationIdInput).mutation(async ({ ctx, input }) => {
+        const run = await broker.rotations.trigger(ctx.principal, input.rotationId);
+        return renderRotationRun(run);
+      }),
+      runs: authedProcedure
+        .input(rotationRunsInput)
+        .query(async ({ ctx, input }) =>
+          (await broker.rotations.listRuns(ctx.principal, input.rotationId, input.limit)).map(
+            renderRotationRun,
+          ),
+        ),
+    }),
+
+    audit: router({
+      list: authedProcedure
+        .input(auditListInput)
+        .query(async ({ ctx, input }) =>
+          (await broker.audit.list(ctx.principal, input)).map(renderAuditEvent),
+        ),
+      verify: authedProcedure.query(({ ctx }) => broker.audit.verify(ctx.principal)),
+    }),
+  });
+}
+
+export type AppRouter = ReturnType<typeof createAppRouter>;

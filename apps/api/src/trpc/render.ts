@@ -1,0 +1,69 @@
+import type { RequestView } from "@leasehold/broker";
+import type { RotationRun } from "@leasehold/db";
+import type { AuditEvent, Grant, Target } from "@leasehold/domain";
+
+/** API output shapes: plain JSON, instants as ISO-8601 strings, never a credential. */
+
+const iso = (at: Date | null) => (at ? at.toISOString() : null);
+
+export const renderTarget = (target: Target) => ({
+  id: target.id,
+  kind: target.kind,
+  description: target.description,
+  requiredApprovals: target.requiredApprovals,
+  maxDurationSeconds: target.maxDurationSeconds,
+  defaultDurationSeconds: target.defaultDurationSeconds,
+  ticket: { required: target.ticket.required, pattern: target.ticket.pattern ?? null },
+});
+
+export const renderRequest = ({ request, reviews, tally }: RequestView) => ({
+  id: request.id,
+  targetId: request.targetId,
+  requesterId: request.requesterId,
+  reason: request.reason,
+  ticket: request.ticket,
+  durationSeconds: request.durationSeconds,
+  state: request.state,
+  createdAt: iso(request.createdAt),
+  pendingUntil: iso(request.pendingUntil),
+  decidedAt: iso(request.decidedAt),
+  requiredApprovals: request.requiredApprovals,
+  approvals: tally.approvers,
+  approvalsNeeded: tally.needed,
+  reviews: reviews.map((r) => ({
+    reviewerId: r.reviewerId,
+    decision: r.decision,
+    comment: r.comment,
+    createdAt: iso(r.createdAt),
+  })),
+});
+
+export const renderGrant = (grant: Grant) => ({
+  id: grant.id,
+  requestId: grant.requestId,
+  targetId: grant.targetId,
+  principalId: grant.principalId,
+  state: grant.state,
+  durationSeconds: grant.durationSeconds,
+  createdAt: iso(grant.createdAt),
+  issuedAt: iso(grant.issuedAt),
+  expiresAt: iso(grant.expiresAt),
+  endedAt: iso(grant.endedAt),
+  reference: grant.providerRef,
+  lastError: grant.lastError,
+});
+
+export const renderAuditEvent = (event: AuditEvent) => ({ ...event, at: event.at.toISOString() });
+
+export const renderRotationRun = (run: RotationRun) => ({
+  id: run.id,
+  rotationId: run.rotationId,
+  triggeredBy: run.triggeredBy,
+  state: run.state,
+  step: run.step,
+  attempts: run.attempts,
+  steps: run.steps,
+  lastError: run.lastError,
+  startedAt: iso(run.startedAt),
+  finishedAt: iso(run.finishedAt),
+});

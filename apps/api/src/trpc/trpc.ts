@@ -1,0 +1,68 @@
+import { type ErrorCode, isDomainError, type Principal } from "@leasehold/domain";
+import { initTRPC, TRPCError } from "@trpc/server";
+import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
+import { ZodError } from "zod";
+
+/** What every procedure knows about the call. */
+export type Context = {
+  /** The verified caller, or why the bearer token was refused. */
+  readonly auth: { readonly principal: Principal } | { readonly error: string };
+  readonly requestId: string;
+  readonly logError: (fields: Record<string, unknown>, message: string) => void;
+};
+
+const CODES: Record<ErrorCode, TRPC_ERROR_CODE_KEY> = {
+  NOT_FOUND: "NOT_FOUND",
+  FORBIDDEN: "FORBIDDEN",
+  CONFLICT: "CONFLICT",
+  INVALID_REQUEST: "BAD_REQUEST",
+  UNAUTHENTICATED: "UNAUTHORIZED",
+  UPSTREAM: "BAD_GATEWAY",
+};
+
+const t = initTRPC.context<Context>().create({
+  errorFormatter({ shape, error }) {
+    // Input that failed a schema: list each field and what is wrong, never the value sent.
+    const issues =
+      error.code === "BAD_REQUEST" && error.cause instanceof ZodError
+        ? error.cause.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message }))
+        : undefined;
+    return {
+      message: issues
+        ? `invalid input: ${issues.map((i) => `${i.path || "input"}: ${i.message}`).join("; ")}`
+        : shape.message,
+      code: shape.code,
+      data: { code: shape.data.code, httpStatus: shape.data.httpStatus, ...(issues ? { issues } : {}) },
+    };
+  },
+});
+
+/**
+ * Translates errors once for the whole API: domain errors keep their message (written to be safe);
+ * anything else is logged and answered with a reference, because its message could reveal internals.
+ */
+const translateErrors = t.middleware(async ({ ctx, next, path }) => {
+  const result = await next();
+  if (result.ok) return result;
+  const error = result.error;
+  const cause = error.cause ?? error;
+  if (isDomainError(cause)) {
+    throw new TRPCError({ code: CODES[cause.code], message: cause.message });
+  }
+  if (error.code !== "INTERNAL_SERVER_ERROR") return result;
+  ctx.logError({ path, requestId: ctx.requestId, err: cause }, "procedure failed");
+  throw new TRPCError({
+    code: "INTERNAL_SERVER_ERROR",
+    message: `internal error (reference ${ctx.requestId})`,
+  });
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+export const publicProcedure = t.procedure.use(translateErrors);
+
+/** Every procedure but health checks: refuses callers without a valid bearer token. */
+export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
+  if ("error" in ctx.auth) throw new TRPCError({ code: "UNAUTHORIZED", message: ctx.auth.error });
+  return next({ ctx: { ...ctx, principal: ctx.auth.principal } });
+});

@@ -1,0 +1,74 @@
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import type { ParseArgsConfig } from "node:util";
+import { type Api, createApi } from "./api-client.js";
+import type { CliEnv } from "./env.js";
+import { CliError, EXIT } from "./exit-codes.js";
+
+/** What a command gets: settings, output, and an authenticated API client on demand. */
+export type CliContext = {
+  readonly env: CliEnv;
+  readonly json: boolean;
+  /** Prints a result: the human text, or the data as JSON with --json. */
+  print(human: string, data: unknown): void;
+  /** A progress line for people (stderr; rewritten in place on a terminal); never in --json output. */
+  status(line: string): void;
+  api(): Api;
+  saveToken(token: string): void;
+};
+
+export type Command = {
+  readonly name: string;
+  readonly usage: string;
+  readonly summary: string;
+  readonly options: NonNullable<ParseArgsConfig["options"]>;
+  /** Returns the exit code (default 0). */
+  run(
+    ctx: CliContext,
+    args: { positionals: string[]; values: Record<string, unknown> },
+  ): Promise<number | undefined>;
+};
+
+export function createContext(env: CliEnv, json: boolean): CliContext {
+  const readToken = () => {
+    if (env.token) return env.token;
+    try {
+      return readFileSync(env.tokenFile, "utf8").trim();
+    } catch {
+      throw new CliError("you are not logged in; run `leasehold login`", EXIT.unauthenticated);
+    }
+  };
+  let lastStatus = "";
+  return {
+    env,
+    json,
+    print(human, data) {
+      if (lastStatus && process.stderr.isTTY) process.stderr.write("\n");
+      lastStatus = "";
+      process.stdout.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${human}\n`);
+    },
+    status(line) {
+      if (json || line === lastStatus) return;
+      lastStatus = line;
+      if (process.stderr.isTTY) process.stderr.write(`\r\x1b[2K${line}`);
+      else process.stderr.write(`${line}\n`);
+    },
+    api: () => createApi(env.url, readToken()),
+    saveToken(token) {
+      mkdirSync(dirname(env.tokenFile), { recursive: true, mode: 0o700 });
+      writeFileSync(env.tokenFile, token, { mode: 0o600 });
+      chmodSync(env.tokenFile, 0o600);
+    },
+  };
+}
+
+/** A positional argument that must be there. */
+export function required(positionals: string[], index: number, what: string): string {
+  const value = positionals[index];
+  if (!value) throw new CliError(`missing ${what}`, EXIT.usage);
+  return value;
+}
+
+/** A string option, or undefined. */
+export const option = (values: Record<string, unknown>, name: string): string | undefined =>
+  typeof values[name] === "string" ? (values[name] as string) : undefined;

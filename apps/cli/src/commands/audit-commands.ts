@@ -1,0 +1,36 @@
+import { type Command, option } from "../cli-context.js";
+import { CliError, EXIT } from "../exit-codes.js";
+
+const PAGE = 500;
+
+export const auditCommand: Command = {
+  name: "audit",
+  usage: "leasehold audit verify | leasehold audit export [--after <seq>]",
+  summary: "verify the audit chain, or export events as JSON lines (admins)",
+  options: { after: { type: "string" } },
+  async run(ctx, { positionals, values }) {
+    const api = ctx.api();
+    if (positionals[1] === "verify") {
+      const result = await api.audit.verify.query();
+      ctx.print(
+        result.ok
+          ? `the audit trail verifies: ${result.events} events, head ${result.head.seq} ${result.head.hash}`
+          : `THE AUDIT TRAIL DOES NOT VERIFY:\n${result.problems.map((p) => `  event ${p.seq}: ${p.problem}`).join("\n")}`,
+        result,
+      );
+      return result.ok ? EXIT.ok : EXIT.failure;
+    }
+    if (positionals[1] === "export") {
+      let afterSeq = Number(option(values, "after") ?? 0);
+      if (!Number.isInteger(afterSeq) || afterSeq < 0)
+        throw new CliError("--after takes an event number", EXIT.usage);
+      for (;;) {
+        const events = await api.audit.list.query({ afterSeq, limit: PAGE });
+        for (const event of events) process.stdout.write(`${JSON.stringify(event)}\n`);
+        if (events.length < PAGE) return EXIT.ok;
+        afterSeq = events.at(-1)?.seq ?? afterSeq;
+      }
+    }
+    throw new CliError("say `leasehold audit verify` or `leasehold audit export`", EXIT.usage);
+  },
+};

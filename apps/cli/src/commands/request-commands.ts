@@ -1,0 +1,138 @@
+import { formatDuration, parseDuration } from "@leasehold/domain";
+import { type Command, option, required } from "../cli-context.js";
+import { CliError, EXIT } from "../exit-codes.js";
+
+const POLL_MS = 1000;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const parseFor = (text: string | undefined): number | undefined => {
+  if (text === undefined) return undefined;
+  const seconds = parseDuration(text);
+  if (seconds === undefined)
+    throw new CliError(`--for takes a duration like 15m, 1h or 1h30m, not "${text}"`, EXIT.usage);
+  return seconds;
+};
+
+export const requestCommand: Command = {
+  name: "request",
+  usage: "leasehold request <target> --reason <text> [--for 1h] [--ticket OPS-1] [--wait]",
+  summary: "ask for access; with --wait, follow it until the credentials are ready",
+  options: {
+    reason: { type: "string" },
+    for: { type: "string" },
+    ticket: { type: "string" },
+    wait: { type: "boolean" },
+  },
+  async run(ctx, { positionals, values }) {
+    const targetId = required(positionals, 1, "the target (see `leasehold targets`)");
+    const reason = option(values, "reason");
+    if (!reason) throw new CliError("say why with --reason", EXIT.usage);
+    const durationSeconds = parseFor(option(values, "for"));
+    const ticket = option(values, "ticket");
+    const api = ctx.api();
+    const request = await api.requests.create.mutate({
+      targetId,
+      reason,
+      ...(durationSeconds !== undefined ? { durationSeconds } : {}),
+      ...(ticket ? { ticket } : {}),
+    });
+    if (!values.wait) {
+      ctx.print(
+        `requested ${targetId} for ${formatDuration(request.durationSeconds)}: ${request.id}\nwaiting for ${request.approvalsNeeded} approval(s)`,
+        request,
+      );
+      return EXIT.ok;
+    }
+    // Follow the request, then its grant, showing where it stands.
+    for (;;) {
+      const current = await api.requests.get.query({ requestId: request.id });
+      if (current.state === "pending") {
+        ctx.status(`waiting for ${current.approvalsNeeded} more approval(s) on ${targetId}…`);
+      } else if (current.state === "approved") {
+        break;
+      } else {
+        ctx.print(`request ${current.state}`, current);
+        return EXIT.noAccess;
+      }
+      await sleep(POLL_MS);
+    }
+    for (;;) {
+      const grants = await api.grants.list.query({ limit: 50 });
+      const grant = grants.find((g) => g.requestId === request.id);
+      if (grant?.state === "active") {
+        ctx.print(
+          `access to ${targetId} is active until ${grant.expiresAt}\n  leasehold creds ${grant.id}\n  leasehold exec ${grant.id} -- <command>`,
+          grant,
+        );
+        return EXIT.ok;
+      }
+      if (grant && grant.state !== "issuing") {
+        ctx.print(`the grant is ${grant.state}${grant.lastError ? `: ${grant.lastError}` : ""}`, grant);
+        return EXIT.noAccess;
+      }
+      ctx.status(`approved; issuing ${targetId}…`);
+      await sleep(POLL_MS);
+    }
+  },
+};
+
+const review = (decision: "approve" | "deny"): Command => ({
+  name: decision,
+  usage: `leasehold ${decision} <request-id>${decision === "deny" ? " --comment <why>" : " [--comment <text>]"}`,
+  summary: decision === "approve" ? "approve a request you may review" : "deny a request, saying why",
+  options: { comment: { type: "string" } },
+  async run(ctx, { positionals, values }) {
+    const requestId = required(positionals, 1, "the request id");
+    const comment = option(values, "comment");
+    if (decision === "deny" && !comment) throw new CliError("say why with --comment", EXIT.usage);
+    const result = await ctx
+      .api()
+      .reviews.submit.mutate({ requestId, decision, ...(comment ? { comment } : {}) });
+    const state = result.request.state;
+    ctx.print(
+      state === "pending"
+        ? `${decision === "approve" ? "approved" : "denied"}; ${result.request.approvalsNeeded} more approval(s) needed`
+        : `request ${state}${result.grantId ? `; grant ${result.grantId} is being issued` : ""}`,
+      result,
+    );
+    return EXIT.ok;
+  },
+});
+
+export const approveCommand = review("approve");
+export const denyCommand = review("deny");
+
+export const requestsCommand: Command = {
+  name: "requests",
+  usage: "leasehold requests [--to-review]",
+  summary: "your requests, or those waiting for your review",
+  options: { "to-review": { type: "boolean" } },
+  async run(ctx, { values }) {
+    const view = values["to-review"] ? "to-review" : "mine";
+    const requests = await ctx.api().requests.list.query({ view, limit: 50 });
+    const lines = requests.map(
+      (r) =>
+        `${r.id}  ${r.state.padEnd(9)} ${r.targetId.padEnd(20)} ${formatDuration(r.durationSeconds).padEnd(6)} ${
+          view === "to-review" ? `${r.requesterId}: ` : ""
+        }${r.reason.split("\n")[0]}`,
+    );
+    ctx.print(lines.length ? lines.join("\n") : "nothing here", requests);
+    return EXIT.ok;
+  },
+};
+
+export const cancelCommand: Command = {
+  name: "cancel",
+  usage: "leasehold cancel <request-id>",
+  summary: "withdraw your pending request",
+  options: {},
+  async run(ctx, { positionals }) {
+    const result = await ctx
+      .api()
+      .requests.cancel.mutate({ requestId: required(positionals, 1, "the request id") });
+    ctx.print(`request ${result.state}`, result);
+    return EXIT.ok;
+  },
+};
+
+export { parseFor };

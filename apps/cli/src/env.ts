@@ -1,0 +1,33 @@
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { z } from "zod";
+
+/** The CLI's settings: the only place that reads process.env. */
+export function readCliEnv(env: NodeJS.ProcessEnv = process.env) {
+  const parsed = z
+    .object({
+      /** Where Leasehold's API is. */
+      LEASEHOLD_URL: z.url({ protocol: /^https?$/ }).default("http://127.0.0.1:8080"),
+      /** A token to use instead of the one `leasehold login` stored (for CI jobs). */
+      LEASEHOLD_TOKEN: z.string().min(1).max(8192).optional(),
+      /** Local mode's state folder, where its seeded people's tokens are. */
+      LEASEHOLD_DATA_DIR: z.string().min(1).default(".leasehold"),
+      XDG_CONFIG_HOME: z.string().min(1).optional(),
+    })
+    .safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== "")));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new Error(`the environment is not valid: ${problems}`);
+  }
+  const configDir = join(parsed.data.XDG_CONFIG_HOME ?? join(env.HOME ?? homedir(), ".config"), "leasehold");
+  return {
+    url: parsed.data.LEASEHOLD_URL,
+    token: parsed.data.LEASEHOLD_TOKEN,
+    dataDir: parsed.data.LEASEHOLD_DATA_DIR,
+    tokenFile: join(configDir, "token"),
+    /** The environment handed to `leasehold exec` children (they get credentials added). */
+    childEnv: env,
+  };
+}
+
+export type CliEnv = ReturnType<typeof readCliEnv>;

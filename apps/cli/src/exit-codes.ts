@@ -1,0 +1,54 @@
+/**
+ * Exit codes scripts can rely on. `exec` exits with its child's code instead.
+ */
+export const EXIT = {
+  ok: 0,
+  /** Something unexpected; the message says what. */
+  failure: 1,
+  /** The command line was wrong: unknown command, missing or bad argument. */
+  usage: 2,
+  /** Not logged in, or the token was refused: run `leasehold login`. */
+  unauthenticated: 3,
+  /** Logged in but not allowed. */
+  forbidden: 4,
+  notFound: 5,
+  /** The thing is not in a state that allows this (already decided, already ended, …). */
+  conflict: 6,
+  /** Leasehold, or a backend behind it, is unreachable or failing: try again later. */
+  unavailable: 7,
+  /** `request --wait` ended without access: denied, cancelled, expired or failed. */
+  noAccess: 8,
+} as const;
+
+/** A failure the CLI explains and exits with. */
+export class CliError extends Error {
+  override readonly name = "CliError";
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The exit code for a tRPC error code. */
+export function exitCodeFor(trpcCode: string | undefined): number {
+  switch (trpcCode) {
+    case "BAD_REQUEST":
+      return EXIT.usage;
+    case "UNAUTHORIZED":
+      return EXIT.unauthenticated;
+    case "FORBIDDEN":
+      return EXIT.forbidden;
+    case "NOT_FOUND":
+      return EXIT.notFound;
+    case "CONFLICT":
+      return EXIT.conflict;
+    case "BAD_GATEWAY":
+    case "SERVICE_UNAVAILABLE":
+    case "TIMEOUT":
+      return EXIT.unavailable;
+    default:
+      return EXIT.failure;
+  }
+}

@@ -1,0 +1,188 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { fromProcess } from "@aws-sdk/credential-provider-process";
+import { type LocalMode, startLocalMode } from "@leasehold/local/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+/**
+ * The `leasehold` CLI as a real process against local mode (a real process too): request, approve as
+ * other people, fetch and use credentials, revoke, verify the audit trail.
+ */
+const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
+const CLI = ["--conditions=@leasehold/source", "--import", "tsx", "apps/cli/src/main.ts"];
+
+type Result = { code: number | null; stdout: string; stderr: string };
+
+describe("the leasehold CLI against local mode", () => {
+  let local: LocalMode;
+  const homes = new Map<string, string>();
+
+  beforeAll(async () => {
+    local = await startLocalMode();
+  }, 180_000);
+  afterAll(async () => {
+    await local?.stop();
+  });
+
+  const envFor = (who: string) => {
+    let home = homes.get(who);
+    if (!home) {
+      home = mkdtempSync(join(tmpdir(), `lh-cli-${who}-`));
+      homes.set(who, home);
+    }
+    return { LEASEHOLD_URL: local.address, LEASEHOLD_DATA_DIR: local.dataDir, XDG_CONFIG_HOME: home };
+  };
+  const run = (who: string, ...args: string[]) =>
+    new Promise<Result>((resolve) => {
+      const child = spawn(process.execPath, [...CLI, ...args], {
+        cwd: repoRoot,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...envFor(who) },
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (c) => {
+        stdout += c;
+      });
+      child.stderr.on("data", (c) => {
+        stderr += c;
+      });
+      child.on("exit", (code) => resolve({ code, stdout, stderr }));
+    });
+  const ok = async (who: string, ...args: string[]) => {
+    const result = await run(who, ...args);
+    expect(result, result.stderr).toMatchObject({ code: 0 });
+    return result.stdout;
+  };
+  const approvedGrant = async (reason: string) => {
+    const request = JSON.parse(
+      await ok("dev", "request", "sandbox-readonly", "--for", "15m", "--reason", reason, "--json"),
+    );
+    await ok("alice", "approve", request.id);
+    await ok("bob", "approve", request.id);
+    for (let i = 0; i < 100; i++) {
+      const grants = JSON.parse(await ok("dev", "leases", "--json")) as {
+        id: string;
+        requestId: string;
+        state: string;
+      }[];
+      const grant = grants.find((g) => g.requestId === request.id && g.state === "active");
+      if (grant) return grant.id;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error("the grant never became active");
+  };
+
+  it("logs people in from local mode's seeded identities", async () => {
+    for (const who of ["dev", "alice", "bob", "sec"]) await ok(who, "login", "--local", who);
+    expect(await ok("dev", "whoami")).toMatch(/^dev@example\.com \(human, local; groups: engineering\)/);
+    expect(await ok("dev", "targets")).toMatch(/sandbox-readonly/);
+  });
+
+  it("requests, refuses self-approval, issues after two approvals, and keeps credentials inside exec", async () => {
+    const request = JSON.parse(
+      await ok("dev", "request", "sandbox-readonly", "--for", "15m", "--reason", "cli test", "--json"),
+    );
+    const self = await run("dev", "approve", request.id);
+    expect(self).toMatchObject({ code: 4, stderr: expect.stringMatching(/your own request/) });
+    await ok("alice", "approve", request.id);
+    expect(await ok("bob", "approve", request.id)).toMatch(
+      /request approved; grant [0-9a-f-]{36} is being issued/,
+    );
+    const grants = JSON.parse(await ok("dev", "leases", "--json")) as { id: string; requestId: string }[];
+    const grantId = grants.find((g) => g.requestId === request.id)?.id ?? "";
+
+    // Wait until issued, then fetch as JSON.
+    let creds: { credential: { accessKeyId: string; secretAccessKey: string } } | undefined;
+    for (let i = 0; i < 100 && !creds; i++) {
+      const attempt = await run("dev", "creds", grantId, "--format", "json");
+      if (attempt.code === 0) creds = JSON.parse(attempt.stdout);
+      else await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(creds?.credential.accessKeyId).toMatch(/^ASIA/);
+    expect(await run("alice", "creds", grantId)).toMatchObject({ code: 4 });
+
+    // exec: the child sees the credentials in its environment; its exit code is the CLI's.
+    const script = "process.stdout.write(process.env.AWS_ACCESS_KEY_ID ?? 'none'); process.exit(3)";
+    const exec = await run("dev", "exec", grantId, "--", process.execPath, "-e", script);
+    expect(exec).toMatchObject({ code: 3, stdout: creds?.credential.accessKeyId });
+    expect(exec.stderr).not.toContain(creds?.credential.secretAccessKey);
+  });
+
+  it("credential-process prints what the AWS SDK's own process provider accepts", async () => {
+    const grantId = await approvedGrant("credential_process");
+    const configFile = join(mkdtempSync(join(tmpdir(), "lh-aws-")), "config");
+    const env = Object.entries(envFor("dev"))
+      .map(([k, v]) => `${k}=${v}`)
+      .join(" ");
+    writeFileSync(
+      configFile,
+      `[profile leasehold]\ncredential_process = env ${env} ${process.execPath} ${CLI.join(" ")} credential-process ${grantId}\n`,
+    );
+    const previous = process.cwd();
+    process.chdir(repoRoot);
+    try {
+      const credentials = await fromProcess({
+        profile: "leasehold",
+        configFilepath: configFile,
+        filepath: configFile,
+      })();
+      expect(credentials.accessKeyId).toMatch(/^ASIA/);
+      expect(credentials.sessionToken).toBeTruthy();
+      expect(credentials.expiration?.getTime()).toBeGreaterThan(Date.now());
+    } finally {
+      process.chdir(previous);
+    }
+  });
+
+  it("request --wait follows the request until the credentials are ready", async () => {
+    const waiting = run(
+      "dev",
+      "request",
+      "sandbox-readonly",
+      "--for",
+      "15m",
+      "--reason",
+      "wait for it",
+      "--wait",
+    );
+    let requestId: string | undefined;
+    for (let i = 0; i < 100 && !requestId; i++) {
+      const pending = JSON.parse(await ok("alice", "requests", "--to-review", "--json")) as {
+        id: string;
+        reason: string;
+      }[];
+      requestId = pending.find((r) => r.reason === "wait for it")?.id;
+      if (!requestId) await new Promise((r) => setTimeout(r, 200));
+    }
+    await ok("alice", "approve", requestId ?? "");
+    await ok("bob", "approve", requestId ?? "");
+    const result = await waiting;
+    expect(result).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/access to sandbox-readonly is active until/),
+    });
+    expect(result.stderr).toMatch(/waiting for \d more approval/);
+  });
+
+  it("revokes, refuses what is no longer possible, and verifies and exports the audit trail", async () => {
+    const grantId = await approvedGrant("revoke me");
+    expect(await ok("dev", "revoke", grantId)).toMatch(/is revoking|is revoked/);
+    expect(await run("dev", "creds", grantId)).toMatchObject({ code: 6 });
+    expect(await run("dev", "audit", "verify")).toMatchObject({
+      code: 4,
+      stderr: expect.stringMatching(/only admins/),
+    });
+    expect(await ok("sec", "audit", "verify")).toMatch(/^the audit trail verifies: \d+ events/);
+    const lines = (await ok("sec", "audit", "export")).trim().split("\n");
+    expect(lines.length).toBeGreaterThan(10);
+    expect(JSON.parse(lines[0] ?? "{}")).toMatchObject({ seq: 1, action: "request.created" });
+    expect(await run("dev", "frobnicate")).toMatchObject({ code: 2 });
+    expect(await run("dev", "request", "sandbox-readonly")).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/--reason/),
+    });
+  });
+});

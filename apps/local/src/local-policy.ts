@@ -1,0 +1,46 @@
+/**
+ * The seeded policy and identities of local mode: one AWS role target, a requester, two approvers
+ * and an admin, vouched for by the local OIDC stand-in.
+ */
+
+export const LOCAL_ROLE_ARN = "arn:aws:iam::123456789012:role/SandboxReadOnly";
+
+export const LOCAL_PEOPLE = {
+  dev: { email: "dev@example.com", groups: ["engineering"], role: "requester", slackId: "U0LOCALDEV" },
+  alice: { email: "alice@example.com", groups: ["sre"], role: "approver", slackId: "U0LOCALALICE" },
+  bob: { email: "bob@example.com", groups: ["sre"], role: "approver", slackId: "U0LOCALBOB" },
+  sec: { email: "sec@example.com", groups: ["security"], role: "admin", slackId: "U0LOCALSEC" },
+} as const;
+
+/** The local Slack stand-in's bot token (not a real token) and approvers' channel. */
+export const LOCAL_SLACK = { botToken: "xoxb-0000000000-local-stand-in", channel: "C0LOCALAPPROVE" } as const;
+
+export const localConfig = (
+  issuerUrl: string,
+) => `# Written by local mode at each start; edit leasehold.example.yaml for your own.
+identityProviders:
+  - name: local
+    issuer: "${issuerUrl}"
+    audience: leasehold
+admins:
+  groups: [security]
+slack:
+  useVerifiedEmail: true
+  groups:
+    engineering: [dev@example.com]
+    sre: [alice@example.com, bob@example.com]
+    security: [sec@example.com]
+targets:
+  - id: sandbox-readonly
+    kind: aws-role
+    description: Read-only role in the local AWS stand-in
+    requesters: { groups: [engineering] }
+    approvers: { groups: [sre] }
+    requiredApprovals: 2
+    maxDuration: 1h
+    defaultDuration: 15m
+    slack: { approversChannel: ${LOCAL_SLACK.channel} }
+    aws:
+      roleArn: ${LOCAL_ROLE_ARN}
+      sessionTags: { environment: local }
+`;

@@ -1,0 +1,140 @@
+import { randomBytes } from "node:crypto";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { startApi } from "@leasehold/api/start-api";
+import { openBrokerFromEnv, reconcileOptionsFor } from "@leasehold/broker";
+import { createLogger, onShutdown, parseConfig, runMain } from "@leasehold/config";
+import { SANDBOX_ACCESS_KEY, startAwsSandbox, startOidcIssuer, startSlackSandbox } from "@leasehold/sandbox";
+import { startSlackBot } from "@leasehold/slack-bot/start-slack-bot";
+import { createNotifierFor, startWorker } from "@leasehold/worker/start-worker";
+import { readLocalEnv, wantsRealAws } from "./env.js";
+import { LOCAL_PEOPLE, LOCAL_ROLE_ARN, LOCAL_SLACK, localConfig } from "./local-policy.js";
+
+/** Local tokens last a working day, so a walkthrough does not need fresh ones. */
+const LOCAL_WORKER_CONCURRENCY = 4;
+
+const TOKEN_LIFETIME_SECONDS = 12 * 3600;
+
+/**
+ * Local mode: the API and the worker in one process on the embedded database, with an OIDC stand-in
+ * and seeded identities, and the AWS stand-in unless real AWS settings are present. Nothing here is
+ * meant for production: it says so when it starts.
+ */
+runMain(async () => {
+  const env = readLocalEnv();
+  const dataDir = resolve(env.LEASEHOLD_DATA_DIR);
+  const log = createLogger("leasehold-local", env.LOG_LEVEL);
+
+  const issuer = await startOidcIssuer();
+  const configText = localConfig(issuer.url);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  writeFileSync(join(dataDir, "leasehold.local.yaml"), configText);
+  const config = parseConfig(configText, join(dataDir, "leasehold.local.yaml"));
+
+  const sandbox = wantsRealAws(env) ? undefined : await startAwsSandbox({ roles: [{ arn: LOCAL_ROLE_ARN }] });
+  const open = await openBrokerFromEnv({ ...env, LEASEHOLD_DATA_DIR: dataDir }, log, {
+    config,
+    reconcile: reconcileOptionsFor(env.LEASEHOLD_SWEEP_INTERVAL, LOCAL_WORKER_CONCURRENCY),
+    ...(sandbox
+      ? { aws: { region: env.AWS_REGION, endpoint: sandbox.url, credentials: SANDBOX_ACCESS_KEY } }
+      : {}),
+  });
+  // Slack: the Web API stand-in and the bot over HTTP with a generated signing secret, so the whole
+  // flow (request message, approvals, DMs) runs; real Slack is not reachable from local mode.
+  const slack = await startSlackSandbox({
+    botToken: LOCAL_SLACK.botToken,
+    users: Object.values(LOCAL_PEOPLE).map((p) => ({
+      id: p.slackId,
+      name: p.email.split("@")[0] ?? "",
+      email: p.email,
+      emailConfirmed: true,
+    })),
+    channels: [
+      {
+        id: LOCAL_SLACK.channel,
+        name: "local-approvals",
+        memberIds: Object.values(LOCAL_PEOPLE).map((p) => p.slackId),
+      },
+    ],
+    rateLimitPerChannelPerSecond: 0,
+  });
+  const worker = await startWorker({
+    open,
+    queue: open.queue,
+    concurrency: LOCAL_WORKER_CONCURRENCY,
+    lockMs: 30_000,
+    sweepIntervalMs: env.LEASEHOLD_SWEEP_INTERVAL * 1000,
+    slack: createNotifierFor(open, { token: LOCAL_SLACK.botToken, apiUrl: slack.apiUrl }, log),
+    log,
+  });
+  const signingSecret = randomBytes(32).toString("hex");
+  const bot = await startSlackBot({
+    open,
+    connection: { mode: "http", botToken: LOCAL_SLACK.botToken, signingSecret },
+    apiUrl: slack.apiUrl,
+    host: env.HOST,
+    port: 0,
+    log,
+  });
+  const api = await startApi({
+    open,
+    identityProviders: config.identityProviders,
+    host: env.HOST,
+    port: env.PORT,
+    log,
+  });
+
+  const tokenDir = join(dataDir, "tokens");
+  mkdirSync(tokenDir, { recursive: true, mode: 0o700 });
+  for (const [name, person] of Object.entries(LOCAL_PEOPLE)) {
+    const now = Math.floor(Date.now() / 1000);
+    const token = await issuer.mint(
+      { sub: name, email: person.email, email_verified: true, groups: [...person.groups] },
+      { audience: "leasehold", exp: now + TOKEN_LIFETIME_SECONDS },
+    );
+    const path = join(tokenDir, `${name}.jwt`);
+    writeFileSync(path, token, { mode: 0o600 });
+    chmodSync(path, 0o600);
+  }
+
+  onShutdown(log, async () => {
+    await api.close();
+    await bot.close();
+    await worker.close();
+    await open.close();
+    await sandbox?.close();
+    await slack.close();
+    await issuer.close();
+  });
+  process.stderr.write(banner(api.address, dataDir, sandbox !== undefined, bot.address ?? ""));
+});
+
+function banner(address: string, dataDir: string, aws: boolean, botAddress: string): string {
+  const people = Object.entries(LOCAL_PEOPLE)
+    .map(([name, p]) => `    ${name.padEnd(6)} ${p.email.padEnd(20)} ${p.role}`)
+    .join("\n");
+  const call = (who: string, procedure: string, body: string) =>
+    `curl -s -H "authorization: Bearer $(cat ${dataDir}/tokens/${who}.jwt)" -H 'content-type: application/json' \\\n      -d '${body}' ${address}/trpc/${procedure}`;
+  return `
+  Leasehold is running in LOCAL MODE. Not for production.
+    API        ${address}/trpc   (health: ${address}/readyz)
+    state      ${dataDir} (embedded database, local master key, tokens)
+    identity   a local OIDC stand-in; tokens for the seeded people are in ${dataDir}/tokens/
+    AWS        ${aws ? "the STS/IAM stand-in on loopback: no real AWS is touched" : "real AWS, from your AWS_* settings"}
+    Slack      the bot at ${botAddress}/slack/events, talking to a Slack stand-in that keeps what it is sent
+
+  People:
+${people}
+
+  Try it:
+    1. ask for access as dev:
+      ${call("dev", "requests.create", '{"targetId":"sandbox-readonly","durationSeconds":900,"reason":"trying Leasehold"}')}
+    2. approve as alice, then bob (use the request id from step 1):
+      ${call("alice", "reviews.submit", '{"requestId":"<id>","decision":"approve"}')}
+    3. fetch the credentials as dev (the grant id is in bob's answer):
+      ${call("dev", "grants.credentials", '{"grantId":"<grant id>"}')}
+    4. read and verify the audit trail as sec:
+      curl -s -H "authorization: Bearer $(cat ${dataDir}/tokens/sec.jwt)" ${address}/trpc/audit.verify
+
+`;
+}

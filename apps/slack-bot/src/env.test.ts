@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { readBotEnv } from "./env.js";
+
+const token = "xoxb-1111111111-abcdefghij";
+const secret = "8f742231b10e8888abcd99aaabbbcc85";
+
+describe("the bot's environment", () => {
+  it("runs over HTTP with a signing secret", () => {
+    expect(readBotEnv({ SLACK_BOT_TOKEN: token, SLACK_SIGNING_SECRET: secret }).slack).toEqual({
+      mode: "http",
+      botToken: token,
+      signingSecret: secret,
+    });
+  });
+
+  it("runs over Socket Mode with an app token", () => {
+    expect(readBotEnv({ SLACK_BOT_TOKEN: token, SLACK_APP_TOKEN: "xapp-1-abcdefghijkl" }).slack.mode).toBe(
+      "socket",
+    );
+  });
+
+  it.each([
+    [{ SLACK_SIGNING_SECRET: secret }, /SLACK_BOT_TOKEN: set the bot token/],
+    [{ SLACK_BOT_TOKEN: token }, /Set exactly one of SLACK_SIGNING_SECRET .* or SLACK_APP_TOKEN/],
+    [
+      { SLACK_BOT_TOKEN: token, SLACK_SIGNING_SECRET: secret, SLACK_APP_TOKEN: "xapp-1-abcdefghijkl" },
+      /exactly one/,
+    ],
+    [
+      { SLACK_BOT_TOKEN: "xoxp-user-token-123456", SLACK_SIGNING_SECRET: secret },
+      /SLACK_BOT_TOKEN: must be a bot token/,
+    ],
+    [
+      { SLACK_BOT_TOKEN: token, SLACK_SIGNING_SECRET: "not-hex" },
+      /SLACK_SIGNING_SECRET: must be the app's signing secret/,
+    ],
+  ])("refuses %o and says what to set, without echoing it", (env, message) => {
+    let thrown: unknown;
+    try {
+      readBotEnv(env);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(String(thrown)).toMatch(message);
+    for (const value of Object.values(env)) expect(String(thrown)).not.toContain(value);
+  });
+});

@@ -1,0 +1,43 @@
+import {
+  awsEnv,
+  ConfigError,
+  coreEnv,
+  databaseEnv,
+  parseEnv,
+  redisEnv,
+  slackBotEnv,
+  slackEnv,
+  vaultEnv,
+} from "@leasehold/config";
+
+export type SlackConnection =
+  | { readonly mode: "http"; readonly botToken: string; readonly signingSecret: string }
+  | { readonly mode: "socket"; readonly botToken: string; readonly appToken: string };
+
+/** The bot's settings: the only place in the app that reads process.env. */
+export function readBotEnv(env: NodeJS.ProcessEnv = process.env) {
+  const parsed = parseEnv(
+    { ...coreEnv, ...databaseEnv, ...redisEnv, ...awsEnv, ...slackEnv, ...vaultEnv, ...slackBotEnv },
+    env,
+  );
+  const {
+    SLACK_BOT_TOKEN: botToken,
+    SLACK_SIGNING_SECRET: signingSecret,
+    SLACK_APP_TOKEN: appToken,
+  } = parsed;
+  const problems = [
+    ...(botToken ? [] : ["SLACK_BOT_TOKEN: set the bot token (xoxb-…)"]),
+    ...((signingSecret === undefined) === (appToken === undefined)
+      ? [
+          "Set exactly one of SLACK_SIGNING_SECRET (HTTP, production) or SLACK_APP_TOKEN (Socket Mode, development)",
+        ]
+      : []),
+  ];
+  if (problems.length > 0 || !botToken) throw new ConfigError("the environment", problems);
+  const slack: SlackConnection = appToken
+    ? { mode: "socket", botToken, appToken }
+    : { mode: "http", botToken, signingSecret: signingSecret ?? "" };
+  return { ...parsed, slack, targetEnv: env };
+}
+
+export type BotEnv = ReturnType<typeof readBotEnv>;

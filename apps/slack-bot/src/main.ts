@@ -1,0 +1,22 @@
+import { openBrokerFromEnv } from "@leasehold/broker";
+import { createLogger, onShutdown, runMain } from "@leasehold/config";
+import { readBotEnv } from "./env.js";
+import { startSlackBot } from "./start-slack-bot.js";
+
+runMain(async () => {
+  const env = readBotEnv();
+  const log = createLogger("leasehold-slack-bot", env.LOG_LEVEL);
+  const open = await openBrokerFromEnv(env, log);
+  const bot = await startSlackBot({
+    open,
+    connection: env.slack,
+    apiUrl: env.SLACK_API_URL,
+    host: env.SLACK_BOT_HOST,
+    port: env.SLACK_BOT_PORT,
+    log,
+  });
+  onShutdown(log, async () => {
+    await bot.close();
+    await open.close();
+  });
+});

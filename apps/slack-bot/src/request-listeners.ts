@@ -1,0 +1,91 @@
+import { ForbiddenError, mayRequest, requestAccessInput } from "@leasehold/domain";
+import { renderRequestModal, SLACK_IDS } from "@leasehold/slack";
+import type { App } from "@slack/bolt";
+import type { WebClient } from "@slack/web-api";
+import { type BotDeps, explain, refuse } from "./bot-deps.js";
+
+type ViewValues = Record<
+  string,
+  Record<string, { value?: string | null; selected_option?: { value: string } | null }>
+>;
+
+/** Which modal block shows an error about which field. */
+const BLOCK_OF_FIELD: Record<string, string> = {
+  targetId: SLACK_IDS.requestInputs.target.block,
+  durationSeconds: SLACK_IDS.requestInputs.duration.block,
+  reason: SLACK_IDS.requestInputs.reason.block,
+  ticket: SLACK_IDS.requestInputs.ticket.block,
+};
+
+/** `/access`, the global shortcut and the App Home button all open the same modal. */
+export function registerRequestListeners(app: App, deps: BotDeps): void {
+  const { broker, targets, identity, log } = deps;
+
+  const openModal = async (client: WebClient, user: string, triggerId: string, channel?: string) => {
+    try {
+      const principal = await identity.principalFor(user);
+      const requestable = targets
+        .list()
+        .filter((t) => mayRequest(principal, t))
+        .map((t) => ({
+          id: t.id,
+          description: t.description,
+          maxDurationSeconds: t.maxDurationSeconds,
+          defaultDurationSeconds: t.defaultDurationSeconds,
+          ticketRequired: t.ticket.required,
+        }));
+      if (requestable.length === 0) throw new ForbiddenError("there are no targets you may request");
+      await client.views.open({ trigger_id: triggerId, view: renderRequestModal(requestable) });
+    } catch (error) {
+      await refuse(client, { user, channel }, error, log);
+    }
+  };
+
+  app.command(SLACK_IDS.command, async ({ ack, body, client }) => {
+    await ack();
+    await openModal(client, body.user_id, body.trigger_id, body.channel_id);
+  });
+  app.shortcut(SLACK_IDS.shortcut, async ({ ack, body, client }) => {
+    await ack();
+    await openModal(client, body.user.id, body.trigger_id);
+  });
+  app.action(SLACK_IDS.actions.openRequest, async ({ ack, body, client }) => {
+    await ack();
+    if (body.type === "block_actions") await openModal(client, body.user.id, body.trigger_id);
+  });
+
+  app.view(SLACK_IDS.views.request, async ({ ack, body, view }) => {
+    const values = view.state.values as ViewValues;
+    const field = (input: { block: string; action: string }) => values[input.block]?.[input.action];
+    const ids = SLACK_IDS.requestInputs;
+    const ticket = field(ids.ticket)?.value ?? "";
+    const parsed = requestAccessInput.safeParse({
+      targetId: field(ids.target)?.selected_option?.value ?? "",
+      durationSeconds: Number(field(ids.duration)?.selected_option?.value ?? Number.NaN),
+      reason: field(ids.reason)?.value ?? "",
+      ...(ticket.trim() ? { ticket } : {}),
+    });
+    if (!parsed.success) {
+      const errors: Record<string, string> = {};
+      for (const issue of parsed.error.issues) {
+        const block = BLOCK_OF_FIELD[String(issue.path[0])] ?? ids.target.block;
+        errors[block] ??= issue.message;
+      }
+      await ack({ response_action: "errors", errors });
+      return;
+    }
+    try {
+      const principal = await identity.principalFor(body.user.id);
+      await broker.requests.requestAccess(principal, parsed.data);
+      await ack();
+    } catch (error) {
+      const message = explain(error, log);
+      const block = /duration|seconds/i.test(message)
+        ? ids.duration.block
+        : /ticket/i.test(message)
+          ? ids.ticket.block
+          : ids.target.block;
+      await ack({ response_action: "errors", errors: { [block]: message.slice(0, 150) } });
+    }
+  });
+}

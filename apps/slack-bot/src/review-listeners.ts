@@ -1,0 +1,75 @@
+import { idSchema, reviewInput } from "@leasehold/domain";
+import { renderDenyModal, SLACK_IDS } from "@leasehold/slack";
+import type { App, BlockAction, ButtonAction } from "@slack/bolt";
+import { type BotDeps, explain, refuse } from "./bot-deps.js";
+
+/**
+ * Approve and Deny. Authorization is the broker's, exactly as for the API: the clicker is mapped to a
+ * principal explicitly, the requester can never approve, non-approvers are refused, and a decided
+ * request refuses further clicks. A refusal is an ephemeral message and changes nothing. The channel
+ * message itself is rewritten by the notifier from the audit trail.
+ */
+export function registerReviewListeners(app: App, deps: BotDeps): void {
+  const { broker, identity, log } = deps;
+
+  app.action<BlockAction<ButtonAction>>(SLACK_IDS.actions.approve, async ({ ack, body, action, client }) => {
+    await ack();
+    try {
+      const principal = await identity.principalFor(body.user.id);
+      await broker.reviews.review(
+        principal,
+        reviewInput.parse({ requestId: action.value, decision: "approve" }),
+      );
+    } catch (error) {
+      await refuse(client, { user: body.user.id, channel: body.channel?.id }, error, log);
+    }
+  });
+
+  app.action<BlockAction<ButtonAction>>(SLACK_IDS.actions.deny, async ({ ack, body, action, client }) => {
+    await ack();
+    try {
+      const principal = await identity.principalFor(body.user.id);
+      // Refuse before asking for a reason when the clicker could not deny anyway.
+      const request = await broker.reviews.checkReviewable(principal, idSchema.parse(action.value));
+      await client.views.open({
+        trigger_id: body.trigger_id,
+        view: renderDenyModal({
+          requestId: request.id,
+          targetId: request.targetId,
+          requesterId: request.requesterId,
+        }),
+      });
+    } catch (error) {
+      await refuse(client, { user: body.user.id, channel: body.channel?.id }, error, log);
+    }
+  });
+
+  app.view(SLACK_IDS.views.deny, async ({ ack, body, view }) => {
+    const comment =
+      view.state.values[SLACK_IDS.denyInputs.comment.block]?.[SLACK_IDS.denyInputs.comment.action]?.value;
+    const parsed = reviewInput.safeParse({
+      requestId: view.private_metadata,
+      decision: "deny",
+      comment: comment ?? "",
+    });
+    if (!parsed.success) {
+      await ack({
+        response_action: "errors",
+        errors: {
+          [SLACK_IDS.denyInputs.comment.block]: parsed.error.issues[0]?.message ?? "check the reason",
+        },
+      });
+      return;
+    }
+    try {
+      const principal = await identity.principalFor(body.user.id);
+      await broker.reviews.review(principal, parsed.data);
+      await ack();
+    } catch (error) {
+      await ack({
+        response_action: "errors",
+        errors: { [SLACK_IDS.denyInputs.comment.block]: explain(error, log).slice(0, 150) },
+      });
+    }
+  });
+}

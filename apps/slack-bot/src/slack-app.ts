@@ -1,0 +1,50 @@
+import { App, type Logger as BoltLogger, LogLevel } from "@slack/bolt";
+import type { Logger as PinoLogger } from "pino";
+import type { BotDeps } from "./bot-deps.js";
+import type { SlackConnection } from "./env.js";
+import { registerGrantListeners } from "./grant-listeners.js";
+import { registerRequestListeners } from "./request-listeners.js";
+import { registerReviewListeners } from "./review-listeners.js";
+
+/** Bolt's logger interface over the process's pino logger (Bolt never logs request bodies at info). */
+function boltLogger(log: PinoLogger): BoltLogger {
+  return {
+    debug: (...msg) => log.debug(msg.map(String).join(" ")),
+    info: (...msg) => log.info(msg.map(String).join(" ")),
+    warn: (...msg) => log.warn(msg.map(String).join(" ")),
+    error: (...msg) => log.error(msg.map(String).join(" ")),
+    setLevel: () => {},
+    getLevel: () => LogLevel.INFO,
+    setName: () => {},
+  };
+}
+
+/**
+ * The Bolt app: over HTTP with Slack's request signatures verified (production), or over Socket Mode
+ * (development). `apiUrl` redirects the Web API (tests point it at the stand-in).
+ */
+export function createSlackApp(
+  connection: SlackConnection,
+  deps: BotDeps & { pino: PinoLogger; apiUrl?: string | undefined },
+): App {
+  const app = new App({
+    token: connection.botToken,
+    ...(connection.mode === "http"
+      ? { signingSecret: connection.signingSecret }
+      : { socketMode: true, appToken: connection.appToken }),
+    logger: boltLogger(deps.pino),
+    // Initialized by startSlackBot, which turns an unreachable Slack into a clear error, not a crash.
+    deferInitialization: true,
+    // Nothing kept in this process's memory that another replica would need.
+    convoStore: false,
+    clientOptions: {
+      ...(deps.apiUrl ? { slackApiUrl: deps.apiUrl.endsWith("/") ? deps.apiUrl : `${deps.apiUrl}/` } : {}),
+      retryConfig: { retries: 1 },
+      timeout: 5_000,
+    },
+  });
+  registerRequestListeners(app, deps);
+  registerReviewListeners(app, deps);
+  registerGrantListeners(app, deps);
+  return app;
+}

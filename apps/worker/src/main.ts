@@ -1,0 +1,28 @@
+import { openBrokerFromEnv, reconcileOptionsFor } from "@leasehold/broker";
+import { createLogger, onShutdown, runMain } from "@leasehold/config";
+import { readWorkerEnv } from "./env.js";
+import { createNotifierFor, startWorker } from "./start-worker.js";
+
+runMain(async () => {
+  const env = readWorkerEnv();
+  const log = createLogger("leasehold-worker", env.LOG_LEVEL);
+  const open = await openBrokerFromEnv(env, log, {
+    reconcile: reconcileOptionsFor(env.LEASEHOLD_SWEEP_INTERVAL, env.LEASEHOLD_WORKER_CONCURRENCY),
+  });
+  const slack = env.SLACK_BOT_TOKEN
+    ? createNotifierFor(open, { token: env.SLACK_BOT_TOKEN, apiUrl: env.SLACK_API_URL }, log)
+    : undefined;
+  const worker = await startWorker({
+    open,
+    queue: open.queue,
+    concurrency: env.LEASEHOLD_WORKER_CONCURRENCY,
+    lockMs: env.LEASEHOLD_JOB_LOCK_SECONDS * 1000,
+    sweepIntervalMs: env.LEASEHOLD_SWEEP_INTERVAL * 1000,
+    slack,
+    log,
+  });
+  onShutdown(log, async () => {
+    await worker.close();
+    await open.close();
+  });
+});

@@ -1,0 +1,164 @@
+import { isUniqueViolation } from "@leasehold/db";
+import {
+  type AccessRequest,
+  ConflictError,
+  ForbiddenError,
+  isApprover,
+  mayRequest,
+  NotFoundError,
+  nextRequestState,
+  type Principal,
+  pendingUntil,
+  type RequestAccessInput,
+  type Review,
+  resolveDuration,
+  resolveTicket,
+  SYSTEM_ACTOR,
+  type Tally,
+  tallyReviews,
+} from "@leasehold/domain";
+import { maySeeRequest } from "./authorization.js";
+import type { BrokerDeps } from "./broker-deps.js";
+
+/** A request with its reviews and where the approval count stands. */
+export type RequestView = {
+  readonly request: AccessRequest;
+  readonly reviews: readonly Review[];
+  readonly tally: Tally;
+};
+
+type Deps = Pick<BrokerDeps, "store" | "targets" | "clock" | "newId" | "admins" | "log">;
+
+export function createAccessRequestService({ store, targets, clock, newId, admins, log }: Deps) {
+  const view = async (request: AccessRequest): Promise<RequestView> => {
+    const reviews = await store.read((repos) => repos.requests.listReviews(request.id));
+    return { request, reviews, tally: tallyReviews(reviews, request.requesterId, request.requiredApprovals) };
+  };
+
+  return {
+    /** Asks for access to a target. Refused before anything is recorded if policy does not allow it. */
+    async requestAccess(principal: Principal, input: RequestAccessInput): Promise<RequestView> {
+      const target = targets.get(input.targetId);
+      if (!target) throw new NotFoundError(`there is no target called ${input.targetId}`);
+      if (!mayRequest(principal, target)) throw new ForbiddenError(`you may not request ${target.id}`);
+      const durationSeconds = resolveDuration(target, input.durationSeconds);
+      const ticket = resolveTicket(target, input.ticket);
+      const now = clock();
+      const request: AccessRequest = {
+        id: newId(),
+        targetId: target.id,
+        requesterId: principal.id,
+        reason: input.reason,
+        ticket,
+        durationSeconds,
+        requiredApprovals: target.requiredApprovals,
+        state: "pending",
+        createdAt: now,
+        pendingUntil: pendingUntil(target, now),
+        decidedAt: null,
+      };
+      await store.transaction(async (repos) => {
+        try {
+          await repos.requests.insert(request);
+        } catch (error) {
+          // One pending request per requester and target (a partial unique index).
+          if (isUniqueViolation(error))
+            throw new ConflictError(`you already have a pending request for ${target.id}`);
+          throw error;
+        }
+        await repos.audit.append(
+          {
+            actor: principal.id,
+            action: "request.created",
+            subjectType: "request",
+            subjectId: request.id,
+            data: { targetId: target.id, durationSeconds, ticket, reason: input.reason },
+          },
+          now,
+        );
+      });
+      log.info({ requestId: request.id, targetId: target.id, requester: principal.id }, "access requested");
+      return { request, reviews: [], tally: tallyReviews([], principal.id, request.requiredApprovals) };
+    },
+
+    /** The requester withdraws a pending request. */
+    async cancel(principal: Principal, requestId: string): Promise<AccessRequest> {
+      const now = clock();
+      return store.transaction(async (repos) => {
+        const request = await repos.requests.lockById(requestId);
+        if (!request) throw new NotFoundError("there is no such request");
+        if (request.requesterId !== principal.id)
+          throw new ForbiddenError("only the requester may cancel a request");
+        const state = nextRequestState(request.state, "cancel");
+        await repos.requests.decide(request.id, "cancelled", now);
+        await repos.audit.append(
+          {
+            actor: principal.id,
+            action: "request.cancelled",
+            subjectType: "request",
+            subjectId: request.id,
+            data: {},
+          },
+          now,
+        );
+        return { ...request, state, decidedAt: now };
+      });
+    },
+
+    async get(principal: Principal, requestId: string): Promise<RequestView> {
+      const request = await store.read((repos) => repos.requests.findById(requestId));
+      if (!request || !maySeeRequest(principal, request, targets.get(request.targetId), admins)) {
+        throw new NotFoundError("there is no such request, or you may not see it");
+      }
+      return view(request);
+    },
+
+    /** `mine`: what I asked for, newest first. `to-review`: pending requests I may review, oldest first. */
+    async list(
+      principal: Principal,
+      options: { view: "mine" | "to-review"; limit: number },
+    ): Promise<RequestView[]> {
+      if (options.view === "mine") {
+        const mine = await store.read((repos) => repos.requests.listByRequester(principal.id, options.limit));
+        return Promise.all(mine.map(view));
+      }
+      const reviewable = targets.list().filter((t) => isApprover(principal, t));
+      const pending = await store.read((repos) =>
+        repos.requests.listPending(
+          reviewable.map((t) => t.id),
+          options.limit,
+        ),
+      );
+      const now = clock();
+      const forMe = pending.filter((r) => r.requesterId !== principal.id && r.pendingUntil > now);
+      return Promise.all(forMe.map(view));
+    },
+
+    /** Marks pending requests whose approval window closed as expired (run by the sweep). */
+    async expireTimedOut(limit: number): Promise<number> {
+      const now = clock();
+      const due = await store.read((repos) => repos.requests.listTimedOut(now, limit));
+      let expired = 0;
+      for (const request of due) {
+        const changed = await store.transaction(async (repos) => {
+          if (!(await repos.requests.decide(request.id, "expired", now))) return false;
+          await repos.audit.append(
+            {
+              actor: SYSTEM_ACTOR.sweep,
+              action: "request.expired",
+              subjectType: "request",
+              subjectId: request.id,
+              data: { pendingUntil: request.pendingUntil.toISOString() },
+            },
+            now,
+          );
+          return true;
+        });
+        if (changed) expired += 1;
+      }
+      return expired;
+    },
+  };
+}
+
+export type AccessRequestService = ReturnType<typeof createAccessRequestService>;

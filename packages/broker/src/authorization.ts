@@ -1,0 +1,16 @@
+import type { AccessRequest, Principal, PrincipalSet, Target } from "@leasehold/domain";
+import { isInSet, mayReview } from "@leasehold/domain";
+
+export const isAdmin = (principal: Principal, admins: PrincipalSet): boolean =>
+  principal.kind === "human" && isInSet(principal, admins);
+
+/** The requester, anyone who may review it, and admins may see a request. */
+export const maySeeRequest = (
+  principal: Principal,
+  request: AccessRequest,
+  target: Target | undefined,
+  admins: PrincipalSet,
+): boolean =>
+  principal.id === request.requesterId ||
+  isAdmin(principal, admins) ||
+  (target !== undefined && mayReview(principal, target, request.requesterId));

@@ -1,0 +1,47 @@
+import type { Store } from "@leasehold/db";
+import type { Clock, Principal, PrincipalSet, Target } from "@leasehold/domain";
+import type { ProviderRegistry } from "@leasehold/providers";
+import type { GrantQueues } from "@leasehold/queue";
+import type { CredentialCipher } from "./credential-cipher.js";
+
+/** The targets in leasehold.yaml. */
+export type TargetCatalog = {
+  get(id: string): Target | undefined;
+  list(): readonly Target[];
+};
+
+export function targetCatalog(targets: readonly Target[]): TargetCatalog {
+  const byId = new Map(targets.map((t) => [t.id, t]));
+  return { get: (id) => byId.get(id), list: () => targets };
+}
+
+/** The part of a pino logger the use cases use. Never pass a secret in either argument. */
+export type Logger = {
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
+};
+
+/** Everything the use cases need, wired once in each app's main.ts. */
+export type BrokerDeps = {
+  readonly store: Store;
+  readonly targets: TargetCatalog;
+  readonly providers: ProviderRegistry;
+  readonly queues: Pick<GrantQueues, "issue" | "expireAt" | "revoke">;
+  readonly cipher: CredentialCipher;
+  readonly clock: Clock;
+  readonly newId: () => string;
+  /** May revoke any grant and read the audit trail. */
+  readonly admins: PrincipalSet;
+  readonly log: Logger;
+};
+
+/** Who is asking: a principal, or the worker acting on its own schedule. */
+export type Actor = Principal;
+
+/** How a worker job is running, for deciding between "retry" and "give up". */
+export type Attempt = {
+  /** True when no retry will follow if this one fails. */
+  readonly isLast: boolean;
+  readonly signal?: AbortSignal | undefined;
+};

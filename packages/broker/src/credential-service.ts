@@ -1,0 +1,52 @@
+import { ConflictError, ForbiddenError, NotFoundError, type Principal } from "@leasehold/domain";
+import type { BrokerDeps } from "./broker-deps.js";
+
+type Deps = Pick<BrokerDeps, "store" | "cipher" | "clock" | "log">;
+
+/** A delivered credential: the provider's secret fields and when it stops working. */
+export type DeliveredCredential = {
+  readonly grantId: string;
+  readonly expiresAt: Date;
+  readonly secret: Readonly<Record<string, string>>;
+};
+
+/**
+ * Credentials go only to the grant's own principal, only while the grant is active and before its
+ * deadline, and every read is audited in the same transaction that reads the sealed value (invariant 6).
+ */
+export function createCredentialService({ store, cipher, clock, log }: Deps) {
+  return {
+    async getCredentials(principal: Principal, grantId: string): Promise<DeliveredCredential> {
+      const now = clock();
+      const { sealed, expiresAt } = await store.transaction(async (repos) => {
+        const grant = await repos.grants.findById(grantId);
+        if (!grant) throw new NotFoundError("there is no such grant");
+        if (grant.principalId !== principal.id) {
+          throw new ForbiddenError("only the principal a grant was issued to may fetch its credentials");
+        }
+        if (grant.state !== "active" || !grant.expiresAt || grant.expiresAt <= now) {
+          throw new ConflictError(
+            `this grant is ${grant.state === "active" ? "past its deadline" : grant.state}`,
+          );
+        }
+        const stored = await repos.grants.readCredential(grant.id);
+        if (!stored) throw new ConflictError("this grant holds no credential");
+        await repos.audit.append(
+          {
+            actor: principal.id,
+            action: "grant.credentials_read",
+            subjectType: "grant",
+            subjectId: grant.id,
+            data: {},
+          },
+          now,
+        );
+        return { sealed: stored, expiresAt: grant.expiresAt };
+      });
+      log.info({ grantId, principal: principal.id }, "credentials delivered");
+      return { grantId, expiresAt, secret: cipher.open(grantId, sealed) };
+    },
+  };
+}
+
+export type CredentialService = ReturnType<typeof createCredentialService>;

@@ -1,0 +1,119 @@
+import {
+  assertMayLease,
+  ConflictError,
+  type ExtendGrantInput,
+  ForbiddenError,
+  type Grant,
+  NotFoundError,
+  type Principal,
+  type RenewLeaseInput,
+  resolveExtension,
+  resolveRenewal,
+  type Target,
+} from "@leasehold/domain";
+import { approvalContextFor } from "./approval-context.js";
+import type { BrokerDeps } from "./broker-deps.js";
+import { transitionGrant } from "./grant-transition.js";
+
+type Deps = Pick<BrokerDeps, "store" | "targets" | "providers" | "queues" | "cipher" | "clock" | "log">;
+
+/**
+ * Later deadlines for active grants: a person extends their access within the target's maximum, a
+ * workload renews its lease within its lease rule. Where the backend can renew a credential in place
+ * (a Vault lease, VALID UNTIL) it does; where it cannot (an STS session) a new credential is issued
+ * that ends at the new deadline and replaces the stored one, while the old one runs out on its own.
+ * The provider is called outside any transaction; only the attempt that started may commit.
+ */
+export function createGrantExtendService(deps: Deps) {
+  const { store, targets, providers, queues, cipher, clock, log } = deps;
+
+  const holderGrant = async (
+    principal: Principal,
+    grantId: string,
+  ): Promise<{ grant: Grant; target: Target }> => {
+    const grant = await store.read((repos) => repos.grants.findById(grantId));
+    if (!grant) throw new NotFoundError("there is no such grant");
+    if (grant.principalId !== principal.id) throw new ForbiddenError("only the grant's holder may extend it");
+    if (grant.state !== "active") throw new ConflictError(`this grant is ${grant.state}`);
+    const target = targets.get(grant.targetId);
+    if (!target) throw new ConflictError(`target ${grant.targetId} is no longer configured`);
+    return { grant, target };
+  };
+
+  /** Moves the grant's deadline to `deadline`, renewing in place or re-issuing; audited as `grant.extended`. */
+  const moveDeadline = async (principal: Principal, current: Grant, target: Target, deadline: Date) => {
+    const provider = providers.get(target.kind);
+    const now = clock();
+    let changes: Parameters<typeof transitionGrant>[2]["changes"];
+    let attempt = current.issueAttempts;
+    if (provider.renew) {
+      const renewed = await provider.renew({ grant: current, target, expiresAt: deadline });
+      changes = { expiresAt: renewed.expiresAt };
+    } else {
+      const grant = await store.transaction((repos) => repos.grants.beginReissue(current.id, now));
+      if (!grant) throw new ConflictError("this grant ended before it could be extended");
+      attempt = grant.issueAttempts;
+      const issued = await provider.issue({
+        grant: { ...grant, durationSeconds: Math.ceil((deadline.getTime() - now.getTime()) / 1000) },
+        target,
+        approval: await approvalContextFor(store, grant),
+        checkpoint: (reference) =>
+          store.transaction((r) => r.grants.updateReference(grant.id, reference, clock())),
+      });
+      changes = {
+        expiresAt: issued.expiresAt,
+        providerRef: { ...issued.reference },
+        credential: cipher.seal(grant.id, issued.secret),
+      };
+    }
+    const expiresAt = changes.expiresAt ?? deadline;
+    const extended = await store.transaction((repos) =>
+      transitionGrant(repos, current.id, {
+        from: ["active"],
+        to: "active",
+        at: clock(),
+        changes: {
+          ...changes,
+          durationSeconds: Math.round((expiresAt.getTime() - (current.issuedAt ?? now).getTime()) / 1000),
+        },
+        issueAttempts: attempt,
+        actor: principal.id,
+        action: "grant.extended",
+        data: {
+          previousExpiresAt: current.expiresAt?.toISOString() ?? null,
+          expiresAt: expiresAt.toISOString(),
+          renewedInPlace: provider.renew !== undefined,
+          attempt,
+        },
+      }),
+    );
+    if (!extended) throw new ConflictError("this grant changed while it was being extended; try again");
+    await queues.expireAt(current.id, expiresAt, clock()).catch((error: unknown) => {
+      log.warn(
+        { grantId: current.id, err: String(error) },
+        "could not move the expiry; the sweep will expire it",
+      );
+    });
+    log.info({ grantId: current.id, expiresAt: expiresAt.toISOString() }, "grant extended");
+    return extended;
+  };
+
+  return {
+    /** A person extends their access, within the target's maximum lifetime. */
+    async extend(principal: Principal, input: ExtendGrantInput): Promise<Grant> {
+      const { grant, target } = await holderGrant(principal, input.grantId);
+      const { deadline } = resolveExtension(target, grant, input.extendBySeconds, clock());
+      return moveDeadline(principal, grant, target, deadline);
+    },
+
+    /** A workload renews its lease, within its lease rule. */
+    async renewLease(principal: Principal, input: RenewLeaseInput): Promise<Grant> {
+      const { grant, target } = await holderGrant(principal, input.grantId);
+      const rule = assertMayLease(principal, target);
+      const deadline = resolveRenewal(target, rule, grant, input.incrementSeconds, clock());
+      return moveDeadline(principal, grant, target, deadline);
+    },
+  };
+}
+
+export type GrantExtendService = ReturnType<typeof createGrantExtendService>;

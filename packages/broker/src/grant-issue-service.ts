@@ -1,0 +1,117 @@
+import { type Grant, SYSTEM_ACTOR } from "@leasehold/domain";
+import { approvalContextFor } from "./approval-context.js";
+import type { Attempt, BrokerDeps } from "./broker-deps.js";
+import { describeFailure, isRetryable } from "./failures.js";
+import { transitionGrant } from "./grant-transition.js";
+
+type Deps = Pick<BrokerDeps, "store" | "targets" | "providers" | "queues" | "cipher" | "clock" | "log">;
+
+/**
+ * Issues an approved grant (the worker's issue job). Idempotent and crash-safe (invariant 4):
+ * - each attempt is counted and committed before the provider is called;
+ * - a retry first makes credentials from earlier, interrupted attempts unusable;
+ * - only the latest attempt may move the grant to active, so at most one credential is delivered.
+ */
+export function createGrantIssueService({ store, targets, providers, queues, cipher, clock, log }: Deps) {
+  const fail = async (grant: Grant, error: unknown) => {
+    const now = clock();
+    const reason = describeFailure(error);
+    await store.transaction((repos) =>
+      transitionGrant(repos, grant.id, {
+        from: ["issuing"],
+        to: "failed",
+        at: now,
+        changes: {
+          endedAt: now,
+          lastError: reason,
+          // Credentials from interrupted attempts live at most the grant's duration; keep their deny until then.
+          ...(grant.issueAttempts > 1
+            ? { expiresAt: new Date(now.getTime() + grant.durationSeconds * 1000) }
+            : { releasedAt: now }),
+        },
+        actor: SYSTEM_ACTOR.worker,
+        action: "grant.issue_failed",
+        data: { error: reason, attempts: grant.issueAttempts },
+      }),
+    );
+    log.error({ grantId: grant.id, error: reason }, "grant could not be issued");
+  };
+
+  return {
+    async issue(grantId: string, attempt: Attempt): Promise<"issued" | "skipped"> {
+      const startedAt = clock();
+      const grant = await store.transaction(async (repos) =>
+        repos.grants.beginIssueAttempt(grantId, startedAt),
+      );
+      if (!grant) return "skipped"; // already issued, failed, or unknown: nothing to do
+      const target = targets.get(grant.targetId);
+      if (!target) {
+        await fail(grant, new Error(`target ${grant.targetId} is no longer configured`));
+        return "skipped";
+      }
+      const provider = providers.get(target.kind);
+      try {
+        if (grant.issueAttempts > 1) {
+          await provider.discardEarlierAttempts({ grant, target, signal: attempt.signal });
+        }
+        const approval = await approvalContextFor(store, grant);
+        const issued = await provider.issue({
+          grant,
+          target,
+          approval,
+          checkpoint: (reference) =>
+            store.transaction((r) => r.grants.updateReference(grant.id, reference, clock())),
+          signal: attempt.signal,
+        });
+        const now = clock();
+        const active = await store.transaction((repos) =>
+          transitionGrant(repos, grant.id, {
+            from: ["issuing"],
+            to: "active",
+            at: now,
+            changes: {
+              issuedAt: now,
+              expiresAt: issued.expiresAt,
+              providerRef: { ...issued.reference },
+              credential: cipher.seal(grant.id, issued.secret),
+              lastError: null,
+            },
+            // Only the latest attempt may activate the grant.
+            issueAttempts: grant.issueAttempts,
+            actor: SYSTEM_ACTOR.worker,
+            action: "grant.issued",
+            data: {
+              expiresAt: issued.expiresAt.toISOString(),
+              attempt: grant.issueAttempts,
+              reference: { ...issued.reference },
+            },
+          }),
+        );
+        if (!active) {
+          // A later attempt started meanwhile (this worker stalled); that attempt discards this credential.
+          log.warn(
+            { grantId, attempt: grant.issueAttempts },
+            "a later issue attempt took over; result dropped",
+          );
+          return "skipped";
+        }
+        if (active.expiresAt) {
+          await queues.expireAt(grant.id, active.expiresAt, clock()).catch((error: unknown) => {
+            log.warn({ grantId, err: String(error) }, "could not schedule expiry; the sweep will expire it");
+          });
+        }
+        log.info({ grantId, expiresAt: active.expiresAt?.toISOString() }, "grant issued");
+        return "issued";
+      } catch (error) {
+        if (!isRetryable(error) || attempt.isLast) {
+          await fail(grant, error);
+        } else {
+          log.warn({ grantId, error: describeFailure(error) }, "issue attempt failed; will retry");
+        }
+        throw error;
+      }
+    },
+  };
+}
+
+export type GrantIssueService = ReturnType<typeof createGrantIssueService>;

@@ -1,0 +1,342 @@
+import { IAMClient } from "@aws-sdk/client-iam";
+import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { ConflictError, ForbiddenError, UpstreamError } from "@leasehold/domain";
+import { type CredentialProvider, createAwsStsProvider, sessionNameFor } from "@leasehold/providers";
+import { type AwsSandbox, SANDBOX_ACCESS_KEY, startAwsSandbox } from "@leasehold/sandbox";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { DEFAULT_RECONCILE_OPTIONS } from "./reconcile-service.js";
+import {
+  admin,
+  approve,
+  approverA,
+  approverB,
+  askForProd,
+  createHarness,
+  type Harness,
+  outsider,
+  ROLE_ARN,
+  requester,
+} from "./test-harness.js";
+
+const last = { isLast: true };
+const notLast = { isLast: false };
+
+describe("grant lifecycle against the STS and IAM stand-ins", () => {
+  let sandbox: AwsSandbox;
+  let provider: CredentialProvider;
+  let h: Harness;
+
+  beforeAll(async () => {
+    sandbox = await startAwsSandbox({ roles: [{ arn: ROLE_ARN, maxSessionDurationSeconds: 7200 }] });
+    const clientConfig = {
+      region: "us-east-1",
+      endpoint: sandbox.url,
+      credentials: SANDBOX_ACCESS_KEY,
+      maxAttempts: 1,
+    };
+    provider = createAwsStsProvider({ sts: new STSClient(clientConfig), iam: new IAMClient(clientConfig) });
+    h = await createHarness("pglite", provider);
+  });
+  afterAll(async () => {
+    await h.close();
+    await sandbox.close();
+  });
+  beforeEach(() => {
+    sandbox.reset();
+    h.clock.now = new Date();
+  });
+
+  /** An approved request's grant, still issuing. */
+  const approvedGrant = async (ticket?: string) => {
+    const { request } = await askForProd(h.broker, ticket ? { ticket } : {});
+    await approve(h.broker, approverA, request.id);
+    const { grant } = await approve(h.broker, approverB, request.id);
+    if (!grant) throw new Error("expected a grant");
+    return { request, grant };
+  };
+  const grantNow = (id: string) => h.deps.store.read((r) => r.grants.findById(id));
+  const actions = async (subjectId: string) =>
+    (await h.deps.store.read((r) => r.audit.list({ afterSeq: 0, limit: 1000, subjectId }))).map(
+      (e) => e.action,
+    );
+
+  it("issues an STS session with the requester's identity, the approvals as tags and the asked duration", async () => {
+    const { request, grant } = await approvedGrant("OPS-7");
+    expect(await h.broker.issue.issue(grant.id, notLast)).toBe("issued");
+
+    const [session] = sandbox.issued;
+    expect(sandbox.issued).toHaveLength(1);
+    expect(session).toMatchObject({
+      roleArn: ROLE_ARN,
+      roleSessionName: sessionNameFor(grant.id, 1),
+      sourceIdentity: requester.id,
+      durationSeconds: 3600,
+      tags: {
+        "lh-request": request.id,
+        "lh-grant": grant.id,
+        "lh-requester": requester.id,
+        "lh-approvers": `${approverA.id} ${approverB.id}`,
+        "lh-ticket": "OPS-7",
+        environment: "production",
+      },
+    });
+    const active = await grantNow(grant.id);
+    expect(active).toMatchObject({ state: "active", issueAttempts: 1 });
+    expect(active?.expiresAt?.toISOString()).toBe(session?.expiration.toISOString());
+    expect(h.enqueued).toContainEqual({ queue: "expire", grantId: grant.id, deadline: session?.expiration });
+    expect(await actions(grant.id)).toEqual(["grant.created", "grant.issued"]);
+  });
+
+  it("delivers working credentials to the requester only, and audits each read", async () => {
+    const { grant } = await approvedGrant();
+    await h.broker.issue.issue(grant.id, notLast);
+    await expect(h.broker.credentials.getCredentials(outsider, grant.id)).rejects.toThrow(ForbiddenError);
+    await expect(h.broker.credentials.getCredentials(approverA, grant.id)).rejects.toThrow(ForbiddenError);
+    await expect(h.broker.credentials.getCredentials(admin, grant.id)).rejects.toThrow(ForbiddenError);
+
+    const delivered = await h.broker.credentials.getCredentials(requester, grant.id);
+    expect(delivered.secret.accessKeyId).toMatch(/^ASIA/);
+    const sts = new STSClient({
+      region: "us-east-1",
+      endpoint: sandbox.url,
+      credentials: {
+        accessKeyId: delivered.secret.accessKeyId ?? "",
+        secretAccessKey: delivered.secret.secretAccessKey ?? "",
+        sessionToken: delivered.secret.sessionToken ?? "",
+      },
+    });
+    const identity = await sts.send(new GetCallerIdentityCommand({}));
+    expect(identity.Arn).toContain(`assumed-role/ProdReadOnly/${sessionNameFor(grant.id, 1)}`);
+    expect(await actions(grant.id)).toEqual(["grant.created", "grant.issued", "grant.credentials_read"]);
+
+    // Nothing secret in the audit trail or the stored reference.
+    const trail = JSON.stringify(await h.deps.store.read((r) => r.audit.list({ afterSeq: 0, limit: 1000 })));
+    expect(trail).not.toContain(delivered.secret.secretAccessKey);
+    expect(trail).not.toContain(delivered.secret.sessionToken);
+    expect(JSON.stringify(await grantNow(grant.id))).not.toContain(delivered.secret.secretAccessKey);
+  });
+
+  it("a stored credential moved to another grant's row does not open", async () => {
+    const first = await approvedGrant();
+    await h.broker.issue.issue(first.grant.id, notLast);
+    const second = await approvedGrant();
+    await h.broker.issue.issue(second.grant.id, notLast);
+    await h.db.query(
+      "UPDATE grants SET credential = (SELECT credential FROM grants WHERE id = $1) WHERE id = $2",
+      [first.grant.id, second.grant.id],
+    );
+    await expect(h.broker.credentials.getCredentials(requester, second.grant.id)).rejects.toThrow();
+  });
+
+  it("a retry after an interrupted attempt denies the earlier session and activates only the latest", async () => {
+    const { grant } = await approvedGrant();
+    // Attempt 1 reaches STS, then the worker dies before committing: nothing recorded but the attempt.
+    const attempt1 = await h.deps.store.transaction((r) => r.grants.beginIssueAttempt(grant.id, h.clock.now));
+    if (!attempt1) throw new Error("expected the attempt to start");
+    await provider.issue({
+      grant: attempt1,
+      target: h.deps.targets.list()[0] as never,
+      approval: null,
+      checkpoint: async () => {},
+    });
+
+    expect(await h.broker.issue.issue(grant.id, notLast)).toBe("issued");
+    expect(sandbox.issued.map((s) => s.roleSessionName)).toEqual([
+      sessionNameFor(grant.id, 1),
+      sessionNameFor(grant.id, 2),
+    ]);
+    const policies = sandbox.rolePolicies("ProdReadOnly");
+    const discard = policies[`leasehold-discard-${grant.id}`];
+    expect(discard).toBeDefined();
+    expect(JSON.parse(discard ?? "{}").Statement[0]).toMatchObject({
+      Effect: "Deny",
+      Condition: { StringLike: { "aws:userid": [`*:${sessionNameFor(grant.id, 1)}`] } },
+    });
+    const active = await grantNow(grant.id);
+    expect(active).toMatchObject({ state: "active", issueAttempts: 2 });
+    expect(active?.providerRef?.accessKeyId).toBe(sandbox.issued[1]?.accessKeyId);
+    expect((await actions(grant.id)).filter((a) => a === "grant.issued")).toHaveLength(1);
+    // A repeated job finds nothing to do.
+    expect(await h.broker.issue.issue(grant.id, notLast)).toBe("skipped");
+    expect(sandbox.issued).toHaveLength(2);
+  });
+
+  it("STS refusing the request fails the grant at once, with the reason and no retry", async () => {
+    const { grant } = await approvedGrant();
+    sandbox.injectFault({
+      service: "sts",
+      action: "AssumeRole",
+      status: 403,
+      code: "AccessDenied",
+      times: 1,
+    });
+    await expect(h.broker.issue.issue(grant.id, notLast)).rejects.toThrow(UpstreamError);
+    const failed = await grantNow(grant.id);
+    expect(failed).toMatchObject({ state: "failed" });
+    expect(failed?.lastError).toMatch(/AccessDenied/);
+    expect(await actions(grant.id)).toEqual(["grant.created", "grant.issue_failed"]);
+  });
+
+  it("throttling is retried by the job, not failed", async () => {
+    const { grant } = await approvedGrant();
+    sandbox.injectFault({ service: "sts", action: "AssumeRole", status: 400, code: "Throttling", times: 1 });
+    await expect(h.broker.issue.issue(grant.id, notLast)).rejects.toThrow(/Throttling/);
+    expect((await grantNow(grant.id))?.state).toBe("issuing");
+    expect(await h.broker.issue.issue(grant.id, notLast)).toBe("issued");
+  });
+
+  it("expires at the deadline, not before, and wipes the credential", async () => {
+    const { grant } = await approvedGrant();
+    await h.broker.issue.issue(grant.id, notLast);
+    await expect(h.broker.grantEnd.expire(grant.id, notLast)).rejects.toThrow(/not due/);
+    h.clock.now = (await grantNow(grant.id))?.expiresAt ?? h.clock.now;
+    await expect(h.broker.credentials.getCredentials(requester, grant.id)).rejects.toThrow(ConflictError);
+    expect(await h.broker.grantEnd.expire(grant.id, notLast)).toBe("expired");
+    const rows = await h.db.query<{ credential: unknown; released_at: Date | null }>(
+      "SELECT credential, released_at FROM grants WHERE id = $1",
+      [grant.id],
+    );
+    expect(rows[0]?.credential).toBeNull();
+    expect(rows[0]?.released_at).not.toBeNull();
+    expect(await h.broker.grantEnd.expire(grant.id, notLast)).toBe("skipped");
+  });
+
+  it("extends an active grant with a new session within policy, and only for its holder", async () => {
+    const { grant } = await approvedGrant();
+    await h.broker.issue.issue(grant.id, notLast);
+    const before = await grantNow(grant.id);
+    const oldKey = (await h.broker.credentials.getCredentials(requester, grant.id)).secret.accessKeyId;
+    await expect(
+      h.broker.extend.extend(approverA, { grantId: grant.id, extendBySeconds: 600 }),
+    ).rejects.toThrow(ForbiddenError);
+    // prod-readonly allows 2h in all; this grant had 1h.
+    await expect(
+      h.broker.extend.extend(requester, { grantId: grant.id, extendBySeconds: 4000 }),
+    ).rejects.toThrow(/can be extended by at most 3\d{3} more seconds/);
+    const extended = await h.broker.extend.extend(requester, { grantId: grant.id, extendBySeconds: 1800 });
+    // STS reports whole seconds, so allow for the second boundary between the two sessions.
+    const moved = (extended.expiresAt?.getTime() ?? 0) - (before?.expiresAt?.getTime() ?? 0);
+    expect(Math.abs(moved - 1_800_000)).toBeLessThanOrEqual(1000);
+    expect(extended).toMatchObject({ state: "active", issueAttempts: 2 });
+    expect(Math.abs(extended.durationSeconds - 5400)).toBeLessThanOrEqual(1);
+    expect(sandbox.issued.map((s) => [s.roleSessionName, s.durationSeconds])).toEqual([
+      [sessionNameFor(grant.id, 1), 3600],
+      [sessionNameFor(grant.id, 2), 5400],
+    ]);
+    const newKey = (await h.broker.credentials.getCredentials(requester, grant.id)).secret.accessKeyId;
+    expect(newKey).not.toBe(oldKey);
+    expect(newKey).toBe(sandbox.issued[1]?.accessKeyId);
+    expect(h.enqueued).toContainEqual({ queue: "expire", grantId: grant.id, deadline: extended.expiresAt });
+    expect(await actions(grant.id)).toContain("grant.extended");
+    // An extension is not an interrupted attempt: the earlier session is not denied.
+    expect(sandbox.rolePolicies("ProdReadOnly")).toEqual({});
+  });
+
+  it("early revocation denies the session on the role, and the deny is pruned after the deadline", async () => {
+    const { grant } = await approvedGrant();
+    await h.broker.issue.issue(grant.id, notLast);
+    await expect(h.broker.grantEnd.requestRevoke(outsider, { grantId: grant.id })).rejects.toThrow(
+      ForbiddenError,
+    );
+    const revoking = await h.broker.grantEnd.requestRevoke(requester, {
+      grantId: grant.id,
+      reason: "done early",
+    });
+    expect(revoking.state).toBe("revoking");
+    await expect(h.broker.credentials.getCredentials(requester, grant.id)).rejects.toThrow(/revoking/);
+    expect(h.enqueued).toContainEqual({ queue: "revoke", grantId: grant.id });
+
+    expect(await h.broker.grantEnd.revoke(grant.id, notLast)).toBe("revoked");
+    const policy = sandbox.rolePolicies("ProdReadOnly")[`leasehold-revoke-${grant.id}`];
+    expect(JSON.parse(policy ?? "{}").Statement[0].Condition.StringLike["aws:userid"]).toEqual([
+      `*:lh-${grant.id}-a*`,
+    ]);
+
+    // The sweep prunes the deny once the session has expired anyway (plus the margin).
+    const expiresAt = (await grantNow(grant.id))?.expiresAt ?? new Date();
+    h.clock.now = new Date(expiresAt.getTime() + 299_000);
+    await h.broker.reconcile.reconcile();
+    expect(await actions(grant.id)).not.toContain("grant.released");
+    h.clock.now = new Date(expiresAt.getTime() + 301_000);
+    await h.broker.reconcile.reconcile();
+    expect(sandbox.rolePolicies("ProdReadOnly")).toEqual({});
+    expect(await actions(grant.id)).toEqual([
+      "grant.created",
+      "grant.issued",
+      "grant.revoke_requested",
+      "grant.revoked",
+      "grant.released",
+    ]);
+  });
+
+  it("revocation that keeps failing becomes visible debt, and settles when IAM recovers", async () => {
+    const { grant } = await approvedGrant();
+    await h.broker.issue.issue(grant.id, notLast);
+    await h.broker.grantEnd.requestRevoke(admin, { grantId: grant.id });
+    sandbox.injectFault({
+      service: "iam",
+      action: "PutRolePolicy",
+      status: 500,
+      code: "ServiceFailure",
+      times: 2,
+    });
+    await expect(h.broker.grantEnd.revoke(grant.id, notLast)).rejects.toThrow(/ServiceFailure/);
+    expect((await grantNow(grant.id))?.state).toBe("revoking");
+    await expect(h.broker.grantEnd.revoke(grant.id, last)).rejects.toThrow(/ServiceFailure/);
+    const debt = await grantNow(grant.id);
+    expect(debt).toMatchObject({ state: "revocation_failed" });
+    expect(debt?.lastError).toMatch(/ServiceFailure/);
+    expect(await actions(grant.id)).toContain("grant.revocation_failed");
+
+    // The sweep retries debt after it has rested.
+    h.clock.advance(301);
+    await h.broker.reconcile.reconcile();
+    expect(h.enqueued.filter((e) => e.queue === "revoke" && e.grantId === grant.id)).toHaveLength(2);
+    expect(await h.broker.grantEnd.revoke(grant.id, notLast)).toBe("revoked");
+  });
+
+  it("the sweep covers what Redis lost: it enqueues stuck issues and expires grants past their deadline", async () => {
+    const { grant } = await approvedGrant();
+    h.enqueued.length = 0;
+    h.clock.advance(61);
+    expect((await h.broker.reconcile.reconcile()).issuesEnqueued).toBeGreaterThanOrEqual(1);
+    expect(h.enqueued).toContainEqual({ queue: "issue", grantId: grant.id });
+
+    await h.broker.issue.issue(grant.id, notLast);
+    h.enqueued.length = 0;
+    h.clock.now = new Date(((await grantNow(grant.id))?.expiresAt?.getTime() ?? 0) + 1);
+    const report = await h.broker.reconcile.reconcile();
+    expect(report).toMatchObject({ expired: 1, expiryFailures: 0 });
+    expect(h.enqueued).toEqual([]);
+    expect(await grantNow(grant.id)).toMatchObject({ state: "expired", endedAt: h.clock.now });
+    expect((await actions(grant.id)).filter((a) => a === "grant.expired")).toHaveLength(1);
+    // A second sweep, or the expiry job arriving late, finds nothing left to do.
+    expect((await h.broker.reconcile.reconcile()).expired).toBe(0);
+    expect(await h.broker.grantEnd.expire(grant.id, notLast)).toBe("skipped");
+  });
+
+  it("the sweep drains every grant past its deadline, however many batches that takes", async () => {
+    const small = await createHarness("pglite", provider, {
+      reconcile: { ...DEFAULT_RECONCILE_OPTIONS, batch: 2, concurrency: 2 },
+    });
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const { request } = await askForProd(small.broker, { durationSeconds: 900 });
+        await approve(small.broker, approverA, request.id);
+        const { grant } = await approve(small.broker, approverB, request.id);
+        if (!grant) throw new Error("expected a grant");
+        expect(await small.broker.issue.issue(grant.id, notLast)).toBe("issued");
+        ids.push(grant.id);
+      }
+      small.clock.advance(901);
+      expect(await small.broker.reconcile.reconcile()).toMatchObject({ expired: 5, expiryFailures: 0 });
+      const states = await small.db.query<{ state: string }>("SELECT state FROM grants WHERE id = ANY($1)", [
+        ids,
+      ]);
+      expect(states.map((r) => r.state)).toEqual(Array(5).fill("expired"));
+    } finally {
+      await small.close();
+    }
+  });
+});

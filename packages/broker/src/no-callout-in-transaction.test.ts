@@ -1,0 +1,99 @@
+import { IAMClient } from "@aws-sdk/client-iam";
+import { STSClient } from "@aws-sdk/client-sts";
+import type { Database } from "@leasehold/db";
+import { type CredentialProvider, createAwsStsProvider } from "@leasehold/providers";
+import { SANDBOX_ACCESS_KEY, startAwsSandbox } from "@leasehold/sandbox";
+import { describe, expect, it } from "vitest";
+import {
+  approve,
+  approverA,
+  approverB,
+  askForProd,
+  createHarness,
+  ROLE_ARN,
+  requester,
+} from "./test-harness.js";
+
+/**
+ * Invariant 8: no network call and no enqueue inside a database transaction. Every provider and
+ * queue call through a whole grant's life checks that no transaction is open at that moment.
+ */
+describe("no call-out inside a transaction", () => {
+  it("holds through request, approval, issue, delivery, revocation, expiry and release", async () => {
+    const sandbox = await startAwsSandbox({ roles: [{ arn: ROLE_ARN }] });
+    let open = 0;
+    const violations: string[] = [];
+    /** Wraps a call-out so that it records a violation when made inside a transaction. */
+    const guarded =
+      <Args extends unknown[], Result>(what: string, call: (...args: Args) => Result) =>
+      (...args: Args): Result => {
+        if (open > 0) violations.push(what);
+        return call(...args);
+      };
+    const tracking = (db: Database): Database => ({
+      ...db,
+      transaction: async (work) => {
+        open += 1;
+        try {
+          return await db.transaction(work);
+        } finally {
+          open -= 1;
+        }
+      },
+    });
+    const config = {
+      region: "us-east-1",
+      endpoint: sandbox.url,
+      credentials: SANDBOX_ACCESS_KEY,
+      maxAttempts: 1,
+    };
+    const real = createAwsStsProvider({ sts: new STSClient(config), iam: new IAMClient(config) });
+    const watched: CredentialProvider = {
+      ...real,
+      issue: guarded("issue", real.issue),
+      discardEarlierAttempts: guarded("discard", real.discardEarlierAttempts),
+      revoke: guarded("revoke", real.revoke),
+      expire: guarded("expire", real.expire),
+      release: guarded("release", real.release),
+    };
+    const h = await createHarness("pglite", watched, { wrapDatabase: tracking });
+    const { issue, expireAt, revoke } = h.deps.queues;
+    Object.assign(h.deps.queues, {
+      issue: guarded("enqueue issue", issue),
+      expireAt: guarded("enqueue expiry", expireAt),
+      revoke: guarded("enqueue revoke", revoke),
+    });
+    const approvedGrant = async () => {
+      const { request } = await askForProd(h.broker);
+      await approve(h.broker, approverA, request.id);
+      const { grant } = await approve(h.broker, approverB, request.id);
+      return grant?.id ?? "";
+    };
+    try {
+      const revoked = await approvedGrant();
+      await h.broker.issue.issue(revoked, { isLast: false });
+      await h.broker.credentials.getCredentials(requester, revoked);
+      await h.broker.grantEnd.requestRevoke(requester, { grantId: revoked });
+      await h.broker.grantEnd.revoke(revoked, { isLast: false });
+      await askForProd(h.broker).then(({ request }) => h.broker.requests.cancel(requester, request.id));
+      const expiring = await approvedGrant();
+      await h.broker.issue.issue(expiring, { isLast: false });
+      h.clock.advance(3600 + 301);
+      expect(await h.broker.grantEnd.expire(expiring, { isLast: false })).toBe("expired");
+      expect((await h.broker.reconcile.reconcile()).released).toBe(1);
+      // Release deletes both deny policies a grant may have; the discard one never existed here.
+      expect(sandbox.calls.map((c) => `${c.action} ${c.status}`)).toEqual([
+        "AssumeRole 200",
+        "PutRolePolicy 200",
+        "AssumeRole 200",
+        "DeleteRolePolicy 200",
+        "DeleteRolePolicy 404",
+      ]);
+      expect(h.enqueued.map((e) => e.queue)).toEqual(["issue", "expire", "revoke", "issue", "expire"]);
+      expect(violations).toEqual([]);
+    } finally {
+      await h.close();
+      await sandbox.close();
+    }
+  });
+});

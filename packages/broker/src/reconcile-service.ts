@@ -1,0 +1,165 @@
+import type { AccessRequestService } from "./access-request-service.js";
+import type { BrokerDeps } from "./broker-deps.js";
+import { forEachConcurrently } from "./concurrently.js";
+import { describeFailure } from "./failures.js";
+import type { GrantEndService } from "./grant-end-service.js";
+
+export type ReconcileOptions = {
+  /** Most rows read per query, so one query stays short; past-deadline grants are drained batch by batch. */
+  readonly batch: number;
+  /** How many grants past their deadline are expired at once. */
+  readonly concurrency: number;
+  /** An issuing or revoking grant untouched this long has probably lost its job. */
+  readonly stalledAfterSeconds: number;
+  /** How long revocation debt rests between retry rounds. */
+  readonly debtRetryAfterSeconds: number;
+  /**
+   * How long after a deadline the provider's clean-up runs. A margin over the deadline, so that a
+   * session the provider's clock still considers alive is never released early.
+   */
+  readonly releaseAfterSeconds: number;
+};
+
+/**
+ * The sweep's waits scale with its interval: work untouched for four sweeps is enqueued again (a
+ * no-op when its job still exists) and debt rests four sweeps between retries. The release margin is
+ * about the provider's clock, not the sweep, so it stays five minutes.
+ */
+export const reconcileOptionsFor = (sweepIntervalSeconds: number, concurrency: number): ReconcileOptions => ({
+  batch: 1000,
+  concurrency,
+  stalledAfterSeconds: 4 * sweepIntervalSeconds,
+  debtRetryAfterSeconds: 4 * sweepIntervalSeconds,
+  releaseAfterSeconds: 300,
+});
+
+/** For the default sweep interval (15 s) and worker concurrency (8). */
+export const DEFAULT_RECONCILE_OPTIONS: ReconcileOptions = reconcileOptionsFor(15, 8);
+
+export type ReconcileReport = {
+  requestsExpired: number;
+  /** Grants past their deadline that this sweep expired itself. */
+  expired: number;
+  /** Of those, the ones whose provider call failed: now revocation debt, retried after a rest. */
+  expiryFailures: number;
+  issuesEnqueued: number;
+  revocationsEnqueued: number;
+  /** Jobs that could not be enqueued (Redis unreachable); the next sweep tries again. */
+  enqueueFailures: number;
+  released: number;
+  releaseFailures: number;
+};
+
+type Deps = Pick<BrokerDeps, "store" | "queues" | "clock" | "log"> & {
+  requests: Pick<AccessRequestService, "expireTimedOut">;
+  grantEnd: Pick<GrantEndService, "expire" | "release">;
+  options?: ReconcileOptions;
+};
+
+/**
+ * The reconciliation sweep: the database holds every deadline, so whatever Redis lost (a deleted
+ * job, a flushed instance, an enqueue that failed after commit) is found here (invariant 5). Grants
+ * past their deadline are expired here and now rather than enqueued, so expiry never waits on Redis:
+ * the sweep is what covers Redis failing. Stalled issues and revocations are enqueued again (job ids
+ * are grant ids, so enqueueing work that is already queued is a no-op).
+ */
+export function createReconcileService({ store, queues, clock, log, requests, grantEnd, options }: Deps) {
+  const opts = options ?? DEFAULT_RECONCILE_OPTIONS;
+  const ago = (now: Date, seconds: number) => new Date(now.getTime() - seconds * 1000);
+
+  /**
+   * Expires every grant past its deadline, batch by batch. A failure is recorded as revocation debt
+   * by `expire` itself (the attempt is the last: the deadline has already passed), which takes the
+   * grant out of the next batch until its debt has rested.
+   */
+  const expirePastDeadline = async (now: Date, report: ReconcileReport, signal?: AbortSignal) => {
+    const seen = new Set<string>();
+    for (;;) {
+      const batch = await store.read((repos) =>
+        repos.grants.listPastDeadline(now, ago(now, opts.debtRetryAfterSeconds), opts.batch),
+      );
+      const fresh = batch.filter((grant) => !seen.has(grant.id));
+      await forEachConcurrently(fresh, opts.concurrency, async (grant) => {
+        seen.add(grant.id);
+        if (signal?.aborted) return;
+        try {
+          if ((await grantEnd.expire(grant.id, { isLast: true, signal })) === "expired") report.expired += 1;
+        } catch (error) {
+          report.expiryFailures += 1;
+          log.warn({ grantId: grant.id, error: describeFailure(error) }, "expiry failed; the sweep retries");
+        }
+      });
+      if (batch.length < opts.batch || fresh.length === 0 || signal?.aborted) return;
+    }
+  };
+
+  /** Enqueues one job; Redis being down is counted and logged once per sweep, not thrown. */
+  const enqueue = async (
+    report: ReconcileReport,
+    work: () => Promise<void>,
+    counter: "issuesEnqueued" | "revocationsEnqueued",
+  ) => {
+    try {
+      await work();
+      report[counter] += 1;
+    } catch (error) {
+      if (report.enqueueFailures === 0) {
+        log.warn({ error: describeFailure(error) }, "could not enqueue; the next sweep tries again");
+      }
+      report.enqueueFailures += 1;
+    }
+  };
+
+  return {
+    async reconcile(signal?: AbortSignal): Promise<ReconcileReport> {
+      const now = clock();
+      const report: ReconcileReport = {
+        requestsExpired: await requests.expireTimedOut(opts.batch),
+        expired: 0,
+        expiryFailures: 0,
+        issuesEnqueued: 0,
+        revocationsEnqueued: 0,
+        enqueueFailures: 0,
+        released: 0,
+        releaseFailures: 0,
+      };
+      await expirePastDeadline(now, report, signal);
+
+      const [inTransit, debt, unreleased] = await store.read((repos) =>
+        Promise.all([
+          repos.grants.listInTransit(ago(now, opts.stalledAfterSeconds), opts.batch),
+          repos.grants.listRevocationDebt(ago(now, opts.debtRetryAfterSeconds), opts.batch),
+          repos.grants.listUnreleased(ago(now, opts.releaseAfterSeconds), opts.batch),
+        ]),
+      );
+      for (const grant of inTransit) {
+        if (grant.state === "issuing") await enqueue(report, () => queues.issue(grant.id), "issuesEnqueued");
+        else await enqueue(report, () => queues.revoke(grant.id), "revocationsEnqueued");
+      }
+      // Debt before its deadline is retried as a revocation; past it, the expiry above covers it.
+      for (const grant of debt) {
+        if (grant.expiresAt && grant.expiresAt > now) {
+          await enqueue(report, () => queues.revoke(grant.id), "revocationsEnqueued");
+        }
+      }
+      for (const grant of unreleased) {
+        if (signal?.aborted) break;
+        try {
+          await grantEnd.release(grant, signal);
+          report.released += 1;
+        } catch (error) {
+          report.releaseFailures += 1;
+          log.warn(
+            { grantId: grant.id, error: describeFailure(error) },
+            "release failed; the next sweep retries",
+          );
+        }
+      }
+      const acted = Object.values(report).some((n) => n > 0);
+      if (acted) log.info({ ...report }, "reconciliation sweep acted");
+      return report;
+    },
+  };
+}
+
+export type ReconcileService = ReturnType<typeof createReconcileService>;

@@ -1,0 +1,158 @@
+import {
+  type AccessRequest,
+  assertMayReview,
+  ConflictError,
+  type Grant,
+  NotFoundError,
+  nextRequestState,
+  type Principal,
+  type ReviewInput,
+  tallyReviews,
+} from "@leasehold/domain";
+import type { RequestView } from "./access-request-service.js";
+import type { BrokerDeps } from "./broker-deps.js";
+
+export type ReviewResult = RequestView & {
+  /** The grant created by the final approval; null otherwise. */
+  readonly grant: Grant | null;
+};
+
+type Deps = Pick<BrokerDeps, "store" | "targets" | "queues" | "clock" | "newId" | "log">;
+
+/**
+ * Approve or deny. The request row is locked for the whole decision, so two reviewers racing to
+ * give the final approval are serialized: one creates the grant, the other finds the request no
+ * longer pending (invariant 2). The grant's unique request id makes a second grant impossible even so.
+ */
+export function createReviewService({ store, targets, queues, clock, newId, log }: Deps) {
+  /** The checks every review passes first: an eligible reviewer, and a request still open. */
+  const assertOpenFor = (principal: Principal, request: AccessRequest, now: Date) => {
+    const target = targets.get(request.targetId);
+    if (!target) throw new ConflictError(`target ${request.targetId} is no longer configured`);
+    assertMayReview(principal, target, request.requesterId);
+    if (request.state !== "pending") throw new ConflictError(`this request is already ${request.state}`);
+    if (request.pendingUntil <= now) throw new ConflictError("this request expired before it was decided");
+  };
+
+  return {
+    /**
+     * Whether this principal could review the request now: the checks `review` makes, without
+     * recording anything. Lets a surface refuse before asking the approver for a denial reason.
+     */
+    async checkReviewable(principal: Principal, requestId: string): Promise<AccessRequest> {
+      const [request, reviews] = await store.read((repos) =>
+        Promise.all([repos.requests.findById(requestId), repos.requests.listReviews(requestId)]),
+      );
+      if (!request) throw new NotFoundError("there is no such request");
+      assertOpenFor(principal, request, clock());
+      if (reviews.some((r) => r.reviewerId === principal.id)) {
+        throw new ConflictError("you have already reviewed this request");
+      }
+      return request;
+    },
+
+    async review(principal: Principal, input: ReviewInput): Promise<ReviewResult> {
+      const now = clock();
+      const result = await store.transaction(async (repos): Promise<ReviewResult> => {
+        const request = await repos.requests.lockById(input.requestId);
+        if (!request) throw new NotFoundError("there is no such request");
+        assertOpenFor(principal, request, now);
+
+        const review = {
+          requestId: request.id,
+          reviewerId: principal.id,
+          decision: input.decision,
+          comment: input.comment ?? null,
+          createdAt: now,
+        };
+        if (!(await repos.requests.insertReview(review))) {
+          throw new ConflictError("you have already reviewed this request");
+        }
+        await repos.audit.append(
+          {
+            actor: principal.id,
+            action: "request.reviewed",
+            subjectType: "request",
+            subjectId: request.id,
+            data: { decision: input.decision, comment: review.comment },
+          },
+          now,
+        );
+
+        const reviews = await repos.requests.listReviews(request.id);
+        const tally = tallyReviews(reviews, request.requesterId, request.requiredApprovals);
+        if (tally.outcome === "pending") return { request, reviews, tally, grant: null };
+
+        const state = nextRequestState(
+          request.state,
+          tally.outcome === "approved" ? "final-approval" : "deny",
+        );
+        if (state !== "approved" && state !== "denied") throw new Error(`unexpected request state ${state}`);
+        await repos.requests.decide(request.id, state, now);
+        await repos.audit.append(
+          {
+            actor: principal.id,
+            action: state === "approved" ? "request.approved" : "request.denied",
+            subjectType: "request",
+            subjectId: request.id,
+            data: state === "approved" ? { approvers: [...tally.approvers] } : { deniedBy: tally.deniedBy },
+          },
+          now,
+        );
+        const decided = { ...request, state, decidedAt: now };
+        if (state === "denied") return { request: decided, reviews, tally, grant: null };
+
+        const grant: Grant = {
+          id: newId(),
+          requestId: request.id,
+          targetId: request.targetId,
+          principalId: request.requesterId,
+          state: "issuing",
+          durationSeconds: request.durationSeconds,
+          createdAt: now,
+          issuedAt: null,
+          expiresAt: null,
+          endedAt: null,
+          providerRef: null,
+          issueAttempts: 0,
+          lastError: null,
+        };
+        await repos.grants.insert(grant);
+        await repos.audit.append(
+          {
+            actor: principal.id,
+            action: "grant.created",
+            subjectType: "grant",
+            subjectId: grant.id,
+            data: { requestId: request.id, targetId: grant.targetId, durationSeconds: grant.durationSeconds },
+          },
+          now,
+        );
+        return { request: decided, reviews, tally, grant };
+      });
+
+      // After commit: enqueue. If Redis is unreachable the grant stays "issuing" and the sweep
+      // enqueues it again, so the decision is never lost.
+      if (result.grant) {
+        await queues.issue(result.grant.id).catch((error: unknown) => {
+          log.warn(
+            { grantId: result.grant?.id, err: String(error) },
+            "could not enqueue issue; the sweep will retry",
+          );
+        });
+      }
+      log.info(
+        {
+          requestId: input.requestId,
+          reviewer: principal.id,
+          decision: input.decision,
+          state: result.request.state,
+        },
+        "request reviewed",
+      );
+      return result;
+    },
+  };
+}
+
+export type ReviewService = ReturnType<typeof createReviewService>;

@@ -1,0 +1,123 @@
+import { randomUUID } from "node:crypto";
+import { createStore, type Database } from "@leasehold/db";
+import { createTestDatabase, type Dialect } from "@leasehold/db/testing";
+import { type Principal, type Target, targetConfigSchema } from "@leasehold/domain";
+import { type CredentialProvider, providerRegistry } from "@leasehold/providers";
+import { type Broker, createBroker, type RotationSetup } from "./broker.js";
+import { type BrokerDeps, targetCatalog } from "./broker-deps.js";
+import { createCredentialCipher } from "./credential-cipher.js";
+import type { ReconcileOptions } from "./reconcile-service.js";
+
+/**
+ * Shared set-up for the broker's tests: a real database (PGlite or PostgreSQL), a settable clock, a
+ * queue recorder standing in for BullMQ (the queue package has its own tests on real Redis), and the
+ * provider the test chooses.
+ */
+
+export const person = (id: string, groups: string[] = []): Principal => ({
+  id,
+  kind: "human",
+  provider: "corp",
+  subject: `sub-${id}`,
+  groups,
+});
+
+export const requester = person("dev@example.com", ["engineering"]);
+export const approverA = person("alice@example.com", ["sre"]);
+export const approverB = person("bob@example.com", ["sre"]);
+export const approverC = person("carol@example.com", ["sre"]);
+export const outsider = person("mallory@example.com", ["engineering"]);
+export const admin = person("sec@example.com", ["security"]);
+
+export const ROLE_ARN = "arn:aws:iam::123456789012:role/ProdReadOnly";
+
+export const prodTarget: Target = targetConfigSchema.parse({
+  id: "prod-readonly",
+  kind: "aws-role",
+  requesters: { groups: ["engineering", "sre"] },
+  approvers: { groups: ["sre"] },
+  requiredApprovals: 2,
+  maxDuration: "2h",
+  defaultDuration: "1h",
+  pendingTtl: "1h",
+  ticket: { pattern: "[A-Z]+-[0-9]+" },
+  aws: { roleArn: ROLE_ARN, sessionTags: { environment: "production" } },
+});
+
+export type Enqueued = { queue: "issue" | "expire" | "revoke"; grantId: string; deadline?: Date };
+
+export type Harness = {
+  db: Database;
+  broker: Broker;
+  deps: BrokerDeps;
+  enqueued: Enqueued[];
+  clock: { now: Date; advance(seconds: number): void };
+  close(): Promise<void>;
+};
+
+const silent = { info() {}, warn() {}, error() {} };
+
+export async function createHarness(
+  dialect: Dialect,
+  provider: CredentialProvider,
+  options: {
+    targets?: Target[];
+    wrapDatabase?: (db: Database) => Database;
+    rotation?: RotationSetup;
+    reconcile?: ReconcileOptions;
+  } = {},
+): Promise<Harness> {
+  const raw = await createTestDatabase(dialect);
+  const db = options.wrapDatabase ? options.wrapDatabase(raw) : raw;
+  const enqueued: Enqueued[] = [];
+  const clock = {
+    now: new Date(),
+    advance(seconds: number) {
+      this.now = new Date(this.now.getTime() + seconds * 1000);
+    },
+  };
+  const deps: BrokerDeps = {
+    store: createStore(db, { auditKey: Buffer.alloc(32, 3) }),
+    targets: targetCatalog(options.targets ?? [prodTarget]),
+    providers: providerRegistry([provider]),
+    queues: {
+      issue: async (grantId) => {
+        enqueued.push({ queue: "issue", grantId });
+      },
+      expireAt: async (grantId, deadline) => {
+        enqueued.push({ queue: "expire", grantId, deadline });
+      },
+      revoke: async (grantId) => {
+        enqueued.push({ queue: "revoke", grantId });
+      },
+    },
+    cipher: createCredentialCipher(Buffer.alloc(32, 4)),
+    clock: () => clock.now,
+    newId: randomUUID,
+    admins: { users: [], groups: ["security"] },
+    log: silent,
+  };
+  return {
+    db,
+    broker: createBroker(deps, {
+      ...(options.rotation ? { rotation: options.rotation } : {}),
+      ...(options.reconcile ? { reconcile: options.reconcile } : {}),
+    }),
+    deps,
+    enqueued,
+    clock,
+    close: () => db.close(),
+  };
+}
+
+/** A request for prod-readonly by the standard requester. */
+export const askForProd = (broker: Broker, overrides: { durationSeconds?: number; ticket?: string } = {}) =>
+  broker.requests.requestAccess(requester, {
+    targetId: prodTarget.id,
+    reason: "investigate INC-42",
+    durationSeconds: overrides.durationSeconds ?? 3600,
+    ...(overrides.ticket ? { ticket: overrides.ticket } : {}),
+  });
+
+export const approve = (broker: Broker, who: Principal, requestId: string) =>
+  broker.reviews.review(who, { requestId, decision: "approve" });

@@ -1,0 +1,2 @@
+export * from "./lease-keeper.js";
+export * from "./leasehold-client.js";

@@ -1,0 +1,64 @@
+import { mkdtempSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { coreEnv, databaseEnv, parseEnv, redisEnv } from "./env.js";
+import { deriveKeys, parseMasterKey, resolveMasterKey } from "./master-key.js";
+
+describe("environment", () => {
+  it("applies defaults and treats empty values as unset", () => {
+    const env = parseEnv({ ...coreEnv, ...redisEnv, ...databaseEnv }, { DATABASE_URL: "", REDIS_URL: "" });
+    expect(env).toMatchObject({ LEASEHOLD_CONFIG: "leasehold.yaml", REDIS_URL: "redis://127.0.0.1:6379" });
+    expect(env.DATABASE_URL).toBeUndefined();
+  });
+
+  it("says which variable is wrong without repeating its value", () => {
+    const secret = "mysql://admin:hunter2@db";
+    expect(() => parseEnv(databaseEnv, { DATABASE_URL: secret })).toThrow(
+      /DATABASE_URL: must be a postgres:\/\/ URL/,
+    );
+    try {
+      parseEnv(databaseEnv, { DATABASE_URL: secret });
+    } catch (error) {
+      expect(String(error)).not.toContain("hunter2");
+    }
+  });
+});
+
+describe("master key", () => {
+  const key = Buffer.alloc(32, 7);
+
+  it("accepts 32 bytes as base64 or hex", () => {
+    expect(parseMasterKey(key.toString("base64"))).toEqual(key);
+    expect(parseMasterKey(key.toString("hex"))).toEqual(key);
+  });
+
+  it.each(["", "short", Buffer.alloc(16).toString("base64"), Buffer.alloc(33).toString("hex")])(
+    "refuses %j and says how to make one",
+    (text) => {
+      expect(() => parseMasterKey(text)).toThrow(/32 random bytes[\s\S]*openssl rand -base64 32/);
+    },
+  );
+
+  it("is required with a shared database", () => {
+    expect(() =>
+      resolveMasterKey({ masterKey: undefined, databaseUrl: "postgres://db/leasehold", dataDir: "/tmp/x" }),
+    ).toThrow(/required when DATABASE_URL is set/);
+  });
+
+  it("is generated once, private, for the embedded database", () => {
+    const dataDir = join(mkdtempSync(join(tmpdir(), "lh-key-")), "data");
+    const first = resolveMasterKey({ masterKey: undefined, databaseUrl: undefined, dataDir });
+    const second = resolveMasterKey({ masterKey: undefined, databaseUrl: undefined, dataDir });
+    expect(second).toEqual(first);
+    expect(statSync(join(dataDir, "master.key")).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(dataDir, "master.key"), "utf8").trim()).toBe(first.toString("base64"));
+  });
+
+  it("derives distinct keys per purpose", () => {
+    const keys = deriveKeys(key);
+    expect(keys.credentials).toHaveLength(32);
+    expect(keys.credentials.equals(keys.auditChain)).toBe(false);
+    expect(deriveKeys(key).credentials).toEqual(keys.credentials);
+  });
+});

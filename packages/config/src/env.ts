@@ -1,0 +1,167 @@
+import { z } from "zod";
+import { ConfigError } from "./config-error.js";
+
+/**
+ * Environment slices. Each app's env.ts composes the ones it needs and parses process.env once;
+ * nothing else reads process.env (the AWS SDK reads its own standard variables itself).
+ * Error messages never repeat a variable's value: it may be a secret.
+ */
+
+export const databaseEnv = {
+  /** Unset: the embedded PGlite database under LEASEHOLD_DATA_DIR. */
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(?:ql)?:\/\/\S+$/, "must be a postgres:// URL, or unset for the embedded database")
+    .optional(),
+};
+
+export const redisEnv = {
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\/\S+$/, "must be a redis:// or rediss:// URL")
+    .default("redis://127.0.0.1:6379"),
+};
+
+export const coreEnv = {
+  /** Path of leasehold.yaml. */
+  LEASEHOLD_CONFIG: z.string().min(1).max(4096).default("leasehold.yaml"),
+  /** 32 random bytes, base64 or hex. Unset is allowed only with the embedded database (see master-key.ts). */
+  LEASEHOLD_MASTER_KEY: z.string().optional(),
+  /** Where the embedded database and a generated local master key live. */
+  LEASEHOLD_DATA_DIR: z.string().min(1).max(4096).default(".leasehold"),
+  /** Prefix of every Redis key BullMQ writes, so that several installations can share one Redis. */
+  LEASEHOLD_QUEUE_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, "must be 1–40 lower-case letters, digits and dashes")
+    .default("leasehold"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+};
+
+export const workerEnv = {
+  /** Seconds between reconciliation sweeps; also the worst-case lateness after Redis loses jobs. */
+  LEASEHOLD_SWEEP_INTERVAL: z.coerce.number().int().min(1).max(3600).default(15),
+  /** Jobs each queue runs at once in this process. */
+  LEASEHOLD_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  /** Seconds a job's lock lasts without renewal: how soon a crashed worker's jobs are run again. */
+  LEASEHOLD_JOB_LOCK_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
+};
+
+export const slackBotEnv = {
+  /** Where the bot's HTTP receiver listens for Slack's requests (`/slack/events`). */
+  SLACK_BOT_HOST: z.string().min(1).max(255).default("127.0.0.1"),
+  SLACK_BOT_PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+};
+
+export const httpEnv = {
+  HOST: z.string().min(1).max(255).default("127.0.0.1"),
+  PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+};
+
+/** Parses the variables named in `shape`; a bad value stops the process with what to set. */
+export function parseEnv<Shape extends z.ZodRawShape>(
+  shape: Shape,
+  env: Readonly<Record<string, string | undefined>>,
+): z.output<z.ZodObject<Shape>> {
+  // Empty strings mean "unset": `FOO= cmd` should behave like leaving FOO out.
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ""),
+  );
+  const result = z.object(shape).safeParse(present);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    "the environment",
+    result.error.issues.map(
+      (issue) => `${issue.path.join(".")}: ${issue.message.replace(/^Invalid input: /, "")}`,
+    ),
+  );
+}
+
+export const awsEnv = {
+  /** Region for STS. Endpoints and credentials come from the SDK's own standard variables. */
+  AWS_REGION: z
+    .string()
+    .regex(/^[a-z]{2}(?:-[a-z]+)+-\d$/, "must be an AWS region like eu-west-1")
+    .default("us-east-1"),
+};
+
+export const slackEnv = {
+  /** The bot token (xoxb-…); without it no Slack notifications are sent. */
+  SLACK_BOT_TOKEN: z
+    .string()
+    .regex(/^xoxb-[A-Za-z0-9-]{10,250}$/, "must be a bot token starting with xoxb-")
+    .optional(),
+  /** Verifies that HTTP requests come from Slack (required unless Socket Mode is used). */
+  SLACK_SIGNING_SECRET: z
+    .string()
+    .regex(/^[a-f0-9]{32,64}$/, "must be the app's signing secret (hex)")
+    .optional(),
+  /** App-level token (xapp-…) for Socket Mode, for development without a public URL. */
+  SLACK_APP_TOKEN: z
+    .string()
+    .regex(/^xapp-[A-Za-z0-9-]{10,250}$/, "must be an app-level token starting with xapp-")
+    .optional(),
+  /** Where the Slack Web API is; tests point it at the stand-in. */
+  SLACK_API_URL: z.url({ protocol: /^https?$/ }).optional(),
+};
+
+export const vaultEnv = {
+  /** Vault's address, as Vault's own CLI reads it. Needed only when a target has `kind: vault`. */
+  VAULT_ADDR: z
+    .url({ protocol: /^https?$/, error: "must be Vault's URL, like https://vault.example.com:8200" })
+    .optional(),
+  VAULT_TOKEN: z.string().min(1).max(1000).optional(),
+  VAULT_ROLE_ID: z.string().min(1).max(1000).optional(),
+  VAULT_SECRET_ID: z.string().min(1).max(1000).optional(),
+  VAULT_NAMESPACE: z.string().min(1).max(255).optional(),
+};
+
+type VaultEnv = { [K in keyof typeof vaultEnv]?: string | undefined };
+
+/**
+ * Vault connection settings from the environment, checked only when `needed` (a `vault` target is
+ * configured): an address and exactly one way to log in.
+ */
+export function vaultSettingsFromEnv(env: VaultEnv, needed: boolean) {
+  if (!needed) return undefined;
+  const problems: string[] = [];
+  if (!env.VAULT_ADDR) problems.push("VAULT_ADDR: set Vault's address (a target has kind: vault)");
+  const token = env.VAULT_TOKEN;
+  const approle = env.VAULT_ROLE_ID !== undefined || env.VAULT_SECRET_ID !== undefined;
+  if ((token !== undefined) === approle)
+    problems.push("Set exactly one of VAULT_TOKEN or VAULT_ROLE_ID (with VAULT_SECRET_ID)");
+  if (approle && (!env.VAULT_ROLE_ID || !env.VAULT_SECRET_ID)) {
+    problems.push("AppRole needs both VAULT_ROLE_ID and VAULT_SECRET_ID");
+  }
+  if (problems.length > 0 || !env.VAULT_ADDR) throw new ConfigError("the environment", problems);
+  return {
+    address: env.VAULT_ADDR,
+    namespace: env.VAULT_NAMESPACE,
+    auth:
+      token !== undefined
+        ? { token }
+        : { roleId: env.VAULT_ROLE_ID ?? "", secretId: env.VAULT_SECRET_ID ?? "" },
+  };
+}
+
+/**
+ * The admin connection URL of each `sql` target (or rotation: pass `{ id, sql: database }`), from the
+ * environment variable it names.
+ * A missing variable stops the process with its name, never a value.
+ */
+export function sqlAdminUrlsFromEnv(
+  targets: readonly { id: string; kind?: string; sql?: { adminUrlEnv: string } }[],
+  env: Readonly<Record<string, string | undefined>>,
+): Map<string, string> {
+  const urls = new Map<string, string>();
+  const problems: string[] = [];
+  for (const target of targets) {
+    if (!target.sql) continue;
+    const value = env[target.sql.adminUrlEnv];
+    if (!value) problems.push(`${target.sql.adminUrlEnv}: set the admin connection URL for ${target.id}`);
+    else if (!/^(postgres(?:ql)?|mysql|mariadb):\/\/\S+$/.test(value)) {
+      problems.push(`${target.sql.adminUrlEnv}: must be a postgres:// or mysql:// URL (for ${target.id})`);
+    } else urls.set(target.id, value);
+  }
+  if (problems.length > 0) throw new ConfigError("the environment", problems);
+  return urls;
+}

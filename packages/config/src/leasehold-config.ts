@@ -1,0 +1,107 @@
+import {
+  durationSchema,
+  groupNameSchema,
+  principalIdSchema,
+  principalSetSchema,
+  targetConfigSchema,
+} from "@leasehold/domain";
+import { z } from "zod";
+import { rotationConfigSchema } from "./rotation-config.js";
+
+const providerNameSchema = z
+  .string()
+  .regex(
+    /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/,
+    "a provider name is lower-case letters, digits and dashes",
+  );
+
+const claimNameSchema = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[\w.:/-]+$/, "a claim name is like email or groups");
+
+/** An OIDC issuer whose tokens Leasehold accepts. */
+export const identityProviderSchema = z
+  .object({
+    name: providerNameSchema,
+    /** `human` tokens come from people (ID tokens); `workload` tokens from applications. */
+    kind: z.enum(["human", "workload"]).default("human"),
+    /** Must equal the token's `iss` exactly. */
+    issuer: z.url({
+      protocol: /^https?$/,
+      error: "issuer must be an http(s) URL, exactly as tokens carry it in iss",
+    }),
+    /** The token's `aud` must contain this. */
+    audience: z.string().min(1).max(255),
+    /** Where the signing keys are. Omitted: read from the issuer's /.well-known/openid-configuration. */
+    jwksUri: z.url({ protocol: /^https?$/ }).optional(),
+    /** The claim that names a person: their email. Workloads are always named `<name>:<sub>`. */
+    principalClaim: claimNameSchema.default("email"),
+    groupsClaim: claimNameSchema.default("groups"),
+    /** Refuse people whose token says `email_verified: false` (or lacks it, when true). */
+    requireVerifiedEmail: z.boolean().default(true),
+    /** Clock difference tolerated on exp/nbf/iat; at most 5 minutes. */
+    clockSkew: durationSchema.refine((s) => s <= 300, "clockSkew must be at most 5m").default(30),
+  })
+  .strict();
+export type IdentityProviderConfig = z.output<typeof identityProviderSchema>;
+
+const slackUserIdSchema = z.string().regex(/^[UW][A-Z0-9]{2,20}$/, "a Slack user id looks like U0123ABCD");
+
+/**
+ * How Slack users become principals. Slack display names are never used: a user is who the explicit
+ * mapping says, or (when allowed) the email address Slack has confirmed for them.
+ */
+export const slackSettingsSchema = z
+  .object({
+    /** Slack user id → principal id. Wins over the email. */
+    users: z.record(slackUserIdSchema, principalIdSchema).default({}),
+    /** Use the email Slack confirmed for the user (users.info) when the user is not mapped. */
+    useVerifiedEmail: z.boolean().default(true),
+    /** Group memberships for people acting through Slack, which has no verified groups of its own. */
+    groups: z.record(groupNameSchema, z.array(principalIdSchema).max(1000)).default({}),
+    /** Where alerts go that belong to no target, such as revocation debt. */
+    alertsChannel: z
+      .string()
+      .regex(/^[CG][A-Z0-9]{2,20}$/, "alertsChannel is a Slack channel id")
+      .optional(),
+  })
+  .strict();
+export type SlackSettings = z.output<typeof slackSettingsSchema>;
+
+/** The whole of leasehold.yaml. */
+export const leaseholdConfigSchema = z
+  .object({
+    identityProviders: z.array(identityProviderSchema).min(1, "name at least one identity provider").max(20),
+    /** May revoke any grant and read and verify the audit trail. */
+    admins: principalSetSchema.default({ users: [], groups: [] }),
+    targets: z.array(targetConfigSchema).max(500).default([]),
+    slack: slackSettingsSchema.optional(),
+    /** Long-lived secrets rotated on a schedule. */
+    rotations: z.array(rotationConfigSchema).max(200).default([]),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const duplicates = <T>(items: readonly T[], key: (item: T) => string, path: string, what: string) => {
+      const seen = new Set<string>();
+      items.forEach((item, index) => {
+        const value = key(item);
+        if (seen.has(value)) {
+          ctx.addIssue({ code: "custom", path: [path, index], message: `${what} "${value}" appears twice` });
+        }
+        seen.add(value);
+      });
+    };
+    duplicates(config.identityProviders, (p) => p.name, "identityProviders", "provider name");
+    duplicates(
+      config.identityProviders,
+      (p) => `${p.issuer} ${p.audience}`,
+      "identityProviders",
+      "issuer and audience",
+    );
+    duplicates(config.targets, (t) => t.id, "targets", "target id");
+    duplicates(config.rotations, (r) => r.id, "rotations", "rotation id");
+  });
+
+export type LeaseholdConfig = z.output<typeof leaseholdConfigSchema>;

@@ -1,0 +1,111 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { ConfigError } from "./config-error.js";
+import { loadConfigFile, parseConfig } from "./load-config.js";
+
+const examplePath = fileURLToPath(new URL("../../../leasehold.example.yaml", import.meta.url));
+
+const minimal = `
+identityProviders:
+  - name: corp
+    issuer: https://login.example.com
+    audience: leasehold
+targets:
+  - id: prod
+    kind: aws-role
+    requesters: { groups: [eng] }
+    approvers: { groups: [sre] }
+    requiredApprovals: 2
+    maxDuration: 1h
+    aws:
+      roleArn: arn:aws:iam::123456789012:role/Prod
+`;
+
+const problemsOf = (text: string): string => {
+  try {
+    parseConfig(text, "leasehold.yaml");
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).message;
+  }
+  throw new Error("expected the configuration to be refused");
+};
+
+describe("leasehold.yaml", () => {
+  it("the shipped example is valid", () => {
+    const config = loadConfigFile(examplePath);
+    expect(config.targets[0]).toMatchObject({
+      id: "prod-readonly",
+      maxDurationSeconds: 14_400,
+      requiredApprovals: 2,
+    });
+    expect(config.identityProviders[0]).toMatchObject({
+      name: "corp",
+      clockSkew: 30,
+      requireVerifiedEmail: true,
+    });
+  });
+
+  it("names the file when it is missing", () => {
+    expect(() => loadConfigFile("/nonexistent/leasehold.yaml")).toThrow(
+      /\/nonexistent\/leasehold.yaml[\s\S]*does not exist; set LEASEHOLD_CONFIG/,
+    );
+  });
+
+  it("reports invalid YAML with its line", () => {
+    expect(problemsOf("targets:\n  - id: [unclosed\n")).toMatch(
+      /leasehold.yaml is not valid[\s\S]*line \d+.*not valid YAML/,
+    );
+  });
+
+  it("refuses a repeated key instead of silently keeping the last one", () => {
+    expect(
+      problemsOf(
+        `${minimal}    requiredApprovals: 1\n`.replace(
+          "maxDuration: 1h\n",
+          "maxDuration: 1h\n    maxDuration: 12h\n",
+        ),
+      ),
+    ).toMatch(/not valid YAML/);
+  });
+
+  it("points at the line and field of a bad value and says what is expected", () => {
+    const message = problemsOf(minimal.replace("maxDuration: 1h", "maxDuration: forever"));
+    expect(message).toMatch(
+      /line 12, targets\[0\]\.maxDuration: "forever" is not a duration between 1s and 31d; write it like 90s/,
+    );
+  });
+
+  it("names a misspelled field", () => {
+    const message = problemsOf(minimal.replace("maxDuration: 1h", "maxDuraton: 1h"));
+    expect(message).toMatch(/line 7, targets\[0\]: unknown field "maxDuraton"; check the spelling/);
+    expect(message).toMatch(/targets\[0\]\.maxDuration: this field is required/);
+  });
+
+  it("refuses duplicate target ids", () => {
+    const twice = `${minimal}${minimal.slice(minimal.indexOf("  - id: prod"))}`;
+    expect(problemsOf(twice)).toMatch(/targets\[1\]: target id "prod" appears twice/);
+  });
+
+  it("refuses an identity provider issuer that is not a URL", () => {
+    expect(problemsOf(minimal.replace("https://login.example.com", "login.example.com"))).toMatch(
+      /identityProviders\[0\]\.issuer: issuer must be an http\(s\) URL/,
+    );
+  });
+
+  it("refuses a file without identity providers", () => {
+    expect(problemsOf("targets: []\n")).toMatch(/identityProviders: this field is required/);
+  });
+
+  it("loads from disk and reports the path given", () => {
+    const dir = mkdtempSync(join(tmpdir(), "lh-config-"));
+    const path = join(dir, "leasehold.yaml");
+    writeFileSync(path, minimal.replace("kind: aws-role", "kind: gcp-role"));
+    expect(() => loadConfigFile(path)).toThrow(
+      new RegExp(`${path} is not valid[\\s\\S]*targets\\[0\\]\\.kind`),
+    );
+  });
+});

@@ -1,0 +1,177 @@
+import { randomUUID } from "node:crypto";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { auditLog } from "./audit-log.js";
+import type { Database } from "./database.js";
+import { createStore } from "./store.js";
+import { createTestDatabase, dialects } from "./testing.js";
+
+const key = Buffer.alloc(32, 1);
+const at = new Date("2026-11-23T10:00:00.000Z");
+
+describe.each(dialects)("audit trail on %s", (dialect) => {
+  let db: Database;
+  beforeEach(async () => {
+    db = await createTestDatabase(dialect);
+  });
+  afterEach(async () => {
+    await db.close();
+  });
+
+  const appendMany = async (count: number) => {
+    const store = createStore(db, { auditKey: key });
+    for (let i = 0; i < count; i++) {
+      await store.transaction((repos) =>
+        repos.audit.append(
+          {
+            actor: "alice@example.com",
+            action: "request.created",
+            subjectType: "request",
+            subjectId: randomUUID(),
+            data: { n: i, nested: { b: 1, a: [1, "x"] } },
+          },
+          new Date(at.getTime() + i * 1000),
+        ),
+      );
+    }
+  };
+
+  /** What an attacker with database access does first: switch off the append-only trigger. */
+  const tamper = (sql: string) =>
+    db.transaction(async (tx) => {
+      await tx.query("ALTER TABLE audit_events DISABLE TRIGGER USER");
+      await tx.query(sql);
+      await tx.query("ALTER TABLE audit_events ENABLE TRIGGER USER");
+    });
+
+  const verify = () => auditLog(db, key).verify();
+
+  it("an untouched chain verifies", async () => {
+    await appendMany(5);
+    const result = await verify();
+    expect(result).toMatchObject({ ok: true, events: 5, problems: [] });
+    expect(result.head.seq).toBe(5);
+  });
+
+  it("refuses updates, deletes and truncation", async () => {
+    await appendMany(1);
+    await expect(db.query("UPDATE audit_events SET actor = 'mallory'")).rejects.toThrow(/append-only/);
+    await expect(db.query("DELETE FROM audit_events")).rejects.toThrow(/append-only/);
+    await expect(db.query("TRUNCATE audit_events")).rejects.toThrow(/append-only/);
+  });
+
+  it("finds an edited event", async () => {
+    await appendMany(4);
+    await tamper(`UPDATE audit_events SET data = '{"n": 99}' WHERE seq = 2`);
+    const result = await verify();
+    expect(result.ok).toBe(false);
+    expect(result.problems).toEqual([{ seq: 2, problem: expect.stringMatching(/edited/) }]);
+  });
+
+  it("finds a deleted event", async () => {
+    await appendMany(4);
+    await tamper("DELETE FROM audit_events WHERE seq = 2");
+    const result = await verify();
+    expect(result.problems.map((p) => p.seq)).toContain(3);
+    expect(result.problems.map((p) => p.problem).join()).toMatch(/missing/);
+  });
+
+  it("finds reordered events", async () => {
+    await appendMany(4);
+    // Swap the contents of events 2 and 3, keeping each one's own hash.
+    await tamper(`UPDATE audit_events a SET at = b.at, actor = b.actor, action = b.action, subject_type = b.subject_type,
+        subject_id = b.subject_id, data = b.data, prev_hash = b.prev_hash, hash = b.hash
+      FROM audit_events b WHERE (a.seq = 2 AND b.seq = 3) OR (a.seq = 3 AND b.seq = 2)`);
+    const result = await verify();
+    expect(result.ok).toBe(false);
+    expect(result.problems.map((p) => p.seq)).toEqual(expect.arrayContaining([2, 3]));
+  });
+
+  it("finds the newest events deleted", async () => {
+    await appendMany(4);
+    await tamper("DELETE FROM audit_events WHERE seq = 4");
+    const result = await verify();
+    expect(result.problems).toEqual([{ seq: 4, problem: expect.stringMatching(/trail ends at 3/) }]);
+  });
+
+  it("finds a chain rewritten without the key", async () => {
+    await appendMany(3);
+    // A forger with database access recomputes a consistent chain under a key they guessed.
+    const forged = auditLog(db, Buffer.alloc(32, 9));
+    await tamper("DELETE FROM audit_events");
+    await db.query("UPDATE audit_head SET seq = 0, hash = repeat('0', 64)");
+    await db.transaction((tx) =>
+      auditLog(tx, Buffer.alloc(32, 9)).append(
+        {
+          actor: "mallory",
+          action: "request.created",
+          subjectType: "request",
+          subjectId: randomUUID(),
+          data: {},
+        },
+        at,
+      ),
+    );
+    expect((await forged.verify()).ok).toBe(true);
+    const result = await verify();
+    expect(result.ok).toBe(false);
+    expect(result.problems[0]?.problem).toMatch(/edited/);
+  });
+
+  it("lists events by subject, oldest first", async () => {
+    await appendMany(3);
+    const [second] = await auditLog(db, key).list({ afterSeq: 1, limit: 1 });
+    expect(second?.seq).toBe(2);
+    const bySubject = await auditLog(db, key).list({ afterSeq: 0, limit: 10, subjectId: second?.subjectId });
+    expect(bySubject.map((e) => e.seq)).toEqual([2]);
+    expect(bySubject[0]?.data).toEqual({ n: 1, nested: { a: [1, "x"], b: 1 } });
+  });
+
+  it("a transaction that rolls back leaves no event and no gap", async () => {
+    const store = createStore(db, { auditKey: key });
+    await expect(
+      store.transaction(async (repos) => {
+        await repos.audit.append(
+          {
+            actor: "a",
+            action: "request.created",
+            subjectType: "request",
+            subjectId: randomUUID(),
+            data: {},
+          },
+          at,
+        );
+        throw new Error("the state change failed");
+      }),
+    ).rejects.toThrow("the state change failed");
+    await appendMany(1);
+    expect(await verify()).toMatchObject({ ok: true, events: 1 });
+  });
+});
+
+describe("audit trail under concurrent writers on postgres", () => {
+  it("keeps one unbroken chain", async () => {
+    const db = await createTestDatabase("postgres");
+    try {
+      const store = createStore(db, { auditKey: key });
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          store.transaction((repos) =>
+            repos.audit.append(
+              {
+                actor: "a",
+                action: "request.created",
+                subjectType: "request",
+                subjectId: randomUUID(),
+                data: { i },
+              },
+              at,
+            ),
+          ),
+        ),
+      );
+      expect(await auditLog(db, key).verify()).toMatchObject({ ok: true, events: 20, head: { seq: 20 } });
+    } finally {
+      await db.close();
+    }
+  });
+});

@@ -1,0 +1,95 @@
+import { mkdirSync } from "node:fs";
+import { PGlite } from "@electric-sql/pglite";
+import pg from "pg";
+
+/** Runs one parameterized statement. Both a Database and a transaction are executors. */
+export type SqlExecutor = {
+  query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<Row[]>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(script: string): Promise<void>;
+};
+
+/**
+ * PostgreSQL, either a server (node-postgres pool) or embedded (PGlite). Repositories see only this
+ * interface, so the same code and the same tests run against both.
+ */
+export type Database = SqlExecutor & {
+  readonly dialect: "postgres" | "pglite";
+  /** Runs `work` in one transaction: committed if it resolves, rolled back if it throws. */
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+};
+
+/** Opens a PostgreSQL server pool. */
+export function openPostgres(url: string, options: { maxConnections?: number } = {}): Database {
+  const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10 });
+  // An idle client losing its connection must not crash the process; the pool replaces it.
+  pool.on("error", () => {});
+  const run = async <Row>(client: pg.Pool | pg.PoolClient, text: string, params?: readonly unknown[]) =>
+    (await client.query(text, params as unknown[] | undefined)).rows as Row[];
+  return {
+    dialect: "postgres",
+    query: (text, params) => run(pool, text, params),
+    exec: async (script) => {
+      await pool.query(script);
+    },
+    async transaction(work) {
+      const client = await pool.connect();
+      try {
+        await client.query("BEGIN");
+        const result = await work({
+          query: (text, params) => run(client, text, params),
+          exec: async (script) => {
+            await client.query(script);
+          },
+        });
+        await client.query("COMMIT");
+        return result;
+      } catch (error) {
+        await client.query("ROLLBACK").catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+/**
+ * Opens embedded PostgreSQL (PGlite). `dataDir` keeps it on disk; omitted, it lives in memory.
+ * `loadDataDir` starts from a dump (tests use a migrated template).
+ */
+export async function openPglite(options: { dataDir?: string; loadDataDir?: Blob } = {}): Promise<Database> {
+  if (options.dataDir !== undefined) mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  const db = new PGlite({
+    ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
+    ...(options.loadDataDir !== undefined ? { loadDataDir: options.loadDataDir } : {}),
+  });
+  await db.waitReady;
+  return wrapPglite(db);
+}
+
+/**
+ * PGlite is single-connection: its transactions run one at a time, which also makes the row locks
+ * the repositories take trivially correct here.
+ */
+export function wrapPglite(db: PGlite): Database {
+  const executor = (target: Pick<PGlite, "query" | "exec">): SqlExecutor => ({
+    query: async <Row>(text: string, params?: readonly unknown[]) =>
+      (await target.query<Row>(text, params as unknown[] | undefined)).rows,
+    exec: async (script) => {
+      await target.exec(script);
+    },
+  });
+  return {
+    dialect: "pglite",
+    ...executor(db),
+    transaction: (work) => db.transaction((tx) => work(executor(tx))),
+    close: () => db.close(),
+  };
+}
+
+/** PostgreSQL's error code for a unique-constraint violation. */
+export const isUniqueViolation = (error: unknown): boolean =>
+  typeof error === "object" && error !== null && "code" in error && error.code === "23505";

@@ -1,0 +1,215 @@
+import type { Grant, GrantState } from "@leasehold/domain";
+import type { SqlExecutor } from "./database.js";
+
+type GrantRow = {
+  id: string;
+  request_id: string | null;
+  target_id: string;
+  principal_id: string;
+  state: GrantState;
+  duration_seconds: number;
+  created_at: Date;
+  issued_at: Date | null;
+  expires_at: Date | null;
+  ended_at: Date | null;
+  provider_ref: Record<string, string> | null;
+  issue_attempts: number;
+  last_error: string | null;
+};
+
+// Every column but the sealed credential, which only readCredential returns.
+const COLUMNS = `id, request_id, target_id, principal_id, state, duration_seconds, created_at, issued_at,
+  expires_at, ended_at, provider_ref, issue_attempts, last_error`;
+
+const toGrant = (row: GrantRow): Grant => ({
+  id: row.id,
+  requestId: row.request_id,
+  targetId: row.target_id,
+  principalId: row.principal_id,
+  state: row.state,
+  durationSeconds: row.duration_seconds,
+  createdAt: row.created_at,
+  issuedAt: row.issued_at,
+  expiresAt: row.expires_at,
+  endedAt: row.ended_at,
+  providerRef: row.provider_ref,
+  issueAttempts: row.issue_attempts,
+  lastError: row.last_error,
+});
+
+/** Fields a state transition may set alongside the state. */
+export type GrantChanges = {
+  issuedAt?: Date;
+  expiresAt?: Date;
+  endedAt?: Date;
+  providerRef?: Record<string, string>;
+  durationSeconds?: number;
+  /** A sealed credential, or null to wipe it. */
+  credential?: Buffer | null;
+  lastError?: string | null;
+  releasedAt?: Date;
+};
+
+const CHANGE_COLUMNS: Record<keyof GrantChanges, string> = {
+  issuedAt: "issued_at",
+  expiresAt: "expires_at",
+  endedAt: "ended_at",
+  durationSeconds: "duration_seconds",
+  providerRef: "provider_ref",
+  credential: "credential",
+  lastError: "last_error",
+  releasedAt: "released_at",
+};
+
+export type GrantRepo = ReturnType<typeof grantRepo>;
+
+/** Grants: what was issued, its state, and (while active) its sealed credential. */
+export function grantRepo(sql: SqlExecutor) {
+  const many = async (text: string, params: readonly unknown[]) =>
+    (await sql.query<GrantRow>(text, params)).map(toGrant);
+  const one = async (text: string, params: readonly unknown[]) => (await many(text, params))[0];
+
+  return {
+    async insert(grant: Grant): Promise<void> {
+      await sql.query(
+        `INSERT INTO grants (id, request_id, target_id, principal_id, state, duration_seconds, created_at, updated_at,
+           issue_attempts)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)`,
+        [
+          grant.id,
+          grant.requestId,
+          grant.targetId,
+          grant.principalId,
+          grant.state,
+          grant.durationSeconds,
+          grant.createdAt,
+          grant.issueAttempts,
+        ],
+      );
+    },
+
+    findById: (id: string) => one(`SELECT ${COLUMNS} FROM grants WHERE id = $1`, [id]),
+
+    /** Reads the grant and locks it until the transaction ends. */
+    lockById: (id: string) => one(`SELECT ${COLUMNS} FROM grants WHERE id = $1 FOR UPDATE`, [id]),
+
+    findByRequestId: (requestId: string) =>
+      one(`SELECT ${COLUMNS} FROM grants WHERE request_id = $1`, [requestId]),
+
+    /**
+     * Moves the grant to `to` only if it is in one of `from`, setting `changes` with it. Returns the
+     * updated grant, or undefined when the grant was in another state (someone else got there first).
+     * `guard.issueAttempts` also requires that no later issue attempt has started.
+     */
+    async transition(
+      id: string,
+      from: readonly GrantState[],
+      to: GrantState,
+      at: Date,
+      changes: GrantChanges = {},
+      guard: { issueAttempts?: number } = {},
+    ): Promise<Grant | undefined> {
+      const params: unknown[] = [id, from, to, at, guard.issueAttempts ?? null];
+      const sets = ["state = $3", "updated_at = $4"];
+      for (const [field, value] of Object.entries(changes) as [keyof GrantChanges, unknown][]) {
+        if (value === undefined) continue;
+        params.push(field === "providerRef" ? JSON.stringify(value) : value);
+        sets.push(`${CHANGE_COLUMNS[field]} = $${params.length}${field === "providerRef" ? "::jsonb" : ""}`);
+      }
+      return one(
+        `UPDATE grants SET ${sets.join(", ")}
+         WHERE id = $1 AND state = ANY($2::text[]) AND ($5::integer IS NULL OR issue_attempts = $5)
+         RETURNING ${COLUMNS}`,
+        params,
+      );
+    },
+
+    /**
+     * Counts one more issue attempt on an issuing grant, committed before the provider is called, so
+     * a retry after a crash knows an earlier attempt may have created a credential.
+     */
+    beginIssueAttempt: (id: string, at: Date) =>
+      one(
+        `UPDATE grants SET issue_attempts = issue_attempts + 1, updated_at = $2
+         WHERE id = $1 AND state = 'issuing' RETURNING ${COLUMNS}`,
+        [id, at],
+      ),
+
+    /**
+     * Counts an issue attempt for extending an active grant (a new credential with a later deadline),
+     * committed before the provider is called, like beginIssueAttempt.
+     */
+    beginReissue: (id: string, at: Date) =>
+      one(
+        `UPDATE grants SET issue_attempts = issue_attempts + 1, updated_at = $2
+         WHERE id = $1 AND state = 'active' RETURNING ${COLUMNS}`,
+        [id, at],
+      ),
+
+    /**
+     * Records a provider's non-secret reference mid-issue (a provider checkpoint), so that a retry
+     * after a crash can find what the interrupted attempt created.
+     */
+    async updateReference(id: string, reference: Readonly<Record<string, string>>, at: Date): Promise<void> {
+      await sql.query(
+        `UPDATE grants SET provider_ref = $2::jsonb, updated_at = $3 WHERE id = $1 AND state IN ('issuing', 'active')`,
+        [id, JSON.stringify(reference), at],
+      );
+    },
+
+    /** Records that the provider's clean-up after the deadline is done. */
+    async markReleased(id: string, at: Date): Promise<void> {
+      await sql.query("UPDATE grants SET released_at = $2, updated_at = $2 WHERE id = $1", [id, at]);
+    },
+
+    /** The sealed credential of an active grant. */
+    async readCredential(id: string): Promise<Buffer | undefined> {
+      const [row] = await sql.query<{ credential: Uint8Array | null }>(
+        "SELECT credential FROM grants WHERE id = $1 AND state = 'active'",
+        [id],
+      );
+      return row?.credential ? Buffer.from(row.credential) : undefined;
+    },
+
+    listByPrincipal: (principalId: string, limit: number) =>
+      many(`SELECT ${COLUMNS} FROM grants WHERE principal_id = $1 ORDER BY created_at DESC LIMIT $2`, [
+        principalId,
+        limit,
+      ]),
+
+    /** Grants whose credential may still work although their deadline has passed. */
+    listPastDeadline: (now: Date, debtRestedBefore: Date, limit: number) =>
+      many(
+        `SELECT ${COLUMNS} FROM grants
+         WHERE expires_at <= $1
+           AND (state = 'active' OR (state = 'revocation_failed' AND updated_at <= $2))
+         ORDER BY expires_at LIMIT $3`,
+        [now, debtRestedBefore, limit],
+      ),
+
+    /** Grants that have been issuing or revoking since before `before`: their job may be lost. */
+    listInTransit: (before: Date, limit: number) =>
+      many(
+        `SELECT ${COLUMNS} FROM grants WHERE state IN ('issuing', 'revoking') AND updated_at <= $1
+         ORDER BY updated_at LIMIT $2`,
+        [before, limit],
+      ),
+
+    /** Revocation debt last attempted before `before`: grants whose revocation gave up and is unsettled. */
+    listRevocationDebt: (before: Date, limit: number) =>
+      many(
+        `SELECT ${COLUMNS} FROM grants WHERE state = 'revocation_failed' AND updated_at <= $1
+         ORDER BY updated_at LIMIT $2`,
+        [before, limit],
+      ),
+
+    /** Ended grants whose deadline passed before `before` and whose provider clean-up has not run. */
+    listUnreleased: (before: Date, limit: number) =>
+      many(
+        `SELECT ${COLUMNS} FROM grants
+         WHERE state IN ('revoked', 'expired', 'failed') AND released_at IS NULL AND expires_at <= $1
+         ORDER BY expires_at LIMIT $2`,
+        [before, limit],
+      ),
+  };
+}

@@ -1,0 +1,145 @@
+/**
+ * Schema migrations, applied in order, each once, each in its own transaction. Never edit one that
+ * has shipped: add a new one. Kept as TypeScript strings so the build ships them with the code.
+ */
+export const migrations: readonly { readonly id: string; readonly sql: string }[] = [
+  {
+    id: "0001_core",
+    sql: `
+CREATE TABLE access_requests (
+  id                 uuid PRIMARY KEY,
+  target_id          text NOT NULL,
+  requester_id       text NOT NULL,
+  reason             text NOT NULL,
+  ticket             text,
+  duration_seconds   integer NOT NULL CHECK (duration_seconds > 0),
+  required_approvals integer NOT NULL CHECK (required_approvals BETWEEN 1 AND 10),
+  state              text NOT NULL CHECK (state IN ('pending', 'approved', 'denied', 'cancelled', 'expired')),
+  created_at         timestamptz NOT NULL,
+  pending_until      timestamptz NOT NULL,
+  decided_at         timestamptz,
+  CHECK ((state = 'pending') = (decided_at IS NULL))
+);
+CREATE INDEX access_requests_by_requester ON access_requests (requester_id, created_at DESC);
+CREATE INDEX access_requests_pending ON access_requests (pending_until) WHERE state = 'pending';
+-- One pending request per requester and target; a second one is refused, not queued.
+CREATE UNIQUE INDEX access_requests_one_pending ON access_requests (requester_id, target_id) WHERE state = 'pending';
+
+-- One review per reviewer per request: a second click by the same approver cannot count twice.
+CREATE TABLE reviews (
+  request_id  uuid NOT NULL REFERENCES access_requests (id),
+  reviewer_id text NOT NULL,
+  decision    text NOT NULL CHECK (decision IN ('approve', 'deny')),
+  comment     text,
+  created_at  timestamptz NOT NULL,
+  PRIMARY KEY (request_id, reviewer_id)
+);
+
+CREATE TABLE grants (
+  id               uuid PRIMARY KEY,
+  -- At most one grant per request (invariant 4); NULL for workload leases.
+  request_id       uuid UNIQUE REFERENCES access_requests (id),
+  target_id        text NOT NULL,
+  principal_id     text NOT NULL,
+  state            text NOT NULL CHECK (state IN
+                     ('issuing', 'active', 'revoking', 'revoked', 'expired', 'failed', 'revocation_failed')),
+  duration_seconds integer NOT NULL CHECK (duration_seconds > 0),
+  created_at       timestamptz NOT NULL,
+  updated_at       timestamptz NOT NULL,
+  issued_at        timestamptz,
+  expires_at       timestamptz,
+  ended_at         timestamptz,
+  provider_ref     jsonb,
+  issue_attempts   integer NOT NULL DEFAULT 0,
+  last_error       text,
+  -- Sealed (AES-256-GCM) credential; present only while the grant is active.
+  credential       bytea,
+  -- Set when the provider finished its clean-up after the natural deadline (e.g. pruning an STS deny).
+  released_at      timestamptz,
+  CHECK (credential IS NULL OR state = 'active'),
+  CHECK (state IN ('issuing', 'failed') OR expires_at IS NOT NULL)
+);
+CREATE INDEX grants_by_principal ON grants (principal_id, created_at DESC);
+-- The sweep's queries: grants that may still work, by deadline, and grants in transit.
+CREATE INDEX grants_live_by_deadline ON grants (expires_at) WHERE state IN ('active', 'revocation_failed');
+CREATE INDEX grants_in_transit ON grants (updated_at) WHERE state IN ('issuing', 'revoking');
+CREATE INDEX grants_unreleased ON grants (expires_at)
+  WHERE state IN ('revoked', 'expired', 'failed') AND released_at IS NULL;
+
+-- Append-only, HMAC-chained audit trail. audit_head holds the newest event's seq and hash; its row
+-- lock serializes writers so the chain has no forks, and it exposes truncation of the newest events.
+CREATE TABLE audit_events (
+  seq          bigint PRIMARY KEY,
+  at           timestamptz NOT NULL,
+  actor        text NOT NULL,
+  action       text NOT NULL,
+  subject_type text NOT NULL,
+  subject_id   text NOT NULL,
+  data         jsonb NOT NULL,
+  prev_hash    text NOT NULL,
+  hash         text NOT NULL
+);
+CREATE INDEX audit_events_by_subject ON audit_events (subject_id, seq);
+
+CREATE TABLE audit_head (
+  id   integer PRIMARY KEY CHECK (id = 1),
+  seq  bigint NOT NULL,
+  hash text NOT NULL
+);
+INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, repeat('0', 64));
+
+CREATE FUNCTION audit_events_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'audit_events is append-only';
+END $$;
+CREATE TRIGGER audit_events_no_update BEFORE UPDATE OR DELETE ON audit_events
+  FOR EACH ROW EXECUTE FUNCTION audit_events_refuse_change();
+CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events
+  FOR EACH STATEMENT EXECUTE FUNCTION audit_events_refuse_change();
+`,
+  },
+  {
+    id: "0002_notifications",
+    sql: `
+-- The Slack message that shows a request to its approvers, so every decision edits it in place.
+CREATE TABLE slack_request_messages (
+  request_id uuid PRIMARY KEY REFERENCES access_requests (id),
+  channel    text NOT NULL,
+  ts         text NOT NULL,
+  created_at timestamptz NOT NULL
+);
+
+-- How far each consumer of the audit trail has read (notifications are derived from audit events).
+CREATE TABLE audit_cursors (
+  name text PRIMARY KEY,
+  seq  bigint NOT NULL
+);
+`,
+  },
+  {
+    id: "0003_rotations",
+    sql: `
+-- One row per rotation run. The run id is the ClientRequestToken Secrets Manager sees, so every
+-- step of a retried run names the same pending version.
+CREATE TABLE rotation_runs (
+  id            uuid PRIMARY KEY,
+  rotation_id   text NOT NULL,
+  -- What started it: the schedule's tick (unique per rotation, so a tick runs once) or a person.
+  trigger_key   text NOT NULL,
+  triggered_by  text NOT NULL,
+  state         text NOT NULL CHECK (state IN ('running', 'succeeded', 'failed')),
+  step          text NOT NULL CHECK (step IN ('create', 'set', 'test', 'finish', 'done')),
+  attempts      integer NOT NULL DEFAULT 0,
+  -- The new secret, sealed, between "create" and "done" (needed to resume after a crash); then wiped.
+  pending       bytea,
+  steps         jsonb NOT NULL DEFAULT '[]'::jsonb,
+  last_error    text,
+  started_at    timestamptz NOT NULL,
+  finished_at   timestamptz,
+  UNIQUE (rotation_id, trigger_key),
+  CHECK (pending IS NULL OR state = 'running')
+);
+CREATE INDEX rotation_runs_by_rotation ON rotation_runs (rotation_id, started_at DESC);
+`,
+  },
+];

@@ -1,0 +1,160 @@
+import { randomUUID } from "node:crypto";
+import type { AccessRequest, Grant } from "@leasehold/domain";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Database } from "./database.js";
+import { createStore, type Store } from "./store.js";
+import { createTestDatabase, dialects } from "./testing.js";
+
+const now = new Date("2026-11-23T10:00:00.000Z");
+
+// A new requester each time: only one pending request per requester and target is allowed.
+const request = (overrides: Partial<AccessRequest> = {}): AccessRequest => ({
+  id: randomUUID(),
+  targetId: "prod",
+  requesterId: `dev-${randomUUID()}@example.com`,
+  reason: "investigate",
+  ticket: null,
+  durationSeconds: 3600,
+  requiredApprovals: 2,
+  state: "pending",
+  createdAt: now,
+  pendingUntil: new Date(now.getTime() + 3_600_000),
+  decidedAt: null,
+  ...overrides,
+});
+
+const grantFor = (requestId: string | null): Grant => ({
+  id: randomUUID(),
+  requestId,
+  targetId: "prod",
+  principalId: "dev@example.com",
+  state: "issuing",
+  durationSeconds: 3600,
+  createdAt: now,
+  issuedAt: null,
+  expiresAt: null,
+  endedAt: null,
+  providerRef: null,
+  issueAttempts: 0,
+  lastError: null,
+});
+
+describe.each(dialects)("repositories on %s", (dialect) => {
+  let db: Database;
+  let store: Store;
+  beforeAll(async () => {
+    db = await createTestDatabase(dialect);
+    store = createStore(db, { auditKey: Buffer.alloc(32) });
+  });
+  afterAll(async () => {
+    await db.close();
+  });
+
+  it("records one review per reviewer", async () => {
+    const r = request();
+    await store.transaction((repos) => repos.requests.insert(r));
+    const review = {
+      requestId: r.id,
+      reviewerId: "bob",
+      decision: "approve" as const,
+      comment: null,
+      createdAt: now,
+    };
+    expect(await store.transaction((repos) => repos.requests.insertReview(review))).toBe(true);
+    expect(
+      await store.transaction((repos) => repos.requests.insertReview({ ...review, decision: "deny" })),
+    ).toBe(false);
+    expect(await store.read((repos) => repos.requests.listReviews(r.id))).toEqual([review]);
+  });
+
+  it("decides a pending request once", async () => {
+    const r = request();
+    await store.transaction((repos) => repos.requests.insert(r));
+    expect(await store.transaction((repos) => repos.requests.decide(r.id, "approved", now))).toBe(true);
+    expect(await store.transaction((repos) => repos.requests.decide(r.id, "denied", now))).toBe(false);
+    expect((await store.read((repos) => repos.requests.findById(r.id)))?.state).toBe("approved");
+  });
+
+  it("refuses a second pending request by the same requester for the same target", async () => {
+    const first = request();
+    await store.transaction((repos) => repos.requests.insert(first));
+    const second = request({ requesterId: first.requesterId });
+    await expect(store.transaction((repos) => repos.requests.insert(second))).rejects.toThrow(
+      /unique|duplicate/,
+    );
+    await store.transaction((repos) => repos.requests.decide(first.id, "cancelled", now));
+    await store.transaction((repos) => repos.requests.insert(second));
+  });
+
+  it("lists timed-out pending requests", async () => {
+    const late = request({ pendingUntil: new Date(now.getTime() - 1000) });
+    await store.transaction((repos) => repos.requests.insert(late));
+    const timedOut = await store.read((repos) => repos.requests.listTimedOut(now, 100));
+    expect(timedOut.map((r) => r.id)).toContain(late.id);
+  });
+
+  it("refuses a second grant for the same request", async () => {
+    const r = request({ state: "approved", decidedAt: now });
+    await store.transaction((repos) => repos.requests.insert(r));
+    await store.transaction((repos) => repos.grants.insert(grantFor(r.id)));
+    await expect(store.transaction((repos) => repos.grants.insert(grantFor(r.id)))).rejects.toThrow(
+      /unique|duplicate/,
+    );
+  });
+
+  it("moves a grant only from the expected state, and keeps the credential only while active", async () => {
+    const g = grantFor(null);
+    await store.transaction((repos) => repos.grants.insert(g));
+    expect(
+      (await store.transaction((repos) => repos.grants.beginIssueAttempt(g.id, now)))?.issueAttempts,
+    ).toBe(1);
+    const active = await store.transaction((repos) =>
+      repos.grants.transition(g.id, ["issuing"], "active", now, {
+        issuedAt: now,
+        expiresAt: new Date(now.getTime() + 3_600_000),
+        providerRef: { sessionName: "lh-x" },
+        credential: Buffer.from("sealed"),
+      }),
+    );
+    expect(active).toMatchObject({ state: "active", providerRef: { sessionName: "lh-x" } });
+    expect(await store.read((repos) => repos.grants.readCredential(g.id))).toEqual(Buffer.from("sealed"));
+    // A second "issued" for the same grant finds it no longer issuing.
+    expect(
+      await store.transaction((repos) => repos.grants.transition(g.id, ["issuing"], "active", now)),
+    ).toBeUndefined();
+    // The schema itself refuses a credential on a grant that is not active.
+    await expect(
+      store.transaction((repos) =>
+        repos.grants.transition(g.id, ["active"], "expired", now, { endedAt: now }),
+      ),
+    ).rejects.toThrow(/check constraint/);
+    const ended = await store.transaction((repos) =>
+      repos.grants.transition(g.id, ["active"], "expired", now, { endedAt: now, credential: null }),
+    );
+    expect(ended?.state).toBe("expired");
+    expect(await store.read((repos) => repos.grants.readCredential(g.id))).toBeUndefined();
+  });
+
+  it("finds live grants past their deadline, and revocation debt only once it has rested", async () => {
+    const [live, debt, future] = [grantFor(null), grantFor(null), grantFor(null)];
+    const past = new Date(now.getTime() - 1);
+    const ago = (ms: number) => new Date(now.getTime() - ms);
+    await store.transaction(async (repos) => {
+      for (const [g, expiresAt] of [
+        [live, past],
+        [debt, past],
+        [future, new Date(now.getTime() + 60_000)],
+      ] as const) {
+        await repos.grants.insert(g);
+        await repos.grants.transition(g.id, ["issuing"], "active", ago(10_000), { issuedAt: now, expiresAt });
+      }
+      await repos.grants.transition(debt.id, ["active"], "revocation_failed", ago(5_000));
+    });
+    const due = async (debtRestedBefore: Date) =>
+      (await store.read((repos) => repos.grants.listPastDeadline(now, debtRestedBefore, 100))).map(
+        (d) => d.id,
+      );
+    expect(await due(ago(6_000))).toEqual([live.id]);
+    expect((await due(ago(4_000))).sort()).toEqual([live.id, debt.id].sort());
+  });
+});

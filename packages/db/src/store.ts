@@ -1,0 +1,40 @@
+import { type AccessRequestRepo, accessRequestRepo } from "./access-request-repo.js";
+import { type AuditLog, auditLog } from "./audit-log.js";
+import type { Database, SqlExecutor } from "./database.js";
+import { type GrantRepo, grantRepo } from "./grant-repo.js";
+import { type NotificationRepo, notificationRepo } from "./notification-repo.js";
+import { type RotationRunRepo, rotationRunRepo } from "./rotation-run-repo.js";
+
+/** The repositories, bound to one executor (the pool, or one transaction). */
+export type Repositories = {
+  readonly requests: AccessRequestRepo;
+  readonly grants: GrantRepo;
+  readonly audit: AuditLog;
+  readonly notifications: NotificationRepo;
+  readonly rotations: RotationRunRepo;
+};
+
+/**
+ * What the use cases see of the database: reads outside a transaction, and short transactions in
+ * which every state change and its audit event commit together (invariant 7). Nothing that calls the
+ * network may run inside `transaction` (invariant 8).
+ */
+export type Store = {
+  read<T>(work: (repos: Repositories) => Promise<T>): Promise<T>;
+  transaction<T>(work: (repos: Repositories) => Promise<T>): Promise<T>;
+};
+
+export function createStore(db: Database, options: { auditKey: Buffer }): Store {
+  const bind = (sql: SqlExecutor): Repositories => ({
+    requests: accessRequestRepo(sql),
+    grants: grantRepo(sql),
+    audit: auditLog(sql, options.auditKey),
+    notifications: notificationRepo(sql),
+    rotations: rotationRunRepo(sql),
+  });
+  const pooled = bind(db);
+  return {
+    read: (work) => work(pooled),
+    transaction: (work) => db.transaction((tx) => work(bind(tx))),
+  };
+}

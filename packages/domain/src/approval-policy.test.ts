@@ -1,0 +1,134 @@
+import { describe, expect, it } from "vitest";
+import type { Review } from "./access-request.js";
+import {
+  assertMayReview,
+  mayRequest,
+  resolveDuration,
+  resolveExtension,
+  resolveTicket,
+  tallyReviews,
+} from "./approval-policy.js";
+import { ForbiddenError, InvalidRequestError } from "./errors.js";
+import type { Principal } from "./principal.js";
+import { type Target, targetConfigSchema } from "./target.js";
+
+const target: Target = targetConfigSchema.parse({
+  id: "prod-readonly",
+  kind: "aws-role",
+  requesters: { groups: ["engineering"] },
+  approvers: { users: ["alice@example.com"], groups: ["sre"] },
+  requiredApprovals: 2,
+  maxDuration: "2h",
+  defaultDuration: "30m",
+  ticket: { pattern: "[A-Z]+-[0-9]+" },
+  aws: { roleArn: "arn:aws:iam::123456789012:role/ProdReadOnly" },
+});
+
+const person = (id: string, groups: string[] = []): Principal => ({
+  id,
+  kind: "human",
+  provider: "corp",
+  subject: id,
+  groups,
+});
+
+const review = (reviewerId: string, decision: Review["decision"] = "approve"): Review => ({
+  requestId: "r",
+  reviewerId,
+  decision,
+  comment: null,
+  createdAt: new Date(0),
+});
+
+describe("who may request and review", () => {
+  it("requesters are matched by group; workloads never request through the human path", () => {
+    expect(mayRequest(person("dev@example.com", ["engineering"]), target)).toBe(true);
+    expect(mayRequest(person("dev@example.com", ["sales"]), target)).toBe(false);
+    expect(mayRequest({ ...person("ci:repo", ["engineering"]), kind: "workload" }, target)).toBe(false);
+  });
+
+  it("refuses self-approval even for a listed approver", () => {
+    const alice = person("alice@example.com", ["sre"]);
+    expect(() => assertMayReview(alice, target, "alice@example.com")).toThrow(/your own request/);
+  });
+
+  it("refuses someone who is neither listed nor in an approver group", () => {
+    expect(() =>
+      assertMayReview(person("mallory@example.com", ["engineering"]), target, "dev@example.com"),
+    ).toThrow(ForbiddenError);
+  });
+
+  it("accepts a listed user and a member of an approver group", () => {
+    expect(() => assertMayReview(person("alice@example.com"), target, "dev@example.com")).not.toThrow();
+    expect(() =>
+      assertMayReview(person("bob@example.com", ["sre"]), target, "dev@example.com"),
+    ).not.toThrow();
+  });
+});
+
+describe("tallying reviews", () => {
+  it("counts distinct approvers, never the requester", () => {
+    const tally = tallyReviews([review("bob"), review("bob"), review("dev")], "dev", 2);
+    expect(tally).toMatchObject({ approvers: ["bob"], needed: 1, outcome: "pending" });
+  });
+
+  it("approves once enough distinct approvers agreed", () => {
+    expect(tallyReviews([review("bob"), review("carol")], "dev", 2).outcome).toBe("approved");
+  });
+
+  it("one denial decides", () => {
+    expect(tallyReviews([review("bob"), review("carol", "deny")], "dev", 2)).toMatchObject({
+      outcome: "denied",
+      deniedBy: "carol",
+    });
+  });
+});
+
+describe("durations and tickets", () => {
+  it("uses the target default when none is asked for", () => {
+    expect(resolveDuration(target, undefined)).toBe(1800);
+  });
+
+  it.each([0, -60, 899, 7201, 10 ** 9, 1.5])("refuses %s seconds", (seconds) => {
+    expect(() => resolveDuration(target, seconds)).toThrow(InvalidRequestError);
+  });
+
+  it("accepts the maximum exactly", () => {
+    expect(resolveDuration(target, 7200)).toBe(7200);
+  });
+
+  it("checks the ticket against the whole pattern", () => {
+    expect(resolveTicket(target, "OPS-42")).toBe("OPS-42");
+    expect(() => resolveTicket(target, "see OPS-42")).toThrow(/format/);
+    expect(resolveTicket(target, undefined)).toBeNull();
+  });
+
+  it("requires a ticket when the target says so", () => {
+    const strict = { ...target, ticket: { required: true, pattern: undefined } };
+    expect(() => resolveTicket(strict, undefined)).toThrow(/requires a ticket/);
+  });
+});
+
+describe("extensions", () => {
+  const issuedAt = new Date("2026-11-23T10:00:00Z");
+  const grant = { issuedAt, expiresAt: new Date("2026-11-23T10:30:00Z") };
+
+  it("moves the deadline by the asked time when the whole lifetime stays within the maximum", () => {
+    const now = new Date("2026-11-23T10:20:00Z");
+    expect(resolveExtension(target, grant, 1800, now)).toEqual({
+      deadline: new Date("2026-11-23T11:00:00Z"),
+      credentialSeconds: 2400,
+    });
+  });
+
+  it("refuses to extend past the target's maximum and says how much is left", () => {
+    const now = new Date("2026-11-23T10:20:00Z");
+    expect(() => resolveExtension(target, grant, 6000, now)).toThrow(/at most 5400 more seconds/);
+  });
+
+  it("refuses a grant past its deadline", () => {
+    expect(() => resolveExtension(target, grant, 600, new Date("2026-11-23T10:31:00Z"))).toThrow(
+      /active grant/,
+    );
+  });
+});

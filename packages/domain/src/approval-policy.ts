@@ -1,0 +1,127 @@
+import type { Review } from "./access-request.js";
+import { addSeconds } from "./clock.js";
+import { ForbiddenError, InvalidRequestError } from "./errors.js";
+import { isInSet, type Principal } from "./principal.js";
+import { PROVIDER_DURATION_LIMITS, type Target } from "./target.js";
+
+/** Whether this principal may ask for the target at all. */
+export const mayRequest = (principal: Principal, target: Target): boolean =>
+  principal.kind === "human" && isInSet(principal, target.requesters);
+
+/** Whether this principal is one of the target's approvers (for someone else's requests). */
+export const isApprover = (principal: Principal, target: Target): boolean =>
+  principal.kind === "human" && isInSet(principal, target.approvers);
+
+/**
+ * Whether this principal may review a request by `requesterId` for the target. The requester never
+ * may, even when they are listed as an approver (invariant 1).
+ */
+export const mayReview = (principal: Principal, target: Target, requesterId: string): boolean =>
+  principal.id !== requesterId && isApprover(principal, target);
+
+export function assertMayReview(principal: Principal, target: Target, requesterId: string): void {
+  if (principal.id === requesterId) {
+    throw new ForbiddenError("you cannot review your own request");
+  }
+  if (!mayReview(principal, target, requesterId)) {
+    throw new ForbiddenError(`you are not an approver for ${target.id}`);
+  }
+}
+
+/**
+ * The credential lifetime for a request: the target's default when none is asked for, otherwise the
+ * asked-for duration if it lies within both the target's maximum and what the backend accepts.
+ */
+export function resolveDuration(target: Target, requestedSeconds: number | undefined): number {
+  const seconds = requestedSeconds ?? target.defaultDurationSeconds;
+  const limits = PROVIDER_DURATION_LIMITS[target.kind];
+  if (!Number.isInteger(seconds) || seconds < limits.minSeconds) {
+    throw new InvalidRequestError(`${target.id} needs a duration of at least ${limits.minSeconds} seconds`);
+  }
+  const max = Math.min(target.maxDurationSeconds, limits.maxSeconds);
+  if (seconds > max) {
+    throw new InvalidRequestError(`${target.id} allows at most ${max} seconds; asked for ${seconds}`);
+  }
+  return seconds;
+}
+
+/** Checks a ticket against the target's rule; returns it normalized (null when absent). */
+export function resolveTicket(target: Target, ticket: string | undefined): string | null {
+  if (ticket === undefined || ticket === "") {
+    if (target.ticket.required) throw new InvalidRequestError(`${target.id} requires a ticket`);
+    return null;
+  }
+  if (
+    target.ticket.pattern !== undefined &&
+    !new RegExp(`^(?:${target.ticket.pattern})$`, "u").test(ticket)
+  ) {
+    throw new InvalidRequestError(
+      `ticket does not match the format ${target.id} expects (${target.ticket.pattern})`,
+    );
+  }
+  return ticket;
+}
+
+/** When a request made at `now` for this target stops waiting for approval. */
+export const pendingUntil = (target: Target, now: Date): Date => addSeconds(now, target.pendingTtlSeconds);
+
+export type Tally = {
+  /** Distinct approvers so far, in the order they approved. */
+  readonly approvers: readonly string[];
+  readonly needed: number;
+  readonly outcome: "approved" | "denied" | "pending";
+  /** Who denied, when the outcome is denied. */
+  readonly deniedBy: string | null;
+};
+
+/**
+ * Counts reviews: one deny ends the request; otherwise it is approved once `required` distinct
+ * reviewers other than the requester approved. Reviews are checked for eligibility when recorded;
+ * the requester is excluded again here so that no path can count them.
+ */
+export function tallyReviews(reviews: readonly Review[], requesterId: string, required: number): Tally {
+  const approvers: string[] = [];
+  for (const review of reviews) {
+    if (review.reviewerId === requesterId) continue;
+    if (review.decision === "deny") {
+      return {
+        approvers,
+        needed: Math.max(0, required - approvers.length),
+        outcome: "denied",
+        deniedBy: review.reviewerId,
+      };
+    }
+    if (!approvers.includes(review.reviewerId)) approvers.push(review.reviewerId);
+  }
+  const needed = Math.max(0, required - approvers.length);
+  return { approvers, needed, outcome: needed === 0 ? "approved" : "pending", deniedBy: null };
+}
+
+/**
+ * A new deadline for an active grant extended by `extendBySeconds`. Bounded by policy: the grant's whole
+ * lifetime (issue to new deadline) may not exceed the target's maximum; the new credential must last
+ * at least as long as the backend requires.
+ */
+export function resolveExtension(
+  target: Target,
+  grant: { issuedAt: Date | null; expiresAt: Date | null },
+  extendBySeconds: number,
+  now: Date,
+): { deadline: Date; credentialSeconds: number } {
+  if (!grant.issuedAt || !grant.expiresAt || grant.expiresAt <= now) {
+    throw new InvalidRequestError("only an active grant before its deadline can be extended");
+  }
+  const limits = PROVIDER_DURATION_LIMITS[target.kind];
+  const max = Math.min(target.maxDurationSeconds, limits.maxSeconds);
+  const wanted = addSeconds(grant.expiresAt, extendBySeconds);
+  const credentialSeconds = Math.max(limits.minSeconds, Math.ceil((wanted.getTime() - now.getTime()) / 1000));
+  const deadline = addSeconds(now, credentialSeconds);
+  const lifetime = Math.round((deadline.getTime() - grant.issuedAt.getTime()) / 1000);
+  if (lifetime > max) {
+    const left = Math.max(0, max - Math.round((grant.expiresAt.getTime() - grant.issuedAt.getTime()) / 1000));
+    throw new InvalidRequestError(
+      `${target.id} allows at most ${max} seconds in all; this grant can be extended by at most ${left} more seconds`,
+    );
+  }
+  return { deadline, credentialSeconds };
+}

@@ -1,0 +1,50 @@
+/** Everything the audit trail records. Each state change writes one of these in its own transaction. */
+export const auditActions = [
+  "request.created",
+  "request.reviewed",
+  "request.approved",
+  "request.denied",
+  "request.cancelled",
+  "request.expired",
+  "grant.created",
+  "grant.issued",
+  "grant.issue_failed",
+  "grant.credentials_read",
+  "grant.extended",
+  "grant.revoke_requested",
+  "grant.revoked",
+  "grant.expired",
+  "grant.revocation_failed",
+  "grant.released",
+  "rotation.started",
+  "rotation.step",
+  "rotation.succeeded",
+  "rotation.failed",
+] as const;
+export type AuditAction = (typeof auditActions)[number];
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** What a use case records. `data` must never hold a secret: ids, names, counts and reasons only. */
+export type AuditEventInput = {
+  /** A principal id, or `system:<component>` for the worker and the sweep. */
+  readonly actor: string;
+  readonly action: AuditAction;
+  readonly subjectType: "request" | "grant" | "rotation";
+  readonly subjectId: string;
+  readonly data: { readonly [key: string]: JsonValue };
+};
+
+/** An event as stored: numbered, timestamped and chained to the one before. */
+export type AuditEvent = AuditEventInput & {
+  readonly seq: number;
+  readonly at: Date;
+  readonly prevHash: string;
+  readonly hash: string;
+};
+
+/** The actor recorded for work done by the worker rather than a person. */
+export const SYSTEM_ACTOR = {
+  worker: "system:worker",
+  sweep: "system:sweep",
+} as const;

@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import { assertMayLease, leaseRuleFor, resolveLeaseTtl, resolveRenewal } from "./lease-policy.js";
+import type { Principal } from "./principal.js";
+import { targetConfigSchema } from "./target.js";
+
+const target = targetConfigSchema.parse({
+  id: "orders",
+  kind: "vault",
+  maxDuration: "4h",
+  defaultDuration: "30m",
+  leases: [
+    { provider: "k8s", subject: "system:serviceaccount:orders:*", claims: { cluster: "prod" }, maxTtl: "1h" },
+  ],
+  vault: { path: "database/creds/orders" },
+});
+
+const workload = (subject: string, claims: Record<string, string> = { cluster: "prod" }): Principal => ({
+  id: `k8s:${subject}`,
+  kind: "workload",
+  provider: "k8s",
+  subject,
+  groups: [],
+  claims,
+});
+
+describe("who may lease", () => {
+  it("matches provider, subject prefix and every claim", () => {
+    expect(leaseRuleFor(workload("system:serviceaccount:orders:api"), target)?.maxTtlSeconds).toBe(3600);
+  });
+
+  it.each([
+    ["another namespace", workload("system:serviceaccount:billing:api")],
+    ["another cluster", workload("system:serviceaccount:orders:api", { cluster: "staging" })],
+    ["no claims", workload("system:serviceaccount:orders:api", {})],
+    ["another identity provider", { ...workload("system:serviceaccount:orders:api"), provider: "github" }],
+    ["a person", { ...workload("system:serviceaccount:orders:api"), kind: "human" as const }],
+  ])("refuses %s", (_name, principal) => {
+    expect(() => assertMayLease(principal, target)).toThrow(/may not lease orders/);
+  });
+});
+
+describe("lease lifetimes", () => {
+  const rule =
+    target.leases[0] ??
+    (() => {
+      throw new Error("rule");
+    })();
+
+  it("defaults to the lesser of the target default and the rule maximum", () => {
+    expect(resolveLeaseTtl(target, rule, undefined)).toBe(1800);
+  });
+
+  it.each([0, -1, 9, 3601, 1.5])("refuses a TTL of %s", (ttl) => {
+    expect(() => resolveLeaseTtl(target, rule, ttl)).toThrow();
+  });
+
+  it("renews within the rule and the target's total lifetime", () => {
+    const issuedAt = new Date("2026-11-23T10:00:00Z");
+    const lease = { issuedAt, expiresAt: new Date("2026-11-23T10:30:00Z") };
+    const now = new Date("2026-11-23T10:20:00Z");
+    expect(resolveRenewal(target, rule, lease, 3600, now)).toEqual(new Date("2026-11-23T11:20:00Z"));
+    expect(() => resolveRenewal(target, rule, lease, 3601, now)).toThrow(/at most 3600/);
+    const late = new Date("2026-11-23T13:30:00Z");
+    expect(() =>
+      resolveRenewal(target, rule, { issuedAt, expiresAt: new Date("2026-11-23T13:40:00Z") }, 3600, late),
+    ).toThrow(/in all/);
+  });
+});

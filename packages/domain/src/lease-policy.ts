@@ -1,0 +1,73 @@
+import { addSeconds } from "./clock.js";
+import { ForbiddenError, InvalidRequestError } from "./errors.js";
+import type { Principal } from "./principal.js";
+import { type LeaseRule, PROVIDER_DURATION_LIMITS, type Target } from "./target.js";
+
+const subjectMatches = (pattern: string, subject: string): boolean =>
+  pattern.endsWith("*") ? subject.startsWith(pattern.slice(0, -1)) : subject === pattern;
+
+/**
+ * The lease rule that lets this workload lease the target without approval, or undefined. People
+ * never lease: they request and are approved.
+ */
+export function leaseRuleFor(principal: Principal, target: Target): LeaseRule | undefined {
+  if (principal.kind !== "workload") return undefined;
+  return target.leases.find(
+    (rule) =>
+      rule.provider === principal.provider &&
+      subjectMatches(rule.subject, principal.subject) &&
+      Object.entries(rule.claims).every(([claim, value]) => principal.claims?.[claim] === value),
+  );
+}
+
+export function assertMayLease(principal: Principal, target: Target): LeaseRule {
+  const rule = leaseRuleFor(principal, target);
+  if (!rule) throw new ForbiddenError(`${principal.id} may not lease ${target.id}`);
+  return rule;
+}
+
+/** The lifetime of a new lease: the asked TTL within the rule's maximum and the backend's minimum. */
+export function resolveLeaseTtl(
+  target: Target,
+  rule: LeaseRule,
+  requestedSeconds: number | undefined,
+): number {
+  const seconds = requestedSeconds ?? Math.min(rule.maxTtlSeconds, target.defaultDurationSeconds);
+  const min = PROVIDER_DURATION_LIMITS[target.kind].minSeconds;
+  if (!Number.isInteger(seconds) || seconds < min) {
+    throw new InvalidRequestError(`${target.id} leases last at least ${min} seconds`);
+  }
+  if (seconds > rule.maxTtlSeconds) {
+    throw new InvalidRequestError(
+      `${target.id} leases last at most ${rule.maxTtlSeconds} seconds; asked for ${seconds}`,
+    );
+  }
+  return seconds;
+}
+
+/**
+ * The end of a lease renewed at `now` by `incrementSeconds`: at most the rule's TTL from now, and the
+ * whole lifetime since issue within the target's maximum.
+ */
+export function resolveRenewal(
+  target: Target,
+  rule: LeaseRule,
+  lease: { issuedAt: Date | null; expiresAt: Date | null },
+  incrementSeconds: number,
+  now: Date,
+): Date {
+  if (!lease.issuedAt || !lease.expiresAt || lease.expiresAt <= now) {
+    throw new InvalidRequestError("only an active lease before its deadline can be renewed");
+  }
+  if (incrementSeconds > rule.maxTtlSeconds) {
+    throw new InvalidRequestError(`${target.id} leases renew by at most ${rule.maxTtlSeconds} seconds`);
+  }
+  const deadline = addSeconds(now, incrementSeconds);
+  const lifetime = (deadline.getTime() - lease.issuedAt.getTime()) / 1000;
+  if (lifetime > target.maxDurationSeconds) {
+    throw new InvalidRequestError(
+      `${target.id} leases live at most ${target.maxDurationSeconds} seconds in all; take a new lease instead`,
+    );
+  }
+  return deadline;
+}

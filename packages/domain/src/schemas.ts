@@ -1,0 +1,111 @@
+import { z } from "zod";
+import { STS } from "./sts-limits.js";
+import { targetIdSchema } from "./target.js";
+import { boundedText } from "./text.js";
+
+/**
+ * Input schemas shared by every edge (API, Slack, CLI, worker). Every field is bounded; what policy
+ * bounds further (a target's maximum duration, its ticket format) is checked in the use case.
+ */
+
+export const idSchema = z.uuid({ error: "must be an id (a UUID)" });
+
+/** Longest lifetime any backend accepts; policy narrows it per target. */
+export const ABSOLUTE_MAX_DURATION_SECONDS = STS.maxDurationSeconds;
+
+export const durationSecondsSchema = z
+  .int({ error: "duration must be a whole number of seconds" })
+  .min(1, "duration must be at least 1 second")
+  .max(ABSOLUTE_MAX_DURATION_SECONDS, `duration must be at most ${ABSOLUTE_MAX_DURATION_SECONDS} seconds`);
+
+export const reasonSchema = boundedText({ min: 3, max: 1000, multiline: true, label: "reason" });
+
+/** A ticket reference. It becomes an STS session tag, so it uses only the characters STS allows there. */
+export const ticketSchema = boundedText({ min: 1, max: 128, label: "ticket" }).refine(
+  (t) => STS.tagCharacters.test(t),
+  {
+    message: "ticket may contain only letters, digits, spaces and _.:/=+-@",
+  },
+);
+
+export const requestAccessInput = z
+  .object({
+    targetId: targetIdSchema,
+    /** Omitted: the target's default. */
+    durationSeconds: durationSecondsSchema.optional(),
+    reason: reasonSchema,
+    ticket: ticketSchema.optional(),
+  })
+  .strict();
+export type RequestAccessInput = z.infer<typeof requestAccessInput>;
+
+export const reviewInput = z
+  .object({
+    requestId: idSchema,
+    decision: z.enum(["approve", "deny"]),
+    comment: boundedText({ min: 1, max: 500, multiline: true, label: "comment" }).optional(),
+  })
+  .strict()
+  .refine((review) => review.decision === "approve" || review.comment !== undefined, {
+    message: "a denial needs a comment saying why",
+    path: ["comment"],
+  });
+export type ReviewInput = z.infer<typeof reviewInput>;
+
+export const requestIdInput = z.object({ requestId: idSchema }).strict();
+export const grantIdInput = z.object({ grantId: idSchema }).strict();
+
+export const revokeGrantInput = z
+  .object({ grantId: idSchema, reason: boundedText({ min: 1, max: 500, label: "reason" }).optional() })
+  .strict();
+export type RevokeGrantInput = z.infer<typeof revokeGrantInput>;
+
+export const pageInput = z
+  .object({
+    limit: z.int().min(1).max(200).default(50),
+  })
+  .strict();
+
+export const listRequestsInput = z
+  .object({
+    /** `mine`: requests I made; `to-review`: pending requests I may review. */
+    view: z.enum(["mine", "to-review"]).default("mine"),
+    limit: z.int().min(1).max(200).default(50),
+  })
+  .strict();
+
+export const auditListInput = z
+  .object({
+    /** Events after this sequence number, oldest first. */
+    afterSeq: z.int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+    limit: z.int().min(1).max(500).default(100),
+    subjectId: idSchema.optional(),
+  })
+  .strict();
+
+export const extendGrantInput = z
+  .object({
+    grantId: idSchema,
+    extendBySeconds: z.int().min(60, "extend by at least 60 seconds").max(ABSOLUTE_MAX_DURATION_SECONDS),
+  })
+  .strict();
+export type ExtendGrantInput = z.infer<typeof extendGrantInput>;
+
+export const createLeaseInput = z
+  .object({
+    targetId: targetIdSchema,
+    /** Omitted: the lesser of the target's default and the lease rule's maximum. */
+    ttlSeconds: durationSecondsSchema.optional(),
+  })
+  .strict();
+export type CreateLeaseInput = z.infer<typeof createLeaseInput>;
+
+export const renewLeaseInput = z
+  .object({ grantId: idSchema, incrementSeconds: durationSecondsSchema })
+  .strict();
+export type RenewLeaseInput = z.infer<typeof renewLeaseInput>;
+
+export const rotationIdInput = z.object({ rotationId: targetIdSchema }).strict();
+export const rotationRunsInput = z
+  .object({ rotationId: targetIdSchema, limit: z.int().min(1).max(100).default(20) })
+  .strict();

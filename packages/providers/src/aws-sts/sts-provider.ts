@@ -1,0 +1,135 @@
+import { DeleteRolePolicyCommand, type IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
+import { AssumeRoleCommand, type AssumeRoleCommandOutput, type STSClient } from "@aws-sdk/client-sts";
+import { type AwsRoleTarget, type Grant, type Target, UpstreamError } from "@leasehold/domain";
+import type { CredentialProvider, GrantInput } from "../credential-provider.js";
+import { toUpstreamError } from "./aws-errors.js";
+import { denySessionsPolicy, discardPolicyName, revokePolicyName, roleNameOf } from "./deny-policy.js";
+import {
+  sessionNameFor,
+  sessionTagsFor,
+  sessionUserIdPattern,
+  sourceIdentityFor,
+} from "./session-identity.js";
+
+/**
+ * AWS roles through STS AssumeRole. The clients come from the caller, built from the SDK's standard
+ * settings (AWS_REGION, AWS_ENDPOINT_URL_STS / _IAM, the credential chain), so the same code talks to
+ * AWS and to the sandbox.
+ */
+export function createAwsStsProvider(clients: { sts: STSClient; iam: IAMClient }): CredentialProvider {
+  const { sts, iam } = clients;
+
+  const putDeny = async (input: GrantInput, policyName: string, patterns: string[], what: string) => {
+    const target = awsTarget(input.target);
+    try {
+      await iam.send(
+        new PutRolePolicyCommand({
+          RoleName: roleNameOf(target.aws.roleArn),
+          PolicyName: policyName,
+          PolicyDocument: denySessionsPolicy(what, patterns),
+        }),
+        abortable(input.signal),
+      );
+    } catch (error) {
+      throw toUpstreamError(error, `IAM PutRolePolicy on ${target.aws.roleArn}`);
+    }
+  };
+
+  return {
+    kind: "aws-role",
+
+    async issue({ grant, target: anyTarget, approval, signal }) {
+      const target = awsTarget(anyTarget);
+      const sessionName = sessionNameFor(grant.id, grant.issueAttempts);
+      const sourceIdentity = sourceIdentityFor(grant.principalId);
+      let result: AssumeRoleCommandOutput;
+      try {
+        result = await sts.send(
+          new AssumeRoleCommand({
+            RoleArn: target.aws.roleArn,
+            RoleSessionName: sessionName,
+            DurationSeconds: grant.durationSeconds,
+            SourceIdentity: sourceIdentity,
+            Tags: sessionTagsFor(grant, target, approval),
+            ...(target.aws.sessionPolicy !== undefined ? { Policy: target.aws.sessionPolicy } : {}),
+            ...(target.aws.externalId !== undefined ? { ExternalId: target.aws.externalId } : {}),
+          }),
+          abortable(signal),
+        );
+      } catch (error) {
+        throw toUpstreamError(error, `STS AssumeRole on ${target.aws.roleArn}`);
+      }
+      const credentials = result.Credentials;
+      if (
+        !credentials?.AccessKeyId ||
+        !credentials.SecretAccessKey ||
+        !credentials.SessionToken ||
+        !credentials.Expiration
+      ) {
+        throw new UpstreamError("STS AssumeRole answered without credentials", { retryable: true });
+      }
+      return {
+        reference: {
+          roleArn: target.aws.roleArn,
+          sessionName,
+          sourceIdentity,
+          accessKeyId: credentials.AccessKeyId,
+          assumedRoleId: result.AssumedRoleUser?.AssumedRoleId ?? "",
+        },
+        secret: {
+          accessKeyId: credentials.AccessKeyId,
+          secretAccessKey: credentials.SecretAccessKey,
+          sessionToken: credentials.SessionToken,
+          expiration: credentials.Expiration.toISOString(),
+        },
+        expiresAt: credentials.Expiration,
+      };
+    },
+
+    async discardEarlierAttempts(input) {
+      const earlier = Array.from({ length: input.grant.issueAttempts - 1 }, (_, i) =>
+        sessionUserIdPattern(input.grant.id, i + 1),
+      );
+      if (earlier.length === 0) return;
+      await putDeny(input, discardPolicyName(input.grant.id), earlier, "LeaseholdDiscardInterruptedIssue");
+    },
+
+    async revoke(input) {
+      await putDeny(
+        input,
+        revokePolicyName(input.grant.id),
+        [sessionUserIdPattern(input.grant.id)],
+        "LeaseholdRevokeGrant",
+      );
+    },
+
+    // STS sessions end at their Expiration by themselves, which is the grant's deadline.
+    async expire() {},
+
+    async release(input) {
+      const target = awsTarget(input.target);
+      for (const policyName of [revokePolicyName(input.grant.id), discardPolicyName(input.grant.id)]) {
+        try {
+          await iam.send(
+            new DeleteRolePolicyCommand({ RoleName: roleNameOf(target.aws.roleArn), PolicyName: policyName }),
+            abortable(input.signal),
+          );
+        } catch (error) {
+          if ((error as Error).name === "NoSuchEntityException" || (error as Error).name === "NoSuchEntity")
+            continue;
+          throw toUpstreamError(error, `IAM DeleteRolePolicy on ${target.aws.roleArn}`);
+        }
+      }
+    },
+
+    needsRelease: (grant: Grant) => grant.state === "revoked" || grant.issueAttempts > 1,
+  };
+}
+
+/** SDK call options that forward the worker's abort signal, when there is one. */
+const abortable = (signal: AbortSignal | undefined) => (signal ? { abortSignal: signal } : {});
+
+function awsTarget(target: Target): AwsRoleTarget {
+  if (target.kind !== "aws-role") throw new Error(`the STS provider cannot serve ${target.kind} targets`);
+  return target;
+}

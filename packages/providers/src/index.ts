@@ -1,0 +1,14 @@
+export * from "./aws-sts/aws-clients.js";
+export * from "./aws-sts/deny-policy.js";
+export * from "./aws-sts/session-identity.js";
+export * from "./aws-sts/sts-provider.js";
+export * from "./credential-provider.js";
+export * from "./rotation/database-password.js";
+export * from "./rotation/secret-store.js";
+export * from "./rotation/secrets-manager-store.js";
+export * from "./rotation/vault-kv-store.js";
+export { generateSqlPassword, sqlRoleName } from "./sql-native/sql-credentials.js";
+export * from "./sql-native/sql-provider.js";
+export * from "./vault/vault-client.js";
+export * from "./vault/vault-errors.js";
+export * from "./vault/vault-provider.js";

@@ -1,0 +1,119 @@
+import { type SqlEngine, UpstreamError } from "@leasehold/domain";
+import mysql from "mysql2/promise";
+import pg from "pg";
+import { openMysqlAdmin } from "../sql-native/mysql-admin.js";
+import { openPostgresAdmin } from "../sql-native/postgres-admin.js";
+import { adminUrlSecrets, parseAdminUrl, type SqlAdmin } from "../sql-native/sql-admin-pool.js";
+import { sqlUpstreamError } from "../sql-native/sql-errors.js";
+
+/** The database role whose password a rotation changes. */
+export type RotatedDatabase = {
+  readonly engine: SqlEngine;
+  readonly adminUrl: string;
+  /** Validated by the rotation schema: `[a-z_][a-z0-9_]{0,31}`. */
+  readonly username: string;
+};
+
+const SAFE_USERNAME = /^[a-z_][a-z0-9_]{0,31}$/;
+const SAFE_PASSWORD = /^[A-Za-z0-9]{16,128}$/;
+
+/**
+ * Sets and tests database passwords for rotations, through the same admin connections as the SQL
+ * provider (one pool per admin URL). Usernames and passwords are checked against their safe alphabets
+ * before they reach a statement, and no error carries a password.
+ */
+export function createDatabasePasswords() {
+  const admins = new Map<string, SqlAdmin>();
+  const adminFor = (db: RotatedDatabase): SqlAdmin => {
+    const key = `${db.engine} ${db.adminUrl}`;
+    let admin = admins.get(key);
+    if (!admin) {
+      const connection = {
+        adminUrl: db.adminUrl,
+        location: parseAdminUrl(db.engine, db.adminUrl),
+        secrets: adminUrlSecrets(db.adminUrl),
+        maxConnections: 2,
+      };
+      admin = db.engine === "postgres" ? openPostgresAdmin(connection) : openMysqlAdmin(connection);
+      admins.set(key, admin);
+    }
+    return admin;
+  };
+  const assertSafe = (db: RotatedDatabase, password: string) => {
+    if (!SAFE_USERNAME.test(db.username) || !SAFE_PASSWORD.test(password)) {
+      throw new UpstreamError("refusing to build a statement from an unexpected username or password", {
+        retryable: false,
+      });
+    }
+  };
+  const context = (db: RotatedDatabase, admin: SqlAdmin, password: string) => ({
+    targetId: `rotation of ${db.username}`,
+    engine: db.engine,
+    secrets: [...admin.secrets, password],
+  });
+
+  return {
+    /** Gives the role this password (the rotation's "setSecret" step). Idempotent. */
+    async set(db: RotatedDatabase, password: string): Promise<void> {
+      assertSafe(db, password);
+      const admin = adminFor(db);
+      const statement =
+        db.engine === "postgres"
+          ? `ALTER ROLE "${db.username}" WITH PASSWORD '${password}'`
+          : `ALTER USER '${db.username}'@'%' IDENTIFIED BY '${password}'`;
+      try {
+        await admin.run([statement]);
+      } catch (error) {
+        throw sqlUpstreamError(error, "setting the new password", context(db, admin, password));
+      }
+    },
+
+    /** Logs in as the role with this password (the rotation's "testSecret" step). */
+    async test(db: RotatedDatabase, password: string): Promise<void> {
+      assertSafe(db, password);
+      const admin = adminFor(db);
+      const { host, port, database } = admin.location;
+      try {
+        if (db.engine === "postgres") {
+          const client = new pg.Client({
+            host,
+            port,
+            database,
+            user: db.username,
+            password,
+            connectionTimeoutMillis: 10_000,
+          });
+          await client.connect();
+          try {
+            await client.query("SELECT 1");
+          } finally {
+            await client.end();
+          }
+        } else {
+          const connection = await mysql.createConnection({
+            host,
+            port,
+            user: db.username,
+            password,
+            connectTimeout: 10_000,
+          });
+          try {
+            await connection.query("SELECT 1");
+          } finally {
+            await connection.end();
+          }
+        }
+      } catch (error) {
+        throw sqlUpstreamError(error, "logging in with the new password", context(db, admin, password));
+      }
+    },
+
+    async close(): Promise<void> {
+      const open = [...admins.values()];
+      admins.clear();
+      await Promise.all(open.map((admin) => admin.close()));
+    },
+  };
+}
+
+export type DatabasePasswords = ReturnType<typeof createDatabasePasswords>;

@@ -1,0 +1,99 @@
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  type SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
+} from "@aws-sdk/client-secrets-manager";
+import { UpstreamError } from "@leasehold/domain";
+import { toUpstreamError } from "../aws-sts/aws-errors.js";
+import { parseSecretValue, type SecretStore, type SecretValue } from "./secret-store.js";
+
+const CURRENT = "AWSCURRENT";
+const PENDING = "AWSPENDING";
+
+/**
+ * An AWS Secrets Manager secret, rotated with its own four-step protocol: the new value is staged as
+ * AWSPENDING under the run's ClientRequestToken, and finishing moves AWSCURRENT to it (the old value
+ * becomes AWSPREVIOUS). A failed run leaves AWSCURRENT where it was.
+ */
+export function secretsManagerStore(client: SecretsManagerClient, secretId: string): SecretStore {
+  const call = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (error) {
+      throw toUpstreamError(error, `Secrets Manager ${what} on ${secretId}`);
+    }
+  };
+  const currentVersion = async () => {
+    const described = await call("DescribeSecret", () =>
+      client.send(new DescribeSecretCommand({ SecretId: secretId })),
+    );
+    const entry = Object.entries(described.VersionIdsToStages ?? {}).find(([, stages]) =>
+      stages.includes(CURRENT),
+    );
+    if (!entry)
+      throw new UpstreamError(`Secrets Manager secret ${secretId} has no AWSCURRENT version`, {
+        retryable: false,
+      });
+    return entry[0];
+  };
+
+  return {
+    async readCurrent() {
+      const out = await call("GetSecretValue", () =>
+        client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: CURRENT })),
+      );
+      return {
+        version: out.VersionId ?? "",
+        value: parseSecretValue(out.SecretString, `secret ${secretId}`),
+      };
+    },
+
+    async readPending(token) {
+      try {
+        const out = await client.send(new GetSecretValueCommand({ SecretId: secretId, VersionId: token }));
+        return parseSecretValue(out.SecretString, `pending version of ${secretId}`);
+      } catch (error) {
+        if ((error as Error).name === "ResourceNotFoundException") return undefined;
+        throw toUpstreamError(error, `Secrets Manager GetSecretValue on ${secretId}`);
+      }
+    },
+
+    async stagePending(token, value) {
+      // Same token and same value is a no-op; the value for a token never changes (the run keeps it).
+      await call("PutSecretValue", () =>
+        client.send(
+          new PutSecretValueCommand({
+            SecretId: secretId,
+            ClientRequestToken: token,
+            SecretString: JSON.stringify(value),
+            VersionStages: [PENDING],
+          }),
+        ),
+      );
+    },
+
+    async promote(token, _value, baseVersion) {
+      const current = await currentVersion();
+      if (current === token) return;
+      if (current !== baseVersion) {
+        throw new UpstreamError(`secret ${secretId} changed while it was being rotated; not promoting`, {
+          retryable: false,
+        });
+      }
+      await call("UpdateSecretVersionStage", () =>
+        client.send(
+          new UpdateSecretVersionStageCommand({
+            SecretId: secretId,
+            VersionStage: CURRENT,
+            MoveToVersionId: token,
+            RemoveFromVersionId: current,
+          }),
+        ),
+      );
+    },
+
+    isCurrent: async (token: string, _value: SecretValue) => (await currentVersion()) === token,
+  };
+}

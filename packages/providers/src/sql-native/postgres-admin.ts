@@ -1,0 +1,145 @@
+import pg from "pg";
+import type { SqlAdmin, SqlAdminConnection } from "./sql-admin-pool.js";
+import { isServerError, SqlAdminError } from "./sql-errors.js";
+
+/**
+ * Serializes Leasehold's ACL changes on one database. Two transactions that GRANT on the same table at
+ * once fail with `XX000 tuple concurrently updated` (measured here: 5 of 10 concurrent leases failed), so
+ * every transaction here takes this transaction-scoped advisory lock first. Its wait is bounded by
+ * lock_timeout (55P03, retryable). Any fixed 64-bit key works; this one is Leasehold's.
+ */
+const ACL_LOCK = "SELECT pg_advisory_xact_lock(7240469123391452481)";
+
+/** How long pg_terminate_backend waits for each session to exit, in milliseconds. */
+const TERMINATE_WAIT_MS = 5000;
+
+const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
+/** PostgreSQL through a pg.Pool. Needs PostgreSQL 14+ (pg_terminate_backend with a timeout). */
+export function openPostgresAdmin({
+  adminUrl,
+  location,
+  secrets,
+  maxConnections,
+}: SqlAdminConnection): SqlAdmin {
+  const pool = new pg.Pool({
+    connectionString: adminUrl,
+    max: maxConnections,
+    // pg waits forever for a connection by default; a down server must fail the job instead.
+    connectionTimeoutMillis: 10_000,
+    idleTimeoutMillis: 30_000,
+    statement_timeout: 30_000,
+    lock_timeout: 10_000,
+    application_name: "leasehold",
+  });
+  // An idle client's connection can drop (server restart). Without a listener the pool's 'error'
+  // event would crash the process; the pool already discards the client, and the next use reconnects.
+  pool.on("error", () => undefined);
+
+  // Clients whose connection may be unusable (network error, failed ROLLBACK): discarded, not reused.
+  const broken = new WeakSet<pg.PoolClient>();
+
+  async function withClient<T>(use: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await pool.connect();
+    try {
+      return await use(client);
+    } catch (error) {
+      // After a server's refusal or our own check the session is intact (any transaction rolled back).
+      if (!isServerError(error) && !(error instanceof SqlAdminError)) broken.add(client);
+      throw error;
+    } finally {
+      client.release(broken.has(client));
+    }
+  }
+
+  async function inTransaction(
+    client: pg.PoolClient,
+    work: () => Promise<void>,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    await client.query("BEGIN");
+    try {
+      await client.query(ACL_LOCK);
+      await work();
+      signal?.throwIfAborted();
+      await client.query("COMMIT");
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => broken.add(client));
+      throw error;
+    }
+  }
+
+  return {
+    engine: "postgres",
+    location,
+    secrets,
+
+    run: (statements, signal) =>
+      withClient((client) =>
+        inTransaction(
+          client,
+          async () => {
+            for (const statement of statements) {
+              signal?.throwIfAborted();
+              await client.query(statement);
+            }
+          },
+          signal,
+        ),
+      ),
+
+    endRoles: (roles, signal) =>
+      withClient(async (client) => {
+        const { rows } = await client.query<{ rolname: string; member: boolean }>(
+          "SELECT rolname, pg_has_role(current_user, oid, 'USAGE') AS member FROM pg_roles WHERE rolname = ANY($1)",
+          [roles.map((r) => r.name)],
+        );
+        const existing = new Map(rows.map((row) => [row.rolname, row.member]));
+        const present = roles.filter((r) => existing.has(r.name));
+        if (present.length === 0) return;
+        const names = present.map((r) => r.name);
+
+        // First no new logins (committed at once), then end the sessions already open: in the other
+        // order a login between the two would survive, and DROP ROLE does not end sessions.
+        for (const name of names) await client.query(`ALTER ROLE ${quoteIdent(name)} NOLOGIN`);
+        await client.query(
+          "SELECT pg_terminate_backend(pid, $2) FROM pg_stat_activity WHERE usename = ANY($1)",
+          [names, TERMINATE_WAIT_MS],
+        );
+        const left = await client.query<{ count: number }>(
+          "SELECT count(*)::int AS count FROM pg_stat_activity WHERE usename = ANY($1)",
+          [names],
+        );
+        const open = left.rows[0]?.count ?? 0;
+        if (open > 0) {
+          throw new SqlAdminError(`${open} session(s) did not end within ${TERMINATE_WAIT_MS} ms`, {
+            code: "SESSIONS_STILL_OPEN",
+            retryable: true,
+          });
+        }
+
+        await inTransaction(
+          client,
+          async () => {
+            for (const role of present) {
+              signal?.throwIfAborted();
+              const name = quoteIdent(role.name);
+              // DROP ROLE refuses while the role holds privileges ("some objects depend on it"), and
+              // creation statements grant some by design. REASSIGN keeps anything the lease created
+              // (now owned by the admin); DROP OWNED then only revokes its privileges in this
+              // database and on shared objects. Both need the admin to have the role's privileges,
+              // which a CREATEROLE admin (not superuser) lacks until it grants itself membership;
+              // DROP ROLE removes that membership again, in the same transaction.
+              if (existing.get(role.name) === false) await client.query(`GRANT ${name} TO CURRENT_USER`);
+              await client.query(`REASSIGN OWNED BY ${name} TO CURRENT_USER`);
+              await client.query(`DROP OWNED BY ${name}`);
+              for (const statement of role.revocation) await client.query(statement);
+            }
+          },
+          signal,
+        );
+      }),
+
+    close: () => pool.end(),
+  };
+}

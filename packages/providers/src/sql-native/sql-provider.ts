@@ -1,0 +1,168 @@
+import { type SqlTarget, type Target, UpstreamError } from "@leasehold/domain";
+import type { CredentialProvider, GrantInput } from "../credential-provider.js";
+import { createSqlAdminPools, type SqlAdmin } from "./sql-admin-pool.js";
+import {
+  credentialUrl,
+  generateSqlPassword,
+  renderSqlStatements,
+  sqlExpiration,
+  sqlRoleName,
+} from "./sql-credentials.js";
+import { isDuplicateRoleError, type SqlErrorContext, sqlUpstreamError } from "./sql-errors.js";
+
+export type SqlProviderOptions = {
+  /** The admin connection URL of a target: the app's env.ts reads the variable `sql.adminUrlEnv` names. */
+  readonly adminUrlFor: (target: SqlTarget) => string;
+  /** Admin connections per target, shared by every lease. Default 5. */
+  readonly maxConnectionsPerTarget?: number;
+  /** Default: the system clock. */
+  readonly clock?: () => Date;
+};
+
+/**
+ * Native PostgreSQL roles and MySQL/MariaDB users, created and dropped by Leasehold with the
+ * target's statement templates. Role names are deterministic per grant and attempt
+ * (`lh_<grant>_a<n>`), so no checkpoint is needed: an interrupted attempt's role is found by name.
+ * PostgreSQL's VALID UNTIL stops password logins at the deadline but not open sessions, and MySQL has
+ * no deadline at all, so `expire` drops the role like `revoke` does.
+ */
+export function createSqlProvider(options: SqlProviderOptions): CredentialProvider {
+  const clock = options.clock ?? (() => new Date());
+  const pools = createSqlAdminPools({ maxConnections: options.maxConnectionsPerTarget ?? 5 });
+
+  /** The target's admin, and how to report its failures without secrets. */
+  const open = (anyTarget: Target) => {
+    const target = sqlTarget(anyTarget);
+    const context = (admin?: SqlAdmin): SqlErrorContext => ({
+      targetId: target.id,
+      engine: target.sql.engine,
+      secrets: admin?.secrets ?? [],
+    });
+    try {
+      const admin = pools.forTarget(target, options.adminUrlFor(target));
+      return { target, admin, context: context(admin) };
+    } catch (error) {
+      throw sqlUpstreamError(error, "opening the admin connection", context());
+    }
+  };
+
+  /** Ends the roles of the given attempts (the ones that exist). */
+  const endAttempts = async (input: GrantInput, attempts: readonly number[], action: string) => {
+    if (attempts.length === 0) return;
+    const { target, admin, context } = open(input.target);
+    const roles = attempts.map((attempt) => {
+      const name = sqlRoleName(input.grant.id, attempt);
+      return { name, revocation: renderSqlStatements(target, "revocationStatements", { name }) };
+    });
+    try {
+      await admin.endRoles(roles, input.signal);
+    } catch (error) {
+      throw sqlUpstreamError(error, action, context);
+    }
+  };
+
+  return {
+    kind: "sql",
+
+    async issue({ grant, target: anyTarget, signal }) {
+      const username = sqlRoleName(grant.id, grant.issueAttempts);
+      const { target, admin, context } = open(anyTarget);
+      // Whole seconds: VALID UNTIL and the grant's deadline then agree exactly.
+      const expiresAt = new Date(Math.floor(clock().getTime() / 1000 + grant.durationSeconds) * 1000);
+      // Rendered before anything is created: a role that cannot be removed must never exist.
+      const undo = [
+        {
+          name: username,
+          revocation: renderSqlStatements(target, "revocationStatements", { name: username }),
+        },
+      ];
+      const passwords: string[] = [];
+      const failure = (error: unknown, action: string) =>
+        sqlUpstreamError(error, action, { ...context, secrets: [...passwords, ...context.secrets] });
+
+      for (let round = 1; ; round++) {
+        // A new password each round: PostgreSQL logs a failed statement's text by default
+        // (log_min_error_statement), so the password of a failed CREATE ROLE must never be used.
+        const password = generateSqlPassword();
+        passwords.push(password);
+        const creation = renderSqlStatements(target, "creationStatements", {
+          name: username,
+          password,
+          expiration: sqlExpiration(expiresAt),
+        });
+        try {
+          await admin.run(creation, signal);
+          return {
+            reference: { engine: target.sql.engine, username },
+            secret: {
+              username,
+              password,
+              host: admin.location.host,
+              port: String(admin.location.port),
+              database: admin.location.database,
+              url: credentialUrl(target.sql.engine, admin.location, username, password),
+            },
+            expiresAt,
+          };
+        } catch (error) {
+          // Leave nothing behind: MySQL's DDL committed statement by statement, and a role that
+          // existed already is a leftover of this same attempt (retried after a timeout). Not
+          // abortable: it is short, and an aborted job must not leave a user behind.
+          const undoError = await admin.endRoles(undo).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          if (undoError !== undefined) {
+            const failed = failure(error, "creating the credential");
+            const undoFailed = failure(undoError, "removing what it created");
+            throw new UpstreamError(`${failed.message}; ${undoFailed.message}`, {
+              // Retrying can clean up what is left even when the creation error itself repeats.
+              retryable: failed.retryable || undoFailed.retryable,
+              upstreamCode: failed.upstreamCode,
+            });
+          }
+          if (round === 1 && isDuplicateRoleError(error)) continue;
+          throw failure(error, "creating the credential");
+        }
+      }
+    },
+
+    discardEarlierAttempts: (input) =>
+      endAttempts(input, attemptsBefore(input.grant.issueAttempts), "discarding earlier attempts"),
+
+    // Every attempt's role, not only the last: an earlier one may have escaped discarding.
+    revoke: (input) => endAttempts(input, attemptsBefore(input.grant.issueAttempts + 1), "revoking"),
+    expire: (input) => endAttempts(input, attemptsBefore(input.grant.issueAttempts + 1), "expiring"),
+
+    async release() {},
+    needsRelease: () => false,
+
+    async renew({ grant, target: anyTarget, expiresAt, signal }) {
+      const { target, admin, context } = open(anyTarget);
+      const end = new Date(Math.floor(expiresAt.getTime() / 1000) * 1000);
+      const statements = renderSqlStatements(target, "renewStatements", {
+        name: sqlRoleName(grant.id, grant.issueAttempts),
+        expiration: sqlExpiration(end),
+      });
+      // MySQL has no expiry to move by default; Leasehold drops the user at the (new) deadline.
+      if (statements.length > 0) {
+        try {
+          await admin.run(statements, signal);
+        } catch (error) {
+          throw sqlUpstreamError(error, "renewing the credential", context);
+        }
+      }
+      return { expiresAt: end };
+    },
+
+    close: () => pools.close(),
+  };
+}
+
+/** Attempt numbers 1 … n − 1. */
+const attemptsBefore = (n: number): number[] => Array.from({ length: Math.max(0, n - 1) }, (_, i) => i + 1);
+
+function sqlTarget(target: Target): SqlTarget {
+  if (target.kind !== "sql") throw new Error(`the SQL provider cannot serve ${target.kind} targets`);
+  return target;
+}

@@ -1,0 +1,100 @@
+import { randomUUID } from "node:crypto";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import { afterEach, describe, expect, it } from "vitest";
+import { createQueueProducer, grantQueues } from "./grant-queues.js";
+import { queueRegistry } from "./queue-registry.js";
+import { startQueueWorker } from "./queue-worker.js";
+
+const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** Grant queues over a producer that the test closes afterwards. */
+const openQueues = (conn: { redisUrl: string; prefix: string }) => {
+  const producer = createQueueProducer(conn);
+  cleanups.push(() => producer.close());
+  return grantQueues(producer);
+};
+
+const connection = () => {
+  const prefix = `lh-test-${randomUUID().slice(0, 8)}`;
+  cleanups.push(async () => {
+    const redis = new Redis(redisUrl);
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await redis.quit();
+  });
+  return { redisUrl, prefix };
+};
+
+describe("grant queues", () => {
+  it("enqueueing the same grant twice while it waits makes one job", async () => {
+    const conn = connection();
+    const queues = openQueues(conn);
+    const grantId = randomUUID();
+    await queues.issue(grantId);
+    await queues.issue(grantId);
+    const queue = new Queue(queueRegistry.grantIssue.name, {
+      connection: { url: redisUrl },
+      prefix: conn.prefix,
+    });
+    cleanups.push(() => queue.close());
+    const jobs = await queue.getJobs(["waiting"]);
+    expect(jobs.map((j) => j.id)).toEqual([grantId]);
+  });
+
+  it("schedules expiry for the deadline", async () => {
+    const conn = connection();
+    const queues = openQueues(conn);
+    const grantId = randomUUID();
+    const now = new Date();
+    await queues.expireAt(grantId, new Date(now.getTime() + 60_000), now);
+    const queue = new Queue(queueRegistry.grantExpire.name, {
+      connection: { url: redisUrl },
+      prefix: conn.prefix,
+    });
+    cleanups.push(() => queue.close());
+    const [job] = await queue.getJobs(["delayed"]);
+    expect(job?.id).toBe(grantId);
+    expect(job?.opts.delay).toBe(60_000);
+
+    // An extension moves the same job rather than adding a second one.
+    await queues.expireAt(grantId, new Date(now.getTime() + 120_000), now);
+    const moved = await queue.getJobs(["delayed"]);
+    expect(moved.map((j) => j.id)).toEqual([grantId]);
+    expect(moved[0]?.delay).toBe(120_000);
+  });
+
+  it("refuses a payload that is not a grant id before it reaches Redis", async () => {
+    const queues = openQueues(connection());
+    await expect(queues.revoke("not-a-uuid")).rejects.toThrow(/UUID/);
+  });
+
+  it("a worker receives the parsed payload and the attempt count", async () => {
+    const conn = connection();
+    const queues = openQueues(conn);
+    const seen: { grantId: string; attempt: number }[] = [];
+    const done = new Promise<void>((resolve) => {
+      const worker = startQueueWorker(
+        "grantRevoke",
+        async (payload, context) => {
+          seen.push({ grantId: payload.grantId, attempt: context.attempt });
+          if (context.attempt < 2) throw new Error("provider unavailable");
+          resolve();
+        },
+        conn,
+      );
+      cleanups.push(() => worker.close());
+    });
+    const grantId = randomUUID();
+    await queues.revoke(grantId);
+    await done;
+    expect(seen).toEqual([
+      { grantId, attempt: 1 },
+      { grantId, attempt: 2 },
+    ]);
+  });
+});

@@ -1,0 +1,5 @@
+export { UnrecoverableError } from "bullmq";
+export * from "./grant-queues.js";
+export * from "./queue-registry.js";
+export * from "./queue-worker.js";
+export * from "./redis-connection.js";

@@ -1,0 +1,87 @@
+import { createHash } from "node:crypto";
+import { idSchema } from "@leasehold/domain";
+import type { JobsOptions } from "bullmq";
+import { z } from "zod";
+
+const grantJob = z.object({ grantId: idSchema }).strict();
+
+/**
+ * Every queue Leasehold uses: its Redis name, its payload schema, and how its jobs retry. Job ids are
+ * the grant id, so enqueueing the same work twice while a job is waiting is a no-op.
+ */
+export const queueRegistry = {
+  /** Call the provider for an approved grant. */
+  grantIssue: {
+    name: "grant-issue",
+    payload: grantJob,
+    options: { attempts: 6, backoff: { type: "exponential", delay: 1_000 } },
+  },
+  /** At the grant's deadline: make sure the credential is dead, then mark it expired. */
+  grantExpire: {
+    name: "grant-expire",
+    payload: grantJob,
+    options: { attempts: 8, backoff: { type: "exponential", delay: 2_000 } },
+  },
+  /** End a grant early. Failures retry with backoff, then become revocation debt. */
+  grantRevoke: {
+    name: "grant-revoke",
+    payload: grantJob,
+    options: { attempts: 8, backoff: { type: "exponential", delay: 2_000 } },
+  },
+  /**
+   * One Slack notification per audit event (job id `audit-<seq>`). Completed jobs are kept for an
+   * hour so a dispatcher that re-reads an event does not notify twice.
+   */
+  slackNotify: {
+    name: "slack-notify",
+    payload: z.object({ seq: z.int().min(1) }).strict(),
+    options: { attempts: 10, backoff: { type: "exponential", delay: 1_000 } },
+  },
+  /** The expiry reminder DM, delayed until shortly before the grant's deadline (job id = grant id). */
+  slackReminder: {
+    name: "slack-reminder",
+    payload: grantJob,
+    options: { attempts: 5, backoff: { type: "exponential", delay: 2_000 } },
+  },
+  /** Reads new audit events and enqueues their notifications (a job scheduler, every second). */
+  slackDispatch: {
+    name: "slack-dispatch",
+    payload: z.object({}).strict(),
+    options: { attempts: 1 },
+  },
+  /** A rotation's schedule ticked (a job scheduler per rotation: one tick across all workers). */
+  rotationTick: {
+    name: "rotation-tick",
+    payload: z.object({ rotationId: z.string().min(1).max(63) }).strict(),
+    options: { attempts: 3, backoff: { type: "exponential", delay: 1_000 } },
+  },
+  /** One rotation run, by its trigger (job id derived from rotation and trigger, so a tick runs once). */
+  rotationRun: {
+    name: "rotation-run",
+    payload: z
+      .object({
+        rotationId: z.string().min(1).max(63),
+        triggerKey: z.string().min(1).max(255),
+        triggeredBy: z.string().min(1).max(255),
+      })
+      .strict(),
+    options: { attempts: 6, backoff: { type: "exponential", delay: 5_000 } },
+  },
+} as const satisfies Record<string, { name: string; payload: z.ZodType; options: JobsOptions }>;
+
+export type QueueKey = keyof typeof queueRegistry;
+export type Payload<Q extends QueueKey> = z.output<(typeof queueRegistry)[Q]["payload"]>;
+
+/**
+ * Completed and failed jobs are removed: the database, not Redis, is the record of what happened,
+ * and a removed job id can be enqueued again by the sweep. Notifications keep completed ids for an
+ * hour, so the same event is not sent twice.
+ */
+export const retentionFor = (key: QueueKey): Pick<JobsOptions, "removeOnComplete" | "removeOnFail"> =>
+  key === "slackNotify"
+    ? { removeOnComplete: { age: 3600 }, removeOnFail: true }
+    : { removeOnComplete: true, removeOnFail: true };
+
+/** The job id of a rotation run: one per rotation and trigger (BullMQ ids may not contain ':'). */
+export const rotationRunJobId = (rotationId: string, triggerKey: string): string =>
+  `${rotationId}-${createHash("sha256").update(triggerKey).digest("hex").slice(0, 24)}`;

@@ -1,0 +1,145 @@
+import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from "bullmq";
+import { closeQuietly } from "./grant-queues.js";
+import { type Payload, type QueueKey, queueRegistry } from "./queue-registry.js";
+import { connectRedis, type QueueConnection } from "./redis-connection.js";
+
+/** What a processor learns about the job it runs, beyond the payload. */
+export type JobContext = {
+  readonly jobId: string;
+  /** 1 on the first try. */
+  readonly attempt: number;
+  /** Tries in all; when `attempt === maxAttempts` this is the last one. */
+  readonly maxAttempts: number;
+  /** Aborted when the worker shuts down; forward it to network calls. */
+  readonly signal: AbortSignal | undefined;
+  /**
+   * Puts this job back, delayed by `ms` (a backend said "too many requests, retry after"), and returns
+   * the error to throw: the job runs again then, without using up an attempt.
+   */
+  readonly retryAfter: (ms: number) => Promise<Error>;
+};
+
+export type Handler<Q extends QueueKey> = (payload: Payload<Q>, context: JobContext) => Promise<void>;
+
+export type QueueWorker = { close(): Promise<void>; worker: Worker };
+
+/**
+ * Runs `handler` for jobs on one queue. A payload that fails its schema is not retried: no retry can
+ * make it valid.
+ */
+export function startQueueWorker<Q extends QueueKey>(
+  key: Q,
+  handler: Handler<Q>,
+  connection: QueueConnection,
+  options: {
+    concurrency?: number;
+    /** How long a job may go without its worker renewing the lock before another worker takes it over. */
+    lockMs?: number;
+    /** At most `max` jobs per `durationMs` across all workers. */
+    limiter?: { max: number; durationMs: number };
+    onFailed?: (jobId: string, error: Error) => void;
+  } = {},
+): QueueWorker {
+  const entry = queueRegistry[key];
+  const redis = connectRedis(connection.redisUrl, "worker");
+  const worker = new Worker(
+    entry.name,
+    async (job: Job, token?: string, signal?: AbortSignal) => {
+      const parsed = entry.payload.safeParse(job.data);
+      if (!parsed.success)
+        throw new UnrecoverableError(`job ${job.id} on ${entry.name} has an invalid payload`);
+      await handler(parsed.data as Payload<Q>, {
+        jobId: job.id ?? "",
+        attempt: job.attemptsMade + 1,
+        maxAttempts: job.opts.attempts ?? 1,
+        signal,
+        retryAfter: async (ms) => {
+          await job.moveToDelayed(Date.now() + ms, token);
+          return new DelayedError();
+        },
+      });
+    },
+    {
+      connection: redis,
+      prefix: connection.prefix,
+      concurrency: options.concurrency ?? 8,
+      // A crashed worker's jobs are found by this check and run again elsewhere.
+      ...(options.lockMs !== undefined
+        ? { lockDuration: options.lockMs, stalledInterval: options.lockMs }
+        : {}),
+    },
+  );
+  const onFailed = options.onFailed;
+  if (onFailed) worker.on("failed", (job, error) => onFailed(job?.id ?? "", error));
+  // Connection errors are retried by ioredis; without a listener they would crash the process.
+  worker.on("error", () => {});
+  return {
+    worker,
+    async close() {
+      await worker.close();
+      await closeQuietly(redis);
+    },
+  };
+}
+
+/**
+ * Registers a BullMQ job scheduler for a queue: however many workers run, each tick produces one job.
+ * Calling it again with another interval replaces the schedule; with the same one it changes nothing
+ * (BullMQ's upsert keeps the next run), so a worker calls it on every sweep to bring back a schedule
+ * Redis lost (a flush, a restart without persistence).
+ */
+export async function scheduleRepeating(
+  connection: QueueConnection,
+  key: QueueKey,
+  everyMs: number,
+): Promise<void> {
+  const entry = queueRegistry[key];
+  const redis = connectRedis(connection.redisUrl, "producer");
+  const queue = new Queue(entry.name, { connection: redis, prefix: connection.prefix });
+  try {
+    await queue.upsertJobScheduler(
+      `${entry.name}-schedule`,
+      { every: everyMs },
+      { name: entry.name, data: {}, opts: { removeOnComplete: true, removeOnFail: true } },
+    );
+  } finally {
+    await queue.close();
+    await closeQuietly(redis);
+  }
+}
+
+/**
+ * Keeps one cron job scheduler per id on a queue (UTC), and removes the schedulers of ids no longer
+ * given: a rotation deleted from leasehold.yaml stops firing when a worker next starts. Upserting a
+ * schedule that is already as wanted keeps its next run, so calling this on every sweep only restores
+ * what Redis lost.
+ */
+export async function syncCronSchedulers<Q extends QueueKey>(
+  connection: QueueConnection,
+  key: Q,
+  schedules: readonly { id: string; cron: string; data: Payload<Q> }[],
+): Promise<void> {
+  const entry = queueRegistry[key];
+  const redis = connectRedis(connection.redisUrl, "producer");
+  const queue = new Queue(entry.name, { connection: redis, prefix: connection.prefix });
+  try {
+    const wanted = new Set(schedules.map((s) => s.id));
+    for (const existing of await queue.getJobSchedulers()) {
+      if (existing.key && !wanted.has(existing.key)) await queue.removeJobScheduler(existing.key);
+    }
+    for (const schedule of schedules) {
+      await queue.upsertJobScheduler(
+        schedule.id,
+        { pattern: schedule.cron, tz: "UTC" },
+        {
+          name: entry.name,
+          data: entry.payload.parse(schedule.data),
+          opts: { removeOnComplete: true, removeOnFail: true },
+        },
+      );
+    }
+  } finally {
+    await queue.close();
+    await closeQuietly(redis);
+  }
+}

@@ -1,0 +1,162 @@
+import type { KnownBlock } from "@slack/types";
+import { SLACK_IDS } from "./slack-ids.js";
+import { humanDuration, slackTime, truncate, userText } from "./slack-text.js";
+
+/** Direct messages to the person who asked. None of them ever carries a credential. */
+
+type Message = { text: string; blocks: KnownBlock[] };
+
+const plain = (text: string, mrkdwn: string): Message => ({
+  text: truncate(text, 3000),
+  blocks: [{ type: "section", text: { type: "mrkdwn", text: mrkdwn } }],
+});
+
+export function renderDecisionDm(input: {
+  targetId: string;
+  outcome: "approved" | "denied";
+  by: readonly string[];
+  comment: string | null;
+}): Message {
+  const target = userText(input.targetId, 100);
+  const by = input.by.map((b) => userText(b, 200)).join(", ");
+  return input.outcome === "approved"
+    ? plain(
+        `Your request for ${input.targetId} was approved by ${input.by.join(", ")}.`,
+        `:white_check_mark: Your request for *${target}* was approved by ${by}. Issuing your access now.`,
+      )
+    : plain(
+        `Your request for ${input.targetId} was denied by ${input.by.join(", ")}.`,
+        `:no_entry: Your request for *${target}* was denied by ${by}${
+          input.comment ? `: ${userText(input.comment, 500)}` : "."
+        }`,
+      );
+}
+
+/** Access is live: until when, and how to fetch the credentials (never the credentials themselves). */
+export function renderGrantedDm(input: {
+  grantId: string;
+  targetId: string;
+  expiresAt: Date;
+  extended?: boolean;
+}): Message {
+  const target = userText(input.targetId, 100);
+  const verb = input.extended ? "extended" : "granted";
+  return {
+    text: `Access to ${input.targetId} ${verb} until ${input.expiresAt.toISOString()}. Run: leasehold creds ${input.grantId}`,
+    blocks: [
+      {
+        type: "section",
+        text: {
+          type: "mrkdwn",
+          text: `:key: Access to *${target}* ${verb} until ${slackTime(input.expiresAt)}.${
+            input.extended ? " Fetch the credentials again: the new ones last until then." : ""
+          }\nFetch the credentials from your terminal:\n\`\`\`leasehold creds ${input.grantId}\`\`\``,
+        },
+      },
+    ],
+  };
+}
+
+/** Shortly before the deadline: extend (when policy leaves room) or give it back now. */
+export function renderReminderDm(input: {
+  grantId: string;
+  targetId: string;
+  expiresAt: Date;
+  /** How much the Extend button adds; 0 hides it. */
+  extendBySeconds: number;
+}): Message {
+  const target = userText(input.targetId, 100);
+  return {
+    text: `Your access to ${input.targetId} ends at ${input.expiresAt.toISOString()}.`,
+    blocks: [
+      {
+        type: "section",
+        text: {
+          type: "mrkdwn",
+          text: `:alarm_clock: Your access to *${target}* ends ${slackTime(input.expiresAt)}.`,
+        },
+      },
+      {
+        type: "actions",
+        block_id: "grant",
+        elements: [
+          ...(input.extendBySeconds > 0
+            ? [
+                {
+                  type: "button" as const,
+                  action_id: SLACK_IDS.actions.extend,
+                  text: {
+                    type: "plain_text" as const,
+                    text: `Extend by ${humanDuration(input.extendBySeconds)}`,
+                  },
+                  value: JSON.stringify({ grantId: input.grantId, extendBySeconds: input.extendBySeconds }),
+                },
+              ]
+            : []),
+          {
+            type: "button",
+            action_id: SLACK_IDS.actions.revoke,
+            text: { type: "plain_text", text: "Revoke now" },
+            style: "danger",
+            value: input.grantId,
+          },
+        ],
+      },
+    ],
+  };
+}
+
+export function renderEndedDm(input: {
+  targetId: string;
+  how: "expired" | "revoked" | "failed";
+  detail: string | null;
+}): Message {
+  const target = userText(input.targetId, 100);
+  const lines = {
+    expired: [
+      `Your access to ${input.targetId} has expired.`,
+      `:lock: Your access to *${target}* has expired.`,
+    ],
+    revoked: [
+      `Your access to ${input.targetId} was revoked.`,
+      `:lock: Your access to *${target}* was revoked.`,
+    ],
+    failed: [
+      `Your access to ${input.targetId} could not be issued.`,
+      `:warning: Your access to *${target}* could not be issued${input.detail ? `: ${userText(input.detail, 500)}` : "."}`,
+    ],
+  } as const;
+  const [text, mrkdwn] = lines[input.how];
+  return plain(text, mrkdwn);
+}
+
+/** To the alerts channel: a rotation gave up. The current secret still works (it was left or put back). */
+export function renderRotationFailedAlert(input: {
+  rotationId: string;
+  step: string;
+  error: string;
+  rolledBack: boolean;
+}): Message {
+  return plain(
+    `Rotation ${input.rotationId} failed at ${input.step}.`,
+    `:warning: *Rotation ${userText(input.rotationId, 100)} failed* at step \`${userText(input.step, 20)}\`${
+      input.rolledBack ? " (the database password was put back)" : ""
+    }. The current secret still works.\n> ${userText(input.error, 500)}`,
+  );
+}
+
+/** To the approvers' channel (and the alerts channel): a revocation keeps failing. */
+export function renderRevocationDebtAlert(input: {
+  grantId: string;
+  targetId: string;
+  principalId: string;
+  error: string;
+}): Message {
+  return plain(
+    `Revocation debt: grant ${input.grantId} for ${input.principalId} on ${input.targetId} could not be ended.`,
+    `:rotating_light: *Revocation debt*: the grant \`${input.grantId}\` of ${userText(input.principalId, 200)} on *${userText(
+      input.targetId,
+      100,
+    )}* could not be ended and may still work. Leasehold keeps retrying.\n> ${userText(input.error, 500)}`,
+  );
+}

@@ -1,0 +1,103 @@
+import type { AccessRequest } from "@leasehold/domain";
+import type { KnownBlock } from "@slack/types";
+import { SLACK_IDS } from "./slack-ids.js";
+import { humanDuration, SLACK_LIMITS, slackTime, truncate, userText } from "./slack-text.js";
+
+/** What the approvers' channel message shows about one request. */
+export type RequestCard = {
+  readonly request: AccessRequest;
+  readonly targetDescription: string;
+  /** Distinct approvers so far, in order. */
+  readonly approvals: readonly string[];
+  readonly needed: number;
+  readonly deniedBy: string | null;
+  readonly denyComment: string | null;
+};
+
+/** One line saying where the request stands. */
+function status(card: RequestCard): string {
+  const { request } = card;
+  const approvedBy = card.approvals.map((a) => userText(a, 200)).join(", ");
+  switch (request.state) {
+    case "pending":
+      return `:hourglass_flowing_sand: Waiting for ${card.needed} more approval${card.needed === 1 ? "" : "s"}${
+        approvedBy ? ` (approved so far by ${approvedBy})` : ""
+      }. Open until ${slackTime(request.pendingUntil)}.`;
+    case "approved":
+      return `:white_check_mark: Approved by ${approvedBy}.`;
+    case "denied":
+      return `:no_entry: Denied by ${userText(card.deniedBy ?? "an approver", 200)}${
+        card.denyComment ? `: ${userText(card.denyComment, 500)}` : "."
+      }`;
+    case "cancelled":
+      return ":heavy_multiplication_x: Cancelled by the requester.";
+    case "expired":
+      return ":zzz: Expired without a decision.";
+  }
+}
+
+/**
+ * The request as posted to the target's approvers' channel, and as every decision rewrites it in
+ * place. Buttons appear only while it is pending; their value is the request id.
+ */
+export function renderRequestMessage(card: RequestCard): { text: string; blocks: KnownBlock[] } {
+  const { request } = card;
+  const requester = userText(request.requesterId, 200);
+  const blocks: KnownBlock[] = [
+    {
+      type: "header",
+      text: {
+        type: "plain_text",
+        text: truncate(`Access request: ${request.targetId}`, SLACK_LIMITS.headerText),
+      },
+    },
+    {
+      type: "section",
+      fields: [
+        { type: "mrkdwn", text: `*Requester*\n${requester}` },
+        { type: "mrkdwn", text: `*Target*\n${userText(request.targetId, 100)}` },
+        { type: "mrkdwn", text: `*Duration*\n${humanDuration(request.durationSeconds)}` },
+        { type: "mrkdwn", text: `*Ticket*\n${request.ticket ? userText(request.ticket, 200) : "none"}` },
+        { type: "mrkdwn", text: `*Approvals*\n${card.approvals.length} of ${request.requiredApprovals}` },
+      ],
+    },
+    {
+      type: "section",
+      text: { type: "mrkdwn", text: `*Reason*\n${userText(request.reason, SLACK_LIMITS.sectionText - 20)}` },
+    },
+  ];
+  if (card.targetDescription) {
+    blocks.push({
+      type: "context",
+      elements: [{ type: "mrkdwn", text: userText(card.targetDescription, 500) }],
+    });
+  }
+  blocks.push({ type: "section", block_id: "status", text: { type: "mrkdwn", text: status(card) } });
+  if (request.state === "pending") {
+    blocks.push({
+      type: "actions",
+      block_id: "decision",
+      elements: [
+        {
+          type: "button",
+          action_id: SLACK_IDS.actions.approve,
+          text: { type: "plain_text", text: "Approve" },
+          style: "primary",
+          value: request.id,
+        },
+        {
+          type: "button",
+          action_id: SLACK_IDS.actions.deny,
+          text: { type: "plain_text", text: "Deny" },
+          style: "danger",
+          value: request.id,
+        },
+      ],
+    });
+  }
+  const text = truncate(
+    `${request.requesterId} asks for ${request.targetId} for ${humanDuration(request.durationSeconds)}: ${request.state}`,
+    SLACK_LIMITS.messageText,
+  );
+  return { text, blocks };
+}

@@ -1,0 +1,127 @@
+import type { ModalView, PlainTextOption } from "@slack/types";
+import { SLACK_IDS } from "./slack-ids.js";
+import { humanDuration, SLACK_LIMITS, truncate } from "./slack-text.js";
+
+/** A target as the request modal offers it. */
+export type RequestableTarget = {
+  readonly id: string;
+  readonly description: string;
+  readonly maxDurationSeconds: number;
+  readonly defaultDurationSeconds: number;
+  readonly ticketRequired: boolean;
+};
+
+/** Durations offered; each target's maximum is checked again when the modal is submitted. */
+const DURATION_LADDER = [900, 1800, 3600, 7200, 14_400, 28_800, 43_200];
+
+const option = (text: string, value: string): PlainTextOption => ({
+  text: { type: "plain_text", text: truncate(text, SLACK_LIMITS.optionText) },
+  value,
+});
+
+/** The modal behind `/access`, the shortcut and the App Home button: only targets the user may request. */
+export function renderRequestModal(targets: readonly RequestableTarget[]): ModalView {
+  const ids = SLACK_IDS.requestInputs;
+  const longest = Math.max(...targets.map((t) => t.maxDurationSeconds), 900);
+  const durations = DURATION_LADDER.filter((d) => d <= longest).map((d) =>
+    option(humanDuration(d), String(d)),
+  );
+  const first = targets[0];
+  const defaultDuration = durations.find((d) => d.value === String(first?.defaultDurationSeconds));
+  const targetOptions = targets
+    .slice(0, 100)
+    .map((t) => option(t.description ? `${t.id}: ${t.description}` : t.id, t.id));
+  return {
+    type: "modal",
+    callback_id: SLACK_IDS.views.request,
+    title: { type: "plain_text", text: "Request access" },
+    submit: { type: "plain_text", text: "Request" },
+    close: { type: "plain_text", text: "Cancel" },
+    blocks: [
+      {
+        type: "input",
+        block_id: ids.target.block,
+        label: { type: "plain_text", text: "Target" },
+        element: {
+          type: "static_select",
+          action_id: ids.target.action,
+          options: targetOptions,
+          ...(targets.length === 1 && targetOptions[0] ? { initial_option: targetOptions[0] } : {}),
+        },
+      },
+      {
+        type: "input",
+        block_id: ids.duration.block,
+        label: { type: "plain_text", text: "For how long" },
+        hint: {
+          type: "plain_text",
+          text: "Each target has its own maximum; Leasehold checks it when you submit.",
+        },
+        element: {
+          type: "static_select",
+          action_id: ids.duration.action,
+          options: durations,
+          ...(defaultDuration ? { initial_option: defaultDuration } : {}),
+        },
+      },
+      {
+        type: "input",
+        block_id: ids.reason.block,
+        label: { type: "plain_text", text: "Reason" },
+        element: {
+          type: "plain_text_input",
+          action_id: ids.reason.action,
+          multiline: true,
+          min_length: 3,
+          max_length: 1000,
+        },
+      },
+      {
+        type: "input",
+        block_id: ids.ticket.block,
+        optional: !targets.some((t) => t.ticketRequired),
+        label: { type: "plain_text", text: "Ticket" },
+        element: { type: "plain_text_input", action_id: ids.ticket.action, max_length: 128 },
+      },
+    ],
+  };
+}
+
+/** Asks why, before a denial is recorded. The request id travels in private_metadata. */
+export function renderDenyModal(input: {
+  requestId: string;
+  targetId: string;
+  requesterId: string;
+}): ModalView {
+  return {
+    type: "modal",
+    callback_id: SLACK_IDS.views.deny,
+    private_metadata: input.requestId,
+    title: { type: "plain_text", text: "Deny request" },
+    submit: { type: "plain_text", text: "Deny" },
+    close: { type: "plain_text", text: "Cancel" },
+    blocks: [
+      {
+        type: "section",
+        text: {
+          type: "plain_text",
+          text: truncate(
+            `Deny ${input.requesterId}'s request for ${input.targetId}?`,
+            SLACK_LIMITS.sectionText,
+          ),
+        },
+      },
+      {
+        type: "input",
+        block_id: SLACK_IDS.denyInputs.comment.block,
+        label: { type: "plain_text", text: "Why" },
+        element: {
+          type: "plain_text_input",
+          action_id: SLACK_IDS.denyInputs.comment.action,
+          multiline: true,
+          max_length: 500,
+        },
+      },
+    ],
+  };
+}

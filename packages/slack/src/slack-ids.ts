@@ -1,0 +1,24 @@
+/** Constant ids Leasehold's Slack app uses; listeners and render functions share them. */
+export const SLACK_IDS = {
+  command: "/access",
+  shortcut: "leasehold_request_access",
+  actions: {
+    approve: "leasehold_approve",
+    deny: "leasehold_deny",
+    extend: "leasehold_extend",
+    revoke: "leasehold_revoke",
+    openRequest: "leasehold_open_request",
+  },
+  views: {
+    request: "leasehold_request",
+    deny: "leasehold_deny",
+  },
+  /** block_id/action_id pairs of the request modal's inputs. */
+  requestInputs: {
+    target: { block: "target", action: "target" },
+    duration: { block: "duration", action: "duration" },
+    reason: { block: "reason", action: "reason" },
+    ticket: { block: "ticket", action: "ticket" },
+  },
+  denyInputs: { comment: { block: "comment", action: "comment" } },
+} as const;

@@ -1,0 +1,186 @@
+import { randomUUID } from "node:crypto";
+import { type Broker, createBroker, createCredentialCipher, targetCatalog } from "@leasehold/broker";
+import { slackSettingsSchema } from "@leasehold/config";
+import { createStore, type Database, type Store } from "@leasehold/db";
+import { createTestDatabase } from "@leasehold/db/testing";
+import { type Principal, targetConfigSchema } from "@leasehold/domain";
+import { providerRegistry } from "@leasehold/providers";
+import { createQueueProducer, type QueueProducer, type QueueWorker } from "@leasehold/queue";
+import { type SlackSandbox, startSlackSandbox } from "@leasehold/sandbox";
+import { Redis } from "ioredis";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createSlackClient } from "./slack-client.js";
+import { createSlackIdentity } from "./slack-identity.js";
+import { startSlackProcessors } from "./slack-jobs.js";
+import { createSlackNotifier } from "./slack-notifier.js";
+
+/**
+ * Slack failing in every way it can (ok:false, 429 with Retry-After, a call that hangs) must not lose a
+ * decision or a notification: decisions never wait for Slack, and notifications are retried by the
+ * queue until Slack takes them. Real database, real Redis, the real WebClient against the stand-in.
+ */
+const CHANNEL = "C0APPROVE";
+const person = (id: string, groups: string[]): Principal => ({
+  id,
+  kind: "human",
+  provider: "corp",
+  subject: id,
+  groups,
+});
+const dev = person("dev@example.com", ["eng"]);
+const [alice, bob] = [person("alice@example.com", ["sre"]), person("bob@example.com", ["sre"])];
+const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+
+describe("notifications when Slack misbehaves", () => {
+  let slack: SlackSandbox;
+  let db: Database;
+  let broker: Broker;
+  let producer: QueueProducer;
+  let workers: QueueWorker[] = [];
+  let prefix: string;
+  let store: Store;
+
+  beforeEach(async () => {
+    slack = await startSlackSandbox({
+      botToken: "xoxb-1111111111-notifier-test",
+      users: [{ id: "U0DEV", name: "dev", email: dev.id, emailConfirmed: true }],
+      channels: [
+        { id: CHANNEL, name: "approvals" },
+        { id: "C0ALERTS", name: "security-alerts" },
+      ],
+      rateLimitPerChannelPerSecond: 0,
+    });
+    db = await createTestDatabase("pglite");
+    store = createStore(db, { auditKey: Buffer.alloc(32, 1) });
+    const targets = targetCatalog([
+      targetConfigSchema.parse({
+        id: "prod",
+        kind: "aws-role",
+        requesters: { groups: ["eng"] },
+        approvers: { groups: ["sre"] },
+        requiredApprovals: 2,
+        maxDuration: "1h",
+        slack: { approversChannel: CHANNEL },
+        aws: { roleArn: "arn:aws:iam::123456789012:role/Prod" },
+      }),
+    ]);
+    const log = { info() {}, warn() {}, error() {} };
+    broker = createBroker({
+      store,
+      targets,
+      providers: providerRegistry([]),
+      queues: { issue: async () => {}, expireAt: async () => {}, revoke: async () => {} },
+      cipher: createCredentialCipher(Buffer.alloc(32, 2)),
+      clock: () => new Date(),
+      newId: randomUUID,
+      admins: { users: [], groups: [] },
+      log,
+    });
+    prefix = `lh-slack-${randomUUID().slice(0, 8)}`;
+    const connection = { redisUrl, prefix };
+    producer = createQueueProducer(connection);
+    const client = createSlackClient({
+      token: "xoxb-1111111111-notifier-test",
+      apiUrl: slack.apiUrl,
+      timeoutMs: 300,
+    });
+    const settings = slackSettingsSchema.parse({ alertsChannel: "C0ALERTS" });
+    const notifier = createSlackNotifier({
+      store,
+      targets,
+      client,
+      identity: createSlackIdentity(settings, client),
+      producer,
+      settings,
+      clock: () => new Date(),
+      log,
+    });
+    workers = await startSlackProcessors(notifier, connection, { log, lockMs: 5000 });
+  });
+
+  afterEach(async () => {
+    await Promise.all(workers.map((w) => w.close()));
+    await producer.close();
+    const redis = new Redis(redisUrl);
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await redis.quit();
+    await db.close();
+    await slack.close();
+  });
+
+  const ask = () =>
+    broker.requests.requestAccess(dev, { targetId: "prod", durationSeconds: 900, reason: "slack is flaky" });
+  const posted = () => eventually(() => slack.messages(CHANNEL)[0], "the request message");
+  const postCalls = () => slack.calls.filter((c) => c.method === "chat.postMessage");
+
+  it("an ok:false answer is retried until Slack takes the message", async () => {
+    slack.injectFault({ method: "chat.postMessage", kind: "error", error: "internal_error", times: 2 });
+    await ask();
+    await posted();
+    expect(postCalls().map((c) => c.error ?? "ok")).toEqual(["internal_error", "internal_error", "ok"]);
+  });
+
+  it("a 429 puts the notification back for Retry-After, then delivers", async () => {
+    slack.injectFault({ method: "chat.postMessage", kind: "ratelimit", retryAfterSeconds: 1, times: 1 });
+    await ask();
+    await posted();
+    const [limited, delivered] = postCalls();
+    expect(limited?.status).toBe(429);
+    expect((delivered?.at.getTime() ?? 0) - (limited?.at.getTime() ?? 0)).toBeGreaterThanOrEqual(900);
+  });
+
+  it("a call that times out is retried (Slack may have taken it: delivery is at least once)", async () => {
+    slack.injectFault({ method: "chat.postMessage", kind: "delay", ms: 1000, times: 1 });
+    await ask();
+    await eventually(() => (postCalls().length >= 2 ? true : undefined), "a retry after the timeout");
+    expect(slack.messages(CHANNEL).length).toBeGreaterThanOrEqual(1);
+  });
+
+  it("decisions never wait for Slack, and the message catches up when Slack is back", async () => {
+    slack.injectFault({ method: "chat.postMessage", kind: "http500", times: 3 });
+    const { request } = await ask();
+    await broker.reviews.review(alice, { requestId: request.id, decision: "approve" });
+    const decided = await broker.reviews.review(bob, { requestId: request.id, decision: "approve" });
+    expect(decided.request.state).toBe("approved");
+    await eventually(
+      () =>
+        String(JSON.stringify(slack.messages(CHANNEL)[0]?.blocks)).includes("Approved by") ? true : undefined,
+      "the message to show the approval",
+    );
+    expect(slack.messages(CHANNEL)).toHaveLength(1);
+  });
+
+  it("a failed rotation is posted to the alerts channel", async () => {
+    await store.transaction((repos) =>
+      repos.audit.append(
+        {
+          actor: "system:worker",
+          action: "rotation.failed",
+          subjectType: "rotation",
+          subjectId: randomUUID(),
+          data: {
+            rotation: "orders-app",
+            step: "test",
+            error: "the new password does not log in",
+            rolledBack: true,
+          },
+        },
+        new Date(),
+      ),
+    );
+    const alert = await eventually(() => slack.messages("C0ALERTS")[0], "the alert");
+    expect(alert.text).toBe("Rotation orders-app failed at test.");
+    expect(JSON.stringify(alert.blocks)).toContain("the database password was put back");
+  });
+});
+
+async function eventually<T>(check: () => T | undefined, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
