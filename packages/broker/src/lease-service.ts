@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   assertMayLease,
   ConflictError,
@@ -9,7 +10,12 @@ import {
 } from "@leasehold/domain";
 import type { BrokerDeps } from "./broker-deps.js";
 import type { CredentialService, DeliveredCredential } from "./credential-service.js";
+import { isRetryable } from "./failures.js";
 import type { GrantIssueService } from "./grant-issue-service.js";
+
+/** Tries of one lease inside the caller's request, and the first pause between them (then ×4). */
+const LEASE_ISSUE_ATTEMPTS = 3;
+const LEASE_RETRY_BASE_MS = 100;
 
 type Deps = Pick<BrokerDeps, "store" | "targets" | "clock" | "newId" | "log"> & {
   issue: Pick<GrantIssueService, "issue">;
@@ -23,6 +29,25 @@ type Deps = Pick<BrokerDeps, "store" | "targets" | "clock" | "newId" | "log"> & 
  * grant is marked failed and the caller may simply ask again.
  */
 export function createLeaseService({ store, targets, clock, newId, log, issue, credentials }: Deps) {
+  /**
+   * A few quick tries inside the caller's request, because the caller is waiting and transient upstream
+   * trouble is common: two GRANTs on one table at once fail with "tuple concurrently updated" (Vault
+   * answers that as a 500), Vault and STS throttle. Each try is a new issue attempt, which first cleans
+   * up what the previous one may have created. A refusal, or the last try's failure, marks the grant
+   * failed, so a failed lease never lingers.
+   */
+  async function issueWithRetries(grantId: string): Promise<"issued" | "skipped"> {
+    for (let attempt = 1; ; attempt++) {
+      const isLast = attempt === LEASE_ISSUE_ATTEMPTS;
+      try {
+        return await issue.issue(grantId, { isLast });
+      } catch (error) {
+        if (isLast || !isRetryable(error)) throw error;
+        await sleep(LEASE_RETRY_BASE_MS * 4 ** (attempt - 1) * (0.5 + Math.random()));
+      }
+    }
+  }
+
   return {
     async create(
       principal: Principal,
@@ -61,8 +86,7 @@ export function createLeaseService({ store, targets, clock, newId, log, issue, c
           now,
         );
       });
-      // One try, now: retrying is the caller's choice, and a failed lease must not linger.
-      if ((await issue.issue(grant.id, { isLast: true })) !== "issued") {
+      if ((await issueWithRetries(grant.id)) !== "issued") {
         throw new ConflictError("the lease could not be issued; ask again");
       }
       const credential = await credentials.getCredentials(principal, grant.id);

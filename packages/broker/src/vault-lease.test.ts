@@ -29,6 +29,7 @@ describe("Vault leases when Vault fails", () => {
   let vault: VaultSandbox;
   let provider: CredentialProvider;
   let h: Harness;
+  let sealNextIssue = false;
 
   beforeAll(async () => {
     const admin = new pg.Client({ connectionString: `${ADMIN}/postgres` });
@@ -48,9 +49,23 @@ describe("Vault leases when Vault fails", () => {
         },
       ],
     });
-    provider = createVaultProvider(
+    const real = createVaultProvider(
       createVaultSession({ address: vault.url, auth: { token: vault.rootToken } }),
     );
+    // The real provider; a test may have Vault sealed for exactly its next issue call.
+    provider = {
+      ...real,
+      issue: async (input) => {
+        if (!sealNextIssue) return real.issue(input);
+        sealNextIssue = false;
+        vault.setMode("sealed");
+        try {
+          return await real.issue(input);
+        } finally {
+          vault.setMode("active");
+        }
+      },
+    };
     h = await createHarness("pglite", provider, { targets: [target] });
   });
   afterAll(async () => {
@@ -77,6 +92,18 @@ describe("Vault leases when Vault fails", () => {
     }
     expect(await grantsByState()).toEqual(["failed"]);
     expect(vault.leases()).toEqual([]);
+  });
+
+  it("sealed for one moment at lease time: tried again inside the request, one lease in Vault", async () => {
+    sealNextIssue = true;
+    const { grant, credential } = await h.broker.leases.create(app, { targetId: "orders", ttlSeconds: 600 });
+    expect(sealNextIssue).toBe(false);
+    expect(credential.secret.username).toBeTruthy();
+    const stored = await h.deps.store.read((r) => r.grants.findById(grant.id));
+    expect(stored).toMatchObject({ state: "active", issueAttempts: 2 });
+    expect(vault.leases().filter((l) => l.id === stored?.providerRef?.leaseId)).toHaveLength(1);
+    await h.broker.grantEnd.requestRevoke(app, { grantId: grant.id });
+    expect(await h.broker.grantEnd.revoke(grant.id, { isLast: true })).toBe("revoked");
   });
 
   it("down at revoke time: retried, then revocation debt, settled when Vault is back", async () => {
