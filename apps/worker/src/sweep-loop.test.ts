@@ -48,7 +48,27 @@ describe("the sweep loop", () => {
     expect(ran).toHaveLength(4);
   });
 
+  it("a step that hangs does not hold up the others", async () => {
+    vi.useFakeTimers();
+    const ran: string[] = [];
+    const loop = startSweepLoop({
+      intervalMs: 1000,
+      log,
+      steps: [
+        {
+          name: "waits on a dead Redis",
+          run: (signal) => new Promise((r) => signal.addEventListener("abort", r)),
+        },
+        { name: "expires grants", run: async () => ran.push("expire") },
+      ],
+    });
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(ran).toEqual(["expire", "expire", "expire", "expire"]);
+    await loop.close();
+  });
+
   it("close aborts the sweep in progress and waits for it to end", async () => {
+    vi.useFakeTimers();
     let release: () => void = () => {};
     let seen: AbortSignal | undefined;
     let finished = false;
@@ -67,7 +87,7 @@ describe("the sweep loop", () => {
             finished = true;
           },
         },
-        { name: "after", run: async () => started.push("after") },
+        { name: "other", run: async () => started.push("other") },
       ],
     });
     await Promise.resolve();
@@ -77,7 +97,8 @@ describe("the sweep loop", () => {
     release();
     await closing;
     expect(finished).toBe(true);
-    // A closed loop starts no further step.
-    expect(started).toEqual([]);
+    // The other step ran once, at start; a closed loop starts no further run.
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(started).toEqual(["other"]);
   });
 });

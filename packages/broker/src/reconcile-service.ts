@@ -93,12 +93,20 @@ export function createReconcileService({ store, queues, clock, log, requests, gr
     }
   };
 
-  /** Enqueues one job; Redis being down is counted and logged once per sweep, not thrown. */
+  /**
+   * Enqueues one job; Redis being down is counted and logged once per sweep, not thrown. After one
+   * failure the rest of this sweep's jobs are counted as failed without trying: each try would wait
+   * for Redis, and the next sweep tries them all again.
+   */
   const enqueue = async (
     report: ReconcileReport,
     work: () => Promise<void>,
     counter: "issuesEnqueued" | "revocationsEnqueued",
   ) => {
+    if (report.enqueueFailures > 0) {
+      report.enqueueFailures += 1;
+      return;
+    }
     try {
       await work();
       report[counter] += 1;

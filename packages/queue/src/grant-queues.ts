@@ -2,6 +2,7 @@ import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { type Payload, type QueueKey, queueRegistry, retentionFor } from "./queue-registry.js";
 import { connectRedis, type QueueConnection } from "./redis-connection.js";
+import { withinRedisDeadline } from "./redis-deadline.js";
 
 /** Adds typed jobs to any registered queue over one Redis connection. */
 export type QueueProducer = {
@@ -27,11 +28,13 @@ export function createQueueProducer(connection: QueueConnection): QueueProducer 
     let q = open.get(key);
     if (!q) {
       q = new Queue(queueRegistry[key].name, { connection: redis, prefix: connection.prefix });
+      // Connection trouble reaches the caller as a rejected call; BullMQ would print each event too.
+      q.on("error", () => undefined);
       open.set(key, q);
     }
     return q;
   };
-  const add: QueueProducer["add"] = async (key, payload, jobId, delayMs = 0) => {
+  const addJob = async (key: QueueKey, payload: unknown, jobId: string, delayMs: number) => {
     const entry = queueRegistry[key];
     await queue(key).add(entry.name, entry.payload.parse(payload), {
       ...entry.options,
@@ -40,19 +43,24 @@ export function createQueueProducer(connection: QueueConnection): QueueProducer 
       ...(delayMs > 0 ? { delay: delayMs } : {}),
     });
   };
+  const scheduleJob = async (key: QueueKey, payload: unknown, jobId: string, delayMs: number) => {
+    const existing = await queue(key).getJob(jobId);
+    if (existing && (await existing.isDelayed())) {
+      await existing.changeDelay(delayMs);
+      return;
+    }
+    await addJob(key, payload, jobId, delayMs);
+  };
   return {
-    add,
-    async schedule(key, payload, jobId, at, now) {
-      const delayMs = Math.max(0, at.getTime() - now.getTime());
-      const existing = await queue(key).getJob(jobId);
-      if (existing && (await existing.isDelayed())) {
-        await existing.changeDelay(delayMs);
-        return;
-      }
-      await add(key, payload, jobId, delayMs);
-    },
+    add: (key, payload, jobId, delayMs = 0) =>
+      withinRedisDeadline(addJob(key, payload, jobId, delayMs), `add ${key}`),
+    schedule: (key, payload, jobId, at, now) =>
+      withinRedisDeadline(
+        scheduleJob(key, payload, jobId, Math.max(0, at.getTime() - now.getTime())),
+        `schedule ${key}`,
+      ),
     async ping() {
-      await redis.ping();
+      await withinRedisDeadline(redis.ping(), "ping");
     },
     async close() {
       await Promise.all([...open.values()].map((q) => q.close()));
@@ -78,6 +86,11 @@ export const grantQueues = (producer: QueueProducer): GrantQueues => ({
 
 /** Closes a connection that may already be broken. */
 export async function closeQuietly(redis: Redis): Promise<void> {
+  // QUIT on a connection that is not ready would wait for one; there is nothing to flush anyway.
+  if (redis.status !== "ready") {
+    redis.disconnect();
+    return;
+  }
   try {
     await redis.quit();
   } catch {

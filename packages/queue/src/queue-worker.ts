@@ -1,7 +1,9 @@
 import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from "bullmq";
+import type { Redis } from "ioredis";
 import { closeQuietly } from "./grant-queues.js";
 import { type Payload, type QueueKey, queueRegistry } from "./queue-registry.js";
 import { connectRedis, type QueueConnection } from "./redis-connection.js";
+import { withinRedisDeadline } from "./redis-deadline.js";
 
 /** What a processor learns about the job it runs, beyond the payload. */
 export type JobContext = {
@@ -96,15 +98,18 @@ export async function scheduleRepeating(
   const entry = queueRegistry[key];
   const redis = connectRedis(connection.redisUrl, "producer");
   const queue = new Queue(entry.name, { connection: redis, prefix: connection.prefix });
+  queue.on("error", () => undefined); // reaches the caller as a rejection
   try {
-    await queue.upsertJobScheduler(
-      `${entry.name}-schedule`,
-      { every: everyMs },
-      { name: entry.name, data: {}, opts: { removeOnComplete: true, removeOnFail: true } },
+    await withinRedisDeadline(
+      queue.upsertJobScheduler(
+        `${entry.name}-schedule`,
+        { every: everyMs },
+        { name: entry.name, data: {}, opts: { removeOnComplete: true, removeOnFail: true } },
+      ),
+      `schedule ${key}`,
     );
   } finally {
-    await queue.close();
-    await closeQuietly(redis);
+    await closeQueue(queue, redis);
   }
 }
 
@@ -122,7 +127,8 @@ export async function syncCronSchedulers<Q extends QueueKey>(
   const entry = queueRegistry[key];
   const redis = connectRedis(connection.redisUrl, "producer");
   const queue = new Queue(entry.name, { connection: redis, prefix: connection.prefix });
-  try {
+  queue.on("error", () => undefined); // reaches the caller as a rejection
+  const sync = async () => {
     const wanted = new Set(schedules.map((s) => s.id));
     for (const existing of await queue.getJobSchedulers()) {
       if (existing.key && !wanted.has(existing.key)) await queue.removeJobScheduler(existing.key);
@@ -138,8 +144,16 @@ export async function syncCronSchedulers<Q extends QueueKey>(
         },
       );
     }
+  };
+  try {
+    await withinRedisDeadline(sync(), `sync ${key} schedules`);
   } finally {
-    await queue.close();
-    await closeQuietly(redis);
+    await closeQueue(queue, redis);
   }
+}
+
+/** Closes a queue and its connection without waiting on a Redis that is not there. */
+async function closeQueue(queue: Queue, redis: Redis): Promise<void> {
+  if (redis.status === "ready") await withinRedisDeadline(queue.close(), "close").catch(() => undefined);
+  await closeQuietly(redis);
 }
