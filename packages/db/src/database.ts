@@ -35,6 +35,13 @@ export function openPostgres(url: string, options: { maxConnections?: number } =
     },
     async transaction(work) {
       const client = await pool.connect();
+      // A checked-out client whose connection dies (a server crash) fails its query and also emits
+      // 'error'. The pool listens only to idle clients; unheard, that event would crash the process.
+      let broken: Error | undefined;
+      const onError = (error: Error) => {
+        broken = error;
+      };
+      client.on("error", onError);
       try {
         await client.query("BEGIN");
         const result = await work({
@@ -46,10 +53,14 @@ export function openPostgres(url: string, options: { maxConnections?: number } =
         await client.query("COMMIT");
         return result;
       } catch (error) {
-        await client.query("ROLLBACK").catch(() => {});
+        await client.query("ROLLBACK").catch((rollbackError: Error) => {
+          broken ??= rollbackError;
+        });
         throw error;
       } finally {
-        client.release();
+        client.off("error", onError);
+        // A broken client is destroyed, not handed to the next transaction.
+        client.release(broken);
       }
     },
     close: () => pool.end(),

@@ -83,6 +83,8 @@ export function createDatabasePasswords() {
             password,
             connectionTimeoutMillis: 10_000,
           });
+          // A dropped connection fails the query; its 'error' event, unheard, would crash the process.
+          client.on("error", () => undefined);
           await client.connect();
           try {
             await client.query("SELECT 1");

@@ -41,6 +41,9 @@ export function openPostgresAdmin({
 
   async function withClient<T>(use: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await pool.connect();
+    // A dying connection also emits 'error' on a checked-out client; unheard, it would crash the process.
+    const onError = () => broken.add(client);
+    client.on("error", onError);
     try {
       return await use(client);
     } catch (error) {
@@ -48,6 +51,7 @@ export function openPostgresAdmin({
       if (!isServerError(error) && !(error instanceof SqlAdminError)) broken.add(client);
       throw error;
     } finally {
+      client.off("error", onError);
       client.release(broken.has(client));
     }
   }
