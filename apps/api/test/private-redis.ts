@@ -11,7 +11,7 @@ export type PrivateRedis = {
   url: string;
   /** SIGKILL: no shutdown, nothing saved. */
   kill(): Promise<void>;
-  /** Starts it again on the same port, empty. */
+  /** Starts it again on the same port, empty; does nothing while it runs. */
   start(): Promise<void>;
   flushAll(): Promise<void>;
   /** INFO memory's used_memory, in bytes. */
@@ -24,8 +24,10 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   const url = `redis://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
 
+  const isRunning = () => child !== undefined && child.exitCode === null && child.signalCode === null;
   const start = () =>
     new Promise<void>((resolve, reject) => {
+      if (isRunning()) return resolve();
       const server = spawn(
         "redis-server",
         [

@@ -140,6 +140,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const bot = options.slackBot ? await launch("slack-bot", /leasehold slack bot listening/) : undefined;
   const botUrl = bot ? (JSON.parse(bot.line) as { address: string }).address : undefined;
   const redis = new Redis(redisUrl);
+  redis.on("error", () => undefined); // a test may kill Redis; calls still fail as they should
 
   return {
     apiUrl,
