@@ -2,6 +2,7 @@ import type { IdentityProviderConfig } from "@leasehold/config";
 import { type Clock, normalizePrincipalId, type Principal, UnauthenticatedError } from "@leasehold/domain";
 import { createRemoteJWKSet, decodeJwt, errors, type JWTPayload, jwtVerify } from "jose";
 import { z } from "zod";
+import { createVerifiedTokenCache } from "./verified-token-cache.js";
 
 /** Tokens larger than this are refused before any parsing. */
 const MAX_TOKEN_BYTES = 8192;
@@ -10,6 +11,11 @@ const ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,189}$/;
 
 const groupsSchema = z.array(z.string().min(1).max(256)).max(200);
+
+/** Verified tokens remembered (see verified-token-cache.ts): enough for every workload of a large fleet. */
+const CACHE_MAX_ENTRIES = 10_000;
+/** Well below jose's 10-minute JWKS cache, so a key the issuer withdraws stops working as soon as before. */
+const CACHE_MAX_AGE_MS = 60_000;
 
 export type TokenVerifier = { verify(token: string): Promise<Principal> };
 
@@ -25,6 +31,7 @@ export function createTokenVerifier(
 ): TokenVerifier {
   const keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
   const doFetch = options.fetch ?? fetch;
+  const verified = createVerifiedTokenCache({ maxEntries: CACHE_MAX_ENTRIES, maxAgeMs: CACHE_MAX_AGE_MS });
 
   const keySetFor = async (provider: IdentityProviderConfig) => {
     let keys = keySets.get(provider.name);
@@ -41,6 +48,9 @@ export function createTokenVerifier(
       if (token.length === 0 || Buffer.byteLength(token) > MAX_TOKEN_BYTES) {
         throw new UnauthenticatedError("the bearer token is empty or too large");
       }
+      const now = options.clock();
+      const known = verified.get(token, now.getTime());
+      if (known) return known;
       let unverified: JWTPayload;
       try {
         unverified = decodeJwt(token);
@@ -60,13 +70,16 @@ export function createTokenVerifier(
           audience: provider.audience,
           algorithms: ALGORITHMS,
           clockTolerance: provider.clockSkew,
-          currentDate: options.clock(),
+          currentDate: now,
           requiredClaims: ["exp", "iat", "sub"],
         }));
       } catch (error) {
         throw new UnauthenticatedError(describeJoseError(error));
       }
-      return toPrincipal(provider, payload);
+      const principal = toPrincipal(provider, payload);
+      // `exp` is a required claim, so jwtVerify has checked it is a number.
+      verified.set(token, principal, (payload.exp ?? 0) * 1000, now.getTime());
+      return principal;
     },
   };
 }
