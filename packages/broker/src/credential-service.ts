@@ -1,4 +1,4 @@
-import { ConflictError, ForbiddenError, NotFoundError, type Principal } from "@leasehold/domain";
+import { ConflictError, ForbiddenError, type Grant, NotFoundError, type Principal } from "@leasehold/domain";
 import type { BrokerDeps } from "./broker-deps.js";
 
 type Deps = Pick<BrokerDeps, "store" | "cipher" | "clock" | "log">;
@@ -8,6 +8,8 @@ export type DeliveredCredential = {
   readonly grantId: string;
   readonly expiresAt: Date;
   readonly secret: Readonly<Record<string, string>>;
+  /** The grant as read in the same transaction as its credential (it never carries the credential). */
+  readonly grant: Grant;
 };
 
 /**
@@ -18,7 +20,7 @@ export function createCredentialService({ store, cipher, clock, log }: Deps) {
   return {
     async getCredentials(principal: Principal, grantId: string): Promise<DeliveredCredential> {
       const now = clock();
-      const { sealed, expiresAt } = await store.transaction(async (repos) => {
+      const read = await store.transaction(async (repos) => {
         const grant = await repos.grants.findById(grantId);
         if (!grant) throw new NotFoundError("there is no such grant");
         if (grant.principalId !== principal.id) {
@@ -41,10 +43,15 @@ export function createCredentialService({ store, cipher, clock, log }: Deps) {
           },
           now,
         );
-        return { sealed: stored, expiresAt: grant.expiresAt };
+        return { sealed: stored, expiresAt: grant.expiresAt, grant };
       });
       log.info({ grantId, principal: principal.id }, "credentials delivered");
-      return { grantId, expiresAt, secret: cipher.open(grantId, sealed) };
+      return {
+        grantId,
+        expiresAt: read.expiresAt,
+        secret: cipher.open(grantId, read.sealed),
+        grant: read.grant,
+      };
     },
   };
 }

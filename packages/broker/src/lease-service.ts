@@ -89,10 +89,10 @@ export function createLeaseService({ store, targets, clock, newId, log, issue, c
       if ((await issueWithRetries(grant.id)) !== "issued") {
         throw new ConflictError("the lease could not be issued; ask again");
       }
+      // The (audited) credential read also returns the issued grant, so it is not read again.
       const credential = await credentials.getCredentials(principal, grant.id);
-      const issued = await store.read((repos) => repos.grants.findById(grant.id));
       log.info({ grantId: grant.id, targetId: target.id, principal: principal.id }, "lease issued");
-      return { grant: issued ?? grant, credential };
+      return { grant: credential.grant, credential };
     },
   };
 }
