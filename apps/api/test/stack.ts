@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -126,8 +126,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       });
     });
 
-  const api = await launch("api", /leasehold api listening/);
-  const apiUrl = (JSON.parse(api.line) as { address: string }).address;
+  const stopChildren = () =>
+    Promise.all(
+      [...children].map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            child.once("exit", () => resolve());
+            child.kill("SIGTERM");
+            setTimeout(() => child.kill("SIGKILL"), 10_000).unref();
+          }),
+      ),
+    );
   let worker: ChildProcess | undefined;
   const workers = new Set<ChildProcess>();
   const startWorker = async () => {
@@ -136,9 +145,21 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     workers.add(started);
     started.once("exit", () => workers.delete(started));
   };
-  for (let i = 0; i < (options.workers ?? 1); i++) await startWorker();
-  const bot = options.slackBot ? await launch("slack-bot", /leasehold slack bot listening/) : undefined;
-  const botUrl = bot ? (JSON.parse(bot.line) as { address: string }).address : undefined;
+  let apiUrl: string;
+  let botUrl: string | undefined;
+  try {
+    const api = await launch("api", /leasehold api listening/);
+    apiUrl = (JSON.parse(api.line) as { address: string }).address;
+    for (let i = 0; i < (options.workers ?? 1); i++) await startWorker();
+    const bot = options.slackBot ? await launch("slack-bot", /leasehold slack bot listening/) : undefined;
+    botUrl = bot ? (JSON.parse(bot.line) as { address: string }).address : undefined;
+  } catch (error) {
+    // A stack that did not start leaves nothing behind: no process, database or config file.
+    await stopChildren();
+    await db.close();
+    rmSync(configDir, { recursive: true, force: true });
+    throw error;
+  }
   const redis = new Redis(redisUrl);
   redis.on("error", () => undefined); // a test may kill Redis; calls still fail as they should
 
@@ -164,16 +185,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         else worker.once("exit", () => resolve());
       }),
     async stop() {
-      await Promise.all(
-        [...children].map(
-          (child) =>
-            new Promise<void>((resolve) => {
-              child.once("exit", () => resolve());
-              child.kill("SIGTERM");
-              setTimeout(() => child.kill("SIGKILL"), 10_000).unref();
-            }),
-        ),
-      );
+      await stopChildren();
+      rmSync(configDir, { recursive: true, force: true });
       const keys = await redis.keys(`${queuePrefix}:*`);
       if (keys.length > 0) await redis.del(...keys);
       await redis.quit();
