@@ -117,6 +117,34 @@ describe.each(dialects)("audit trail on %s", (dialect) => {
     expect(result.problems[0]?.problem).toMatch(/edited/);
   });
 
+  it("events appended together chain like events appended one by one", async () => {
+    await appendMany(2);
+    const store = createStore(db, { auditKey: key });
+    const subjects = [randomUUID(), randomUUID(), randomUUID()];
+    const appended = await store.transaction((repos) =>
+      repos.audit.appendMany(
+        subjects.map((subjectId, i) => ({
+          actor: "system:worker",
+          action: "grant.expired" as const,
+          subjectType: "grant" as const,
+          subjectId,
+          data: { deadline: null, i },
+        })),
+        at,
+      ),
+    );
+    expect(appended.map((e) => e.seq)).toEqual([3, 4, 5]);
+    expect(appended[0]?.prevHash).not.toBe(appended[1]?.prevHash);
+    expect(appended[1]?.prevHash).toBe(appended[0]?.hash);
+    await appendMany(1);
+    const result = await verify();
+    expect(result).toMatchObject({ ok: true, events: 6, problems: [], head: { seq: 6 } });
+    const listed = await auditLog(db, key).list({ afterSeq: 2, limit: 3 });
+    expect(listed.map((e) => e.subjectId)).toEqual(subjects);
+    expect(await store.transaction((repos) => repos.audit.appendMany([], at))).toEqual([]);
+    expect((await verify()).head.seq).toBe(6);
+  });
+
   it("lists events by subject, oldest first", async () => {
     await appendMany(3);
     const [second] = await auditLog(db, key).list({ afterSeq: 1, limit: 1 });
@@ -170,6 +198,24 @@ describe("audit trail under concurrent writers on postgres", () => {
         ),
       );
       expect(await auditLog(db, key).verify()).toMatchObject({ ok: true, events: 20, head: { seq: 20 } });
+      // Batches and single events interleaved still form one chain.
+      await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          store.transaction((repos) =>
+            repos.audit.appendMany(
+              Array.from({ length: i + 1 }, () => ({
+                actor: "a",
+                action: "grant.expired" as const,
+                subjectType: "grant" as const,
+                subjectId: randomUUID(),
+                data: { i },
+              })),
+              at,
+            ),
+          ),
+        ),
+      );
+      expect(await auditLog(db, key).verify()).toMatchObject({ ok: true, events: 75, head: { seq: 75 } });
     } finally {
       await db.close();
     }

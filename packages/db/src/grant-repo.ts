@@ -61,6 +61,20 @@ const CHANGE_COLUMNS: Record<keyof GrantChanges, string> = {
   releasedAt: "released_at",
 };
 
+/**
+ * The SET list of a transition: state ($3) and updated_at ($4), then each change given, appended to
+ * `params` as further placeholders.
+ */
+function setClause(changes: GrantChanges, params: unknown[]): string {
+  const sets = ["state = $3", "updated_at = $4"];
+  for (const [field, value] of Object.entries(changes) as [keyof GrantChanges, unknown][]) {
+    if (value === undefined) continue;
+    params.push(field === "providerRef" ? JSON.stringify(value) : value);
+    sets.push(`${CHANGE_COLUMNS[field]} = $${params.length}${field === "providerRef" ? "::jsonb" : ""}`);
+  }
+  return sets.join(", ");
+}
+
 export type GrantRepo = ReturnType<typeof grantRepo>;
 
 /** Grants: what was issued, its state, and (while active) its sealed credential. */
@@ -90,6 +104,12 @@ export function grantRepo(sql: SqlExecutor) {
 
     findById: (id: string) => one(`SELECT ${COLUMNS} FROM grants WHERE id = $1`, [id]),
 
+    /** The grants of `ids` that exist, in no particular order. */
+    findByIds: (ids: readonly string[]) =>
+      ids.length === 0
+        ? Promise.resolve([])
+        : many(`SELECT ${COLUMNS} FROM grants WHERE id = ANY($1::uuid[])`, [ids]),
+
     /** Reads the grant and locks it until the transaction ends. */
     lockById: (id: string) => one(`SELECT ${COLUMNS} FROM grants WHERE id = $1 FOR UPDATE`, [id]),
 
@@ -110,15 +130,38 @@ export function grantRepo(sql: SqlExecutor) {
       guard: { issueAttempts?: number } = {},
     ): Promise<Grant | undefined> {
       const params: unknown[] = [id, from, to, at, guard.issueAttempts ?? null];
-      const sets = ["state = $3", "updated_at = $4"];
-      for (const [field, value] of Object.entries(changes) as [keyof GrantChanges, unknown][]) {
-        if (value === undefined) continue;
-        params.push(field === "providerRef" ? JSON.stringify(value) : value);
-        sets.push(`${CHANGE_COLUMNS[field]} = $${params.length}${field === "providerRef" ? "::jsonb" : ""}`);
-      }
       return one(
-        `UPDATE grants SET ${sets.join(", ")}
+        `UPDATE grants SET ${setClause(changes, params)}
          WHERE id = $1 AND state = ANY($2::text[]) AND ($5::integer IS NULL OR issue_attempts = $5)
+         RETURNING ${COLUMNS}`,
+        params,
+      );
+    },
+
+    /**
+     * `transition` for many grants in one statement: moves each grant of `ids` that is in one of
+     * `from` (and, with `guard.dueBy`, whose deadline is not later than it: a grant extended since the
+     * caller read it stays), and returns those it moved, in no particular order. The rows are locked
+     * in id order first, so two batches that share grants wait for each other instead of deadlocking.
+     */
+    async transitionMany(
+      ids: readonly string[],
+      from: readonly GrantState[],
+      to: GrantState,
+      at: Date,
+      changes: GrantChanges = {},
+      guard: { dueBy?: Date } = {},
+    ): Promise<Grant[]> {
+      if (ids.length === 0) return [];
+      const params: unknown[] = [ids, from, to, at, guard.dueBy ?? null];
+      const where = "state = ANY($2::text[]) AND ($5::timestamptz IS NULL OR expires_at <= $5)";
+      return many(
+        `WITH locked AS (
+           SELECT id AS locked_id FROM grants WHERE id = ANY($1::uuid[]) AND ${where}
+           ORDER BY id FOR UPDATE
+         )
+         UPDATE grants SET ${setClause(changes, params)}
+         FROM locked WHERE id = locked.locked_id AND ${where}
          RETURNING ${COLUMNS}`,
         params,
       );
@@ -160,6 +203,15 @@ export function grantRepo(sql: SqlExecutor) {
     /** Records that the provider's clean-up after the deadline is done. */
     async markReleased(id: string, at: Date): Promise<void> {
       await sql.query("UPDATE grants SET released_at = $2, updated_at = $2 WHERE id = $1", [id, at]);
+    },
+
+    /** `markReleased` for many grants in one statement. */
+    async markReleasedMany(ids: readonly string[], at: Date): Promise<void> {
+      if (ids.length === 0) return;
+      await sql.query("UPDATE grants SET released_at = $2, updated_at = $2 WHERE id = ANY($1::uuid[])", [
+        ids,
+        at,
+      ]);
     },
 
     /** The sealed credential of an active grant. */

@@ -135,6 +135,65 @@ describe.each(dialects)("repositories on %s", (dialect) => {
     expect(await store.read((repos) => repos.grants.readCredential(g.id))).toBeUndefined();
   });
 
+  it("moves many grants at once, only those in an expected state", async () => {
+    const [a, b, c] = [grantFor(null), grantFor(null), grantFor(null)];
+    const expiresAt = new Date(now.getTime() + 3_600_000);
+    await store.transaction(async (repos) => {
+      for (const g of [a, b, c]) {
+        await repos.grants.insert(g);
+        await repos.grants.transition(g.id, ["issuing"], "active", now, {
+          issuedAt: now,
+          expiresAt,
+          credential: Buffer.from("sealed"),
+        });
+      }
+      await repos.grants.transition(c.id, ["active"], "revoking", now, { credential: null });
+    });
+    expect((await store.read((repos) => repos.grants.findByIds([a.id, c.id, randomUUID()]))).length).toBe(2);
+    const later = new Date(now.getTime() + 1000);
+    const moved = await store.transaction((repos) =>
+      repos.grants.transitionMany([a.id, b.id, c.id], ["active"], "expired", later, {
+        endedAt: later,
+        credential: null,
+      }),
+    );
+    expect(moved.map((g) => g.id).sort()).toEqual([a.id, b.id].sort());
+    expect(moved.every((g) => g.state === "expired" && g.endedAt?.getTime() === later.getTime())).toBe(true);
+    expect(await store.read((repos) => repos.grants.readCredential(a.id))).toBeUndefined();
+    expect((await store.read((repos) => repos.grants.findById(c.id)))?.state).toBe("revoking");
+    // A deadline guard leaves a grant whose deadline is later (one extended since it was read).
+    const d = grantFor(null);
+    await store.transaction(async (repos) => {
+      await repos.grants.insert(d);
+      await repos.grants.transition(d.id, ["issuing"], "active", now, { issuedAt: now, expiresAt });
+    });
+    const beforeDeadline = new Date(expiresAt.getTime() - 1);
+    expect(
+      await store.transaction((repos) =>
+        repos.grants.transitionMany([d.id], ["active"], "expired", later, {}, { dueBy: beforeDeadline }),
+      ),
+    ).toEqual([]);
+    expect(
+      (
+        await store.transaction((repos) =>
+          repos.grants.transitionMany([d.id], ["active"], "expired", later, {}, { dueBy: expiresAt }),
+        )
+      ).map((g) => g.id),
+    ).toEqual([d.id]);
+    // Moving them again finds none in the expected state.
+    expect(
+      await store.transaction((repos) =>
+        repos.grants.transitionMany([a.id, b.id], ["active"], "expired", later),
+      ),
+    ).toEqual([]);
+    await store.transaction((repos) => repos.grants.markReleasedMany([a.id, b.id], later));
+    const released = await db.query<{ released_at: Date | null }>(
+      "SELECT released_at FROM grants WHERE id = ANY($1::uuid[])",
+      [[a.id, b.id, c.id]],
+    );
+    expect(released.filter((r) => r.released_at !== null)).toHaveLength(2);
+  });
+
   it("finds live grants past their deadline, and revocation debt only once it has rested", async () => {
     const [live, debt, future] = [grantFor(null), grantFor(null), grantFor(null)];
     const past = new Date(now.getTime() - 1);
@@ -156,5 +215,46 @@ describe.each(dialects)("repositories on %s", (dialect) => {
       );
     expect(await due(ago(6_000))).toEqual([live.id]);
     expect((await due(ago(4_000))).sort()).toEqual([live.id, debt.id].sort());
+  });
+});
+
+describe("batched grant transitions under concurrent writers on postgres", () => {
+  it("two batches sharing grants, listed in opposite orders, both finish and each grant moves once", async () => {
+    const db = await createTestDatabase("postgres");
+    try {
+      const store = createStore(db, { auditKey: Buffer.alloc(32) });
+      const grants = Array.from({ length: 200 }, () => grantFor(null));
+      const expiresAt = new Date(now.getTime() + 3_600_000);
+      await store.transaction(async (repos) => {
+        for (const g of grants) {
+          await repos.grants.insert(g);
+          await repos.grants.transition(g.id, ["issuing"], "active", now, { issuedAt: now, expiresAt });
+        }
+      });
+      const ids = grants.map((g) => g.id);
+      const expire = (order: string[]) =>
+        store.transaction(async (repos) => {
+          const moved = await repos.grants.transitionMany(order, ["active"], "expired", now, {
+            endedAt: now,
+          });
+          await repos.audit.appendMany(
+            moved.map((g) => ({
+              actor: "system:worker",
+              action: "grant.expired" as const,
+              subjectType: "grant" as const,
+              subjectId: g.id,
+              data: {},
+            })),
+            now,
+          );
+          return moved.length;
+        });
+      const counts = await Promise.all([expire(ids), expire([...ids].reverse()), expire(ids.slice(50, 150))]);
+      expect(counts.reduce((a, b) => a + b, 0)).toBe(200);
+      const [row] = await db.query<{ events: string }>("SELECT count(*)::text AS events FROM audit_events");
+      expect(row?.events).toBe("200");
+    } finally {
+      await db.close();
+    }
   });
 });
