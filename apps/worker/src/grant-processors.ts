@@ -1,4 +1,11 @@
-import { type Attempt, type Broker, describeFailure, isRetryable, type Logger } from "@leasehold/broker";
+import {
+  type Attempt,
+  type Broker,
+  describeFailure,
+  isRetryable,
+  type Logger,
+  MAX_EXPIRY_BATCH,
+} from "@leasehold/broker";
 import { isDomainError } from "@leasehold/domain";
 import {
   type JobContext,
@@ -7,6 +14,7 @@ import {
   startQueueWorker,
   UnrecoverableError,
 } from "@leasehold/queue";
+import { createExpiryBatcher } from "./expiry-batcher.js";
 
 /**
  * The worker's thin edges: each processor turns a job into one use case call. Errors no retry can
@@ -34,6 +42,9 @@ export function startGrantProcessors(
       { queue, jobId, error: describeFailure(error), ...(error.cause ? { err: error.cause } : {}) },
       "job attempt failed",
     );
+  const expiries = createExpiryBatcher((items) =>
+    broker.grantEnd.expireMany(items, { concurrency: options.concurrency }),
+  );
   const common = (queue: string) => ({
     concurrency: options.concurrency,
     lockMs: options.lockMs,
@@ -48,9 +59,10 @@ export function startGrantProcessors(
     ),
     startQueueWorker(
       "grantExpire",
-      (payload, context) => asJob(context, (attempt) => broker.grantEnd.expire(payload.grantId, attempt)),
+      (payload, context) => asJob(context, (attempt) => expiries.expire(payload.grantId, attempt)),
       connection,
-      common("grant-expire"),
+      // Enough jobs in hand that one batch gathers while the previous one commits.
+      { ...common("grant-expire"), concurrency: Math.max(options.concurrency, 2 * MAX_EXPIRY_BATCH) },
     ),
     startQueueWorker(
       "grantRevoke",

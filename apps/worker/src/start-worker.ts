@@ -14,6 +14,12 @@ import { startGrantProcessors } from "./grant-processors.js";
 import { ensureRotationSchedules, startRotationProcessors } from "./rotation-processors.js";
 import { startSweepLoop } from "./sweep-loop.js";
 
+/**
+ * How soon the sweep runs again after it found grants overdue (their expiry jobs lost, as after a
+ * Redis flush): short, so that each of them ends about a second late rather than up to an interval.
+ */
+const CATCH_UP_MS = 1000;
+
 /** Runs the processors and the sweep over an opened broker; used by main.ts and local mode. */
 export async function startWorker(options: {
   open: OpenBroker & { config: LeaseholdConfig };
@@ -37,9 +43,14 @@ export async function startWorker(options: {
   }
   const sweep = startSweepLoop({
     intervalMs: options.sweepIntervalMs,
+    catchUpMs: CATCH_UP_MS,
     log,
     steps: [
-      { name: "reconcile", run: (signal) => open.broker.reconcile.reconcile(signal) },
+      // Behind when it expired grants their jobs should have expired: then it sweeps again in a second.
+      {
+        name: "reconcile",
+        run: async (signal) => ({ behind: (await open.broker.reconcile.reconcile(signal)).overdue > 0 }),
+      },
       // A rotation run untouched for a quarter of an hour has lost its job; queue it again.
       {
         name: "rotations",

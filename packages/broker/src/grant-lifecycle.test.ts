@@ -201,6 +201,48 @@ describe("grant lifecycle against the STS and IAM stand-ins", () => {
     expect(await h.broker.grantEnd.expire(grant.id, notLast)).toBe("skipped");
   });
 
+  it("expires many grants in one pass, each with its own outcome and one audit event", async () => {
+    const issued = async (durationSeconds: number) => {
+      const { request } = await askForProd(h.broker, { durationSeconds });
+      await approve(h.broker, approverA, request.id);
+      const { grant } = await approve(h.broker, approverB, request.id);
+      await h.broker.issue.issue(grant?.id ?? "", notLast);
+      return (await grantNow(grant?.id ?? "")) ?? expect.fail("no grant");
+    };
+    const due = [await issued(3600), await issued(3600)];
+    const later = await issued(7200);
+    h.clock.now = new Date(Math.max(...due.map((g) => g.expiresAt?.getTime() ?? 0)) + 1000);
+    const unknown = "0b5e3a41-7f7e-4c2a-9d51-3b1e0f6a2c11";
+    const results = await h.broker.grantEnd.expireMany(
+      [...due, later, { id: unknown }].map((g) => ({ grantId: g.id, attempt: notLast })),
+    );
+    expect(results.map((r) => ("error" in r ? String(r.error) : r.outcome))).toEqual([
+      "expired",
+      "expired",
+      expect.stringMatching(/not due/),
+      "skipped",
+    ]);
+    for (const grant of due) {
+      expect(await grantNow(grant.id)).toMatchObject({ state: "expired", endedAt: h.clock.now });
+      expect((await actions(grant.id)).filter((a) => a === "grant.expired")).toHaveLength(1);
+    }
+    expect((await grantNow(later.id))?.state).toBe("active");
+    const again = await h.broker.grantEnd.expireMany(due.map((g) => ({ grantId: g.id, attempt: notLast })));
+    expect(again.map((r) => ("outcome" in r ? r.outcome : "error"))).toEqual(["skipped", "skipped"]);
+    expect(await h.broker.audit.verify(admin)).toMatchObject({ ok: true });
+  });
+
+  it("a grant the sweep finds more than a second past its deadline counts as overdue", async () => {
+    const { grant } = await approvedGrant();
+    await h.broker.issue.issue(grant.id, notLast);
+    h.clock.now = new Date(((await grantNow(grant.id))?.expiresAt?.getTime() ?? 0) + 2000);
+    // Grants of earlier tests, issued before this one, are even later: every one is overdue.
+    const report = await h.broker.reconcile.reconcile();
+    expect(report.overdue).toBeGreaterThanOrEqual(1);
+    expect(report.overdue).toBe(report.expired);
+    expect((await grantNow(grant.id))?.state).toBe("expired");
+  });
+
   it("extends an active grant with a new session within policy, and only for its holder", async () => {
     const { grant } = await approvedGrant();
     await h.broker.issue.issue(grant.id, notLast);
@@ -306,13 +348,49 @@ describe("grant lifecycle against the STS and IAM stand-ins", () => {
     h.enqueued.length = 0;
     h.clock.now = new Date(((await grantNow(grant.id))?.expiresAt?.getTime() ?? 0) + 1);
     const report = await h.broker.reconcile.reconcile();
-    expect(report).toMatchObject({ expired: 1, expiryFailures: 0 });
+    // A millisecond late is what a job could still have done: not counted as overdue.
+    expect(report).toMatchObject({ expired: 1, overdue: 0, expiryFailures: 0 });
     expect(h.enqueued).toEqual([]);
     expect(await grantNow(grant.id)).toMatchObject({ state: "expired", endedAt: h.clock.now });
     expect((await actions(grant.id)).filter((a) => a === "grant.expired")).toHaveLength(1);
     // A second sweep, or the expiry job arriving late, finds nothing left to do.
     expect((await h.broker.reconcile.reconcile()).expired).toBe(0);
     expect(await h.broker.grantEnd.expire(grant.id, notLast)).toBe("skipped");
+  });
+
+  it("a provider failing at expiry fails only its own grant, which becomes debt on the last attempt", async () => {
+    let failing = "";
+    const flaky: CredentialProvider = {
+      ...provider,
+      expire: async (input) => {
+        if (input.grant.id === failing) throw new UpstreamError("Vault is sealed", { retryable: true });
+        await provider.expire(input);
+      },
+    };
+    const own = await createHarness("pglite", flaky);
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const { request } = await askForProd(own.broker, { durationSeconds: 900 });
+        await approve(own.broker, approverA, request.id);
+        const { grant } = await approve(own.broker, approverB, request.id);
+        await own.broker.issue.issue(grant?.id ?? "", notLast);
+        ids.push(grant?.id ?? "");
+      }
+      failing = ids[1] ?? "";
+      own.clock.advance(901);
+      const outcome = async (attempt: { isLast: boolean }) =>
+        (await own.broker.grantEnd.expireMany(ids.map((grantId) => ({ grantId, attempt })))).map((r) =>
+          "error" in r ? (r.error as Error).message : r.outcome,
+        );
+      expect(await outcome(notLast)).toEqual(["expired", "Vault is sealed", "expired"]);
+      const state = async (id: string) => (await own.deps.store.read((r) => r.grants.findById(id)))?.state;
+      expect(await state(failing)).toBe("active");
+      expect(await outcome(last)).toEqual(["skipped", "Vault is sealed", "skipped"]);
+      expect(await state(failing)).toBe("revocation_failed");
+    } finally {
+      await own.close();
+    }
   });
 
   it("the sweep drains every grant past its deadline, however many batches that takes", async () => {

@@ -1,13 +1,12 @@
 import type { AccessRequestService } from "./access-request-service.js";
 import type { BrokerDeps } from "./broker-deps.js";
-import { forEachConcurrently } from "./concurrently.js";
 import { describeFailure } from "./failures.js";
 import type { GrantEndService } from "./grant-end-service.js";
 
 export type ReconcileOptions = {
   /** Most rows read per query, so one query stays short; past-deadline grants are drained batch by batch. */
   readonly batch: number;
-  /** How many grants past their deadline are expired at once. */
+  /** How many provider calls the sweep makes at once when it expires grants past their deadline. */
   readonly concurrency: number;
   /** An issuing or revoking grant untouched this long has probably lost its job. */
   readonly stalledAfterSeconds: number;
@@ -33,6 +32,12 @@ export const reconcileOptionsFor = (sweepIntervalSeconds: number, concurrency: n
   releaseAfterSeconds: 300,
 });
 
+/**
+ * An expiry job runs well within a second of its deadline (BullMQ promotes delayed jobs within
+ * milliseconds); a grant the sweep finds later than this has lost its job, or its job is far behind.
+ */
+const OVERDUE_AFTER_MS = 1000;
+
 /** For the default sweep interval (15 s) and worker concurrency (8). */
 export const DEFAULT_RECONCILE_OPTIONS: ReconcileOptions = reconcileOptionsFor(15, 8);
 
@@ -40,6 +45,11 @@ export type ReconcileReport = {
   requestsExpired: number;
   /** Grants past their deadline that this sweep expired itself. */
   expired: number;
+  /**
+   * Of those, the ones more than a second past their deadline: their expiry jobs are lost (Redis
+   * flushed) or far behind, so the sweep is doing their work.
+   */
+  overdue: number;
   /** Of those, the ones whose provider call failed: now revocation debt, retried after a rest. */
   expiryFailures: number;
   issuesEnqueued: number;
@@ -52,7 +62,7 @@ export type ReconcileReport = {
 
 type Deps = Pick<BrokerDeps, "store" | "queues" | "clock" | "log"> & {
   requests: Pick<AccessRequestService, "expireTimedOut">;
-  grantEnd: Pick<GrantEndService, "expire" | "release">;
+  grantEnd: Pick<GrantEndService, "expireMany" | "release">;
   options?: ReconcileOptions;
 };
 
@@ -68,28 +78,39 @@ export function createReconcileService({ store, queues, clock, log, requests, gr
   const ago = (now: Date, seconds: number) => new Date(now.getTime() - seconds * 1000);
 
   /**
-   * Expires every grant past its deadline, batch by batch. A failure is recorded as revocation debt
-   * by `expire` itself (the attempt is the last: the deadline has already passed), which takes the
-   * grant out of the next batch until its debt has rested.
+   * Expires every grant past its deadline, page by page, each page through `expireMany` (one
+   * transaction per MAX_EXPIRY_BATCH grants, not one per grant). A failure is recorded as revocation
+   * debt by `expireMany` itself (the attempt is the last: the deadline has already passed), which
+   * takes the grant out of the next page until its debt has rested.
    */
   const expirePastDeadline = async (now: Date, report: ReconcileReport, signal?: AbortSignal) => {
     const seen = new Set<string>();
+    const overdueBefore = now.getTime() - OVERDUE_AFTER_MS;
     for (;;) {
-      const batch = await store.read((repos) =>
+      if (signal?.aborted) return;
+      const page = await store.read((repos) =>
         repos.grants.listPastDeadline(now, ago(now, opts.debtRetryAfterSeconds), opts.batch),
       );
-      const fresh = batch.filter((grant) => !seen.has(grant.id));
-      await forEachConcurrently(fresh, opts.concurrency, async (grant) => {
-        seen.add(grant.id);
-        if (signal?.aborted) return;
-        try {
-          if ((await grantEnd.expire(grant.id, { isLast: true, signal })) === "expired") report.expired += 1;
-        } catch (error) {
+      const fresh = page.filter((grant) => !seen.has(grant.id));
+      for (const grant of fresh) seen.add(grant.id);
+      const deadlines = new Map(fresh.map((grant) => [grant.id, grant.expiresAt?.getTime() ?? 0]));
+      const results = await grantEnd.expireMany(
+        fresh.map((grant) => ({ grantId: grant.id, attempt: { isLast: true, signal } })),
+        { concurrency: opts.concurrency },
+      );
+      for (const result of results) {
+        if ("error" in result) {
           report.expiryFailures += 1;
-          log.warn({ grantId: grant.id, error: describeFailure(error) }, "expiry failed; the sweep retries");
+          log.warn(
+            { grantId: result.grantId, error: describeFailure(result.error) },
+            "expiry failed; the sweep retries",
+          );
+        } else if (result.outcome === "expired") {
+          report.expired += 1;
+          if ((deadlines.get(result.grantId) ?? 0) < overdueBefore) report.overdue += 1;
         }
-      });
-      if (batch.length < opts.batch || fresh.length === 0 || signal?.aborted) return;
+      }
+      if (page.length < opts.batch || fresh.length === 0) return;
     }
   };
 
@@ -124,6 +145,7 @@ export function createReconcileService({ store, queues, clock, log, requests, gr
       const report: ReconcileReport = {
         requestsExpired: await requests.expireTimedOut(opts.batch),
         expired: 0,
+        overdue: 0,
         expiryFailures: 0,
         issuesEnqueued: 0,
         revocationsEnqueued: 0,
