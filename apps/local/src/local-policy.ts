@@ -13,7 +13,10 @@ export const LOCAL_PEOPLE = {
 } as const;
 
 /** The local Slack stand-in's bot token (not a real token) and approvers' channel. */
-export const LOCAL_SLACK = { botToken: "xoxb-local-stand-in-not-a-token", channel: "C0LOCALAPPROVE" } as const;
+export const LOCAL_SLACK = {
+  botToken: "xoxb-local-stand-in-not-a-token",
+  channel: "C0LOCALAPPROVE",
+} as const;
 
 export const localConfig = (
   issuerUrl: string,
