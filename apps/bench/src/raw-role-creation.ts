@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { generateSqlPassword } from "@leasehold/providers";
+import { renderSqlTemplate } from "@leasehold/domain";
+import { generateSqlPassword, POSTGRES_ACL_LOCK, sqlExpiration } from "@leasehold/providers";
 import pg from "pg";
 import { CREATION_STATEMENTS } from "./sql-lease-fixture.js";
 
@@ -10,8 +11,6 @@ import { CREATION_STATEMENTS } from "./sql-lease-fixture.js";
  * concurrent GRANTs on one table fail with `XX000 tuple concurrently updated` (measured here: about
  * three in four at 4 connections), so a lock-free loop would count failures, not credentials.
  */
-const ACL_LOCK = "SELECT pg_advisory_xact_lock(7240469123391452481)";
-
 export type RawRoleCreator = {
   /** Creates one role as the creation statements say; resolves once committed. */
   createRole(): Promise<void>;
@@ -19,18 +18,6 @@ export type RawRoleCreator = {
   takeNames(): string[];
   close(): Promise<void>;
 };
-
-/** `YYYY-MM-DD HH:MM:SS+00`, as Leasehold renders `{{expiration}}`. */
-export const validUntil = (at: Date): string => `${at.toISOString().slice(0, 19).replace("T", " ")}+00`;
-
-/** Fills `{{name}}`, `{{password}}` and `{{expiration}}` like Leasehold's renderer (values are safe by construction). */
-export const renderCreation = (values: { name: string; password: string; expiration: string }): string[] =>
-  CREATION_STATEMENTS.map((template) =>
-    template
-      .replaceAll("{{name}}", values.name)
-      .replaceAll("{{password}}", values.password)
-      .replaceAll("{{expiration}}", values.expiration),
-  );
 
 /** Opens a pool of `connections` admin connections, as many as the benchmark keeps in flight. */
 export function openRawRoleCreator(adminUrl: string, connections: number): RawRoleCreator {
@@ -58,15 +45,16 @@ export function openRawRoleCreator(adminUrl: string, connections: number): RawRo
       const name = `lhb_${run}_${created}`;
       names.push(name);
       // Like a lease: the credential lives an hour.
-      const statements = renderCreation({
+      const values = {
         name,
         password: generateSqlPassword(),
-        expiration: validUntil(new Date(Date.now() + 3600_000)),
-      });
+        expiration: sqlExpiration(new Date(Date.now() + 3600_000)),
+      };
+      const statements = CREATION_STATEMENTS.map((template) => renderSqlTemplate(template, values));
       const client = await pool.connect();
       try {
         await client.query("BEGIN");
-        await client.query(ACL_LOCK);
+        await client.query(POSTGRES_ACL_LOCK);
         for (const statement of statements) await client.query(statement);
         await client.query("COMMIT");
       } catch (error) {

@@ -62,10 +62,7 @@ export function createQueueProducer(connection: QueueConnection): QueueProducer 
     async ping() {
       await withinRedisDeadline(redis.ping(), "ping");
     },
-    async close() {
-      await Promise.all([...open.values()].map((q) => q.close()));
-      await closeQuietly(redis);
-    },
+    close: () => closeQueues([...open.values()], redis),
   };
 }
 
@@ -83,6 +80,14 @@ export const grantQueues = (producer: QueueProducer): GrantQueues => ({
   expireAt: (grantId, deadline, now) => producer.schedule("grantExpire", { grantId }, grantId, deadline, now),
   revoke: (grantId) => producer.add("grantRevoke", { grantId }, grantId),
 });
+
+/** Closes queues and their shared connection without waiting on a Redis that is not there. */
+export async function closeQueues(queues: readonly Queue[], redis: Redis): Promise<void> {
+  if (redis.status === "ready") {
+    await withinRedisDeadline(Promise.all(queues.map((q) => q.close())), "close").catch(() => undefined);
+  }
+  await closeQuietly(redis);
+}
 
 /** Closes a connection that may already be broken. */
 export async function closeQuietly(redis: Redis): Promise<void> {

@@ -1,6 +1,5 @@
 import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from "bullmq";
-import type { Redis } from "ioredis";
-import { closeQuietly } from "./grant-queues.js";
+import { closeQueues, closeQuietly } from "./grant-queues.js";
 import { type Payload, type QueueKey, queueRegistry } from "./queue-registry.js";
 import { connectRedis, type QueueConnection } from "./redis-connection.js";
 import { withinRedisDeadline } from "./redis-deadline.js";
@@ -109,7 +108,7 @@ export async function scheduleRepeating(
       `schedule ${key}`,
     );
   } finally {
-    await closeQueue(queue, redis);
+    await closeQueues([queue], redis);
   }
 }
 
@@ -148,12 +147,6 @@ export async function syncCronSchedulers<Q extends QueueKey>(
   try {
     await withinRedisDeadline(sync(), `sync ${key} schedules`);
   } finally {
-    await closeQueue(queue, redis);
+    await closeQueues([queue], redis);
   }
-}
-
-/** Closes a queue and its connection without waiting on a Redis that is not there. */
-async function closeQueue(queue: Queue, redis: Redis): Promise<void> {
-  if (redis.status === "ready") await withinRedisDeadline(queue.close(), "close").catch(() => undefined);
-  await closeQuietly(redis);
 }

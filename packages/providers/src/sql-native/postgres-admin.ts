@@ -8,7 +8,7 @@ import { isServerError, SqlAdminError } from "./sql-errors.js";
  * every transaction here takes this transaction-scoped advisory lock first. Its wait is bounded by
  * lock_timeout (55P03, retryable). Any fixed 64-bit key works; this one is Leasehold's.
  */
-const ACL_LOCK = "SELECT pg_advisory_xact_lock(7240469123391452481)";
+export const POSTGRES_ACL_LOCK = "SELECT pg_advisory_xact_lock(7240469123391452481)";
 
 /** How long pg_terminate_backend waits for each session to exit, in milliseconds. */
 const TERMINATE_WAIT_MS = 5000;
@@ -63,7 +63,7 @@ export function openPostgresAdmin({
   ): Promise<void> {
     await client.query("BEGIN");
     try {
-      await client.query(ACL_LOCK);
+      await client.query(POSTGRES_ACL_LOCK);
       await work();
       signal?.throwIfAborted();
       await client.query("COMMIT");
