@@ -3,7 +3,8 @@ import mysql from "mysql2/promise";
 import pg from "pg";
 import { openMysqlAdmin } from "../sql-native/mysql-admin.js";
 import { openPostgresAdmin } from "../sql-native/postgres-admin.js";
-import { adminUrlSecrets, parseAdminUrl, type SqlAdmin } from "../sql-native/sql-admin-pool.js";
+import type { SqlAdmin } from "../sql-native/sql-admin.js";
+import { adminUrlSecrets, parseAdminUrl } from "../sql-native/sql-admin-pool.js";
 import { sqlUpstreamError } from "../sql-native/sql-errors.js";
 
 /** The database role whose password a rotation changes. */

@@ -1,5 +1,5 @@
 import mysql, { type PoolConnection, type RowDataPacket } from "mysql2/promise";
-import type { SqlAdmin, SqlAdminConnection } from "./sql-admin-pool.js";
+import type { SqlAdmin, SqlAdminConnection } from "./sql-admin.js";
 import { SqlAdminError } from "./sql-errors.js";
 
 const ER_NO_SUCH_THREAD = 1094;
@@ -101,6 +101,12 @@ export function openMysqlAdmin({
         // The templates name the account's host, so it cannot be locked beforehand in general; a
         // second pass ends any session that logged in between the first pass and the DROP USER.
         await killSessions(connection, users);
+      }),
+
+    ping: (signal) =>
+      withConnection(async (c) => {
+        signal?.throwIfAborted();
+        await c.query("SELECT 1");
       }),
 
     close: () => pool.end(),

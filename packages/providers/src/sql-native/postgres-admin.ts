@@ -1,5 +1,5 @@
 import pg from "pg";
-import type { SqlAdmin, SqlAdminConnection } from "./sql-admin-pool.js";
+import type { SqlAdmin, SqlAdminConnection } from "./sql-admin.js";
 import { isServerError, SqlAdminError } from "./sql-errors.js";
 
 /**
@@ -142,6 +142,12 @@ export function openPostgresAdmin({
           },
           signal,
         );
+      }),
+
+    ping: (signal) =>
+      withClient(async (c) => {
+        signal?.throwIfAborted();
+        await c.query("SELECT 1");
       }),
 
     close: () => pool.end(),

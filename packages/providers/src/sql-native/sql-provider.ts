@@ -1,6 +1,7 @@
 import { type SqlTarget, type Target, UpstreamError } from "@leasehold/domain";
 import type { CredentialProvider, GrantInput } from "../credential-provider.js";
-import { createSqlAdminPools, type SqlAdmin } from "./sql-admin-pool.js";
+import type { SqlAdmin } from "./sql-admin.js";
+import { createSqlAdminPools } from "./sql-admin-pool.js";
 import {
   credentialUrl,
   generateSqlPassword,

@@ -1,0 +1,43 @@
+import type { SqlEngine } from "@leasehold/domain";
+import type { SqlLocation } from "./sql-credentials.js";
+
+/*
+ * The contract between the admin pools and the engines (postgres-admin.ts, mysql-admin.ts). It lives
+ * apart from sql-admin-pool.ts, which opens the engines, so that no engine imports the module that
+ * imports it.
+ */
+
+/** A role to end, with its revocation statements already rendered. */
+export type RoleToEnd = { readonly name: string; readonly revocation: readonly string[] };
+
+/**
+ * One target's admin connections, with the engine's own way of doing each step. Methods throw the
+ * driver's errors (or SqlAdminError); the provider turns them into UpstreamErrors.
+ */
+export type SqlAdmin = {
+  readonly engine: SqlEngine;
+  readonly location: SqlLocation;
+  /** The admin URL and its password (raw and decoded), to blank out of any message. */
+  readonly secrets: readonly string[];
+  /**
+   * Runs the statements in order. PostgreSQL: in one transaction (its DDL is transactional), so a
+   * failure leaves nothing. MySQL: each commits by itself, so the caller must undo a failed run.
+   */
+  run(statements: readonly string[], signal?: AbortSignal): Promise<void>;
+  /**
+   * Ends roles: no new logins, open sessions terminated, then the revocation statements. Idempotent:
+   * a role that is already gone is fine.
+   */
+  endRoles(roles: readonly RoleToEnd[], signal?: AbortSignal): Promise<void>;
+  /** A cheap round trip (`SELECT 1`) proving the admin connection works. */
+  ping(signal?: AbortSignal): Promise<void>;
+  close(): Promise<void>;
+};
+
+/** What an engine's admin is opened with. */
+export type SqlAdminConnection = {
+  readonly adminUrl: string;
+  readonly location: SqlLocation;
+  readonly secrets: readonly string[];
+  readonly maxConnections: number;
+};
