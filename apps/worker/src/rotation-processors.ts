@@ -1,13 +1,7 @@
 import { randomInt } from "node:crypto";
 import type { Logger, OpenBroker } from "@leasehold/broker";
 import type { LeaseholdConfig } from "@leasehold/config";
-import {
-  type QueueConnection,
-  type QueueWorker,
-  rotationRunJobId,
-  startQueueWorker,
-  syncCronSchedulers,
-} from "@leasehold/queue";
+import { type QueueConnection, type QueueWorker, rotationRunJobId, startQueueWorker } from "@leasehold/queue";
 import { asJob } from "./grant-processors.js";
 
 /**
@@ -54,18 +48,17 @@ export async function startRotationProcessors(
       { lockMs: options.lockMs, concurrency: 2 },
     ),
   ];
-  await ensureRotationSchedules(open, connection);
+  await ensureRotationSchedules(open);
   options.log.info({ rotations: rotations.size }, "rotation schedules registered");
   return workers;
 }
 
-/** One cron job scheduler per configured rotation; the sweep calls this again to restore what Redis lost. */
-export const ensureRotationSchedules = (
-  open: OpenBroker & { config: LeaseholdConfig },
-  connection: QueueConnection,
-): Promise<void> =>
-  syncCronSchedulers(
-    connection,
+/**
+ * One cron job scheduler per configured rotation; the sweep calls this again to restore what Redis
+ * lost. It goes through the broker's shared producer, so a sweep opens no Redis connection of its own.
+ */
+export const ensureRotationSchedules = (open: OpenBroker & { config: LeaseholdConfig }): Promise<void> =>
+  open.producer.syncCronSchedulers(
     "rotationTick",
     open.config.rotations.map((r) => ({
       id: `rotation-${r.id}`,

@@ -57,7 +57,7 @@ export async function startWorker(options: {
         run: () => open.broker.rotations.resumeStalled(new Date(Date.now() - 15 * 60_000), 100),
       },
       // Job schedulers live in Redis: after a flush or a restart without persistence, put them back.
-      { name: "rotation schedules", run: () => ensureRotationSchedules(open, queue) },
+      { name: "rotation schedules", run: () => ensureRotationSchedules(open) },
       ...(options.slack ? [{ name: "slack schedules", run: () => ensureSlackSchedules(queue) }] : []),
     ],
   });

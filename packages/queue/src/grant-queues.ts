@@ -16,6 +16,22 @@ export type QueueProducer = {
     at: Date,
     now: Date,
   ): Promise<void>;
+  /**
+   * Registers a BullMQ job scheduler for a queue: however many workers run, each tick produces one
+   * job. Calling it again with another interval replaces the schedule; with the same one it changes
+   * nothing (BullMQ's upsert keeps the next run), so the sweep calls it to bring back a schedule Redis
+   * lost (a flush, a restart without persistence).
+   */
+  scheduleRepeating(key: QueueKey, everyMs: number): Promise<void>;
+  /**
+   * Keeps one cron job scheduler per id on a queue (UTC), and removes the schedulers of ids no longer
+   * given: a rotation deleted from leasehold.yaml stops firing. Upserting a schedule that is already as
+   * wanted keeps its next run, so calling this on every sweep only restores what Redis lost.
+   */
+  syncCronSchedulers<Q extends QueueKey>(
+    key: Q,
+    schedules: readonly { id: string; cron: string; data: Payload<Q> }[],
+  ): Promise<void>;
   /** Resolves when Redis answers; for readiness checks. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -59,6 +75,39 @@ export function createQueueProducer(connection: QueueConnection): QueueProducer 
         scheduleJob(key, payload, jobId, Math.max(0, at.getTime() - now.getTime())),
         `schedule ${key}`,
       ),
+    scheduleRepeating: (key, everyMs) => {
+      const entry = queueRegistry[key];
+      return withinRedisDeadline(
+        queue(key).upsertJobScheduler(
+          `${entry.name}-schedule`,
+          { every: everyMs },
+          { name: entry.name, data: {}, opts: { removeOnComplete: true, removeOnFail: true } },
+        ),
+        `schedule ${key}`,
+      ).then(() => undefined);
+    },
+    syncCronSchedulers: (key, schedules) => {
+      const entry = queueRegistry[key];
+      const q = queue(key);
+      const sync = async () => {
+        const wanted = new Set(schedules.map((s) => s.id));
+        for (const existing of await q.getJobSchedulers()) {
+          if (existing.key && !wanted.has(existing.key)) await q.removeJobScheduler(existing.key);
+        }
+        for (const schedule of schedules) {
+          await q.upsertJobScheduler(
+            schedule.id,
+            { pattern: schedule.cron, tz: "UTC" },
+            {
+              name: entry.name,
+              data: entry.payload.parse(schedule.data),
+              opts: { removeOnComplete: true, removeOnFail: true },
+            },
+          );
+        }
+      };
+      return withinRedisDeadline(sync(), `sync ${key} schedules`);
+    },
     async ping() {
       await withinRedisDeadline(redis.ping(), "ping");
     },

@@ -1,8 +1,7 @@
-import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from "bullmq";
-import { closeQueues, closeQuietly } from "./grant-queues.js";
+import { DelayedError, type Job, UnrecoverableError, Worker } from "bullmq";
+import { closeQuietly, createQueueProducer } from "./grant-queues.js";
 import { type Payload, type QueueKey, queueRegistry } from "./queue-registry.js";
 import { connectRedis, type QueueConnection } from "./redis-connection.js";
-import { withinRedisDeadline } from "./redis-deadline.js";
 
 /** What a processor learns about the job it runs, beyond the payload. */
 export type JobContext = {
@@ -84,69 +83,35 @@ export function startQueueWorker<Q extends QueueKey>(
 }
 
 /**
- * Registers a BullMQ job scheduler for a queue: however many workers run, each tick produces one job.
- * Calling it again with another interval replaces the schedule; with the same one it changes nothing
- * (BullMQ's upsert keeps the next run), so a worker calls it on every sweep to bring back a schedule
- * Redis lost (a flush, a restart without persistence).
+ * `QueueProducer.scheduleRepeating` for a caller without a producer: opens one, schedules, closes it.
+ * A process that schedules repeatedly (on every sweep) should use its shared producer instead.
  */
 export async function scheduleRepeating(
   connection: QueueConnection,
   key: QueueKey,
   everyMs: number,
 ): Promise<void> {
-  const entry = queueRegistry[key];
-  const redis = connectRedis(connection.redisUrl, "producer");
-  const queue = new Queue(entry.name, { connection: redis, prefix: connection.prefix });
-  queue.on("error", () => undefined); // reaches the caller as a rejection
+  const producer = createQueueProducer(connection);
   try {
-    await withinRedisDeadline(
-      queue.upsertJobScheduler(
-        `${entry.name}-schedule`,
-        { every: everyMs },
-        { name: entry.name, data: {}, opts: { removeOnComplete: true, removeOnFail: true } },
-      ),
-      `schedule ${key}`,
-    );
+    await producer.scheduleRepeating(key, everyMs);
   } finally {
-    await closeQueues([queue], redis);
+    await producer.close();
   }
 }
 
 /**
- * Keeps one cron job scheduler per id on a queue (UTC), and removes the schedulers of ids no longer
- * given: a rotation deleted from leasehold.yaml stops firing when a worker next starts. Upserting a
- * schedule that is already as wanted keeps its next run, so calling this on every sweep only restores
- * what Redis lost.
+ * `QueueProducer.syncCronSchedulers` for a caller without a producer: opens one, syncs, closes it.
+ * A process that syncs repeatedly (on every sweep) should use its shared producer instead.
  */
 export async function syncCronSchedulers<Q extends QueueKey>(
   connection: QueueConnection,
   key: Q,
   schedules: readonly { id: string; cron: string; data: Payload<Q> }[],
 ): Promise<void> {
-  const entry = queueRegistry[key];
-  const redis = connectRedis(connection.redisUrl, "producer");
-  const queue = new Queue(entry.name, { connection: redis, prefix: connection.prefix });
-  queue.on("error", () => undefined); // reaches the caller as a rejection
-  const sync = async () => {
-    const wanted = new Set(schedules.map((s) => s.id));
-    for (const existing of await queue.getJobSchedulers()) {
-      if (existing.key && !wanted.has(existing.key)) await queue.removeJobScheduler(existing.key);
-    }
-    for (const schedule of schedules) {
-      await queue.upsertJobScheduler(
-        schedule.id,
-        { pattern: schedule.cron, tz: "UTC" },
-        {
-          name: entry.name,
-          data: entry.payload.parse(schedule.data),
-          opts: { removeOnComplete: true, removeOnFail: true },
-        },
-      );
-    }
-  };
+  const producer = createQueueProducer(connection);
   try {
-    await withinRedisDeadline(sync(), `sync ${key} schedules`);
+    await producer.syncCronSchedulers(key, schedules);
   } finally {
-    await closeQueues([queue], redis);
+    await producer.close();
   }
 }
