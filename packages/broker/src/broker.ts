@@ -9,31 +9,11 @@ import { createGrantQueryService } from "./grant-query-service.js";
 import { createLeaseService } from "./lease-service.js";
 import { createReconcileService, type ReconcileOptions } from "./reconcile-service.js";
 import { createReviewService } from "./review-service.js";
-import { createRotationService, type RotationDeps } from "./rotation-service.js";
+import { createRotationService, type RotationSetup } from "./rotation-service.js";
+
+export type { RotationSetup } from "./rotation-service.js";
 
 /** Every use case, wired over one set of dependencies. Apps build this once in main.ts. */
-/** What rotations need beyond the use cases' common dependencies. */
-export type RotationSetup = Pick<
-  RotationDeps,
-  "rotations" | "secretStoreFor" | "passwords" | "databaseFor" | "enqueueRun"
->;
-
-const NO_ROTATIONS: RotationSetup = {
-  rotations: new Map(),
-  secretStoreFor: () => {
-    throw new Error("no rotations are configured");
-  },
-  passwords: {
-    set: () => Promise.reject(new Error("no rotations are configured")),
-    test: () => Promise.reject(new Error("no rotations are configured")),
-    close: async () => {},
-  },
-  databaseFor: () => {
-    throw new Error("no rotations are configured");
-  },
-  enqueueRun: () => Promise.reject(new Error("no rotations are configured")),
-};
-
 export function createBroker(
   deps: BrokerDeps,
   options: { reconcile?: ReconcileOptions; rotation?: RotationSetup } = {},
@@ -50,7 +30,7 @@ export function createBroker(
     extend: createGrantExtendService(deps),
     credentials,
     leases: createLeaseService({ ...deps, issue, credentials }),
-    rotations: createRotationService({ ...deps, ...(options.rotation ?? NO_ROTATIONS) }),
+    rotations: createRotationService({ ...deps, setup: options.rotation }),
     grants: createGrantQueryService(deps),
     audit: createAuditService(deps),
     reconcile: createReconcileService({

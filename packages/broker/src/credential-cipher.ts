@@ -6,8 +6,10 @@ const TAG_BYTES = 16;
 
 /** Seals credentials for storage while a grant is active. */
 export type CredentialCipher = {
-  seal(grantId: string, secret: Readonly<Record<string, string>>): Buffer;
-  open(grantId: string, sealed: Buffer): Record<string, string>;
+  /** Seals a JSON object (a credential, a rotation's staged value). */
+  seal(grantId: string, secret: Readonly<Record<string, unknown>>): Buffer;
+  /** The JSON that was sealed, unparsed: the caller checks its shape. */
+  open(grantId: string, sealed: Buffer): unknown;
 };
 
 /**
@@ -36,7 +38,7 @@ export function createCredentialCipher(key: Buffer): CredentialCipher {
         decipher.update(sealed.subarray(1 + IV_BYTES + TAG_BYTES)),
         decipher.final(),
       ]);
-      return JSON.parse(plain.toString("utf8")) as Record<string, string>;
+      return JSON.parse(plain.toString("utf8")) as unknown;
     },
   };
 }

@@ -1,13 +1,14 @@
 import { ConflictError, ForbiddenError, type Grant, NotFoundError, type Principal } from "@leasehold/domain";
+import { type Credential, parseStoredCredential } from "@leasehold/providers";
 import type { BrokerDeps } from "./broker-deps.js";
 
 type Deps = Pick<BrokerDeps, "store" | "cipher" | "clock" | "log">;
 
-/** A delivered credential: the provider's secret fields and when it stops working. */
+/** A delivered credential: its kind and secret fields, and when it stops working. */
 export type DeliveredCredential = {
   readonly grantId: string;
   readonly expiresAt: Date;
-  readonly secret: Readonly<Record<string, string>>;
+  readonly secret: Credential;
   /** The grant as read in the same transaction as its credential (it never carries the credential). */
   readonly grant: Grant;
 };
@@ -49,7 +50,8 @@ export function createCredentialService({ store, cipher, clock, log }: Deps) {
       return {
         grantId,
         expiresAt: read.expiresAt,
-        secret: cipher.open(grantId, read.sealed),
+        // Also reads credentials sealed before they carried a kind.
+        secret: parseStoredCredential(cipher.open(grantId, read.sealed)),
         grant: read.grant,
       };
     },

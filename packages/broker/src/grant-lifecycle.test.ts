@@ -1,7 +1,12 @@
 import { IAMClient } from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { ConflictError, ForbiddenError, UpstreamError } from "@leasehold/domain";
-import { type CredentialProvider, createAwsStsProvider, sessionNameFor } from "@leasehold/providers";
+import {
+  type Credential,
+  type CredentialProvider,
+  createAwsStsProvider,
+  sessionNameFor,
+} from "@leasehold/providers";
 import { type AwsSandbox, SANDBOX_ACCESS_KEY, startAwsSandbox } from "@leasehold/sandbox";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_RECONCILE_OPTIONS } from "./reconcile-service.js";
@@ -17,6 +22,12 @@ import {
   ROLE_ARN,
   requester,
 } from "./test-harness.js";
+
+/** The delivered credential as the AWS session it must be. */
+const awsSession = (credential: Credential) => {
+  if (credential.kind !== "aws-session") throw new Error(`expected an AWS session, got ${credential.kind}`);
+  return credential;
+};
 
 const last = { isLast: true };
 const notLast = { isLast: false };
@@ -95,14 +106,16 @@ describe("grant lifecycle against the STS and IAM stand-ins", () => {
     await expect(h.broker.credentials.getCredentials(admin, grant.id)).rejects.toThrow(ForbiddenError);
 
     const delivered = await h.broker.credentials.getCredentials(requester, grant.id);
-    expect(delivered.secret.accessKeyId).toMatch(/^ASIA/);
+    expect(delivered.secret.kind).toBe("aws-session");
+    const secret = awsSession(delivered.secret);
+    expect(secret.accessKeyId).toMatch(/^ASIA/);
     const sts = new STSClient({
       region: "us-east-1",
       endpoint: sandbox.url,
       credentials: {
-        accessKeyId: delivered.secret.accessKeyId ?? "",
-        secretAccessKey: delivered.secret.secretAccessKey ?? "",
-        sessionToken: delivered.secret.sessionToken ?? "",
+        accessKeyId: secret.accessKeyId,
+        secretAccessKey: secret.secretAccessKey,
+        sessionToken: secret.sessionToken,
       },
     });
     const identity = await sts.send(new GetCallerIdentityCommand({}));
@@ -111,9 +124,9 @@ describe("grant lifecycle against the STS and IAM stand-ins", () => {
 
     // Nothing secret in the audit trail or the stored reference.
     const trail = JSON.stringify(await h.deps.store.read((r) => r.audit.list({ afterSeq: 0, limit: 1000 })));
-    expect(trail).not.toContain(delivered.secret.secretAccessKey);
-    expect(trail).not.toContain(delivered.secret.sessionToken);
-    expect(JSON.stringify(await grantNow(grant.id))).not.toContain(delivered.secret.secretAccessKey);
+    expect(trail).not.toContain(secret.secretAccessKey);
+    expect(trail).not.toContain(secret.sessionToken);
+    expect(JSON.stringify(await grantNow(grant.id))).not.toContain(secret.secretAccessKey);
   });
 
   it("a stored credential moved to another grant's row does not open", async () => {
@@ -247,7 +260,9 @@ describe("grant lifecycle against the STS and IAM stand-ins", () => {
     const { grant } = await approvedGrant();
     await h.broker.issue.issue(grant.id, notLast);
     const before = await grantNow(grant.id);
-    const oldKey = (await h.broker.credentials.getCredentials(requester, grant.id)).secret.accessKeyId;
+    const oldKey = awsSession(
+      (await h.broker.credentials.getCredentials(requester, grant.id)).secret,
+    ).accessKeyId;
     await expect(
       h.broker.extend.extend(approverA, { grantId: grant.id, extendBySeconds: 600 }),
     ).rejects.toThrow(ForbiddenError);
@@ -265,7 +280,9 @@ describe("grant lifecycle against the STS and IAM stand-ins", () => {
       [sessionNameFor(grant.id, 1), 3600],
       [sessionNameFor(grant.id, 2), 5400],
     ]);
-    const newKey = (await h.broker.credentials.getCredentials(requester, grant.id)).secret.accessKeyId;
+    const newKey = awsSession(
+      (await h.broker.credentials.getCredentials(requester, grant.id)).secret,
+    ).accessKeyId;
     expect(newKey).not.toBe(oldKey);
     expect(newKey).toBe(sandbox.issued[1]?.accessKeyId);
     expect(h.enqueued).toContainEqual({ queue: "expire", grantId: grant.id, deadline: extended.expiresAt });

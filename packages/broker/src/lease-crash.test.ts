@@ -1,6 +1,12 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { type Principal, type SqlTarget, targetConfigSchema } from "@leasehold/domain";
-import { type CredentialProvider, createSqlProvider, sqlRoleName } from "@leasehold/providers";
+import type { Principal } from "@leasehold/domain";
+import {
+  type CredentialProvider,
+  createSqlProvider,
+  type SqlTarget,
+  sqlRoleName,
+  sqlTargetSchema,
+} from "@leasehold/providers";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, type Harness } from "./test-harness.js";
@@ -40,7 +46,7 @@ describe("a crash between the SQL call and the commit", () => {
     await admin.connect();
     await admin.query(`CREATE DATABASE ${database}`);
     await admin.end();
-    const parsed = targetConfigSchema.parse({
+    const parsed = sqlTargetSchema.parse({
       id: "orders",
       kind: "sql",
       maxDuration: "1h",

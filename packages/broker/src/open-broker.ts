@@ -3,6 +3,7 @@ import {
   deriveKeys,
   type LeaseholdConfig,
   loadConfigFile,
+  type RotationConfig,
   resolveMasterKey,
   sqlAdminUrlsFromEnv,
   vaultSettingsFromEnv,
@@ -20,6 +21,7 @@ import {
   createVaultSession,
   type DatabasePasswords,
   providerRegistry,
+  type SecretStore,
   secretsManagerStore,
   type VaultSession,
   type VaultSettings,
@@ -32,10 +34,11 @@ import {
   type QueueProducer,
   rotationRunJobId,
 } from "@leasehold/queue";
-import { type Broker, createBroker, type RotationSetup } from "./broker.js";
+import { type Broker, createBroker } from "./broker.js";
 import { type Logger, type TargetCatalog, targetCatalog } from "./broker-deps.js";
 import { createCredentialCipher } from "./credential-cipher.js";
 import type { ReconcileOptions } from "./reconcile-service.js";
+import type { Rotation, RotationSetup } from "./rotation-service.js";
 
 export type BrokerSettings = {
   readonly config: LeaseholdConfig;
@@ -91,7 +94,9 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
     },
     {
       ...(settings.reconcile ? { reconcile: settings.reconcile } : {}),
-      rotation: rotationSetup(settings, aws, vault, passwords, producer),
+      ...(settings.config.rotations.length > 0
+        ? { rotation: rotationSetup(settings, aws, vault, passwords, producer) }
+        : {}),
     },
   );
   return {
@@ -135,7 +140,10 @@ function providersFor(
   return providers;
 }
 
-/** Rotations: where each secret lives and which database role it holds. */
+/**
+ * Rotations: each one's secret store and database port, built once here. A rotation that names a
+ * backend this installation has no settings for stops the broker from opening, with its id.
+ */
 function rotationSetup(
   settings: BrokerSettings,
   aws: ReturnType<typeof createAwsClients>,
@@ -144,22 +152,29 @@ function rotationSetup(
   producer: QueueProducer,
 ): RotationSetup {
   const urls = settings.sqlAdminUrls ?? new Map<string, string>();
+  const secretStoreFor = (rotation: RotationConfig): SecretStore => {
+    if ("awsSecretsManager" in rotation.secret) {
+      return secretsManagerStore(aws.secretsManager, rotation.secret.awsSecretsManager.secretId);
+    }
+    if (!vault) throw new Error(`rotation ${rotation.id} uses Vault KV but no Vault settings were given`);
+    return vaultKvStore(vault, rotation.secret.vaultKv.mount, rotation.secret.vaultKv.path);
+  };
+  const rotationFor = (config: RotationConfig): Rotation => {
+    const adminUrl = urls.get(rotationUrlKey(config.id));
+    if (!adminUrl) throw new Error(`no admin connection URL for rotation ${config.id}`);
+    return {
+      config,
+      secret: secretStoreFor(config),
+      database: passwords.forDatabase({
+        engine: config.database.engine,
+        adminUrl,
+        username: config.database.username,
+      }),
+    };
+  };
   return {
-    rotations: new Map(settings.config.rotations.map((r) => [r.id, r])),
-    passwords,
-    secretStoreFor: (rotation) => {
-      if ("awsSecretsManager" in rotation.secret) {
-        return secretsManagerStore(aws.secretsManager, rotation.secret.awsSecretsManager.secretId);
-      }
-      if (!vault) throw new Error(`rotation ${rotation.id} uses Vault KV but no Vault settings were given`);
-      return vaultKvStore(vault, rotation.secret.vaultKv.mount, rotation.secret.vaultKv.path);
-    },
+    rotations: new Map(settings.config.rotations.map((r) => [r.id, rotationFor(r)])),
     enqueueRun: (run) => producer.add("rotationRun", run, rotationRunJobId(run.rotationId, run.triggerKey)),
-    databaseFor: (rotation) => {
-      const adminUrl = urls.get(rotationUrlKey(rotation.id));
-      if (!adminUrl) throw new Error(`no admin connection URL for rotation ${rotation.id}`);
-      return { engine: rotation.database.engine, adminUrl, username: rotation.database.username };
-    },
   };
 }
 

@@ -90,36 +90,45 @@ describe("rotating a MariaDB password held in Secrets Manager", () => {
         }),
       ]),
     );
+    const secretStoreFor = (rotation: RotationConfig): SecretStore => {
+      if (!("awsSecretsManager" in rotation.secret)) throw new Error("expected a Secrets Manager rotation");
+      const store = secretsManagerStore(client, rotation.secret.awsSecretsManager.secretId);
+      const flaky: SecretStore = {
+        ...store,
+        stagePending: async (token, value) => {
+          await store.stagePending(token, value);
+          maybeFail("create");
+        },
+        promote: async (token, value, base) => {
+          await store.promote(token, value, base);
+          maybeFail("finish");
+        },
+      };
+      return flaky;
+    };
+    // The admin URL is read at each step, so a test can make the database unreachable.
+    const database = () => passwords.forDatabase({ engine: "mysql", adminUrl, username });
     const setup: RotationSetup = {
-      rotations,
-      secretStoreFor: (rotation) => {
-        if (!("awsSecretsManager" in rotation.secret)) throw new Error("expected a Secrets Manager rotation");
-        const store = secretsManagerStore(client, rotation.secret.awsSecretsManager.secretId);
-        const flaky: SecretStore = {
-          ...store,
-          stagePending: async (token, value) => {
-            await store.stagePending(token, value);
-            maybeFail("create");
+      rotations: new Map(
+        [...rotations].map(([id, config]) => [
+          id,
+          {
+            config,
+            secret: secretStoreFor(config),
+            database: {
+              generate: (length: number) => database().generate(length),
+              set: async (password: string) => {
+                await database().set(password);
+                maybeFail("set");
+              },
+              test: async (password: string) => {
+                await database().test(password);
+                maybeFail("test");
+              },
+            },
           },
-          promote: async (token, value, base) => {
-            await store.promote(token, value, base);
-            maybeFail("finish");
-          },
-        };
-        return flaky;
-      },
-      passwords: {
-        ...passwords,
-        set: async (db, password) => {
-          await passwords.set(db, password);
-          maybeFail("set");
-        },
-        test: async (db, password) => {
-          await passwords.test(db, password);
-          maybeFail("test");
-        },
-      },
-      databaseFor: () => ({ engine: "mysql", adminUrl, username }),
+        ]),
+      ),
       enqueueRun: async () => {},
     };
     h = await createHarness("pglite", noProvider, { targets: [], rotation: setup });

@@ -8,36 +8,47 @@ import {
   UpstreamError,
 } from "@leasehold/domain";
 import {
-  type DatabasePasswords,
-  generateSqlPassword,
-  type RotatedDatabase,
+  type DatabasePasswordPort,
   type SecretStore,
-  type SecretValue,
+  secretValueSchema,
 } from "@leasehold/providers";
+import { z } from "zod";
 import { isAdmin } from "./authorization.js";
 import type { Attempt, BrokerDeps } from "./broker-deps.js";
 import { describeFailure, isRetryable } from "./failures.js";
 
 /** What a run must remember between its steps; sealed with the run while it is in flight. */
-type Staged = {
-  readonly value: SecretValue;
+const stagedSchema = z.object({
+  value: secretValueSchema,
   /** The secret version current when the run started: promoting needs it to be current still. */
-  readonly baseVersion: string;
+  baseVersion: z.string(),
   /** The password the database had, to put back if the run fails after changing it. */
-  readonly previousPassword: string;
+  previousPassword: z.string().min(1),
+});
+type Staged = z.output<typeof stagedSchema>;
+
+/** A configured rotation and the two ports it runs through (built once, when the broker opens). */
+export type Rotation = {
+  readonly config: RotationConfig;
+  /** Where the secret lives (Secrets Manager, Vault KV). */
+  readonly secret: SecretStore;
+  /** The database role whose password it holds. */
+  readonly database: DatabasePasswordPort;
 };
 
-export type RotationDeps = Pick<BrokerDeps, "store" | "cipher" | "clock" | "newId" | "admins" | "log"> & {
-  readonly rotations: ReadonlyMap<string, RotationConfig>;
-  readonly secretStoreFor: (rotation: RotationConfig) => SecretStore;
-  readonly passwords: DatabasePasswords;
-  readonly databaseFor: (rotation: RotationConfig) => RotatedDatabase;
-  /** Queues a run for the worker. */
+/** The configured rotations, and how a run is queued for the worker. */
+export type RotationSetup = {
+  readonly rotations: ReadonlyMap<string, Rotation>;
   readonly enqueueRun: (run: {
     rotationId: string;
     triggerKey: string;
     triggeredBy: string;
   }) => Promise<void>;
+};
+
+export type RotationDeps = Pick<BrokerDeps, "store" | "cipher" | "clock" | "newId" | "admins" | "log"> & {
+  /** Absent when leasehold.yaml configures no rotations: then there are none to start or run. */
+  readonly setup: RotationSetup | undefined;
 };
 
 const ORDER: readonly RotationStep[] = ["create", "set", "test", "finish", "done"];
@@ -51,24 +62,24 @@ const after = (step: RotationStep, other: RotationStep) => ORDER.indexOf(step) >
  * changed puts the previous password back, so the current secret always keeps working.
  */
 export function createRotationService(deps: RotationDeps) {
-  const {
-    store,
-    cipher,
-    clock,
-    newId,
-    admins,
-    log,
-    rotations,
-    secretStoreFor,
-    passwords,
-    databaseFor,
-    enqueueRun,
-  } = deps;
+  const { store, cipher, clock, newId, admins, log, setup } = deps;
+  const configured = (id: string): Rotation | undefined => setup?.rotations.get(id);
 
   const rotationOf = (id: string) => {
-    const rotation = rotations.get(id);
+    const rotation = configured(id);
     if (!rotation) throw new NotFoundError(`there is no rotation called ${id}`);
     return rotation;
+  };
+  /** Reads what a run staged before; a value sealed in another shape is not guessed at. */
+  const openStaged = (token: string, sealed: Buffer): Staged => {
+    const opened = cipher.open(token, sealed);
+    const text =
+      typeof opened === "object" && opened !== null && "staged" in opened ? opened.staged : undefined;
+    const parsed = typeof text === "string" ? stagedSchema.safeParse(JSON.parse(text)) : undefined;
+    if (!parsed?.success) {
+      throw new UpstreamError("the run's staged value is unreadable; start a new run", { retryable: false });
+    }
+    return parsed.data;
   };
   /**
    * Ends a run as failed. `restore` puts the previous password back when the database may already
@@ -148,13 +159,12 @@ export function createRotationService(deps: RotationDeps) {
     async run(runId: string, attempt: Attempt): Promise<"succeeded" | "skipped"> {
       let run = await store.transaction((repos) => repos.rotations.beginAttempt(runId));
       if (!run) return "skipped";
-      const rotation = rotations.get(run.rotationId);
-      if (!rotation) {
+      const configuredRotation = configured(run.rotationId);
+      if (!configuredRotation) {
         await fail(run, run.rotationId, new NotFoundError("the rotation is no longer configured"));
         return "skipped";
       }
-      const secret = secretStoreFor(rotation);
-      const db = databaseFor(rotation);
+      const { config: rotation, secret, database: db } = configuredRotation;
       const token = run.id;
       let staged: Staged | undefined;
       const stepDone = async (step: RotationStep, next: RotationStep) => {
@@ -186,33 +196,31 @@ export function createRotationService(deps: RotationDeps) {
           }
           const value = (await secret.readPending(token)) ?? {
             ...current.value,
-            password: generateSqlPassword(rotation.password.length),
+            password: db.generate(rotation.password.length),
           };
-          const fresh = {
+          const fresh: Staged = {
             value,
             baseVersion: current.version,
-            previousPassword: current.value.password ?? "",
+            previousPassword: current.value.password,
           };
           const blob = cipher.seal(token, { staged: JSON.stringify(fresh) });
           await store.transaction((repos) => repos.rotations.savePending(token, blob));
           return fresh;
         };
         // A resumed run continues with the value it staged before; a new one stages one now.
-        const ready: Staged = sealed
-          ? (JSON.parse(cipher.open(token, sealed).staged ?? "{}") as Staged)
-          : await stageNew();
+        const ready: Staged = sealed ? openStaged(token, sealed) : await stageNew();
         staged = ready;
         if (run.step === "create") {
           await secret.stagePending(token, ready.value);
           await stepDone("create", "set");
         }
         if (run.step === "set") {
-          await passwords.set(db, ready.value.password ?? "");
+          await db.set(ready.value.password);
           await stepDone("set", "test");
         }
         if (run.step === "test") {
           try {
-            await passwords.test(db, ready.value.password ?? "");
+            await db.test(ready.value.password);
           } catch (error) {
             // A password the database refuses is never made current; an unreachable database is retried.
             if (isRetryable(error)) throw error;
@@ -242,7 +250,9 @@ export function createRotationService(deps: RotationDeps) {
         log.info({ rotation: rotation.id, runId: token }, "rotation succeeded");
         return "succeeded";
       } catch (error) {
-        const restore = staged && (() => passwords.set(db, staged?.previousPassword ?? ""));
+        // Nothing was staged: the database was never given a new password, so there is none to undo.
+        const previous = staged?.previousPassword;
+        const restore = previous === undefined ? undefined : () => db.set(previous);
         if (!isRetryable(error) || attempt.isLast) await fail(run, rotation.id, error, restore);
         else {
           await store.transaction((repos) => repos.rotations.recordError(token, describeFailure(error)));
@@ -261,8 +271,8 @@ export function createRotationService(deps: RotationDeps) {
      */
     async dryRun(principal: Principal, rotationId: string) {
       if (!isAdmin(principal, admins)) throw new ForbiddenError("only admins may run rotations");
-      const rotation = rotationOf(rotationId);
-      const current = await secretStoreFor(rotation).readCurrent();
+      const { config: rotation, secret, database } = rotationOf(rotationId);
+      const current = await secret.readCurrent();
       const checks: { check: string; ok: boolean; detail: string }[] = [
         {
           check: "the secret names the rotated user",
@@ -271,7 +281,7 @@ export function createRotationService(deps: RotationDeps) {
         },
       ];
       try {
-        await passwords.test(databaseFor(rotation), current.value.password ?? "");
+        await database.test(current.value.password);
         checks.push({ check: "the current password logs in", ok: true, detail: "" });
       } catch (error) {
         checks.push({ check: "the current password logs in", ok: false, detail: describeFailure(error) });
@@ -287,8 +297,10 @@ export function createRotationService(deps: RotationDeps) {
     /** A person starts a run now (admins only); the worker carries it out. */
     async trigger(principal: Principal, rotationId: string): Promise<RotationRun> {
       if (!isAdmin(principal, admins)) throw new ForbiddenError("only admins may run rotations");
+      if (!setup?.rotations.has(rotationId))
+        throw new NotFoundError(`there is no rotation called ${rotationId}`);
       const run = await this.start(rotationId, { key: `manual-${newId()}`, by: principal.id });
-      await enqueueRun({ rotationId, triggerKey: run.triggerKey, triggeredBy: principal.id });
+      await setup.enqueueRun({ rotationId, triggerKey: run.triggerKey, triggeredBy: principal.id });
       return run;
     },
 
@@ -299,8 +311,8 @@ export function createRotationService(deps: RotationDeps) {
     async resumeStalled(before: Date, limit: number): Promise<number> {
       const stalled = await store.read((repos) => repos.rotations.listStalled(before, limit));
       for (const run of stalled) {
-        if (!rotations.has(run.rotationId)) continue;
-        await enqueueRun({
+        if (!setup?.rotations.has(run.rotationId)) continue;
+        await setup.enqueueRun({
           rotationId: run.rotationId,
           triggerKey: run.triggerKey,
           triggeredBy: run.triggeredBy,

@@ -90,21 +90,32 @@ describe("rotating a MariaDB password held in Vault KV", () => {
         await store.promote(token, value, base);
       },
     };
+    const database = passwords.forDatabase({
+      engine: "mysql",
+      adminUrl: "mysql://root@127.0.0.1:3306",
+      username,
+    });
     const setup: RotationSetup = {
-      rotations: new Map([[rotation.id, rotation]]),
-      secretStoreFor: () => flaky,
-      passwords: {
-        ...passwords,
-        set: async (db, password) => {
-          await passwords.set(db, password);
-          maybeFail("set");
-        },
-        test: async (db, password) => {
-          maybeFail("test");
-          await passwords.test(db, password);
-        },
-      },
-      databaseFor: () => ({ engine: "mysql", adminUrl: "mysql://root@127.0.0.1:3306", username }),
+      rotations: new Map([
+        [
+          rotation.id,
+          {
+            config: rotation,
+            secret: flaky,
+            database: {
+              ...database,
+              set: async (password) => {
+                await database.set(password);
+                maybeFail("set");
+              },
+              test: async (password) => {
+                maybeFail("test");
+                await database.test(password);
+              },
+            },
+          },
+        ],
+      ]),
       enqueueRun: async (run) => {
         queued.push(run.triggerKey);
       },

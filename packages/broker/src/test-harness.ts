@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
+import { targetConfigSchema } from "@leasehold/config";
 import { createStore, type Database } from "@leasehold/db";
 import { createTestDatabase, type Dialect } from "@leasehold/db/testing";
-import { type Principal, type Target, targetConfigSchema } from "@leasehold/domain";
+import type { Principal, Target } from "@leasehold/domain";
 import { type CredentialProvider, providerRegistry } from "@leasehold/providers";
 import { type Broker, createBroker, type RotationSetup } from "./broker.js";
 import { type BrokerDeps, targetCatalog } from "./broker-deps.js";

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { type Principal, targetConfigSchema } from "@leasehold/domain";
+import { targetConfigSchema } from "@leasehold/config";
+import type { Principal } from "@leasehold/domain";
 import { type CredentialProvider, createVaultProvider, createVaultSession } from "@leasehold/providers";
 import { startVaultSandbox, type VaultSandbox } from "@leasehold/sandbox";
 import pg from "pg";
@@ -98,7 +99,8 @@ describe("Vault leases when Vault fails", () => {
     sealNextIssue = true;
     const { grant, credential } = await h.broker.leases.create(app, { targetId: "orders", ttlSeconds: 600 });
     expect(sealNextIssue).toBe(false);
-    expect(credential.secret.username).toBeTruthy();
+    expect(credential.secret).toMatchObject({ kind: "database", username: expect.any(String) });
+    expect(credential.secret.kind === "database" && credential.secret.username).toBeTruthy();
     const stored = await h.deps.store.read((r) => r.grants.findById(grant.id));
     expect(stored).toMatchObject({ state: "active", issueAttempts: 2 });
     expect(vault.leases().filter((l) => l.id === stored?.providerRef?.leaseId)).toHaveLength(1);

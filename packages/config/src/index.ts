@@ -5,3 +5,4 @@ export * from "./load-config.js";
 export * from "./master-key.js";
 export * from "./process-setup.js";
 export * from "./rotation-config.js";
+export * from "./target-config.js";

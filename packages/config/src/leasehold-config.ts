@@ -1,12 +1,7 @@
-import {
-  durationSchema,
-  groupNameSchema,
-  principalIdSchema,
-  principalSetSchema,
-  targetConfigSchema,
-} from "@leasehold/domain";
+import { durationSchema, groupNameSchema, principalIdSchema, principalSetSchema } from "@leasehold/domain";
 import { z } from "zod";
 import { rotationConfigSchema } from "./rotation-config.js";
+import { targetConfigSchema } from "./target-config.js";
 
 const providerNameSchema = z
   .string()

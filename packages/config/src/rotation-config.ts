@@ -1,4 +1,5 @@
-import { durationSchema, sqlEngines, targetIdSchema } from "@leasehold/domain";
+import { durationSchema, targetIdSchema } from "@leasehold/domain";
+import { sqlEngines } from "@leasehold/providers/schemas";
 import { CronExpressionParser } from "cron-parser";
 import { z } from "zod";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { targetConfigSchema } from "./target.js";
+import { targetConfigSchema } from "./target-config.js";
 
 const valid = {
   id: "prod-readonly",

@@ -10,18 +10,19 @@ import {
 } from "./approval-policy.js";
 import { ForbiddenError, InvalidRequestError } from "./errors.js";
 import type { Principal } from "./principal.js";
-import { type Target, targetConfigSchema } from "./target.js";
+import type { Target } from "./target.js";
+import { sessionTargetSchema } from "./test-target-kinds.js";
 
-const target: Target = targetConfigSchema.parse({
+const target: Target = sessionTargetSchema.parse({
   id: "prod-readonly",
-  kind: "aws-role",
+  kind: "session",
   requesters: { groups: ["engineering"] },
   approvers: { users: ["alice@example.com"], groups: ["sre"] },
   requiredApprovals: 2,
   maxDuration: "2h",
   defaultDuration: "30m",
   ticket: { pattern: "[A-Z]+-[0-9]+" },
-  aws: { roleArn: "arn:aws:iam::123456789012:role/ProdReadOnly" },
+  session: { role: "prod-readonly" },
 });
 
 const person = (id: string, groups: string[] = []): Principal => ({

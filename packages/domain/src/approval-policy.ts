@@ -2,7 +2,7 @@ import type { Review } from "./access-request.js";
 import { addSeconds } from "./clock.js";
 import { ForbiddenError, InvalidRequestError } from "./errors.js";
 import { isInSet, type Principal } from "./principal.js";
-import { PROVIDER_DURATION_LIMITS, type Target } from "./target.js";
+import type { Target } from "./target.js";
 
 /** Whether this principal may ask for the target at all. */
 export const mayRequest = (principal: Principal, target: Target): boolean =>
@@ -34,7 +34,7 @@ export function assertMayReview(principal: Principal, target: Target, requesterI
  */
 export function resolveDuration(target: Target, requestedSeconds: number | undefined): number {
   const seconds = requestedSeconds ?? target.defaultDurationSeconds;
-  const limits = PROVIDER_DURATION_LIMITS[target.kind];
+  const limits = target.durationLimits;
   if (!Number.isInteger(seconds) || seconds < limits.minSeconds) {
     throw new InvalidRequestError(`${target.id} needs a duration of at least ${limits.minSeconds} seconds`);
   }
@@ -111,7 +111,7 @@ export function resolveExtension(
   if (!grant.issuedAt || !grant.expiresAt || grant.expiresAt <= now) {
     throw new InvalidRequestError("only an active grant before its deadline can be extended");
   }
-  const limits = PROVIDER_DURATION_LIMITS[target.kind];
+  const limits = target.durationLimits;
   const max = Math.min(target.maxDurationSeconds, limits.maxSeconds);
   const wanted = addSeconds(grant.expiresAt, extendBySeconds);
   const credentialSeconds = Math.max(limits.minSeconds, Math.ceil((wanted.getTime() - now.getTime()) / 1000));

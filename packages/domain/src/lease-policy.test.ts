@@ -1,17 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { assertMayLease, leaseRuleFor, resolveLeaseTtl, resolveRenewal } from "./lease-policy.js";
 import type { Principal } from "./principal.js";
-import { targetConfigSchema } from "./target.js";
+import { databaseTargetSchema } from "./test-target-kinds.js";
 
-const target = targetConfigSchema.parse({
+const target = databaseTargetSchema.parse({
   id: "orders",
-  kind: "vault",
+  kind: "database",
   maxDuration: "4h",
   defaultDuration: "30m",
   leases: [
     { provider: "k8s", subject: "system:serviceaccount:orders:*", claims: { cluster: "prod" }, maxTtl: "1h" },
   ],
-  vault: { path: "database/creds/orders" },
+  database: { path: "orders" },
 });
 
 const workload = (subject: string, claims: Record<string, string> = { cluster: "prod" }): Principal => ({

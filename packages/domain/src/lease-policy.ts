@@ -1,7 +1,7 @@
 import { addSeconds } from "./clock.js";
 import { ForbiddenError, InvalidRequestError } from "./errors.js";
 import type { Principal } from "./principal.js";
-import { type LeaseRule, PROVIDER_DURATION_LIMITS, type Target } from "./target.js";
+import type { LeaseRule, Target } from "./target.js";
 
 const subjectMatches = (pattern: string, subject: string): boolean =>
   pattern.endsWith("*") ? subject.startsWith(pattern.slice(0, -1)) : subject === pattern;
@@ -33,7 +33,7 @@ export function resolveLeaseTtl(
   requestedSeconds: number | undefined,
 ): number {
   const seconds = requestedSeconds ?? Math.min(rule.maxTtlSeconds, target.defaultDurationSeconds);
-  const min = PROVIDER_DURATION_LIMITS[target.kind].minSeconds;
+  const min = target.durationLimits.minSeconds;
   if (!Number.isInteger(seconds) || seconds < min) {
     throw new InvalidRequestError(`${target.id} leases last at least ${min} seconds`);
   }

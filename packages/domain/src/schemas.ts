@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { STS } from "./sts-limits.js";
 import { targetIdSchema } from "./target.js";
 import { boundedText } from "./text.js";
 
@@ -10,8 +9,17 @@ import { boundedText } from "./text.js";
 
 export const idSchema = z.uuid({ error: "must be an id (a UUID)" });
 
-/** Longest lifetime any backend accepts; policy narrows it per target. */
-export const ABSOLUTE_MAX_DURATION_SECONDS = STS.maxDurationSeconds;
+/**
+ * Longest lifetime any backend accepts (twelve hours); each provider's duration limits lie within it
+ * (packages/providers checks that), and policy narrows it per target.
+ */
+export const ABSOLUTE_MAX_DURATION_SECONDS = 43_200;
+
+/**
+ * Characters a ticket may contain. A ticket is copied into backend labels (an STS session tag, the
+ * narrowest of them), so it keeps to what all of them accept; packages/providers checks that.
+ */
+export const TICKET_CHARACTERS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 
 export const durationSecondsSchema = z
   .int({ error: "duration must be a whole number of seconds" })
@@ -20,9 +28,9 @@ export const durationSecondsSchema = z
 
 export const reasonSchema = boundedText({ min: 3, max: 1000, multiline: true, label: "reason" });
 
-/** A ticket reference. It becomes an STS session tag, so it uses only the characters STS allows there. */
+/** A ticket reference. It becomes a backend label (an STS session tag), so it uses only TICKET_CHARACTERS. */
 export const ticketSchema = boundedText({ min: 1, max: 128, label: "ticket" }).refine(
-  (t) => STS.tagCharacters.test(t),
+  (t) => TICKET_CHARACTERS.test(t),
   {
     message: "ticket may contain only letters, digits, spaces and _.:/=+-@",
   },

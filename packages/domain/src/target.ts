@@ -1,22 +1,17 @@
 import { z } from "zod";
-import { sqlSettingsSchema, vaultSettingsSchema } from "./database-targets.js";
 import { durationSchema } from "./duration.js";
 import { principalSetSchema } from "./principal.js";
-import { LEASEHOLD_SESSION_TAG_KEYS, STS, stsTagKeyProblem, stsTagValueProblem } from "./sts-limits.js";
 import { boundedText } from "./text.js";
 
-/** Kinds of things Leasehold can grant. Each kind has one CredentialProvider. */
-export const targetKinds = ["aws-role", "vault", "sql"] as const;
-export type TargetKind = (typeof targetKinds)[number];
+/*
+ * What every target has, whatever its kind: who may request and approve it, its durations, its lease
+ * rules. The kinds themselves (an AWS role, a Vault path, a SQL role template), their settings blocks
+ * and their duration limits belong to the providers (packages/providers); packages/config composes
+ * them into leasehold.yaml's schema with `targetSchemaFor`. Nothing here knows a kind.
+ */
 
-/** What each backend itself accepts as a credential lifetime, in seconds. */
-export const PROVIDER_DURATION_LIMITS: Record<TargetKind, { minSeconds: number; maxSeconds: number }> = {
-  "aws-role": { minSeconds: STS.minDurationSeconds, maxSeconds: STS.maxDurationSeconds },
-  // Database credentials: as short as an application likes (ten seconds is the floor, so a deadline is
-  // never shorter than the time it takes to use it); past twelve hours they are renewed, not issued.
-  vault: { minSeconds: 10, maxSeconds: 43_200 },
-  sql: { minSeconds: 10, maxSeconds: 43_200 },
-};
+/** What a backend itself accepts as a credential lifetime, in seconds. */
+export type DurationLimits = { readonly minSeconds: number; readonly maxSeconds: number };
 
 export const targetIdSchema = z
   .string()
@@ -50,82 +45,6 @@ const ticketRuleSchema = z
       .optional(),
   })
   .strict();
-
-const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
-
-const sessionPolicySchema = z
-  .union([z.string().max(10_000), z.record(z.string(), z.unknown())])
-  .transform((policy, ctx) => {
-    let document: unknown;
-    try {
-      document = typeof policy === "string" ? JSON.parse(policy) : policy;
-    } catch {
-      ctx.addIssue({ code: "custom", message: "sessionPolicy is not valid JSON" });
-      return z.NEVER;
-    }
-    if (typeof document !== "object" || document === null || !("Statement" in document)) {
-      ctx.addIssue({
-        code: "custom",
-        message: "sessionPolicy must be an IAM policy document with a Statement",
-      });
-      return z.NEVER;
-    }
-    const packed = JSON.stringify(document);
-    if (packed.length > STS.maxSessionPolicyLength) {
-      ctx.addIssue({
-        code: "custom",
-        message: `sessionPolicy is ${packed.length} characters without whitespace; STS allows ${STS.maxSessionPolicyLength}`,
-      });
-      return z.NEVER;
-    }
-    return packed;
-  });
-
-const awsRoleSettingsSchema = z
-  .object({
-    roleArn: z
-      .string()
-      .min(20)
-      .max(2048)
-      .regex(ROLE_ARN, "roleArn must be an IAM role ARN like arn:aws:iam::123456789012:role/ProdReadOnly"),
-    /** An IAM policy that narrows the role further for sessions Leasehold issues. */
-    sessionPolicy: sessionPolicySchema.optional(),
-    /** Extra session tags set on every session for this target. */
-    sessionTags: z.record(z.string(), z.string()).default({}),
-    externalId: z
-      .string()
-      .regex(STS.externalId, "externalId must be 2–1224 characters of [\\w+=,./@:-]")
-      .optional(),
-  })
-  .strict()
-  .superRefine((aws, ctx) => {
-    const seen = new Set<string>(LEASEHOLD_SESSION_TAG_KEYS);
-    const keys = Object.keys(aws.sessionTags);
-    if (keys.length + LEASEHOLD_SESSION_TAG_KEYS.length > STS.maxSessionTags) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["sessionTags"],
-        message: `at most ${STS.maxSessionTags - LEASEHOLD_SESSION_TAG_KEYS.length} session tags (Leasehold sets ${LEASEHOLD_SESSION_TAG_KEYS.length} itself)`,
-      });
-    }
-    for (const [key, value] of Object.entries(aws.sessionTags)) {
-      const keyProblem = stsTagKeyProblem(key);
-      if (keyProblem)
-        ctx.addIssue({ code: "custom", path: ["sessionTags", key], message: `tag key ${keyProblem}` });
-      const valueProblem = stsTagValueProblem(value);
-      if (valueProblem)
-        ctx.addIssue({ code: "custom", path: ["sessionTags", key], message: `tag value ${valueProblem}` });
-      const folded = key.toLowerCase();
-      if (seen.has(folded)) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["sessionTags", key],
-          message: "tag key repeats another key or one Leasehold sets (keys are case-insensitive)",
-        });
-      }
-      seen.add(folded);
-    }
-  });
 
 /**
  * A workload that may lease the target without approval: tokens from identity provider `provider`
@@ -177,96 +96,127 @@ const targetBaseShape = {
     .optional(),
 };
 
-const kindShapes = [
-  z.object({ ...targetBaseShape, kind: z.literal("aws-role"), aws: awsRoleSettingsSchema }).strict(),
-  z.object({ ...targetBaseShape, kind: z.literal("vault"), vault: vaultSettingsSchema }).strict(),
-  z.object({ ...targetBaseShape, kind: z.literal("sql"), sql: sqlSettingsSchema }).strict(),
-] as const;
+/** A target kind as a provider defines it: its name, its settings block in leasehold.yaml, its limits. */
+export type TargetKindSpec<K extends string, Key extends string, Settings extends z.ZodType> = {
+  readonly kind: K;
+  /** The key of the settings block, like `aws` for `kind: aws-role`. */
+  readonly settingsKey: Key;
+  readonly settings: Settings;
+  readonly durationLimits: DurationLimits;
+};
 
-/** A target as written in leasehold.yaml. */
-export const targetConfigSchema = z
-  .discriminatedUnion("kind", [...kindShapes])
-  .superRefine((target, ctx) => {
-    const limits = PROVIDER_DURATION_LIMITS[target.kind];
-    if (target.maxDuration < limits.minSeconds || target.maxDuration > limits.maxSeconds) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["maxDuration"],
-        message: `${target.kind} credentials last ${limits.minSeconds}–${limits.maxSeconds} seconds; maxDuration is ${target.maxDuration}`,
-      });
-    }
-    if (target.defaultDuration !== undefined) {
-      if (target.defaultDuration > target.maxDuration || target.defaultDuration < limits.minSeconds) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["defaultDuration"],
-          message: `defaultDuration must be between ${limits.minSeconds} seconds and maxDuration`,
-        });
-      }
-    }
-    const requestable = target.requesters.users.length > 0 || target.requesters.groups.length > 0;
-    if (
-      requestable &&
-      target.approvers.groups.length === 0 &&
-      target.approvers.users.length < target.requiredApprovals
-    ) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["approvers"],
-        message: `requiredApprovals is ${target.requiredApprovals} but only ${target.approvers.users.length} approver(s) are named; add approvers or an approver group`,
-      });
-    }
-    if (!requestable && target.leases.length === 0) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["requesters"],
-        message: "nobody can use this target: name requesters (people) or leases (workloads)",
-      });
-    }
-    target.leases.forEach((rule, index) => {
-      if (rule.maxTtl > target.maxDuration || rule.maxTtl < limits.minSeconds) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["leases", index, "maxTtl"],
-          message: `maxTtl must be between ${limits.minSeconds} seconds and the target's maxDuration`,
-        });
-      }
+type TargetBaseInput = z.output<z.ZodObject<typeof targetBaseShape>>;
+
+/** The kind-agnostic rules every target must meet, given its kind's duration limits. */
+function checkTargetPolicy(
+  target: TargetBaseInput,
+  kind: string,
+  limits: DurationLimits,
+  ctx: z.RefinementCtx,
+) {
+  if (target.maxDuration < limits.minSeconds || target.maxDuration > limits.maxSeconds) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["maxDuration"],
+      message: `${kind} credentials last ${limits.minSeconds}–${limits.maxSeconds} seconds; maxDuration is ${target.maxDuration}`,
     });
-  })
-  .transform((target) => {
-    const common = {
-      id: target.id,
-      description: target.description,
-      requesters: target.requesters,
-      approvers: target.approvers,
-      requiredApprovals: target.requiredApprovals,
-      leases: target.leases.map((rule) => ({
-        provider: rule.provider,
-        subject: rule.subject,
-        claims: rule.claims,
-        maxTtlSeconds: rule.maxTtl,
-      })),
-      maxDurationSeconds: target.maxDuration,
-      defaultDurationSeconds:
-        target.defaultDuration ??
-        Math.max(PROVIDER_DURATION_LIMITS[target.kind].minSeconds, Math.min(3600, target.maxDuration)),
-      pendingTtlSeconds: target.pendingTtl,
-      ticket: { required: target.ticket.required, pattern: target.ticket.pattern },
-      slackChannel: target.slack?.approversChannel,
-    };
-    switch (target.kind) {
-      case "aws-role":
-        return { ...common, kind: target.kind, aws: target.aws };
-      case "vault":
-        return { ...common, kind: target.kind, vault: target.vault };
-      case "sql":
-        return { ...common, kind: target.kind, sql: target.sql };
+  }
+  if (target.defaultDuration !== undefined) {
+    if (target.defaultDuration > target.maxDuration || target.defaultDuration < limits.minSeconds) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["defaultDuration"],
+        message: `defaultDuration must be between ${limits.minSeconds} seconds and maxDuration`,
+      });
+    }
+  }
+  const requestable = target.requesters.users.length > 0 || target.requesters.groups.length > 0;
+  if (
+    requestable &&
+    target.approvers.groups.length === 0 &&
+    target.approvers.users.length < target.requiredApprovals
+  ) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["approvers"],
+      message: `requiredApprovals is ${target.requiredApprovals} but only ${target.approvers.users.length} approver(s) are named; add approvers or an approver group`,
+    });
+  }
+  if (!requestable && target.leases.length === 0) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["requesters"],
+      message: "nobody can use this target: name requesters (people) or leases (workloads)",
+    });
+  }
+  target.leases.forEach((rule, index) => {
+    if (rule.maxTtl > target.maxDuration || rule.maxTtl < limits.minSeconds) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["leases", index, "maxTtl"],
+        message: `maxTtl must be between ${limits.minSeconds} seconds and the target's maxDuration`,
+      });
     }
   });
+}
 
-/** A target as the rest of Leasehold sees it: durations in seconds, defaults filled in. */
-export type Target = z.output<typeof targetConfigSchema>;
-export type AwsRoleTarget = Extract<Target, { kind: "aws-role" }>;
-export type VaultTarget = Extract<Target, { kind: "vault" }>;
-export type SqlTarget = Extract<Target, { kind: "sql" }>;
+/** The kind-agnostic part of a target, in seconds, defaults filled in. */
+function targetPolicyOf(target: TargetBaseInput, limits: DurationLimits) {
+  return {
+    id: target.id,
+    description: target.description,
+    requesters: target.requesters,
+    approvers: target.approvers,
+    requiredApprovals: target.requiredApprovals,
+    leases: target.leases.map((rule) => ({
+      provider: rule.provider,
+      subject: rule.subject,
+      claims: rule.claims,
+      maxTtlSeconds: rule.maxTtl,
+    })),
+    maxDurationSeconds: target.maxDuration,
+    defaultDurationSeconds:
+      target.defaultDuration ?? Math.max(limits.minSeconds, Math.min(3600, target.maxDuration)),
+    pendingTtlSeconds: target.pendingTtl,
+    ticket: { required: target.ticket.required, pattern: target.ticket.pattern },
+    slackChannel: target.slack?.approversChannel,
+    /** The provider's limits for this kind, which no duration may leave (invariant 3). */
+    durationLimits: limits,
+  };
+}
+
+/**
+ * A target as the rest of Leasehold sees it: durations in seconds, defaults filled in. `kind` names
+ * the provider that serves it; the kind's settings block is typed by that provider.
+ */
+export type Target = ReturnType<typeof targetPolicyOf> & { readonly kind: string };
 export type LeaseRule = Target["leases"][number];
+
+/** A target of one kind: the common part and the kind's own settings under `settingsKey`. */
+export type TargetOfKind<K extends string, Key extends string, Settings> = Target & {
+  readonly kind: K;
+} & { readonly [P in Key]: Settings };
+
+/**
+ * The leasehold.yaml schema of one kind of target: the common fields, `kind`, and the kind's settings
+ * block, checked against the common rules and the kind's duration limits.
+ */
+export function targetSchemaFor<const K extends string, const Key extends string, Settings extends z.ZodType>(
+  spec: TargetKindSpec<K, Key, Settings>,
+) {
+  const settingsShape = { [spec.settingsKey]: spec.settings } as { [P in Key]: Settings };
+  return z
+    .object({ ...targetBaseShape, kind: z.literal(spec.kind), ...settingsShape })
+    .strict()
+    .superRefine((target, ctx) =>
+      checkTargetPolicy(target as TargetBaseInput, spec.kind, spec.durationLimits, ctx),
+    )
+    .transform(
+      (target) =>
+        ({
+          ...targetPolicyOf(target as TargetBaseInput, spec.durationLimits),
+          kind: spec.kind,
+          [spec.settingsKey]: (target as Record<string, unknown>)[spec.settingsKey],
+        }) as TargetOfKind<K, Key, z.output<Settings>>,
+    );
+}

@@ -1,4 +1,6 @@
-import type { Grant, Target, TargetKind } from "@leasehold/domain";
+import { type Grant, type Target, UpstreamError } from "@leasehold/domain";
+import type { z } from "zod";
+import type { Credential } from "./issued-credential.js";
 
 /** The approval behind a grant, as far as a provider needs it (for session tags and audit context). */
 export type ApprovalContext = {
@@ -8,7 +10,13 @@ export type ApprovalContext = {
   readonly approvers: readonly string[];
 };
 
-export type IssueInput = {
+/**
+ * A provider's non-secret reference to what it issued, as the grant stores it (JSON of strings). Each
+ * provider types its own and parses the stored one with its reference schema before reading it.
+ */
+export type ProviderReference = Readonly<Record<string, string>>;
+
+export type IssueInput<Checkpoint extends ProviderReference = ProviderReference> = {
   readonly grant: Grant;
   readonly target: Target;
   /** Null for workload leases, which need no approval. */
@@ -18,15 +26,18 @@ export type IssueInput = {
    * would need to find again after a crash (for example the Vault token its lease will belong to).
    * `discardEarlierAttempts` sees it as `grant.providerRef`.
    */
-  readonly checkpoint: (reference: Readonly<Record<string, string>>) => Promise<void>;
+  readonly checkpoint: (reference: Checkpoint) => Promise<void>;
   readonly signal?: AbortSignal | undefined;
 };
 
 /** What a provider returns. Only `secret` is secret; it is sealed before it touches the database. */
-export type IssuedCredential = {
+export type IssuedCredential<
+  Reference extends ProviderReference = ProviderReference,
+  Secret extends Credential = Credential,
+> = {
   /** Non-secret reference kept with the grant (session name, access key id, lease id). */
-  readonly reference: Readonly<Record<string, string>>;
-  readonly secret: Readonly<Record<string, string>>;
+  readonly reference: Reference;
+  readonly secret: Secret;
   /** When the credential stops working by itself; becomes the grant's deadline. */
   readonly expiresAt: Date;
 };
@@ -41,13 +52,18 @@ export type GrantInput = {
  * One contract for every backend. All methods but `issue` must be idempotent: the worker retries them
  * after crashes and timeouts. Failures throw UpstreamError with `retryable` set truthfully.
  */
-export type CredentialProvider = {
-  readonly kind: TargetKind;
+export type CredentialProvider<
+  Reference extends ProviderReference = ProviderReference,
+  Checkpoint extends ProviderReference = Reference,
+  Secret extends Credential = Credential,
+> = {
+  /** The target kind it serves (`aws-role`, `vault`, `sql`). */
+  readonly kind: string;
   /**
    * Creates the credential. `grant.issueAttempts` numbers this attempt, so a retry never reuses the
    * name of a credential an interrupted attempt may have created.
    */
-  issue(input: IssueInput): Promise<IssuedCredential>;
+  issue(input: IssueInput<Checkpoint>): Promise<IssuedCredential<Reference, Secret>>;
   /**
    * Called before a retry when an earlier attempt may have created a credential that was never
    * recorded: makes every attempt before `grant.issueAttempts` unusable.
@@ -69,17 +85,25 @@ export type CredentialProvider = {
    * (an STS session cannot be lengthened; extend it instead).
    */
   renew?(input: GrantInput & { readonly expiresAt: Date }): Promise<{ readonly expiresAt: Date }>;
+  /**
+   * A cheap call proving the provider reaches its backend with its own credentials (STS
+   * GetCallerIdentity, Vault token lookup-self, `SELECT 1` on the target's admin pool). Changes nothing.
+   */
+  checkConnection?(input: {
+    readonly target: Target;
+    readonly signal?: AbortSignal | undefined;
+  }): Promise<void>;
   /** Releases connections the provider holds (database pools). */
   close?(): Promise<void>;
 };
 
 /** The providers an installation has, by target kind. */
 export type ProviderRegistry = {
-  get(kind: TargetKind): CredentialProvider;
+  get(kind: string): CredentialProvider;
 };
 
 export function providerRegistry(providers: readonly CredentialProvider[]): ProviderRegistry {
-  const byKind = new Map(providers.map((p) => [p.kind, p]));
+  const byKind = new Map<string, CredentialProvider>(providers.map((p) => [p.kind, p]));
   return {
     get(kind) {
       const provider = byKind.get(kind);
@@ -87,4 +111,19 @@ export function providerRegistry(providers: readonly CredentialProvider[]): Prov
       return provider;
     },
   };
+}
+
+/**
+ * Parses a grant's stored reference with the provider's schema. A malformed one (a row edited by hand,
+ * a reference from another kind) stops here with a clear, non-retryable error instead of reaching the
+ * backend as `undefined`.
+ */
+export function parseReference<T>(schema: z.ZodType<T>, grant: Grant, provider: string): T | undefined {
+  if (grant.providerRef === null) return undefined;
+  const parsed = schema.safeParse(grant.providerRef);
+  if (parsed.success) return parsed.data;
+  const fields = parsed.error.issues.map((issue) => issue.path.join(".") || "(reference)").join(", ");
+  throw new UpstreamError(`grant ${grant.id} has a malformed ${provider} reference (${fields})`, {
+    retryable: false,
+  });
 }

@@ -7,6 +7,7 @@ export * from "./rotation/database-password.js";
 export * from "./rotation/secret-store.js";
 export * from "./rotation/secrets-manager-store.js";
 export * from "./rotation/vault-kv-store.js";
+export * from "./schemas.js";
 export { POSTGRES_ACL_LOCK } from "./sql-native/postgres-admin.js";
 export { generateSqlPassword, sqlExpiration, sqlRoleName } from "./sql-native/sql-credentials.js";
 export * from "./sql-native/sql-provider.js";

@@ -6,7 +6,6 @@ import {
   type AuditEvent,
   type Clock,
   type Grant,
-  PROVIDER_DURATION_LIMITS,
   tallyReviews,
   UpstreamError,
 } from "@leasehold/domain";
@@ -126,7 +125,7 @@ export function createSlackNotifier(deps: SlackNotifierDeps) {
   const extendAllowance = (grant: Grant): number => {
     const target = targets.get(grant.targetId);
     if (!target || !grant.issuedAt || !grant.expiresAt) return 0;
-    const max = Math.min(target.maxDurationSeconds, PROVIDER_DURATION_LIMITS[target.kind].maxSeconds);
+    const max = Math.min(target.maxDurationSeconds, target.durationLimits.maxSeconds);
     const lived = Math.round((grant.expiresAt.getTime() - grant.issuedAt.getTime()) / 1000);
     const room = Math.min(EXTEND_STEP_SECONDS, max - lived);
     return room >= 60 ? room : 0;

@@ -86,7 +86,7 @@ export function createAppRouter({ broker, targets }: { broker: Broker; targets: 
         return {
           grantId: delivered.grantId,
           expiresAt: delivered.expiresAt.toISOString(),
-          /** The provider's fields; for AWS: accessKeyId, secretAccessKey, sessionToken, expiration. */
+          /** The credential with its `kind`: `aws-session` (accessKeyId, secretAccessKey, sessionToken, expiration) or `database` (username, password, …). */
           credential: { ...delivered.secret },
         };
       }),

@@ -7,23 +7,29 @@ import { parseFor } from "./request-commands.js";
 
 type Delivered = Awaited<ReturnType<Api["grants"]["credentials"]["mutate"]>>;
 
-/** Environment variables for a credential: AWS's own names for STS sessions, LEASEHOLD_* otherwise. */
+/**
+ * Environment variables for a credential, by its kind: AWS's own names for AWS sessions, LEASEHOLD_*
+ * names (LEASEHOLD_USERNAME, LEASEHOLD_PASSWORD, LEASEHOLD_URL, …) for database logins.
+ */
 export function credentialEnv(delivered: Delivered): Record<string, string> {
   const c = delivered.credential;
-  if (c.accessKeyId && c.secretAccessKey && c.sessionToken) {
-    return {
-      AWS_ACCESS_KEY_ID: c.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: c.secretAccessKey,
-      AWS_SESSION_TOKEN: c.sessionToken,
-      AWS_CREDENTIAL_EXPIRATION: delivered.expiresAt,
-    };
+  switch (c.kind) {
+    case "aws-session":
+      return {
+        AWS_ACCESS_KEY_ID: c.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: c.secretAccessKey,
+        AWS_SESSION_TOKEN: c.sessionToken,
+        AWS_CREDENTIAL_EXPIRATION: delivered.expiresAt,
+      };
+    case "database": {
+      const { kind: _kind, ...fields } = c;
+      return Object.fromEntries(
+        Object.entries(fields)
+          .filter((entry): entry is [string, string] => entry[1] !== undefined)
+          .map(([key, value]) => [`LEASEHOLD_${key.replace(/[A-Z]/g, (l) => `_${l}`).toUpperCase()}`, value]),
+      );
+    }
   }
-  return Object.fromEntries(
-    Object.entries(c).map(([key, value]) => [
-      `LEASEHOLD_${key.replace(/[A-Z]/g, (l) => `_${l}`).toUpperCase()}`,
-      value,
-    ]),
-  );
 }
 
 const shellQuote = (value: string) => `'${value.replaceAll("'", `'"'"'`)}'`;
@@ -58,9 +64,7 @@ export const credentialProcessCommand: Command = {
       .api()
       .grants.credentials.mutate({ grantId: required(positionals, 1, "the grant id") });
     const c = delivered.credential;
-    if (!c.accessKeyId || !c.secretAccessKey || !c.sessionToken) {
-      throw new CliError("this grant is not an AWS session", EXIT.usage);
-    }
+    if (c.kind !== "aws-session") throw new CliError("this grant is not an AWS session", EXIT.usage);
     // The exact shape the AWS CLI and SDKs read (Version 1).
     process.stdout.write(
       `${JSON.stringify({

@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
-import { type AwsRoleTarget, type Grant, LEASEHOLD_SESSION_TAG_KEYS, STS } from "@leasehold/domain";
+import type { Grant } from "@leasehold/domain";
 import type { ApprovalContext } from "../credential-provider.js";
+import type { AwsRoleTarget } from "./aws-role-schemas.js";
+import { LEASEHOLD_SESSION_TAG_KEYS, STS } from "./sts-limits.js";
 
 /** `lh-<grant id>-a<attempt>`: unique per attempt, and every attempt of a grant matches `lh-<grant id>-a*`. */
 export const sessionNameFor = (grantId: string, attempt: number): string => `lh-${grantId}-a${attempt}`;

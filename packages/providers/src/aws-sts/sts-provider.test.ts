@@ -1,16 +1,16 @@
 import { IAMClient } from "@aws-sdk/client-iam";
 import { STSClient } from "@aws-sdk/client-sts";
-import { type Grant, type Target, targetConfigSchema, UpstreamError } from "@leasehold/domain";
+import { type Grant, UpstreamError } from "@leasehold/domain";
 import { type AwsSandbox, SANDBOX_ACCESS_KEY, startAwsSandbox } from "@leasehold/sandbox";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { CredentialProvider } from "../credential-provider.js";
 import { toUpstreamError } from "./aws-errors.js";
+import { type AwsRoleTarget, awsRoleTargetSchema } from "./aws-role-schemas.js";
 import { sessionTagsFor, sourceIdentityFor } from "./session-identity.js";
-import { createAwsStsProvider } from "./sts-provider.js";
+import { type AwsStsProvider, createAwsStsProvider } from "./sts-provider.js";
 
 const ROLE = "arn:aws:iam::123456789012:role/team/Deploy";
 
-const target: Target = targetConfigSchema.parse({
+const target: AwsRoleTarget = awsRoleTargetSchema.parse({
   id: "deploy",
   kind: "aws-role",
   requesters: { groups: ["eng"] },
@@ -99,7 +99,7 @@ describe("AWS error classification", () => {
 
 describe("the STS provider against the stand-in", () => {
   let sandbox: AwsSandbox;
-  let provider: CredentialProvider;
+  let provider: AwsStsProvider;
   beforeAll(async () => {
     sandbox = await startAwsSandbox({
       roles: [{ arn: ROLE, maxSessionDurationSeconds: 3600, externalId: "leasehold-deploy" }],

@@ -1,8 +1,15 @@
 import { DeleteRolePolicyCommand, type IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
-import { AssumeRoleCommand, type AssumeRoleCommandOutput, type STSClient } from "@aws-sdk/client-sts";
-import { type AwsRoleTarget, type Grant, type Target, UpstreamError } from "@leasehold/domain";
+import {
+  AssumeRoleCommand,
+  type AssumeRoleCommandOutput,
+  GetCallerIdentityCommand,
+  type STSClient,
+} from "@aws-sdk/client-sts";
+import { type Grant, UpstreamError } from "@leasehold/domain";
 import type { CredentialProvider, GrantInput } from "../credential-provider.js";
+import type { AwsSessionCredential } from "../issued-credential.js";
 import { toUpstreamError } from "./aws-errors.js";
+import { type AwsRoleReference, asAwsRoleTarget } from "./aws-role-schemas.js";
 import { denySessionsPolicy, discardPolicyName, revokePolicyName, roleNameOf } from "./deny-policy.js";
 import {
   sessionNameFor,
@@ -16,11 +23,14 @@ import {
  * settings (AWS_REGION, AWS_ENDPOINT_URL_STS / _IAM, the credential chain), so the same code talks to
  * AWS and to the sandbox.
  */
-export function createAwsStsProvider(clients: { sts: STSClient; iam: IAMClient }): CredentialProvider {
+/** The STS provider, with its reference and credential types. */
+export type AwsStsProvider = CredentialProvider<AwsRoleReference, AwsRoleReference, AwsSessionCredential>;
+
+export function createAwsStsProvider(clients: { sts: STSClient; iam: IAMClient }): AwsStsProvider {
   const { sts, iam } = clients;
 
   const putDeny = async (input: GrantInput, policyName: string, patterns: string[], what: string) => {
-    const target = awsTarget(input.target);
+    const target = asAwsRoleTarget(input.target);
     try {
       await iam.send(
         new PutRolePolicyCommand({
@@ -39,7 +49,7 @@ export function createAwsStsProvider(clients: { sts: STSClient; iam: IAMClient }
     kind: "aws-role",
 
     async issue({ grant, target: anyTarget, approval, signal }) {
-      const target = awsTarget(anyTarget);
+      const target = asAwsRoleTarget(anyTarget);
       const sessionName = sessionNameFor(grant.id, grant.issueAttempts);
       const sourceIdentity = sourceIdentityFor(grant.principalId);
       let result: AssumeRoleCommandOutput;
@@ -77,6 +87,7 @@ export function createAwsStsProvider(clients: { sts: STSClient; iam: IAMClient }
           assumedRoleId: result.AssumedRoleUser?.AssumedRoleId ?? "",
         },
         secret: {
+          kind: "aws-session",
           accessKeyId: credentials.AccessKeyId,
           secretAccessKey: credentials.SecretAccessKey,
           sessionToken: credentials.SessionToken,
@@ -107,7 +118,7 @@ export function createAwsStsProvider(clients: { sts: STSClient; iam: IAMClient }
     async expire() {},
 
     async release(input) {
-      const target = awsTarget(input.target);
+      const target = asAwsRoleTarget(input.target);
       for (const policyName of [revokePolicyName(input.grant.id), discardPolicyName(input.grant.id)]) {
         try {
           await iam.send(
@@ -122,14 +133,17 @@ export function createAwsStsProvider(clients: { sts: STSClient; iam: IAMClient }
       }
     },
 
+    async checkConnection({ signal }) {
+      try {
+        await sts.send(new GetCallerIdentityCommand({}), abortable(signal));
+      } catch (error) {
+        throw toUpstreamError(error, "STS GetCallerIdentity");
+      }
+    },
+
     needsRelease: (grant: Grant) => grant.state === "revoked" || grant.issueAttempts > 1,
   };
 }
 
 /** SDK call options that forward the worker's abort signal, when there is one. */
 const abortable = (signal: AbortSignal | undefined) => (signal ? { abortSignal: signal } : {});
-
-function awsTarget(target: Target): AwsRoleTarget {
-  if (target.kind !== "aws-role") throw new Error(`the STS provider cannot serve ${target.kind} targets`);
-  return target;
-}

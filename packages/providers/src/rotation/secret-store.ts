@@ -1,7 +1,14 @@
 import { UpstreamError } from "@leasehold/domain";
+import { z } from "zod";
 
-/** A rotated secret's value: JSON with at least `username` and `password` (the format RDS rotation uses). */
-export type SecretValue = Readonly<Record<string, string>>;
+/**
+ * A rotated secret's value: JSON with at least `username` and `password` (the format RDS rotation
+ * uses); other string fields (engine, host, …) are kept as they are.
+ */
+export const secretValueSchema = z
+  .object({ username: z.string().min(1), password: z.string().min(1) })
+  .catchall(z.string());
+export type SecretValue = z.output<typeof secretValueSchema>;
 
 /**
  * Where a rotated secret lives. The four steps of a rotation (create, set, test, finish) call these;
@@ -36,9 +43,10 @@ export function parseSecretValue(text: string | undefined, where: string): Secre
     throw refuse("is not JSON with username and password");
   }
   if (typeof parsed !== "object" || parsed === null) throw refuse("is not a JSON object");
-  const value = Object.fromEntries(
+  const strings = Object.fromEntries(
     Object.entries(parsed).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
   );
-  if (!value.username || !value.password) throw refuse("has no username and password");
-  return value;
+  const value = secretValueSchema.safeParse(strings);
+  if (!value.success) throw refuse("has no username and password");
+  return value.data;
 }

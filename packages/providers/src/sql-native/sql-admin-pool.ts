@@ -1,9 +1,9 @@
-import type { SqlEngine, SqlTarget } from "@leasehold/domain";
 import { openMysqlAdmin } from "./mysql-admin.js";
 import { openPostgresAdmin } from "./postgres-admin.js";
 import type { SqlAdmin } from "./sql-admin.js";
 import type { SqlLocation } from "./sql-credentials.js";
 import { SqlAdminError } from "./sql-errors.js";
+import type { SqlEngine, SqlTarget } from "./sql-schemas.js";
 
 export type SqlAdminPoolOptions = {
   /** Connections per target; every lease shares them. */

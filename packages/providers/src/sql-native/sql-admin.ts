@@ -1,5 +1,5 @@
-import type { SqlEngine } from "@leasehold/domain";
 import type { SqlLocation } from "./sql-credentials.js";
+import type { SqlEngine } from "./sql-schemas.js";
 
 /*
  * The contract between the admin pools and the engines (postgres-admin.ts, mysql-admin.ts). It lives

@@ -1,4 +1,4 @@
-import { type SqlTarget, targetConfigSchema, UpstreamError } from "@leasehold/domain";
+import { UpstreamError } from "@leasehold/domain";
 import { describe, expect, it } from "vitest";
 import { parseAdminUrl } from "./sql-admin-pool.js";
 import {
@@ -9,11 +9,12 @@ import {
   sqlExpiration,
   sqlRoleName,
 } from "./sql-credentials.js";
+import { type SqlTarget, sqlTargetSchema } from "./sql-schemas.js";
 
 const GRANT_ID = "6F1C2B3A-9D8E-4F70-8A1B-2C3D4E5F6A7B";
 
 const target = (sql: Record<string, unknown> = {}): SqlTarget => {
-  const parsed = targetConfigSchema.parse({
+  const parsed = sqlTargetSchema.parse({
     id: "orders-readonly",
     kind: "sql",
     leases: [{ provider: "ci", subject: "app", maxTtl: "1h" }],

@@ -1,11 +1,6 @@
 import { randomBytes } from "node:crypto";
-import {
-  renderSqlTemplate,
-  type SqlEngine,
-  type SqlTarget,
-  sqlTemplateProblem,
-  UpstreamError,
-} from "@leasehold/domain";
+import { UpstreamError } from "@leasehold/domain";
+import { renderSqlTemplate, type SqlEngine, type SqlTarget, sqlTemplateProblem } from "./sql-schemas.js";
 
 /**
  * The only values that ever go into a statement template, and the alphabets they are drawn from. The

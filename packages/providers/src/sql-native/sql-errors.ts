@@ -1,4 +1,5 @@
-import { type SqlEngine, UpstreamError } from "@leasehold/domain";
+import { UpstreamError } from "@leasehold/domain";
+import type { SqlEngine } from "./sql-schemas.js";
 
 /** A failure the admin layer detects itself (not the driver), with its own verdict on retrying. */
 export class SqlAdminError extends Error {

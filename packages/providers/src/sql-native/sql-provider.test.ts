@@ -1,9 +1,9 @@
 import { createServer } from "node:net";
-import { type Grant, type SqlEngine, type SqlTarget, UpstreamError } from "@leasehold/domain";
+import { type Grant, UpstreamError } from "@leasehold/domain";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import type { CredentialProvider } from "../credential-provider.js";
 import { sqlRoleName } from "./sql-credentials.js";
-import { createSqlProvider } from "./sql-provider.js";
+import { createSqlProvider, type SqlProvider } from "./sql-provider.js";
+import type { SqlEngine, SqlTarget } from "./sql-schemas.js";
 import { createSqlScratch, type SqlScratch } from "./test-sql-scratch.js";
 
 // Every password the provider generates, so tests can look for it where it must not be.
@@ -56,7 +56,7 @@ const piecesOf = (passwords: readonly string[]) =>
 describe.each<SqlEngine>(["postgres", "mysql"])("the SQL provider on %s", (engine) => {
   let scratch: SqlScratch;
   let target: SqlTarget;
-  let provider: CredentialProvider;
+  let provider: SqlProvider;
 
   beforeAll(async () => {
     scratch = await createSqlScratch(engine);
@@ -68,7 +68,7 @@ describe.each<SqlEngine>(["postgres", "mysql"])("the SQL provider on %s", (engin
     await scratch?.drop();
   });
 
-  const issue = (grant: Grant, t: SqlTarget = target, p: CredentialProvider = provider) =>
+  const issue = (grant: Grant, t: SqlTarget = target, p: SqlProvider = provider) =>
     p.issue({ grant, target: t, approval: null, checkpoint: noCheckpoint });
 
   it("a lease logs in, may read what it was granted, and may not write", async () => {

@@ -1,5 +1,6 @@
-import { type SqlTarget, type Target, UpstreamError } from "@leasehold/domain";
+import { type Target, UpstreamError } from "@leasehold/domain";
 import type { CredentialProvider, GrantInput } from "../credential-provider.js";
+import type { DatabaseCredential } from "../issued-credential.js";
 import type { SqlAdmin } from "./sql-admin.js";
 import { createSqlAdminPools } from "./sql-admin-pool.js";
 import {
@@ -10,6 +11,7 @@ import {
   sqlRoleName,
 } from "./sql-credentials.js";
 import { isDuplicateRoleError, type SqlErrorContext, sqlUpstreamError } from "./sql-errors.js";
+import { asSqlTarget, type SqlReference, type SqlTarget } from "./sql-schemas.js";
 
 export type SqlProviderOptions = {
   /** The admin connection URL of a target: the app's env.ts reads the variable `sql.adminUrlEnv` names. */
@@ -27,13 +29,16 @@ export type SqlProviderOptions = {
  * PostgreSQL's VALID UNTIL stops password logins at the deadline but not open sessions, and MySQL has
  * no deadline at all, so `expire` drops the role like `revoke` does.
  */
-export function createSqlProvider(options: SqlProviderOptions): CredentialProvider {
+/** The SQL provider, with its reference and credential types. */
+export type SqlProvider = CredentialProvider<SqlReference, SqlReference, DatabaseCredential>;
+
+export function createSqlProvider(options: SqlProviderOptions): SqlProvider {
   const clock = options.clock ?? (() => new Date());
   const pools = createSqlAdminPools({ maxConnections: options.maxConnectionsPerTarget ?? 5 });
 
   /** The target's admin, and how to report its failures without secrets. */
   const open = (anyTarget: Target) => {
-    const target = sqlTarget(anyTarget);
+    const target = asSqlTarget(anyTarget);
     const context = (admin?: SqlAdmin): SqlErrorContext => ({
       targetId: target.id,
       engine: target.sql.engine,
@@ -96,6 +101,7 @@ export function createSqlProvider(options: SqlProviderOptions): CredentialProvid
           return {
             reference: { engine: target.sql.engine, username },
             secret: {
+              kind: "database",
               username,
               password,
               host: admin.location.host,
@@ -138,6 +144,15 @@ export function createSqlProvider(options: SqlProviderOptions): CredentialProvid
     async release() {},
     needsRelease: () => false,
 
+    async checkConnection({ target: anyTarget, signal }) {
+      const { admin, context } = open(anyTarget);
+      try {
+        await admin.ping(signal);
+      } catch (error) {
+        throw sqlUpstreamError(error, "checking the admin connection", context);
+      }
+    },
+
     async renew({ grant, target: anyTarget, expiresAt, signal }) {
       const { target, admin, context } = open(anyTarget);
       const end = new Date(Math.floor(expiresAt.getTime() / 1000) * 1000);
@@ -162,8 +177,3 @@ export function createSqlProvider(options: SqlProviderOptions): CredentialProvid
 
 /** Attempt numbers 1 … n − 1. */
 const attemptsBefore = (n: number): number[] => Array.from({ length: Math.max(0, n - 1) }, (_, i) => i + 1);
-
-function sqlTarget(target: Target): SqlTarget {
-  if (target.kind !== "sql") throw new Error(`the SQL provider cannot serve ${target.kind} targets`);
-  return target;
-}

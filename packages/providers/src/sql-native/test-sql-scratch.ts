@@ -1,7 +1,7 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from "node:crypto";
-import { type SqlEngine, type SqlTarget, targetConfigSchema } from "@leasehold/domain";
 import mysql from "mysql2/promise";
 import pg from "pg";
+import { type SqlEngine, type SqlTarget, sqlTargetSchema } from "./sql-schemas.js";
 
 /**
  * Scratch databases for the SQL provider's tests, on the local servers (override with
@@ -56,15 +56,13 @@ function grantIdFactory(prefix: string) {
 
 function targetFactory(engine: SqlEngine, creation: string[]) {
   return (sql: Record<string, unknown> = {}): SqlTarget => {
-    const target = targetConfigSchema.parse({
+    return sqlTargetSchema.parse({
       id: "orders-readonly",
       kind: "sql",
       leases: [{ provider: "ci", subject: "app", maxTtl: "1h" }],
       maxDuration: "12h",
       sql: { engine, adminUrlEnv: "ORDERS_DB_ADMIN_URL", creationStatements: creation, ...sql },
     });
-    if (target.kind !== "sql") throw new Error("expected a sql target");
-    return target;
   };
 }
 

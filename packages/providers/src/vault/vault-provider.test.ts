@@ -1,16 +1,16 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { type Grant, type Target, targetConfigSchema, UpstreamError } from "@leasehold/domain";
+import { type Grant, type Target, UpstreamError } from "@leasehold/domain";
 import { startVaultSandbox, type VaultSandbox } from "@leasehold/sandbox";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { CredentialProvider } from "../credential-provider.js";
 import { createVaultSession } from "./vault-client.js";
-import { createVaultProvider } from "./vault-provider.js";
+import { createVaultProvider, type VaultProvider } from "./vault-provider.js";
+import { vaultTargetSchema } from "./vault-schemas.js";
 
 const ADMIN = "postgres://postgres@127.0.0.1:5432";
 const database = `lh_vault_${randomBytes(4).toString("hex")}`;
 
-const target: Target = targetConfigSchema.parse({
+const target: Target = vaultTargetSchema.parse({
   id: "orders",
   kind: "vault",
   maxDuration: "2h",
@@ -47,7 +47,7 @@ const roleExists = async (name: string) => {
 
 describe("the Vault provider against the Vault stand-in", () => {
   let vault: VaultSandbox;
-  let provider: CredentialProvider;
+  let provider: VaultProvider;
 
   beforeAll(async () => {
     const admin = new pg.Client({ connectionString: `${ADMIN}/postgres` });

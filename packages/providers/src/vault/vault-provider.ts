@@ -1,7 +1,14 @@
-import { type Grant, type Target, UpstreamError, type VaultTarget } from "@leasehold/domain";
+import { type Grant, UpstreamError } from "@leasehold/domain";
 import type NodeVault from "node-vault";
-import type { CredentialProvider } from "../credential-provider.js";
+import { type CredentialProvider, parseReference } from "../credential-provider.js";
+import type { DatabaseCredential } from "../issued-credential.js";
 import { toVaultError, vaultStatus } from "./vault-errors.js";
+import {
+  asVaultTarget,
+  type VaultCheckpoint,
+  type VaultIssuedReference,
+  vaultReferenceSchema,
+} from "./vault-schemas.js";
 
 /** What Leasehold's own Vault identity can do; see vault-client.ts for how it logs in. */
 export type VaultSession = {
@@ -9,9 +16,17 @@ export type VaultSession = {
   client(): Promise<NodeVault.client>;
 };
 
-const asVault = (target: Target): VaultTarget => {
-  if (target.kind !== "vault") throw new Error(`the Vault provider cannot serve ${target.kind} targets`);
-  return target;
+/** The Vault provider, with its reference, checkpoint and credential types. */
+export type VaultProvider = CredentialProvider<VaultIssuedReference, VaultCheckpoint, DatabaseCredential>;
+
+/** The grant's stored reference, parsed: its lease and token, or only the checkpoint of an attempt. */
+const referenceOf = (grant: Grant) => {
+  const reference = parseReference(vaultReferenceSchema, grant, "Vault");
+  return {
+    leaseId: reference && "leaseId" in reference ? reference.leaseId : undefined,
+    tokenAccessor: reference?.tokenAccessor,
+    attempt: reference && "attempt" in reference ? Number(reference.attempt) : undefined,
+  };
 };
 
 /**
@@ -23,7 +38,7 @@ const asVault = (target: Target): VaultTarget => {
  * created: no credential from an interrupted attempt survives, even though its lease id was never
  * recorded. Revocation revokes the lease and the token; renewal renews the lease in place.
  */
-export function createVaultProvider(session: VaultSession): CredentialProvider {
+export function createVaultProvider(session: VaultSession): VaultProvider {
   const revokeAccessor = async (vault: NodeVault.client, accessor: string | undefined) => {
     if (!accessor) return;
     try {
@@ -36,8 +51,8 @@ export function createVaultProvider(session: VaultSession): CredentialProvider {
   };
 
   const end = async (grant: Grant) => {
+    const { leaseId, tokenAccessor } = referenceOf(grant);
     const vault = await session.client();
-    const leaseId = grant.providerRef?.leaseId;
     if (leaseId) {
       try {
         await vault.write("sys/leases/revoke", { lease_id: leaseId });
@@ -45,14 +60,14 @@ export function createVaultProvider(session: VaultSession): CredentialProvider {
         throw toVaultError(error, `Vault lease revocation for grant ${grant.id}`);
       }
     }
-    await revokeAccessor(vault, grant.providerRef?.tokenAccessor);
+    await revokeAccessor(vault, tokenAccessor);
   };
 
   return {
     kind: "vault",
 
     async issue({ grant, target: anyTarget, checkpoint }) {
-      const target = asVault(anyTarget);
+      const target = asVaultTarget(anyTarget);
       const vault = await session.client();
       let child: { client_token: string; accessor: string };
       try {
@@ -85,16 +100,15 @@ export function createVaultProvider(session: VaultSession): CredentialProvider {
       const seconds = Math.min(grant.durationSeconds, lease.lease_duration);
       return {
         reference: { leaseId: lease.lease_id, tokenAccessor: child.accessor, username: lease.data.username },
-        secret: { username: lease.data.username, password: lease.data.password },
+        secret: { kind: "database", username: lease.data.username, password: lease.data.password },
         expiresAt: new Date(Date.now() + seconds * 1000),
       };
     },
 
     async discardEarlierAttempts({ grant }) {
-      const vault = await session.client();
-      const previous = grant.providerRef;
-      if (previous?.attempt !== undefined && Number(previous.attempt) < grant.issueAttempts) {
-        await revokeAccessor(vault, previous.tokenAccessor);
+      const previous = referenceOf(grant);
+      if (previous.attempt !== undefined && previous.attempt < grant.issueAttempts) {
+        await revokeAccessor(await session.client(), previous.tokenAccessor);
       }
     },
 
@@ -104,12 +118,25 @@ export function createVaultProvider(session: VaultSession): CredentialProvider {
     async release() {},
     needsRelease: () => false,
 
+    async checkConnection() {
+      const vault = await session.client();
+      try {
+        await vault.read("auth/token/lookup-self");
+      } catch (error) {
+        throw toVaultError(error, "Vault token lookup-self");
+      }
+    },
+
     async renew({ grant, expiresAt }) {
+      const { leaseId } = referenceOf(grant);
+      if (!leaseId) {
+        throw new UpstreamError(`grant ${grant.id} holds no Vault lease to renew`, { retryable: false });
+      }
       const vault = await session.client();
       const increment = Math.max(1, Math.ceil((expiresAt.getTime() - Date.now()) / 1000));
       try {
         const renewed = await vault.write("sys/leases/renew", {
-          lease_id: grant.providerRef?.leaseId,
+          lease_id: leaseId,
           increment,
         });
         return { expiresAt: new Date(Date.now() + Math.min(increment, renewed.lease_duration) * 1000) };
