@@ -7,11 +7,7 @@ import {
   SYSTEM_ACTOR,
   UpstreamError,
 } from "@leasehold/domain";
-import {
-  type DatabasePasswordPort,
-  type SecretStore,
-  secretValueSchema,
-} from "@leasehold/providers";
+import { type DatabasePasswordPort, type SecretStore, secretValueSchema } from "@leasehold/providers";
 import { z } from "zod";
 import { isAdmin } from "./authorization.js";
 import type { Attempt, BrokerDeps } from "./broker-deps.js";

@@ -122,8 +122,23 @@ export function parseReference<T>(schema: z.ZodType<T>, grant: Grant, provider: 
   if (grant.providerRef === null) return undefined;
   const parsed = schema.safeParse(grant.providerRef);
   if (parsed.success) return parsed.data;
-  const fields = parsed.error.issues.map((issue) => issue.path.join(".") || "(reference)").join(", ");
-  throw new UpstreamError(`grant ${grant.id} has a malformed ${provider} reference (${fields})`, {
-    retryable: false,
-  });
+  throw new UpstreamError(
+    `grant ${grant.id} has a malformed ${provider} reference (${fieldsOf(parsed.error.issues)})`,
+    {
+      retryable: false,
+    },
+  );
+}
+
+/** The fields a reference's issues name (inside unions too), never their values. */
+function fieldsOf(issues: readonly z.core.$ZodIssue[]): string {
+  const fields = new Set<string>();
+  const collect = (list: readonly z.core.$ZodIssue[]) => {
+    for (const issue of list) {
+      if (issue.code === "invalid_union" && issue.errors.length > 0) issue.errors.forEach(collect);
+      else fields.add(issue.path.join(".") || "(reference)");
+    }
+  };
+  collect(issues);
+  return [...fields].join(", ");
 }

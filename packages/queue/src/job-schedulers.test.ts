@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
+import { createQueueProducer } from "./grant-queues.js";
 import { queueRegistry } from "./queue-registry.js";
 import { scheduleRepeating, syncCronSchedulers } from "./queue-worker.js";
 
@@ -64,5 +65,26 @@ describe("job schedulers, which live in Redis and vanish with it", () => {
       ["a", "0 3 * * *"],
       ["c", "0 5 * * *"],
     ]);
+  });
+
+  it("a producer keeps schedules over its one connection, call after call, and restores lost ones", async () => {
+    const producer = createQueueProducer(connection);
+    try {
+      const name = queueRegistry.rotationTick.name;
+      const tick = (id: string, cron: string) => ({ id, cron, data: { rotationId: id } });
+      await flushPrefix();
+      for (let sweep = 0; sweep < 3; sweep++) {
+        await producer.syncCronSchedulers("rotationTick", [tick("p", "0 6 * * *")]);
+      }
+      expect((await schedulers(name)).map((s) => [s.key, s.pattern])).toEqual([["p", "0 6 * * *"]]);
+      await producer.scheduleRepeating("slackDispatch", 60_000);
+      await flushPrefix();
+      await producer.syncCronSchedulers("rotationTick", [tick("p", "0 6 * * *")]);
+      await producer.scheduleRepeating("slackDispatch", 60_000);
+      expect((await schedulers(name)).map((s) => s.key)).toEqual(["p"]);
+      expect(await schedulers(queueRegistry.slackDispatch.name)).toMatchObject([{ every: 60_000 }]);
+    } finally {
+      await producer.close();
+    }
   });
 });

@@ -117,6 +117,18 @@ describe("the STS provider against the stand-in", () => {
   });
   beforeEach(() => sandbox.reset());
 
+  it("checks its connection with GetCallerIdentity; an unreachable STS fails retryably", async () => {
+    await expect(provider.checkConnection?.({ target })).resolves.toBeUndefined();
+    const config = { region: "us-east-1", endpoint: "http://127.0.0.1:9", credentials: SANDBOX_ACCESS_KEY };
+    const gone = createAwsStsProvider({
+      sts: new STSClient({ ...config, maxAttempts: 1 }),
+      iam: new IAMClient({ ...config, maxAttempts: 1 }),
+    });
+    const error = await gone.checkConnection?.({ target }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UpstreamError);
+    expect(error).toMatchObject({ retryable: true, message: expect.stringMatching(/GetCallerIdentity/) });
+  });
+
   it("passes the session policy and external id, and returns the session's expiry", async () => {
     const issued = await provider.issue({
       grant: grant(),

@@ -285,6 +285,21 @@ describe.each<SqlEngine>(["postgres", "mysql"])("the SQL provider on %s", (engin
     }
   });
 
+  it("checks its connection with SELECT 1 on the admin pool; a down database fails retryably, secret-free", async () => {
+    await expect(provider.checkConnection?.({ target })).resolves.toBeUndefined();
+    const scheme = engine === "postgres" ? "postgresql" : "mysql";
+    const adminUrl = `${scheme}://admin:S3cret-Admin@127.0.0.1:${await closedPort()}/${scratch.database}`;
+    const down = createSqlProvider({ adminUrlFor: () => adminUrl });
+    try {
+      const error = await down.checkConnection?.({ target }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UpstreamError);
+      expect(error).toMatchObject({ retryable: true, upstreamCode: "ECONNREFUSED" });
+      expect((error as Error).message).not.toContain("S3cret-Admin");
+    } finally {
+      await down.close?.();
+    }
+  });
+
   it("a job aborted between statements fails retryably and leaves no role behind", async () => {
     // Aborts at the second check, once the first statement (CREATE) has run.
     let checks = 0;

@@ -162,6 +162,26 @@ describe("the Vault provider against the Vault stand-in", () => {
     expect(denied).toMatchObject({ retryable: false, message: expect.stringMatching(/permission denied/) });
   });
 
+  it("checks its connection with a token lookup-self; an unreachable Vault fails retryably", async () => {
+    await expect(provider.checkConnection?.({ target })).resolves.toBeUndefined();
+    const gone = createVaultProvider(
+      createVaultSession({ address: "http://127.0.0.1:9", auth: { token: "x" } }),
+    );
+    const error = await gone.checkConnection?.({ target }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UpstreamError);
+    expect(error).toMatchObject({ retryable: true });
+  });
+
+  it("a malformed stored reference is a clear error that no retry fixes, and reaches no backend", async () => {
+    const broken = { ...grant(), state: "active" as const, providerRef: { leaseId: "x", tokenAccessor: "" } };
+    const error = await provider.revoke({ grant: broken, target }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UpstreamError);
+    expect(error).toMatchObject({
+      retryable: false,
+      message: expect.stringMatching(/malformed Vault reference \(.*tokenAccessor/),
+    });
+  });
+
   it("an unreachable Vault is retryable", async () => {
     const gone = createVaultProvider(
       createVaultSession({ address: "http://127.0.0.1:9", auth: { token: "x" } }),
