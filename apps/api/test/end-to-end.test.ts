@@ -103,6 +103,7 @@ describe("request → approve → STS session → retrieve → expire, end to en
     await expect(mallory.grants.credentials.mutate({ grantId })).rejects.toThrow(/only the principal/);
     await expect(sec.grants.credentials.mutate({ grantId })).rejects.toThrow(/only the principal/);
     const creds = await dev.grants.credentials.mutate({ grantId });
+    if (creds.credential.kind !== "aws-session") throw new Error("expected an AWS session");
     expect(creds.credential.accessKeyId).toBe(session?.accessKeyId);
     const whoami = await new STSClient({
       region: "us-east-1",

@@ -399,6 +399,7 @@ describe("fault injection: crashes, lost Redis state, database restarts, upstrea
   it("Vault sealed: a lease is refused clearly, and a lease past its deadline is revoked once Vault is back", async () => {
     const app = await workload();
     const leased = await app.leases.create.mutate({ targetId: "orders-vault", ttlSeconds: 10 });
+    if (leased.credential.kind !== "database") throw new Error("expected a database login");
     promised.add(leased.grant.id);
     const leaseId = (
       await stack.db.query<{ lease: string }>(

@@ -253,6 +253,7 @@ describe("Slack: /access → modal → channel message → two approvals → DMs
 
     const dev = stack.client(await tokenFor(issuer, "dev"));
     const creds = await dev.grants.credentials.mutate({ grantId });
+    if (creds.credential.kind !== "aws-session") throw new Error("expected an AWS session");
     await eventually(async () => dms(U.dev).find((t) => /has expired/.test(t)), 30_000, "the final DM");
 
     // Nothing a refused click did reached the trail.

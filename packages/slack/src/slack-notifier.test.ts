@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { type Broker, createBroker, createCredentialCipher, targetCatalog } from "@leasehold/broker";
-import { slackSettingsSchema } from "@leasehold/config";
+import { slackSettingsSchema, targetConfigSchema } from "@leasehold/config";
 import { createStore, type Database, type Store } from "@leasehold/db";
 import { createTestDatabase } from "@leasehold/db/testing";
-import { type Principal, targetConfigSchema } from "@leasehold/domain";
+import type { Principal } from "@leasehold/domain";
 import { providerRegistry } from "@leasehold/providers";
 import { createQueueProducer, type QueueProducer, type QueueWorker } from "@leasehold/queue";
 import { type SlackSandbox, startSlackSandbox } from "@leasehold/sandbox";
