@@ -34,7 +34,8 @@ runMain(async () => {
   const sandbox = wantsRealAws(env) ? undefined : await startAwsSandbox({ roles: [{ arn: LOCAL_ROLE_ARN }] });
   const open = await openBrokerFromEnv({ ...env, LEASEHOLD_DATA_DIR: dataDir }, log, {
     config,
-    reconcile: reconcileOptionsFor(env.LEASEHOLD_SWEEP_INTERVAL, LOCAL_WORKER_CONCURRENCY),
+    reconcile: reconcileOptionsFor(env.LEASEHOLD_SWEEP_INTERVAL),
+    expiry: { providerCallsAtOnce: LOCAL_WORKER_CONCURRENCY },
     ...(sandbox
       ? { aws: { region: env.AWS_REGION, endpoint: sandbox.url, credentials: SANDBOX_ACCESS_KEY } }
       : {}),

@@ -76,7 +76,7 @@ export function registerRequestListeners(app: App, deps: BotDeps): void {
     }
     try {
       const principal = await identity.principalFor(body.user.id);
-      await broker.requests.requestAccess(principal, parsed.data);
+      await broker.requests.create(principal, parsed.data);
       await ack();
     } catch (error) {
       const message = explain(error, log);

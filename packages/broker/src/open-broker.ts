@@ -35,6 +35,7 @@ import {
 import { type Broker, createBroker, type RotationSetup } from "./broker.js";
 import { type Logger, type TargetCatalog, targetCatalog } from "./broker-deps.js";
 import { createCredentialCipher } from "./credential-cipher.js";
+import type { ExpiryOptions } from "./expiry-service.js";
 import type { ReconcileOptions } from "./reconcile-service.js";
 
 export type BrokerSettings = {
@@ -51,6 +52,7 @@ export type BrokerSettings = {
   readonly log: Logger;
   readonly clock?: Clock;
   readonly reconcile?: ReconcileOptions;
+  readonly expiry?: ExpiryOptions;
 };
 
 export type OpenBroker = {
@@ -91,6 +93,7 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
     },
     {
       ...(settings.reconcile ? { reconcile: settings.reconcile } : {}),
+      ...(settings.expiry ? { expiry: settings.expiry } : {}),
       rotation: rotationSetup(settings, aws, vault, passwords, producer),
     },
   );
@@ -191,7 +194,12 @@ export type BrokerEnv = {
 export async function openBrokerFromEnv(
   env: BrokerEnv,
   log: Logger,
-  overrides: { config?: LeaseholdConfig; aws?: AwsClientOptions; reconcile?: ReconcileOptions } = {},
+  overrides: {
+    config?: LeaseholdConfig;
+    aws?: AwsClientOptions;
+    reconcile?: ReconcileOptions;
+    expiry?: ExpiryOptions;
+  } = {},
 ): Promise<OpenBroker & { config: LeaseholdConfig; queue: QueueConnection }> {
   const config = overrides.config ?? loadConfigFile(env.LEASEHOLD_CONFIG);
   const queue = { redisUrl: env.REDIS_URL, prefix: env.LEASEHOLD_QUEUE_PREFIX };
@@ -216,6 +224,7 @@ export async function openBrokerFromEnv(
     ),
     log,
     ...(overrides.reconcile ? { reconcile: overrides.reconcile } : {}),
+    ...(overrides.expiry ? { expiry: overrides.expiry } : {}),
   });
   return { ...open, config, queue };
 }

@@ -45,7 +45,7 @@ export function createAppRouter({ broker, targets }: { broker: Broker; targets: 
       create: authedProcedure
         .input(requestAccessInput)
         .mutation(async ({ ctx, input }) =>
-          renderRequest(await broker.requests.requestAccess(ctx.principal, input)),
+          renderRequest(await broker.requests.create(ctx.principal, input)),
         ),
       get: authedProcedure
         .input(requestIdInput)
@@ -66,7 +66,7 @@ export function createAppRouter({ broker, targets }: { broker: Broker; targets: 
     reviews: router({
       /** Approve or deny a request. A final approval creates the grant and queues its issue. */
       submit: authedProcedure.input(reviewInput).mutation(async ({ ctx, input }) => {
-        const result = await broker.reviews.review(ctx.principal, input);
+        const result = await broker.reviews.submit(ctx.principal, input);
         return { request: renderRequest(result), grantId: result.grant?.id ?? null };
       }),
     }),
@@ -78,11 +78,11 @@ export function createAppRouter({ broker, targets }: { broker: Broker; targets: 
       list: authedProcedure
         .input(pageInput)
         .query(async ({ ctx, input }) =>
-          (await broker.grants.listMine(ctx.principal, input.limit)).map(renderGrant),
+          (await broker.grants.list(ctx.principal, input.limit)).map(renderGrant),
         ),
       /** A mutation, not a query: every read is audited, and credentials must not travel in a URL. */
       credentials: authedProcedure.input(grantIdInput).mutation(async ({ ctx, input }) => {
-        const delivered = await broker.credentials.getCredentials(ctx.principal, input.grantId);
+        const delivered = await broker.grants.credentials(ctx.principal, input.grantId);
         return {
           grantId: delivered.grantId,
           expiresAt: delivered.expiresAt.toISOString(),
@@ -93,12 +93,10 @@ export function createAppRouter({ broker, targets }: { broker: Broker; targets: 
       /** A new credential with a later deadline, within the target's maximum. */
       extend: authedProcedure
         .input(extendGrantInput)
-        .mutation(async ({ ctx, input }) => renderGrant(await broker.extend.extend(ctx.principal, input))),
+        .mutation(async ({ ctx, input }) => renderGrant(await broker.grants.extend(ctx.principal, input))),
       revoke: authedProcedure
         .input(revokeGrantInput)
-        .mutation(async ({ ctx, input }) =>
-          renderGrant(await broker.grantEnd.requestRevoke(ctx.principal, input)),
-        ),
+        .mutation(async ({ ctx, input }) => renderGrant(await broker.grants.revoke(ctx.principal, input))),
     }),
 
     /** Workloads: lease a target their lease rule allows, renew it; revoke and look up through grants. */
@@ -109,9 +107,7 @@ export function createAppRouter({ broker, targets }: { broker: Broker; targets: 
       }),
       renew: authedProcedure
         .input(renewLeaseInput)
-        .mutation(async ({ ctx, input }) =>
-          renderGrant(await broker.extend.renewLease(ctx.principal, input)),
-        ),
+        .mutation(async ({ ctx, input }) => renderGrant(await broker.leases.renew(ctx.principal, input))),
     }),
 
     /** Admins: rotations of long-lived secrets. */
