@@ -1,6 +1,6 @@
-import type { OpenBroker } from "@leasehold/broker";
 import type { IdentityProviderConfig } from "@leasehold/config";
 import { systemClock } from "@leasehold/domain";
+import type { OpenBroker } from "@leasehold/runtime";
 import type { FastifyBaseLogger } from "fastify";
 import { createTokenVerifier } from "./auth/token-verifier.js";
 import { buildServer } from "./server.js";

@@ -1,5 +1,5 @@
-import { openBrokerFromEnv, reconcileOptionsFor } from "@leasehold/broker";
-import { createLogger, onShutdown, runMain } from "@leasehold/config";
+import { reconcileOptionsFor } from "@leasehold/broker";
+import { createLogger, onShutdown, openBrokerFromEnv, runMain } from "@leasehold/runtime";
 import { readWorkerEnv } from "./env.js";
 import { createNotifierFor, startWorker } from "./start-worker.js";
 

@@ -1,5 +1,5 @@
 import { randomInt } from "node:crypto";
-import type { Logger, OpenBroker } from "@leasehold/broker";
+import type { Logger } from "@leasehold/broker";
 import type { LeaseholdConfig } from "@leasehold/config";
 import {
   type QueueConnection,
@@ -8,6 +8,7 @@ import {
   startQueueWorker,
   syncCronSchedulers,
 } from "@leasehold/queue";
+import type { OpenBroker } from "@leasehold/runtime";
 import { asJob } from "./grant-processors.js";
 
 /**

@@ -1,7 +1,8 @@
-import type { Logger, OpenBroker } from "@leasehold/broker";
+import type { Logger } from "@leasehold/broker";
 import { type LeaseholdConfig, slackSettingsSchema } from "@leasehold/config";
 import { systemClock } from "@leasehold/domain";
 import type { QueueConnection } from "@leasehold/queue";
+import type { OpenBroker } from "@leasehold/runtime";
 import {
   createSlackClient,
   createSlackIdentity,

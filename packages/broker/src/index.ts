@@ -11,7 +11,6 @@ export * from "./grant-extend-service.js";
 export * from "./grant-issue-service.js";
 export * from "./grant-query-service.js";
 export * from "./lease-service.js";
-export * from "./open-broker.js";
 export * from "./reconcile-service.js";
 export * from "./review-service.js";
 export * from "./revocation-service.js";

@@ -1,5 +1,16 @@
 import { randomUUID } from "node:crypto";
 import {
+  type Broker,
+  createBroker,
+  createCredentialCipher,
+  type ExpiryOptions,
+  type Logger,
+  type ReconcileOptions,
+  type RotationSetup,
+  type TargetCatalog,
+  targetCatalog,
+} from "@leasehold/broker";
+import {
   deriveKeys,
   type LeaseholdConfig,
   loadConfigFile,
@@ -32,11 +43,6 @@ import {
   type QueueProducer,
   rotationRunJobId,
 } from "@leasehold/queue";
-import { type Broker, createBroker, type RotationSetup } from "./broker.js";
-import { type Logger, type TargetCatalog, targetCatalog } from "./broker-deps.js";
-import { createCredentialCipher } from "./credential-cipher.js";
-import type { ExpiryOptions } from "./expiry-service.js";
-import type { ReconcileOptions } from "./reconcile-service.js";
 
 export type BrokerSettings = {
   readonly config: LeaseholdConfig;
