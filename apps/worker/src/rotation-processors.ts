@@ -49,7 +49,7 @@ export async function startRotationProcessors(
             key: payload.triggerKey,
             by: payload.triggeredBy,
           });
-          await open.broker.rotations.run(run.id, attempt);
+          await open.broker.rotations.execute(run.id, attempt);
         }),
       connection,
       { lockMs: options.lockMs, concurrency: 2 },

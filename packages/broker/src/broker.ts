@@ -11,6 +11,7 @@ import { createReconcileService, type ReconcileOptions } from "./reconcile-servi
 import { createReviewService } from "./review-service.js";
 import { createRevocationService } from "./revocation-service.js";
 import { createRotationService, type RotationDeps } from "./rotation-service.js";
+import { createTargetQueryService } from "./target-query-service.js";
 
 /** What rotations need beyond the use cases' common dependencies. */
 export type RotationSetup = Pick<
@@ -55,6 +56,7 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions = {}) {
   const query = createGrantQueryService(deps);
   const leases = createLeaseService({ ...deps, issue, credentials });
   return {
+    targets: createTargetQueryService(deps),
     requests,
     reviews: createReviewService(deps),
     grants: {

@@ -15,3 +15,4 @@ export * from "./reconcile-service.js";
 export * from "./review-service.js";
 export * from "./revocation-service.js";
 export * from "./rotation-service.js";
+export * from "./target-query-service.js";

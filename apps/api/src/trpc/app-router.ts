@@ -1,11 +1,10 @@
-import type { Broker, TargetCatalog } from "@leasehold/broker";
+import type { Broker } from "@leasehold/broker";
 import {
   auditListInput,
   createLeaseInput,
   extendGrantInput,
   grantIdInput,
   listRequestsInput,
-  mayRequest,
   pageInput,
   renewLeaseInput,
   requestAccessInput,
@@ -18,11 +17,22 @@ import {
 import { renderAuditEvent, renderGrant, renderRequest, renderRotationRun, renderTarget } from "./render.js";
 import { authedProcedure, router } from "./trpc.js";
 
+/** The use cases the API calls, each under the name of the procedure that calls it. */
+export type ApiUseCases = {
+  readonly targets: Pick<Broker["targets"], "list">;
+  readonly requests: Pick<Broker["requests"], "create" | "get" | "list" | "cancel">;
+  readonly reviews: Pick<Broker["reviews"], "submit">;
+  readonly grants: Pick<Broker["grants"], "get" | "list" | "credentials" | "extend" | "revoke">;
+  readonly leases: Pick<Broker["leases"], "create" | "renew">;
+  readonly rotations: Pick<Broker["rotations"], "dryRun" | "run" | "runs">;
+  readonly audit: Pick<Broker["audit"], "list" | "verify">;
+};
+
 /**
- * The API. Each procedure parses its input with the shared bounded schema, calls one use case (which
- * checks authorization), and renders the result.
+ * The API. Each procedure parses its input with the shared bounded schema, calls the use case of its
+ * own name (which checks authorization), and renders the result.
  */
-export function createAppRouter({ broker, targets }: { broker: Broker; targets: TargetCatalog }) {
+export function createAppRouter(broker: ApiUseCases) {
   return router({
     me: authedProcedure.query(({ ctx }) => ({
       id: ctx.principal.id,
@@ -33,12 +43,7 @@ export function createAppRouter({ broker, targets }: { broker: Broker; targets: 
 
     targets: router({
       /** The targets the caller may request. */
-      list: authedProcedure.query(({ ctx }) =>
-        targets
-          .list()
-          .filter((t) => mayRequest(ctx.principal, t))
-          .map(renderTarget),
-      ),
+      list: authedProcedure.query(({ ctx }) => broker.targets.list(ctx.principal).map(renderTarget)),
     }),
 
     requests: router({
@@ -118,15 +123,13 @@ export function createAppRouter({ broker, targets }: { broker: Broker; targets: 
         .mutation(({ ctx, input }) => broker.rotations.dryRun(ctx.principal, input.rotationId)),
       /** Starts a run now; the worker carries it out. */
       run: authedProcedure.input(rotationIdInput).mutation(async ({ ctx, input }) => {
-        const run = await broker.rotations.trigger(ctx.principal, input.rotationId);
+        const run = await broker.rotations.run(ctx.principal, input.rotationId);
         return renderRotationRun(run);
       }),
       runs: authedProcedure
         .input(rotationRunsInput)
         .query(async ({ ctx, input }) =>
-          (await broker.rotations.listRuns(ctx.principal, input.rotationId, input.limit)).map(
-            renderRotationRun,
-          ),
+          (await broker.rotations.runs(ctx.principal, input.rotationId, input.limit)).map(renderRotationRun),
         ),
     }),
 
