@@ -30,6 +30,7 @@ export type RequestView = {
 
 type Deps = Pick<BrokerDeps, "store" | "targets" | "clock" | "newId" | "admins" | "log">;
 
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: a factory whose methods share the dependencies it closes over; each method is short.
 export function createAccessRequestService({ store, targets, clock, newId, admins, log }: Deps) {
   const view = async (request: AccessRequest): Promise<RequestView> => {
     const reviews = await store.read((repos) => repos.requests.listReviews(request.id));

@@ -66,6 +66,7 @@ function oneEntryPerGrant(callers: readonly Waiting[]): Waiting[] {
  * costs a few hundred transactions, not one per grant (each takes the audit chain's head lock).
  * Each caller still gets its own outcome, and a failure is its grant's alone.
  */
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: a factory whose functions share the batch queue it closes over; each function is short.
 export function createExpiryService(deps: Deps, options: ExpiryOptions = {}) {
   const { store, targets, providers, clock, log } = deps;
   const providerCallsAtOnce = options.providerCallsAtOnce ?? 8;

@@ -72,6 +72,7 @@ type Deps = Pick<BrokerDeps, "store" | "queues" | "clock" | "log"> & {
  * the sweep is what covers Redis failing. Stalled issues and revocations are enqueued again (job ids
  * are grant ids, so enqueueing work that is already queued is a no-op).
  */
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: a factory whose steps share the options it closes over; each step is short.
 export function createReconcileService(deps: Deps) {
   const { store, queues, clock, log, requests, expiry, revocation, options } = deps;
   const opts = options ?? DEFAULT_RECONCILE_OPTIONS;

@@ -26,6 +26,7 @@ type Deps = Pick<BrokerDeps, "store" | "targets" | "queues" | "clock" | "newId" 
  * give the final approval are serialized: one creates the grant, the other finds the request no
  * longer pending (invariant 2). The grant's unique request id makes a second grant impossible even so.
  */
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: a factory whose methods share the dependencies it closes over; each method is short.
 export function createReviewService({ store, targets, queues, clock, newId, log }: Deps) {
   /** The checks every review passes first: an eligible reviewer, and a request still open. */
   const assertOpenFor = (principal: Principal, request: AccessRequest, now: Date) => {

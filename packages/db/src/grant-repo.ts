@@ -78,6 +78,7 @@ function setClause(changes: GrantChanges, params: unknown[]): string {
 export type GrantRepo = ReturnType<typeof grantRepo>;
 
 /** Grants: what was issued, its state, and (while active) its sealed credential. */
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: a repository: one query per method over the executor it closes over.
 export function grantRepo(sql: SqlExecutor) {
   const many = async (text: string, params: readonly unknown[]) =>
     (await sql.query<GrantRow>(text, params)).map(toGrant);
