@@ -21,7 +21,6 @@ export async function startSlackBot(options: {
   const identityClient = createSlackClient({ token: connection.botToken, apiUrl: options.apiUrl });
   const app = createSlackApp(connection, {
     broker: open.broker,
-    targets: open.targets,
     identity: createSlackIdentity(settings, identityClient),
     clock: systemClock,
     log,

@@ -5,10 +5,5 @@ import type { BrokerDeps } from "./broker-deps.js";
 export function createTargetQueryService({ targets }: Pick<BrokerDeps, "targets">) {
   return {
     list: (principal: Principal): Target[] => targets.list().filter((t) => mayRequest(principal, t)),
-    /** A target the caller may ask for, or undefined. */
-    get: (principal: Principal, targetId: string): Target | undefined => {
-      const target = targets.get(targetId);
-      return target && mayRequest(principal, target) ? target : undefined;
-    },
   };
 }
