@@ -1,7 +1,7 @@
 import {
   type Attempt,
-  type Broker,
   describeFailure,
+  type GrantUseCases,
   isRetryable,
   type Logger,
   MAX_EXPIRY_BATCH,
@@ -14,7 +14,6 @@ import {
   startQueueWorker,
   UnrecoverableError,
 } from "@leasehold/queue";
-import { createExpiryBatcher } from "./expiry-batcher.js";
 
 /**
  * The worker's thin edges: each processor turns a job into one use case call. Errors no retry can
@@ -32,7 +31,7 @@ export async function asJob(context: JobContext, work: (attempt: Attempt) => Pro
 }
 
 export function startGrantProcessors(
-  broker: Broker,
+  grants: Pick<GrantUseCases, "issue" | "expire" | "finishRevoke">,
   connection: QueueConnection,
   options: { concurrency: number; lockMs: number; log: Logger },
 ): QueueWorker[] {
@@ -42,9 +41,6 @@ export function startGrantProcessors(
       { queue, jobId, error: describeFailure(error), ...(error.cause ? { err: error.cause } : {}) },
       "job attempt failed",
     );
-  const expiries = createExpiryBatcher((items) =>
-    broker.grantEnd.expireMany(items, { concurrency: options.concurrency }),
-  );
   const common = (queue: string) => ({
     concurrency: options.concurrency,
     lockMs: options.lockMs,
@@ -53,20 +49,21 @@ export function startGrantProcessors(
   return [
     startQueueWorker(
       "grantIssue",
-      (payload, context) => asJob(context, (attempt) => broker.issue.issue(payload.grantId, attempt)),
+      (payload, context) => asJob(context, (attempt) => grants.issue(payload.grantId, attempt)),
       connection,
       common("grant-issue"),
     ),
     startQueueWorker(
       "grantExpire",
-      (payload, context) => asJob(context, (attempt) => expiries.expire(payload.grantId, attempt)),
+      (payload, context) => asJob(context, (attempt) => grants.expire(payload.grantId, attempt)),
       connection,
-      // Enough jobs in hand that one batch gathers while the previous one commits.
+      // Enough jobs in hand that one batch gathers while the previous one commits (grants.expire
+      // gathers the jobs that run at the same moment into one batch).
       { ...common("grant-expire"), concurrency: Math.max(options.concurrency, 2 * MAX_EXPIRY_BATCH) },
     ),
     startQueueWorker(
       "grantRevoke",
-      (payload, context) => asJob(context, (attempt) => broker.grantEnd.revoke(payload.grantId, attempt)),
+      (payload, context) => asJob(context, (attempt) => grants.finishRevoke(payload.grantId, attempt)),
       connection,
       common("grant-revoke"),
     ),

@@ -1,7 +1,8 @@
 import { randomInt } from "node:crypto";
-import type { Logger, OpenBroker } from "@leasehold/broker";
+import type { Logger } from "@leasehold/broker";
 import type { LeaseholdConfig } from "@leasehold/config";
 import { type QueueConnection, type QueueWorker, rotationRunJobId, startQueueWorker } from "@leasehold/queue";
+import type { OpenBroker } from "@leasehold/runtime";
 import { asJob } from "./grant-processors.js";
 
 /**
@@ -42,7 +43,7 @@ export async function startRotationProcessors(
             key: payload.triggerKey,
             by: payload.triggeredBy,
           });
-          await open.broker.rotations.run(run.id, attempt);
+          await open.broker.rotations.execute(run.id, attempt);
         }),
       connection,
       { lockMs: options.lockMs, concurrency: 2 },

@@ -1,7 +1,8 @@
-import type { Logger, OpenBroker } from "@leasehold/broker";
+import type { Logger } from "@leasehold/broker";
 import { type LeaseholdConfig, slackSettingsSchema } from "@leasehold/config";
 import { systemClock } from "@leasehold/domain";
 import type { QueueConnection } from "@leasehold/queue";
+import type { OpenBroker } from "@leasehold/runtime";
 import {
   createSlackClient,
   createSlackIdentity,
@@ -32,7 +33,7 @@ export async function startWorker(options: {
   log: Logger;
 }): Promise<{ close(): Promise<void> }> {
   const { open, queue, log } = options;
-  const workers = startGrantProcessors(open.broker, queue, {
+  const workers = startGrantProcessors(open.broker.grants, queue, {
     concurrency: options.concurrency,
     lockMs: options.lockMs,
     log,
@@ -49,7 +50,7 @@ export async function startWorker(options: {
       // Behind when it expired grants their jobs should have expired: then it sweeps again in a second.
       {
         name: "reconcile",
-        run: async (signal) => ({ behind: (await open.broker.reconcile.reconcile(signal)).overdue > 0 }),
+        run: async (signal) => ({ behind: (await open.broker.reconcile.run(signal)).overdue > 0 }),
       },
       // A rotation run untouched for a quarter of an hour has lost its job; queue it again.
       {

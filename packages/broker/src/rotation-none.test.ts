@@ -15,7 +15,7 @@ describe("a broker opened without rotations", () => {
   });
 
   it("has none: naming one is not found, and nothing is queued or run", async () => {
-    await expect(h.broker.rotations.trigger(admin, "orders-app")).rejects.toThrow(NotFoundError);
+    await expect(h.broker.rotations.run(admin, "orders-app")).rejects.toThrow(NotFoundError);
     await expect(h.broker.rotations.dryRun(admin, "orders-app")).rejects.toThrow(NotFoundError);
     await expect(h.broker.rotations.start("orders-app", { key: "tick-1", by: "test" })).rejects.toThrow(
       NotFoundError,

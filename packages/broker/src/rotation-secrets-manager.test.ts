@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { type RotationConfig, rotationConfigSchema } from "@leasehold/config";
 import { UpstreamError } from "@leasehold/domain";
 import {
   type CredentialProvider,
@@ -79,20 +78,13 @@ describe("rotating a MariaDB password held in Secrets Manager", () => {
       credentials: SANDBOX_ACCESS_KEY,
     });
     passwords = createDatabasePasswords();
-    const rotations = new Map<string, RotationConfig>(
-      ["orders-app", "missing-secret"].map((id) => [
-        id,
-        rotationConfigSchema.parse({
-          id,
-          secret: { awsSecretsManager: { secretId: id === "orders-app" ? secretId : "prod/nothing-here" } },
-          database: { engine: "mysql", adminUrlEnv: "ORDERS_ADMIN_URL", username },
-          schedule: { cron: "0 3 * * *" },
-        }),
-      ]),
-    );
-    const secretStoreFor = (rotation: RotationConfig): SecretStore => {
-      if (!("awsSecretsManager" in rotation.secret)) throw new Error("expected a Secrets Manager rotation");
-      const store = secretsManagerStore(client, rotation.secret.awsSecretsManager.secretId);
+    // Each rotation's Secrets Manager secret; "missing-secret" names one that does not exist.
+    const secretIds = new Map([
+      ["orders-app", secretId],
+      ["missing-secret", "prod/nothing-here"],
+    ]);
+    const secretStoreFor = (id: string): SecretStore => {
+      const store = secretsManagerStore(client, id);
       const flaky: SecretStore = {
         ...store,
         stagePending: async (token, value) => {
@@ -110,11 +102,11 @@ describe("rotating a MariaDB password held in Secrets Manager", () => {
     const database = () => passwords.forDatabase({ engine: "mysql", adminUrl, username });
     const setup: RotationSetup = {
       rotations: new Map(
-        [...rotations].map(([id, config]) => [
+        [...secretIds].map(([id, rotationSecretId]) => [
           id,
           {
-            config,
-            secret: secretStoreFor(config),
+            config: { id, database: { username }, password: { length: 32 } },
+            secret: secretStoreFor(rotationSecretId),
             database: {
               generate: (length: number) => database().generate(length),
               set: async (password: string) => {
@@ -149,7 +141,7 @@ describe("rotating a MariaDB password held in Secrets Manager", () => {
   it("moves AWSCURRENT to a new password that logs in; AWSPREVIOUS holds the old one, which no longer does", async () => {
     const before = await stage("AWSCURRENT");
     const run = await h.broker.rotations.start("orders-app", { key: "plain", by: "test" });
-    expect(await h.broker.rotations.run(run.id, { isLast: false })).toBe("succeeded");
+    expect(await h.broker.rotations.execute(run.id, { isLast: false })).toBe("succeeded");
     const current = await stage("AWSCURRENT");
     expect(current?.password).not.toBe(before?.password);
     expect(await logsIn(username, current?.password)).toBe(true);
@@ -168,9 +160,9 @@ describe("rotating a MariaDB password held in Secrets Manager", () => {
       failures.set(step, 1);
       const run = await h.broker.rotations.start("orders-app", { key: `crash-${step}`, by: "test" });
       expect(await aStoredVersionLogsIn()).toBe(true);
-      await expect(h.broker.rotations.run(run.id, { isLast: false })).rejects.toThrow(/injected crash/);
+      await expect(h.broker.rotations.execute(run.id, { isLast: false })).rejects.toThrow(/injected crash/);
       expect(await aStoredVersionLogsIn()).toBe(true);
-      expect(await h.broker.rotations.run(run.id, { isLast: false })).toBe("succeeded");
+      expect(await h.broker.rotations.execute(run.id, { isLast: false })).toBe("succeeded");
       expect(await aStoredVersionLogsIn()).toBe(true);
       const current = await stage("AWSCURRENT");
       expect(current?.password).not.toBe(before?.password);
@@ -183,7 +175,7 @@ describe("rotating a MariaDB password held in Secrets Manager", () => {
   it("an unknown secret fails clearly at run time and changes nothing", async () => {
     const before = await stage("AWSCURRENT");
     const run = await h.broker.rotations.start("missing-secret", { key: "missing", by: "test" });
-    await expect(h.broker.rotations.run(run.id, { isLast: false })).rejects.toThrow(
+    await expect(h.broker.rotations.execute(run.id, { isLast: false })).rejects.toThrow(
       /ResourceNotFoundException/,
     );
     expect((await h.deps.store.read((r) => r.rotations.findById(run.id)))?.state).toBe("failed");
@@ -194,9 +186,9 @@ describe("rotating a MariaDB password held in Secrets Manager", () => {
     const before = await stage("AWSCURRENT");
     adminUrl = "mysql://root@127.0.0.1:9";
     const run = await h.broker.rotations.start("orders-app", { key: "db-down", by: "test" });
-    await expect(h.broker.rotations.run(run.id, { isLast: false })).rejects.toThrow();
+    await expect(h.broker.rotations.execute(run.id, { isLast: false })).rejects.toThrow();
     expect((await h.deps.store.read((r) => r.rotations.findById(run.id)))?.state).toBe("running");
-    await expect(h.broker.rotations.run(run.id, { isLast: true })).rejects.toThrow();
+    await expect(h.broker.rotations.execute(run.id, { isLast: true })).rejects.toThrow();
     expect((await h.deps.store.read((r) => r.rotations.findById(run.id)))?.state).toBe("failed");
     expect((await stage("AWSCURRENT"))?.password).toBe(before?.password);
     expect(await logsIn(username, before?.password)).toBe(true);

@@ -1,4 +1,3 @@
-import type { RotationConfig } from "@leasehold/config";
 import type { RotationRun, RotationStep } from "@leasehold/db";
 import {
   ForbiddenError,
@@ -23,9 +22,21 @@ const stagedSchema = z.object({
 });
 type Staged = z.output<typeof stagedSchema>;
 
+/**
+ * What a run needs of a rotation's settings in leasehold.yaml (the configuration's RotationConfig has
+ * them; the use cases do not read configuration themselves).
+ */
+export type RotationSettings = {
+  readonly id: string;
+  /** The role whose password rotates; the secret must name it. */
+  readonly database: { readonly username: string };
+  /** Length of each new password. */
+  readonly password: { readonly length: number };
+};
+
 /** A configured rotation and the two ports it runs through (built once, when the broker opens). */
 export type Rotation = {
-  readonly config: RotationConfig;
+  readonly config: RotationSettings;
   /** Where the secret lives (Secrets Manager, Vault KV). */
   readonly secret: SecretStore;
   /** The database role whose password it holds. */
@@ -57,6 +68,7 @@ const after = (step: RotationStep, other: RotationStep) => ORDER.indexOf(step) >
  * so a crash and a retry at any point end in a consistent state. A run that fails after the database
  * changed puts the previous password back, so the current secret always keeps working.
  */
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: a factory whose helpers and methods share the dependencies it closes over; each is short.
 export function createRotationService(deps: RotationDeps) {
   const { store, cipher, clock, newId, admins, log, setup } = deps;
   const configured = (id: string): Rotation | undefined => setup?.rotations.get(id);
@@ -120,6 +132,96 @@ export function createRotationService(deps: RotationDeps) {
     );
   };
 
+  /** Records `step` as done and `next` as the run's step, with its audit event. */
+  const completeStep = (token: string, rotationId: string, step: RotationStep, next: RotationStep) =>
+    store.transaction(async (repos) => {
+      await repos.rotations.completeStep(token, step, next, clock());
+      await repos.audit.append(
+        {
+          actor: SYSTEM_ACTOR.worker,
+          action: "rotation.step",
+          subjectType: "rotation",
+          subjectId: token,
+          data: { rotation: rotationId, step },
+        },
+        clock(),
+      );
+    });
+
+  /** Stages a new value for the run (the password from the database port) and seals it with the run. */
+  const stageNew = async ({ config, secret, database }: Rotation, token: string): Promise<Staged> => {
+    const current = await secret.readCurrent();
+    if (current.value.username !== config.database.username) {
+      throw new UpstreamError(
+        `the secret's username is not ${config.database.username}; fix the secret or the rotation`,
+        { retryable: false },
+      );
+    }
+    const value = (await secret.readPending(token)) ?? {
+      ...current.value,
+      password: database.generate(config.password.length),
+    };
+    const fresh: Staged = { value, baseVersion: current.version, previousPassword: current.value.password };
+    const blob = cipher.seal(token, { staged: JSON.stringify(fresh) });
+    await store.transaction((repos) => repos.rotations.savePending(token, blob));
+    return fresh;
+  };
+
+  /** Takes a run from `progress.step` through finish; `progress` follows each step as it is recorded. */
+  const runSteps = async (
+    { config, secret, database }: Rotation,
+    token: string,
+    ready: Staged,
+    progress: { step: RotationStep },
+  ) => {
+    const done = async (next: RotationStep) => {
+      await completeStep(token, config.id, progress.step, next);
+      progress.step = next;
+    };
+    if (progress.step === "create") {
+      await secret.stagePending(token, ready.value);
+      await done("set");
+    }
+    if (progress.step === "set") {
+      await database.set(ready.value.password);
+      await done("test");
+    }
+    if (progress.step === "test") {
+      try {
+        await database.test(ready.value.password);
+      } catch (error) {
+        // A password the database refuses is never made current; an unreachable database is retried.
+        if (isRetryable(error)) throw error;
+        throw new UpstreamError(`the new password does not log in: ${describeFailure(error)}`, {
+          retryable: false,
+        });
+      }
+      await done("finish");
+    }
+    if (progress.step === "finish" && !(await secret.isCurrent(token, ready.value))) {
+      await secret.promote(token, ready.value, ready.baseVersion);
+    }
+  };
+
+  /** Ends a run as succeeded, with its audit event. */
+  const succeed = async (run: RotationRun, rotationId: string) => {
+    await store.transaction(async (repos) => {
+      const done = await repos.rotations.finish(run.id, "succeeded", clock(), null);
+      if (!done) return;
+      await repos.audit.append(
+        {
+          actor: SYSTEM_ACTOR.worker,
+          action: "rotation.succeeded",
+          subjectType: "rotation",
+          subjectId: run.id,
+          data: { rotation: rotationId, attempts: run.attempts },
+        },
+        clock(),
+      );
+    });
+    log.info({ rotation: rotationId, runId: run.id }, "rotation succeeded");
+  };
+
   return {
     /** Starts a run for a trigger (a schedule tick or a person); the same trigger never starts two. */
     async start(rotationId: string, trigger: { key: string; by: string }): Promise<RotationRun> {
@@ -152,108 +254,34 @@ export function createRotationService(deps: RotationDeps) {
     },
 
     /** Runs (or resumes) a run's remaining steps. */
-    async run(runId: string, attempt: Attempt): Promise<"succeeded" | "skipped"> {
-      let run = await store.transaction((repos) => repos.rotations.beginAttempt(runId));
+    async execute(runId: string, attempt: Attempt): Promise<"succeeded" | "skipped"> {
+      const run = await store.transaction((repos) => repos.rotations.beginAttempt(runId));
       if (!run) return "skipped";
-      const configuredRotation = configured(run.rotationId);
-      if (!configuredRotation) {
+      const rotation = configured(run.rotationId);
+      if (!rotation) {
         await fail(run, run.rotationId, new NotFoundError("the rotation is no longer configured"));
         return "skipped";
       }
-      const { config: rotation, secret, database: db } = configuredRotation;
-      const token = run.id;
+      const rotationId = rotation.config.id;
+      const progress = { step: run.step };
       let staged: Staged | undefined;
-      const stepDone = async (step: RotationStep, next: RotationStep) => {
-        await store.transaction(async (repos) => {
-          await repos.rotations.completeStep(token, step, next, clock());
-          await repos.audit.append(
-            {
-              actor: SYSTEM_ACTOR.worker,
-              action: "rotation.step",
-              subjectType: "rotation",
-              subjectId: token,
-              data: { rotation: rotation.id, step },
-            },
-            clock(),
-          );
-        });
-        run = { ...(run as RotationRun), step: next };
-      };
-
       try {
-        const sealed = await store.read((repos) => repos.rotations.pending(token));
-        const stageNew = async (): Promise<Staged> => {
-          const current = await secret.readCurrent();
-          if (current.value.username !== rotation.database.username) {
-            throw new UpstreamError(
-              `the secret's username is not ${rotation.database.username}; fix the secret or the rotation`,
-              { retryable: false },
-            );
-          }
-          const value = (await secret.readPending(token)) ?? {
-            ...current.value,
-            password: db.generate(rotation.password.length),
-          };
-          const fresh: Staged = {
-            value,
-            baseVersion: current.version,
-            previousPassword: current.value.password,
-          };
-          const blob = cipher.seal(token, { staged: JSON.stringify(fresh) });
-          await store.transaction((repos) => repos.rotations.savePending(token, blob));
-          return fresh;
-        };
+        const sealed = await store.read((repos) => repos.rotations.pending(run.id));
         // A resumed run continues with the value it staged before; a new one stages one now.
-        const ready: Staged = sealed ? openStaged(token, sealed) : await stageNew();
-        staged = ready;
-        if (run.step === "create") {
-          await secret.stagePending(token, ready.value);
-          await stepDone("create", "set");
-        }
-        if (run.step === "set") {
-          await db.set(ready.value.password);
-          await stepDone("set", "test");
-        }
-        if (run.step === "test") {
-          try {
-            await db.test(ready.value.password);
-          } catch (error) {
-            // A password the database refuses is never made current; an unreachable database is retried.
-            if (isRetryable(error)) throw error;
-            throw new UpstreamError(`the new password does not log in: ${describeFailure(error)}`, {
-              retryable: false,
-            });
-          }
-          await stepDone("test", "finish");
-        }
-        if (run.step === "finish" && !(await secret.isCurrent(token, ready.value))) {
-          await secret.promote(token, ready.value, ready.baseVersion);
-        }
-        await store.transaction(async (repos) => {
-          const done = await repos.rotations.finish(token, "succeeded", clock(), null);
-          if (!done) return;
-          await repos.audit.append(
-            {
-              actor: SYSTEM_ACTOR.worker,
-              action: "rotation.succeeded",
-              subjectType: "rotation",
-              subjectId: token,
-              data: { rotation: rotation.id, attempts: run?.attempts ?? 0 },
-            },
-            clock(),
-          );
-        });
-        log.info({ rotation: rotation.id, runId: token }, "rotation succeeded");
+        staged = sealed ? openStaged(run.id, sealed) : await stageNew(rotation, run.id);
+        await runSteps(rotation, run.id, staged, progress);
+        await succeed(run, rotationId);
         return "succeeded";
       } catch (error) {
+        const current = { ...run, step: progress.step };
         // Nothing was staged: the database was never given a new password, so there is none to undo.
         const previous = staged?.previousPassword;
-        const restore = previous === undefined ? undefined : () => db.set(previous);
-        if (!isRetryable(error) || attempt.isLast) await fail(run, rotation.id, error, restore);
+        const restore = previous === undefined ? undefined : () => rotation.database.set(previous);
+        if (!isRetryable(error) || attempt.isLast) await fail(current, rotationId, error, restore);
         else {
-          await store.transaction((repos) => repos.rotations.recordError(token, describeFailure(error)));
+          await store.transaction((repos) => repos.rotations.recordError(run.id, describeFailure(error)));
           log.warn(
-            { rotation: rotation.id, runId: token, step: run.step, error: describeFailure(error) },
+            { rotation: rotationId, runId: run.id, step: current.step, error: describeFailure(error) },
             "rotation step failed; will retry",
           );
         }
@@ -291,7 +319,7 @@ export function createRotationService(deps: RotationDeps) {
     },
 
     /** A person starts a run now (admins only); the worker carries it out. */
-    async trigger(principal: Principal, rotationId: string): Promise<RotationRun> {
+    async run(principal: Principal, rotationId: string): Promise<RotationRun> {
       if (!isAdmin(principal, admins)) throw new ForbiddenError("only admins may run rotations");
       if (!setup?.rotations.has(rotationId))
         throw new NotFoundError(`there is no rotation called ${rotationId}`);
@@ -317,7 +345,7 @@ export function createRotationService(deps: RotationDeps) {
       return stalled.length;
     },
 
-    async listRuns(principal: Principal, rotationId: string, limit: number): Promise<RotationRun[]> {
+    async runs(principal: Principal, rotationId: string, limit: number): Promise<RotationRun[]> {
       if (!isAdmin(principal, admins)) throw new ForbiddenError("only admins may read rotation runs");
       rotationOf(rotationId);
       return store.read((repos) => repos.rotations.list(rotationId, limit));

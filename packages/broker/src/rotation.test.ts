@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { type RotationConfig, rotationConfigSchema } from "@leasehold/config";
 import { UpstreamError } from "@leasehold/domain";
 import type { CredentialProvider } from "@leasehold/providers";
 import {
@@ -13,6 +12,7 @@ import { startVaultSandbox, type VaultSandbox } from "@leasehold/sandbox";
 import mysql from "mysql2/promise";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { RotationSetup } from "./broker.js";
+import type { RotationSettings } from "./rotation-service.js";
 import { admin, createHarness, type Harness } from "./test-harness.js";
 
 /**
@@ -42,7 +42,7 @@ describe("rotating a MariaDB password held in Vault KV", () => {
   const initial = randomBytes(12).toString("hex");
   let vault: VaultSandbox;
   let passwords: DatabasePasswords;
-  let rotation: RotationConfig;
+  let rotation: RotationSettings;
   let h: Harness;
   /** Injected failures: a step name → how many times it should fail before working. */
   let failures: Map<string, { times: number; retryable: boolean }>;
@@ -70,12 +70,8 @@ describe("rotating a MariaDB password held in Vault KV", () => {
     await (await session.client()).write(`secret/data/orders/${username}`, {
       data: { username, password: initial, engine: "mysql" },
     });
-    rotation = rotationConfigSchema.parse({
-      id: "orders-app",
-      secret: { vaultKv: { path: `orders/${username}` } },
-      database: { engine: "mysql", adminUrlEnv: "ORDERS_ADMIN_URL", username },
-      schedule: { cron: "0 3 * * *" },
-    });
+    // As leasehold.yaml's rotation would give it: the secret is in Vault KV at secret/orders/<username>.
+    rotation = { id: "orders-app", database: { username }, password: { length: 32 } };
     passwords = createDatabasePasswords();
     const store = vaultKvStore(session, "secret", `orders/${username}`);
     // The real store and database, with a hook before each step's effect to inject a failure.
@@ -136,7 +132,7 @@ describe("rotating a MariaDB password held in Vault KV", () => {
 
   const rotateOnce = async (key: string) => {
     const run = await h.broker.rotations.start(rotation.id, { key, by: "test" });
-    return { run, outcome: await h.broker.rotations.run(run.id, { isLast: false }) };
+    return { run, outcome: await h.broker.rotations.execute(run.id, { isLast: false }) };
   };
 
   it("rotates: the new current version logs in, the old password no longer does, the previous version stays readable", async () => {
@@ -169,7 +165,7 @@ describe("rotating a MariaDB password held in Vault KV", () => {
       const before = await kvValue();
       failures.set(step, { times: 1, retryable: true });
       const run = await h.broker.rotations.start(rotation.id, { key: `crash-${step}`, by: "test" });
-      await expect(h.broker.rotations.run(run.id, { isLast: false })).rejects.toThrow(/injected/);
+      await expect(h.broker.rotations.execute(run.id, { isLast: false })).rejects.toThrow(/injected/);
       // Between the crash and the retry the current version still logs in, unless the database already
       // took the new password, which Leasehold holds sealed with the run to finish or roll back.
       const during = await kvValue();
@@ -178,7 +174,7 @@ describe("rotating a MariaDB password held in Vault KV", () => {
         state: "running",
       });
 
-      expect(await h.broker.rotations.run(run.id, { isLast: false })).toBe("succeeded");
+      expect(await h.broker.rotations.execute(run.id, { isLast: false })).toBe("succeeded");
       const after = await kvValue();
       expect(after?.password).not.toBe(before?.password);
       expect(await logsIn(username, after?.password ?? "")).toBe(true);
@@ -191,7 +187,7 @@ describe("rotating a MariaDB password held in Vault KV", () => {
     const versions = vault.kv(`orders/${username}`).length;
     failures.set("test", { times: 1, retryable: false });
     const run = await h.broker.rotations.start(rotation.id, { key: "refused", by: "test" });
-    await expect(h.broker.rotations.run(run.id, { isLast: false })).rejects.toThrow(/does not log in/);
+    await expect(h.broker.rotations.execute(run.id, { isLast: false })).rejects.toThrow(/does not log in/);
     expect(await logsIn(username, before?.password ?? "")).toBe(true);
     expect(vault.kv(`orders/${username}`)).toHaveLength(versions);
     const failed = await h.deps.store.read((r) => r.rotations.findById(run.id));
@@ -209,8 +205,8 @@ describe("rotating a MariaDB password held in Vault KV", () => {
     const before = await kvValue();
     failures.set("finish", { times: 5, retryable: true });
     const run = await h.broker.rotations.start(rotation.id, { key: "exhausted", by: "test" });
-    await expect(h.broker.rotations.run(run.id, { isLast: false })).rejects.toThrow(/injected/);
-    await expect(h.broker.rotations.run(run.id, { isLast: true })).rejects.toThrow(/injected/);
+    await expect(h.broker.rotations.execute(run.id, { isLast: false })).rejects.toThrow(/injected/);
+    await expect(h.broker.rotations.execute(run.id, { isLast: true })).rejects.toThrow(/injected/);
     expect(await logsIn(username, before?.password ?? "")).toBe(true);
     expect((await kvValue())?.password).toBe(before?.password);
     expect((await h.deps.store.read((r) => r.rotations.findById(run.id)))?.state).toBe("failed");
@@ -221,7 +217,7 @@ describe("rotating a MariaDB password held in Vault KV", () => {
     const later = new Date(Date.now() + 3_600_000);
     expect(await h.broker.rotations.resumeStalled(later, 100)).toBeGreaterThanOrEqual(1);
     expect(queued).toContain("lost-job");
-    await h.broker.rotations.run(lost.id, { isLast: false });
+    await h.broker.rotations.execute(lost.id, { isLast: false });
     queued.length = 0;
     await h.broker.rotations.resumeStalled(later, 100);
     expect(queued).not.toContain("lost-job");
@@ -236,6 +232,6 @@ describe("rotating a MariaDB password held in Vault KV", () => {
     );
     const plan = await h.broker.rotations.dryRun(admin, rotation.id);
     expect(plan).toMatchObject({ ok: true, checks: [{ ok: true }, { ok: true }] });
-    await h.broker.rotations.run(first.id, { isLast: false });
+    await h.broker.rotations.execute(first.id, { isLast: false });
   });
 });

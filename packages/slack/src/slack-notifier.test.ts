@@ -110,7 +110,7 @@ describe("notifications when Slack misbehaves", () => {
   });
 
   const ask = () =>
-    broker.requests.requestAccess(dev, { targetId: "prod", durationSeconds: 900, reason: "slack is flaky" });
+    broker.requests.create(dev, { targetId: "prod", durationSeconds: 900, reason: "slack is flaky" });
   const posted = () => eventually(() => slack.messages(CHANNEL)[0], "the request message");
   const postCalls = () => slack.calls.filter((c) => c.method === "chat.postMessage");
 
@@ -140,8 +140,8 @@ describe("notifications when Slack misbehaves", () => {
   it("decisions never wait for Slack, and the message catches up when Slack is back", async () => {
     slack.injectFault({ method: "chat.postMessage", kind: "http500", times: 3 });
     const { request } = await ask();
-    await broker.reviews.review(alice, { requestId: request.id, decision: "approve" });
-    const decided = await broker.reviews.review(bob, { requestId: request.id, decision: "approve" });
+    await broker.reviews.submit(alice, { requestId: request.id, decision: "approve" });
+    const decided = await broker.reviews.submit(bob, { requestId: request.id, decision: "approve" });
     expect(decided.request.state).toBe("approved");
     await eventually(
       () =>

@@ -26,6 +26,7 @@ import {
 /** The STS provider, with its reference and credential types. */
 export type AwsStsProvider = CredentialProvider<AwsRoleReference, AwsRoleReference, AwsSessionCredential>;
 
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: a provider is one object of the contract's methods over the clients it closes over; each method is short.
 export function createAwsStsProvider(clients: { sts: STSClient; iam: IAMClient }): AwsStsProvider {
   const { sts, iam } = clients;
 

@@ -16,6 +16,7 @@ const TERMINATE_WAIT_MS = 5000;
 const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 /** PostgreSQL through a pg.Pool. Needs PostgreSQL 14+ (pg_terminate_backend with a timeout). */
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: an engine is one object of the SqlAdmin methods over the pool it closes over; each method is short.
 export function openPostgresAdmin({
   adminUrl,
   location,

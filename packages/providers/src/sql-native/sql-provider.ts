@@ -32,6 +32,7 @@ export type SqlProviderOptions = {
 /** The SQL provider, with its reference and credential types. */
 export type SqlProvider = CredentialProvider<SqlReference, SqlReference, DatabaseCredential>;
 
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: a provider is one object of the contract's methods over the pools it closes over; each method is short.
 export function createSqlProvider(options: SqlProviderOptions): SqlProvider {
   const clock = options.clock ?? (() => new Date());
   const pools = createSqlAdminPools({ maxConnections: options.maxConnectionsPerTarget ?? 5 });

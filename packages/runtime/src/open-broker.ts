@@ -1,5 +1,17 @@
 import { randomUUID } from "node:crypto";
 import {
+  type Broker,
+  createBroker,
+  createCredentialCipher,
+  type ExpiryOptions,
+  type Logger,
+  type ReconcileOptions,
+  type Rotation,
+  type RotationSetup,
+  type TargetCatalog,
+  targetCatalog,
+} from "@leasehold/broker";
+import {
   deriveKeys,
   type LeaseholdConfig,
   loadConfigFile,
@@ -34,11 +46,6 @@ import {
   type QueueProducer,
   rotationRunJobId,
 } from "@leasehold/queue";
-import { type Broker, createBroker } from "./broker.js";
-import { type Logger, type TargetCatalog, targetCatalog } from "./broker-deps.js";
-import { createCredentialCipher } from "./credential-cipher.js";
-import type { ReconcileOptions } from "./reconcile-service.js";
-import type { Rotation, RotationSetup } from "./rotation-service.js";
 
 export type BrokerSettings = {
   readonly config: LeaseholdConfig;
@@ -54,6 +61,7 @@ export type BrokerSettings = {
   readonly log: Logger;
   readonly clock?: Clock;
   readonly reconcile?: ReconcileOptions;
+  readonly expiry?: ExpiryOptions;
 };
 
 export type OpenBroker = {
@@ -94,6 +102,7 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
     },
     {
       ...(settings.reconcile ? { reconcile: settings.reconcile } : {}),
+      ...(settings.expiry ? { expiry: settings.expiry } : {}),
       ...(settings.config.rotations.length > 0
         ? { rotation: rotationSetup(settings, aws, vault, passwords, producer) }
         : {}),
@@ -206,7 +215,12 @@ export type BrokerEnv = {
 export async function openBrokerFromEnv(
   env: BrokerEnv,
   log: Logger,
-  overrides: { config?: LeaseholdConfig; aws?: AwsClientOptions; reconcile?: ReconcileOptions } = {},
+  overrides: {
+    config?: LeaseholdConfig;
+    aws?: AwsClientOptions;
+    reconcile?: ReconcileOptions;
+    expiry?: ExpiryOptions;
+  } = {},
 ): Promise<OpenBroker & { config: LeaseholdConfig; queue: QueueConnection }> {
   const config = overrides.config ?? loadConfigFile(env.LEASEHOLD_CONFIG);
   const queue = { redisUrl: env.REDIS_URL, prefix: env.LEASEHOLD_QUEUE_PREFIX };
@@ -231,6 +245,7 @@ export async function openBrokerFromEnv(
     ),
     log,
     ...(overrides.reconcile ? { reconcile: overrides.reconcile } : {}),
+    ...(overrides.expiry ? { expiry: overrides.expiry } : {}),
   });
   return { ...open, config, queue };
 }
