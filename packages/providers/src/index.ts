@@ -1,4 +1,5 @@
 export * from "./aws-sts/aws-clients.js";
+export { toAwsError } from "./aws-sts/aws-errors.js";
 export * from "./aws-sts/deny-policy.js";
 export * from "./aws-sts/session-identity.js";
 export * from "./aws-sts/sts-provider.js";
@@ -10,6 +11,7 @@ export * from "./rotation/vault-kv-store.js";
 export * from "./schemas.js";
 export { POSTGRES_ACL_LOCK } from "./sql-native/postgres-admin.js";
 export { generateSqlPassword, sqlExpiration, sqlRoleName } from "./sql-native/sql-credentials.js";
+export { type SqlErrorContext, sqlUpstreamError } from "./sql-native/sql-errors.js";
 export * from "./sql-native/sql-provider.js";
 export * from "./vault/vault-client.js";
 export * from "./vault/vault-errors.js";

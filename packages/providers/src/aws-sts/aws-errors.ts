@@ -25,7 +25,7 @@ type AwsError = Error & { $metadata?: { httpStatusCode?: number }; $retryable?: 
  * Turns an AWS SDK error into an UpstreamError that says what failed and whether to retry. AWS error
  * messages describe parameters, never credentials, so they are kept (shortened).
  */
-export function toUpstreamError(error: unknown, what: string): UpstreamError {
+export function toAwsError(error: unknown, what: string): UpstreamError {
   if (error instanceof UpstreamError) return error;
   const aws = error as AwsError;
   const code = aws?.name && aws.name !== "Error" ? aws.name : (aws?.code ?? "UnknownError");

@@ -3,7 +3,7 @@ import { STSClient } from "@aws-sdk/client-sts";
 import { type Grant, UpstreamError } from "@leasehold/domain";
 import { type AwsSandbox, SANDBOX_ACCESS_KEY, startAwsSandbox } from "@leasehold/sandbox";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { toUpstreamError } from "./aws-errors.js";
+import { toAwsError } from "./aws-errors.js";
 import { type AwsRoleTarget, awsRoleTargetSchema } from "./aws-role-schemas.js";
 import { sessionTagsFor, sourceIdentityFor } from "./session-identity.js";
 import { type AwsStsProvider, createAwsStsProvider } from "./sts-provider.js";
@@ -82,17 +82,14 @@ describe("AWS error classification", () => {
     ["ValidationError", 400, false],
     ["ExpiredToken", 403, false],
   ])("%s (HTTP %s) retryable: %s", (name, status, retryable) => {
-    const error = toUpstreamError(awsError(name, status), "STS AssumeRole");
+    const error = toAwsError(awsError(name, status), "STS AssumeRole");
     expect(error).toBeInstanceOf(UpstreamError);
     expect(error.retryable).toBe(retryable);
     expect(error.upstreamCode).toBe(name);
   });
 
   it("a network failure is retryable", () => {
-    const error = toUpstreamError(
-      Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }),
-      "x",
-    );
+    const error = toAwsError(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }), "x");
     expect(error.retryable).toBe(true);
   });
 });

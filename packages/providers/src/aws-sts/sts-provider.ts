@@ -8,7 +8,7 @@ import {
 import { type Grant, UpstreamError } from "@leasehold/domain";
 import type { CredentialProvider, GrantInput } from "../credential-provider.js";
 import type { AwsSessionCredential } from "../issued-credential.js";
-import { toUpstreamError } from "./aws-errors.js";
+import { toAwsError } from "./aws-errors.js";
 import { type AwsRoleReference, asAwsRoleTarget } from "./aws-role-schemas.js";
 import { denySessionsPolicy, discardPolicyName, revokePolicyName, roleNameOf } from "./deny-policy.js";
 import {
@@ -42,7 +42,7 @@ export function createAwsStsProvider(clients: { sts: STSClient; iam: IAMClient }
         abortable(input.signal),
       );
     } catch (error) {
-      throw toUpstreamError(error, `IAM PutRolePolicy on ${target.aws.roleArn}`);
+      throw toAwsError(error, `IAM PutRolePolicy on ${target.aws.roleArn}`);
     }
   };
 
@@ -68,7 +68,7 @@ export function createAwsStsProvider(clients: { sts: STSClient; iam: IAMClient }
           abortable(signal),
         );
       } catch (error) {
-        throw toUpstreamError(error, `STS AssumeRole on ${target.aws.roleArn}`);
+        throw toAwsError(error, `STS AssumeRole on ${target.aws.roleArn}`);
       }
       const credentials = result.Credentials;
       if (
@@ -129,7 +129,7 @@ export function createAwsStsProvider(clients: { sts: STSClient; iam: IAMClient }
         } catch (error) {
           if ((error as Error).name === "NoSuchEntityException" || (error as Error).name === "NoSuchEntity")
             continue;
-          throw toUpstreamError(error, `IAM DeleteRolePolicy on ${target.aws.roleArn}`);
+          throw toAwsError(error, `IAM DeleteRolePolicy on ${target.aws.roleArn}`);
         }
       }
     },
@@ -138,7 +138,7 @@ export function createAwsStsProvider(clients: { sts: STSClient; iam: IAMClient }
       try {
         await sts.send(new GetCallerIdentityCommand({}), abortable(signal));
       } catch (error) {
-        throw toUpstreamError(error, "STS GetCallerIdentity");
+        throw toAwsError(error, "STS GetCallerIdentity");
       }
     },
 

@@ -6,7 +6,7 @@ import {
   UpdateSecretVersionStageCommand,
 } from "@aws-sdk/client-secrets-manager";
 import { UpstreamError } from "@leasehold/domain";
-import { toUpstreamError } from "../aws-sts/aws-errors.js";
+import { toAwsError } from "../aws-sts/aws-errors.js";
 import { parseSecretValue, type SecretStore, type SecretValue } from "./secret-store.js";
 
 const CURRENT = "AWSCURRENT";
@@ -22,7 +22,7 @@ export function secretsManagerStore(client: SecretsManagerClient, secretId: stri
     try {
       return await work();
     } catch (error) {
-      throw toUpstreamError(error, `Secrets Manager ${what} on ${secretId}`);
+      throw toAwsError(error, `Secrets Manager ${what} on ${secretId}`);
     }
   };
   const currentVersion = async () => {
@@ -56,7 +56,7 @@ export function secretsManagerStore(client: SecretsManagerClient, secretId: stri
         return parseSecretValue(out.SecretString, `pending version of ${secretId}`);
       } catch (error) {
         if ((error as Error).name === "ResourceNotFoundException") return undefined;
-        throw toUpstreamError(error, `Secrets Manager GetSecretValue on ${secretId}`);
+        throw toAwsError(error, `Secrets Manager GetSecretValue on ${secretId}`);
       }
     },
 
