@@ -1,5 +1,6 @@
 import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { baseUrl, closeServer, listen, readBody } from "../http/http-server.js";
 import { IAM_LIMITS } from "./aws-limits.js";
 import { AwsQueryError } from "./aws-query-error.js";
 import { type AwsService, renderError, renderResponse } from "./aws-query-xml.js";
@@ -19,7 +20,6 @@ import type {
   AwsSandboxService,
   AwsServiceName,
 } from "./aws-sandbox-types.js";
-import { baseUrl, closeServer, listen, readBody } from "./http-server.js";
 import {
   deleteRolePolicy,
   getRole,

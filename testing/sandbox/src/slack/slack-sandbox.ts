@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { baseUrl, closeServer, listen, readBody } from "./http-server.js";
+import { baseUrl, closeServer, listen, readBody } from "../http/http-server.js";
 import {
   type Args,
   issueTrigger,

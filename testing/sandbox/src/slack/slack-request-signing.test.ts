@@ -1,6 +1,6 @@
 import { createServer } from "node:http";
 import { describe, expect, it } from "vitest";
-import { baseUrl, closeServer, listen, readBody } from "./http-server.js";
+import { baseUrl, closeServer, listen, readBody } from "../http/http-server.js";
 import {
   blockActionPayload,
   globalShortcutPayload,

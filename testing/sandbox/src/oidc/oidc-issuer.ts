@@ -9,7 +9,7 @@ import {
   SignJWT,
   UnsecuredJWT,
 } from "jose";
-import { baseUrl, closeServer, listen } from "./http-server.js";
+import { baseUrl, closeServer, listen } from "../http/http-server.js";
 
 /**
  * A minimal OpenID Connect issuer for tests and local mode: discovery, a JWKS with one RS256 and one

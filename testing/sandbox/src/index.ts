@@ -1,6 +1,6 @@
 // Local stand-ins for AWS STS/IAM/Secrets Manager, an OIDC issuer, the Slack Web API and HashiCorp Vault; see README.md.
-export { startAwsSandbox } from "./aws-sandbox.js";
-export { SANDBOX_ACCESS_KEY, SANDBOX_USER_ARN } from "./aws-sandbox-state.js";
+export { startAwsSandbox } from "./aws/aws-sandbox.js";
+export { SANDBOX_ACCESS_KEY, SANDBOX_USER_ARN } from "./aws/aws-sandbox-state.js";
 export type {
   AwsCall,
   AwsFault,
@@ -10,17 +10,17 @@ export type {
   AwsServiceName,
   IssuedSession,
   SandboxRoleConfig,
-} from "./aws-sandbox-types.js";
-export type { MintOptions, OidcIssuer, OidcIssuerOptions, OidcSigningAlg } from "./oidc-issuer.js";
-export { startOidcIssuer } from "./oidc-issuer.js";
-export { SECRETS_MANAGER_LIMITS } from "./secrets-manager-limits.js";
+} from "./aws/aws-sandbox-types.js";
+export { SECRETS_MANAGER_LIMITS } from "./aws/secrets-manager-limits.js";
 export type {
   SandboxSecretConfig,
   SandboxSecretRecord,
   SandboxSecretVersionRecord,
-} from "./secrets-manager-types.js";
-export { SLACK_LIMITS } from "./slack-limits.js";
-export type { SlackSignatureHeaders, ViewStateValues } from "./slack-request-signing.js";
+} from "./aws/secrets-manager-types.js";
+export type { MintOptions, OidcIssuer, OidcIssuerOptions, OidcSigningAlg } from "./oidc/oidc-issuer.js";
+export { startOidcIssuer } from "./oidc/oidc-issuer.js";
+export { SLACK_LIMITS } from "./slack/slack-limits.js";
+export type { SlackSignatureHeaders, ViewStateValues } from "./slack/slack-request-signing.js";
 export {
   blockActionPayload,
   globalShortcutPayload,
@@ -30,8 +30,8 @@ export {
   slashCommandBody,
   UNREACHABLE_RESPONSE_URL,
   viewSubmissionPayload,
-} from "./slack-request-signing.js";
-export { startSlackSandbox } from "./slack-sandbox.js";
+} from "./slack/slack-request-signing.js";
+export { startSlackSandbox } from "./slack/slack-sandbox.js";
 export type {
   SlackCall,
   SlackEphemeralRecord,
@@ -43,10 +43,10 @@ export type {
   SlackSandboxOptions,
   SlackSandboxUser,
   SlackViewRecord,
-} from "./slack-sandbox-types.js";
-export { SLACK_SANDBOX_IDS } from "./slack-sandbox-types.js";
-export { DEFAULT_POLICY as VAULT_DEFAULT_POLICY } from "./vault-acl.js";
-export { startVaultSandbox, VAULT_SANDBOX_VERSION } from "./vault-sandbox.js";
+} from "./slack/slack-sandbox-types.js";
+export { SLACK_SANDBOX_IDS } from "./slack/slack-sandbox-types.js";
+export { DEFAULT_POLICY as VAULT_DEFAULT_POLICY } from "./vault/vault-acl.js";
+export { startVaultSandbox, VAULT_SANDBOX_VERSION } from "./vault/vault-sandbox.js";
 export type {
   VaultAppRole,
   VaultCapability,
@@ -61,4 +61,4 @@ export type {
   VaultSandbox,
   VaultSandboxOptions,
   VaultSandboxToken,
-} from "./vault-sandbox-types.js";
+} from "./vault/vault-sandbox-types.js";

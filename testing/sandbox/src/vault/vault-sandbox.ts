@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
-import { baseUrl, closeServer, listen, readBody } from "./http-server.js";
+import { baseUrl, closeServer, listen, readBody } from "../http/http-server.js";
 import { createVaultCore, type VaultCore } from "./vault-core.js";
 import { resolveRoute, type VaultReply, type VaultRequest } from "./vault-routes.js";
 import type {
