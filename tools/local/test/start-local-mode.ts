@@ -25,7 +25,7 @@ export async function startLocalMode(): Promise<LocalMode> {
   const prefix = `lh-local-${randomUUID().slice(0, 8)}`;
   const child = spawn(
     process.execPath,
-    ["--conditions=@leasehold/source", "--import", "tsx", "apps/local/src/main.ts"],
+    ["--conditions=@leasehold/source", "--import", "tsx", "tools/local/src/main.ts"],
     {
       cwd: repoRoot,
       env: {

@@ -26,7 +26,7 @@ export const CREATION_STATEMENTS = [
 
 const SUBJECT = "system:serviceaccount:bench:load";
 /** Where the end-to-end kit starts the API process (its working directory). */
-const API_DIR = fileURLToPath(new URL("../../api", import.meta.url));
+const API_DIR = fileURLToPath(new URL("../../../apps/api", import.meta.url));
 
 const CONFIG = `
 identityProviders:
