@@ -1,10 +1,10 @@
 import type { TokenEntry, VaultCore } from "./vault-core.js";
 import type { VaultCapability } from "./vault-sandbox-types.js";
-import { envelope, isRecord, VAULT_ERRORS, VaultHttpError } from "./vault-wire.js";
+import { envelope, VAULT_ERRORS, VaultHttpError } from "./vault-wire.js";
 
 /**
  * Which Vault path does what, which capability it needs, and which paths are root-protected (sudo).
- * Authentication and unauthenticated paths (health, AppRole login, unwrap) are the server's business
+ * Authentication and unauthenticated paths (health, AppRole login) are the server's business
  * (vault-sandbox.ts); everything here runs for an authenticated token after its ACL allowed the request.
  */
 
@@ -21,8 +21,6 @@ export type VaultRequest = {
 export type VaultReply = {
   status: number;
   body?: unknown;
-  /** For wrapped auth responses: the accessor of the token inside (`wrap_info.wrapped_accessor`). */
-  wrappedAccessor?: string;
 };
 
 export type VaultRoute = {
@@ -147,18 +145,9 @@ function authRoute(core: VaultCore, request: VaultRequest): VaultRoute {
       return byMethod(method, { GET: (token) => ok(envelope({ data: core.tokenData(token, true) })) });
     case "auth/token/create":
       return byMethod(method, {
-        WRITE: (token) => {
-          // Orphans, custom ids and policies outside the parent's need sudo on this path (or root).
-          const sudo = core.aclOf(token).allows(path, "update", true);
-          const reply = core.createChildToken(token, body, sudo);
-          const auth = reply.auth;
-          const accessor = isRecord(auth) && typeof auth.accessor === "string" ? auth.accessor : undefined;
-          return {
-            status: 200,
-            body: reply,
-            ...(accessor === undefined ? {} : { wrappedAccessor: accessor }),
-          };
-        },
+        // Orphans, custom ids and policies outside the parent's need sudo on this path (or root).
+        WRITE: (token) =>
+          ok(core.createChildToken(token, body, core.aclOf(token).allows(path, "update", true))),
       });
     case "auth/token/renew-self":
       return byMethod(method, { WRITE: (token) => ok(core.renewToken(token, body.increment)) });
@@ -205,43 +194,21 @@ function sysRoute(core: VaultCore, request: VaultRequest): VaultRoute {
     body.lease_id ?? (path.length > prefix.length ? path.slice(prefix.length + 1) : undefined);
   const under = (prefix: string) => path === prefix || path.startsWith(`${prefix}/`);
 
-  if (under("sys/leases/renew") || under("sys/renew")) {
-    const prefix = under("sys/renew") ? "sys/renew" : "sys/leases/renew";
+  if (under("sys/leases/renew")) {
     return byMethod(method, {
-      WRITE: async () => ok(await core.renewLease(leaseIdFrom(prefix), body.increment)),
+      WRITE: async () => ok(await core.renewLease(leaseIdFrom("sys/leases/renew"), body.increment)),
     });
   }
-  if (under("sys/leases/revoke-prefix") || under("sys/revoke-prefix")) {
-    const prefix = under("sys/revoke-prefix") ? "sys/revoke-prefix" : "sys/leases/revoke-prefix";
-    return byMethod(
-      method,
-      {
-        WRITE: async () => {
-          await core.revokePrefix(path.slice(prefix.length + 1));
-          return noContent;
-        },
-      },
-      true,
-    );
-  }
-  if (under("sys/leases/revoke") || under("sys/revoke")) {
-    const prefix = under("sys/revoke") ? "sys/revoke" : "sys/leases/revoke";
+  if (under("sys/leases/revoke")) {
     return byMethod(method, {
       WRITE: async () => {
-        await core.revokeLease(leaseIdFrom(prefix));
+        await core.revokeLease(leaseIdFrom("sys/leases/revoke"));
         return noContent;
       },
     });
   }
   if (path === "sys/leases/lookup") {
     return byMethod(method, { WRITE: () => ok(core.lookupLease(body.lease_id)) });
-  }
-  if (path.startsWith("sys/leases/lookup/")) {
-    return byMethod(
-      method,
-      { LIST: () => listReply(core.listLeases(path.slice("sys/leases/lookup/".length))) },
-      true,
-    );
   }
   return { capability: capabilityOf(method), sudo: false, run: unsupportedPath };
 }

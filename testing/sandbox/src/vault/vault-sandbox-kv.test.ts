@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startVaultSandbox } from "./vault-sandbox.js";
 import type { VaultSandbox } from "./vault-sandbox-types.js";
-import { testClock, vaultClient, vaultFailure } from "./vault-test-client.js";
+import { vaultClient, vaultFailure } from "./vault-test-client.js";
 
 const CREATOR_TOKEN = "sandbox-kv-creator";
 
@@ -119,59 +119,5 @@ describe("Vault stand-in: KV version 2", () => {
       status: 503,
     });
     expect(sandbox.kv("app/f")).toEqual([]);
-  });
-});
-
-describe("Vault stand-in: response wrapping", () => {
-  const clock = testClock();
-  let sandbox: VaultSandbox;
-  beforeAll(async () => {
-    sandbox = await startVaultSandbox({ clock: clock.now });
-  });
-  afterAll(() => sandbox.close());
-  afterEach(() => sandbox.reset());
-
-  it("X-Vault-Wrap-TTL answers with a wrapping token, which unwraps to the response exactly once", async () => {
-    const vault = vaultClient(sandbox);
-    await vault.write("secret/data/handoff", { data: { apiKey: "k-7f3a9c" } });
-    const sightings = () => sandbox.allPayloadsText().split("k-7f3a9c").length - 1;
-    const afterWrite = sightings();
-    const wrapped = await vault.read("secret/data/handoff", { headers: { "X-Vault-Wrap-TTL": "5m" } });
-    expect(wrapped.data).toBeNull();
-    expect(wrapped.wrap_info).toMatchObject({ ttl: 300, creation_path: "secret/data/handoff" });
-    // The wrapped response has travelled nowhere yet.
-    expect(sightings()).toBe(afterWrite);
-
-    const holder = vaultClient(sandbox, wrapped.wrap_info.token);
-    const unwrapped = await holder.write("sys/wrapping/unwrap", {});
-    expect(unwrapped.data).toMatchObject({ data: { apiKey: "k-7f3a9c" }, metadata: { version: 1 } });
-    expect(sightings()).toBeGreaterThan(afterWrite);
-    expect(await vaultFailure(holder.write("sys/wrapping/unwrap", {}))).toMatchObject({
-      status: 400,
-      errors: ["wrapping token is not valid or does not exist"],
-    });
-    expect(sandbox.requests.find((request) => request.wrapped)).toMatchObject({
-      path: "secret/data/handoff",
-    });
-  });
-
-  it("a third party can unwrap with the token in the body; an expired wrapping token is refused", async () => {
-    const vault = vaultClient(sandbox);
-    const wrapped = await vault.write(
-      "auth/token/create",
-      { policies: ["default"] },
-      { headers: { "X-Vault-Wrap-TTL": "60" } },
-    );
-    expect(wrapped.wrap_info.wrapped_accessor).toMatch(/^[A-Za-z0-9]{24}$/);
-    const other = (await vault.write("auth/token/create", { policies: ["default"] })).auth.client_token;
-    const unwrapped = await vaultClient(sandbox, other).unwrap({ token: wrapped.wrap_info.token });
-    expect(unwrapped.auth.accessor).toBe(wrapped.wrap_info.wrapped_accessor);
-
-    const late = await vault.read("auth/token/lookup-self", { headers: { "X-Vault-Wrap-TTL": "30s" } });
-    clock.advance(31);
-    expect(await vaultFailure(vault.unwrap({ token: late.wrap_info.token }))).toMatchObject({
-      status: 400,
-      errors: ["wrapping token is not valid or does not exist"],
-    });
   });
 });

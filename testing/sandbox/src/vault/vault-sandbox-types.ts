@@ -117,12 +117,10 @@ export type VaultRequestRecord = {
   status: number;
   accessor?: string;
   namespace?: string;
-  /** Whether the answer was a response-wrapping token instead of the response. */
-  wrapped: boolean;
   at: Date;
 };
 
-export type VaultLeaseRevocationReason = "revoke" | "revoke-prefix" | "expired" | "token-revoked";
+export type VaultLeaseRevocationReason = "revoke" | "expired" | "token-revoked";
 
 /** A database lease as the stand-in holds it (revoked ones stay listed, with `revoked: true`). */
 export type VaultLeaseRecord = {
@@ -167,7 +165,7 @@ export type VaultSandbox = {
   /** The stored versions of a KV v2 secret (path inside the mount), oldest first; [] when none. */
   kv(path: string): readonly VaultKvVersionRecord[];
   /**
-   * Every request body and response body seen (unwrapped responses included), plus every string value in
+   * Every request body and response body seen, plus every string value in
    * them, one string: for "this secret went nowhere else" checks.
    */
   allPayloadsText(): string;
@@ -180,7 +178,7 @@ export type VaultSandbox = {
   /** Test cleanup: revoke every live lease now (runs the revocation statements); throws if one fails. */
   revokeAllLeases(): Promise<void>;
   /**
-   * Forgets records, faults, KV data and wrapping tokens; back to `active` with the database working.
+   * Forgets records, faults and KV data; back to `active` with the database working.
    * Tokens and leases stay: they stand for real database users.
    */
   reset(): void;

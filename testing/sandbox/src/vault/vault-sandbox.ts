@@ -11,12 +11,12 @@ import type {
   VaultSandbox,
   VaultSandboxOptions,
 } from "./vault-sandbox-types.js";
-import { isRecord, parseDurationSeconds, stringLeaves, VAULT_ERRORS, VaultHttpError } from "./vault-wire.js";
+import { isRecord, stringLeaves, VAULT_ERRORS, VaultHttpError } from "./vault-wire.js";
 
 /**
  * The HashiCorp Vault stand-in: Vault's HTTP API under `/v1/` for tokens, AppRole login, the database
  * secrets engine (PostgreSQL and MySQL/MariaDB, real statements on the real servers), lease
- * renew/revoke/lookup, KV version 2 and response wrapping, so the real node-vault client runs against
+ * renew/revoke and KV version 2, so the real node-vault client runs against
  * it. What it enforces, and what it does not, is in README.md.
  */
 
@@ -158,8 +158,7 @@ async function answer(state: State, received: Received): Promise<Outcome> {
   const path = url.pathname.startsWith("/v1/") ? decodeURIComponent(url.pathname.slice(4)) : "";
   const token = header(received.headers, "x-vault-token");
   const namespace = header(received.headers, "x-vault-namespace");
-  let accessor = core.accessorOf(token);
-  let wrapped = false;
+  const accessor = core.accessorOf(token);
   const seen: unknown[] = [];
 
   const finish = (reply: VaultReply, extraHeaders: Record<string, string> = {}): Outcome => {
@@ -179,7 +178,6 @@ async function answer(state: State, received: Received): Promise<Outcome> {
         status: reply.status,
         ...(accessor === undefined ? {} : { accessor }),
         ...(namespace === undefined ? {} : { namespace }),
-        wrapped,
         at,
       },
       seen,
@@ -209,39 +207,11 @@ async function answer(state: State, received: Received): Promise<Outcome> {
     core.sweep();
     const body = method === "GET" || method === "LIST" ? {} : parseJsonBody(received.body);
     if (received.body.trim() !== "") seen.push(body);
-    const wrapHeader = header(received.headers, "x-vault-wrap-ttl");
-    const wrapTtlSeconds =
-      wrapHeader === undefined || wrapHeader === ""
-        ? 0
-        : parseDurationSeconds(wrapHeader, "X-Vault-Wrap-TTL header");
     const request: VaultRequest = { method, path, query, body };
-
-    // Unwrapping: the wrapping token comes in the body (then the caller's own token must be allowed
-    // sys/wrapping/unwrap) or as the X-Vault-Token itself. It is checked before anything else.
-    if (path === "sys/wrapping/unwrap" && (method === "POST" || method === "PUT")) {
-      const inBody = typeof body.token === "string" && body.token !== "";
-      const wrapToken = inBody && typeof body.token === "string" ? body.token : token;
-      const entry = core.liveWrap(wrapToken);
-      if (entry === undefined) throw new VaultHttpError(400, [VAULT_ERRORS.invalidWrappingToken]);
-      if (inBody) {
-        const caller = authenticate(core, token);
-        if (!core.aclOf(caller).allows(path, "update", false)) {
-          throw new VaultHttpError(403, [VAULT_ERRORS.policyDenied]);
-        }
-      } else {
-        accessor = entry.accessor;
-      }
-      const original = core.unwrap(entry);
-      const parsed: unknown = JSON.parse(original);
-      seen.push(parsed);
-      return { ...finish({ status: 200 }), headers: { "Content-Type": "application/json" }, body: original };
-    }
 
     let reply: VaultReply;
     if (path === "auth/approle/login" && (method === "POST" || method === "PUT")) {
       reply = { status: 200, body: core.appRoleLogin(body) };
-      const auth = isRecord(reply.body) ? reply.body.auth : undefined;
-      if (isRecord(auth) && typeof auth.accessor === "string") reply.wrappedAccessor = auth.accessor;
     } else {
       const caller = authenticate(core, token);
       const route = resolveRoute(core, request);
@@ -251,14 +221,6 @@ async function answer(state: State, received: Received): Promise<Outcome> {
       reply = await route.run(caller);
     }
 
-    if (wrapTtlSeconds > 0 && reply.status === 200 && reply.body !== undefined) {
-      // The wrapped response travels only when unwrapped, so only then is it "seen".
-      wrapped = true;
-      return finish({
-        status: 200,
-        body: core.wrap(JSON.stringify(reply.body), wrapTtlSeconds, path, reply.wrappedAccessor),
-      });
-    }
     return finish(reply);
   } catch (error) {
     if (error instanceof VaultHttpError)

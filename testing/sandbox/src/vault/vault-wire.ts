@@ -32,8 +32,6 @@ export const VAULT_ERRORS = {
   missingToken: "missing client token",
   /** 503 while sealed or not initialised. */
   sealed: "Vault is sealed",
-  /** 400 from sys/wrapping/unwrap for an unknown, used or expired wrapping token. */
-  invalidWrappingToken: "wrapping token is not valid or does not exist",
   /** 400 from auth/approle/login. */
   invalidAppRole: "invalid role or secret ID",
   /** 400 from KV v2 writes with a stale `options.cas`. */
@@ -51,18 +49,19 @@ export type VaultEnvelope = {
   renewable: boolean;
   lease_duration: number;
   data: unknown;
-  wrap_info: unknown;
+  /** Always null: the stand-in does not wrap responses. */
+  wrap_info: null;
   warnings: readonly string[] | null;
   auth: unknown;
 };
 
-export const envelope = (parts: Partial<Omit<VaultEnvelope, "request_id">>): VaultEnvelope => ({
+export const envelope = (parts: Partial<Omit<VaultEnvelope, "request_id" | "wrap_info">>): VaultEnvelope => ({
   request_id: randomUUID(),
   lease_id: parts.lease_id ?? "",
   renewable: parts.renewable ?? false,
   lease_duration: parts.lease_duration ?? 0,
   data: parts.data ?? null,
-  wrap_info: parts.wrap_info ?? null,
+  wrap_info: null,
   warnings:
     parts.warnings !== undefined && parts.warnings !== null && parts.warnings.length > 0
       ? parts.warnings
