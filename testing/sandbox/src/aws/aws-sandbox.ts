@@ -30,7 +30,7 @@ import {
 } from "./iam-actions.js";
 import { parseQueryParams, type QueryParams } from "./query-params.js";
 import { answerSecretsManager, isSecretsManagerRequest } from "./secrets-manager-endpoint.js";
-import { createConfiguredSecrets, secretRecord, uniqueSecretNamed } from "./secrets-manager-store.js";
+import { createConfiguredSecrets, secretRecord, uniqueSecretNamed } from "./secrets-manager-setup.js";
 import {
   checkRequestTime,
   headerValues,
@@ -163,6 +163,8 @@ function payloadTexts(text: string): string[] {
 }
 
 /** Everything between the received bytes and the response document; never throws. */
+// One pass from request to response in AWS's order (fault, signature, service, action); splitting it would
+// scatter that order across functions.
 function answer(state: SandboxState, request: ReceivedRequest, contentType: string | undefined): Outcome {
   const requestId = randomUUID();
   const now = state.clock();
@@ -252,6 +254,7 @@ function answer(state: SandboxState, request: ReceivedRequest, contentType: stri
 }
 
 /** Starts the AWS stand-in. Close it when done (`await sandbox.close()`). */
+// Long because it wires the server and the test hooks over one state; each piece is small.
 export async function startAwsSandbox(options: AwsSandboxOptions): Promise<AwsSandbox> {
   const clock = options.clock ?? (() => new Date());
   const startedAt = clock();

@@ -29,6 +29,7 @@ type AssumeRoleInput = {
 };
 
 /** Every model constraint of AssumeRole's parameters; all broken ones are reported together, as AWS does. */
+// Long because it checks every AssumeRole parameter in the order STS reports them, one short block each.
 function parseAssumeRoleInput(params: QueryParams): AssumeRoleInput {
   const problems: string[] = [];
   const roleArn = params.get("RoleArn");
@@ -221,6 +222,7 @@ function sourceIdentityFor(input: AssumeRoleInput, caller: Principal, role: Role
 }
 
 /** AssumeRole: validates like STS, then issues ASIA credentials and records the session. */
+// Long because STS checks trust, duration, session policy and tags in this order; kept in one place.
 export function assumeRole(state: SandboxState, caller: Principal, params: QueryParams, now: Date): string {
   const input = parseAssumeRoleInput(params);
   const role = state.roles.get(input.roleArn);

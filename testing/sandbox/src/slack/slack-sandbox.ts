@@ -1,13 +1,9 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { baseUrl, closeServer, listen, readBody } from "../http/http-server.js";
-import {
-  type Args,
-  issueTrigger,
-  SLACK_METHODS,
-  SlackRateLimited,
-  SlackRefusal,
-} from "./slack-api-methods.js";
+import { type Args, SlackRateLimited, SlackRefusal } from "./slack-api-args.js";
+import { SLACK_METHODS } from "./slack-api-methods.js";
+import { issueTrigger } from "./slack-api-views.js";
 import { isRecord } from "./slack-limits.js";
 import { createSlackState, emptyRecords, type SlackState } from "./slack-sandbox-state.js";
 import type { SlackCall, SlackFault, SlackSandbox, SlackSandboxOptions } from "./slack-sandbox-types.js";
@@ -179,6 +175,7 @@ function stringLeaves(value: unknown, into: string[] = []): string[] {
 }
 
 /** Starts the Slack stand-in. Close it when done (`await sandbox.close()`). */
+// Long because it wires the server and the test hooks over one state; each piece is small.
 export async function startSlackSandbox(options: SlackSandboxOptions): Promise<SlackSandbox> {
   const state = createSlackState(options);
   // Delayed answers wait on this, so close() does not leave timers behind.

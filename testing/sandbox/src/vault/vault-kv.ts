@@ -9,6 +9,7 @@ export const KV_MAX_VERSIONS = 10;
 
 export type VaultKv = ReturnType<typeof createVaultKv>;
 
+// Long because it is a closure over the KV map: each inner function is short and documented.
 export function createVaultKv(state: VaultState) {
   const { clock, kvSecrets } = state;
   const kvMetadataOf = (version: KvVersion) => ({

@@ -29,6 +29,7 @@ const DATABASE_EXPIRY_BUFFER_MS = 5000;
 
 export type VaultLeases = ReturnType<typeof createVaultLeases>;
 
+// Long because it is a closure over the lease list: each inner function is short and documented.
 export function createVaultLeases(state: VaultState) {
   const { clock, leases, leasesById } = state;
   const isLive = (lease: LeaseEntry) => !lease.revoked;

@@ -147,6 +147,8 @@ function parseJsonBody(text: string): Record<string, unknown> {
 }
 
 /** Everything between the received request and the response; never throws. */
+// One pass from request to response in Vault's order (fault, health, seal, auth, ACL, route); splitting it
+// would scatter that order across functions.
 async function answer(state: State, received: Received): Promise<Outcome> {
   const { core } = state;
   const at = core.clock();
@@ -262,6 +264,7 @@ function parseRawListRequest(raw: Buffer): Received | undefined {
 }
 
 /** Starts the Vault stand-in. Close it when done (`await sandbox.close()`). */
+// Long because it wires the server, the sweeper and the test hooks over one state; each piece is small.
 export async function startVaultSandbox(options: VaultSandboxOptions = {}): Promise<VaultSandbox> {
   const state: State = {
     core: createVaultCore(options),

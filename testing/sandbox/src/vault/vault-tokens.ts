@@ -25,6 +25,7 @@ import {
 
 export type VaultTokens = ReturnType<typeof createVaultTokens>;
 
+// Long because it is a closure over the token maps: each inner function is short and documented.
 export function createVaultTokens(
   state: VaultState,
   leases: Pick<VaultLeases, "revokeLeasesOf">,
