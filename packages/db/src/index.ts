@@ -3,6 +3,7 @@ export * from "./audit-log.js";
 export * from "./database.js";
 export * from "./grant-repo.js";
 export * from "./migrate.js";
+export { migrations } from "./migrations.js";
 export * from "./notification-repo.js";
 export * from "./open-database.js";
 export * from "./rotation-run-repo.js";

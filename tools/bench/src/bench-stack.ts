@@ -1,13 +1,16 @@
+import type { AppRouter } from "@leasehold/api/router";
+import { type AwsSandbox, type OidcIssuer, startAwsSandbox, startOidcIssuer } from "@leasehold/sandbox";
 import {
+  type Stack as KitStack,
   type Person,
   ROLE_ARN,
-  type Stack,
   type StackOptions,
   startStack,
   TEST_CONFIG,
   tokenFor,
-} from "@leasehold/api/testing";
-import { type AwsSandbox, type OidcIssuer, startAwsSandbox, startOidcIssuer } from "@leasehold/sandbox";
+} from "@leasehold/test-kit";
+
+type Stack = KitStack<AppRouter>;
 
 /** A tRPC client of the stack's API, as one person. */
 export type ApiClient = ReturnType<Stack["client"]>;
@@ -34,7 +37,12 @@ export async function startBenchStack(
   let issuer: OidcIssuer | undefined;
   try {
     issuer = await startOidcIssuer();
-    const stack = await startStack({ ...options, sandbox, issuerUrl: issuer.url, config: TEST_CONFIG });
+    const stack = await startStack<AppRouter>({
+      ...options,
+      sandbox,
+      issuerUrl: issuer.url,
+      config: TEST_CONFIG,
+    });
     const started = issuer;
     return {
       stack,

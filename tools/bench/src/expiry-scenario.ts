@@ -1,5 +1,5 @@
 import { loadavg } from "node:os";
-import { PEOPLE, type PrivateRedis, ROLE_ARN, startPrivateRedis } from "@leasehold/api/testing";
+import { PEOPLE, type PrivateRedis, ROLE_ARN, startPrivateRedis } from "@leasehold/test-kit";
 import { type BenchStack, startBenchStack } from "./bench-stack.js";
 import { type ExpiryOutcome, type ExpiryRow, judgeExpiries } from "./expiry-outcome.js";
 import { scheduleExpiries, seedActiveGrants } from "./grant-seeding.js";

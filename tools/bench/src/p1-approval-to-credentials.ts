@@ -1,8 +1,8 @@
 import { loadavg } from "node:os";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
-import { PEOPLE, ROLE_ARN } from "@leasehold/api/testing";
 import type { Database } from "@leasehold/db";
 import { SANDBOX_ACCESS_KEY } from "@leasehold/sandbox";
+import { PEOPLE, ROLE_ARN } from "@leasehold/test-kit";
 import type { Bench, Figure } from "./bench-result.js";
 import { type ApiClient, startBenchStack } from "./bench-stack.js";
 import { summarize } from "./stats.js";

@@ -1,15 +1,18 @@
 import { fileURLToPath } from "node:url";
-import {
-  createScratchDatabases,
-  type ScratchDatabases,
-  type Stack,
-  startStack,
-} from "@leasehold/api/testing";
+import type { AppRouter } from "@leasehold/api/router";
 import { createLeaseholdClient, type LeaseholdClient } from "@leasehold/client";
 import { sqlRoleName } from "@leasehold/providers";
 import { type AwsSandbox, type OidcIssuer, startAwsSandbox, startOidcIssuer } from "@leasehold/sandbox";
+import {
+  createScratchDatabases,
+  type Stack as KitStack,
+  type ScratchDatabases,
+  startStack,
+} from "@leasehold/test-kit";
 import { backendPids, childPidsIn, type ProcessGroups } from "./process-cpu.js";
 import { dropRoles } from "./role-cleanup.js";
+
+type Stack = KitStack<AppRouter>;
 
 /**
  * A real Leasehold (API and worker processes on PostgreSQL and Redis) with one native PostgreSQL
@@ -77,7 +80,7 @@ export async function startSqlLeaseFixture(
     opened.push(issuer);
     const scratch = await createScratchDatabases();
     opened.push({ close: () => scratch.drop() });
-    const stack = await startStack({
+    const stack = await startStack<AppRouter>({
       sandbox: aws,
       issuerUrl: issuer.url,
       config: CONFIG,

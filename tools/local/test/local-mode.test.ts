@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { startLocalMode } from "@leasehold/test-kit";
 import { describe, expect, it } from "vitest";
-import { startLocalMode } from "./start-local-mode.js";
 
 /** The README's run command, as a newcomer uses it: start, follow the printed walkthrough, stop. */
 describe("local mode", () => {

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { testClock, vaultClient, vaultFailure } from "./test-vault-client.js";
 import { startVaultSandbox } from "./vault-sandbox.js";
 import type { VaultSandbox } from "./vault-sandbox-types.js";
-import { testClock, vaultClient, vaultFailure } from "./vault-test-client.js";
 
 const APP_TOKEN = "sandbox-app-token";
 const POLICY_DENIED = "1 error occurred:\n\t* permission denied\n\n";

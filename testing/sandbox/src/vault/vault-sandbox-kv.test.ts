@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { vaultClient, vaultFailure } from "./test-vault-client.js";
 import { startVaultSandbox } from "./vault-sandbox.js";
 import type { VaultSandbox } from "./vault-sandbox-types.js";
-import { vaultClient, vaultFailure } from "./vault-test-client.js";
 
 const CREATOR_TOKEN = "sandbox-kv-creator";
 

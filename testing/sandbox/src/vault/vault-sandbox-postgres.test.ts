@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { testClock, vaultClient, vaultFailure } from "./test-vault-client.js";
+import { createScratchDatabase, type ScratchDatabase } from "./test-vault-databases.js";
 import { startVaultSandbox } from "./vault-sandbox.js";
 import type { VaultSandbox } from "./vault-sandbox-types.js";
-import { testClock, vaultClient, vaultFailure } from "./vault-test-client.js";
-import { createScratchDatabase, type ScratchDatabase } from "./vault-test-databases.js";
 
 /**
  * The database engine against the real PostgreSQL: credentials Vault hands out log in and use their

@@ -9,9 +9,11 @@ import { migrate } from "./migrate.js";
 import { migrations } from "./migrations.js";
 
 /**
- * Fresh, migrated databases for tests in any package. PostgreSQL tests get a database of their own
- * on the server at LEASEHOLD_TEST_DATABASE_URL (default: the local server); PGlite tests load a
- * migrated template, because creating a PGlite database from scratch takes seconds.
+ * Fresh, migrated databases for this package's own tests. Every other package gets them from
+ * @leasehold/test-kit, which depends on this package for its migrations; these tests cannot import the
+ * kit without a package cycle, so the same few lines also live in the kit (src/database/test-database.ts).
+ * PostgreSQL tests get a database of their own on the server at LEASEHOLD_TEST_DATABASE_URL (default: the
+ * local server); PGlite tests load a migrated template, because creating a PGlite database takes seconds.
  */
 
 export type Dialect = Database["dialect"];
