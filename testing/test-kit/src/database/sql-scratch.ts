@@ -71,6 +71,7 @@ function targetFactory(engine: SqlEngine, creation: string[]) {
 export const createSqlScratch = (engine: SqlEngine): Promise<SqlScratch> =>
   engine === "postgres" ? createPostgresScratch() : createMysqlScratch();
 
+// Long because it is one object literal of small methods over the scratch database's connection.
 async function createPostgresScratch(): Promise<SqlScratch> {
   const prefix = hex(4);
   const database = `lh_sqlprov_${prefix}`;

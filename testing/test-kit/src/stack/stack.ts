@@ -63,7 +63,8 @@ export type Stack<TRouter extends AnyTRPCRouter> = {
 
 /**
  * Starts the stack. The router type is a parameter so this kit need not depend on @leasehold/api (whose
- * own tests use the kit): `startStack<AppRouter>(options)`.
+ * own tests use the kit): `startStack<AppRouter>(options)`. Long because the processes, the database,
+ * Redis and the config file share one cleanup path; the pieces inside are small closures.
  */
 export async function startStack<TRouter extends AnyTRPCRouter>(
   options: StackOptions,
