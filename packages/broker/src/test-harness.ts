@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import { createStore, type Database } from "@leasehold/db";
-import { createTestDatabase, type Dialect } from "@leasehold/db/testing";
 import {
   type GrantState,
   newGrant,
@@ -9,6 +8,7 @@ import {
   targetConfigSchema,
 } from "@leasehold/domain";
 import { type CredentialProvider, providerRegistry } from "@leasehold/providers";
+import { createTestDatabase, type Dialect } from "@leasehold/test-kit";
 import { type Broker, createBroker, type RotationSetup } from "./broker.js";
 import { type BrokerDeps, targetCatalog } from "./broker-deps.js";
 import { createCredentialCipher } from "./credential-cipher.js";

@@ -3,7 +3,7 @@ import { type AccessRequest, type Grant, newGrant } from "@leasehold/domain";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "./database.js";
 import { createStore, type Store } from "./store.js";
-import { createTestDatabase, dialects } from "./testing.js";
+import { createTestDatabase, dialects } from "./test-database.js";
 
 const now = new Date("2026-11-23T10:00:00.000Z");
 
