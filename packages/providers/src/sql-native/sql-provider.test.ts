@@ -1,10 +1,10 @@
 import { createServer } from "node:net";
 import { type Grant, UpstreamError } from "@leasehold/domain";
+import { createSqlScratch, type SqlScratch } from "@leasehold/test-kit";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { sqlRoleName } from "./sql-credentials.js";
 import { createSqlProvider, type SqlProvider } from "./sql-provider.js";
-import type { SqlEngine, SqlTarget } from "./sql-schemas.js";
-import { createSqlScratch, type SqlScratch } from "./test-sql-scratch.js";
+import { type SqlEngine, type SqlTarget, sqlTargetSchema } from "./sql-schemas.js";
 
 // Every password the provider generates, so tests can look for it where it must not be.
 const generated = vi.hoisted(() => [] as string[]);
@@ -39,6 +39,10 @@ const grantFor = (id: string, overrides: Partial<Grant> = {}): Grant => ({
 
 const noCheckpoint = async () => undefined;
 
+/** The scratch database's target, parsed like leasehold.yaml's; `sql` overrides its statements. */
+const targetOf = (scratch: SqlScratch, sql?: Record<string, unknown>): SqlTarget =>
+  sqlTargetSchema.parse(scratch.targetConfig(sql));
+
 /** A port nothing listens on. */
 async function closedPort(): Promise<number> {
   const server = createServer();
@@ -60,7 +64,7 @@ describe.each<SqlEngine>(["postgres", "mysql"])("the SQL provider on %s", (engin
 
   beforeAll(async () => {
     scratch = await createSqlScratch(engine);
-    target = scratch.target();
+    target = targetOf(scratch);
     provider = createSqlProvider({ adminUrlFor: () => scratch.adminUrl });
   });
   afterAll(async () => {
@@ -114,7 +118,7 @@ describe.each<SqlEngine>(["postgres", "mysql"])("the SQL provider on %s", (engin
       engine === "postgres"
         ? target
         : // MySQL has no expiry to move by default; this records the renewal to show it ran.
-          scratch.target({
+          targetOf(scratch, {
             renewStatements: [
               `INSERT INTO ${scratch.database}.renewals VALUES ('{{name}}', '{{expiration}}')`,
             ],
@@ -231,7 +235,7 @@ describe.each<SqlEngine>(["postgres", "mysql"])("the SQL provider on %s", (engin
             [`CREATE USER '{{name}}'@'%' IDENTIFIED BOGUS ${"1".repeat(53)} BY '{{password}}'`],
           ];
     for (const extra of echoing) {
-      const bad = scratch.target({ creationStatements: [...target.sql.creationStatements, ...extra] });
+      const bad = targetOf(scratch, { creationStatements: [...target.sql.creationStatements, ...extra] });
       const grant = grantFor(scratch.grantId());
       const before = generated.length;
       const error = await issue(grant, bad).catch((e: unknown) => e);
@@ -249,7 +253,7 @@ describe.each<SqlEngine>(["postgres", "mysql"])("the SQL provider on %s", (engin
   });
 
   it("a statement the database refuses fails for good and leaves no role behind", async () => {
-    const bad = scratch.target({
+    const bad = targetOf(scratch, {
       creationStatements: [
         target.sql.creationStatements[0],
         engine === "postgres"
@@ -386,7 +390,7 @@ describe("MariaDB admin without PROCESS", () => {
     const provider = createSqlProvider({ adminUrlFor: () => scratch.adminUrl });
     try {
       const grant = grantFor(scratch.grantId());
-      const target = scratch.target();
+      const target = targetOf(scratch);
       await provider.issue({ grant, target, approval: null, checkpoint: noCheckpoint });
       const error = await provider.revoke({ grant, target }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(UpstreamError);
