@@ -1,7 +1,16 @@
 import type { GrantChanges, Repositories } from "@leasehold/db";
-import type { AuditAction, Grant, GrantState, JsonValue } from "@leasehold/domain";
+import type { AuditAction, AuditData, AuditEventInput, Grant, GrantState } from "@leasehold/domain";
 
-export type AuditedTransition = {
+type GrantAuditAction = Extract<AuditAction, `grant.${string}`>;
+
+/** The audit event a transition writes: its action, and that action's data (optional when it has none). */
+type GrantAuditStep = {
+  [A in GrantAuditAction]: { readonly action: A } & ({} extends AuditData<A>
+    ? { readonly data?: AuditData<A> }
+    : { readonly data: AuditData<A> });
+}[GrantAuditAction];
+
+export type AuditedTransition = GrantAuditStep & {
   readonly from: readonly GrantState[];
   readonly to: GrantState;
   readonly at: Date;
@@ -9,8 +18,6 @@ export type AuditedTransition = {
   /** Also require that no later issue attempt has started. */
   readonly issueAttempts?: number;
   readonly actor: string;
-  readonly action: AuditAction;
-  readonly data?: { readonly [key: string]: JsonValue };
 };
 
 /**
@@ -31,16 +38,16 @@ export async function transitionGrant(
     step.issueAttempts === undefined ? {} : { issueAttempts: step.issueAttempts },
   );
   if (updated) {
-    await repos.audit.append(
-      {
-        actor: step.actor,
-        action: step.action,
-        subjectType: "grant",
-        subjectId: grantId,
-        data: step.data ?? {},
-      },
-      step.at,
-    );
+    // GrantAuditStep pairs each action with its data; TypeScript cannot carry that pairing through
+    // the property reads, so it is restated here.
+    const event = {
+      actor: step.actor,
+      action: step.action,
+      subjectType: "grant",
+      subjectId: grantId,
+      data: step.data ?? {},
+    } as AuditEventInput<GrantAuditAction>;
+    await repos.audit.append(event, step.at);
   }
   return updated;
 }

@@ -92,10 +92,11 @@ export function createReviewService({ store, targets, queues, clock, newId, log 
         await repos.audit.append(
           {
             actor: principal.id,
-            action: state === "approved" ? "request.approved" : "request.denied",
             subjectType: "request",
             subjectId: request.id,
-            data: state === "approved" ? { approvers: [...tally.approvers] } : { deniedBy: tally.deniedBy },
+            ...(state === "approved"
+              ? { action: "request.approved", data: { approvers: [...tally.approvers] } }
+              : { action: "request.denied", data: { deniedBy: tally.deniedBy } }),
           },
           now,
         );

@@ -1,3 +1,5 @@
+import type { AuditData } from "./audit-data.js";
+
 /** Everything the audit trail records. Each state change writes one of these in its own transaction. */
 export const auditActions = [
   "request.created",
@@ -25,18 +27,39 @@ export type AuditAction = (typeof auditActions)[number];
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
-/** What a use case records. `data` must never hold a secret: ids, names, counts and reasons only. */
-export type AuditEventInput = {
-  /** A principal id, or `system:<component>` for the worker and the sweep. */
+/** What an audit event is about. */
+export type AuditSubjectType = "request" | "grant" | "rotation";
+
+/** The subject type an action's events are about: `request.*` concerns a request, and so on. */
+export type AuditSubjectOf<A extends AuditAction> = A extends `${infer S extends AuditSubjectType}.${string}`
+  ? S
+  : never;
+
+/**
+ * What a use case records, one shape per action (a union: the `action` decides the type of `data`;
+ * see audit-data.ts). `data` must never hold a secret: ids, names, counts and reasons only.
+ */
+export type AuditEventInput<A extends AuditAction = AuditAction> = A extends AuditAction
+  ? {
+      /** A principal id, or `system:<component>` for the worker and the sweep. */
+      readonly actor: string;
+      readonly action: A;
+      readonly subjectType: AuditSubjectOf<A>;
+      readonly subjectId: string;
+      readonly data: AuditData<A>;
+    }
+  : never;
+
+/**
+ * An event as stored: numbered, timestamped and chained to the one before. Its `data` is whatever was
+ * stored; read it through `readAuditEvent` to get the typed payload.
+ */
+export type AuditEvent = {
   readonly actor: string;
   readonly action: AuditAction;
-  readonly subjectType: "request" | "grant" | "rotation";
+  readonly subjectType: AuditSubjectType;
   readonly subjectId: string;
   readonly data: { readonly [key: string]: JsonValue };
-};
-
-/** An event as stored: numbered, timestamped and chained to the one before. */
-export type AuditEvent = AuditEventInput & {
   readonly seq: number;
   readonly at: Date;
   readonly prevHash: string;
