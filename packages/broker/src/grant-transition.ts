@@ -5,7 +5,7 @@ type GrantAuditAction = Extract<AuditAction, `grant.${string}`>;
 
 /** The audit event a transition writes: its action, and that action's data (optional when it has none). */
 type GrantAuditStep = {
-  [A in GrantAuditAction]: { readonly action: A } & ({} extends AuditData<A>
+  [A in GrantAuditAction]: { readonly action: A } & (Record<string, never> extends AuditData<A>
     ? { readonly data?: AuditData<A> }
     : { readonly data: AuditData<A> });
 }[GrantAuditAction];

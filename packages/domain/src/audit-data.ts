@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { AuditAction, AuditSubjectType, JsonValue } from "./audit.js";
+import type { AuditAction, AuditSubjectOf, AuditSubjectType, JsonValue } from "./audit.js";
 
 /**
  * The `data` each audit action carries, one schema per action. Writers are typed against these (see
@@ -65,7 +65,7 @@ export type TypedAuditEvent = {
     readonly at: Date;
     readonly actor: string;
     readonly action: A;
-    readonly subjectType: AuditSubjectType;
+    readonly subjectType: AuditSubjectOf<A>;
     readonly subjectId: string;
     readonly data: AuditData<A>;
   };
@@ -73,7 +73,8 @@ export type TypedAuditEvent = {
 
 /**
  * The event with its `data` parsed for its action, or undefined when the stored data does not fit
- * (an event written before its schema existed, or by hand): the caller decides what a gap means.
+ * (an event written before its schema existed, or by hand), or when its subject type is not the one
+ * its action names: the caller decides what a gap means.
  */
 export function readAuditEvent(event: {
   readonly seq: number;
@@ -84,9 +85,11 @@ export function readAuditEvent(event: {
   readonly subjectId: string;
   readonly data: unknown;
 }): TypedAuditEvent | undefined {
+  if (!event.action.startsWith(`${event.subjectType}.`)) return undefined;
   const parsed = auditDataSchemas[event.action].safeParse(event.data);
   if (!parsed.success) return undefined;
-  // The schema looked up by `action` produced `data`, so the pair is consistent.
+  // The schema looked up by `action` produced `data`, and the subject type was checked against the
+  // action: the fields agree, though TypeScript cannot follow the lookup.
   return {
     seq: event.seq,
     at: event.at,
