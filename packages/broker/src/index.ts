@@ -12,6 +12,7 @@ export * from "./grant-issue-service.js";
 export * from "./grant-query-service.js";
 export * from "./lease-service.js";
 export * from "./messenger.js";
+export * from "./notice-deps.js";
 export * from "./notification-lanes.js";
 export * from "./notification-service.js";
 export * from "./open-broker.js";
