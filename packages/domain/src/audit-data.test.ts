@@ -28,6 +28,11 @@ describe("audit data per action", () => {
     expect(readAuditEvent(stored("grant.revocation_failed", { error: "x" }))).toBeUndefined();
   });
 
+  it("an event filed under another subject type than its action names is not read as typed", () => {
+    const misfiled = { ...stored("grant.revoked", {}), subjectType: "request" as const };
+    expect(readAuditEvent(misfiled)).toBeUndefined();
+  });
+
   it("fields a newer writer added are dropped rather than refused", () => {
     const event = readAuditEvent(stored("grant.revoked", { note: "extra" }));
     expect(event?.data).toEqual({});
