@@ -1,6 +1,6 @@
-import type { OpenBroker } from "@leasehold/broker";
 import type { IdentityProviderConfig } from "@leasehold/config";
 import { systemClock } from "@leasehold/domain";
+import type { OpenBroker } from "@leasehold/runtime";
 import type { FastifyBaseLogger } from "fastify";
 import { createTokenVerifier } from "./auth/token-verifier.js";
 import { buildServer } from "./server.js";
@@ -16,7 +16,7 @@ export async function startApi(options: {
 }): Promise<{ address: string; close(): Promise<void> }> {
   const { open, log } = options;
   const app = await buildServer({
-    appRouter: createAppRouter({ broker: open.broker, targets: open.targets }),
+    appRouter: createAppRouter(open.broker),
     verifier: createTokenVerifier(options.identityProviders, { clock: systemClock }),
     readiness: { database: () => open.db.query("SELECT 1"), redis: () => open.producer.ping() },
     logger: log,

@@ -2,8 +2,9 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { startApi } from "@leasehold/api/start-api";
-import { openBrokerFromEnv, reconcileOptionsFor } from "@leasehold/broker";
-import { createLogger, onShutdown, parseConfig, runMain } from "@leasehold/config";
+import { reconcileOptionsFor } from "@leasehold/broker";
+import { parseConfig } from "@leasehold/config";
+import { createLogger, onShutdown, openBrokerFromEnv, runMain } from "@leasehold/runtime";
 import { SANDBOX_ACCESS_KEY, startAwsSandbox, startOidcIssuer, startSlackSandbox } from "@leasehold/sandbox";
 import { startSlackBot } from "@leasehold/slack-bot/start-slack-bot";
 import { createNotifierFor, startWorker } from "@leasehold/worker/start-worker";
@@ -34,7 +35,8 @@ runMain(async () => {
   const sandbox = wantsRealAws(env) ? undefined : await startAwsSandbox({ roles: [{ arn: LOCAL_ROLE_ARN }] });
   const open = await openBrokerFromEnv({ ...env, LEASEHOLD_DATA_DIR: dataDir }, log, {
     config,
-    reconcile: reconcileOptionsFor(env.LEASEHOLD_SWEEP_INTERVAL, LOCAL_WORKER_CONCURRENCY),
+    reconcile: reconcileOptionsFor(env.LEASEHOLD_SWEEP_INTERVAL),
+    expiry: { providerCallsAtOnce: LOCAL_WORKER_CONCURRENCY },
     ...(sandbox
       ? { aws: { region: env.AWS_REGION, endpoint: sandbox.url, credentials: SANDBOX_ACCESS_KEY } }
       : {}),

@@ -1,13 +1,20 @@
 import { randomUUID } from "node:crypto";
-import type { Broker, Logger, TargetCatalog } from "@leasehold/broker";
+import type { Broker, Logger } from "@leasehold/broker";
 import { type Clock, isDomainError } from "@leasehold/domain";
 import type { SlackIdentity } from "@leasehold/slack";
 import type { WebClient } from "@slack/web-api";
 
+/** The use cases the bot calls, under the names the API gives them. */
+export type BotUseCases = {
+  readonly targets: Pick<Broker["targets"], "list">;
+  readonly requests: Pick<Broker["requests"], "create" | "list">;
+  readonly reviews: Pick<Broker["reviews"], "submit" | "checkReviewable">;
+  readonly grants: Pick<Broker["grants"], "extend" | "revoke" | "list">;
+};
+
 /** What every listener needs. Listeners are thin: parse, call one use case, answer. */
 export type BotDeps = {
-  readonly broker: Broker;
-  readonly targets: TargetCatalog;
+  readonly broker: BotUseCases;
   readonly identity: SlackIdentity;
   readonly clock: Clock;
   readonly log: Logger;

@@ -12,7 +12,7 @@ export function registerGrantListeners(app: App, deps: BotDeps): void {
     try {
       const principal = await identity.principalFor(body.user.id);
       const input = extendGrantInput.parse(JSON.parse(action.value ?? "{}"));
-      await broker.extend.extend(principal, input);
+      await broker.grants.extend(principal, input);
     } catch (error) {
       await refuse(client, { user: body.user.id, channel: body.channel?.id }, error, log);
     }
@@ -22,7 +22,7 @@ export function registerGrantListeners(app: App, deps: BotDeps): void {
     await ack();
     try {
       const principal = await identity.principalFor(body.user.id);
-      await broker.grantEnd.requestRevoke(principal, {
+      await broker.grants.revoke(principal, {
         ...grantIdInput.parse({ grantId: action.value }),
         reason: "revoked from Slack",
       });
@@ -36,7 +36,7 @@ export function registerGrantListeners(app: App, deps: BotDeps): void {
     try {
       const principal = await identity.principalFor(event.user);
       const [grants, mine, toReview] = await Promise.all([
-        broker.grants.listMine(principal, 50),
+        broker.grants.list(principal, 50),
         broker.requests.list(principal, { view: "mine", limit: 50 }),
         broker.requests.list(principal, { view: "to-review", limit: 50 }),
       ]);

@@ -1,5 +1,4 @@
-import { openBrokerFromEnv } from "@leasehold/broker";
-import { createLogger, onShutdown, runMain } from "@leasehold/config";
+import { createLogger, onShutdown, openBrokerFromEnv, runMain } from "@leasehold/runtime";
 import { readBotEnv } from "./env.js";
 import { startSlackBot } from "./start-slack-bot.js";
 

@@ -1,4 +1,4 @@
-import { ForbiddenError, mayRequest, requestAccessInput } from "@leasehold/domain";
+import { ForbiddenError, requestAccessInput } from "@leasehold/domain";
 import { renderRequestModal, SLACK_IDS } from "@leasehold/slack";
 import type { App } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
@@ -19,21 +19,18 @@ const BLOCK_OF_FIELD: Record<string, string> = {
 
 /** `/access`, the global shortcut and the App Home button all open the same modal. */
 export function registerRequestListeners(app: App, deps: BotDeps): void {
-  const { broker, targets, identity, log } = deps;
+  const { broker, identity, log } = deps;
 
   const openModal = async (client: WebClient, user: string, triggerId: string, channel?: string) => {
     try {
       const principal = await identity.principalFor(user);
-      const requestable = targets
-        .list()
-        .filter((t) => mayRequest(principal, t))
-        .map((t) => ({
-          id: t.id,
-          description: t.description,
-          maxDurationSeconds: t.maxDurationSeconds,
-          defaultDurationSeconds: t.defaultDurationSeconds,
-          ticketRequired: t.ticket.required,
-        }));
+      const requestable = broker.targets.list(principal).map((t) => ({
+        id: t.id,
+        description: t.description,
+        maxDurationSeconds: t.maxDurationSeconds,
+        defaultDurationSeconds: t.defaultDurationSeconds,
+        ticketRequired: t.ticket.required,
+      }));
       if (requestable.length === 0) throw new ForbiddenError("there are no targets you may request");
       await client.views.open({ trigger_id: triggerId, view: renderRequestModal(requestable) });
     } catch (error) {
@@ -76,7 +73,7 @@ export function registerRequestListeners(app: App, deps: BotDeps): void {
     }
     try {
       const principal = await identity.principalFor(body.user.id);
-      await broker.requests.requestAccess(principal, parsed.data);
+      await broker.requests.create(principal, parsed.data);
       await ack();
     } catch (error) {
       const message = explain(error, log);

@@ -16,7 +16,7 @@ export function registerReviewListeners(app: App, deps: BotDeps): void {
     await ack();
     try {
       const principal = await identity.principalFor(body.user.id);
-      await broker.reviews.review(
+      await broker.reviews.submit(
         principal,
         reviewInput.parse({ requestId: action.value, decision: "approve" }),
       );
@@ -63,7 +63,7 @@ export function registerReviewListeners(app: App, deps: BotDeps): void {
     }
     try {
       const principal = await identity.principalFor(body.user.id);
-      await broker.reviews.review(principal, parsed.data);
+      await broker.reviews.submit(principal, parsed.data);
       await ack();
     } catch (error) {
       await ack({

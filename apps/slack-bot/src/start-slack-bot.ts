@@ -1,7 +1,7 @@
 import type { AddressInfo } from "node:net";
-import type { OpenBroker } from "@leasehold/broker";
 import { type LeaseholdConfig, slackSettingsSchema } from "@leasehold/config";
 import { systemClock } from "@leasehold/domain";
+import type { OpenBroker } from "@leasehold/runtime";
 import { createSlackClient, createSlackIdentity } from "@leasehold/slack";
 import type { Logger } from "pino";
 import type { SlackConnection } from "./env.js";
@@ -21,7 +21,6 @@ export async function startSlackBot(options: {
   const identityClient = createSlackClient({ token: connection.botToken, apiUrl: options.apiUrl });
   const app = createSlackApp(connection, {
     broker: open.broker,
-    targets: open.targets,
     identity: createSlackIdentity(settings, identityClient),
     clock: systemClock,
     log,

@@ -1,5 +1,5 @@
-import { openBrokerFromEnv, reconcileOptionsFor } from "@leasehold/broker";
-import { createLogger, onShutdown, runMain } from "@leasehold/config";
+import { reconcileOptionsFor } from "@leasehold/broker";
+import { createLogger, onShutdown, openBrokerFromEnv, runMain } from "@leasehold/runtime";
 import { readWorkerEnv } from "./env.js";
 import { createNotifierFor, startWorker } from "./start-worker.js";
 
@@ -7,7 +7,8 @@ runMain(async () => {
   const env = readWorkerEnv();
   const log = createLogger("leasehold-worker", env.LOG_LEVEL);
   const open = await openBrokerFromEnv(env, log, {
-    reconcile: reconcileOptionsFor(env.LEASEHOLD_SWEEP_INTERVAL, env.LEASEHOLD_WORKER_CONCURRENCY),
+    reconcile: reconcileOptionsFor(env.LEASEHOLD_SWEEP_INTERVAL),
+    expiry: { providerCallsAtOnce: env.LEASEHOLD_WORKER_CONCURRENCY },
   });
   const slack = env.SLACK_BOT_TOKEN
     ? createNotifierFor(open, { token: env.SLACK_BOT_TOKEN, apiUrl: env.SLACK_API_URL }, log)

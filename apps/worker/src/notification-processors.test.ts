@@ -134,7 +134,7 @@ describe("notifications when Slack misbehaves", () => {
   });
 
   const ask = () =>
-    broker.requests.requestAccess(dev, { targetId: "prod", durationSeconds: 900, reason: "slack is flaky" });
+    broker.requests.create(dev, { targetId: "prod", durationSeconds: 900, reason: "slack is flaky" });
   const posted = () => eventually(() => slack.messages(CHANNEL)[0], "the request message");
   const postCalls = () => slack.calls.filter((c) => c.method === "chat.postMessage");
 
@@ -164,8 +164,8 @@ describe("notifications when Slack misbehaves", () => {
   it("decisions never wait for Slack, and the message catches up when Slack is back", async () => {
     slack.injectFault({ method: "chat.postMessage", kind: "http500", times: 3 });
     const { request } = await ask();
-    await broker.reviews.review(alice, { requestId: request.id, decision: "approve" });
-    const decided = await broker.reviews.review(bob, { requestId: request.id, decision: "approve" });
+    await broker.reviews.submit(alice, { requestId: request.id, decision: "approve" });
+    const decided = await broker.reviews.submit(bob, { requestId: request.id, decision: "approve" });
     expect(decided.request.state).toBe("approved");
     await eventually(
       () =>
@@ -181,13 +181,13 @@ describe("notifications when Slack misbehaves", () => {
     // The next chat.postMessage is the "approved" DM: Slack makes it wait 3 s. When each event was an
     // independent job, the "granted" DM (dispatched within a second) overtook it every time.
     slack.injectFault({ method: "chat.postMessage", kind: "ratelimit", retryAfterSeconds: 3, times: 1 });
-    await broker.reviews.review(alice, { requestId: request.id, decision: "approve" });
-    const { grant } = await broker.reviews.review(bob, { requestId: request.id, decision: "approve" });
+    await broker.reviews.submit(alice, { requestId: request.id, decision: "approve" });
+    const { grant } = await broker.reviews.submit(bob, { requestId: request.id, decision: "approve" });
     if (!grant) throw new Error("the second approval creates the grant");
     // Only once Slack has refused the "approved" DM is the grant issued, so the refusal cannot land on
     // the "granted" DM instead; the access then goes live well within those 3 s.
     await eventually(() => postCalls().find((c) => c.status === 429), "Slack to refuse the approved DM");
-    expect(await broker.issue.issue(grant.id, { isLast: true, signal: undefined })).toBe("issued");
+    expect(await broker.grants.issue(grant.id, { isLast: true, signal: undefined })).toBe("issued");
 
     const dms = await eventually(() => {
       const texts = slack.messages(slack.dmChannelOf("U0DEV")).map((m) => m.text);

@@ -1,7 +1,7 @@
 import { randomInt } from "node:crypto";
-import type { OpenBroker } from "@leasehold/broker";
 import type { LeaseholdConfig } from "@leasehold/config";
 import { type QueueConnection, rotationRunJobId, syncCronSchedulers } from "@leasehold/queue";
+import type { OpenBroker } from "@leasehold/runtime";
 import { defineProcessor, type Processor } from "./job-harness.js";
 
 /**
@@ -37,7 +37,7 @@ export function rotationProcessors(open: OpenBroker & { config: LeaseholdConfig 
           key: payload.triggerKey,
           by: payload.triggeredBy,
         });
-        await open.broker.rotations.run(run.id, attempt);
+        await open.broker.rotations.execute(run.id, attempt);
       },
     }),
   ];

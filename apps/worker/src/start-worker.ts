@@ -3,11 +3,11 @@ import {
   type Logger,
   type Messenger,
   type NotificationService,
-  type OpenBroker,
 } from "@leasehold/broker";
 import { type LeaseholdConfig, slackSettingsSchema } from "@leasehold/config";
 import { systemClock } from "@leasehold/domain";
 import type { QueueConnection } from "@leasehold/queue";
+import type { OpenBroker } from "@leasehold/runtime";
 import { createSlackClient, createSlackIdentity, createSlackMessenger } from "@leasehold/slack";
 import { grantProcessors } from "./grant-processors.js";
 import { startProcessors } from "./job-harness.js";
@@ -39,7 +39,7 @@ export async function startWorker(options: {
   const { open, queue, log } = options;
   const workers = startProcessors(
     [
-      ...grantProcessors(open.broker, { concurrency: options.concurrency }),
+      ...grantProcessors(open.broker.grants, { concurrency: options.concurrency }),
       ...rotationProcessors(open),
       ...(options.slack ? notificationProcessors(options.slack) : []),
     ],
@@ -57,7 +57,7 @@ export async function startWorker(options: {
       // Behind when it expired grants their jobs should have expired: then it sweeps again in a second.
       {
         name: "reconcile",
-        run: async (signal) => ({ behind: (await open.broker.reconcile.reconcile(signal)).overdue > 0 }),
+        run: async (signal) => ({ behind: (await open.broker.reconcile.run(signal)).overdue > 0 }),
       },
       // A rotation run untouched for a quarter of an hour has lost its job; queue it again.
       {

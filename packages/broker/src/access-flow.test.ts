@@ -59,7 +59,7 @@ describe.each(["pglite", "postgres"] as const)("asking and approving on %s", (di
   ])("refuses %s and records nothing", async (_name, override, errorClass) => {
     const before = await auditCount();
     await expect(
-      h.broker.requests.requestAccess(requester, {
+      h.broker.requests.create(requester, {
         targetId: prodTarget.id,
         reason: "testing refusals",
         durationSeconds: 3600,
@@ -71,7 +71,7 @@ describe.each(["pglite", "postgres"] as const)("asking and approving on %s", (di
 
   it("refuses someone who may not request the target", async () => {
     await expect(
-      h.broker.requests.requestAccess(person("sales@example.com", ["sales"]), {
+      h.broker.requests.create(person("sales@example.com", ["sales"]), {
         targetId: prodTarget.id,
         reason: "curious",
       }),
@@ -86,7 +86,7 @@ describe.each(["pglite", "postgres"] as const)("asking and approving on %s", (di
 
   it("refuses self-approval, even by someone in the approver group", async () => {
     const sreRequester = person("sre-dev@example.com", ["sre"]);
-    const { request } = await h.broker.requests.requestAccess(sreRequester, {
+    const { request } = await h.broker.requests.create(sreRequester, {
       targetId: prodTarget.id,
       reason: "own request",
     });
@@ -135,14 +135,14 @@ describe.each(["pglite", "postgres"] as const)("asking and approving on %s", (di
     await approve(h.broker, approverB, request.id);
     await expect(approve(h.broker, approverC, request.id)).rejects.toThrow(ConflictError);
     await expect(
-      h.broker.reviews.review(approverC, { requestId: request.id, decision: "deny", comment: "too late" }),
+      h.broker.reviews.submit(approverC, { requestId: request.id, decision: "deny", comment: "too late" }),
     ).rejects.toThrow(/already approved/);
   });
 
   it("one denial ends the request without a grant", async () => {
     const { request } = await askForProd(h.broker);
     await approve(h.broker, approverA, request.id);
-    const denied = await h.broker.reviews.review(approverB, {
+    const denied = await h.broker.reviews.submit(approverB, {
       requestId: request.id,
       decision: "deny",
       comment: "not during the freeze",

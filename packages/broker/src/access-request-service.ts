@@ -17,6 +17,7 @@ import {
   type Tally,
   tallyReviews,
 } from "@leasehold/domain";
+import { commitAudited } from "./audited-change.js";
 import { maySeeRequest } from "./authorization.js";
 import type { BrokerDeps } from "./broker-deps.js";
 
@@ -29,6 +30,7 @@ export type RequestView = {
 
 type Deps = Pick<BrokerDeps, "store" | "targets" | "clock" | "newId" | "admins" | "log">;
 
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: a factory whose methods share the dependencies it closes over; each method is short.
 export function createAccessRequestService({ store, targets, clock, newId, admins, log }: Deps) {
   const view = async (request: AccessRequest): Promise<RequestView> => {
     const reviews = await store.read((repos) => repos.requests.listReviews(request.id));
@@ -37,7 +39,7 @@ export function createAccessRequestService({ store, targets, clock, newId, admin
 
   return {
     /** Asks for access to a target. Refused before anything is recorded if policy does not allow it. */
-    async requestAccess(principal: Principal, input: RequestAccessInput): Promise<RequestView> {
+    async create(principal: Principal, input: RequestAccessInput): Promise<RequestView> {
       const target = targets.get(input.targetId);
       if (!target) throw new NotFoundError(`there is no target called ${input.targetId}`);
       if (!mayRequest(principal, target)) throw new ForbiddenError(`you may not request ${target.id}`);
@@ -57,7 +59,7 @@ export function createAccessRequestService({ store, targets, clock, newId, admin
         pendingUntil: pendingUntil(target, now),
         decidedAt: null,
       };
-      await store.transaction(async (repos) => {
+      await commitAudited(store, now, async (repos, record) => {
         try {
           await repos.requests.insert(request);
         } catch (error) {
@@ -66,16 +68,13 @@ export function createAccessRequestService({ store, targets, clock, newId, admin
             throw new ConflictError(`you already have a pending request for ${target.id}`);
           throw error;
         }
-        await repos.audit.append(
-          {
-            actor: principal.id,
-            action: "request.created",
-            subjectType: "request",
-            subjectId: request.id,
-            data: { targetId: target.id, durationSeconds, ticket, reason: input.reason },
-          },
-          now,
-        );
+        record({
+          actor: principal.id,
+          action: "request.created",
+          subjectType: "request",
+          subjectId: request.id,
+          data: { targetId: target.id, durationSeconds, ticket, reason: input.reason },
+        });
       });
       log.info({ requestId: request.id, targetId: target.id, requester: principal.id }, "access requested");
       return { request, reviews: [], tally: tallyReviews([], principal.id, request.requiredApprovals) };
@@ -84,23 +83,20 @@ export function createAccessRequestService({ store, targets, clock, newId, admin
     /** The requester withdraws a pending request. */
     async cancel(principal: Principal, requestId: string): Promise<AccessRequest> {
       const now = clock();
-      return store.transaction(async (repos) => {
+      return commitAudited(store, now, async (repos, record) => {
         const request = await repos.requests.lockById(requestId);
         if (!request) throw new NotFoundError("there is no such request");
         if (request.requesterId !== principal.id)
           throw new ForbiddenError("only the requester may cancel a request");
         const state = nextRequestState(request.state, "cancel");
         await repos.requests.decide(request.id, "cancelled", now);
-        await repos.audit.append(
-          {
-            actor: principal.id,
-            action: "request.cancelled",
-            subjectType: "request",
-            subjectId: request.id,
-            data: {},
-          },
-          now,
-        );
+        record({
+          actor: principal.id,
+          action: "request.cancelled",
+          subjectType: "request",
+          subjectId: request.id,
+          data: {},
+        });
         return { ...request, state, decidedAt: now };
       });
     },
@@ -140,18 +136,15 @@ export function createAccessRequestService({ store, targets, clock, newId, admin
       const due = await store.read((repos) => repos.requests.listTimedOut(now, limit));
       let expired = 0;
       for (const request of due) {
-        const changed = await store.transaction(async (repos) => {
+        const changed = await commitAudited(store, now, async (repos, record) => {
           if (!(await repos.requests.decide(request.id, "expired", now))) return false;
-          await repos.audit.append(
-            {
-              actor: SYSTEM_ACTOR.sweep,
-              action: "request.expired",
-              subjectType: "request",
-              subjectId: request.id,
-              data: { pendingUntil: request.pendingUntil.toISOString() },
-            },
-            now,
-          );
+          record({
+            actor: SYSTEM_ACTOR.sweep,
+            action: "request.expired",
+            subjectType: "request",
+            subjectId: request.id,
+            data: { pendingUntil: request.pendingUntil.toISOString() },
+          });
           return true;
         });
         if (changed) expired += 1;

@@ -1,5 +1,5 @@
 import type { Store } from "@leasehold/db";
-import type { Clock, Principal, PrincipalSet, Target } from "@leasehold/domain";
+import type { Clock, PrincipalSet, Target } from "@leasehold/domain";
 import type { ProviderRegistry } from "@leasehold/providers";
 import type { GrantQueues } from "@leasehold/queue";
 import type { CredentialCipher } from "./credential-cipher.js";
@@ -35,9 +35,6 @@ export type BrokerDeps = {
   readonly admins: PrincipalSet;
   readonly log: Logger;
 };
-
-/** Who is asking: a principal, or the worker acting on its own schedule. */
-export type Actor = Principal;
 
 /** How a worker job is running, for deciding between "retry" and "give up". */
 export type Attempt = {

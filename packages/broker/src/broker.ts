@@ -2,16 +2,17 @@ import { createAccessRequestService } from "./access-request-service.js";
 import { createAuditService } from "./audit-service.js";
 import type { BrokerDeps } from "./broker-deps.js";
 import { createCredentialService } from "./credential-service.js";
-import { createGrantEndService } from "./grant-end-service.js";
+import { createExpiryService, type ExpiryOptions } from "./expiry-service.js";
 import { createGrantExtendService } from "./grant-extend-service.js";
 import { createGrantIssueService } from "./grant-issue-service.js";
 import { createGrantQueryService } from "./grant-query-service.js";
 import { createLeaseService } from "./lease-service.js";
 import { createReconcileService, type ReconcileOptions } from "./reconcile-service.js";
 import { createReviewService } from "./review-service.js";
+import { createRevocationService } from "./revocation-service.js";
 import { createRotationService, type RotationDeps } from "./rotation-service.js";
+import { createTargetQueryService } from "./target-query-service.js";
 
-/** Every use case, wired over one set of dependencies. Apps build this once in main.ts. */
 /** What rotations need beyond the use cases' common dependencies. */
 export type RotationSetup = Pick<
   RotationDeps,
@@ -34,32 +35,55 @@ const NO_ROTATIONS: RotationSetup = {
   enqueueRun: () => Promise.reject(new Error("no rotations are configured")),
 };
 
-export function createBroker(
-  deps: BrokerDeps,
-  options: { reconcile?: ReconcileOptions; rotation?: RotationSetup } = {},
-) {
+export type BrokerOptions = {
+  readonly reconcile?: ReconcileOptions;
+  readonly expiry?: ExpiryOptions;
+  readonly rotation?: RotationSetup;
+};
+
+/**
+ * Every use case, wired over one set of dependencies, named as the API names them: the tRPC
+ * procedure `grants.extend` calls `grants.extend` here. The worker's jobs call the use cases of the
+ * same nouns (`grants.issue`, `grants.expire`, `grants.finishRevoke`, `rotations.execute`).
+ */
+export function createBroker(deps: BrokerDeps, options: BrokerOptions = {}) {
   const requests = createAccessRequestService(deps);
-  const grantEnd = createGrantEndService(deps);
   const issue = createGrantIssueService(deps);
   const credentials = createCredentialService(deps);
+  const extension = createGrantExtendService(deps);
+  const revocation = createRevocationService(deps);
+  const expiry = createExpiryService(deps, options.expiry);
+  const query = createGrantQueryService(deps);
+  const leases = createLeaseService({ ...deps, issue, credentials });
   return {
+    targets: createTargetQueryService(deps),
     requests,
     reviews: createReviewService(deps),
-    issue,
-    grantEnd,
-    extend: createGrantExtendService(deps),
-    credentials,
-    leases: createLeaseService({ ...deps, issue, credentials }),
+    grants: {
+      get: query.get,
+      list: query.list,
+      credentials: credentials.credentials,
+      extend: extension.extend,
+      revoke: revocation.revoke,
+      /** The worker's jobs and the sweep. */
+      issue: issue.issue,
+      expire: expiry.expire,
+      finishRevoke: revocation.finishRevoke,
+      release: revocation.release,
+    },
+    leases: { create: leases.create, renew: extension.renew },
     rotations: createRotationService({ ...deps, ...(options.rotation ?? NO_ROTATIONS) }),
-    grants: createGrantQueryService(deps),
     audit: createAuditService(deps),
     reconcile: createReconcileService({
       ...deps,
       requests,
-      grantEnd,
+      expiry,
+      revocation,
       ...(options.reconcile ? { options: options.reconcile } : {}),
     }),
   };
 }
 
 export type Broker = ReturnType<typeof createBroker>;
+/** The grant use cases, for edges that take only those. */
+export type GrantUseCases = Broker["grants"];

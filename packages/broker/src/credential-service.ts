@@ -1,4 +1,5 @@
 import { ConflictError, ForbiddenError, type Grant, NotFoundError, type Principal } from "@leasehold/domain";
+import { commitAudited } from "./audited-change.js";
 import type { BrokerDeps } from "./broker-deps.js";
 
 type Deps = Pick<BrokerDeps, "store" | "cipher" | "clock" | "log">;
@@ -18,9 +19,9 @@ export type DeliveredCredential = {
  */
 export function createCredentialService({ store, cipher, clock, log }: Deps) {
   return {
-    async getCredentials(principal: Principal, grantId: string): Promise<DeliveredCredential> {
+    async credentials(principal: Principal, grantId: string): Promise<DeliveredCredential> {
       const now = clock();
-      const read = await store.transaction(async (repos) => {
+      const read = await commitAudited(store, now, async (repos, record) => {
         const grant = await repos.grants.findById(grantId);
         if (!grant) throw new NotFoundError("there is no such grant");
         if (grant.principalId !== principal.id) {
@@ -33,16 +34,13 @@ export function createCredentialService({ store, cipher, clock, log }: Deps) {
         }
         const stored = await repos.grants.readCredential(grant.id);
         if (!stored) throw new ConflictError("this grant holds no credential");
-        await repos.audit.append(
-          {
-            actor: principal.id,
-            action: "grant.credentials_read",
-            subjectType: "grant",
-            subjectId: grant.id,
-            data: {},
-          },
-          now,
-        );
+        record({
+          actor: principal.id,
+          action: "grant.credentials_read",
+          subjectType: "grant",
+          subjectId: grant.id,
+          data: {},
+        });
         return { sealed: stored, expiresAt: grant.expiresAt, grant };
       });
       log.info({ grantId, principal: principal.id }, "credentials delivered");

@@ -1,9 +1,11 @@
 import {
   assertMayLease,
   ConflictError,
+  canApplyGrantEvent,
   type ExtendGrantInput,
   ForbiddenError,
   type Grant,
+  grantTransition,
   NotFoundError,
   type Principal,
   type RenewLeaseInput,
@@ -12,8 +14,8 @@ import {
   type Target,
 } from "@leasehold/domain";
 import { approvalContextFor } from "./approval-context.js";
+import { commitGrantStep, type GrantStep } from "./audited-change.js";
 import type { BrokerDeps } from "./broker-deps.js";
-import { transitionGrant } from "./grant-transition.js";
 
 type Deps = Pick<BrokerDeps, "store" | "targets" | "providers" | "queues" | "cipher" | "clock" | "log">;
 
@@ -34,7 +36,7 @@ export function createGrantExtendService(deps: Deps) {
     const grant = await store.read((repos) => repos.grants.findById(grantId));
     if (!grant) throw new NotFoundError("there is no such grant");
     if (grant.principalId !== principal.id) throw new ForbiddenError("only the grant's holder may extend it");
-    if (grant.state !== "active") throw new ConflictError(`this grant is ${grant.state}`);
+    if (!canApplyGrantEvent(grant.state, "extended")) throw new ConflictError(`this grant is ${grant.state}`);
     const target = targets.get(grant.targetId);
     if (!target) throw new ConflictError(`target ${grant.targetId} is no longer configured`);
     return { grant, target };
@@ -44,17 +46,20 @@ export function createGrantExtendService(deps: Deps) {
   const moveDeadline = async (principal: Principal, current: Grant, target: Target, deadline: Date) => {
     const provider = providers.get(target.kind);
     const now = clock();
-    let changes: Parameters<typeof transitionGrant>[2]["changes"];
+    let changes: GrantStep["changes"];
     let attempt = current.issueAttempts;
     if (provider.renew) {
       const renewed = await provider.renew({ grant: current, target, expiresAt: deadline });
       changes = { expiresAt: renewed.expiresAt };
     } else {
-      const grant = await store.transaction((repos) => repos.grants.beginReissue(current.id, now));
+      const grant = await store.transaction((repos) =>
+        repos.grants.beginIssueAttempt(current.id, now, grantTransition("extended").from),
+      );
       if (!grant) throw new ConflictError("this grant ended before it could be extended");
       attempt = grant.issueAttempts;
       const issued = await provider.issue({
-        grant: { ...grant, durationSeconds: Math.ceil((deadline.getTime() - now.getTime()) / 1000) },
+        // Rounded down: the new credential never outlives the deadline policy allowed.
+        grant: { ...grant, durationSeconds: Math.floor((deadline.getTime() - now.getTime()) / 1000) },
         target,
         approval: await approvalContextFor(store, grant),
         checkpoint: (reference) =>
@@ -67,26 +72,25 @@ export function createGrantExtendService(deps: Deps) {
       };
     }
     const expiresAt = changes.expiresAt ?? deadline;
-    const extended = await store.transaction((repos) =>
-      transitionGrant(repos, current.id, {
-        from: ["active"],
-        to: "active",
-        at: clock(),
-        changes: {
-          ...changes,
-          durationSeconds: Math.round((expiresAt.getTime() - (current.issuedAt ?? now).getTime()) / 1000),
-        },
-        issueAttempts: attempt,
-        actor: principal.id,
-        action: "grant.extended",
-        data: {
-          previousExpiresAt: current.expiresAt?.toISOString() ?? null,
-          expiresAt: expiresAt.toISOString(),
-          renewedInPlace: provider.renew !== undefined,
-          attempt,
-        },
-      }),
-    );
+    const extended = await commitGrantStep(store, current.id, {
+      event: "extended",
+      at: clock(),
+      changes: {
+        ...changes,
+        // The planned life, in whole seconds; the next extension adds to it.
+        durationSeconds: Math.round(
+          (Math.min(expiresAt.getTime(), deadline.getTime()) - (current.issuedAt ?? now).getTime()) / 1000,
+        ),
+      },
+      issueAttempts: attempt,
+      actor: principal.id,
+      data: {
+        previousExpiresAt: current.expiresAt?.toISOString() ?? null,
+        expiresAt: expiresAt.toISOString(),
+        renewedInPlace: provider.renew !== undefined,
+        attempt,
+      },
+    });
     if (!extended) throw new ConflictError("this grant changed while it was being extended; try again");
     await queues.expireAt(current.id, expiresAt, clock()).catch((error: unknown) => {
       log.warn(
@@ -107,7 +111,7 @@ export function createGrantExtendService(deps: Deps) {
     },
 
     /** A workload renews its lease, within its lease rule. */
-    async renewLease(principal: Principal, input: RenewLeaseInput): Promise<Grant> {
+    async renew(principal: Principal, input: RenewLeaseInput): Promise<Grant> {
       const { grant, target } = await holderGrant(principal, input.grantId);
       const rule = assertMayLease(principal, target);
       const deadline = resolveRenewal(target, rule, grant, input.incrementSeconds, clock());

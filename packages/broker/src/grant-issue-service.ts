@@ -1,8 +1,8 @@
-import { type Grant, SYSTEM_ACTOR } from "@leasehold/domain";
+import { type Grant, grantTransition, SYSTEM_ACTOR } from "@leasehold/domain";
 import { approvalContextFor } from "./approval-context.js";
+import { commitGrantStep } from "./audited-change.js";
 import type { Attempt, BrokerDeps } from "./broker-deps.js";
 import { describeFailure, isRetryable } from "./failures.js";
-import { transitionGrant } from "./grant-transition.js";
 
 type Deps = Pick<BrokerDeps, "store" | "targets" | "providers" | "queues" | "cipher" | "clock" | "log">;
 
@@ -16,24 +16,20 @@ export function createGrantIssueService({ store, targets, providers, queues, cip
   const fail = async (grant: Grant, error: unknown) => {
     const now = clock();
     const reason = describeFailure(error);
-    await store.transaction((repos) =>
-      transitionGrant(repos, grant.id, {
-        from: ["issuing"],
-        to: "failed",
-        at: now,
-        changes: {
-          endedAt: now,
-          lastError: reason,
-          // Credentials from interrupted attempts live at most the grant's duration; keep their deny until then.
-          ...(grant.issueAttempts > 1
-            ? { expiresAt: new Date(now.getTime() + grant.durationSeconds * 1000) }
-            : { releasedAt: now }),
-        },
-        actor: SYSTEM_ACTOR.worker,
-        action: "grant.issue_failed",
-        data: { error: reason, attempts: grant.issueAttempts },
-      }),
-    );
+    await commitGrantStep(store, grant.id, {
+      event: "issue-failed",
+      at: now,
+      changes: {
+        endedAt: now,
+        lastError: reason,
+        // Credentials from interrupted attempts live at most the grant's duration; keep their deny until then.
+        ...(grant.issueAttempts > 1
+          ? { expiresAt: new Date(now.getTime() + grant.durationSeconds * 1000) }
+          : { releasedAt: now }),
+      },
+      actor: SYSTEM_ACTOR.worker,
+      data: { error: reason, attempts: grant.issueAttempts },
+    });
     log.error({ grantId: grant.id, error: reason }, "grant could not be issued");
   };
 
@@ -41,7 +37,7 @@ export function createGrantIssueService({ store, targets, providers, queues, cip
     async issue(grantId: string, attempt: Attempt): Promise<"issued" | "skipped"> {
       const startedAt = clock();
       const grant = await store.transaction(async (repos) =>
-        repos.grants.beginIssueAttempt(grantId, startedAt),
+        repos.grants.beginIssueAttempt(grantId, startedAt, grantTransition("issued").from),
       );
       if (!grant) return "skipped"; // already issued, failed, or unknown: nothing to do
       const target = targets.get(grant.targetId);
@@ -64,29 +60,25 @@ export function createGrantIssueService({ store, targets, providers, queues, cip
           signal: attempt.signal,
         });
         const now = clock();
-        const active = await store.transaction((repos) =>
-          transitionGrant(repos, grant.id, {
-            from: ["issuing"],
-            to: "active",
-            at: now,
-            changes: {
-              issuedAt: now,
-              expiresAt: issued.expiresAt,
-              providerRef: { ...issued.reference },
-              credential: cipher.seal(grant.id, issued.secret),
-              lastError: null,
-            },
-            // Only the latest attempt may activate the grant.
-            issueAttempts: grant.issueAttempts,
-            actor: SYSTEM_ACTOR.worker,
-            action: "grant.issued",
-            data: {
-              expiresAt: issued.expiresAt.toISOString(),
-              attempt: grant.issueAttempts,
-              reference: { ...issued.reference },
-            },
-          }),
-        );
+        const active = await commitGrantStep(store, grant.id, {
+          event: "issued",
+          at: now,
+          changes: {
+            issuedAt: now,
+            expiresAt: issued.expiresAt,
+            providerRef: { ...issued.reference },
+            credential: cipher.seal(grant.id, issued.secret),
+            lastError: null,
+          },
+          // Only the latest attempt may activate the grant.
+          issueAttempts: grant.issueAttempts,
+          actor: SYSTEM_ACTOR.worker,
+          data: {
+            expiresAt: issued.expiresAt.toISOString(),
+            attempt: grant.issueAttempts,
+            reference: { ...issued.reference },
+          },
+        });
         if (!active) {
           // A later attempt started meanwhile (this worker stalled); that attempt discards this credential.
           log.warn(

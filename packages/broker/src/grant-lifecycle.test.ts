@@ -12,6 +12,7 @@ import {
   approverB,
   askForProd,
   createHarness,
+  expireAll,
   type Harness,
   outsider,
   ROLE_ARN,
@@ -62,7 +63,7 @@ describe("grant lifecycle against the STS and IAM stand-ins", () => {
 
   it("issues an STS session with the requester's identity, the approvals as tags and the asked duration", async () => {
     const { request, grant } = await approvedGrant("OPS-7");
-    expect(await h.broker.issue.issue(grant.id, notLast)).toBe("issued");
+    expect(await h.broker.grants.issue(grant.id, notLast)).toBe("issued");
 
     const [session] = sandbox.issued;
     expect(sandbox.issued).toHaveLength(1);
@@ -89,12 +90,12 @@ describe("grant lifecycle against the STS and IAM stand-ins", () => {
 
   it("delivers working credentials to the requester only, and audits each read", async () => {
     const { grant } = await approvedGrant();
-    await h.broker.issue.issue(grant.id, notLast);
-    await expect(h.broker.credentials.getCredentials(outsider, grant.id)).rejects.toThrow(ForbiddenError);
-    await expect(h.broker.credentials.getCredentials(approverA, grant.id)).rejects.toThrow(ForbiddenError);
-    await expect(h.broker.credentials.getCredentials(admin, grant.id)).rejects.toThrow(ForbiddenError);
+    await h.broker.grants.issue(grant.id, notLast);
+    await expect(h.broker.grants.credentials(outsider, grant.id)).rejects.toThrow(ForbiddenError);
+    await expect(h.broker.grants.credentials(approverA, grant.id)).rejects.toThrow(ForbiddenError);
+    await expect(h.broker.grants.credentials(admin, grant.id)).rejects.toThrow(ForbiddenError);
 
-    const delivered = await h.broker.credentials.getCredentials(requester, grant.id);
+    const delivered = await h.broker.grants.credentials(requester, grant.id);
     expect(delivered.secret.accessKeyId).toMatch(/^ASIA/);
     const sts = new STSClient({
       region: "us-east-1",
@@ -118,14 +119,14 @@ describe("grant lifecycle against the STS and IAM stand-ins", () => {
 
   it("a stored credential moved to another grant's row does not open", async () => {
     const first = await approvedGrant();
-    await h.broker.issue.issue(first.grant.id, notLast);
+    await h.broker.grants.issue(first.grant.id, notLast);
     const second = await approvedGrant();
-    await h.broker.issue.issue(second.grant.id, notLast);
+    await h.broker.grants.issue(second.grant.id, notLast);
     await h.db.query(
       "UPDATE grants SET credential = (SELECT credential FROM grants WHERE id = $1) WHERE id = $2",
       [first.grant.id, second.grant.id],
     );
-    await expect(h.broker.credentials.getCredentials(requester, second.grant.id)).rejects.toThrow();
+    await expect(h.broker.grants.credentials(requester, second.grant.id)).rejects.toThrow();
   });
 
   it("a retry after an interrupted attempt denies the earlier session and activates only the latest", async () => {
@@ -140,7 +141,7 @@ describe("grant lifecycle against the STS and IAM stand-ins", () => {
       checkpoint: async () => {},
     });
 
-    expect(await h.broker.issue.issue(grant.id, notLast)).toBe("issued");
+    expect(await h.broker.grants.issue(grant.id, notLast)).toBe("issued");
     expect(sandbox.issued.map((s) => s.roleSessionName)).toEqual([
       sessionNameFor(grant.id, 1),
       sessionNameFor(grant.id, 2),
@@ -157,7 +158,7 @@ describe("grant lifecycle against the STS and IAM stand-ins", () => {
     expect(active?.providerRef?.accessKeyId).toBe(sandbox.issued[1]?.accessKeyId);
     expect((await actions(grant.id)).filter((a) => a === "grant.issued")).toHaveLength(1);
     // A repeated job finds nothing to do.
-    expect(await h.broker.issue.issue(grant.id, notLast)).toBe("skipped");
+    expect(await h.broker.grants.issue(grant.id, notLast)).toBe("skipped");
     expect(sandbox.issued).toHaveLength(2);
   });
 
@@ -170,7 +171,7 @@ describe("grant lifecycle against the STS and IAM stand-ins", () => {
       code: "AccessDenied",
       times: 1,
     });
-    await expect(h.broker.issue.issue(grant.id, notLast)).rejects.toThrow(UpstreamError);
+    await expect(h.broker.grants.issue(grant.id, notLast)).rejects.toThrow(UpstreamError);
     const failed = await grantNow(grant.id);
     expect(failed).toMatchObject({ state: "failed" });
     expect(failed?.lastError).toMatch(/AccessDenied/);
@@ -180,25 +181,25 @@ describe("grant lifecycle against the STS and IAM stand-ins", () => {
   it("throttling is retried by the job, not failed", async () => {
     const { grant } = await approvedGrant();
     sandbox.injectFault({ service: "sts", action: "AssumeRole", status: 400, code: "Throttling", times: 1 });
-    await expect(h.broker.issue.issue(grant.id, notLast)).rejects.toThrow(/Throttling/);
+    await expect(h.broker.grants.issue(grant.id, notLast)).rejects.toThrow(/Throttling/);
     expect((await grantNow(grant.id))?.state).toBe("issuing");
-    expect(await h.broker.issue.issue(grant.id, notLast)).toBe("issued");
+    expect(await h.broker.grants.issue(grant.id, notLast)).toBe("issued");
   });
 
   it("expires at the deadline, not before, and wipes the credential", async () => {
     const { grant } = await approvedGrant();
-    await h.broker.issue.issue(grant.id, notLast);
-    await expect(h.broker.grantEnd.expire(grant.id, notLast)).rejects.toThrow(/not due/);
+    await h.broker.grants.issue(grant.id, notLast);
+    await expect(h.broker.grants.expire(grant.id, notLast)).rejects.toThrow(/not due/);
     h.clock.now = (await grantNow(grant.id))?.expiresAt ?? h.clock.now;
-    await expect(h.broker.credentials.getCredentials(requester, grant.id)).rejects.toThrow(ConflictError);
-    expect(await h.broker.grantEnd.expire(grant.id, notLast)).toBe("expired");
+    await expect(h.broker.grants.credentials(requester, grant.id)).rejects.toThrow(ConflictError);
+    expect(await h.broker.grants.expire(grant.id, notLast)).toBe("expired");
     const rows = await h.db.query<{ credential: unknown; released_at: Date | null }>(
       "SELECT credential, released_at FROM grants WHERE id = $1",
       [grant.id],
     );
     expect(rows[0]?.credential).toBeNull();
     expect(rows[0]?.released_at).not.toBeNull();
-    expect(await h.broker.grantEnd.expire(grant.id, notLast)).toBe("skipped");
+    expect(await h.broker.grants.expire(grant.id, notLast)).toBe("skipped");
   });
 
   it("expires many grants in one pass, each with its own outcome and one audit event", async () => {
@@ -206,38 +207,39 @@ describe("grant lifecycle against the STS and IAM stand-ins", () => {
       const { request } = await askForProd(h.broker, { durationSeconds });
       await approve(h.broker, approverA, request.id);
       const { grant } = await approve(h.broker, approverB, request.id);
-      await h.broker.issue.issue(grant?.id ?? "", notLast);
+      await h.broker.grants.issue(grant?.id ?? "", notLast);
       return (await grantNow(grant?.id ?? "")) ?? expect.fail("no grant");
     };
     const due = [await issued(3600), await issued(3600)];
     const later = await issued(7200);
     h.clock.now = new Date(Math.max(...due.map((g) => g.expiresAt?.getTime() ?? 0)) + 1000);
     const unknown = "0b5e3a41-7f7e-4c2a-9d51-3b1e0f6a2c11";
-    const results = await h.broker.grantEnd.expireMany(
-      [...due, later, { id: unknown }].map((g) => ({ grantId: g.id, attempt: notLast })),
+    const results = await expireAll(
+      h.broker,
+      [...due, later, { id: unknown }].map((g) => g.id),
+      notLast,
     );
-    expect(results.map((r) => ("error" in r ? String(r.error) : r.outcome))).toEqual([
-      "expired",
-      "expired",
-      expect.stringMatching(/not due/),
-      "skipped",
-    ]);
+    expect(results).toEqual(["expired", "expired", expect.stringMatching(/not due/), "skipped"]);
     for (const grant of due) {
       expect(await grantNow(grant.id)).toMatchObject({ state: "expired", endedAt: h.clock.now });
       expect((await actions(grant.id)).filter((a) => a === "grant.expired")).toHaveLength(1);
     }
     expect((await grantNow(later.id))?.state).toBe("active");
-    const again = await h.broker.grantEnd.expireMany(due.map((g) => ({ grantId: g.id, attempt: notLast })));
-    expect(again.map((r) => ("outcome" in r ? r.outcome : "error"))).toEqual(["skipped", "skipped"]);
+    const again = await expireAll(
+      h.broker,
+      due.map((g) => g.id),
+      notLast,
+    );
+    expect(again).toEqual(["skipped", "skipped"]);
     expect(await h.broker.audit.verify(admin)).toMatchObject({ ok: true });
   });
 
   it("a grant the sweep finds more than a second past its deadline counts as overdue", async () => {
     const { grant } = await approvedGrant();
-    await h.broker.issue.issue(grant.id, notLast);
+    await h.broker.grants.issue(grant.id, notLast);
     h.clock.now = new Date(((await grantNow(grant.id))?.expiresAt?.getTime() ?? 0) + 2000);
     // Grants of earlier tests, issued before this one, are even later: every one is overdue.
-    const report = await h.broker.reconcile.reconcile();
+    const report = await h.broker.reconcile.run();
     expect(report.overdue).toBeGreaterThanOrEqual(1);
     expect(report.overdue).toBe(report.expired);
     expect((await grantNow(grant.id))?.state).toBe("expired");
@@ -245,17 +247,17 @@ describe("grant lifecycle against the STS and IAM stand-ins", () => {
 
   it("extends an active grant with a new session within policy, and only for its holder", async () => {
     const { grant } = await approvedGrant();
-    await h.broker.issue.issue(grant.id, notLast);
+    await h.broker.grants.issue(grant.id, notLast);
     const before = await grantNow(grant.id);
-    const oldKey = (await h.broker.credentials.getCredentials(requester, grant.id)).secret.accessKeyId;
+    const oldKey = (await h.broker.grants.credentials(requester, grant.id)).secret.accessKeyId;
     await expect(
-      h.broker.extend.extend(approverA, { grantId: grant.id, extendBySeconds: 600 }),
+      h.broker.grants.extend(approverA, { grantId: grant.id, extendBySeconds: 600 }),
     ).rejects.toThrow(ForbiddenError);
     // prod-readonly allows 2h in all; this grant had 1h.
     await expect(
-      h.broker.extend.extend(requester, { grantId: grant.id, extendBySeconds: 4000 }),
+      h.broker.grants.extend(requester, { grantId: grant.id, extendBySeconds: 4000 }),
     ).rejects.toThrow(/can be extended by at most 3\d{3} more seconds/);
-    const extended = await h.broker.extend.extend(requester, { grantId: grant.id, extendBySeconds: 1800 });
+    const extended = await h.broker.grants.extend(requester, { grantId: grant.id, extendBySeconds: 1800 });
     // STS reports whole seconds, so allow for the second boundary between the two sessions.
     const moved = (extended.expiresAt?.getTime() ?? 0) - (before?.expiresAt?.getTime() ?? 0);
     expect(Math.abs(moved - 1_800_000)).toBeLessThanOrEqual(1000);
@@ -265,7 +267,7 @@ describe("grant lifecycle against the STS and IAM stand-ins", () => {
       [sessionNameFor(grant.id, 1), 3600],
       [sessionNameFor(grant.id, 2), 5400],
     ]);
-    const newKey = (await h.broker.credentials.getCredentials(requester, grant.id)).secret.accessKeyId;
+    const newKey = (await h.broker.grants.credentials(requester, grant.id)).secret.accessKeyId;
     expect(newKey).not.toBe(oldKey);
     expect(newKey).toBe(sandbox.issued[1]?.accessKeyId);
     expect(h.enqueued).toContainEqual({ queue: "expire", grantId: grant.id, deadline: extended.expiresAt });
@@ -276,19 +278,17 @@ describe("grant lifecycle against the STS and IAM stand-ins", () => {
 
   it("early revocation denies the session on the role, and the deny is pruned after the deadline", async () => {
     const { grant } = await approvedGrant();
-    await h.broker.issue.issue(grant.id, notLast);
-    await expect(h.broker.grantEnd.requestRevoke(outsider, { grantId: grant.id })).rejects.toThrow(
-      ForbiddenError,
-    );
-    const revoking = await h.broker.grantEnd.requestRevoke(requester, {
+    await h.broker.grants.issue(grant.id, notLast);
+    await expect(h.broker.grants.revoke(outsider, { grantId: grant.id })).rejects.toThrow(ForbiddenError);
+    const revoking = await h.broker.grants.revoke(requester, {
       grantId: grant.id,
       reason: "done early",
     });
     expect(revoking.state).toBe("revoking");
-    await expect(h.broker.credentials.getCredentials(requester, grant.id)).rejects.toThrow(/revoking/);
+    await expect(h.broker.grants.credentials(requester, grant.id)).rejects.toThrow(/revoking/);
     expect(h.enqueued).toContainEqual({ queue: "revoke", grantId: grant.id });
 
-    expect(await h.broker.grantEnd.revoke(grant.id, notLast)).toBe("revoked");
+    expect(await h.broker.grants.finishRevoke(grant.id, notLast)).toBe("revoked");
     const policy = sandbox.rolePolicies("ProdReadOnly")[`leasehold-revoke-${grant.id}`];
     expect(JSON.parse(policy ?? "{}").Statement[0].Condition.StringLike["aws:userid"]).toEqual([
       `*:lh-${grant.id}-a*`,
@@ -297,10 +297,10 @@ describe("grant lifecycle against the STS and IAM stand-ins", () => {
     // The sweep prunes the deny once the session has expired anyway (plus the margin).
     const expiresAt = (await grantNow(grant.id))?.expiresAt ?? new Date();
     h.clock.now = new Date(expiresAt.getTime() + 299_000);
-    await h.broker.reconcile.reconcile();
+    await h.broker.reconcile.run();
     expect(await actions(grant.id)).not.toContain("grant.released");
     h.clock.now = new Date(expiresAt.getTime() + 301_000);
-    await h.broker.reconcile.reconcile();
+    await h.broker.reconcile.run();
     expect(sandbox.rolePolicies("ProdReadOnly")).toEqual({});
     expect(await actions(grant.id)).toEqual([
       "grant.created",
@@ -313,8 +313,8 @@ describe("grant lifecycle against the STS and IAM stand-ins", () => {
 
   it("revocation that keeps failing becomes visible debt, and settles when IAM recovers", async () => {
     const { grant } = await approvedGrant();
-    await h.broker.issue.issue(grant.id, notLast);
-    await h.broker.grantEnd.requestRevoke(admin, { grantId: grant.id });
+    await h.broker.grants.issue(grant.id, notLast);
+    await h.broker.grants.revoke(admin, { grantId: grant.id });
     sandbox.injectFault({
       service: "iam",
       action: "PutRolePolicy",
@@ -322,9 +322,9 @@ describe("grant lifecycle against the STS and IAM stand-ins", () => {
       code: "ServiceFailure",
       times: 2,
     });
-    await expect(h.broker.grantEnd.revoke(grant.id, notLast)).rejects.toThrow(/ServiceFailure/);
+    await expect(h.broker.grants.finishRevoke(grant.id, notLast)).rejects.toThrow(/ServiceFailure/);
     expect((await grantNow(grant.id))?.state).toBe("revoking");
-    await expect(h.broker.grantEnd.revoke(grant.id, last)).rejects.toThrow(/ServiceFailure/);
+    await expect(h.broker.grants.finishRevoke(grant.id, last)).rejects.toThrow(/ServiceFailure/);
     const debt = await grantNow(grant.id);
     expect(debt).toMatchObject({ state: "revocation_failed" });
     expect(debt?.lastError).toMatch(/ServiceFailure/);
@@ -332,30 +332,30 @@ describe("grant lifecycle against the STS and IAM stand-ins", () => {
 
     // The sweep retries debt after it has rested.
     h.clock.advance(301);
-    await h.broker.reconcile.reconcile();
+    await h.broker.reconcile.run();
     expect(h.enqueued.filter((e) => e.queue === "revoke" && e.grantId === grant.id)).toHaveLength(2);
-    expect(await h.broker.grantEnd.revoke(grant.id, notLast)).toBe("revoked");
+    expect(await h.broker.grants.finishRevoke(grant.id, notLast)).toBe("revoked");
   });
 
   it("the sweep covers what Redis lost: it enqueues stuck issues and expires grants past their deadline", async () => {
     const { grant } = await approvedGrant();
     h.enqueued.length = 0;
     h.clock.advance(61);
-    expect((await h.broker.reconcile.reconcile()).issuesEnqueued).toBeGreaterThanOrEqual(1);
+    expect((await h.broker.reconcile.run()).issuesEnqueued).toBeGreaterThanOrEqual(1);
     expect(h.enqueued).toContainEqual({ queue: "issue", grantId: grant.id });
 
-    await h.broker.issue.issue(grant.id, notLast);
+    await h.broker.grants.issue(grant.id, notLast);
     h.enqueued.length = 0;
     h.clock.now = new Date(((await grantNow(grant.id))?.expiresAt?.getTime() ?? 0) + 1);
-    const report = await h.broker.reconcile.reconcile();
+    const report = await h.broker.reconcile.run();
     // A millisecond late is what a job could still have done: not counted as overdue.
     expect(report).toMatchObject({ expired: 1, overdue: 0, expiryFailures: 0 });
     expect(h.enqueued).toEqual([]);
     expect(await grantNow(grant.id)).toMatchObject({ state: "expired", endedAt: h.clock.now });
     expect((await actions(grant.id)).filter((a) => a === "grant.expired")).toHaveLength(1);
     // A second sweep, or the expiry job arriving late, finds nothing left to do.
-    expect((await h.broker.reconcile.reconcile()).expired).toBe(0);
-    expect(await h.broker.grantEnd.expire(grant.id, notLast)).toBe("skipped");
+    expect((await h.broker.reconcile.run()).expired).toBe(0);
+    expect(await h.broker.grants.expire(grant.id, notLast)).toBe("skipped");
   });
 
   it("a provider failing at expiry fails only its own grant, which becomes debt on the last attempt", async () => {
@@ -374,15 +374,12 @@ describe("grant lifecycle against the STS and IAM stand-ins", () => {
         const { request } = await askForProd(own.broker, { durationSeconds: 900 });
         await approve(own.broker, approverA, request.id);
         const { grant } = await approve(own.broker, approverB, request.id);
-        await own.broker.issue.issue(grant?.id ?? "", notLast);
+        await own.broker.grants.issue(grant?.id ?? "", notLast);
         ids.push(grant?.id ?? "");
       }
       failing = ids[1] ?? "";
       own.clock.advance(901);
-      const outcome = async (attempt: { isLast: boolean }) =>
-        (await own.broker.grantEnd.expireMany(ids.map((grantId) => ({ grantId, attempt })))).map((r) =>
-          "error" in r ? (r.error as Error).message : r.outcome,
-        );
+      const outcome = (attempt: { isLast: boolean }) => expireAll(own.broker, ids, attempt);
       expect(await outcome(notLast)).toEqual(["expired", "Vault is sealed", "expired"]);
       const state = async (id: string) => (await own.deps.store.read((r) => r.grants.findById(id)))?.state;
       expect(await state(failing)).toBe("active");
@@ -395,7 +392,8 @@ describe("grant lifecycle against the STS and IAM stand-ins", () => {
 
   it("the sweep drains every grant past its deadline, however many batches that takes", async () => {
     const small = await createHarness("pglite", provider, {
-      reconcile: { ...DEFAULT_RECONCILE_OPTIONS, batch: 2, concurrency: 2 },
+      reconcile: { ...DEFAULT_RECONCILE_OPTIONS, batch: 2 },
+      expiry: { providerCallsAtOnce: 2 },
     });
     try {
       const ids: string[] = [];
@@ -404,11 +402,11 @@ describe("grant lifecycle against the STS and IAM stand-ins", () => {
         await approve(small.broker, approverA, request.id);
         const { grant } = await approve(small.broker, approverB, request.id);
         if (!grant) throw new Error("expected a grant");
-        expect(await small.broker.issue.issue(grant.id, notLast)).toBe("issued");
+        expect(await small.broker.grants.issue(grant.id, notLast)).toBe("issued");
         ids.push(grant.id);
       }
       small.clock.advance(901);
-      expect(await small.broker.reconcile.reconcile()).toMatchObject({ expired: 5, expiryFailures: 0 });
+      expect(await small.broker.reconcile.run()).toMatchObject({ expired: 5, expiryFailures: 0 });
       const states = await small.db.query<{ state: string }>("SELECT state FROM grants WHERE id = ANY($1)", [
         ids,
       ]);

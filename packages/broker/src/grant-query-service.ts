@@ -16,7 +16,7 @@ export function createGrantQueryService({ store, admins }: Deps) {
     },
 
     /** The caller's own grants, newest first. */
-    listMine: (principal: Principal, limit: number): Promise<Grant[]> =>
+    list: (principal: Principal, limit: number): Promise<Grant[]> =>
       store.read((repos) => repos.grants.listByPrincipal(principal.id, limit)),
   };
 }

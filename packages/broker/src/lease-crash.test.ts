@@ -92,7 +92,7 @@ describe("a crash between the SQL call and the commit", () => {
     await provider.issue({ grant: attempt1, target, approval: null, checkpoint: async () => {} });
     expect(await roleExists(sqlRoleName(grantId, 1))).toBe(true);
 
-    expect(await h.broker.issue.issue(grantId, { isLast: false })).toBe("issued");
+    expect(await h.broker.grants.issue(grantId, { isLast: false })).toBe("issued");
     expect(await roleExists(sqlRoleName(grantId, 1))).toBe(false);
     expect(await roleExists(sqlRoleName(grantId, 2))).toBe(true);
     const grant = await h.deps.store.read((r) => r.grants.findById(grantId));
@@ -102,8 +102,8 @@ describe("a crash between the SQL call and the commit", () => {
       providerRef: { username: sqlRoleName(grantId, 2) },
     });
 
-    await h.broker.grantEnd.requestRevoke(app, { grantId });
-    await h.broker.grantEnd.revoke(grantId, { isLast: false });
+    await h.broker.grants.revoke(app, { grantId });
+    await h.broker.grants.finishRevoke(grantId, { isLast: false });
     expect(await roleExists(sqlRoleName(grantId, 2))).toBe(false);
   });
 });

@@ -5,9 +5,11 @@ import {
   type CreateLeaseInput,
   type Grant,
   NotFoundError,
+  newGrant,
   type Principal,
   resolveLeaseTtl,
 } from "@leasehold/domain";
+import { commitAudited } from "./audited-change.js";
 import type { BrokerDeps } from "./broker-deps.js";
 import type { CredentialService, DeliveredCredential } from "./credential-service.js";
 import { isRetryable } from "./failures.js";
@@ -19,7 +21,7 @@ const LEASE_RETRY_BASE_MS = 100;
 
 type Deps = Pick<BrokerDeps, "store" | "targets" | "clock" | "newId" | "log"> & {
   issue: Pick<GrantIssueService, "issue">;
-  credentials: Pick<CredentialService, "getCredentials">;
+  credentials: Pick<CredentialService, "credentials">;
 };
 
 /**
@@ -58,39 +60,29 @@ export function createLeaseService({ store, targets, clock, newId, log, issue, c
       const rule = assertMayLease(principal, target);
       const ttlSeconds = resolveLeaseTtl(target, rule, input.ttlSeconds);
       const now = clock();
-      const grant: Grant = {
+      const grant = newGrant({
         id: newId(),
         requestId: null,
         targetId: target.id,
         principalId: principal.id,
-        state: "issuing",
         durationSeconds: ttlSeconds,
-        createdAt: now,
-        issuedAt: null,
-        expiresAt: null,
-        endedAt: null,
-        providerRef: null,
-        issueAttempts: 0,
-        lastError: null,
-      };
-      await store.transaction(async (repos) => {
+        now,
+      });
+      await commitAudited(store, now, async (repos, record) => {
         await repos.grants.insert(grant);
-        await repos.audit.append(
-          {
-            actor: principal.id,
-            action: "grant.created",
-            subjectType: "grant",
-            subjectId: grant.id,
-            data: { targetId: target.id, durationSeconds: ttlSeconds, lease: true, rule: rule.subject },
-          },
-          now,
-        );
+        record({
+          actor: principal.id,
+          action: "grant.created",
+          subjectType: "grant",
+          subjectId: grant.id,
+          data: { targetId: target.id, durationSeconds: ttlSeconds, lease: true, rule: rule.subject },
+        });
       });
       if ((await issueWithRetries(grant.id)) !== "issued") {
         throw new ConflictError("the lease could not be issued; ask again");
       }
       // The (audited) credential read also returns the issued grant, so it is not read again.
-      const credential = await credentials.getCredentials(principal, grant.id);
+      const credential = await credentials.credentials(principal, grant.id);
       log.info({ grantId: grant.id, targetId: target.id, principal: principal.id }, "lease issued");
       return { grant: credential.grant, credential };
     },

@@ -71,16 +71,16 @@ describe("no call-out inside a transaction", () => {
     };
     try {
       const revoked = await approvedGrant();
-      await h.broker.issue.issue(revoked, { isLast: false });
-      await h.broker.credentials.getCredentials(requester, revoked);
-      await h.broker.grantEnd.requestRevoke(requester, { grantId: revoked });
-      await h.broker.grantEnd.revoke(revoked, { isLast: false });
+      await h.broker.grants.issue(revoked, { isLast: false });
+      await h.broker.grants.credentials(requester, revoked);
+      await h.broker.grants.revoke(requester, { grantId: revoked });
+      await h.broker.grants.finishRevoke(revoked, { isLast: false });
       await askForProd(h.broker).then(({ request }) => h.broker.requests.cancel(requester, request.id));
       const expiring = await approvedGrant();
-      await h.broker.issue.issue(expiring, { isLast: false });
+      await h.broker.grants.issue(expiring, { isLast: false });
       h.clock.advance(3600 + 301);
-      expect(await h.broker.grantEnd.expire(expiring, { isLast: false })).toBe("expired");
-      expect((await h.broker.reconcile.reconcile()).released).toBe(1);
+      expect(await h.broker.grants.expire(expiring, { isLast: false })).toBe("expired");
+      expect((await h.broker.reconcile.run()).released).toBe(1);
       // Release deletes both deny policies a grant may have; the discard one never existed here.
       expect(sandbox.calls.map((c) => `${c.action} ${c.status}`)).toEqual([
         "AssumeRole 200",

@@ -93,7 +93,7 @@ describe("deciding notifications from the audit trail", () => {
   });
 
   const ask = (who = requester) =>
-    h.broker.requests.requestAccess(who, { targetId: target.id, reason: "notify me", durationSeconds: 900 });
+    h.broker.requests.create(who, { targetId: target.id, reason: "notify me", durationSeconds: 900 });
   const deliverAll = async () => {
     for (const { seq } of queued.splice(0)) await notifications.deliver(seq);
   };
@@ -140,7 +140,7 @@ describe("deciding notifications from the audit trail", () => {
     await approve(h.broker, approverA, request.id);
     const { grant } = await approve(h.broker, approverB, request.id);
     if (!grant) throw new Error("the second approval creates the grant");
-    await h.broker.issue.issue(grant.id, { isLast: true, signal: undefined }).catch(() => undefined);
+    await h.broker.grants.issue(grant.id, { isLast: true, signal: undefined }).catch(() => undefined);
     await notifications.dispatch();
     sent = [];
     await deliverAll();

@@ -1,13 +1,12 @@
 import type { AccessRequestService } from "./access-request-service.js";
 import type { BrokerDeps } from "./broker-deps.js";
+import type { ExpiryService } from "./expiry-service.js";
 import { describeFailure } from "./failures.js";
-import type { GrantEndService } from "./grant-end-service.js";
+import type { RevocationService } from "./revocation-service.js";
 
 export type ReconcileOptions = {
   /** Most rows read per query, so one query stays short; past-deadline grants are drained batch by batch. */
   readonly batch: number;
-  /** How many provider calls the sweep makes at once when it expires grants past their deadline. */
-  readonly concurrency: number;
   /** An issuing or revoking grant untouched this long has probably lost its job. */
   readonly stalledAfterSeconds: number;
   /** How long revocation debt rests between retry rounds. */
@@ -24,9 +23,8 @@ export type ReconcileOptions = {
  * no-op when its job still exists) and debt rests four sweeps between retries. The release margin is
  * about the provider's clock, not the sweep, so it stays five minutes.
  */
-export const reconcileOptionsFor = (sweepIntervalSeconds: number, concurrency: number): ReconcileOptions => ({
+export const reconcileOptionsFor = (sweepIntervalSeconds: number): ReconcileOptions => ({
   batch: 1000,
-  concurrency,
   stalledAfterSeconds: 4 * sweepIntervalSeconds,
   debtRetryAfterSeconds: 4 * sweepIntervalSeconds,
   releaseAfterSeconds: 300,
@@ -38,8 +36,8 @@ export const reconcileOptionsFor = (sweepIntervalSeconds: number, concurrency: n
  */
 const OVERDUE_AFTER_MS = 1000;
 
-/** For the default sweep interval (15 s) and worker concurrency (8). */
-export const DEFAULT_RECONCILE_OPTIONS: ReconcileOptions = reconcileOptionsFor(15, 8);
+/** For the default sweep interval (15 s). */
+export const DEFAULT_RECONCILE_OPTIONS: ReconcileOptions = reconcileOptionsFor(15);
 
 export type ReconcileReport = {
   requestsExpired: number;
@@ -62,7 +60,8 @@ export type ReconcileReport = {
 
 type Deps = Pick<BrokerDeps, "store" | "queues" | "clock" | "log"> & {
   requests: Pick<AccessRequestService, "expireTimedOut">;
-  grantEnd: Pick<GrantEndService, "expireMany" | "release">;
+  expiry: Pick<ExpiryService, "expire">;
+  revocation: Pick<RevocationService, "release">;
   options?: ReconcileOptions;
 };
 
@@ -73,15 +72,17 @@ type Deps = Pick<BrokerDeps, "store" | "queues" | "clock" | "log"> & {
  * the sweep is what covers Redis failing. Stalled issues and revocations are enqueued again (job ids
  * are grant ids, so enqueueing work that is already queued is a no-op).
  */
-export function createReconcileService({ store, queues, clock, log, requests, grantEnd, options }: Deps) {
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: a factory whose steps share the options it closes over; each step is short.
+export function createReconcileService(deps: Deps) {
+  const { store, queues, clock, log, requests, expiry, revocation, options } = deps;
   const opts = options ?? DEFAULT_RECONCILE_OPTIONS;
   const ago = (now: Date, seconds: number) => new Date(now.getTime() - seconds * 1000);
 
   /**
-   * Expires every grant past its deadline, page by page, each page through `expireMany` (one
-   * transaction per MAX_EXPIRY_BATCH grants, not one per grant). A failure is recorded as revocation
-   * debt by `expireMany` itself (the attempt is the last: the deadline has already passed), which
-   * takes the grant out of the next page until its debt has rested.
+   * Expires every grant past its deadline, page by page; the expiry service gathers a page's calls
+   * into batches (one transaction per MAX_EXPIRY_BATCH grants, not one per grant). A failure is
+   * recorded as revocation debt by the expiry itself (the attempt is the last: the deadline has
+   * already passed), which takes the grant out of the next page until its debt has rested.
    */
   const expirePastDeadline = async (now: Date, report: ReconcileReport, signal?: AbortSignal) => {
     const seen = new Set<string>();
@@ -94,22 +95,19 @@ export function createReconcileService({ store, queues, clock, log, requests, gr
       const fresh = page.filter((grant) => !seen.has(grant.id));
       for (const grant of fresh) seen.add(grant.id);
       const deadlines = new Map(fresh.map((grant) => [grant.id, grant.expiresAt?.getTime() ?? 0]));
-      const results = await grantEnd.expireMany(
-        fresh.map((grant) => ({ grantId: grant.id, attempt: { isLast: true, signal } })),
-        { concurrency: opts.concurrency },
+      const results = await Promise.allSettled(
+        fresh.map((grant) => expiry.expire(grant.id, { isLast: true, signal })),
       );
-      for (const result of results) {
-        if ("error" in result) {
+      results.forEach((result, i) => {
+        const grantId = fresh[i]?.id ?? "";
+        if (result.status === "rejected") {
           report.expiryFailures += 1;
-          log.warn(
-            { grantId: result.grantId, error: describeFailure(result.error) },
-            "expiry failed; the sweep retries",
-          );
-        } else if (result.outcome === "expired") {
+          log.warn({ grantId, error: describeFailure(result.reason) }, "expiry failed; the sweep retries");
+        } else if (result.value === "expired") {
           report.expired += 1;
-          if ((deadlines.get(result.grantId) ?? 0) < overdueBefore) report.overdue += 1;
+          if ((deadlines.get(grantId) ?? 0) < overdueBefore) report.overdue += 1;
         }
-      }
+      });
       if (page.length < opts.batch || fresh.length === 0) return;
     }
   };
@@ -140,7 +138,7 @@ export function createReconcileService({ store, queues, clock, log, requests, gr
   };
 
   return {
-    async reconcile(signal?: AbortSignal): Promise<ReconcileReport> {
+    async run(signal?: AbortSignal): Promise<ReconcileReport> {
       const now = clock();
       const report: ReconcileReport = {
         requestsExpired: await requests.expireTimedOut(opts.batch),
@@ -175,7 +173,7 @@ export function createReconcileService({ store, queues, clock, log, requests, gr
       for (const grant of unreleased) {
         if (signal?.aborted) break;
         try {
-          await grantEnd.release(grant, signal);
+          await revocation.release(grant, signal);
           report.released += 1;
         } catch (error) {
           report.releaseFailures += 1;

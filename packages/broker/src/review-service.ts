@@ -4,12 +4,14 @@ import {
   ConflictError,
   type Grant,
   NotFoundError,
+  newGrant,
   nextRequestState,
   type Principal,
   type ReviewInput,
   tallyReviews,
 } from "@leasehold/domain";
 import type { RequestView } from "./access-request-service.js";
+import { commitAudited } from "./audited-change.js";
 import type { BrokerDeps } from "./broker-deps.js";
 
 export type ReviewResult = RequestView & {
@@ -24,6 +26,7 @@ type Deps = Pick<BrokerDeps, "store" | "targets" | "queues" | "clock" | "newId" 
  * give the final approval are serialized: one creates the grant, the other finds the request no
  * longer pending (invariant 2). The grant's unique request id makes a second grant impossible even so.
  */
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: a factory whose methods share the dependencies it closes over; each method is short.
 export function createReviewService({ store, targets, queues, clock, newId, log }: Deps) {
   /** The checks every review passes first: an eligible reviewer, and a request still open. */
   const assertOpenFor = (principal: Principal, request: AccessRequest, now: Date) => {
@@ -51,9 +54,9 @@ export function createReviewService({ store, targets, queues, clock, newId, log 
       return request;
     },
 
-    async review(principal: Principal, input: ReviewInput): Promise<ReviewResult> {
+    async submit(principal: Principal, input: ReviewInput): Promise<ReviewResult> {
       const now = clock();
-      const result = await store.transaction(async (repos): Promise<ReviewResult> => {
+      const result = await commitAudited(store, now, async (repos, record): Promise<ReviewResult> => {
         const request = await repos.requests.lockById(input.requestId);
         if (!request) throw new NotFoundError("there is no such request");
         assertOpenFor(principal, request, now);
@@ -68,16 +71,13 @@ export function createReviewService({ store, targets, queues, clock, newId, log 
         if (!(await repos.requests.insertReview(review))) {
           throw new ConflictError("you have already reviewed this request");
         }
-        await repos.audit.append(
-          {
-            actor: principal.id,
-            action: "request.reviewed",
-            subjectType: "request",
-            subjectId: request.id,
-            data: { decision: input.decision, comment: review.comment },
-          },
-          now,
-        );
+        record({
+          actor: principal.id,
+          action: "request.reviewed",
+          subjectType: "request",
+          subjectId: request.id,
+          data: { decision: input.decision, comment: review.comment },
+        });
 
         const reviews = await repos.requests.listReviews(request.id);
         const tally = tallyReviews(reviews, request.requesterId, request.requiredApprovals);
@@ -89,46 +89,33 @@ export function createReviewService({ store, targets, queues, clock, newId, log 
         );
         if (state !== "approved" && state !== "denied") throw new Error(`unexpected request state ${state}`);
         await repos.requests.decide(request.id, state, now);
-        await repos.audit.append(
-          {
-            actor: principal.id,
-            subjectType: "request",
-            subjectId: request.id,
-            ...(state === "approved"
-              ? { action: "request.approved", data: { approvers: [...tally.approvers] } }
-              : { action: "request.denied", data: { deniedBy: tally.deniedBy } }),
-          },
-          now,
-        );
+        record({
+          actor: principal.id,
+          subjectType: "request",
+          subjectId: request.id,
+          ...(state === "approved"
+            ? { action: "request.approved", data: { approvers: [...tally.approvers] } }
+            : { action: "request.denied", data: { deniedBy: tally.deniedBy } }),
+        });
         const decided = { ...request, state, decidedAt: now };
         if (state === "denied") return { request: decided, reviews, tally, grant: null };
 
-        const grant: Grant = {
+        const grant = newGrant({
           id: newId(),
           requestId: request.id,
           targetId: request.targetId,
           principalId: request.requesterId,
-          state: "issuing",
           durationSeconds: request.durationSeconds,
-          createdAt: now,
-          issuedAt: null,
-          expiresAt: null,
-          endedAt: null,
-          providerRef: null,
-          issueAttempts: 0,
-          lastError: null,
-        };
-        await repos.grants.insert(grant);
-        await repos.audit.append(
-          {
-            actor: principal.id,
-            action: "grant.created",
-            subjectType: "grant",
-            subjectId: grant.id,
-            data: { requestId: request.id, targetId: grant.targetId, durationSeconds: grant.durationSeconds },
-          },
           now,
-        );
+        });
+        await repos.grants.insert(grant);
+        record({
+          actor: principal.id,
+          action: "grant.created",
+          subjectType: "grant",
+          subjectId: grant.id,
+          data: { requestId: request.id, targetId: grant.targetId, durationSeconds: grant.durationSeconds },
+        });
         return { request: decided, reviews, tally, grant };
       });
 

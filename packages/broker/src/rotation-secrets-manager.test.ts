@@ -140,7 +140,7 @@ describe("rotating a MariaDB password held in Secrets Manager", () => {
   it("moves AWSCURRENT to a new password that logs in; AWSPREVIOUS holds the old one, which no longer does", async () => {
     const before = await stage("AWSCURRENT");
     const run = await h.broker.rotations.start("orders-app", { key: "plain", by: "test" });
-    expect(await h.broker.rotations.run(run.id, { isLast: false })).toBe("succeeded");
+    expect(await h.broker.rotations.execute(run.id, { isLast: false })).toBe("succeeded");
     const current = await stage("AWSCURRENT");
     expect(current?.password).not.toBe(before?.password);
     expect(await logsIn(username, current?.password)).toBe(true);
@@ -159,9 +159,9 @@ describe("rotating a MariaDB password held in Secrets Manager", () => {
       failures.set(step, 1);
       const run = await h.broker.rotations.start("orders-app", { key: `crash-${step}`, by: "test" });
       expect(await aStoredVersionLogsIn()).toBe(true);
-      await expect(h.broker.rotations.run(run.id, { isLast: false })).rejects.toThrow(/injected crash/);
+      await expect(h.broker.rotations.execute(run.id, { isLast: false })).rejects.toThrow(/injected crash/);
       expect(await aStoredVersionLogsIn()).toBe(true);
-      expect(await h.broker.rotations.run(run.id, { isLast: false })).toBe("succeeded");
+      expect(await h.broker.rotations.execute(run.id, { isLast: false })).toBe("succeeded");
       expect(await aStoredVersionLogsIn()).toBe(true);
       const current = await stage("AWSCURRENT");
       expect(current?.password).not.toBe(before?.password);
@@ -174,7 +174,7 @@ describe("rotating a MariaDB password held in Secrets Manager", () => {
   it("an unknown secret fails clearly at run time and changes nothing", async () => {
     const before = await stage("AWSCURRENT");
     const run = await h.broker.rotations.start("missing-secret", { key: "missing", by: "test" });
-    await expect(h.broker.rotations.run(run.id, { isLast: false })).rejects.toThrow(
+    await expect(h.broker.rotations.execute(run.id, { isLast: false })).rejects.toThrow(
       /ResourceNotFoundException/,
     );
     expect((await h.deps.store.read((r) => r.rotations.findById(run.id)))?.state).toBe("failed");
@@ -185,9 +185,9 @@ describe("rotating a MariaDB password held in Secrets Manager", () => {
     const before = await stage("AWSCURRENT");
     adminUrl = "mysql://root@127.0.0.1:9";
     const run = await h.broker.rotations.start("orders-app", { key: "db-down", by: "test" });
-    await expect(h.broker.rotations.run(run.id, { isLast: false })).rejects.toThrow();
+    await expect(h.broker.rotations.execute(run.id, { isLast: false })).rejects.toThrow();
     expect((await h.deps.store.read((r) => r.rotations.findById(run.id)))?.state).toBe("running");
-    await expect(h.broker.rotations.run(run.id, { isLast: true })).rejects.toThrow();
+    await expect(h.broker.rotations.execute(run.id, { isLast: true })).rejects.toThrow();
     expect((await h.deps.store.read((r) => r.rotations.findById(run.id)))?.state).toBe("failed");
     expect((await stage("AWSCURRENT"))?.password).toBe(before?.password);
     expect(await logsIn(username, before?.password)).toBe(true);

@@ -145,7 +145,7 @@ export function createRotationService(deps: RotationDeps) {
     },
 
     /** Runs (or resumes) a run's remaining steps. */
-    async run(runId: string, attempt: Attempt): Promise<"succeeded" | "skipped"> {
+    async execute(runId: string, attempt: Attempt): Promise<"succeeded" | "skipped"> {
       let run = await store.transaction((repos) => repos.rotations.beginAttempt(runId));
       if (!run) return "skipped";
       const rotation = rotations.get(run.rotationId);
@@ -285,7 +285,7 @@ export function createRotationService(deps: RotationDeps) {
     },
 
     /** A person starts a run now (admins only); the worker carries it out. */
-    async trigger(principal: Principal, rotationId: string): Promise<RotationRun> {
+    async run(principal: Principal, rotationId: string): Promise<RotationRun> {
       if (!isAdmin(principal, admins)) throw new ForbiddenError("only admins may run rotations");
       const run = await this.start(rotationId, { key: `manual-${newId()}`, by: principal.id });
       await enqueueRun({ rotationId, triggerKey: run.triggerKey, triggeredBy: principal.id });
@@ -309,7 +309,7 @@ export function createRotationService(deps: RotationDeps) {
       return stalled.length;
     },
 
-    async listRuns(principal: Principal, rotationId: string, limit: number): Promise<RotationRun[]> {
+    async runs(principal: Principal, rotationId: string, limit: number): Promise<RotationRun[]> {
       if (!isAdmin(principal, admins)) throw new ForbiddenError("only admins may read rotation runs");
       rotationOf(rotationId);
       return store.read((repos) => repos.rotations.list(rotationId, limit));

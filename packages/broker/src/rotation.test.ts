@@ -125,7 +125,7 @@ describe("rotating a MariaDB password held in Vault KV", () => {
 
   const rotateOnce = async (key: string) => {
     const run = await h.broker.rotations.start(rotation.id, { key, by: "test" });
-    return { run, outcome: await h.broker.rotations.run(run.id, { isLast: false }) };
+    return { run, outcome: await h.broker.rotations.execute(run.id, { isLast: false }) };
   };
 
   it("rotates: the new current version logs in, the old password no longer does, the previous version stays readable", async () => {
@@ -158,7 +158,7 @@ describe("rotating a MariaDB password held in Vault KV", () => {
       const before = await kvValue();
       failures.set(step, { times: 1, retryable: true });
       const run = await h.broker.rotations.start(rotation.id, { key: `crash-${step}`, by: "test" });
-      await expect(h.broker.rotations.run(run.id, { isLast: false })).rejects.toThrow(/injected/);
+      await expect(h.broker.rotations.execute(run.id, { isLast: false })).rejects.toThrow(/injected/);
       // Between the crash and the retry the current version still logs in, unless the database already
       // took the new password, which Leasehold holds sealed with the run to finish or roll back.
       const during = await kvValue();
@@ -167,7 +167,7 @@ describe("rotating a MariaDB password held in Vault KV", () => {
         state: "running",
       });
 
-      expect(await h.broker.rotations.run(run.id, { isLast: false })).toBe("succeeded");
+      expect(await h.broker.rotations.execute(run.id, { isLast: false })).toBe("succeeded");
       const after = await kvValue();
       expect(after?.password).not.toBe(before?.password);
       expect(await logsIn(username, after?.password ?? "")).toBe(true);
@@ -180,7 +180,7 @@ describe("rotating a MariaDB password held in Vault KV", () => {
     const versions = vault.kv(`orders/${username}`).length;
     failures.set("test", { times: 1, retryable: false });
     const run = await h.broker.rotations.start(rotation.id, { key: "refused", by: "test" });
-    await expect(h.broker.rotations.run(run.id, { isLast: false })).rejects.toThrow(/does not log in/);
+    await expect(h.broker.rotations.execute(run.id, { isLast: false })).rejects.toThrow(/does not log in/);
     expect(await logsIn(username, before?.password ?? "")).toBe(true);
     expect(vault.kv(`orders/${username}`)).toHaveLength(versions);
     const failed = await h.deps.store.read((r) => r.rotations.findById(run.id));
@@ -198,8 +198,8 @@ describe("rotating a MariaDB password held in Vault KV", () => {
     const before = await kvValue();
     failures.set("finish", { times: 5, retryable: true });
     const run = await h.broker.rotations.start(rotation.id, { key: "exhausted", by: "test" });
-    await expect(h.broker.rotations.run(run.id, { isLast: false })).rejects.toThrow(/injected/);
-    await expect(h.broker.rotations.run(run.id, { isLast: true })).rejects.toThrow(/injected/);
+    await expect(h.broker.rotations.execute(run.id, { isLast: false })).rejects.toThrow(/injected/);
+    await expect(h.broker.rotations.execute(run.id, { isLast: true })).rejects.toThrow(/injected/);
     expect(await logsIn(username, before?.password ?? "")).toBe(true);
     expect((await kvValue())?.password).toBe(before?.password);
     expect((await h.deps.store.read((r) => r.rotations.findById(run.id)))?.state).toBe("failed");
@@ -210,7 +210,7 @@ describe("rotating a MariaDB password held in Vault KV", () => {
     const later = new Date(Date.now() + 3_600_000);
     expect(await h.broker.rotations.resumeStalled(later, 100)).toBeGreaterThanOrEqual(1);
     expect(queued).toContain("lost-job");
-    await h.broker.rotations.run(lost.id, { isLast: false });
+    await h.broker.rotations.execute(lost.id, { isLast: false });
     queued.length = 0;
     await h.broker.rotations.resumeStalled(later, 100);
     expect(queued).not.toContain("lost-job");
@@ -225,6 +225,6 @@ describe("rotating a MariaDB password held in Vault KV", () => {
     );
     const plan = await h.broker.rotations.dryRun(admin, rotation.id);
     expect(plan).toMatchObject({ ok: true, checks: [{ ok: true }, { ok: true }] });
-    await h.broker.rotations.run(first.id, { isLast: false });
+    await h.broker.rotations.execute(first.id, { isLast: false });
   });
 });

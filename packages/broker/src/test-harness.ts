@@ -6,6 +6,7 @@ import { type CredentialProvider, providerRegistry } from "@leasehold/providers"
 import { type Broker, createBroker, type RotationSetup } from "./broker.js";
 import { type BrokerDeps, targetCatalog } from "./broker-deps.js";
 import { createCredentialCipher } from "./credential-cipher.js";
+import type { ExpiryOptions } from "./expiry-service.js";
 import type { ReconcileOptions } from "./reconcile-service.js";
 
 /**
@@ -65,6 +66,7 @@ export async function createHarness(
     wrapDatabase?: (db: Database) => Database;
     rotation?: RotationSetup;
     reconcile?: ReconcileOptions;
+    expiry?: ExpiryOptions;
   } = {},
 ): Promise<Harness> {
   const raw = await createTestDatabase(dialect);
@@ -102,6 +104,7 @@ export async function createHarness(
     broker: createBroker(deps, {
       ...(options.rotation ? { rotation: options.rotation } : {}),
       ...(options.reconcile ? { reconcile: options.reconcile } : {}),
+      ...(options.expiry ? { expiry: options.expiry } : {}),
     }),
     deps,
     enqueued,
@@ -112,12 +115,18 @@ export async function createHarness(
 
 /** A request for prod-readonly by the standard requester. */
 export const askForProd = (broker: Broker, overrides: { durationSeconds?: number; ticket?: string } = {}) =>
-  broker.requests.requestAccess(requester, {
+  broker.requests.create(requester, {
     targetId: prodTarget.id,
     reason: "investigate INC-42",
     durationSeconds: overrides.durationSeconds ?? 3600,
     ...(overrides.ticket ? { ticket: overrides.ticket } : {}),
   });
 
+/** Expires each grant at once (one batch), with each one's outcome or its error's message. */
+export const expireAll = async (broker: Broker, ids: readonly string[], attempt: { isLast: boolean }) =>
+  (await Promise.allSettled(ids.map((id) => broker.grants.expire(id, attempt)))).map((r) =>
+    r.status === "fulfilled" ? r.value : (r.reason as Error).message,
+  );
+
 export const approve = (broker: Broker, who: Principal, requestId: string) =>
-  broker.reviews.review(who, { requestId, decision: "approve" });
+  broker.reviews.submit(who, { requestId, decision: "approve" });

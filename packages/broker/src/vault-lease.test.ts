@@ -102,17 +102,17 @@ describe("Vault leases when Vault fails", () => {
     const stored = await h.deps.store.read((r) => r.grants.findById(grant.id));
     expect(stored).toMatchObject({ state: "active", issueAttempts: 2 });
     expect(vault.leases().filter((l) => l.id === stored?.providerRef?.leaseId)).toHaveLength(1);
-    await h.broker.grantEnd.requestRevoke(app, { grantId: grant.id });
-    expect(await h.broker.grantEnd.revoke(grant.id, { isLast: true })).toBe("revoked");
+    await h.broker.grants.revoke(app, { grantId: grant.id });
+    expect(await h.broker.grants.finishRevoke(grant.id, { isLast: true })).toBe("revoked");
   });
 
   it("down at revoke time: retried, then revocation debt, settled when Vault is back", async () => {
     const { grant } = await h.broker.leases.create(app, { targetId: "orders", ttlSeconds: 600 });
-    await h.broker.grantEnd.requestRevoke(app, { grantId: grant.id });
+    await h.broker.grants.revoke(app, { grantId: grant.id });
     vault.setMode("sealed");
-    await expect(h.broker.grantEnd.revoke(grant.id, { isLast: false })).rejects.toThrow(/sealed/);
+    await expect(h.broker.grants.finishRevoke(grant.id, { isLast: false })).rejects.toThrow(/sealed/);
     expect((await h.deps.store.read((r) => r.grants.findById(grant.id)))?.state).toBe("revoking");
-    await expect(h.broker.grantEnd.revoke(grant.id, { isLast: true })).rejects.toThrow(/sealed/);
+    await expect(h.broker.grants.finishRevoke(grant.id, { isLast: true })).rejects.toThrow(/sealed/);
     const debt = await h.deps.store.read((r) => r.grants.findById(grant.id));
     expect(debt?.state).toBe("revocation_failed");
     const events = await h.deps.store.read((r) =>
@@ -122,7 +122,7 @@ describe("Vault leases when Vault fails", () => {
     expect(vault.leases().find((l) => l.id === grant.providerRef?.leaseId)?.revoked).toBe(false);
 
     vault.setMode("active");
-    expect(await h.broker.grantEnd.revoke(grant.id, { isLast: false })).toBe("revoked");
+    expect(await h.broker.grants.finishRevoke(grant.id, { isLast: false })).toBe("revoked");
     await vault.whenIdle();
     expect(vault.leases().find((l) => l.id === grant.providerRef?.leaseId)?.revoked).toBe(true);
   });
@@ -133,15 +133,15 @@ describe("Vault leases when Vault fails", () => {
     h.clock.now = new Date((grant.expiresAt?.getTime() ?? 0) + 1000);
     vault.setMode("sealed");
     try {
-      expect(await h.broker.reconcile.reconcile()).toMatchObject({ expired: 0, expiryFailures: 1 });
+      expect(await h.broker.reconcile.run()).toMatchObject({ expired: 0, expiryFailures: 1 });
       expect(await stateNow()).toBe("revocation_failed");
       // Resting debt is left alone by the next sweeps.
-      expect(await h.broker.reconcile.reconcile()).toMatchObject({ expired: 0, expiryFailures: 0 });
+      expect(await h.broker.reconcile.run()).toMatchObject({ expired: 0, expiryFailures: 0 });
     } finally {
       vault.setMode("active");
     }
     h.clock.advance(301);
-    expect(await h.broker.reconcile.reconcile()).toMatchObject({ expired: 1, expiryFailures: 0 });
+    expect(await h.broker.reconcile.run()).toMatchObject({ expired: 1, expiryFailures: 0 });
     expect(await stateNow()).toBe("expired");
     await vault.whenIdle();
     expect(vault.leases().find((l) => l.id === grant.providerRef?.leaseId)?.revoked).toBe(true);

@@ -3,5 +3,4 @@ export * from "./env.js";
 export * from "./leasehold-config.js";
 export * from "./load-config.js";
 export * from "./master-key.js";
-export * from "./process-setup.js";
 export * from "./rotation-config.js";

@@ -76,6 +76,7 @@ const MAX_PROBLEMS = 100;
 export type AuditLog = ReturnType<typeof auditLog>;
 
 /** Audit operations on an executor; `append` must run inside the transaction of the change it records. */
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: a repository: one query per method over the executor it closes over.
 export function auditLog(sql: SqlExecutor, key: Buffer) {
   async function appendMany(inputs: readonly AuditEventInput[], at: Date): Promise<AuditEvent[]> {
     if (inputs.length === 0) return [];

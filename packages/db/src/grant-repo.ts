@@ -78,6 +78,7 @@ function setClause(changes: GrantChanges, params: unknown[]): string {
 export type GrantRepo = ReturnType<typeof grantRepo>;
 
 /** Grants: what was issued, its state, and (while active) its sealed credential. */
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: a repository: one query per method over the executor it closes over.
 export function grantRepo(sql: SqlExecutor) {
   const many = async (text: string, params: readonly unknown[]) =>
     (await sql.query<GrantRow>(text, params)).map(toGrant);
@@ -168,25 +169,15 @@ export function grantRepo(sql: SqlExecutor) {
     },
 
     /**
-     * Counts one more issue attempt on an issuing grant, committed before the provider is called, so
-     * a retry after a crash knows an earlier attempt may have created a credential.
+     * Counts one more issue attempt on a grant in one of `from` (issuing, or active when an extension
+     * issues a new credential), committed before the provider is called, so a retry after a crash
+     * knows an earlier attempt may have created a credential.
      */
-    beginIssueAttempt: (id: string, at: Date) =>
+    beginIssueAttempt: (id: string, at: Date, from: readonly GrantState[] = ["issuing"]) =>
       one(
         `UPDATE grants SET issue_attempts = issue_attempts + 1, updated_at = $2
-         WHERE id = $1 AND state = 'issuing' RETURNING ${COLUMNS}`,
-        [id, at],
-      ),
-
-    /**
-     * Counts an issue attempt for extending an active grant (a new credential with a later deadline),
-     * committed before the provider is called, like beginIssueAttempt.
-     */
-    beginReissue: (id: string, at: Date) =>
-      one(
-        `UPDATE grants SET issue_attempts = issue_attempts + 1, updated_at = $2
-         WHERE id = $1 AND state = 'active' RETURNING ${COLUMNS}`,
-        [id, at],
+         WHERE id = $1 AND state = ANY($3::text[]) RETURNING ${COLUMNS}`,
+        [id, at, from],
       ),
 
     /**

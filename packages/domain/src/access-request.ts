@@ -29,8 +29,6 @@ export function nextRequestState(state: RequestState, event: RequestEvent): Requ
   return onPending[event];
 }
 
-export const isRequestFinal = (state: RequestState): boolean => state !== "pending";
-
 export type ReviewDecision = "approve" | "deny";
 
 /** An access request as stored. Times are instants; durations are in seconds. */

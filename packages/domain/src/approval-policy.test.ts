@@ -111,7 +111,7 @@ describe("durations and tickets", () => {
 
 describe("extensions", () => {
   const issuedAt = new Date("2026-11-23T10:00:00Z");
-  const grant = { issuedAt, expiresAt: new Date("2026-11-23T10:30:00Z") };
+  const grant = { issuedAt, expiresAt: new Date("2026-11-23T10:30:00Z"), durationSeconds: 1800 };
 
   it("moves the deadline by the asked time when the whole lifetime stays within the maximum", () => {
     const now = new Date("2026-11-23T10:20:00Z");
@@ -119,6 +119,17 @@ describe("extensions", () => {
       deadline: new Date("2026-11-23T11:00:00Z"),
       credentialSeconds: 2400,
     });
+  });
+
+  it("never ends the new credential after the deadline asked for, on a millisecond clock", () => {
+    // Credentials last whole seconds; the clock has milliseconds. Rounding up would end the new
+    // credential up to a second past the planned deadline, and past the maximum when extended to it.
+    const now = new Date("2026-11-23T10:20:00.250Z");
+    const { deadline, credentialSeconds } = resolveExtension(target, grant, 1800, now);
+    expect(credentialSeconds).toBe(2399);
+    expect(deadline.getTime()).toBeLessThanOrEqual(new Date("2026-11-23T11:00:00Z").getTime());
+    const toMax = resolveExtension(target, grant, 5400, now);
+    expect(toMax.deadline.getTime() - issuedAt.getTime()).toBeLessThanOrEqual(7200 * 1000);
   });
 
   it("refuses to extend past the target's maximum and says how much is left", () => {

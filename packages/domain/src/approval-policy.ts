@@ -98,13 +98,15 @@ export function tallyReviews(reviews: readonly Review[], requesterId: string, re
 }
 
 /**
- * A new deadline for an active grant extended by `extendBySeconds`. Bounded by policy: the grant's whole
- * lifetime (issue to new deadline) may not exceed the target's maximum; the new credential must last
- * at least as long as the backend requires.
+ * A new deadline for an active grant extended by `extendBySeconds`. The grant's planned life
+ * (`durationSeconds`, whole seconds from issue) grows by that much and may not exceed the target's
+ * maximum; the new credential must last at least as long as the backend requires. Credentials last
+ * whole seconds while the clock has milliseconds, so the credential's seconds are rounded down: the
+ * new deadline is never later than the planned one, and the whole life never exceeds the maximum.
  */
 export function resolveExtension(
   target: Target,
-  grant: { issuedAt: Date | null; expiresAt: Date | null },
+  grant: { issuedAt: Date | null; expiresAt: Date | null; durationSeconds: number },
   extendBySeconds: number,
   now: Date,
 ): { deadline: Date; credentialSeconds: number } {
@@ -113,14 +115,15 @@ export function resolveExtension(
   }
   const limits = PROVIDER_DURATION_LIMITS[target.kind];
   const max = Math.min(target.maxDurationSeconds, limits.maxSeconds);
-  const wanted = addSeconds(grant.expiresAt, extendBySeconds);
-  const credentialSeconds = Math.max(limits.minSeconds, Math.ceil((wanted.getTime() - now.getTime()) / 1000));
+  const planned = addSeconds(grant.issuedAt, grant.durationSeconds + extendBySeconds);
+  const credentialSeconds = Math.max(
+    limits.minSeconds,
+    Math.floor((planned.getTime() - now.getTime()) / 1000),
+  );
   const deadline = addSeconds(now, credentialSeconds);
-  const lifetime = Math.round((deadline.getTime() - grant.issuedAt.getTime()) / 1000);
-  if (lifetime > max) {
-    const left = Math.max(0, max - Math.round((grant.expiresAt.getTime() - grant.issuedAt.getTime()) / 1000));
+  if (deadline.getTime() - grant.issuedAt.getTime() > max * 1000) {
     throw new InvalidRequestError(
-      `${target.id} allows at most ${max} seconds in all; this grant can be extended by at most ${left} more seconds`,
+      `${target.id} allows at most ${max} seconds in all; this grant can be extended by at most ${Math.max(0, max - grant.durationSeconds)} more seconds`,
     );
   }
   return { deadline, credentialSeconds };

@@ -100,3 +100,18 @@ export function readAuditEvent(event: {
     data: parsed.data,
   } as TypedAuditEvent;
 }
+
+/**
+ * What a use case records, one shape per action (a union: the `action` decides the type of `data`;
+ * see audit-data.ts). `data` must never hold a secret: ids, names, counts and reasons only.
+ */
+export type AuditEventInput<A extends AuditAction = AuditAction> = A extends AuditAction
+  ? {
+      /** A principal id, or `system:<component>` for the worker and the sweep. */
+      readonly actor: string;
+      readonly action: A;
+      readonly subjectType: AuditSubjectOf<A>;
+      readonly subjectId: string;
+      readonly data: AuditData<A>;
+    }
+  : never;

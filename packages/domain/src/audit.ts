@@ -1,5 +1,3 @@
-import type { AuditData } from "./audit-data.js";
-
 /** Everything the audit trail records. Each state change writes one of these in its own transaction. */
 export const auditActions = [
   "request.created",
@@ -33,21 +31,6 @@ export type AuditSubjectType = "request" | "grant" | "rotation";
 /** The subject type an action's events are about: `request.*` concerns a request, and so on. */
 export type AuditSubjectOf<A extends AuditAction> = A extends `${infer S extends AuditSubjectType}.${string}`
   ? S
-  : never;
-
-/**
- * What a use case records, one shape per action (a union: the `action` decides the type of `data`;
- * see audit-data.ts). `data` must never hold a secret: ids, names, counts and reasons only.
- */
-export type AuditEventInput<A extends AuditAction = AuditAction> = A extends AuditAction
-  ? {
-      /** A principal id, or `system:<component>` for the worker and the sweep. */
-      readonly actor: string;
-      readonly action: A;
-      readonly subjectType: AuditSubjectOf<A>;
-      readonly subjectId: string;
-      readonly data: AuditData<A>;
-    }
   : never;
 
 /**

@@ -1,11 +1,10 @@
-import type { Broker, TargetCatalog } from "@leasehold/broker";
+import type { Broker } from "@leasehold/broker";
 import {
   auditListInput,
   createLeaseInput,
   extendGrantInput,
   grantIdInput,
   listRequestsInput,
-  mayRequest,
   pageInput,
   renewLeaseInput,
   requestAccessInput,
@@ -18,11 +17,23 @@ import {
 import { renderAuditEvent, renderGrant, renderRequest, renderRotationRun, renderTarget } from "./render.js";
 import { authedProcedure, router } from "./trpc.js";
 
+/** The use cases the API calls, each under the name of the procedure that calls it. */
+export type ApiUseCases = {
+  readonly targets: Pick<Broker["targets"], "list">;
+  readonly requests: Pick<Broker["requests"], "create" | "get" | "list" | "cancel">;
+  readonly reviews: Pick<Broker["reviews"], "submit">;
+  readonly grants: Pick<Broker["grants"], "get" | "list" | "credentials" | "extend" | "revoke">;
+  readonly leases: Pick<Broker["leases"], "create" | "renew">;
+  readonly rotations: Pick<Broker["rotations"], "dryRun" | "run" | "runs">;
+  readonly audit: Pick<Broker["audit"], "list" | "verify">;
+};
+
 /**
- * The API. Each procedure parses its input with the shared bounded schema, calls one use case (which
- * checks authorization), and renders the result.
+ * The API. Each procedure parses its input with the shared bounded schema, calls the use case of its
+ * own name (which checks authorization), and renders the result.
  */
-export function createAppRouter({ broker, targets }: { broker: Broker; targets: TargetCatalog }) {
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: the router is one declaration of many procedures, each a few lines.
+export function createAppRouter(broker: ApiUseCases) {
   return router({
     me: authedProcedure.query(({ ctx }) => ({
       id: ctx.principal.id,
@@ -33,19 +44,14 @@ export function createAppRouter({ broker, targets }: { broker: Broker; targets: 
 
     targets: router({
       /** The targets the caller may request. */
-      list: authedProcedure.query(({ ctx }) =>
-        targets
-          .list()
-          .filter((t) => mayRequest(ctx.principal, t))
-          .map(renderTarget),
-      ),
+      list: authedProcedure.query(({ ctx }) => broker.targets.list(ctx.principal).map(renderTarget)),
     }),
 
     requests: router({
       create: authedProcedure
         .input(requestAccessInput)
         .mutation(async ({ ctx, input }) =>
-          renderRequest(await broker.requests.requestAccess(ctx.principal, input)),
+          renderRequest(await broker.requests.create(ctx.principal, input)),
         ),
       get: authedProcedure
         .input(requestIdInput)
@@ -66,7 +72,7 @@ export function createAppRouter({ broker, targets }: { broker: Broker; targets: 
     reviews: router({
       /** Approve or deny a request. A final approval creates the grant and queues its issue. */
       submit: authedProcedure.input(reviewInput).mutation(async ({ ctx, input }) => {
-        const result = await broker.reviews.review(ctx.principal, input);
+        const result = await broker.reviews.submit(ctx.principal, input);
         return { request: renderRequest(result), grantId: result.grant?.id ?? null };
       }),
     }),
@@ -78,11 +84,11 @@ export function createAppRouter({ broker, targets }: { broker: Broker; targets: 
       list: authedProcedure
         .input(pageInput)
         .query(async ({ ctx, input }) =>
-          (await broker.grants.listMine(ctx.principal, input.limit)).map(renderGrant),
+          (await broker.grants.list(ctx.principal, input.limit)).map(renderGrant),
         ),
       /** A mutation, not a query: every read is audited, and credentials must not travel in a URL. */
       credentials: authedProcedure.input(grantIdInput).mutation(async ({ ctx, input }) => {
-        const delivered = await broker.credentials.getCredentials(ctx.principal, input.grantId);
+        const delivered = await broker.grants.credentials(ctx.principal, input.grantId);
         return {
           grantId: delivered.grantId,
           expiresAt: delivered.expiresAt.toISOString(),
@@ -93,12 +99,10 @@ export function createAppRouter({ broker, targets }: { broker: Broker; targets: 
       /** A new credential with a later deadline, within the target's maximum. */
       extend: authedProcedure
         .input(extendGrantInput)
-        .mutation(async ({ ctx, input }) => renderGrant(await broker.extend.extend(ctx.principal, input))),
+        .mutation(async ({ ctx, input }) => renderGrant(await broker.grants.extend(ctx.principal, input))),
       revoke: authedProcedure
         .input(revokeGrantInput)
-        .mutation(async ({ ctx, input }) =>
-          renderGrant(await broker.grantEnd.requestRevoke(ctx.principal, input)),
-        ),
+        .mutation(async ({ ctx, input }) => renderGrant(await broker.grants.revoke(ctx.principal, input))),
     }),
 
     /** Workloads: lease a target their lease rule allows, renew it; revoke and look up through grants. */
@@ -109,9 +113,7 @@ export function createAppRouter({ broker, targets }: { broker: Broker; targets: 
       }),
       renew: authedProcedure
         .input(renewLeaseInput)
-        .mutation(async ({ ctx, input }) =>
-          renderGrant(await broker.extend.renewLease(ctx.principal, input)),
-        ),
+        .mutation(async ({ ctx, input }) => renderGrant(await broker.leases.renew(ctx.principal, input))),
     }),
 
     /** Admins: rotations of long-lived secrets. */
@@ -122,15 +124,13 @@ export function createAppRouter({ broker, targets }: { broker: Broker; targets: 
         .mutation(({ ctx, input }) => broker.rotations.dryRun(ctx.principal, input.rotationId)),
       /** Starts a run now; the worker carries it out. */
       run: authedProcedure.input(rotationIdInput).mutation(async ({ ctx, input }) => {
-        const run = await broker.rotations.trigger(ctx.principal, input.rotationId);
+        const run = await broker.rotations.run(ctx.principal, input.rotationId);
         return renderRotationRun(run);
       }),
       runs: authedProcedure
         .input(rotationRunsInput)
         .query(async ({ ctx, input }) =>
-          (await broker.rotations.listRuns(ctx.principal, input.rotationId, input.limit)).map(
-            renderRotationRun,
-          ),
+          (await broker.rotations.runs(ctx.principal, input.rotationId, input.limit)).map(renderRotationRun),
         ),
     }),
 

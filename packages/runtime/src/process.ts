@@ -1,5 +1,5 @@
+import { ConfigError } from "@leasehold/config";
 import { type Logger, pino } from "pino";
-import { ConfigError } from "./config-error.js";
 
 /**
  * Field paths pino removes from every log line, whatever logs them: a second line of defence behind

@@ -1,5 +1,16 @@
 import { randomUUID } from "node:crypto";
 import {
+  type Broker,
+  createBroker,
+  createCredentialCipher,
+  type ExpiryOptions,
+  type Logger,
+  type ReconcileOptions,
+  type RotationSetup,
+  type TargetCatalog,
+  targetCatalog,
+} from "@leasehold/broker";
+import {
   deriveKeys,
   type LeaseholdConfig,
   loadConfigFile,
@@ -32,10 +43,6 @@ import {
   type QueueProducer,
   rotationRunJobId,
 } from "@leasehold/queue";
-import { type Broker, createBroker, type RotationSetup } from "./broker.js";
-import { type Logger, type TargetCatalog, targetCatalog } from "./broker-deps.js";
-import { createCredentialCipher } from "./credential-cipher.js";
-import type { ReconcileOptions } from "./reconcile-service.js";
 
 export type BrokerSettings = {
   readonly config: LeaseholdConfig;
@@ -51,6 +58,7 @@ export type BrokerSettings = {
   readonly log: Logger;
   readonly clock?: Clock;
   readonly reconcile?: ReconcileOptions;
+  readonly expiry?: ExpiryOptions;
 };
 
 export type OpenBroker = {
@@ -91,6 +99,7 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
     },
     {
       ...(settings.reconcile ? { reconcile: settings.reconcile } : {}),
+      ...(settings.expiry ? { expiry: settings.expiry } : {}),
       rotation: rotationSetup(settings, aws, vault, passwords, producer),
     },
   );
@@ -191,7 +200,12 @@ export type BrokerEnv = {
 export async function openBrokerFromEnv(
   env: BrokerEnv,
   log: Logger,
-  overrides: { config?: LeaseholdConfig; aws?: AwsClientOptions; reconcile?: ReconcileOptions } = {},
+  overrides: {
+    config?: LeaseholdConfig;
+    aws?: AwsClientOptions;
+    reconcile?: ReconcileOptions;
+    expiry?: ExpiryOptions;
+  } = {},
 ): Promise<OpenBroker & { config: LeaseholdConfig; queue: QueueConnection }> {
   const config = overrides.config ?? loadConfigFile(env.LEASEHOLD_CONFIG);
   const queue = { redisUrl: env.REDIS_URL, prefix: env.LEASEHOLD_QUEUE_PREFIX };
@@ -216,6 +230,7 @@ export async function openBrokerFromEnv(
     ),
     log,
     ...(overrides.reconcile ? { reconcile: overrides.reconcile } : {}),
+    ...(overrides.expiry ? { expiry: overrides.expiry } : {}),
   });
   return { ...open, config, queue };
 }

@@ -1,0 +1,73 @@
+import { randomUUID } from "node:crypto";
+import { NotFoundError, type Principal } from "@leasehold/domain";
+import { describe, expect, it } from "vitest";
+import { type ApiUseCases, createAppRouter } from "./app-router.js";
+import { createCallerFactory } from "./trpc.js";
+
+const dev: Principal = {
+  id: "dev@example.com",
+  kind: "human",
+  provider: "corp",
+  subject: "sub-dev",
+  groups: [],
+};
+const id = randomUUID();
+
+/** A valid input for each procedure, so the call reaches its use case. */
+const INPUTS: Record<string, unknown> = {
+  "targets.list": undefined,
+  "requests.create": { targetId: "prod", durationSeconds: 900, reason: "look at INC-1" },
+  "requests.get": { requestId: id },
+  "requests.list": { view: "mine" },
+  "requests.cancel": { requestId: id },
+  "reviews.submit": { requestId: id, decision: "approve" },
+  "grants.get": { grantId: id },
+  "grants.list": { limit: 10 },
+  "grants.credentials": { grantId: id },
+  "grants.extend": { grantId: id, extendBySeconds: 600 },
+  "grants.revoke": { grantId: id },
+  "leases.create": { targetId: "db" },
+  "leases.renew": { grantId: id, incrementSeconds: 600 },
+  "rotations.dryRun": { rotationId: "db-password" },
+  "rotations.run": { rotationId: "db-password" },
+  "rotations.runs": { rotationId: "db-password" },
+  "audit.list": { afterSeq: 0 },
+  "audit.verify": undefined,
+};
+
+/** Use cases that only say who was called, by refusing with their own name. */
+function namingUseCases(): ApiUseCases {
+  const nouns = ["targets", "requests", "reviews", "grants", "leases", "rotations", "audit"];
+  const naming = (noun: string) =>
+    new Proxy(
+      {},
+      {
+        get: (_target, verb) => () => {
+          throw new NotFoundError(`called ${noun}.${String(verb)}`);
+        },
+      },
+    );
+  return Object.fromEntries(nouns.map((noun) => [noun, naming(noun)])) as unknown as ApiUseCases;
+}
+
+describe("the API's procedures", () => {
+  const router = createAppRouter(namingUseCases());
+  const caller = createCallerFactory(router)({
+    auth: { principal: dev },
+    requestId: "test",
+    logError: () => {},
+  });
+  const procedures = Object.keys(router._def.procedures).filter((path) => path !== "me");
+
+  it("has an input for every procedure here, so none goes unchecked", () => {
+    expect(procedures.sort()).toEqual(Object.keys(INPUTS).sort());
+  });
+
+  it.each(Object.keys(INPUTS))("%s calls the use case of the same name", async (path) => {
+    const [noun, verb] = path.split(".") as [string, string];
+    const procedure = (
+      caller as unknown as Record<string, Record<string, (input: unknown) => Promise<unknown>>>
+    )[noun]?.[verb];
+    await expect(procedure?.(INPUTS[path])).rejects.toThrow(`called ${path}`);
+  });
+});

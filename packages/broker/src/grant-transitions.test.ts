@@ -1,0 +1,100 @@
+import {
+  canApplyGrantEvent,
+  type GrantEvent,
+  type GrantState,
+  grantStates,
+  newGrant,
+  nextGrantState,
+} from "@leasehold/domain";
+import type { CredentialProvider } from "@leasehold/providers";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { admin, createHarness, type Harness, prodTarget, requester } from "./test-harness.js";
+
+/** A provider that succeeds at everything, so only the grant's state decides what happens. */
+const willing: CredentialProvider = {
+  kind: "aws-role",
+  issue: async ({ grant }) => ({
+    reference: { sessionName: `lh-${grant.id}` },
+    secret: { accessKeyId: "AKIAFAKE", secretAccessKey: "fake", sessionToken: "fake" },
+    expiresAt: new Date(Date.now() + grant.durationSeconds * 1000),
+  }),
+  discardEarlierAttempts: async () => {},
+  revoke: async () => {},
+  expire: async () => {},
+  release: async () => {},
+  needsRelease: () => false,
+};
+
+/**
+ * Every service operation that changes a grant, from every state: the state changes exactly when
+ * the domain state machine allows the operation's event, to the state it names, and otherwise the
+ * operation is refused or skipped and the grant stays as it was.
+ */
+describe("grant states change only through the domain state machine", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await createHarness("pglite", willing);
+  });
+  afterAll(() => h.close());
+
+  const notLast = { isLast: false };
+  /** A grant put straight into `state`, its deadline `deadlineIn` seconds from the harness clock. */
+  const grantIn = async (state: GrantState, deadlineIn: number) => {
+    const now = h.clock.now;
+    const grant = newGrant({
+      id: crypto.randomUUID(),
+      requestId: null,
+      targetId: prodTarget.id,
+      principalId: requester.id,
+      durationSeconds: 3600,
+      now,
+    });
+    await h.deps.store.transaction((repos) => repos.grants.insert(grant));
+    const issuedAt = new Date(now.getTime() - 60_000);
+    const expiresAt = new Date(now.getTime() + deadlineIn * 1000);
+    await h.db.query(
+      `UPDATE grants SET state = $2, issued_at = $3, expires_at = $4, issue_attempts = 1,
+         credential = CASE WHEN $2 = 'active' THEN $5::bytea ELSE NULL END WHERE id = $1`,
+      [grant.id, state, issuedAt, expiresAt, h.deps.cipher.seal(grant.id, { accessKeyId: "AKIAOLD" })],
+    );
+    return grant.id;
+  };
+  const stateOf = async (id: string) => (await h.deps.store.read((r) => r.grants.findById(id)))?.state;
+
+  const operations: { event: GrantEvent; deadlineIn: number; run: (id: string) => Promise<unknown> }[] = [
+    { event: "issued", deadlineIn: 3600, run: (id) => h.broker.grants.issue(id, notLast) },
+    {
+      event: "extended",
+      deadlineIn: 3000,
+      run: (id) => h.broker.grants.extend(requester, { grantId: id, extendBySeconds: 600 }),
+    },
+    {
+      event: "revoke-requested",
+      deadlineIn: 3600,
+      run: (id) => h.broker.grants.revoke(admin, { grantId: id }),
+    },
+    { event: "revoked", deadlineIn: 3600, run: (id) => h.broker.grants.finishRevoke(id, notLast) },
+    { event: "deadline-reached", deadlineIn: -1, run: (id) => h.broker.grants.expire(id, notLast) },
+  ];
+
+  for (const { event, deadlineIn, run } of operations) {
+    for (const state of grantStates) {
+      const allowed = canApplyGrantEvent(state, event);
+      it(`${event} from ${state}: ${allowed ? `moves to ${nextGrantState(state, event)}` : "refused"}`, async () => {
+        const id = await grantIn(state, deadlineIn);
+        const outcome = await run(id).then(
+          (value) => ({ value }),
+          (error: unknown) => ({ error }),
+        );
+        if (allowed) {
+          expect(outcome).not.toHaveProperty("error");
+          expect(await stateOf(id)).toBe(nextGrantState(state, event));
+        } else {
+          expect(await stateOf(id)).toBe(state);
+          // Refused with an error, or a worker job that finds nothing to do.
+          if (!("error" in outcome)) expect(outcome.value).toBe("skipped");
+        }
+      });
+    }
+  }
+});

@@ -1,0 +1,2 @@
+export * from "./open-broker.js";
+export * from "./process.js";
