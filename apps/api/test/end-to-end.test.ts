@@ -1,7 +1,7 @@
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { type AwsSandbox, type OidcIssuer, startAwsSandbox, startOidcIssuer } from "@leasehold/sandbox";
+import { PEOPLE, ROLE_ARN, TEST_CONFIG, tokenFor } from "@leasehold/test-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PEOPLE, ROLE_ARN, TEST_CONFIG, tokenFor } from "./people.js";
 import { eventually, type Stack, startStack } from "./stack.js";
 
 /**

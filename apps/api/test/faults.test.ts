@@ -6,11 +6,17 @@ import {
   startVaultSandbox,
   type VaultSandbox,
 } from "@leasehold/sandbox";
+import {
+  createScratchDatabases,
+  type PrivatePostgres,
+  type PrivateRedis,
+  ROLE_ARN,
+  type ScratchDatabases,
+  startPrivatePostgres,
+  startPrivateRedis,
+  tokenFor,
+} from "@leasehold/test-kit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { ROLE_ARN, tokenFor } from "./people.js";
-import { type PrivatePostgres, startPrivatePostgres } from "./private-postgres.js";
-import { type PrivateRedis, startPrivateRedis } from "./private-redis.js";
-import { createScratchDatabases, type ScratchDatabases } from "./scratch-databases.js";
 import { eventually, type Stack, startStack } from "./stack.js";
 
 /**

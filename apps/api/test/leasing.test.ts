@@ -7,9 +7,8 @@ import {
   startVaultSandbox,
   type VaultSandbox,
 } from "@leasehold/sandbox";
+import { createScratchDatabases, ROLE_ARN, type ScratchDatabases, tryAs } from "@leasehold/test-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROLE_ARN } from "./people.js";
-import { createScratchDatabases, type ScratchDatabases, tryAs } from "./scratch-databases.js";
 import { eventually, type Stack, startStack } from "./stack.js";
 
 /**

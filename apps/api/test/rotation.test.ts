@@ -7,9 +7,9 @@ import {
   startVaultSandbox,
   type VaultSandbox,
 } from "@leasehold/sandbox";
+import { ROLE_ARN, tokenFor } from "@leasehold/test-kit";
 import mysql from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROLE_ARN, tokenFor } from "./people.js";
 import { eventually, type Stack, startStack } from "./stack.js";
 
 /**

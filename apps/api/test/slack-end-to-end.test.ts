@@ -11,8 +11,8 @@ import {
   startSlackSandbox,
   viewSubmissionPayload,
 } from "@leasehold/sandbox";
+import { ROLE_ARN, tokenFor } from "@leasehold/test-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROLE_ARN, tokenFor } from "./people.js";
 import { eventually, type Stack, startStack } from "./stack.js";
 
 /**

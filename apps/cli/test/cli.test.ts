@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { fromProcess } from "@aws-sdk/credential-provider-process";
-import { type LocalMode, startLocalMode } from "@leasehold/local/testing";
+import { type LocalMode, startLocalMode } from "@leasehold/test-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 /**

@@ -8,12 +8,12 @@ import {
 } from "@leasehold/broker";
 import { slackSettingsSchema } from "@leasehold/config";
 import { createStore, type Database, type Store } from "@leasehold/db";
-import { createTestDatabase } from "@leasehold/db/testing";
 import { type Principal, targetConfigSchema } from "@leasehold/domain";
 import { type CredentialProvider, providerRegistry } from "@leasehold/providers";
 import { createQueueProducer, type QueueProducer, type QueueWorker } from "@leasehold/queue";
 import { type SlackSandbox, startSlackSandbox } from "@leasehold/sandbox";
 import { createSlackClient, createSlackIdentity, createSlackMessenger } from "@leasehold/slack";
+import { createTestDatabase } from "@leasehold/test-kit";
 import { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startProcessors } from "./job-harness.js";

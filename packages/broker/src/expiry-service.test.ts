@@ -1,9 +1,8 @@
 import type { Database } from "@leasehold/db";
-import { newGrant } from "@leasehold/domain";
 import type { CredentialProvider } from "@leasehold/providers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXPIRY_BATCHES_IN_FLIGHT } from "./expiry-service.js";
-import { createHarness, expireAll, type Harness, prodTarget, requester } from "./test-harness.js";
+import { createHarness, expireAll, grantInState, type Harness } from "./test-harness.js";
 
 /**
  * `grants.expire` gathers the calls made at the same moment into one batch (one transaction), keeps
@@ -45,24 +44,7 @@ describe("the expiry service", () => {
   const notLast = { isLast: false };
   const tick = () => new Promise((resolve) => setImmediate(resolve));
   /** An active grant whose deadline has just passed. */
-  const dueGrant = async () => {
-    const now = h.clock.now;
-    const grant = newGrant({
-      id: crypto.randomUUID(),
-      requestId: null,
-      targetId: prodTarget.id,
-      principalId: requester.id,
-      durationSeconds: 900,
-      now,
-    });
-    await h.deps.store.read((repos) => repos.grants.insert(grant));
-    await h.db.query("UPDATE grants SET state = 'active', issued_at = $2, expires_at = $3 WHERE id = $1", [
-      grant.id,
-      new Date(now.getTime() - 901_000),
-      new Date(now.getTime() - 1000),
-    ]);
-    return grant.id;
-  };
+  const dueGrant = () => grantInState(h, "active", -1);
   const actionsOf = async (id: string) =>
     (await h.deps.store.read((r) => r.audit.list({ afterSeq: 0, limit: 100, subjectId: id }))).map(
       (e) => e.action,

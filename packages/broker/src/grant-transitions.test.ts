@@ -1,14 +1,7 @@
-import {
-  canApplyGrantEvent,
-  type GrantEvent,
-  type GrantState,
-  grantStates,
-  newGrant,
-  nextGrantState,
-} from "@leasehold/domain";
+import { canApplyGrantEvent, type GrantEvent, grantStates, nextGrantState } from "@leasehold/domain";
 import type { CredentialProvider } from "@leasehold/providers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { admin, createHarness, type Harness, prodTarget, requester } from "./test-harness.js";
+import { admin, createHarness, grantInState, type Harness, requester } from "./test-harness.js";
 
 /** A provider that succeeds at everything, so only the grant's state decides what happens. */
 const willing: CredentialProvider = {
@@ -38,27 +31,6 @@ describe("grant states change only through the domain state machine", () => {
   afterAll(() => h.close());
 
   const notLast = { isLast: false };
-  /** A grant put straight into `state`, its deadline `deadlineIn` seconds from the harness clock. */
-  const grantIn = async (state: GrantState, deadlineIn: number) => {
-    const now = h.clock.now;
-    const grant = newGrant({
-      id: crypto.randomUUID(),
-      requestId: null,
-      targetId: prodTarget.id,
-      principalId: requester.id,
-      durationSeconds: 3600,
-      now,
-    });
-    await h.deps.store.transaction((repos) => repos.grants.insert(grant));
-    const issuedAt = new Date(now.getTime() - 60_000);
-    const expiresAt = new Date(now.getTime() + deadlineIn * 1000);
-    await h.db.query(
-      `UPDATE grants SET state = $2, issued_at = $3, expires_at = $4, issue_attempts = 1,
-         credential = CASE WHEN $2 = 'active' THEN $5::bytea ELSE NULL END WHERE id = $1`,
-      [grant.id, state, issuedAt, expiresAt, h.deps.cipher.seal(grant.id, { accessKeyId: "AKIAOLD" })],
-    );
-    return grant.id;
-  };
   const stateOf = async (id: string) => (await h.deps.store.read((r) => r.grants.findById(id)))?.state;
 
   const operations: { event: GrantEvent; deadlineIn: number; run: (id: string) => Promise<unknown> }[] = [
@@ -81,7 +53,7 @@ describe("grant states change only through the domain state machine", () => {
     for (const state of grantStates) {
       const allowed = canApplyGrantEvent(state, event);
       it(`${event} from ${state}: ${allowed ? `moves to ${nextGrantState(state, event)}` : "refused"}`, async () => {
-        const id = await grantIn(state, deadlineIn);
+        const id = await grantInState(h, state, deadlineIn);
         const outcome = await run(id).then(
           (value) => ({ value }),
           (error: unknown) => ({ error }),

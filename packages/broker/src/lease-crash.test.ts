@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { type Principal, type SqlTarget, targetConfigSchema } from "@leasehold/domain";
+import { newGrant, type Principal, type SqlTarget, targetConfigSchema } from "@leasehold/domain";
 import { type CredentialProvider, createSqlProvider, sqlRoleName } from "@leasehold/providers";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -70,21 +70,16 @@ describe("a crash between the SQL call and the commit", () => {
   it("the retry drops the interrupted attempt's role and activates its own", async () => {
     const grantId = randomUUID();
     await h.deps.store.transaction(async (repos) => {
-      await repos.grants.insert({
-        id: grantId,
-        requestId: null,
-        targetId: "orders",
-        principalId: app.id,
-        state: "issuing",
-        durationSeconds: 600,
-        createdAt: h.clock.now,
-        issuedAt: null,
-        expiresAt: null,
-        endedAt: null,
-        providerRef: null,
-        issueAttempts: 0,
-        lastError: null,
-      });
+      await repos.grants.insert(
+        newGrant({
+          id: grantId,
+          requestId: null,
+          targetId: "orders",
+          principalId: app.id,
+          durationSeconds: 600,
+          now: h.clock.now,
+        }),
+      );
     });
     // Attempt 1 creates its role, then the worker dies before the commit.
     const attempt1 = await h.deps.store.transaction((r) => r.grants.beginIssueAttempt(grantId, h.clock.now));

@@ -1,8 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { createStore, type Database } from "@leasehold/db";
-import { createTestDatabase, type Dialect } from "@leasehold/db/testing";
-import { type Principal, type Target, targetConfigSchema } from "@leasehold/domain";
+import {
+  type GrantState,
+  newGrant,
+  type Principal,
+  type Target,
+  targetConfigSchema,
+} from "@leasehold/domain";
 import { type CredentialProvider, providerRegistry } from "@leasehold/providers";
+import { createTestDatabase, type Dialect } from "@leasehold/test-kit";
 import { type Broker, createBroker, type RotationSetup } from "./broker.js";
 import { type BrokerDeps, targetCatalog } from "./broker-deps.js";
 import { createCredentialCipher } from "./credential-cipher.js";
@@ -121,6 +127,40 @@ export const askForProd = (broker: Broker, overrides: { durationSeconds?: number
     durationSeconds: overrides.durationSeconds ?? 3600,
     ...(overrides.ticket ? { ticket: overrides.ticket } : {}),
   });
+
+/**
+ * A grant put straight into `state` (as a crash or another process could have left it), issued a
+ * minute ago with its deadline `deadlineInSeconds` from the harness clock; an active one holds a
+ * sealed credential.
+ */
+export async function grantInState(
+  h: Harness,
+  state: GrantState,
+  deadlineInSeconds: number,
+): Promise<string> {
+  const now = h.clock.now;
+  const grant = newGrant({
+    id: randomUUID(),
+    requestId: null,
+    targetId: prodTarget.id,
+    principalId: requester.id,
+    durationSeconds: 3600,
+    now,
+  });
+  await h.deps.store.transaction((repos) => repos.grants.insert(grant));
+  await h.db.query(
+    `UPDATE grants SET state = $2, issued_at = $3, expires_at = $4, issue_attempts = 1,
+       credential = CASE WHEN $2 = 'active' THEN $5::bytea ELSE NULL END WHERE id = $1`,
+    [
+      grant.id,
+      state,
+      new Date(now.getTime() - 60_000),
+      new Date(now.getTime() + deadlineInSeconds * 1000),
+      h.deps.cipher.seal(grant.id, { accessKeyId: "AKIAOLD" }),
+    ],
+  );
+  return grant.id;
+}
 
 /** Expires each grant at once (one batch), with each one's outcome or its error's message. */
 export const expireAll = async (broker: Broker, ids: readonly string[], attempt: { isLast: boolean }) =>

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { auditLog } from "./audit-log.js";
 import type { Database } from "./database.js";
 import { createStore } from "./store.js";
-import { createTestDatabase, dialects } from "./testing.js";
+import { createTestDatabase, dialects } from "./test-database.js";
 
 const key = Buffer.alloc(32, 1);
 const at = new Date("2026-11-23T10:00:00.000Z");

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { openPostgres } from "./database.js";
-import { adminDatabaseUrl, createPostgresDatabase } from "./testing.js";
+import { adminDatabaseUrl, createPostgresDatabase } from "./test-database.js";
 
 describe("a PostgreSQL connection that dies in a transaction", () => {
   it("fails the transaction, does not crash the process, and the pool recovers", async () => {

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
-import type { AccessRequest, Grant } from "@leasehold/domain";
+import { type AccessRequest, type Grant, newGrant } from "@leasehold/domain";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "./database.js";
 import { createStore, type Store } from "./store.js";
-import { createTestDatabase, dialects } from "./testing.js";
+import { createTestDatabase, dialects } from "./test-database.js";
 
 const now = new Date("2026-11-23T10:00:00.000Z");
 
@@ -23,21 +23,15 @@ const request = (overrides: Partial<AccessRequest> = {}): AccessRequest => ({
   ...overrides,
 });
 
-const grantFor = (requestId: string | null): Grant => ({
-  id: randomUUID(),
-  requestId,
-  targetId: "prod",
-  principalId: "dev@example.com",
-  state: "issuing",
-  durationSeconds: 3600,
-  createdAt: now,
-  issuedAt: null,
-  expiresAt: null,
-  endedAt: null,
-  providerRef: null,
-  issueAttempts: 0,
-  lastError: null,
-});
+const grantFor = (requestId: string | null): Grant =>
+  newGrant({
+    id: randomUUID(),
+    requestId,
+    targetId: "prod",
+    principalId: "dev@example.com",
+    durationSeconds: 3600,
+    now,
+  });
 
 describe.each(dialects)("repositories on %s", (dialect) => {
   let db: Database;

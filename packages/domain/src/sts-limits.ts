@@ -1,7 +1,7 @@
 /**
  * AWS STS AssumeRole limits (see shared/contracts/README.md). The domain checks them at the edge so that
  * a request STS would refuse is refused before anything is recorded. The STS stand-in in
- * packages/sandbox keeps its own copy on purpose: a mistake here must not be mirrored there.
+ * testing/sandbox keeps its own copy on purpose: a mistake here must not be mirrored there.
  */
 export const STS = {
   minDurationSeconds: 900,

@@ -1,10 +1,10 @@
 import { createServer } from "node:net";
 import { type Grant, type SqlEngine, type SqlTarget, UpstreamError } from "@leasehold/domain";
+import { createSqlScratch, type SqlScratch } from "@leasehold/test-kit";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { CredentialProvider } from "../credential-provider.js";
 import { sqlRoleName } from "./sql-credentials.js";
 import { createSqlProvider } from "./sql-provider.js";
-import { createSqlScratch, type SqlScratch } from "./test-sql-scratch.js";
 
 // Every password the provider generates, so tests can look for it where it must not be.
 const generated = vi.hoisted(() => [] as string[]);

@@ -1,0 +1,365 @@
+import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { baseUrl, closeServer, listen, readBody } from "../http/http-server.js";
+import { IAM_LIMITS } from "./aws-limits.js";
+import { AwsQueryError } from "./aws-query-error.js";
+import { type AwsService, renderError, renderResponse } from "./aws-query-xml.js";
+import {
+  createRole,
+  deterministicId,
+  type Principal,
+  SANDBOX_ACCESS_KEY,
+  SANDBOX_USER_ARN,
+  type SandboxState,
+} from "./aws-sandbox-state.js";
+import type {
+  AwsCall,
+  AwsFault,
+  AwsSandbox,
+  AwsSandboxOptions,
+  AwsSandboxService,
+  AwsServiceName,
+} from "./aws-sandbox-types.js";
+import {
+  deleteRolePolicy,
+  getRole,
+  getRolePolicy,
+  type IAM_ACTIONS,
+  listRolePolicies,
+  putRolePolicy,
+} from "./iam-actions.js";
+import { parseQueryParams, type QueryParams } from "./query-params.js";
+import { answerSecretsManager, isSecretsManagerRequest } from "./secrets-manager-endpoint.js";
+import { createConfiguredSecrets, secretRecord, uniqueSecretNamed } from "./secrets-manager-setup.js";
+import {
+  checkRequestTime,
+  headerValues,
+  parseAuthorization,
+  type ReceivedRequest,
+  type SigV4Authorization,
+  verifySignature,
+} from "./sigv4-verify.js";
+import { assumeRole, getCallerIdentity, type STS_ACTIONS } from "./sts-actions.js";
+
+/**
+ * The AWS stand-in: one HTTP server answering STS and IAM in the query protocol and Secrets Manager in
+ * JSON 1.1 (secrets-manager-endpoint.ts), told apart by the service in the SigV4 credential scope, so
+ * the real SDK can be pointed at it with `endpoint` or AWS_ENDPOINT_URL_STS / _IAM / _SECRETS_MANAGER.
+ * What it enforces, and what it does not, is in README.md.
+ */
+
+/** Query bodies are small; an IAM policy (131,072 characters) URL-encoded stays well under this. */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+const API_VERSION: Record<AwsServiceName, string> = { sts: "2011-06-15", iam: "2010-05-08" };
+
+type Handler = (state: SandboxState, caller: Principal, params: QueryParams, now: Date) => string | undefined;
+
+const HANDLERS: Record<AwsServiceName, Record<string, Handler>> = {
+  sts: {
+    AssumeRole: assumeRole,
+    GetCallerIdentity: (_state, caller) => getCallerIdentity(caller),
+  } satisfies Record<(typeof STS_ACTIONS)[number], Handler>,
+  iam: {
+    GetRole: (state, _caller, params) => getRole(state, params),
+    PutRolePolicy: (state, _caller, params) => putRolePolicy(state, params),
+    GetRolePolicy: (state, _caller, params) => getRolePolicy(state, params),
+    DeleteRolePolicy: (state, _caller, params) => deleteRolePolicy(state, params),
+    ListRolePolicies: (state, _caller, params) => listRolePolicies(state, params),
+  } satisfies Record<(typeof IAM_ACTIONS)[number], Handler>,
+};
+
+const INVALID_TOKEN = "The security token included in the request is invalid.";
+
+/** Compares secrets in constant time regardless of their lengths. */
+const sameSecret = (a: string, b: string): boolean =>
+  timingSafeEqual(createHash("sha256").update(a).digest(), createHash("sha256").update(b).digest());
+
+/**
+ * Who signed the request, after checking, in this order: the key is known, the session token is the
+ * one issued with it, the session has not expired, X-Amz-Date is within five minutes of the server
+ * clock, and the signature (over the body too) is right.
+ */
+function authenticate(
+  state: SandboxState,
+  request: ReceivedRequest,
+  authorization: SigV4Authorization,
+  now: Date,
+): Principal {
+  const token = headerValues(request.rawHeaders, "x-amz-security-token")[0];
+  let principal: Principal;
+  let secretAccessKey: string;
+  if (authorization.accessKeyId === SANDBOX_ACCESS_KEY.accessKeyId) {
+    if (token !== undefined) throw new AwsQueryError(403, "InvalidClientTokenId", INVALID_TOKEN);
+    principal = {
+      kind: "user",
+      accessKeyId: SANDBOX_ACCESS_KEY.accessKeyId,
+      arn: SANDBOX_USER_ARN,
+      account: SANDBOX_USER_ARN.split(":")[4] ?? "",
+      userId: deterministicId("AIDA", SANDBOX_USER_ARN),
+    };
+    secretAccessKey = SANDBOX_ACCESS_KEY.secretAccessKey;
+  } else {
+    const session = state.sessions.get(authorization.accessKeyId);
+    if (session === undefined || token === undefined || !sameSecret(token, session.sessionToken)) {
+      throw new AwsQueryError(403, "InvalidClientTokenId", INVALID_TOKEN);
+    }
+    // Real STS and IAM answer an expired session with 403 ExpiredToken (not the modelled
+    // ExpiredTokenException, which is for expired web identity tokens); see README.md.
+    if (now.getTime() >= session.expiration.getTime()) {
+      throw new AwsQueryError(403, "ExpiredToken", "The security token included in the request is expired");
+    }
+    principal = { kind: "session", accessKeyId: session.accessKeyId, session };
+    secretAccessKey = session.secretAccessKey;
+  }
+  const amzDate = checkRequestTime(request.rawHeaders, authorization, now);
+  verifySignature(request, authorization, amzDate, secretAccessKey);
+  return principal;
+}
+
+/** Takes one use of the first pending fault matching this call, if any. */
+function takeFault(state: SandboxState, service: AwsSandboxService, action: string): AwsFault | undefined {
+  const fault = state.faults.find(
+    (candidate) =>
+      candidate.times > 0 &&
+      candidate.action === action &&
+      (candidate.service === undefined || candidate.service === service),
+  );
+  if (fault === undefined) return undefined;
+  fault.times -= 1;
+  state.faults = state.faults.filter((candidate) => candidate.times > 0);
+  return fault;
+}
+
+const isServiceName = (service: string): service is AwsServiceName => service === "sts" || service === "iam";
+
+/** `contentType` defaults to the query protocol's text/xml. */
+type Outcome = { call: AwsCall; requestId: string; body: string; contentType?: string };
+
+const unescapeXml = (text: string): string =>
+  text
+    .replaceAll("&lt;", "<")
+    .replaceAll("&gt;", ">")
+    .replaceAll("&quot;", '"')
+    .replaceAll("&apos;", "'")
+    .replaceAll("&amp;", "&");
+
+function jsonStrings(value: unknown, into: string[] = []): string[] {
+  if (typeof value === "string") into.push(value);
+  else if (Array.isArray(value)) for (const item of value) jsonStrings(item, into);
+  else if (typeof value === "object" && value !== null)
+    for (const item of Object.values(value)) jsonStrings(item, into);
+  return into;
+}
+
+/** A body and the strings decoded from it: JSON string values, XML text or form values. */
+function payloadTexts(text: string): string[] {
+  if (text === "") return [];
+  try {
+    return [text, ...jsonStrings(JSON.parse(text))];
+  } catch {
+    return [text, ...(text.startsWith("<") ? [unescapeXml(text)] : parseQueryParams(text).values())];
+  }
+}
+
+/** Everything between the received bytes and the response document; never throws. */
+// One pass from request to response in AWS's order (fault, signature, service, action); splitting it would
+// scatter that order across functions.
+function answer(state: SandboxState, request: ReceivedRequest, contentType: string | undefined): Outcome {
+  const requestId = randomUUID();
+  const now = state.clock();
+  // Errors found before the credential scope names a service are answered in STS's namespace.
+  let service: AwsService = "sts";
+  let recordedService: AwsCall["service"] = "unknown";
+  let action = "";
+  let accessKeyId: string | undefined;
+  try {
+    const authorization = parseAuthorization(headerValues(request.rawHeaders, "authorization")[0]);
+    accessKeyId = authorization.accessKeyId;
+    if (!isServiceName(authorization.service)) {
+      throw new AwsQueryError(
+        403,
+        "SignatureDoesNotMatch",
+        `Credential should be scoped to correct service: 'sts'. The stand-in serves only sts, iam and secretsmanager, not '${authorization.service}'.`,
+      );
+    }
+    service = authorization.service;
+    recordedService = service;
+    if (
+      request.method !== "POST" ||
+      !contentType?.toLowerCase().startsWith("application/x-www-form-urlencoded")
+    ) {
+      throw new AwsQueryError(
+        400,
+        "InvalidAction",
+        "The stand-in accepts only query-protocol POST requests with Content-Type application/x-www-form-urlencoded.",
+      );
+    }
+    const params = parseQueryParams(request.body.toString("utf8"));
+    action = params.get("Action") ?? "";
+    if (service === "iam" && authorization.region !== IAM_LIMITS.signingRegion) {
+      throw new AwsQueryError(
+        403,
+        "SignatureDoesNotMatch",
+        `Credential should be scoped to a valid region, not '${authorization.region}'. `,
+      );
+    }
+    const caller = authenticate(state, request, authorization, now);
+    if (action === "") throw new AwsQueryError(400, "MissingAction", "Missing Action");
+    const version = params.get("Version") ?? "";
+    // Own properties only: an Action of "constructor" or "toString" must not reach Object.prototype.
+    const handlers = HANDLERS[service];
+    const handler = Object.hasOwn(handlers, action) ? handlers[action] : undefined;
+    if (handler === undefined || version !== API_VERSION[service]) {
+      throw new AwsQueryError(
+        400,
+        "InvalidAction",
+        `Could not find operation ${action} for version ${version}`,
+      );
+    }
+    const fault = takeFault(state, service, action);
+    if (fault !== undefined) {
+      const message =
+        fault.message ?? (fault.code === "Throttling" ? "Rate exceeded" : `Injected ${fault.code}`);
+      throw new AwsQueryError(fault.status, fault.code, message);
+    }
+    const result = handler(state, caller, params, now);
+    return {
+      call: { service, action, status: 200, accessKeyId },
+      requestId,
+      body: renderResponse(service, action, result, requestId),
+    };
+  } catch (error) {
+    const refusal =
+      error instanceof AwsQueryError
+        ? error
+        : new AwsQueryError(
+            500,
+            "InternalFailure",
+            "The request processing has failed because of an unknown error.",
+          );
+    if (!(error instanceof AwsQueryError)) console.error("aws sandbox: unexpected error", error);
+    return {
+      call: {
+        service: recordedService,
+        action,
+        status: refusal.status,
+        errorCode: refusal.code,
+        ...(accessKeyId === undefined ? {} : { accessKeyId }),
+      },
+      requestId,
+      body: renderError(service, refusal, requestId),
+    };
+  }
+}
+
+/** Starts the AWS stand-in. Close it when done (`await sandbox.close()`). */
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: long because it wires the server and the test hooks over one state; each piece is small.
+export async function startAwsSandbox(options: AwsSandboxOptions): Promise<AwsSandbox> {
+  const clock = options.clock ?? (() => new Date());
+  const startedAt = clock();
+  const createRoles = () => {
+    const roles = options.roles.map((config) => createRole(config, startedAt));
+    const rolesByName = new Map(roles.map((role) => [role.name, role]));
+    if (rolesByName.size !== roles.length) {
+      // IAM calls name a role without its account, so names must identify roles on their own.
+      throw new Error("Sandbox role names must be unique (IAM calls identify a role by name)");
+    }
+    return { roles: new Map(roles.map((role) => [role.arn, role])), rolesByName };
+  };
+  const createSecrets = () =>
+    createConfiguredSecrets(options.secrets ?? [], SANDBOX_USER_ARN.split(":")[4] ?? "", startedAt);
+  const state: SandboxState = {
+    clock,
+    sessionAgeOnIssueSeconds: options.sessionAgeOnIssueSeconds ?? 0,
+    ...createRoles(),
+    sessions: new Map(),
+    issued: [],
+    calls: [],
+    faults: [],
+    secrets: createSecrets(),
+    payloads: [],
+  };
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    void handle(req, res);
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const declaredLength = Number(req.headers["content-length"] ?? 0);
+    let body: Buffer;
+    try {
+      if (declaredLength > MAX_BODY_BYTES) throw new Error("body too large");
+      body = await readBody(req, MAX_BODY_BYTES);
+    } catch {
+      res.writeHead(413, { "Content-Type": "text/plain", Connection: "close" }).end("Request body too large");
+      state.calls.push({ service: "unknown", action: "", status: 413 });
+      return;
+    }
+    const request: ReceivedRequest = {
+      method: req.method ?? "",
+      url: req.url ?? "/",
+      rawHeaders: req.rawHeaders,
+      body,
+    };
+    const outcome = isSecretsManagerRequest(request)
+      ? answerSecretsManager(state, request, {
+          authenticate: (authorization, now) => authenticate(state, request, authorization, now),
+          takeFault: (action) => takeFault(state, "secretsmanager", action),
+        })
+      : answer(state, request, req.headers["content-type"]);
+    const { call, requestId, body: document } = outcome;
+    state.calls.push(call);
+    state.payloads.push(...payloadTexts(body.toString("utf8")), ...payloadTexts(document));
+    const issued = state.issued.at(-1);
+    if (options.beforeAssumeRoleResponse && call.action === "AssumeRole" && call.status === 200 && issued) {
+      await options.beforeAssumeRoleResponse(issued);
+    }
+    res.writeHead(call.status, {
+      "Content-Type": outcome.contentType ?? "text/xml",
+      "x-amzn-RequestId": requestId,
+      // The server's (possibly injected) clock, as AWS sends it: the SDK corrects its clock skew from this.
+      Date: clock().toUTCString(),
+    });
+    res.end(document);
+  }
+
+  const port = await listen(server, options.port ?? 0, options.host ?? "127.0.0.1");
+  return {
+    url: baseUrl(options.host ?? "127.0.0.1", port),
+    port,
+    get issued() {
+      return state.issued;
+    },
+    get calls() {
+      return state.calls;
+    },
+    rolePolicies(roleName) {
+      const role = state.rolesByName.get(roleName);
+      if (role === undefined) throw new Error(`The sandbox has no role named "${roleName}"`);
+      return Object.fromEntries(role.inlinePolicies);
+    },
+    secret: (name, region) => secretRecord(uniqueSecretNamed(state.secrets, name, region)),
+    allPayloadsText: () => state.payloads.join("\n"),
+    injectFault(fault) {
+      if (!Number.isInteger(fault.times) || fault.times < 1) throw new Error("A fault needs times ≥ 1");
+      state.faults.push({ ...fault });
+    },
+    clearRecords() {
+      state.issued = [];
+      state.calls = [];
+      state.payloads = [];
+    },
+    reset() {
+      Object.assign(state, createRoles(), {
+        sessions: new Map(),
+        issued: [],
+        calls: [],
+        faults: [],
+        secrets: createSecrets(),
+        payloads: [],
+      });
+    },
+    close: () => closeServer(server),
+  };
+}

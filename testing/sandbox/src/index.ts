@@ -1,0 +1,64 @@
+// Local stand-ins for AWS STS/IAM/Secrets Manager, an OIDC issuer, the Slack Web API and HashiCorp Vault; see README.md.
+export { startAwsSandbox } from "./aws/aws-sandbox.js";
+export { SANDBOX_ACCESS_KEY, SANDBOX_USER_ARN } from "./aws/aws-sandbox-state.js";
+export type {
+  AwsCall,
+  AwsFault,
+  AwsSandbox,
+  AwsSandboxOptions,
+  AwsSandboxService,
+  AwsServiceName,
+  IssuedSession,
+  SandboxRoleConfig,
+} from "./aws/aws-sandbox-types.js";
+export { SECRETS_MANAGER_LIMITS } from "./aws/secrets-manager-limits.js";
+export type {
+  SandboxSecretConfig,
+  SandboxSecretRecord,
+  SandboxSecretVersionRecord,
+} from "./aws/secrets-manager-types.js";
+export type { MintOptions, OidcIssuer, OidcIssuerOptions, OidcSigningAlg } from "./oidc/oidc-issuer.js";
+export { startOidcIssuer } from "./oidc/oidc-issuer.js";
+export { SLACK_LIMITS } from "./slack/slack-limits.js";
+export type { SlackSignatureHeaders, ViewStateValues } from "./slack/slack-request-signing.js";
+export {
+  blockActionPayload,
+  globalShortcutPayload,
+  interactionBody,
+  postSignedToApp,
+  signSlackRequest,
+  slashCommandBody,
+  UNREACHABLE_RESPONSE_URL,
+  viewSubmissionPayload,
+} from "./slack/slack-request-signing.js";
+export { startSlackSandbox } from "./slack/slack-sandbox.js";
+export type {
+  SlackCall,
+  SlackEphemeralRecord,
+  SlackFault,
+  SlackMessageRecord,
+  SlackMessageVersion,
+  SlackSandbox,
+  SlackSandboxChannel,
+  SlackSandboxOptions,
+  SlackSandboxUser,
+  SlackViewRecord,
+} from "./slack/slack-sandbox-types.js";
+export { SLACK_SANDBOX_IDS } from "./slack/slack-sandbox-types.js";
+export { DEFAULT_POLICY as VAULT_DEFAULT_POLICY } from "./vault/vault-acl.js";
+export { startVaultSandbox, VAULT_SANDBOX_VERSION } from "./vault/vault-sandbox.js";
+export type {
+  VaultAppRole,
+  VaultCapability,
+  VaultDatabaseRole,
+  VaultFault,
+  VaultKvVersionRecord,
+  VaultLeaseRecord,
+  VaultLeaseRevocationReason,
+  VaultMode,
+  VaultPolicyRule,
+  VaultRequestRecord,
+  VaultSandbox,
+  VaultSandboxOptions,
+  VaultSandboxToken,
+} from "./vault/vault-sandbox-types.js";

@@ -1,0 +1,224 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes, randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Database } from "@leasehold/db";
+import { createPostgresDatabase } from "@leasehold/db/testing";
+import { type AwsSandbox, SANDBOX_ACCESS_KEY as SANDBOX_KEY } from "@leasehold/sandbox";
+import { createTRPCClient, httpLink } from "@trpc/client";
+import type { AnyTRPCRouter } from "@trpc/server";
+import { Redis } from "ioredis";
+
+/**
+ * Runs the real API and worker as child processes against real PostgreSQL and Redis, the AWS
+ * stand-in on loopback, and a test OIDC issuer, for the end-to-end tests.
+ */
+
+const repoRoot = fileURLToPath(new URL("../../../..", import.meta.url));
+type AppName = "api" | "worker" | "slack-bot";
+const appDir = (app: AppName) => join(repoRoot, "apps", app);
+
+export type StackOptions = {
+  sandbox: AwsSandbox;
+  /** leasehold.yaml; `{issuer}` is replaced by the test issuer's URL. */
+  config: string;
+  issuerUrl: string;
+  sweepIntervalSeconds?: number;
+  jobLockSeconds?: number;
+  /** More environment for every process (Slack settings, for example). */
+  env?: Record<string, string>;
+  /** Also run the Slack bot (HTTP mode, on a free port). */
+  slackBot?: boolean;
+  /** How many worker processes to run (default 1). */
+  workers?: number;
+  /** Default: REDIS_URL, or the local server. */
+  redisUrl?: string;
+  /** The PostgreSQL server the stack's database is created on (admin URL); default: the test server. */
+  databaseAdminUrl?: string;
+};
+
+/** The running stack; `TRouter` is the API's router type (`AppRouter` from @leasehold/api/router). */
+export type Stack<TRouter extends AnyTRPCRouter> = {
+  apiUrl: string;
+  /** The Slack bot's base URL (POST `${botUrl}/slack/events`), when it runs. */
+  botUrl: string | undefined;
+  db: Database;
+  queuePrefix: string;
+  /** Everything both processes wrote to stdout and stderr. */
+  output(): string;
+  client(token: string): ReturnType<typeof createTRPCClient<TRouter>>;
+  startWorker(): Promise<void>;
+  /** Kills the worker at once (SIGKILL): no shutdown, no cleanup. */
+  killWorker(): void;
+  /** Resolves once the worker process has exited. */
+  workerExited(): Promise<void>;
+  /** Process ids of the running workers, for measuring them. */
+  workerPids(): number[];
+  /** Redis as the worker sees it, for deleting its jobs. */
+  redis: Redis;
+  stop(): Promise<void>;
+};
+
+/**
+ * Starts the stack. The router type is a parameter so this kit need not depend on @leasehold/api (whose
+ * own tests use the kit): `startStack<AppRouter>(options)`. Long because the processes, the database,
+ * Redis and the config file share one cleanup path; the pieces inside are small closures.
+ */
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: the processes, the database, Redis and the config file share one cleanup path.
+export async function startStack<TRouter extends AnyTRPCRouter>(
+  options: StackOptions,
+): Promise<Stack<TRouter>> {
+  const redisUrl = options.redisUrl ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+  const db = await createPostgresDatabase(options.databaseAdminUrl);
+  const queuePrefix = `lh-e2e-${randomUUID().slice(0, 8)}`;
+  const configDir = mkdtempSync(join(tmpdir(), "lh-e2e-"));
+  const configPath = join(configDir, "leasehold.yaml");
+  writeFileSync(configPath, options.config.replaceAll("{issuer}", options.issuerUrl));
+
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    DATABASE_URL: db.url,
+    REDIS_URL: redisUrl,
+    LEASEHOLD_CONFIG: configPath,
+    LEASEHOLD_MASTER_KEY: randomBytes(32).toString("base64"),
+    LEASEHOLD_QUEUE_PREFIX: queuePrefix,
+    LEASEHOLD_SWEEP_INTERVAL: String(options.sweepIntervalSeconds ?? 1),
+    LEASEHOLD_JOB_LOCK_SECONDS: String(options.jobLockSeconds ?? 30),
+    AWS_REGION: "us-east-1",
+    AWS_ENDPOINT_URL_STS: options.sandbox.url,
+    AWS_ENDPOINT_URL_IAM: options.sandbox.url,
+    AWS_ACCESS_KEY_ID: SANDBOX_KEY.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: SANDBOX_KEY.secretAccessKey,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    HOST: "127.0.0.1",
+    PORT: "0",
+    SLACK_BOT_PORT: "0",
+    LOG_LEVEL: "info",
+    ...options.env,
+  };
+
+  let output = "";
+  const children = new Set<ChildProcess>();
+  const launch = (app: AppName, ready: RegExp) =>
+    new Promise<{ child: ChildProcess; line: string }>((resolve, reject) => {
+      const child = spawn(
+        process.execPath,
+        ["--conditions=@leasehold/source", "--import", "tsx", "src/main.ts"],
+        {
+          cwd: appDir(app),
+          env,
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
+      children.add(child);
+      const timer = setTimeout(() => reject(new Error(`${app} did not start:\n${output}`)), 30_000);
+      const onData = (chunk: Buffer) => {
+        const text = chunk.toString("utf8");
+        output += text;
+        const line = text.split("\n").find((l) => ready.test(l));
+        if (line) {
+          clearTimeout(timer);
+          resolve({ child, line });
+        }
+      };
+      child.stdout?.on("data", onData);
+      child.stderr?.on("data", onData);
+      child.on("exit", (code, signal) => {
+        children.delete(child);
+        if (code !== 0 && signal === null) {
+          clearTimeout(timer);
+          reject(new Error(`${app} exited with ${code}:\n${output}`));
+        }
+      });
+    });
+
+  const stopChildren = () =>
+    Promise.all(
+      [...children].map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            child.once("exit", () => resolve());
+            child.kill("SIGTERM");
+            setTimeout(() => child.kill("SIGKILL"), 10_000).unref();
+          }),
+      ),
+    );
+  let worker: ChildProcess | undefined;
+  const workers = new Set<ChildProcess>();
+  const startWorker = async () => {
+    worker = (await launch("worker", /leasehold worker running/)).child;
+    const started = worker;
+    workers.add(started);
+    started.once("exit", () => workers.delete(started));
+  };
+  let apiUrl: string;
+  let botUrl: string | undefined;
+  try {
+    const api = await launch("api", /leasehold api listening/);
+    apiUrl = (JSON.parse(api.line) as { address: string }).address;
+    for (let i = 0; i < (options.workers ?? 1); i++) await startWorker();
+    const bot = options.slackBot ? await launch("slack-bot", /leasehold slack bot listening/) : undefined;
+    botUrl = bot ? (JSON.parse(bot.line) as { address: string }).address : undefined;
+  } catch (error) {
+    // A stack that did not start leaves nothing behind: no process, database or config file.
+    await stopChildren();
+    await db.close();
+    rmSync(configDir, { recursive: true, force: true });
+    throw error;
+  }
+  const redis = new Redis(redisUrl);
+  redis.on("error", () => undefined); // a test may kill Redis; calls still fail as they should
+
+  return {
+    apiUrl,
+    botUrl,
+    db,
+    queuePrefix,
+    redis,
+    output: () => output,
+    client: (token) =>
+      createTRPCClient<TRouter>({
+        // The link is built for any router: its options depend on the router's transformer, which
+        // TypeScript cannot resolve for a type parameter (the API has none).
+        links: [
+          httpLink<AnyTRPCRouter>({ url: `${apiUrl}/trpc`, headers: { authorization: `Bearer ${token}` } }),
+        ],
+      }),
+    startWorker,
+    killWorker() {
+      worker?.kill("SIGKILL");
+    },
+    workerPids: () => [...workers].flatMap((w) => (w.pid === undefined ? [] : [w.pid])),
+    workerExited: () =>
+      new Promise<void>((resolve) => {
+        if (!worker || worker.exitCode !== null || worker.signalCode !== null) resolve();
+        else worker.once("exit", () => resolve());
+      }),
+    async stop() {
+      await stopChildren();
+      rmSync(configDir, { recursive: true, force: true });
+      const keys = await redis.keys(`${queuePrefix}:*`);
+      if (keys.length > 0) await redis.del(...keys);
+      await redis.quit();
+      await db.close();
+    },
+  };
+}
+
+/** Waits until `check` returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs = 20_000,
+  what = "condition",
+) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,0 +1,63 @@
+import type { AppRouter } from "@leasehold/api/router";
+import { type AwsSandbox, type OidcIssuer, startAwsSandbox, startOidcIssuer } from "@leasehold/sandbox";
+import {
+  type Stack as KitStack,
+  type Person,
+  ROLE_ARN,
+  type StackOptions,
+  startStack,
+  TEST_CONFIG,
+  tokenFor,
+} from "@leasehold/test-kit";
+
+type Stack = KitStack<AppRouter>;
+
+/** A tRPC client of the stack's API, as one person. */
+export type ApiClient = ReturnType<Stack["client"]>;
+
+/**
+ * The real API and worker processes with the AWS stand-in and a test OIDC issuer, configured with the
+ * end-to-end tests' leasehold.yaml (one aws-role target, `prod-readonly`, two approvals from `sre`).
+ */
+export type BenchStack = {
+  readonly stack: Stack;
+  readonly sandbox: AwsSandbox;
+  readonly issuer: OidcIssuer;
+  /** A client with a fresh token (valid five minutes) for `who`. */
+  clientAs(who: Person): Promise<ApiClient>;
+  /** Stops the processes, drops the stack's database, deletes its Redis keys, closes the stand-ins. */
+  stop(): Promise<void>;
+};
+
+export async function startBenchStack(
+  options: Omit<StackOptions, "sandbox" | "issuerUrl" | "config">,
+): Promise<BenchStack> {
+  // Sessions of 15 minutes or more outlive every benchmark, so the stand-in's clock needs no tricks.
+  const sandbox = await startAwsSandbox({ roles: [{ arn: ROLE_ARN, maxSessionDurationSeconds: 3600 }] });
+  let issuer: OidcIssuer | undefined;
+  try {
+    issuer = await startOidcIssuer();
+    const stack = await startStack<AppRouter>({
+      ...options,
+      sandbox,
+      issuerUrl: issuer.url,
+      config: TEST_CONFIG,
+    });
+    const started = issuer;
+    return {
+      stack,
+      sandbox,
+      issuer: started,
+      clientAs: async (who) => stack.client(await tokenFor(started, who)),
+      async stop() {
+        await stack.stop();
+        await started.close();
+        await sandbox.close();
+      },
+    };
+  } catch (error) {
+    await issuer?.close();
+    await sandbox.close();
+    throw error;
+  }
+}

@@ -1,0 +1,200 @@
+import { loadavg } from "node:os";
+import { PEOPLE, type PrivateRedis, ROLE_ARN, startPrivateRedis } from "@leasehold/test-kit";
+import { type BenchStack, startBenchStack } from "./bench-stack.js";
+import { type ExpiryOutcome, type ExpiryRow, judgeExpiries } from "./expiry-outcome.js";
+import { scheduleExpiries, seedActiveGrants } from "./grant-seeding.js";
+import { readProcessMemory } from "./process-memory.js";
+import { grantsExpiredBySweep } from "./worker-log.js";
+
+/**
+ * The scenario P3 and P4 share: 100,000 active grants whose deadlines fall within one minute, expired
+ * by one real worker process with production settings (sweep every 15 s, default concurrency) on a
+ * private redis-server, so flushing it harms nothing else. First a normal wave; then, when asked, a
+ * second wave of 100,000 during which Redis is flushed halfway, so only the sweep can expire the rest.
+ * Memory is read once the first wave is scheduled (before its first deadline), and the worker's peak
+ * after it has run.
+ */
+export const GRANTS = 100_000;
+export const WINDOW_MS = 60_000;
+/** The worker's sweep interval: production's default, and the bound of DESIGN.md invariant 5. */
+export const SWEEP_INTERVAL_SECONDS = 15;
+/** A grant still active this long after its deadline is missed (invariant 5: deadline + sweep interval). */
+export const MISSED_BOUND_MS = SWEEP_INTERVAL_SECONDS * 1000;
+/** Expiry jobs scheduled concurrently while seeding. */
+const SCHEDULING_LANES = 64;
+/**
+ * From the start of seeding to the first deadline, so that seeding ends before it. Seeding the first
+ * wave takes 10–15 s here; how long varies with what else runs on the machine, so the second wave
+ * allows twice what the first took, plus a margin.
+ */
+const FIRST_LEAD_MS = 25_000;
+const LEAD_MARGIN_MS = 5_000;
+
+export type ExpiryWave = {
+  readonly label: string;
+  readonly outcome: ExpiryOutcome;
+  /** How many of the grants the sweep expired (the rest were expired by their delayed jobs). */
+  readonly expiredBySweep: number;
+  readonly seedMs: number;
+  readonly scheduleMs: number;
+  /** From the end of seeding to the first deadline; negative would mean seeding overlapped the window. */
+  readonly slackMs: number;
+  /** When Redis was flushed, ms after the first deadline. */
+  readonly flushedAfterMs: number | undefined;
+  readonly loadAverage: number;
+};
+
+export type MemoryAtScale = {
+  readonly scheduledJobs: number;
+  /** The worker idle, before any grant was seeded. */
+  readonly workerRssBytesAtStart: number;
+  readonly redisBytesBefore: number;
+  readonly redisBytesAfter: number;
+  readonly workerRssBytesScheduled: number;
+  /** VmHWM after the first wave: the most the worker was ever resident. */
+  readonly workerPeakRssBytes: number;
+};
+
+export type ExpiryScenario = {
+  readonly normal: ExpiryWave;
+  readonly flushed: ExpiryWave | undefined;
+  readonly memory: MemoryAtScale;
+};
+
+let memo: { withFlush: boolean; result: Promise<ExpiryScenario> } | undefined;
+
+/**
+ * Runs the scenario once per `pnpm bench` and hands the same result to every bench that asks;
+ * `withFlush` adds the flushed wave (P3 wants it, P4 does not need it).
+ */
+export function expiryScenario(withFlush: boolean, log: (line: string) => void): Promise<ExpiryScenario> {
+  if (!memo || (withFlush && !memo.withFlush)) {
+    memo = { withFlush, result: runScenario(withFlush, log) };
+  }
+  return memo.result;
+}
+
+async function runScenario(withFlush: boolean, log: (line: string) => void): Promise<ExpiryScenario> {
+  const redis = await startPrivateRedis();
+  let bench: BenchStack | undefined;
+  try {
+    log(`starting the stack on a private redis-server (load average ${load().toFixed(2)})`);
+    bench = await startBenchStack({ sweepIntervalSeconds: SWEEP_INTERVAL_SECONDS, redisUrl: redis.url });
+    const pids = bench.stack.workerPids();
+    const redisBytesBefore = await redis.usedMemory();
+    const workerRssBytesAtStart = await sumOver(pids, async (pid) => (await readProcessMemory(pid)).rssBytes);
+
+    const first = await runWave(bench, redis, log, { label: "normal", leadMs: FIRST_LEAD_MS });
+    const memory: MemoryAtScale = {
+      scheduledJobs: GRANTS,
+      workerRssBytesAtStart,
+      redisBytesBefore,
+      redisBytesAfter: first.redisBytesScheduled,
+      workerRssBytesScheduled: first.workerRssBytesScheduled,
+      workerPeakRssBytes: await sumOver(pids, async (pid) => (await readProcessMemory(pid)).peakRssBytes),
+    };
+    const flushed = withFlush
+      ? await runWave(bench, redis, log, {
+          label: "Redis flushed halfway",
+          leadMs: Math.max(FIRST_LEAD_MS, 2 * (first.wave.seedMs + first.wave.scheduleMs) + LEAD_MARGIN_MS),
+          flushAfterMs: WINDOW_MS / 2,
+        })
+      : undefined;
+    return { normal: first.wave, flushed: flushed?.wave, memory };
+  } finally {
+    await bench?.stop();
+    await redis.stop();
+  }
+}
+
+async function runWave(
+  bench: BenchStack,
+  redis: PrivateRedis,
+  log: (line: string) => void,
+  options: { label: string; leadMs: number; flushAfterMs?: number },
+): Promise<{ wave: ExpiryWave; redisBytesScheduled: number; workerRssBytesScheduled: number }> {
+  const { stack } = bench;
+  const started = Date.now();
+  const windowStart = new Date(started + options.leadMs);
+  const windowEnd = new Date(windowStart.getTime() + WINDOW_MS);
+  log(`${options.label}: seeding ${GRANTS} grants with deadlines from ${windowStart.toISOString()} for 60 s`);
+  const grants = await seedActiveGrants(
+    stack.db,
+    { targetId: "prod-readonly", principalId: PEOPLE.dev.email, roleArn: ROLE_ARN },
+    { count: GRANTS, windowStart, windowMs: WINDOW_MS },
+  );
+  const inserted = Date.now();
+  await scheduleExpiries({ redisUrl: redis.url, prefix: stack.queuePrefix }, grants, SCHEDULING_LANES);
+  const scheduled = Date.now();
+  const redisBytesScheduled = await redis.usedMemory();
+  const workerRssBytesScheduled = await sumOver(
+    stack.workerPids(),
+    async (pid) => (await readProcessMemory(pid)).rssBytes,
+  );
+  const slackMs = windowStart.getTime() - scheduled;
+  log(
+    `${options.label}: rows in ${inserted - started} ms, jobs in ${scheduled - inserted} ms; ` +
+      `${slackMs} ms to spare before the first deadline`,
+  );
+  const logOffset = stack.output().length;
+
+  let flushedAfterMs: number | undefined;
+  if (options.flushAfterMs !== undefined) {
+    await sleepUntil(windowStart.getTime() + options.flushAfterMs);
+    await redis.flushAll();
+    flushedAfterMs = Date.now() - windowStart.getTime();
+    log(`${options.label}: FLUSHALL ${flushedAfterMs} ms after the first deadline`);
+  }
+
+  // Wait for the window to pass, then until every grant has ended or the last one's bound has passed.
+  await sleepUntil(windowEnd.getTime());
+  const giveUpAt = windowEnd.getTime() + MISSED_BOUND_MS + 2_000;
+  for (;;) {
+    const [row] = await stack.db.query<{ active: string }>(
+      `SELECT count(*)::text AS active FROM grants
+       WHERE expires_at >= $1 AND expires_at < $2 AND state IN ('active', 'revocation_failed')`,
+      [windowStart, windowEnd],
+    );
+    const active = Number(row?.active ?? 0);
+    if (active === 0 || Date.now() > giveUpAt) break;
+    log(`${options.label}: ${active} still active`);
+    await sleep(1_000);
+  }
+  const observedAt = Date.now();
+  const rows = await stack.db.query<{ expires_ms: number; ended_ms: number | null }>(
+    `SELECT (extract(epoch FROM expires_at) * 1000)::float8 AS expires_ms,
+            (extract(epoch FROM ended_at) * 1000)::float8 AS ended_ms
+     FROM grants WHERE expires_at >= $1 AND expires_at < $2`,
+    [windowStart, windowEnd],
+  );
+  const outcome = judgeExpiries(
+    rows.map((r): ExpiryRow => ({ expiresAtMs: r.expires_ms, endedAtMs: r.ended_ms })),
+    MISSED_BOUND_MS,
+    observedAt,
+  );
+  const wave: ExpiryWave = {
+    label: options.label,
+    outcome,
+    expiredBySweep: grantsExpiredBySweep(stack.output().slice(logOffset)),
+    seedMs: inserted - started,
+    scheduleMs: scheduled - inserted,
+    slackMs,
+    flushedAfterMs,
+    loadAverage: load(),
+  };
+  log(
+    `${options.label}: ${outcome.missed} missed, lateness p99 ${outcome.latenessMs?.p99 ?? "-"} ms, ` +
+      `${wave.expiredBySweep} expired by the sweep (load average ${wave.loadAverage.toFixed(2)})`,
+  );
+  return { wave, redisBytesScheduled, workerRssBytesScheduled };
+}
+
+const load = () => loadavg()[0] ?? 0;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const sleepUntil = (epochMs: number) => sleep(Math.max(0, epochMs - Date.now()));
+
+async function sumOver(pids: readonly number[], read: (pid: number) => Promise<number>): Promise<number> {
+  let total = 0;
+  for (const pid of pids) total += await read(pid);
+  return total;
+}
