@@ -1,28 +1,24 @@
 import { randomInt } from "node:crypto";
-import type { Logger } from "@leasehold/broker";
 import type { LeaseholdConfig } from "@leasehold/config";
-import { type QueueConnection, type QueueWorker, rotationRunJobId, startQueueWorker } from "@leasehold/queue";
+import { rotationRunJobId } from "@leasehold/queue";
 import type { OpenBroker } from "@leasehold/runtime";
-import { asJob } from "./grant-processors.js";
+import { defineProcessor, type Processor } from "./job-harness.js";
 
 /**
  * Rotations on their schedules. Each rotation has a BullMQ job scheduler (cron, UTC), so a tick makes
  * one job however many workers run; the tick queues the run after a random jitter, under a job id made
  * from the tick, and the run is unique per trigger in the database too.
  */
-export async function startRotationProcessors(
-  open: OpenBroker & { config: LeaseholdConfig },
-  connection: QueueConnection,
-  options: { lockMs: number; log: Logger },
-): Promise<QueueWorker[]> {
+export function rotationProcessors(open: OpenBroker & { config: LeaseholdConfig }): Processor[] {
   const rotations = new Map(open.config.rotations.map((r) => [r.id, r]));
-  const workers = [
-    startQueueWorker(
-      "rotationTick",
-      async (payload, context) => {
+  return [
+    defineProcessor({
+      queue: "rotationTick",
+      concurrency: 1,
+      run: async (payload, job) => {
         const rotation = rotations.get(payload.rotationId);
         if (!rotation) return;
-        const triggerKey = `tick-${context.jobId}`;
+        const triggerKey = `tick-${job.jobId}`;
         const jitterMs =
           rotation.schedule.jitterSeconds > 0 ? randomInt(rotation.schedule.jitterSeconds * 1000) : 0;
         await open.producer.add(
@@ -32,26 +28,19 @@ export async function startRotationProcessors(
           jitterMs,
         );
       },
-      connection,
-      { lockMs: options.lockMs, concurrency: 1 },
-    ),
-    startQueueWorker(
-      "rotationRun",
-      (payload, context) =>
-        asJob(context, async (attempt) => {
-          const run = await open.broker.rotations.start(payload.rotationId, {
-            key: payload.triggerKey,
-            by: payload.triggeredBy,
-          });
-          await open.broker.rotations.execute(run.id, attempt);
-        }),
-      connection,
-      { lockMs: options.lockMs, concurrency: 2 },
-    ),
+    }),
+    defineProcessor({
+      queue: "rotationRun",
+      concurrency: 2,
+      run: async (payload, attempt) => {
+        const run = await open.broker.rotations.start(payload.rotationId, {
+          key: payload.triggerKey,
+          by: payload.triggeredBy,
+        });
+        await open.broker.rotations.execute(run.id, attempt);
+      },
+    }),
   ];
-  await ensureRotationSchedules(open);
-  options.log.info({ rotations: rotations.size }, "rotation schedules registered");
-  return workers;
 }
 
 /**

@@ -1,18 +1,22 @@
-import type { Logger } from "@leasehold/broker";
+import {
+  createNotificationService,
+  type Logger,
+  type Messenger,
+  type NotificationService,
+} from "@leasehold/broker";
 import { type LeaseholdConfig, slackSettingsSchema } from "@leasehold/config";
 import { systemClock } from "@leasehold/domain";
 import type { QueueConnection } from "@leasehold/queue";
 import type { OpenBroker } from "@leasehold/runtime";
+import { createSlackClient, createSlackIdentity, createSlackMessenger } from "@leasehold/slack";
+import { grantProcessors } from "./grant-processors.js";
+import { startProcessors } from "./job-harness.js";
 import {
-  createSlackClient,
-  createSlackIdentity,
-  createSlackNotifier,
-  ensureSlackSchedules,
-  type SlackNotifier,
-  startSlackProcessors,
-} from "@leasehold/slack";
-import { startGrantProcessors } from "./grant-processors.js";
-import { ensureRotationSchedules, startRotationProcessors } from "./rotation-processors.js";
+  ensureNotificationSchedules,
+  notificationProcessors,
+  notificationQueue,
+} from "./notification-processors.js";
+import { ensureRotationSchedules, rotationProcessors } from "./rotation-processors.js";
 import { startSweepLoop } from "./sweep-loop.js";
 
 /**
@@ -29,19 +33,22 @@ export async function startWorker(options: {
   lockMs: number;
   sweepIntervalMs: number;
   /** Present when Slack is configured: notifications and reminders run here too. */
-  slack?: SlackNotifier | undefined;
+  slack?: NotificationService | undefined;
   log: Logger;
 }): Promise<{ close(): Promise<void> }> {
   const { open, queue, log } = options;
-  const workers = startGrantProcessors(open.broker.grants, queue, {
-    concurrency: options.concurrency,
-    lockMs: options.lockMs,
-    log,
-  });
-  workers.push(...(await startRotationProcessors(open, queue, { lockMs: options.lockMs, log })));
-  if (options.slack) {
-    workers.push(...(await startSlackProcessors(options.slack, queue, { log, lockMs: options.lockMs })));
-  }
+  const workers = startProcessors(
+    [
+      ...grantProcessors(open.broker.grants, { concurrency: options.concurrency }),
+      ...rotationProcessors(open),
+      ...(options.slack ? notificationProcessors(options.slack) : []),
+    ],
+    queue,
+    { lockMs: options.lockMs, log },
+  );
+  await ensureRotationSchedules(open);
+  log.info({ rotations: open.config.rotations.length }, "rotation schedules registered");
+  if (options.slack) await ensureNotificationSchedules(queue);
   const sweep = startSweepLoop({
     intervalMs: options.sweepIntervalMs,
     catchUpMs: CATCH_UP_MS,
@@ -59,7 +66,9 @@ export async function startWorker(options: {
       },
       // Job schedulers live in Redis: after a flush or a restart without persistence, put them back.
       { name: "rotation schedules", run: () => ensureRotationSchedules(open) },
-      ...(options.slack ? [{ name: "slack schedules", run: () => ensureSlackSchedules(queue) }] : []),
+      ...(options.slack
+        ? [{ name: "notification schedules", run: () => ensureNotificationSchedules(queue) }]
+        : []),
     ],
   });
   log.info({ sweepIntervalSeconds: options.sweepIntervalMs / 1000 }, "leasehold worker running");
@@ -72,21 +81,24 @@ export async function startWorker(options: {
   };
 }
 
-/** The Slack notifier over an opened broker, with the settings from leasehold.yaml. */
+/** Notifications through Slack over an opened broker, with the settings from leasehold.yaml. */
 export function createNotifierFor(
   open: OpenBroker & { config: LeaseholdConfig },
   slack: { token: string; apiUrl: string | undefined },
   log: Logger,
-): SlackNotifier {
+): NotificationService {
   const settings = open.config.slack ?? slackSettingsSchema.parse({});
   const client = createSlackClient(slack);
-  return createSlackNotifier({
-    store: open.store,
-    targets: open.targets,
+  const messenger: Messenger = createSlackMessenger({
     client,
     identity: createSlackIdentity(settings, client),
-    producer: open.producer,
-    settings,
+  });
+  return createNotificationService({
+    store: open.store,
+    targets: open.targets,
+    messenger,
+    queue: notificationQueue(open.producer),
+    alertsChannel: settings.alertsChannel,
     clock: systemClock,
     log,
   });

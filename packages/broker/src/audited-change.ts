@@ -1,11 +1,11 @@
 import type { GrantChanges, Repositories, Store } from "@leasehold/db";
 import {
+  type AuditData,
   type AuditEventInput,
   type Grant,
   type GrantEvent,
   grantEventAction,
   grantTransition,
-  type JsonValue,
 } from "@leasehold/domain";
 
 /** Records an audit event of the change being made; it is written in the change's transaction. */
@@ -31,14 +31,21 @@ export function commitAudited<T>(
   });
 }
 
-export type GrantStep = {
-  readonly event: GrantEvent;
+/** The audit data of a grant event's action (see audit-data.ts); optional when the action has none. */
+type GrantEventData = {
+  [E in GrantEvent]: { readonly event: E } & ({ readonly [key: string]: never } extends AuditData<
+    (typeof grantEventAction)[E]
+  >
+    ? { readonly data?: AuditData<(typeof grantEventAction)[E]> }
+    : { readonly data: AuditData<(typeof grantEventAction)[E]> });
+}[GrantEvent];
+
+export type GrantStep = GrantEventData & {
   readonly at: Date;
   readonly changes?: GrantChanges;
   /** Also require that no later issue attempt has started. */
   readonly issueAttempts?: number;
   readonly actor: string;
-  readonly data?: { readonly [key: string]: JsonValue };
 };
 
 /**
@@ -62,13 +69,15 @@ export async function moveGrant(
     step.issueAttempts === undefined ? {} : { issueAttempts: step.issueAttempts },
   );
   if (updated) {
+    // GrantEventData pairs each event with its action's data; TypeScript cannot carry that pairing
+    // through the lookup, so it is restated here.
     record({
       actor: step.actor,
       action: grantEventAction[step.event],
       subjectType: "grant",
       subjectId: grantId,
       data: step.data ?? {},
-    });
+    } as AuditEventInput);
   }
   return updated;
 }

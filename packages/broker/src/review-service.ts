@@ -91,10 +91,11 @@ export function createReviewService({ store, targets, queues, clock, newId, log 
         await repos.requests.decide(request.id, state, now);
         record({
           actor: principal.id,
-          action: state === "approved" ? "request.approved" : "request.denied",
           subjectType: "request",
           subjectId: request.id,
-          data: state === "approved" ? { approvers: [...tally.approvers] } : { deniedBy: tally.deniedBy },
+          ...(state === "approved"
+            ? { action: "request.approved", data: { approvers: [...tally.approvers] } }
+            : { action: "request.denied", data: { deniedBy: tally.deniedBy } }),
         });
         const decided = { ...request, state, decidedAt: now };
         if (state === "denied") return { request: decided, reviews, tally, grant: null };

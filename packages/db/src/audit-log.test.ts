@@ -24,10 +24,10 @@ describe.each(dialects)("audit trail on %s", (dialect) => {
         repos.audit.append(
           {
             actor: "alice@example.com",
-            action: "request.created",
-            subjectType: "request",
+            action: "grant.issued",
+            subjectType: "grant",
             subjectId: randomUUID(),
-            data: { n: i, nested: { b: 1, a: [1, "x"] } },
+            data: { expiresAt: at.toISOString(), attempt: i, reference: { b: 1, a: [1, "x"] } },
           },
           new Date(at.getTime() + i * 1000),
         ),
@@ -103,7 +103,7 @@ describe.each(dialects)("audit trail on %s", (dialect) => {
       auditLog(tx, Buffer.alloc(32, 9)).append(
         {
           actor: "mallory",
-          action: "request.created",
+          action: "request.cancelled",
           subjectType: "request",
           subjectId: randomUUID(),
           data: {},
@@ -128,7 +128,7 @@ describe.each(dialects)("audit trail on %s", (dialect) => {
           action: "grant.expired" as const,
           subjectType: "grant" as const,
           subjectId,
-          data: { deadline: null, i },
+          data: { deadline: new Date(at.getTime() + i).toISOString() },
         })),
         at,
       ),
@@ -151,7 +151,11 @@ describe.each(dialects)("audit trail on %s", (dialect) => {
     expect(second?.seq).toBe(2);
     const bySubject = await auditLog(db, key).list({ afterSeq: 0, limit: 10, subjectId: second?.subjectId });
     expect(bySubject.map((e) => e.seq)).toEqual([2]);
-    expect(bySubject[0]?.data).toEqual({ n: 1, nested: { a: [1, "x"], b: 1 } });
+    expect(bySubject[0]?.data).toEqual({
+      attempt: 1,
+      expiresAt: at.toISOString(),
+      reference: { a: [1, "x"], b: 1 },
+    });
   });
 
   it("a transaction that rolls back leaves no event and no gap", async () => {
@@ -161,7 +165,7 @@ describe.each(dialects)("audit trail on %s", (dialect) => {
         await repos.audit.append(
           {
             actor: "a",
-            action: "request.created",
+            action: "request.cancelled",
             subjectType: "request",
             subjectId: randomUUID(),
             data: {},
@@ -187,10 +191,10 @@ describe("audit trail under concurrent writers on postgres", () => {
             repos.audit.append(
               {
                 actor: "a",
-                action: "request.created",
+                action: "request.expired",
                 subjectType: "request",
                 subjectId: randomUUID(),
-                data: { i },
+                data: { pendingUntil: `${i}` },
               },
               at,
             ),
@@ -208,7 +212,7 @@ describe("audit trail under concurrent writers on postgres", () => {
                 action: "grant.expired" as const,
                 subjectType: "grant" as const,
                 subjectId: randomUUID(),
-                data: { i },
+                data: { deadline: `${i}` },
               })),
               at,
             ),

@@ -237,7 +237,7 @@ describe("batched grant transitions under concurrent writers on postgres", () =>
               action: "grant.expired" as const,
               subjectType: "grant" as const,
               subjectId: g.id,
-              data: {},
+              data: { deadline: now.toISOString() },
             })),
             now,
           );

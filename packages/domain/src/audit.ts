@@ -25,18 +25,24 @@ export type AuditAction = (typeof auditActions)[number];
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
-/** What a use case records. `data` must never hold a secret: ids, names, counts and reasons only. */
-export type AuditEventInput = {
-  /** A principal id, or `system:<component>` for the worker and the sweep. */
+/** What an audit event is about. */
+export type AuditSubjectType = "request" | "grant" | "rotation";
+
+/** The subject type an action's events are about: `request.*` concerns a request, and so on. */
+export type AuditSubjectOf<A extends AuditAction> = A extends `${infer S extends AuditSubjectType}.${string}`
+  ? S
+  : never;
+
+/**
+ * An event as stored: numbered, timestamped and chained to the one before. Its `data` is whatever was
+ * stored; read it through `readAuditEvent` to get the typed payload.
+ */
+export type AuditEvent = {
   readonly actor: string;
   readonly action: AuditAction;
-  readonly subjectType: "request" | "grant" | "rotation";
+  readonly subjectType: AuditSubjectType;
   readonly subjectId: string;
   readonly data: { readonly [key: string]: JsonValue };
-};
-
-/** An event as stored: numbered, timestamped and chained to the one before. */
-export type AuditEvent = AuditEventInput & {
   readonly seq: number;
   readonly at: Date;
   readonly prevHash: string;

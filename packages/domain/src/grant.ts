@@ -59,7 +59,7 @@ const transitions: Record<GrantEvent, { readonly from: readonly GrantState[]; re
 export const grantTransition = (event: GrantEvent) => transitions[event];
 
 /** The audit action each grant transition writes: one event per transition (invariant 7). */
-export const grantEventAction: Record<GrantEvent, AuditAction> = {
+export const grantEventAction = {
   issued: "grant.issued",
   "issue-failed": "grant.issue_failed",
   extended: "grant.extended",
@@ -67,7 +67,7 @@ export const grantEventAction: Record<GrantEvent, AuditAction> = {
   "revoke-requested": "grant.revoke_requested",
   revoked: "grant.revoked",
   "revocation-gave-up": "grant.revocation_failed",
-};
+} as const satisfies Record<GrantEvent, AuditAction>;
 
 export const canApplyGrantEvent = (state: GrantState, event: GrantEvent): boolean =>
   transitions[event].from.includes(state);

@@ -97,4 +97,30 @@ describe("grant queues", () => {
       { grantId, attempt: 2 },
     ]);
   });
+
+  it("a job can tell whether another job on its queue is still to run", async () => {
+    const conn = connection();
+    const producer = createQueueProducer(conn);
+    cleanups.push(() => producer.close());
+    // audit-1 waits a minute; audit-2 asks about it, about itself, and about an id never queued.
+    await producer.add("notifyDeliver", { seq: 1 }, "audit-1", 60_000);
+    const answers = new Promise<boolean[]>((resolve) => {
+      const worker = startQueueWorker(
+        "notifyDeliver",
+        async (_payload, context) => {
+          resolve(
+            await Promise.all([
+              context.isPending("audit-1"),
+              context.isPending(context.jobId),
+              context.isPending("audit-99"),
+            ]),
+          );
+        },
+        conn,
+      );
+      cleanups.push(() => worker.close());
+    });
+    await producer.add("notifyDeliver", { seq: 2, after: 1 }, "audit-2");
+    expect(await answers).toEqual([true, true, false]);
+  });
 });

@@ -34,16 +34,16 @@ const schedulers = async (name: string) => {
 
 describe("job schedulers, which live in Redis and vanish with it", () => {
   it("scheduling again changes nothing while the schedule exists, and restores it once Redis lost it", async () => {
-    const name = queueRegistry.slackDispatch.name;
-    await scheduleRepeating(connection, "slackDispatch", 60_000);
+    const name = queueRegistry.notifyDispatch.name;
+    await scheduleRepeating(connection, "notifyDispatch", 60_000);
     const [first] = await schedulers(name);
     expect(first).toMatchObject({ key: `${name}-schedule`, every: 60_000 });
-    await scheduleRepeating(connection, "slackDispatch", 60_000);
+    await scheduleRepeating(connection, "notifyDispatch", 60_000);
     expect(await schedulers(name)).toEqual([first]);
 
     await flushPrefix();
     expect(await schedulers(name)).toEqual([]);
-    await scheduleRepeating(connection, "slackDispatch", 60_000);
+    await scheduleRepeating(connection, "notifyDispatch", 60_000);
     expect(await schedulers(name)).toMatchObject([{ key: `${name}-schedule`, every: 60_000 }]);
   });
 
@@ -77,12 +77,12 @@ describe("job schedulers, which live in Redis and vanish with it", () => {
         await producer.syncCronSchedulers("rotationTick", [tick("p", "0 6 * * *")]);
       }
       expect((await schedulers(name)).map((s) => [s.key, s.pattern])).toEqual([["p", "0 6 * * *"]]);
-      await producer.scheduleRepeating("slackDispatch", 60_000);
+      await producer.scheduleRepeating("notifyDispatch", 60_000);
       await flushPrefix();
       await producer.syncCronSchedulers("rotationTick", [tick("p", "0 6 * * *")]);
-      await producer.scheduleRepeating("slackDispatch", 60_000);
+      await producer.scheduleRepeating("notifyDispatch", 60_000);
       expect((await schedulers(name)).map((s) => s.key)).toEqual(["p"]);
-      expect(await schedulers(queueRegistry.slackDispatch.name)).toMatchObject([{ every: 60_000 }]);
+      expect(await schedulers(queueRegistry.notifyDispatch.name)).toMatchObject([{ every: 60_000 }]);
     } finally {
       await producer.close();
     }

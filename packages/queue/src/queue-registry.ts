@@ -29,22 +29,24 @@ export const queueRegistry = {
     options: { attempts: 8, backoff: { type: "exponential", delay: 2_000 } },
   },
   /**
-   * One Slack notification per audit event (job id `audit-<seq>`). Completed jobs are kept for an
-   * hour so a dispatcher that re-reads an event does not notify twice.
+   * One notification per audit event (job id `notifyJobId(seq)`); `after` is the previous event of the
+   * same lane, whose job must be done first. Completed jobs are kept for an hour so a dispatcher that
+   * re-reads an event does not notify twice, and so a successor can see its predecessor is done.
+   * (The Redis names date from when Slack was the only messenger; renaming them would orphan queued jobs.)
    */
-  slackNotify: {
+  notifyDeliver: {
     name: "slack-notify",
-    payload: z.object({ seq: z.int().min(1) }).strict(),
+    payload: z.object({ seq: z.int().min(1), after: z.int().min(1).optional() }).strict(),
     options: { attempts: 10, backoff: { type: "exponential", delay: 1_000 } },
   },
   /** The expiry reminder DM, delayed until shortly before the grant's deadline (job id = grant id). */
-  slackReminder: {
+  notifyReminder: {
     name: "slack-reminder",
     payload: grantJob,
     options: { attempts: 5, backoff: { type: "exponential", delay: 2_000 } },
   },
   /** Reads new audit events and enqueues their notifications (a job scheduler, every second). */
-  slackDispatch: {
+  notifyDispatch: {
     name: "slack-dispatch",
     payload: z.object({}).strict(),
     options: { attempts: 1 },
@@ -78,10 +80,13 @@ export type Payload<Q extends QueueKey> = z.output<(typeof queueRegistry)[Q]["pa
  * hour, so the same event is not sent twice.
  */
 export const retentionFor = (key: QueueKey): Pick<JobsOptions, "removeOnComplete" | "removeOnFail"> =>
-  key === "slackNotify"
+  key === "notifyDeliver"
     ? { removeOnComplete: { age: 3600 }, removeOnFail: true }
     : { removeOnComplete: true, removeOnFail: true };
 
 /** The job id of a rotation run: one per rotation and trigger (BullMQ ids may not contain ':'). */
 export const rotationRunJobId = (rotationId: string, triggerKey: string): string =>
   `${rotationId}-${createHash("sha256").update(triggerKey).digest("hex").slice(0, 24)}`;
+
+/** The job id of the notification of audit event `seq`. */
+export const notifyJobId = (seq: number): string => `audit-${seq}`;

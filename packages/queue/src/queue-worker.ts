@@ -1,4 +1,4 @@
-import { DelayedError, type Job, UnrecoverableError, Worker } from "bullmq";
+import { DelayedError, Job, UnrecoverableError, Worker } from "bullmq";
 import { closeQuietly, createQueueProducer } from "./grant-queues.js";
 import { type Payload, type QueueKey, queueRegistry } from "./queue-registry.js";
 import { connectRedis, type QueueConnection } from "./redis-connection.js";
@@ -17,7 +17,21 @@ export type JobContext = {
    * the error to throw: the job runs again then, without using up an attempt.
    */
   readonly retryAfter: (ms: number) => Promise<Error>;
+  /**
+   * Whether the job with this id on the same queue is still to run (waiting, delayed, running or
+   * waiting to retry). A completed job, a failed one that was removed, or an unknown id is not.
+   */
+  readonly isPending: (jobId: string) => Promise<boolean>;
 };
+
+/** The states in which a job will still run. */
+const PENDING_STATES: ReadonlySet<string> = new Set([
+  "waiting",
+  "delayed",
+  "active",
+  "prioritized",
+  "waiting-children",
+]);
 
 export type Handler<Q extends QueueKey> = (payload: Payload<Q>, context: JobContext) => Promise<void>;
 
@@ -56,6 +70,10 @@ export function startQueueWorker<Q extends QueueKey>(
         retryAfter: async (ms) => {
           await job.moveToDelayed(Date.now() + ms, token);
           return new DelayedError();
+        },
+        isPending: async (jobId) => {
+          const other = await Job.fromId(worker, jobId);
+          return other !== undefined && PENDING_STATES.has(await other.getState());
         },
       });
     },

@@ -5,6 +5,5 @@ export * from "./request-modal.js";
 export * from "./slack-client.js";
 export * from "./slack-identity.js";
 export * from "./slack-ids.js";
-export * from "./slack-jobs.js";
-export * from "./slack-notifier.js";
+export * from "./slack-messenger.js";
 export * from "./slack-text.js";

@@ -1,18 +1,10 @@
-import type { AccessRequest } from "@leasehold/domain";
+import type { RequestCard } from "@leasehold/domain";
 import type { KnownBlock } from "@slack/types";
 import { SLACK_IDS } from "./slack-ids.js";
 import { humanDuration, SLACK_LIMITS, slackTime, truncate, userText } from "./slack-text.js";
 
-/** What the approvers' channel message shows about one request. */
-export type RequestCard = {
-  readonly request: AccessRequest;
-  readonly targetDescription: string;
-  /** Distinct approvers so far, in order. */
-  readonly approvals: readonly string[];
-  readonly needed: number;
-  readonly deniedBy: string | null;
-  readonly denyComment: string | null;
-};
+/** What the approvers' channel message shows about one request (defined with the other notices in domain). */
+export type { RequestCard };
 
 /** One line saying where the request stands. */
 function status(card: RequestCard): string {

@@ -1,9 +1,19 @@
-import type { SlackSettings } from "@leasehold/config";
 import { ForbiddenError, normalizePrincipalId, type Principal } from "@leasehold/domain";
 import type { WebClient } from "@slack/web-api";
 
 /** How long a Slack user's resolved identity is reused before users.info is asked again. */
 const CACHE_MS = 5 * 60_000;
+
+/**
+ * What identity mapping reads from leasehold.yaml's `slack` section (validated by @leasehold/config,
+ * whose SlackSettings fits this shape): explicit Slack user → principal mappings, group memberships,
+ * and whether Slack's confirmed email may identify an unmapped user.
+ */
+export type SlackIdentitySettings = {
+  readonly users: Readonly<Record<string, string>>;
+  readonly groups: Readonly<Record<string, readonly string[]>>;
+  readonly useVerifiedEmail: boolean;
+};
 
 export type SlackIdentity = {
   /** The principal behind a Slack user; ForbiddenError when Leasehold cannot tell who it is. */
@@ -17,7 +27,7 @@ export type SlackIdentity = {
  * Slack itself has confirmed. Display names and unconfirmed emails are never used. Group membership
  * comes from leasehold.yaml's `slack.groups`, because Slack has no verified groups.
  */
-export function createSlackIdentity(settings: SlackSettings, client: WebClient): SlackIdentity {
+export function createSlackIdentity(settings: SlackIdentitySettings, client: WebClient): SlackIdentity {
   const byPrincipal = new Map(
     Object.entries(settings.users).map(([slackId, principal]) => [principal, slackId]),
   );

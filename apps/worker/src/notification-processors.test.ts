@@ -1,18 +1,51 @@
 import { randomUUID } from "node:crypto";
-import { type Broker, createBroker, createCredentialCipher, targetCatalog } from "@leasehold/broker";
+import {
+  type Broker,
+  createBroker,
+  createCredentialCipher,
+  createNotificationService,
+  targetCatalog,
+} from "@leasehold/broker";
 import { slackSettingsSchema, targetConfigSchema } from "@leasehold/config";
 import { createStore, type Database, type Store } from "@leasehold/db";
 import type { Principal } from "@leasehold/domain";
-import { providerRegistry } from "@leasehold/providers";
+import { type CredentialProvider, providerRegistry } from "@leasehold/providers";
 import { createQueueProducer, type QueueProducer, type QueueWorker } from "@leasehold/queue";
 import { type SlackSandbox, startSlackSandbox } from "@leasehold/sandbox";
+import { createSlackClient, createSlackIdentity, createSlackMessenger } from "@leasehold/slack";
 import { createTestDatabase } from "@leasehold/test-kit";
 import { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createSlackClient } from "./slack-client.js";
-import { createSlackIdentity } from "./slack-identity.js";
-import { startSlackProcessors } from "./slack-jobs.js";
-import { createSlackNotifier } from "./slack-notifier.js";
+import { startProcessors } from "./job-harness.js";
+import {
+  ensureNotificationSchedules,
+  notificationProcessors,
+  notificationQueue,
+} from "./notification-processors.js";
+
+/** Issues at once, so a test can activate a grant without a real backend. */
+const instantProvider: CredentialProvider = {
+  kind: "aws-role",
+  issue: async () => {
+    const expiresAt = new Date(Date.now() + 900_000);
+    return {
+      reference: { sessionName: "test" },
+      secret: {
+        kind: "aws-session",
+        accessKeyId: "ASIANOTREAL",
+        secretAccessKey: "not-a-real-secret",
+        sessionToken: "not-a-real-token",
+        expiration: expiresAt.toISOString(),
+      },
+      expiresAt,
+    };
+  },
+  discardEarlierAttempts: async () => {},
+  revoke: async () => {},
+  expire: async () => {},
+  release: async () => {},
+  needsRelease: () => false,
+};
 
 /**
  * Slack failing in every way it can (ok:false, 429 with Retry-After, a call that hangs) must not lose a
@@ -68,7 +101,7 @@ describe("notifications when Slack misbehaves", () => {
     broker = createBroker({
       store,
       targets,
-      providers: providerRegistry([]),
+      providers: providerRegistry([instantProvider]),
       queues: { issue: async () => {}, expireAt: async () => {}, revoke: async () => {} },
       cipher: createCredentialCipher(Buffer.alloc(32, 2)),
       clock: () => new Date(),
@@ -85,17 +118,17 @@ describe("notifications when Slack misbehaves", () => {
       timeoutMs: 300,
     });
     const settings = slackSettingsSchema.parse({ alertsChannel: "C0ALERTS" });
-    const notifier = createSlackNotifier({
+    const notifications = createNotificationService({
       store,
       targets,
-      client,
-      identity: createSlackIdentity(settings, client),
-      producer,
-      settings,
+      messenger: createSlackMessenger({ client, identity: createSlackIdentity(settings, client) }),
+      queue: notificationQueue(producer),
+      alertsChannel: settings.alertsChannel,
       clock: () => new Date(),
       log,
     });
-    workers = await startSlackProcessors(notifier, connection, { log, lockMs: 5000 });
+    workers = startProcessors(notificationProcessors(notifications), connection, { log, lockMs: 5000 });
+    await ensureNotificationSchedules(connection);
   });
 
   afterEach(async () => {
@@ -149,6 +182,30 @@ describe("notifications when Slack misbehaves", () => {
       "the message to show the approval",
     );
     expect(slack.messages(CHANNEL)).toHaveLength(1);
+  });
+
+  it("one person's messages keep audit order: a rate-limited 'approved' still arrives before 'granted'", async () => {
+    const { request } = await ask();
+    await posted();
+    // The next chat.postMessage is the "approved" DM: Slack makes it wait 3 s. When each event was an
+    // independent job, the "granted" DM (dispatched within a second) overtook it every time.
+    slack.injectFault({ method: "chat.postMessage", kind: "ratelimit", retryAfterSeconds: 3, times: 1 });
+    await broker.reviews.submit(alice, { requestId: request.id, decision: "approve" });
+    const { grant } = await broker.reviews.submit(bob, { requestId: request.id, decision: "approve" });
+    if (!grant) throw new Error("the second approval creates the grant");
+    // Only once Slack has refused the "approved" DM is the grant issued, so the refusal cannot land on
+    // the "granted" DM instead; the access then goes live well within those 3 s.
+    await eventually(() => postCalls().find((c) => c.status === 429), "Slack to refuse the approved DM");
+    expect(await broker.grants.issue(grant.id, { isLast: true, signal: undefined })).toBe("issued");
+
+    const dms = await eventually(() => {
+      const texts = slack.messages(slack.dmChannelOf("U0DEV")).map((m) => m.text);
+      return texts.length >= 2 ? texts : undefined;
+    }, "both direct messages");
+    expect(postCalls().some((c) => c.status === 429)).toBe(true);
+    expect(dms).toHaveLength(2);
+    expect(dms[0]).toMatch(/^Your request for prod was approved by /);
+    expect(dms[1]).toMatch(/^Access to prod granted until /);
   });
 
   it("a failed rotation is posted to the alerts channel", async () => {

@@ -1,0 +1,122 @@
+import { type Attempt, describeFailure, isRetryable, type Logger } from "@leasehold/broker";
+import { isDomainError, RetryAfterError } from "@leasehold/domain";
+import {
+  type JobContext,
+  type Payload,
+  type QueueConnection,
+  type QueueKey,
+  type QueueWorker,
+  queueRegistry,
+  startQueueWorker,
+  UnrecoverableError,
+} from "@leasehold/queue";
+
+/** How often a job that must follow another checks whether that one is done. */
+const ORDER_POLL_MS = 250;
+
+/** What a processor's `run` learns about its job. */
+export type JobRun = Attempt & { readonly jobId: string };
+
+/**
+ * One kind of job: which queue, how many at once, and the use case call it makes. Every processor
+ * in the worker (grants, rotations, notifications) is defined this way and runs under `runJob`.
+ */
+export type ProcessorSpec<Q extends QueueKey> = {
+  readonly queue: Q;
+  readonly concurrency: number;
+  /** At most `max` jobs per `durationMs` across all workers. */
+  readonly limiter?: { readonly max: number; readonly durationMs: number };
+  /** The id of a job on the same queue that must be done before this one runs (ordering). */
+  readonly after?: (payload: Payload<Q>) => string | undefined;
+  /** Logged at error level when a job gives up, for work whose use case records no outcome itself. */
+  readonly givingUp?: string;
+  readonly run: (payload: Payload<Q>, job: JobRun) => Promise<unknown>;
+};
+
+/** A processor ready to start; the queue's payload type stays inside. */
+export type Processor = {
+  readonly queue: QueueKey;
+  start(connection: QueueConnection, options: { readonly lockMs: number; readonly log: Logger }): QueueWorker;
+};
+
+/**
+ * The one error policy of every job: a backend's "retry after" puts the job back for that long
+ * without using an attempt; what no retry can fix becomes UnrecoverableError so BullMQ stops (the
+ * use case has already recorded the outcome); anything else is retried with the queue's backoff.
+ * Only messages written to be safe reach Redis: an unexpected error keeps its original as the cause.
+ */
+export async function runJob(
+  context: Pick<JobContext, "attempt" | "maxAttempts" | "signal" | "retryAfter">,
+  work: (attempt: Attempt) => Promise<unknown>,
+  onGivingUp?: (error: unknown) => void,
+): Promise<void> {
+  try {
+    await work({ isLast: context.attempt >= context.maxAttempts, signal: context.signal });
+  } catch (error) {
+    if (error instanceof RetryAfterError) throw await context.retryAfter(error.retryAfterMs);
+    const retryable = isRetryable(error);
+    if (!retryable || context.attempt >= context.maxAttempts) onGivingUp?.(error);
+    if (!retryable) throw new UnrecoverableError(describeFailure(error));
+    if (isDomainError(error)) throw error;
+    throw new Error(describeFailure(error), { cause: error });
+  }
+}
+
+export function defineProcessor<Q extends QueueKey>(spec: ProcessorSpec<Q>): Processor {
+  const queueName = queueRegistry[spec.queue].name;
+  return {
+    queue: spec.queue,
+    start: (connection, { lockMs, log }) =>
+      startQueueWorker(
+        spec.queue,
+        async (payload, context) => {
+          const predecessor = spec.after?.(payload);
+          // Not an attempt: the job waits its turn, however long its predecessor retries.
+          if (predecessor !== undefined && (await context.isPending(predecessor))) {
+            throw await context.retryAfter(ORDER_POLL_MS);
+          }
+          const givingUp = spec.givingUp;
+          await runJob(
+            context,
+            (attempt) => spec.run(payload, { ...attempt, jobId: context.jobId }),
+            givingUp === undefined
+              ? undefined
+              : (error) =>
+                  log.error(
+                    {
+                      queue: queueName,
+                      jobId: context.jobId,
+                      attempts: context.attempt,
+                      error: describeFailure(error),
+                    },
+                    givingUp,
+                  ),
+          );
+        },
+        connection,
+        {
+          concurrency: spec.concurrency,
+          lockMs,
+          ...(spec.limiter ? { limiter: spec.limiter } : {}),
+          // Unexpected errors keep their original (with its stack) as the cause, for the operator's log.
+          onFailed: (jobId, error) =>
+            log.warn(
+              {
+                queue: queueName,
+                jobId,
+                error: describeFailure(error),
+                ...(error.cause ? { err: error.cause } : {}),
+              },
+              "job attempt failed",
+            ),
+        },
+      ),
+  };
+}
+
+/** Starts a worker for each processor. */
+export const startProcessors = (
+  processors: readonly Processor[],
+  connection: QueueConnection,
+  options: { readonly lockMs: number; readonly log: Logger },
+): QueueWorker[] => processors.map((p) => p.start(connection, options));

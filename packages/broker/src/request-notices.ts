@@ -1,0 +1,61 @@
+import { type RequestCard, tallyReviews, UpstreamError } from "@leasehold/domain";
+import { directMessageOrSkip, type EventOf, type NoticeDeps } from "./notice-deps.js";
+
+/** A request's card in its approvers' channel, and the decision DM to its requester. */
+export function createRequestNotices(deps: NoticeDeps) {
+  const { store, targets, messenger, clock } = deps;
+  const dm = directMessageOrSkip(deps);
+
+  const requestCard = async (requestId: string): Promise<RequestCard | undefined> => {
+    const [request, reviews] = await store.read((r) =>
+      Promise.all([r.requests.findById(requestId), r.requests.listReviews(requestId)]),
+    );
+    if (!request) return undefined;
+    const tally = tallyReviews(reviews, request.requesterId, request.requiredApprovals);
+    return {
+      request,
+      targetDescription: targets.get(request.targetId)?.description ?? "",
+      approvals: tally.approvers,
+      needed: tally.needed,
+      deniedBy: tally.deniedBy,
+      denyComment: reviews.find((r) => r.decision === "deny")?.comment ?? null,
+    };
+  };
+
+  /** Posts the request to its target's approvers' channel once, or rewrites the message in place. */
+  const showRequest = async (requestId: string, mustExist: boolean) => {
+    const card = await requestCard(requestId);
+    const channel = card && targets.get(card.request.targetId)?.slackChannel;
+    if (!card || !channel) return;
+    const existing = await store.read((r) => r.notifications.findRequestMessage(requestId));
+    if (existing) {
+      await messenger.updateRequestCard(existing, card);
+      return;
+    }
+    if (mustExist) {
+      // The delivery that posts it has not finished yet; this update is retried after it.
+      throw new UpstreamError(`the message for request ${requestId} is not posted yet`, { retryable: true });
+    }
+    const posted = await messenger.postRequestCard(channel, card);
+    await store.transaction((r) =>
+      r.notifications.saveRequestMessage({ requestId, channel: posted.channel, ts: posted.ts }, clock()),
+    );
+  };
+
+  const onRequestEvent = async (event: EventOf<"request">) => {
+    await showRequest(event.subjectId, event.action !== "request.created");
+    if (event.action !== "request.approved" && event.action !== "request.denied") return;
+    const card = await requestCard(event.subjectId);
+    if (!card) return;
+    const approved = event.action === "request.approved";
+    await dm(card.request.requesterId, {
+      kind: "decision",
+      targetId: card.request.targetId,
+      outcome: approved ? "approved" : "denied",
+      by: approved ? card.approvals : [card.deniedBy ?? event.actor],
+      comment: card.denyComment,
+    });
+  };
+
+  return { onRequestEvent };
+}

@@ -1,0 +1,117 @@
+import { z } from "zod";
+import type { AuditAction, AuditSubjectOf, AuditSubjectType, JsonValue } from "./audit.js";
+
+/**
+ * The `data` each audit action carries, one schema per action. Writers are typed against these (see
+ * `AuditEventInput`), and readers parse with `readAuditEvent` instead of poking at untyped fields.
+ * Unknown keys are dropped when reading, so an older or newer writer's extra fields do no harm; a
+ * missing or mistyped field is a malformed event. None of these fields may ever hold a secret.
+ */
+const text = z.string().max(4000);
+const id = z.string().min(1).max(255);
+const isoTime = z.string().max(64);
+const json: z.ZodType<JsonValue> = z.lazy(() =>
+  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(json), z.record(z.string(), json)]),
+);
+const none = z.object({});
+
+export const auditDataSchemas = {
+  "request.created": z.object({
+    targetId: id,
+    durationSeconds: z.number(),
+    ticket: text.nullable(),
+    reason: text,
+  }),
+  "request.reviewed": z.object({ decision: z.enum(["approve", "deny"]), comment: text.nullable() }),
+  "request.approved": z.object({ approvers: z.array(id) }),
+  "request.denied": z.object({ deniedBy: id.nullable() }),
+  "request.cancelled": none,
+  "request.expired": z.object({ pendingUntil: isoTime }),
+  "grant.created": z.union([
+    z.object({ requestId: id, targetId: id, durationSeconds: z.number() }),
+    z.object({ targetId: id, durationSeconds: z.number(), lease: z.literal(true), rule: text }),
+  ]),
+  "grant.issued": z.object({
+    expiresAt: isoTime,
+    attempt: z.number(),
+    reference: z.record(z.string(), json),
+  }),
+  "grant.issue_failed": z.object({ error: text, attempts: z.number() }),
+  "grant.credentials_read": none,
+  "grant.extended": z.object({
+    previousExpiresAt: isoTime.nullable(),
+    expiresAt: isoTime,
+    renewedInPlace: z.boolean(),
+    attempt: z.number(),
+  }),
+  "grant.revoke_requested": z.object({ reason: text.nullable() }),
+  "grant.revoked": none,
+  "grant.expired": z.object({ deadline: isoTime }),
+  "grant.revocation_failed": z.object({ during: z.enum(["revoke", "expire"]), error: text }),
+  "grant.released": none,
+  "rotation.started": z.object({ rotation: id, trigger: text }),
+  "rotation.step": z.object({ rotation: id, step: id }),
+  "rotation.succeeded": z.object({ rotation: id, attempts: z.number() }),
+  "rotation.failed": z.object({ rotation: id, step: id, error: text, rolledBack: z.boolean() }),
+} as const satisfies { readonly [A in AuditAction]: z.ZodType<{ readonly [key: string]: JsonValue }> };
+
+/** The `data` of one audit action. */
+export type AuditData<A extends AuditAction> = z.output<(typeof auditDataSchemas)[A]>;
+
+/** A stored event whose `data` was checked against its action's schema: switch on `action` to narrow it. */
+export type TypedAuditEvent = {
+  [A in AuditAction]: {
+    readonly seq: number;
+    readonly at: Date;
+    readonly actor: string;
+    readonly action: A;
+    readonly subjectType: AuditSubjectOf<A>;
+    readonly subjectId: string;
+    readonly data: AuditData<A>;
+  };
+}[AuditAction];
+
+/**
+ * The event with its `data` parsed for its action, or undefined when the stored data does not fit
+ * (an event written before its schema existed, or by hand), or when its subject type is not the one
+ * its action names: the caller decides what a gap means.
+ */
+export function readAuditEvent(event: {
+  readonly seq: number;
+  readonly at: Date;
+  readonly actor: string;
+  readonly action: AuditAction;
+  readonly subjectType: AuditSubjectType;
+  readonly subjectId: string;
+  readonly data: unknown;
+}): TypedAuditEvent | undefined {
+  if (!event.action.startsWith(`${event.subjectType}.`)) return undefined;
+  const parsed = auditDataSchemas[event.action].safeParse(event.data);
+  if (!parsed.success) return undefined;
+  // The schema looked up by `action` produced `data`, and the subject type was checked against the
+  // action: the fields agree, though TypeScript cannot follow the lookup.
+  return {
+    seq: event.seq,
+    at: event.at,
+    actor: event.actor,
+    action: event.action,
+    subjectType: event.subjectType,
+    subjectId: event.subjectId,
+    data: parsed.data,
+  } as TypedAuditEvent;
+}
+
+/**
+ * What a use case records, one shape per action (a union: the `action` decides the type of `data`;
+ * see audit-data.ts). `data` must never hold a secret: ids, names, counts and reasons only.
+ */
+export type AuditEventInput<A extends AuditAction = AuditAction> = A extends AuditAction
+  ? {
+      /** A principal id, or `system:<component>` for the worker and the sweep. */
+      readonly actor: string;
+      readonly action: A;
+      readonly subjectType: AuditSubjectOf<A>;
+      readonly subjectId: string;
+      readonly data: AuditData<A>;
+    }
+  : never;

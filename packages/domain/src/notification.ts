@@ -1,0 +1,82 @@
+import type { AccessRequest } from "./access-request.js";
+import { UpstreamError } from "./errors.js";
+
+/**
+ * The vocabulary of notifications, shared by the use case that decides them (broker) and the
+ * messengers that deliver them (Slack): what is said, never how it looks on a platform.
+ */
+
+/** What the approvers' channel message shows about one request. */
+export type RequestCard = {
+  readonly request: AccessRequest;
+  readonly targetDescription: string;
+  /** Distinct approvers so far, in order. */
+  readonly approvals: readonly string[];
+  readonly needed: number;
+  readonly deniedBy: string | null;
+  readonly denyComment: string | null;
+};
+
+/** Where a posted request card lives, so later events edit it in place. */
+export type MessageRef = { readonly channel: string; readonly ts: string };
+
+/** A direct message to the person a request or grant belongs to. None ever carries a credential. */
+export type DirectMessage =
+  | {
+      readonly kind: "decision";
+      readonly targetId: string;
+      readonly outcome: "approved" | "denied";
+      readonly by: readonly string[];
+      readonly comment: string | null;
+    }
+  | {
+      readonly kind: "granted";
+      readonly grantId: string;
+      readonly targetId: string;
+      readonly expiresAt: Date;
+      readonly extended: boolean;
+    }
+  | {
+      readonly kind: "reminder";
+      readonly grantId: string;
+      readonly targetId: string;
+      readonly expiresAt: Date;
+      /** How much an Extend action may add; 0 offers none. */
+      readonly extendBySeconds: number;
+    }
+  | {
+      readonly kind: "ended";
+      readonly targetId: string;
+      readonly how: "expired" | "revoked" | "failed";
+      readonly detail: string | null;
+    };
+
+/** A message for the people who must act: the security team, a target's approvers. */
+export type Alert =
+  | {
+      readonly kind: "revocation-debt";
+      readonly grantId: string;
+      readonly targetId: string;
+      readonly principalId: string;
+      readonly error: string;
+    }
+  | {
+      readonly kind: "rotation-failed";
+      readonly rotationId: string;
+      readonly step: string;
+      readonly error: string;
+      readonly rolledBack: boolean;
+    };
+
+/**
+ * A backend asked us to slow down and said for how long. The job that made the call is put back for
+ * `retryAfterMs` without using up an attempt (the call was refused, not failed).
+ */
+export class RetryAfterError extends UpstreamError {
+  readonly retryAfterMs: number;
+
+  constructor(message: string, retryAfterMs: number, options: { upstreamCode?: string } = {}) {
+    super(message, { retryable: true, upstreamCode: options.upstreamCode });
+    this.retryAfterMs = retryAfterMs;
+  }
+}

@@ -1,0 +1,109 @@
+import {
+  type Alert,
+  type DirectMessage,
+  type MessageRef,
+  type RequestCard,
+  RetryAfterError,
+  UpstreamError,
+} from "@leasehold/domain";
+import type { KnownBlock } from "@slack/types";
+import type { WebClient } from "@slack/web-api";
+import {
+  renderDecisionDm,
+  renderEndedDm,
+  renderGrantedDm,
+  renderReminderDm,
+  renderRevocationDebtAlert,
+  renderRotationFailedAlert,
+} from "./dm-messages.js";
+import { renderRequestMessage } from "./request-message.js";
+import { retryAfterSeconds } from "./slack-client.js";
+import type { SlackIdentity } from "./slack-identity.js";
+
+/** A direct message as Slack shows it. */
+export function renderDirectMessage(message: DirectMessage) {
+  switch (message.kind) {
+    case "decision":
+      return renderDecisionDm(message);
+    case "granted":
+      return renderGrantedDm(message);
+    case "reminder":
+      return renderReminderDm(message);
+    case "ended":
+      return renderEndedDm(message);
+  }
+}
+
+/** An alert as Slack shows it. */
+export function renderAlert(alert: Alert) {
+  switch (alert.kind) {
+    case "revocation-debt":
+      return renderRevocationDebtAlert(alert);
+    case "rotation-failed":
+      return renderRotationFailedAlert(alert);
+  }
+}
+
+/**
+ * A Web API failure as the domain knows it: a rate limit becomes RetryAfterError (Slack's
+ * Retry-After), anything else a retryable UpstreamError naming the method and Slack's error code.
+ * Slack's codes (`channel_not_found`, `internal_error`) never carry a token or message text.
+ */
+export function slackFailure(method: string, error: unknown): UpstreamError {
+  const wait = retryAfterSeconds(error);
+  if (wait !== undefined) return new RetryAfterError(`Slack ${method} is rate limited`, wait * 1000);
+  const e = error as { data?: { error?: string }; code?: string } | undefined;
+  const code = e?.data?.error ?? e?.code;
+  return new UpstreamError(`Slack ${method} failed: ${code ?? "unknown error"}`, {
+    retryable: true,
+    upstreamCode: code,
+  });
+}
+
+const call = async <T>(method: string, work: () => Promise<T>): Promise<T> => {
+  try {
+    return await work();
+  } catch (error) {
+    throw slackFailure(method, error);
+  }
+};
+
+/**
+ * Slack as the notification use case's messenger (the Messenger contract in @leasehold/broker):
+ * renders each notice with the functions in this package and sends it with the Web API client.
+ */
+export function createSlackMessenger(deps: { client: WebClient; identity: SlackIdentity }) {
+  const { client, identity } = deps;
+  const post = (channel: string, message: { text: string; blocks: KnownBlock[] }) =>
+    call("chat.postMessage", () =>
+      client.chat.postMessage({ channel, text: message.text, blocks: message.blocks }),
+    );
+  return {
+    async postRequestCard(channel: string, card: RequestCard): Promise<MessageRef> {
+      const posted = await call("chat.postMessage", () =>
+        client.chat.postMessage({ channel, ...renderRequestMessage(card) }),
+      );
+      if (!posted.ts) throw new UpstreamError("chat.postMessage answered without a ts", { retryable: true });
+      return { channel: posted.channel ?? channel, ts: posted.ts };
+    },
+
+    async updateRequestCard(message: MessageRef, card: RequestCard) {
+      await call("chat.update", () =>
+        client.chat.update({ channel: message.channel, ts: message.ts, ...renderRequestMessage(card) }),
+      );
+    },
+
+    async directMessage(principalId: string, message: DirectMessage): Promise<"sent" | "no-recipient"> {
+      const user = await call("users.lookupByEmail", () => identity.slackUserFor(principalId));
+      if (!user) return "no-recipient";
+      await post(user, renderDirectMessage(message));
+      return "sent";
+    },
+
+    async alert(channel: string, alert: Alert) {
+      await post(channel, renderAlert(alert));
+    },
+  };
+}
+
+export type SlackMessenger = ReturnType<typeof createSlackMessenger>;
