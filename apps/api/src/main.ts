@@ -7,7 +7,8 @@ runMain(async () => {
   const log = createLogger("leasehold-api", env.LOG_LEVEL);
   const open = await openBrokerFromEnv(env, log);
   const api = await startApi({
-    open,
+    useCases: open.broker,
+    readiness: open.readiness,
     identityProviders: open.config.identityProviders,
     host: env.HOST,
     port: env.PORT,

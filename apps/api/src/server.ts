@@ -5,11 +5,14 @@ import type { TokenVerifier } from "./auth/token-verifier.js";
 import type { AppRouter } from "./trpc/app-router.js";
 import type { Context } from "./trpc/trpc.js";
 
+/** Named checks for /readyz; each resolves when its dependency answers. */
+export type Readiness = Readonly<Record<string, () => Promise<unknown>>>;
+
 export type ServerDeps = {
   readonly appRouter: AppRouter;
   readonly verifier: TokenVerifier;
   /** Dependencies /readyz checks; each resolves when reachable and rejects otherwise. */
-  readonly readiness: Readonly<Record<string, () => Promise<unknown>>>;
+  readonly readiness: Readiness;
   readonly logger: FastifyBaseLogger;
 };
 

@@ -1,27 +1,27 @@
 import type { IdentityProviderConfig } from "@leasehold/config";
 import { systemClock } from "@leasehold/domain";
-import type { OpenBroker } from "@leasehold/runtime";
 import type { FastifyBaseLogger } from "fastify";
 import { createTokenVerifier } from "./auth/token-verifier.js";
-import { buildServer } from "./server.js";
-import { createAppRouter } from "./trpc/app-router.js";
+import { buildServer, type Readiness } from "./server.js";
+import { type ApiUseCases, createAppRouter } from "./trpc/app-router.js";
 
-/** Serves the API over an opened broker; used by main.ts and by local mode. */
+/** Serves the API over the use cases it calls; used by main.ts and by local mode. */
 export async function startApi(options: {
-  open: OpenBroker;
+  useCases: ApiUseCases;
+  readiness: Readiness;
   identityProviders: readonly IdentityProviderConfig[];
   host: string;
   port: number;
   log: FastifyBaseLogger;
 }): Promise<{ address: string; close(): Promise<void> }> {
-  const { open, log } = options;
+  const { log } = options;
   const app = await buildServer({
-    appRouter: createAppRouter(open.broker),
+    appRouter: createAppRouter(options.useCases),
     verifier: createTokenVerifier(options.identityProviders, { clock: systemClock }),
-    readiness: { database: () => open.db.query("SELECT 1"), redis: () => open.producer.ping() },
+    readiness: options.readiness,
     logger: log,
   });
   const address = await app.listen({ host: options.host, port: options.port });
-  log.info({ address, targets: open.targets.list().length }, "leasehold api listening");
+  log.info({ address }, "leasehold api listening");
   return { address, close: () => app.close() };
 }

@@ -7,7 +7,8 @@ runMain(async () => {
   const log = createLogger("leasehold-slack-bot", env.LOG_LEVEL);
   const open = await openBrokerFromEnv(env, log);
   const bot = await startSlackBot({
-    open,
+    useCases: open.broker,
+    settings: open.config.slack,
     connection: env.slack,
     apiUrl: env.SLACK_API_URL,
     host: env.SLACK_BOT_HOST,

@@ -1,26 +1,28 @@
 import type { AddressInfo } from "node:net";
-import { type LeaseholdConfig, slackSettingsSchema } from "@leasehold/config";
+import { type SlackSettings, slackSettingsSchema } from "@leasehold/config";
 import { systemClock } from "@leasehold/domain";
-import type { OpenBroker } from "@leasehold/runtime";
 import { createSlackClient, createSlackIdentity } from "@leasehold/slack";
 import type { Logger } from "pino";
+import type { BotUseCases } from "./bot-deps.js";
 import type { SlackConnection } from "./env.js";
 import { createSlackApp } from "./slack-app.js";
 
-/** Starts the bot over an opened broker; used by main.ts and by local mode. */
+/** Starts the bot over the use cases it calls; used by main.ts and by local mode. */
 export async function startSlackBot(options: {
-  open: OpenBroker & { config: LeaseholdConfig };
+  useCases: BotUseCases;
+  /** leasehold.yaml's `slack` block, when it has one. */
+  settings: SlackSettings | undefined;
   connection: SlackConnection;
   apiUrl: string | undefined;
   host: string;
   port: number;
   log: Logger;
 }): Promise<{ address: string | undefined; close(): Promise<void> }> {
-  const { open, connection, log } = options;
-  const settings = open.config.slack ?? slackSettingsSchema.parse({});
+  const { connection, log } = options;
+  const settings = options.settings ?? slackSettingsSchema.parse({});
   const identityClient = createSlackClient({ token: connection.botToken, apiUrl: options.apiUrl });
   const app = createSlackApp(connection, {
-    broker: open.broker,
+    broker: options.useCases,
     identity: createSlackIdentity(settings, identityClient),
     clock: systemClock,
     log,

@@ -1,7 +1,7 @@
 import { reconcileOptionsFor } from "@leasehold/broker";
 import { createLogger, onShutdown, openBrokerFromEnv, runMain } from "@leasehold/runtime";
 import { readWorkerEnv } from "./env.js";
-import { createNotifierFor, startWorker } from "./start-worker.js";
+import { startWorker } from "./start-worker.js";
 
 runMain(async () => {
   const env = readWorkerEnv();
@@ -9,17 +9,15 @@ runMain(async () => {
   const open = await openBrokerFromEnv(env, log, {
     reconcile: reconcileOptionsFor(env.LEASEHOLD_SWEEP_INTERVAL),
     expiry: { providerCallsAtOnce: env.LEASEHOLD_WORKER_CONCURRENCY },
+    slack: env.SLACK_BOT_TOKEN ? { token: env.SLACK_BOT_TOKEN, apiUrl: env.SLACK_API_URL } : undefined,
   });
-  const slack = env.SLACK_BOT_TOKEN
-    ? createNotifierFor(open, { token: env.SLACK_BOT_TOKEN, apiUrl: env.SLACK_API_URL }, log)
-    : undefined;
   const worker = await startWorker({
-    open,
+    useCases: { ...open.broker, notifications: open.notifications },
     queue: open.queue,
+    ensureSchedules: open.ensureSchedules,
     concurrency: env.LEASEHOLD_WORKER_CONCURRENCY,
     lockMs: env.LEASEHOLD_JOB_LOCK_SECONDS * 1000,
     sweepIntervalMs: env.LEASEHOLD_SWEEP_INTERVAL * 1000,
-    slack,
     log,
   });
   onShutdown(log, async () => {

@@ -10,18 +10,20 @@ import { slackSettingsSchema, targetConfigSchema } from "@leasehold/config";
 import { createStore, type Database, type Store } from "@leasehold/db";
 import type { Principal } from "@leasehold/domain";
 import { type CredentialProvider, providerRegistry } from "@leasehold/providers";
-import { createQueueProducer, type QueueProducer, type QueueWorker } from "@leasehold/queue";
+import {
+  createQueueProducer,
+  notificationQueues,
+  type QueueProducer,
+  type QueueWorker,
+} from "@leasehold/queue";
+import { NOTIFICATION_DISPATCH_EVERY_MS } from "@leasehold/runtime";
 import { type SlackSandbox, startSlackSandbox } from "@leasehold/sandbox";
 import { createSlackClient, createSlackIdentity, createSlackMessenger } from "@leasehold/slack";
 import { createTestDatabase } from "@leasehold/test-kit";
 import { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startProcessors } from "./job-harness.js";
-import {
-  ensureNotificationSchedules,
-  notificationProcessors,
-  notificationQueue,
-} from "./notification-processors.js";
+import { notificationProcessors } from "./notification-processors.js";
 
 /** Issues at once, so a test can activate a grant without a real backend. */
 const instantProvider: CredentialProvider = {
@@ -122,13 +124,13 @@ describe("notifications when Slack misbehaves", () => {
       store,
       targets,
       messenger: createSlackMessenger({ client, identity: createSlackIdentity(settings, client) }),
-      queue: notificationQueue(producer),
+      queue: notificationQueues(producer),
       alertsChannel: settings.alertsChannel,
       clock: () => new Date(),
       log,
     });
     workers = startProcessors(notificationProcessors(notifications), connection, { log, lockMs: 5000 });
-    await ensureNotificationSchedules(connection);
+    await producer.scheduleRepeating("notifyDispatch", NOTIFICATION_DISPATCH_EVERY_MS);
   });
 
   afterEach(async () => {

@@ -1,9 +1,7 @@
-import type { NotificationQueue, NotificationService } from "@leasehold/broker";
-import { notifyJobId, type QueueConnection, type QueueProducer, scheduleRepeating } from "@leasehold/queue";
+import type { NotificationService } from "@leasehold/broker";
+import { notifyJobId } from "@leasehold/queue";
 import { defineProcessor, type Processor } from "./job-harness.js";
 
-/** How often new audit events are turned into notifications. */
-const DISPATCH_EVERY_MS = 1000;
 /** Well under Slack's own limits for one app. */
 const SEND_LIMIT = { max: 20, durationMs: 1000 };
 const NOT_DELIVERED = "NOTIFICATION NOT DELIVERED after every retry";
@@ -33,14 +31,3 @@ export function notificationProcessors(notifications: NotificationService): Proc
     defineProcessor({ queue: "notifyDispatch", concurrency: 1, run: () => notifications.dispatch() }),
   ];
 }
-
-/** The use case's queue, over the worker's producer. */
-export const notificationQueue = (producer: Pick<QueueProducer, "add" | "schedule">): NotificationQueue => ({
-  deliver: (seq, after) =>
-    producer.add("notifyDeliver", after === undefined ? { seq } : { seq, after }, notifyJobId(seq)),
-  remindAt: (grantId, at, now) => producer.schedule("notifyReminder", { grantId }, grantId, at, now),
-});
-
-/** The dispatch schedule; the worker's sweep calls this again to restore it if Redis lost it. */
-export const ensureNotificationSchedules = (connection: QueueConnection): Promise<void> =>
-  scheduleRepeating(connection, "notifyDispatch", DISPATCH_EVERY_MS);

@@ -1,3 +1,4 @@
+import { randomInt } from "node:crypto";
 import type { RotationRun, RotationStep } from "@leasehold/db";
 import {
   ForbiddenError,
@@ -8,6 +9,7 @@ import {
 } from "@leasehold/domain";
 import { type DatabasePasswordPort, type SecretStore, secretValueSchema } from "@leasehold/providers";
 import { z } from "zod";
+import { commitAudited } from "./audited-change.js";
 import { isAdmin } from "./authorization.js";
 import type { Attempt, BrokerDeps } from "./broker-deps.js";
 import { describeFailure, isRetryable } from "./failures.js";
@@ -32,6 +34,8 @@ export type RotationSettings = {
   readonly database: { readonly username: string };
   /** Length of each new password. */
   readonly password: { readonly length: number };
+  /** A scheduled run starts up to this long after its tick, so rotations do not all start at once. */
+  readonly schedule: { readonly jitterSeconds: number };
 };
 
 /** A configured rotation and the two ports it runs through (built once, when the broker opens). */
@@ -46,11 +50,10 @@ export type Rotation = {
 /** The configured rotations, and how a run is queued for the worker. */
 export type RotationSetup = {
   readonly rotations: ReadonlyMap<string, Rotation>;
-  readonly enqueueRun: (run: {
-    rotationId: string;
-    triggerKey: string;
-    triggeredBy: string;
-  }) => Promise<void>;
+  readonly enqueueRun: (
+    run: { rotationId: string; triggerKey: string; triggeredBy: string },
+    delayMs?: number,
+  ) => Promise<void>;
 };
 
 export type RotationDeps = Pick<BrokerDeps, "store" | "cipher" | "clock" | "newId" | "admins" | "log"> & {
@@ -112,19 +115,16 @@ export function createRotationService(deps: RotationDeps) {
       }
     }
     const reason = describeFailure(error);
-    await store.transaction(async (repos) => {
+    await commitAudited(store, clock(), async (repos, record) => {
       const failed = await repos.rotations.finish(run.id, "failed", clock(), reason);
       if (!failed) return;
-      await repos.audit.append(
-        {
-          actor: SYSTEM_ACTOR.worker,
-          action: "rotation.failed",
-          subjectType: "rotation",
-          subjectId: run.id,
-          data: { rotation: rotationId, step: run.step, error: reason, rolledBack },
-        },
-        clock(),
-      );
+      record({
+        actor: SYSTEM_ACTOR.worker,
+        action: "rotation.failed",
+        subjectType: "rotation",
+        subjectId: run.id,
+        data: { rotation: rotationId, step: run.step, error: reason, rolledBack },
+      });
     });
     log.error(
       { rotation: rotationId, runId: run.id, step: run.step, error: reason, rolledBack },
@@ -134,18 +134,15 @@ export function createRotationService(deps: RotationDeps) {
 
   /** Records `step` as done and `next` as the run's step, with its audit event. */
   const completeStep = (token: string, rotationId: string, step: RotationStep, next: RotationStep) =>
-    store.transaction(async (repos) => {
+    commitAudited(store, clock(), async (repos, record) => {
       await repos.rotations.completeStep(token, step, next, clock());
-      await repos.audit.append(
-        {
-          actor: SYSTEM_ACTOR.worker,
-          action: "rotation.step",
-          subjectType: "rotation",
-          subjectId: token,
-          data: { rotation: rotationId, step },
-        },
-        clock(),
-      );
+      record({
+        actor: SYSTEM_ACTOR.worker,
+        action: "rotation.step",
+        subjectType: "rotation",
+        subjectId: token,
+        data: { rotation: rotationId, step },
+      });
     });
 
   /** Stages a new value for the run (the password from the database port) and seals it with the run. */
@@ -205,19 +202,16 @@ export function createRotationService(deps: RotationDeps) {
 
   /** Ends a run as succeeded, with its audit event. */
   const succeed = async (run: RotationRun, rotationId: string) => {
-    await store.transaction(async (repos) => {
+    await commitAudited(store, clock(), async (repos, record) => {
       const done = await repos.rotations.finish(run.id, "succeeded", clock(), null);
       if (!done) return;
-      await repos.audit.append(
-        {
-          actor: SYSTEM_ACTOR.worker,
-          action: "rotation.succeeded",
-          subjectType: "rotation",
-          subjectId: run.id,
-          data: { rotation: rotationId, attempts: run.attempts },
-        },
-        clock(),
-      );
+      record({
+        actor: SYSTEM_ACTOR.worker,
+        action: "rotation.succeeded",
+        subjectType: "rotation",
+        subjectId: run.id,
+        data: { rotation: rotationId, attempts: run.attempts },
+      });
     });
     log.info({ rotation: rotationId, runId: run.id }, "rotation succeeded");
   };
@@ -226,7 +220,7 @@ export function createRotationService(deps: RotationDeps) {
     /** Starts a run for a trigger (a schedule tick or a person); the same trigger never starts two. */
     async start(rotationId: string, trigger: { key: string; by: string }): Promise<RotationRun> {
       rotationOf(rotationId);
-      const { run, created } = await store.transaction(async (repos) => {
+      const { run, created } = await commitAudited(store, clock(), async (repos, record) => {
         const started = await repos.rotations.start({
           id: newId(),
           rotationId,
@@ -235,16 +229,13 @@ export function createRotationService(deps: RotationDeps) {
           at: clock(),
         });
         if (started.created && started.run) {
-          await repos.audit.append(
-            {
-              actor: trigger.by,
-              action: "rotation.started",
-              subjectType: "rotation",
-              subjectId: started.run.id,
-              data: { rotation: rotationId, trigger: trigger.key },
-            },
-            clock(),
-          );
+          record({
+            actor: trigger.by,
+            action: "rotation.started",
+            subjectType: "rotation",
+            subjectId: started.run.id,
+            data: { rotation: rotationId, trigger: trigger.key },
+          });
         }
         return started;
       });
@@ -316,6 +307,20 @@ export function createRotationService(deps: RotationDeps) {
         checks,
         steps: ["create", "set", "test", "finish"],
       };
+    },
+
+    /**
+     * A schedule's tick (the worker's `rotationTick` job): queues the rotation's run after a random
+     * jitter, under a trigger made from the tick, so one tick never starts two runs.
+     */
+    async tick(rotationId: string, tickId: string): Promise<void> {
+      const rotation = configured(rotationId);
+      if (!rotation || !setup) return;
+      const jitterMs = rotation.config.schedule.jitterSeconds * 1000;
+      await setup.enqueueRun(
+        { rotationId, triggerKey: `tick-${tickId}`, triggeredBy: SYSTEM_ACTOR.schedule },
+        jitterMs > 0 ? randomInt(jitterMs) : 0,
+      );
     },
 
     /** A person starts a run now (admins only); the worker carries it out. */

@@ -47,6 +47,7 @@ describe("rotating a MariaDB password held in Vault KV", () => {
   /** Injected failures: a step name → how many times it should fail before working. */
   let failures: Map<string, { times: number; retryable: boolean }>;
   const queued: string[] = [];
+  const delays: number[] = [];
 
   const maybeFail = (step: string) => {
     const failure = failures.get(step);
@@ -71,7 +72,12 @@ describe("rotating a MariaDB password held in Vault KV", () => {
       data: { username, password: initial, engine: "mysql" },
     });
     // As leasehold.yaml's rotation would give it: the secret is in Vault KV at secret/orders/<username>.
-    rotation = { id: "orders-app", database: { username }, password: { length: 32 } };
+    rotation = {
+      id: "orders-app",
+      database: { username },
+      password: { length: 32 },
+      schedule: { jitterSeconds: 60 },
+    };
     passwords = createDatabasePasswords();
     const store = vaultKvStore(session, "secret", `orders/${username}`);
     // The real store and database, with a hook before each step's effect to inject a failure.
@@ -112,8 +118,9 @@ describe("rotating a MariaDB password held in Vault KV", () => {
           },
         ],
       ]),
-      enqueueRun: async (run) => {
+      enqueueRun: async (run, delayMs) => {
         queued.push(run.triggerKey);
+        delays.push(delayMs ?? 0);
       },
     };
     h = await createHarness("pglite", noProvider, { targets: [], rotation: setup });
@@ -221,6 +228,17 @@ describe("rotating a MariaDB password held in Vault KV", () => {
     queued.length = 0;
     await h.broker.rotations.resumeStalled(later, 100);
     expect(queued).not.toContain("lost-job");
+  });
+
+  it("a schedule's tick queues one run under a trigger of its own, after at most the jitter", async () => {
+    queued.length = 0;
+    delays.length = 0;
+    await h.broker.rotations.tick(rotation.id, "repeat:orders:1700000000000");
+    await h.broker.rotations.tick("not-configured", "repeat:x:1");
+    expect(queued).toEqual(["tick-repeat:orders:1700000000000"]);
+    expect(delays).toHaveLength(1);
+    expect(delays[0]).toBeGreaterThanOrEqual(0);
+    expect(delays[0]).toBeLessThan(60_000);
   });
 
   it("a trigger starts one run, and only admins may run or check rotations", async () => {

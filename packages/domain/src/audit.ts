@@ -53,4 +53,6 @@ export type AuditEvent = {
 export const SYSTEM_ACTOR = {
   worker: "system:worker",
   sweep: "system:sweep",
+  /** A rotation's schedule. */
+  schedule: "system:schedule",
 } as const;

@@ -1,6 +1,6 @@
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import { type Payload, type QueueKey, queueRegistry, retentionFor } from "./queue-registry.js";
+import { notifyJobId, type Payload, type QueueKey, queueRegistry, retentionFor } from "./queue-registry.js";
 import { connectRedis, type QueueConnection } from "./redis-connection.js";
 import { withinRedisDeadline } from "./redis-deadline.js";
 
@@ -128,6 +128,20 @@ export const grantQueues = (producer: QueueProducer): GrantQueues => ({
   issue: (grantId) => producer.add("grantIssue", { grantId }, grantId),
   expireAt: (grantId, deadline, now) => producer.schedule("grantExpire", { grantId }, grantId, deadline, now),
   revoke: (grantId) => producer.add("grantRevoke", { grantId }, grantId),
+});
+
+export type NotificationQueues = {
+  /** Queues the delivery of audit event `seq`, to run after the delivery of event `after` is done. */
+  deliver(seq: number, after: number | undefined): Promise<void>;
+  /** Schedules (or moves) a grant's expiry reminder to `at`; `now` is the caller's clock. */
+  remindAt(grantId: string, at: Date, now: Date): Promise<void>;
+};
+
+/** The notification queues over a producer: one delivery per audit event, one reminder per grant. */
+export const notificationQueues = (producer: QueueProducer): NotificationQueues => ({
+  deliver: (seq, after) =>
+    producer.add("notifyDeliver", after === undefined ? { seq } : { seq, after }, notifyJobId(seq)),
+  remindAt: (grantId, at, now) => producer.schedule("notifyReminder", { grantId }, grantId, at, now),
 });
 
 /** Closes queues and their shared connection without waiting on a Redis that is not there. */

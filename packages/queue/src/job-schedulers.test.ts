@@ -4,16 +4,17 @@ import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { createQueueProducer } from "./grant-queues.js";
 import { queueRegistry } from "./queue-registry.js";
-import { scheduleRepeating, syncCronSchedulers } from "./queue-worker.js";
 
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const connection = { redisUrl, prefix: `lh-test-${randomUUID().slice(0, 8)}` };
 const redis = new Redis(redisUrl);
+const producer = createQueueProducer(connection);
 const flushPrefix = async () => {
   const keys = await redis.keys(`${connection.prefix}:*`);
   if (keys.length > 0) await redis.del(...keys);
 };
 afterAll(async () => {
+  await producer.close();
   await flushPrefix();
   await redis.quit();
 });
@@ -35,32 +36,32 @@ const schedulers = async (name: string) => {
 describe("job schedulers, which live in Redis and vanish with it", () => {
   it("scheduling again changes nothing while the schedule exists, and restores it once Redis lost it", async () => {
     const name = queueRegistry.notifyDispatch.name;
-    await scheduleRepeating(connection, "notifyDispatch", 60_000);
+    await producer.scheduleRepeating("notifyDispatch", 60_000);
     const [first] = await schedulers(name);
     expect(first).toMatchObject({ key: `${name}-schedule`, every: 60_000 });
-    await scheduleRepeating(connection, "notifyDispatch", 60_000);
+    await producer.scheduleRepeating("notifyDispatch", 60_000);
     expect(await schedulers(name)).toEqual([first]);
 
     await flushPrefix();
     expect(await schedulers(name)).toEqual([]);
-    await scheduleRepeating(connection, "notifyDispatch", 60_000);
+    await producer.scheduleRepeating("notifyDispatch", 60_000);
     expect(await schedulers(name)).toMatchObject([{ key: `${name}-schedule`, every: 60_000 }]);
   });
 
   it("cron schedules: unchanged ones are kept, changed ones replaced, dropped ones removed, lost ones restored", async () => {
     const name = queueRegistry.rotationTick.name;
     const tick = (id: string, cron: string) => ({ id, cron, data: { rotationId: id } });
-    await syncCronSchedulers(connection, "rotationTick", [tick("a", "0 3 * * *"), tick("b", "0 4 * * *")]);
+    await producer.syncCronSchedulers("rotationTick", [tick("a", "0 3 * * *"), tick("b", "0 4 * * *")]);
     const before = new Map((await schedulers(name)).map((s) => [s.key, s]));
     expect([...before.keys()].sort()).toEqual(["a", "b"]);
 
-    await syncCronSchedulers(connection, "rotationTick", [tick("a", "0 3 * * *"), tick("c", "0 5 * * *")]);
+    await producer.syncCronSchedulers("rotationTick", [tick("a", "0 3 * * *"), tick("c", "0 5 * * *")]);
     const after = new Map((await schedulers(name)).map((s) => [s.key, s]));
     expect([...after.keys()].sort()).toEqual(["a", "c"]);
     expect(after.get("a")).toEqual(before.get("a"));
 
     await flushPrefix();
-    await syncCronSchedulers(connection, "rotationTick", [tick("a", "0 3 * * *"), tick("c", "0 5 * * *")]);
+    await producer.syncCronSchedulers("rotationTick", [tick("a", "0 3 * * *"), tick("c", "0 5 * * *")]);
     expect((await schedulers(name)).map((s) => [s.key, s.pattern]).sort()).toEqual([
       ["a", "0 3 * * *"],
       ["c", "0 5 * * *"],
@@ -68,23 +69,18 @@ describe("job schedulers, which live in Redis and vanish with it", () => {
   });
 
   it("a producer keeps schedules over its one connection, call after call, and restores lost ones", async () => {
-    const producer = createQueueProducer(connection);
-    try {
-      const name = queueRegistry.rotationTick.name;
-      const tick = (id: string, cron: string) => ({ id, cron, data: { rotationId: id } });
-      await flushPrefix();
-      for (let sweep = 0; sweep < 3; sweep++) {
-        await producer.syncCronSchedulers("rotationTick", [tick("p", "0 6 * * *")]);
-      }
-      expect((await schedulers(name)).map((s) => [s.key, s.pattern])).toEqual([["p", "0 6 * * *"]]);
-      await producer.scheduleRepeating("notifyDispatch", 60_000);
-      await flushPrefix();
+    const name = queueRegistry.rotationTick.name;
+    const tick = (id: string, cron: string) => ({ id, cron, data: { rotationId: id } });
+    await flushPrefix();
+    for (let sweep = 0; sweep < 3; sweep++) {
       await producer.syncCronSchedulers("rotationTick", [tick("p", "0 6 * * *")]);
-      await producer.scheduleRepeating("notifyDispatch", 60_000);
-      expect((await schedulers(name)).map((s) => s.key)).toEqual(["p"]);
-      expect(await schedulers(queueRegistry.notifyDispatch.name)).toMatchObject([{ every: 60_000 }]);
-    } finally {
-      await producer.close();
     }
+    expect((await schedulers(name)).map((s) => [s.key, s.pattern])).toEqual([["p", "0 6 * * *"]]);
+    await producer.scheduleRepeating("notifyDispatch", 60_000);
+    await flushPrefix();
+    await producer.syncCronSchedulers("rotationTick", [tick("p", "0 6 * * *")]);
+    await producer.scheduleRepeating("notifyDispatch", 60_000);
+    expect((await schedulers(name)).map((s) => s.key)).toEqual(["p"]);
+    expect(await schedulers(queueRegistry.notifyDispatch.name)).toMatchObject([{ every: 60_000 }]);
   });
 });

@@ -1,5 +1,5 @@
 import { DelayedError, Job, UnrecoverableError, Worker } from "bullmq";
-import { closeQuietly, createQueueProducer } from "./grant-queues.js";
+import { closeQuietly } from "./grant-queues.js";
 import { type Payload, type QueueKey, queueRegistry } from "./queue-registry.js";
 import { connectRedis, type QueueConnection } from "./redis-connection.js";
 
@@ -98,38 +98,4 @@ export function startQueueWorker<Q extends QueueKey>(
       await closeQuietly(redis);
     },
   };
-}
-
-/**
- * `QueueProducer.scheduleRepeating` for a caller without a producer: opens one, schedules, closes it.
- * A process that schedules repeatedly (on every sweep) should use its shared producer instead.
- */
-export async function scheduleRepeating(
-  connection: QueueConnection,
-  key: QueueKey,
-  everyMs: number,
-): Promise<void> {
-  const producer = createQueueProducer(connection);
-  try {
-    await producer.scheduleRepeating(key, everyMs);
-  } finally {
-    await producer.close();
-  }
-}
-
-/**
- * `QueueProducer.syncCronSchedulers` for a caller without a producer: opens one, syncs, closes it.
- * A process that syncs repeatedly (on every sweep) should use its shared producer instead.
- */
-export async function syncCronSchedulers<Q extends QueueKey>(
-  connection: QueueConnection,
-  key: Q,
-  schedules: readonly { id: string; cron: string; data: Payload<Q> }[],
-): Promise<void> {
-  const producer = createQueueProducer(connection);
-  try {
-    await producer.syncCronSchedulers(key, schedules);
-  } finally {
-    await producer.close();
-  }
 }

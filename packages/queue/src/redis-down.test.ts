@@ -1,7 +1,6 @@
 import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
 import { createQueueProducer, grantQueues } from "./grant-queues.js";
-import { syncCronSchedulers } from "./queue-worker.js";
 import { RedisUnavailableError } from "./redis-deadline.js";
 
 /** A loopback port nothing listens on: a Redis that is down. */
@@ -23,7 +22,7 @@ describe("with Redis down from the start", () => {
       const results = await Promise.allSettled([
         queues.issue("9f1c2d3e-0000-4000-8000-000000000001"),
         queues.expireAt("9f1c2d3e-0000-4000-8000-000000000001", new Date(now.getTime() + 60_000), now),
-        syncCronSchedulers(connection, "rotationTick", [
+        producer.syncCronSchedulers("rotationTick", [
           { id: "rotation-db", cron: "0 3 * * *", data: { rotationId: "db" } },
         ]),
       ]);

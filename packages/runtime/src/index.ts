@@ -1,2 +1,3 @@
 export * from "./open-broker.js";
+export * from "./open-from-env.js";
 export * from "./process.js";

@@ -3,49 +3,33 @@ import {
   type Broker,
   createBroker,
   createCredentialCipher,
+  createNotificationService,
   type ExpiryOptions,
   type Logger,
+  type NotificationService,
   type ReconcileOptions,
-  type Rotation,
-  type RotationSetup,
-  type TargetCatalog,
   targetCatalog,
 } from "@leasehold/broker";
-import {
-  deriveKeys,
-  type LeaseholdConfig,
-  loadConfigFile,
-  type RotationConfig,
-  resolveMasterKey,
-  sqlAdminUrlsFromEnv,
-  vaultSettingsFromEnv,
-} from "@leasehold/config";
-import { createStore, type Database, openDatabase, type Store } from "@leasehold/db";
+import { deriveKeys, type LeaseholdConfig, slackSettingsSchema } from "@leasehold/config";
+import { createStore, openDatabase } from "@leasehold/db";
 import { type Clock, systemClock } from "@leasehold/domain";
 import {
   type AwsClientOptions,
-  type CredentialProvider,
   createAwsClients,
-  createAwsStsProvider,
   createDatabasePasswords,
-  createSqlProvider,
-  createVaultProvider,
   createVaultSession,
-  type DatabasePasswords,
   providerRegistry,
-  type SecretStore,
-  secretsManagerStore,
-  type VaultSession,
   type VaultSettings,
-  vaultKvStore,
 } from "@leasehold/providers";
 import {
   createQueueProducer,
   grantQueues,
+  notificationQueues,
   type QueueConnection,
   type QueueProducer,
-  rotationRunJobId,
 } from "@leasehold/queue";
+import { createSlackClient, createSlackIdentity, createSlackMessenger } from "@leasehold/slack";
+import { providersFor, rotationSetup } from "./backends.js";
 
 export type BrokerSettings = {
   readonly config: LeaseholdConfig;
@@ -58,62 +42,95 @@ export type BrokerSettings = {
   readonly vault?: VaultSettings | undefined;
   /** Admin connection URL per `sql` target id, and per rotation (`rotation <id>`). */
   readonly sqlAdminUrls?: ReadonlyMap<string, string>;
+  /** Where notifications go (the worker only): Slack's bot token and, for a stand-in, its API URL. */
+  readonly slack?: { readonly token: string; readonly apiUrl: string | undefined } | undefined;
   readonly log: Logger;
   readonly clock?: Clock;
   readonly reconcile?: ReconcileOptions;
   readonly expiry?: ExpiryOptions;
 };
 
+/** What an app gets: the use cases and what runs beside them; never the database or the queues. */
 export type OpenBroker = {
   readonly broker: Broker;
-  readonly db: Database;
-  readonly store: Store;
-  /** Every queue, for apps that enqueue more than grant work (and for readiness checks). */
-  readonly producer: QueueProducer;
-  readonly targets: TargetCatalog;
+  /** Present when `slack` was given: what to tell whom, from the audit trail. */
+  readonly notifications: NotificationService | undefined;
+  readonly config: LeaseholdConfig;
+  /** Where the worker's processors take their jobs from. */
+  readonly queue: QueueConnection;
+  /** For /readyz: each resolves when its dependency answers. */
+  readonly readiness: { database(): Promise<unknown>; redis(): Promise<unknown> };
+  /**
+   * Puts every job scheduler in place (a cron per rotation, the notification dispatch). Schedulers
+   * live in Redis: the worker calls this at start and on every sweep to restore what Redis lost.
+   */
+  ensureSchedules(): Promise<void>;
   close(): Promise<void>;
 };
 
+/** How often new audit events are turned into notifications. */
+export const NOTIFICATION_DISPATCH_EVERY_MS = 1000;
+
 /**
  * Opens everything the use cases need, the same way in every app: the database (migrated), the
- * queues, the providers and the credential cipher. Each app's main.ts calls this once.
+ * queues, the providers and the credential cipher. Each app's main.ts calls this once (through
+ * openBrokerFromEnv); a missing setting stops it with a configuration error before anything opens.
  */
 export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> {
-  const keys = deriveKeys(settings.masterKey);
-  const db = await openDatabase({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir });
-  const producer = createQueueProducer(settings.queue);
-  const targets = targetCatalog(settings.config.targets);
-  const store = createStore(db, { auditKey: keys.auditChain });
-  const aws = createAwsClients(settings.aws);
-  const vault = settings.vault ? createVaultSession(settings.vault) : undefined;
-  const providers = providersFor(settings, aws, vault);
+  const { config, log } = settings;
+  const backends = {
+    config,
+    aws: createAwsClients(settings.aws),
+    vault: settings.vault ? createVaultSession(settings.vault) : undefined,
+    sqlAdminUrls: settings.sqlAdminUrls ?? new Map<string, string>(),
+  };
+  const providers = providersFor(backends);
   const passwords = createDatabasePasswords();
+  const keys = deriveKeys(settings.masterKey);
+  const producer = createQueueProducer(settings.queue);
+  const rotation = config.rotations.length > 0 ? rotationSetup(backends, passwords, producer) : undefined;
+  const db = await openDatabase({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir });
+  const deps = {
+    store: createStore(db, { auditKey: keys.auditChain }),
+    targets: targetCatalog(config.targets),
+    clock: settings.clock ?? systemClock,
+    log,
+  };
   const broker = createBroker(
     {
-      store,
-      targets,
+      ...deps,
       providers: providerRegistry(providers),
       queues: grantQueues(producer),
       cipher: createCredentialCipher(keys.credentials),
-      clock: settings.clock ?? systemClock,
       newId: randomUUID,
-      admins: settings.config.admins,
-      log: settings.log,
+      admins: config.admins,
     },
     {
       ...(settings.reconcile ? { reconcile: settings.reconcile } : {}),
       ...(settings.expiry ? { expiry: settings.expiry } : {}),
-      ...(settings.config.rotations.length > 0
-        ? { rotation: rotationSetup(settings, aws, vault, passwords, producer) }
-        : {}),
+      ...(rotation ? { rotation } : {}),
     },
   );
+  const notifications = settings.slack
+    ? slackNotifications(settings.slack, config, producer, deps)
+    : undefined;
   return {
     broker,
-    db,
-    store,
-    producer,
-    targets,
+    notifications,
+    config,
+    queue: settings.queue,
+    readiness: { database: () => db.query("SELECT 1"), redis: () => producer.ping() },
+    async ensureSchedules() {
+      await producer.syncCronSchedulers(
+        "rotationTick",
+        config.rotations.map((r) => ({
+          id: `rotation-${r.id}`,
+          cron: r.schedule.cron,
+          data: { rotationId: r.id },
+        })),
+      );
+      if (notifications) await producer.scheduleRepeating("notifyDispatch", NOTIFICATION_DISPATCH_EVERY_MS);
+    },
     async close() {
       await producer.close();
       await Promise.all([...providers.map((p) => p.close?.()), passwords.close()]);
@@ -122,130 +139,19 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
   };
 }
 
-/** One provider per kind of target configured; STS is always there (it needs no connection). */
-function providersFor(
-  settings: BrokerSettings,
-  aws: ReturnType<typeof createAwsClients>,
-  vault: VaultSession | undefined,
-): CredentialProvider[] {
-  const kinds = new Set(settings.config.targets.map((t) => t.kind));
-  const providers: CredentialProvider[] = [createAwsStsProvider(aws)];
-  if (kinds.has("vault")) {
-    if (!vault) throw new Error("a vault target is configured but no Vault settings were given");
-    providers.push(createVaultProvider(vault));
-  }
-  if (kinds.has("sql")) {
-    const urls = settings.sqlAdminUrls ?? new Map<string, string>();
-    providers.push(
-      createSqlProvider({
-        adminUrlFor: (target) => {
-          const url = urls.get(target.id);
-          if (!url) throw new Error(`no admin connection URL for target ${target.id}`);
-          return url;
-        },
-      }),
-    );
-  }
-  return providers;
-}
-
-/**
- * Rotations: each one's secret store and database port, built once here. A rotation that names a
- * backend this installation has no settings for stops the broker from opening, with its id.
- */
-function rotationSetup(
-  settings: BrokerSettings,
-  aws: ReturnType<typeof createAwsClients>,
-  vault: VaultSession | undefined,
-  passwords: DatabasePasswords,
+/** Notifications through Slack: the use case over Slack's messenger and the notification queues. */
+function slackNotifications(
+  slack: NonNullable<BrokerSettings["slack"]>,
+  config: LeaseholdConfig,
   producer: QueueProducer,
-): RotationSetup {
-  const urls = settings.sqlAdminUrls ?? new Map<string, string>();
-  const secretStoreFor = (rotation: RotationConfig): SecretStore => {
-    if ("awsSecretsManager" in rotation.secret) {
-      return secretsManagerStore(aws.secretsManager, rotation.secret.awsSecretsManager.secretId);
-    }
-    if (!vault) throw new Error(`rotation ${rotation.id} uses Vault KV but no Vault settings were given`);
-    return vaultKvStore(vault, rotation.secret.vaultKv.mount, rotation.secret.vaultKv.path);
-  };
-  const rotationFor = (config: RotationConfig): Rotation => {
-    const adminUrl = urls.get(rotationUrlKey(config.id));
-    if (!adminUrl) throw new Error(`no admin connection URL for rotation ${config.id}`);
-    return {
-      config,
-      secret: secretStoreFor(config),
-      database: passwords.forDatabase({
-        engine: config.database.engine,
-        adminUrl,
-        username: config.database.username,
-      }),
-    };
-  };
-  return {
-    rotations: new Map(settings.config.rotations.map((r) => [r.id, rotationFor(r)])),
-    enqueueRun: (run) => producer.add("rotationRun", run, rotationRunJobId(run.rotationId, run.triggerKey)),
-  };
-}
-
-/** The key a rotation's admin URL is kept under, beside the targets' ones. */
-const rotationUrlKey = (rotationId: string) => `rotation ${rotationId}`;
-
-/** The variables openBroker's settings come from: the config package's core, database, Redis and AWS slices. */
-export type BrokerEnv = {
-  readonly LEASEHOLD_CONFIG: string;
-  readonly LEASEHOLD_MASTER_KEY?: string | undefined;
-  readonly LEASEHOLD_DATA_DIR: string;
-  readonly LEASEHOLD_QUEUE_PREFIX: string;
-  readonly DATABASE_URL?: string | undefined;
-  readonly REDIS_URL: string;
-  readonly AWS_REGION: string;
-  readonly VAULT_ADDR?: string | undefined;
-  readonly VAULT_TOKEN?: string | undefined;
-  readonly VAULT_ROLE_ID?: string | undefined;
-  readonly VAULT_SECRET_ID?: string | undefined;
-  readonly VAULT_NAMESPACE?: string | undefined;
-  /** The whole environment, for the variables targets name themselves (`sql.adminUrlEnv`). */
-  readonly targetEnv: Readonly<Record<string, string | undefined>>;
-};
-
-/**
- * Loads leasehold.yaml and the master key as the environment says, then opens the broker. `config`
- * and `aws` replace what the environment would give (local mode generates both).
- */
-export async function openBrokerFromEnv(
-  env: BrokerEnv,
-  log: Logger,
-  overrides: {
-    config?: LeaseholdConfig;
-    aws?: AwsClientOptions;
-    reconcile?: ReconcileOptions;
-    expiry?: ExpiryOptions;
-  } = {},
-): Promise<OpenBroker & { config: LeaseholdConfig; queue: QueueConnection }> {
-  const config = overrides.config ?? loadConfigFile(env.LEASEHOLD_CONFIG);
-  const queue = { redisUrl: env.REDIS_URL, prefix: env.LEASEHOLD_QUEUE_PREFIX };
-  const open = await openBroker({
-    config,
-    databaseUrl: env.DATABASE_URL,
-    dataDir: env.LEASEHOLD_DATA_DIR,
-    queue,
-    masterKey: resolveMasterKey({
-      masterKey: env.LEASEHOLD_MASTER_KEY,
-      databaseUrl: env.DATABASE_URL,
-      dataDir: env.LEASEHOLD_DATA_DIR,
-    }),
-    aws: overrides.aws ?? { region: env.AWS_REGION },
-    vault: vaultSettingsFromEnv(
-      env,
-      config.targets.some((t) => t.kind === "vault") || config.rotations.some((r) => "vaultKv" in r.secret),
-    ),
-    sqlAdminUrls: sqlAdminUrlsFromEnv(
-      [...config.targets, ...config.rotations.map((r) => ({ id: rotationUrlKey(r.id), sql: r.database }))],
-      env.targetEnv,
-    ),
-    log,
-    ...(overrides.reconcile ? { reconcile: overrides.reconcile } : {}),
-    ...(overrides.expiry ? { expiry: overrides.expiry } : {}),
+  deps: Omit<Parameters<typeof createNotificationService>[0], "messenger" | "queue" | "alertsChannel">,
+): NotificationService {
+  const settings = config.slack ?? slackSettingsSchema.parse({});
+  const client = createSlackClient(slack);
+  return createNotificationService({
+    ...deps,
+    messenger: createSlackMessenger({ client, identity: createSlackIdentity(settings, client) }),
+    queue: notificationQueues(producer),
+    alertsChannel: settings.alertsChannel,
   });
-  return { ...open, config, queue };
 }

@@ -111,6 +111,25 @@ describe("the floor plan", () => {
     expect(undeclared).toEqual([]);
   });
 
+  it("declares no workspace dependency it does not use, and none for source that only its tests use", () => {
+    const surplus: string[] = [];
+    for (const pkg of packages) {
+      const bySource = new Set<string>();
+      const byTests = new Set<string>();
+      for (const file of sourceFiles(pkg.dir)) {
+        for (const { specifier } of importsOf(file)) {
+          const used = workspacePackageOf(specifier);
+          if (used) (isTestCode(file) ? byTests : bySource).add(used);
+        }
+      }
+      for (const used of pkg.prod) if (!bySource.has(used)) surplus.push(`${pkg.name}: dependency ${used}`);
+      for (const used of pkg.dev) {
+        if (!byTests.has(used) && !bySource.has(used)) surplus.push(`${pkg.name}: devDependency ${used}`);
+      }
+    }
+    expect(surplus).toEqual([]);
+  });
+
   it("reads imports the way the checks above assume", () => {
     // A sanity check of the reader itself: a node builtin is never taken for a workspace package.
     expect(builtinModules.map(workspacePackageOf).filter(Boolean)).toEqual([]);

@@ -7,7 +7,7 @@ import { parseConfig } from "@leasehold/config";
 import { createLogger, onShutdown, openBrokerFromEnv, runMain } from "@leasehold/runtime";
 import { SANDBOX_ACCESS_KEY, startAwsSandbox, startOidcIssuer, startSlackSandbox } from "@leasehold/sandbox";
 import { startSlackBot } from "@leasehold/slack-bot/start-slack-bot";
-import { createNotifierFor, startWorker } from "@leasehold/worker/start-worker";
+import { startWorker } from "@leasehold/worker/start-worker";
 import { readLocalEnv, wantsRealAws } from "./env.js";
 import { LOCAL_PEOPLE, LOCAL_ROLE_ARN, LOCAL_SLACK, localConfig } from "./local-policy.js";
 
@@ -33,14 +33,6 @@ runMain(async () => {
   const config = parseConfig(configText, join(dataDir, "leasehold.local.yaml"));
 
   const sandbox = wantsRealAws(env) ? undefined : await startAwsSandbox({ roles: [{ arn: LOCAL_ROLE_ARN }] });
-  const open = await openBrokerFromEnv({ ...env, LEASEHOLD_DATA_DIR: dataDir }, log, {
-    config,
-    reconcile: reconcileOptionsFor(env.LEASEHOLD_SWEEP_INTERVAL),
-    expiry: { providerCallsAtOnce: LOCAL_WORKER_CONCURRENCY },
-    ...(sandbox
-      ? { aws: { region: env.AWS_REGION, endpoint: sandbox.url, credentials: SANDBOX_ACCESS_KEY } }
-      : {}),
-  });
   // Slack: the Web API stand-in and the bot over HTTP with a generated signing secret, so the whole
   // flow (request message, approvals, DMs) runs; real Slack is not reachable from local mode.
   const slack = await startSlackSandbox({
@@ -60,18 +52,28 @@ runMain(async () => {
     ],
     rateLimitPerChannelPerSecond: 0,
   });
+  const open = await openBrokerFromEnv({ ...env, LEASEHOLD_DATA_DIR: dataDir }, log, {
+    config,
+    reconcile: reconcileOptionsFor(env.LEASEHOLD_SWEEP_INTERVAL),
+    expiry: { providerCallsAtOnce: LOCAL_WORKER_CONCURRENCY },
+    slack: { token: LOCAL_SLACK.botToken, apiUrl: slack.apiUrl },
+    ...(sandbox
+      ? { aws: { region: env.AWS_REGION, endpoint: sandbox.url, credentials: SANDBOX_ACCESS_KEY } }
+      : {}),
+  });
   const worker = await startWorker({
-    open,
+    useCases: { ...open.broker, notifications: open.notifications },
     queue: open.queue,
+    ensureSchedules: open.ensureSchedules,
     concurrency: LOCAL_WORKER_CONCURRENCY,
     lockMs: 30_000,
     sweepIntervalMs: env.LEASEHOLD_SWEEP_INTERVAL * 1000,
-    slack: createNotifierFor(open, { token: LOCAL_SLACK.botToken, apiUrl: slack.apiUrl }, log),
     log,
   });
   const signingSecret = randomBytes(32).toString("hex");
   const bot = await startSlackBot({
-    open,
+    useCases: open.broker,
+    settings: config.slack,
     connection: { mode: "http", botToken: LOCAL_SLACK.botToken, signingSecret },
     apiUrl: slack.apiUrl,
     host: env.HOST,
@@ -79,7 +81,8 @@ runMain(async () => {
     log,
   });
   const api = await startApi({
-    open,
+    useCases: open.broker,
+    readiness: open.readiness,
     identityProviders: config.identityProviders,
     host: env.HOST,
     port: env.PORT,

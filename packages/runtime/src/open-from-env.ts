@@ -1,0 +1,72 @@
+import type { ExpiryOptions, Logger, ReconcileOptions } from "@leasehold/broker";
+import {
+  type LeaseholdConfig,
+  loadConfigFile,
+  resolveMasterKey,
+  sqlAdminUrlsFromEnv,
+  vaultSettingsFromEnv,
+} from "@leasehold/config";
+import type { AwsClientOptions } from "@leasehold/providers";
+import { rotationUrlKey } from "./backends.js";
+import { type BrokerSettings, type OpenBroker, openBroker } from "./open-broker.js";
+
+/** The variables openBroker's settings come from: the config package's core, database, Redis and AWS slices. */
+export type BrokerEnv = {
+  readonly LEASEHOLD_CONFIG: string;
+  readonly LEASEHOLD_MASTER_KEY?: string | undefined;
+  readonly LEASEHOLD_DATA_DIR: string;
+  readonly LEASEHOLD_QUEUE_PREFIX: string;
+  readonly DATABASE_URL?: string | undefined;
+  readonly REDIS_URL: string;
+  readonly AWS_REGION: string;
+  readonly VAULT_ADDR?: string | undefined;
+  readonly VAULT_TOKEN?: string | undefined;
+  readonly VAULT_ROLE_ID?: string | undefined;
+  readonly VAULT_SECRET_ID?: string | undefined;
+  readonly VAULT_NAMESPACE?: string | undefined;
+  /** The whole environment, for the variables targets name themselves (`sql.adminUrlEnv`). */
+  readonly targetEnv: Readonly<Record<string, string | undefined>>;
+};
+
+/**
+ * Loads leasehold.yaml and the master key as the environment says, then opens the broker. `config`
+ * and `aws` replace what the environment would give (local mode generates both).
+ */
+export async function openBrokerFromEnv(
+  env: BrokerEnv,
+  log: Logger,
+  overrides: {
+    config?: LeaseholdConfig;
+    aws?: AwsClientOptions;
+    reconcile?: ReconcileOptions;
+    expiry?: ExpiryOptions;
+    slack?: BrokerSettings["slack"];
+  } = {},
+): Promise<OpenBroker> {
+  const config = overrides.config ?? loadConfigFile(env.LEASEHOLD_CONFIG);
+  const queue = { redisUrl: env.REDIS_URL, prefix: env.LEASEHOLD_QUEUE_PREFIX };
+  return openBroker({
+    config,
+    databaseUrl: env.DATABASE_URL,
+    dataDir: env.LEASEHOLD_DATA_DIR,
+    queue,
+    masterKey: resolveMasterKey({
+      masterKey: env.LEASEHOLD_MASTER_KEY,
+      databaseUrl: env.DATABASE_URL,
+      dataDir: env.LEASEHOLD_DATA_DIR,
+    }),
+    aws: overrides.aws ?? { region: env.AWS_REGION },
+    vault: vaultSettingsFromEnv(
+      env,
+      config.targets.some((t) => t.kind === "vault") || config.rotations.some((r) => "vaultKv" in r.secret),
+    ),
+    sqlAdminUrls: sqlAdminUrlsFromEnv(
+      [...config.targets, ...config.rotations.map((r) => ({ id: rotationUrlKey(r.id), sql: r.database }))],
+      env.targetEnv,
+    ),
+    log,
+    ...(overrides.reconcile ? { reconcile: overrides.reconcile } : {}),
+    ...(overrides.expiry ? { expiry: overrides.expiry } : {}),
+    ...(overrides.slack ? { slack: overrides.slack } : {}),
+  });
+}
