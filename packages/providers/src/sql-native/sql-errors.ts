@@ -114,8 +114,6 @@ export function isDuplicateRoleError(error: unknown): boolean {
   return (typeof e.severity === "string" && e.code === "42710") || e.errno === 1396;
 }
 
-export const isRetryableSqlError = (error: unknown): boolean => classify(error).retryable;
-
 /**
  * Blanks secrets in driver text. Drivers echo statement text in their messages (PostgreSQL
  * `invalid input syntax …: "<value>"`, MySQL `… near '<up to 80 characters>'`), and MySQL cuts the

@@ -8,17 +8,6 @@ import type { VaultCapability, VaultPolicyRule } from "./vault-sandbox-types.js"
  * larger one wins. So a narrower rule with fewer capabilities overrides a broader glob, as in Vault.
  */
 
-export const VAULT_CAPABILITIES: readonly VaultCapability[] = [
-  "create",
-  "read",
-  "update",
-  "patch",
-  "delete",
-  "list",
-  "sudo",
-  "deny",
-];
-
 /** Vault's built-in "default" policy, attached to every token unless told otherwise (as shipped). */
 export const DEFAULT_POLICY: readonly VaultPolicyRule[] = [
   { path: "auth/token/lookup-self", capabilities: ["read"] },
