@@ -220,3 +220,16 @@ export function targetSchemaFor<const K extends string, const Key extends string
         }) as TargetOfKind<K, Key, z.output<Settings>>,
     );
 }
+
+/**
+ * The narrowing a provider applies to the targets it is handed: a target of another kind reaching it
+ * is a wiring mistake, not a user's, so it throws a plain error.
+ */
+export const targetNarrowing =
+  <T extends Target>(kind: T["kind"], settingsKey: string, provider: string) =>
+  (target: Target): T => {
+    if (target.kind !== kind || !(settingsKey in target)) {
+      throw new Error(`the ${provider} provider cannot serve ${target.kind} targets`);
+    }
+    return target as T;
+  };

@@ -1,4 +1,4 @@
-import { type DurationLimits, type Target, type TargetOfKind, targetSchemaFor } from "@leasehold/domain";
+import { type DurationLimits, type TargetOfKind, targetNarrowing, targetSchemaFor } from "@leasehold/domain";
 import { z } from "zod";
 import { LEASEHOLD_SESSION_TAG_KEYS, STS, stsTagKeyProblem, stsTagValueProblem } from "./sts-limits.js";
 
@@ -95,13 +95,8 @@ export const awsRoleTargetSchema = targetSchemaFor({
 });
 export type AwsRoleTarget = TargetOfKind<"aws-role", "aws", AwsRoleSettings>;
 
-/** The target as an `aws-role` one; anything else is a wiring mistake, not a user's. */
-export function asAwsRoleTarget(target: Target): AwsRoleTarget {
-  if (target.kind !== "aws-role" || !("aws" in target)) {
-    throw new Error(`the STS provider cannot serve ${target.kind} targets`);
-  }
-  return target as AwsRoleTarget;
-}
+/** The target as an `aws-role` one. */
+export const asAwsRoleTarget = targetNarrowing<AwsRoleTarget>("aws-role", "aws", "STS");
 
 const awsId = z.string().trim().min(1).max(256);
 

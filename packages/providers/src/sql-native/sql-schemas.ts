@@ -1,4 +1,4 @@
-import { type DurationLimits, type Target, type TargetOfKind, targetSchemaFor } from "@leasehold/domain";
+import { type DurationLimits, type TargetOfKind, targetNarrowing, targetSchemaFor } from "@leasehold/domain";
 import { z } from "zod";
 
 /** Native database roles: like Vault's database credentials, from ten seconds to twelve hours. */
@@ -106,13 +106,8 @@ export const sqlTargetSchema = targetSchemaFor({
 });
 export type SqlTarget = TargetOfKind<"sql", "sql", SqlSettings>;
 
-/** The target as a `sql` one; anything else is a wiring mistake, not a user's. */
-export function asSqlTarget(target: Target): SqlTarget {
-  if (target.kind !== "sql" || !("sql" in target)) {
-    throw new Error(`the SQL provider cannot serve ${target.kind} targets`);
-  }
-  return target as SqlTarget;
-}
+/** The target as a `sql` one. */
+export const asSqlTarget = targetNarrowing<SqlTarget>("sql", "sql", "SQL");
 
 /**
  * What a `sql` grant keeps. The provider finds its roles by name (`lh_<grant>_a<n>`), not by this; it

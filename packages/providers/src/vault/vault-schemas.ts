@@ -1,4 +1,4 @@
-import { type DurationLimits, type Target, type TargetOfKind, targetSchemaFor } from "@leasehold/domain";
+import { type DurationLimits, type TargetOfKind, targetNarrowing, targetSchemaFor } from "@leasehold/domain";
 import { z } from "zod";
 
 /**
@@ -32,13 +32,8 @@ export const vaultTargetSchema = targetSchemaFor({
 });
 export type VaultTarget = TargetOfKind<"vault", "vault", VaultTargetSettings>;
 
-/** The target as a `vault` one; anything else is a wiring mistake, not a user's. */
-export function asVaultTarget(target: Target): VaultTarget {
-  if (target.kind !== "vault" || !("vault" in target)) {
-    throw new Error(`the Vault provider cannot serve ${target.kind} targets`);
-  }
-  return target as VaultTarget;
-}
+/** The target as a `vault` one. */
+export const asVaultTarget = targetNarrowing<VaultTarget>("vault", "vault", "Vault");
 
 const vaultId = z.string().trim().min(1).max(512);
 
