@@ -165,6 +165,8 @@ describe("the leasehold CLI against local mode", () => {
       stdout: expect.stringMatching(/access to sandbox-readonly is active until/),
     });
     expect(result.stderr).toMatch(/waiting for \d more approval/);
+    // The requester learns the id to give the approvers from the waiting line itself.
+    expect(result.stderr).toContain(`request ${requestId}: waiting for`);
   });
 
   it("revokes, refuses what is no longer possible, and verifies and exports the audit trail", async () => {

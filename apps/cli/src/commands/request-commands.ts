@@ -47,7 +47,10 @@ export const requestCommand: Command = {
     for (;;) {
       const current = await api.requests.get.query({ requestId: request.id });
       if (current.state === "pending") {
-        ctx.status(`waiting for ${current.approvalsNeeded} more approval(s) on ${targetId}…`);
+        // The id is on the line, so the requester can pass it to the approvers.
+        ctx.status(
+          `request ${request.id}: waiting for ${current.approvalsNeeded} more approval(s) on ${targetId}…`,
+        );
       } else if (current.state === "approved") {
         break;
       } else {
