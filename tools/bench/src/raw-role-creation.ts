@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { renderSqlTemplate } from "@leasehold/domain";
 import { generateSqlPassword, POSTGRES_ACL_LOCK, sqlExpiration } from "@leasehold/providers";
+import { renderSqlTemplate } from "@leasehold/providers/schemas";
 import pg from "pg";
 import { CREATION_STATEMENTS } from "./sql-lease-fixture.js";
 
