@@ -1,4 +1,11 @@
-import { type Grant, grantTransition, SYSTEM_ACTOR } from "@leasehold/domain";
+import {
+  addSeconds,
+  type Grant,
+  grantTransition,
+  SYSTEM_ACTOR,
+  type Target,
+  UpstreamError,
+} from "@leasehold/domain";
 import { approvalContextFor } from "./approval-context.js";
 import { commitGrantStep } from "./audited-change.js";
 import type { Attempt, BrokerDeps } from "./broker-deps.js";
@@ -31,6 +38,38 @@ export function createGrantIssueService({ store, targets, providers, queues, cip
       data: { error: reason, attempts: grant.issueAttempts },
     });
     log.error({ grantId: grant.id, error: reason }, "grant could not be issued");
+  };
+
+  /**
+   * Until when a grant whose attempt failed in a way a retry can fix may keep waiting, or undefined
+   * when it may not. An approved request's grant waits out its target's issue window: the people who
+   * approved it are not asked again because a backend was down for a while (the sweep queues it again
+   * after its job's retries). A lease's caller is waiting for the answer, so a lease fails on its last
+   * try.
+   */
+  const mayWaitUntil = (grant: Grant, target: Target, attempt: Attempt): Date | undefined => {
+    if (grant.requestId === null) return attempt.isLast ? undefined : clock();
+    const until = addSeconds(grant.createdAt, target.issueWindowSeconds);
+    return clock() < until ? until : undefined;
+  };
+
+  /**
+   * Keeps the grant issuing and says why, for the requester. An attempt that provably never reached
+   * the backend gives its number back: it created nothing, so nothing of it needs denying.
+   */
+  const waitToRetry = async (grant: Grant, error: unknown, until: Date) => {
+    const reason = describeFailure(error);
+    const neverReached = error instanceof UpstreamError && !error.mayHaveReached;
+    await store.transaction((repos) =>
+      repos.grants.recordIssueWait(
+        grant.id,
+        grant.issueAttempts,
+        grant.requestId === null ? reason : `${reason}; retrying until ${until.toISOString()}`,
+        clock(),
+        { giveBackAttempt: neverReached },
+      ),
+    );
+    log.warn({ grantId: grant.id, error: reason, neverReached }, "issue attempt failed; will retry");
   };
 
   return {
@@ -95,10 +134,11 @@ export function createGrantIssueService({ store, targets, providers, queues, cip
         log.info({ grantId, expiresAt: active.expiresAt?.toISOString() }, "grant issued");
         return "issued";
       } catch (error) {
-        if (!isRetryable(error) || attempt.isLast) {
+        const waitUntil = mayWaitUntil(grant, target, attempt);
+        if (!isRetryable(error) || waitUntil === undefined) {
           await fail(grant, error);
         } else {
-          log.warn({ grantId, error: describeFailure(error) }, "issue attempt failed; will retry");
+          await waitToRetry(grant, error, waitUntil);
         }
         throw error;
       }

@@ -181,6 +181,26 @@ export function grantRepo(sql: SqlExecutor) {
       ),
 
     /**
+     * An issuing grant's attempt failed in a way a retry can fix: records why it waits (for the
+     * requester to see), and gives the attempt's number back when the attempt provably never reached
+     * the backend, so the next attempt reuses it and no deny is written for a session that cannot exist.
+     */
+    async recordIssueWait(
+      id: string,
+      attempt: number,
+      reason: string,
+      at: Date,
+      options: { giveBackAttempt: boolean },
+    ): Promise<void> {
+      await sql.query(
+        `UPDATE grants SET last_error = $3, updated_at = $4,
+           issue_attempts = issue_attempts - CASE WHEN $5::boolean THEN 1 ELSE 0 END
+         WHERE id = $1 AND state = 'issuing' AND issue_attempts = $2`,
+        [id, attempt, reason, at, options.giveBackAttempt],
+      );
+    },
+
+    /**
      * Records a provider's non-secret reference mid-issue (a provider checkpoint), so that a retry
      * after a crash can find what the interrupted attempt created.
      */

@@ -55,14 +55,25 @@ export class UpstreamError extends DomainError {
   readonly retryable: boolean;
   /** The backend's own error code, such as `ValidationError` or `Throttling`; never a secret. */
   readonly upstreamCode: string | undefined;
+  /**
+   * False only when the call provably never reached the backend (every try failed to connect), so
+   * it cannot have created anything there. True when it may have.
+   */
+  readonly mayHaveReached: boolean;
 
   constructor(
     message: string,
-    options: { retryable: boolean; upstreamCode?: string | undefined; cause?: unknown },
+    options: {
+      retryable: boolean;
+      upstreamCode?: string | undefined;
+      mayHaveReached?: boolean;
+      cause?: unknown;
+    },
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.retryable = options.retryable;
     this.upstreamCode = options.upstreamCode;
+    this.mayHaveReached = options.mayHaveReached ?? true;
   }
 }
 

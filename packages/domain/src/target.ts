@@ -81,6 +81,11 @@ const targetBaseShape = {
   defaultDuration: durationSchema.optional(),
   /** How long a request may wait for approval before it expires. */
   pendingTtl: durationSchema.default(86_400),
+  /**
+   * How long an approval stays good for issuing: while a backend is unreachable or failing in a way
+   * a retry can fix, the grant keeps waiting (and retrying) until this long after the approval.
+   */
+  issueWindow: durationSchema.default(3600),
   ticket: ticketRuleSchema.default({ required: false }),
   /** Where requests for this target are posted for approval in Slack. */
   slack: z
@@ -178,6 +183,7 @@ function targetPolicyOf(target: TargetBaseInput, limits: DurationLimits) {
     defaultDurationSeconds:
       target.defaultDuration ?? Math.max(limits.minSeconds, Math.min(3600, target.maxDuration)),
     pendingTtlSeconds: target.pendingTtl,
+    issueWindowSeconds: target.issueWindow,
     ticket: { required: target.ticket.required, pattern: target.ticket.pattern },
     slackChannel: target.slack?.approversChannel,
     /** The provider's limits for this kind, which no duration may leave (invariant 3). */

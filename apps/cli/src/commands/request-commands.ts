@@ -73,7 +73,8 @@ export const requestCommand: Command = {
         ctx.print(`the grant is ${grant.state}${grant.lastError ? `: ${grant.lastError}` : ""}`, grant);
         return EXIT.noAccess;
       }
-      ctx.status(`approved; issuing ${targetId}…`);
+      // While a backend is down the grant keeps waiting; its last error says why.
+      ctx.status(`approved; issuing ${targetId}…${grant?.lastError ? ` (waiting: ${grant.lastError})` : ""}`);
       await sleep(POLL_MS);
     }
   },

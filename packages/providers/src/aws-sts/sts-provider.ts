@@ -8,7 +8,7 @@ import {
 import { type Grant, UpstreamError } from "@leasehold/domain";
 import type { CredentialProvider, GrantInput } from "../credential-provider.js";
 import type { AwsSessionCredential } from "../issued-credential.js";
-import { toAwsError } from "./aws-errors.js";
+import { toAwsError, watchTries } from "./aws-errors.js";
 import { type AwsRoleReference, asAwsRoleTarget } from "./aws-role-schemas.js";
 import { denySessionsPolicy, discardPolicyName, revokePolicyName, roleNameOf } from "./deny-policy.js";
 import {
@@ -53,22 +53,22 @@ export function createAwsStsProvider(clients: { sts: STSClient; iam: IAMClient }
       const target = asAwsRoleTarget(anyTarget);
       const sessionName = sessionNameFor(grant.id, grant.issueAttempts);
       const sourceIdentity = sourceIdentityFor(grant.principalId);
+      const command = new AssumeRoleCommand({
+        RoleArn: target.aws.roleArn,
+        RoleSessionName: sessionName,
+        DurationSeconds: grant.durationSeconds,
+        SourceIdentity: sourceIdentity,
+        Tags: sessionTagsFor(grant, target, approval),
+        ...(target.aws.sessionPolicy !== undefined ? { Policy: target.aws.sessionPolicy } : {}),
+        ...(target.aws.externalId !== undefined ? { ExternalId: target.aws.externalId } : {}),
+      });
+      // Whether this attempt's session may exist: a retry must deny it only if AWS saw the request.
+      const tries = watchTries(command);
       let result: AssumeRoleCommandOutput;
       try {
-        result = await sts.send(
-          new AssumeRoleCommand({
-            RoleArn: target.aws.roleArn,
-            RoleSessionName: sessionName,
-            DurationSeconds: grant.durationSeconds,
-            SourceIdentity: sourceIdentity,
-            Tags: sessionTagsFor(grant, target, approval),
-            ...(target.aws.sessionPolicy !== undefined ? { Policy: target.aws.sessionPolicy } : {}),
-            ...(target.aws.externalId !== undefined ? { ExternalId: target.aws.externalId } : {}),
-          }),
-          abortable(signal),
-        );
+        result = await sts.send(command, abortable(signal));
       } catch (error) {
-        throw toAwsError(error, `STS AssumeRole on ${target.aws.roleArn}`);
+        throw toAwsError(error, `STS AssumeRole on ${target.aws.roleArn}`, tries);
       }
       const credentials = result.Credentials;
       if (
