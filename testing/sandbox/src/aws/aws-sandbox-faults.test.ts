@@ -20,6 +20,27 @@ describe("injected faults", () => {
   afterAll(() => sandbox.close());
   afterEach(() => sandbox.reset());
 
+  it("down: connections are refused; back: the same port, the same state", async () => {
+    const before = await stsClient(sandbox, { maxAttempts: 1 }).send(
+      new AssumeRoleCommand({ RoleArn: ROLE_ARN, RoleSessionName: "before" }),
+    );
+    await sandbox.goDown();
+    try {
+      await expect(
+        stsClient(sandbox, { maxAttempts: 1 }).send(
+          new AssumeRoleCommand({ RoleArn: ROLE_ARN, RoleSessionName: "down" }),
+        ),
+      ).rejects.toMatchObject({ code: "ECONNREFUSED" });
+    } finally {
+      await sandbox.comeBack();
+    }
+    await stsClient(sandbox, { maxAttempts: 1 }).send(
+      new AssumeRoleCommand({ RoleArn: ROLE_ARN, RoleSessionName: "after" }),
+    );
+    expect(sandbox.issued.map((s) => s.roleSessionName)).toEqual(["before", "after"]);
+    expect(before.Credentials?.AccessKeyId).toBe(sandbox.issued[0]?.accessKeyId);
+  });
+
   it("the SDK retries Throttling, and the retries show in calls", async () => {
     sandbox.injectFault({ service: "sts", action: "AssumeRole", status: 400, code: "Throttling", times: 2 });
     const response = await stsClient(sandbox, { maxAttempts: 3 }).send(

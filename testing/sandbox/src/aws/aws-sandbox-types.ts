@@ -121,5 +121,11 @@ export type AwsSandbox = {
    * configured secrets, exactly as they were.
    */
   reset(): void;
+  /**
+   * Test device: AWS unreachable. Stops listening and drops every open connection, so callers get
+   * connection refused; state is kept. `comeBack` listens on the same port again.
+   */
+  goDown(): Promise<void>;
+  comeBack(): Promise<void>;
   close(): Promise<void>;
 };

@@ -324,9 +324,10 @@ export async function startAwsSandbox(options: AwsSandboxOptions): Promise<AwsSa
     res.end(document);
   }
 
-  const port = await listen(server, options.port ?? 0, options.host ?? "127.0.0.1");
+  const host = options.host ?? "127.0.0.1";
+  const port = await listen(server, options.port ?? 0, host);
   return {
-    url: baseUrl(options.host ?? "127.0.0.1", port),
+    url: baseUrl(host, port),
     port,
     get issued() {
       return state.issued;
@@ -359,6 +360,10 @@ export async function startAwsSandbox(options: AwsSandboxOptions): Promise<AwsSa
         secrets: createSecrets(),
         payloads: [],
       });
+    },
+    goDown: () => closeServer(server),
+    comeBack: async () => {
+      if (!server.listening) await listen(server, port, host);
     },
     close: () => closeServer(server),
   };
