@@ -271,6 +271,42 @@ describe("workload leases of database credentials", () => {
     expect(grantsAfter.filter((s) => s !== "failed")).toEqual(grantsBefore.filter((s) => s !== "failed"));
   });
 
+  it("a token with the lease's sub but a claim its rule refuses can do nothing with the lease", async () => {
+    const { lease, credential } = await client().lease("orders-pg", 600);
+    const grantId = lease.id;
+    const other = stack.client(await workloadToken(SUBJECT, { cluster: "staging" }));
+    const uses: [string, () => Promise<unknown>][] = [
+      ["grants.get", () => other.grants.get.query({ grantId })],
+      ["grants.credentials", () => other.grants.credentials.mutate({ grantId })],
+      ["grants.extend", () => other.grants.extend.mutate({ grantId, extendBySeconds: 600 })],
+      ["leases.renew", () => other.leases.renew.mutate({ grantId, incrementSeconds: 600 })],
+      ["grants.revoke", () => other.grants.revoke.mutate({ grantId })],
+    ];
+    for (const [name, use] of uses) {
+      const error = await use().then(
+        () => new Error(`${name} was allowed`),
+        (e: unknown) => e,
+      );
+      expect(error, name).toMatchObject({ data: { code: "FORBIDDEN" } });
+      expect((error as Error).message, name).toMatch(/claim cluster differs/);
+      expect((error as Error).message, name).not.toMatch(/staging|prod/);
+    }
+    expect((await other.grants.list.query({ limit: 50 })).map((g) => g.id)).not.toContain(grantId);
+    const after = await stack.db.query<{ state: string; expires_at: Date }>(
+      "SELECT state, expires_at FROM grants WHERE id = $1",
+      [grantId],
+    );
+    expect(after[0]).toMatchObject({ state: "active", expires_at: lease.expiresAt });
+    expect(await tryAs("postgres", credential, db.pgName, "SELECT 1")).toBe("ok");
+
+    // The lease's own token may not extend it either: leases renew only within their rule.
+    const own = stack.client(await workloadToken());
+    await expect(own.grants.extend.mutate({ grantId, extendBySeconds: 600 })).rejects.toThrow(
+      /leases\.renew/,
+    );
+    await client().revoke(grantId);
+  });
+
   it("a hostile subject or claim reaches no statement: names are generated", async () => {
     const hostile = `system:serviceaccount:orders:x"; DROP TABLE orders; --`;
     const app = client(() => workloadToken(hostile, { cluster: "prod", note: "'); DROP USER root; --" }));

@@ -2,8 +2,9 @@ import { ConflictError, ForbiddenError, type Grant, NotFoundError, type Principa
 import { type Credential, parseStoredCredential } from "@leasehold/providers";
 import { commitAudited } from "./audited-change.js";
 import type { BrokerDeps } from "./broker-deps.js";
+import { authorizeGrantUse } from "./grant-access.js";
 
-type Deps = Pick<BrokerDeps, "store" | "cipher" | "clock" | "log">;
+type Deps = Pick<BrokerDeps, "store" | "targets" | "admins" | "cipher" | "clock" | "log">;
 
 /** A delivered credential: its kind and secret fields, and when it stops working. */
 export type DeliveredCredential = {
@@ -15,19 +16,23 @@ export type DeliveredCredential = {
 };
 
 /**
- * Credentials go only to the grant's own principal, only while the grant is active and before its
- * deadline, and every read is audited in the same transaction that reads the sealed value (invariant 6).
+ * Credentials go only to the grant's own principal (for a lease, only while its lease rule still matches),
+ * only while the grant is active and before its deadline, and every read is audited in the same
+ * transaction that reads the sealed value (invariant 6). Admins cannot read them either.
  */
-export function createCredentialService({ store, cipher, clock, log }: Deps) {
+export function createCredentialService(deps: Deps) {
+  const { store, cipher, clock, log } = deps;
   return {
     async credentials(principal: Principal, grantId: string): Promise<DeliveredCredential> {
       const now = clock();
       const read = await commitAudited(store, now, async (repos, record) => {
         const grant = await repos.grants.findById(grantId);
         if (!grant) throw new NotFoundError("there is no such grant");
-        if (grant.principalId !== principal.id) {
-          throw new ForbiddenError("only the principal a grant was issued to may fetch its credentials");
-        }
+        authorizeGrantUse(deps, principal, grant, {
+          admins: false,
+          otherwise: () =>
+            new ForbiddenError("only the principal a grant was issued to may fetch its credentials"),
+        });
         if (grant.state !== "active" || !grant.expiresAt || grant.expiresAt <= now) {
           throw new ConflictError(
             `this grant is ${grant.state === "active" ? "past its deadline" : grant.state}`,

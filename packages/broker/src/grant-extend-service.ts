@@ -1,11 +1,12 @@
 import {
-  assertMayLease,
   ConflictError,
   canApplyGrantEvent,
   type ExtendGrantInput,
   ForbiddenError,
   type Grant,
   grantTransition,
+  InvalidRequestError,
+  type LeaseRule,
   NotFoundError,
   type Principal,
   type RenewLeaseInput,
@@ -16,8 +17,31 @@ import {
 import { approvalContextFor } from "./approval-context.js";
 import { commitGrantStep, type GrantStep } from "./audited-change.js";
 import type { BrokerDeps } from "./broker-deps.js";
+import { authorizeGrantUse } from "./grant-access.js";
 
-type Deps = Pick<BrokerDeps, "store" | "targets" | "providers" | "queues" | "cipher" | "clock" | "log">;
+type Deps = Pick<
+  BrokerDeps,
+  "store" | "targets" | "admins" | "providers" | "queues" | "cipher" | "clock" | "log"
+>;
+
+/** The caller's grant, still extendable; for a lease, also the lease rule that still allows it. */
+async function holderGrant(
+  deps: Deps,
+  principal: Principal,
+  grantId: string,
+  use: "extend" | "renew",
+): Promise<{ grant: Grant; target: Target; leaseRule: LeaseRule | null }> {
+  const grant = await deps.store.read((repos) => repos.grants.findById(grantId));
+  if (!grant) throw new NotFoundError("there is no such grant");
+  const leaseRule = authorizeGrantUse(deps, principal, grant, {
+    admins: false,
+    otherwise: () => new ForbiddenError(`only the grant's holder may ${use} it`),
+  });
+  if (!canApplyGrantEvent(grant.state, "extended")) throw new ConflictError(`this grant is ${grant.state}`);
+  const target = deps.targets.get(grant.targetId);
+  if (!target) throw new ConflictError(`target ${grant.targetId} is no longer configured`);
+  return { grant, target, leaseRule };
+}
 
 /**
  * Later deadlines for active grants: a person extends their access within the target's maximum, a
@@ -27,20 +51,7 @@ type Deps = Pick<BrokerDeps, "store" | "targets" | "providers" | "queues" | "cip
  * The provider is called outside any transaction; only the attempt that started may commit.
  */
 export function createGrantExtendService(deps: Deps) {
-  const { store, targets, providers, queues, cipher, clock, log } = deps;
-
-  const holderGrant = async (
-    principal: Principal,
-    grantId: string,
-  ): Promise<{ grant: Grant; target: Target }> => {
-    const grant = await store.read((repos) => repos.grants.findById(grantId));
-    if (!grant) throw new NotFoundError("there is no such grant");
-    if (grant.principalId !== principal.id) throw new ForbiddenError("only the grant's holder may extend it");
-    if (!canApplyGrantEvent(grant.state, "extended")) throw new ConflictError(`this grant is ${grant.state}`);
-    const target = targets.get(grant.targetId);
-    if (!target) throw new ConflictError(`target ${grant.targetId} is no longer configured`);
-    return { grant, target };
-  };
+  const { store, providers, queues, cipher, clock, log } = deps;
 
   /** Moves the grant's deadline to `deadline`, renewing in place or re-issuing; audited as `grant.extended`. */
   const moveDeadline = async (principal: Principal, current: Grant, target: Target, deadline: Date) => {
@@ -103,18 +114,27 @@ export function createGrantExtendService(deps: Deps) {
   };
 
   return {
-    /** A person extends their access, within the target's maximum lifetime. */
+    /** A person extends their access, within the target's maximum lifetime; a lease is renewed instead. */
     async extend(principal: Principal, input: ExtendGrantInput): Promise<Grant> {
-      const { grant, target } = await holderGrant(principal, input.grantId);
+      const { grant, target, leaseRule } = await holderGrant(deps, principal, input.grantId, "extend");
+      if (leaseRule) {
+        throw new InvalidRequestError(
+          "this grant is a lease: renew it with leases.renew, within its lease rule (grants.extend extends only grants from an access request)",
+        );
+      }
       const { deadline } = resolveExtension(target, grant, input.extendBySeconds, clock());
       return moveDeadline(principal, grant, target, deadline);
     },
 
-    /** A workload renews its lease, within its lease rule. */
+    /** A workload renews its lease, within the lease rule that still matches it. */
     async renew(principal: Principal, input: RenewLeaseInput): Promise<Grant> {
-      const { grant, target } = await holderGrant(principal, input.grantId);
-      const rule = assertMayLease(principal, target);
-      const deadline = resolveRenewal(target, rule, grant, input.incrementSeconds, clock());
+      const { grant, target, leaseRule } = await holderGrant(deps, principal, input.grantId, "renew");
+      if (!leaseRule) {
+        throw new InvalidRequestError(
+          "this grant came from an access request: extend it with grants.extend (leases.renew renews only leases)",
+        );
+      }
+      const deadline = resolveRenewal(target, leaseRule, grant, input.incrementSeconds, clock());
       return moveDeadline(principal, grant, target, deadline);
     },
   };

@@ -1,23 +1,30 @@
 import { type Grant, NotFoundError, type Principal } from "@leasehold/domain";
-import { isAdmin } from "./authorization.js";
 import type { BrokerDeps } from "./broker-deps.js";
+import { authorizeGrantUse, maySeeGrant } from "./grant-access.js";
 
-type Deps = Pick<BrokerDeps, "store" | "admins">;
+type Deps = Pick<BrokerDeps, "store" | "targets" | "admins">;
 
-/** Reading grants (never their credentials): the holder and admins may see a grant. */
-export function createGrantQueryService({ store, admins }: Deps) {
+const notFound = () => new NotFoundError("there is no such grant, or you may not see it");
+
+/**
+ * Reading grants (never their credentials): the holder and admins may see a grant; a lease only while
+ * its lease rule still matches the caller.
+ */
+export function createGrantQueryService(deps: Deps) {
+  const { store } = deps;
   return {
     async get(principal: Principal, grantId: string): Promise<Grant> {
       const grant = await store.read((repos) => repos.grants.findById(grantId));
-      if (!grant || (grant.principalId !== principal.id && !isAdmin(principal, admins))) {
-        throw new NotFoundError("there is no such grant, or you may not see it");
-      }
+      if (!grant) throw notFound();
+      authorizeGrantUse(deps, principal, grant, { admins: true, otherwise: notFound });
       return grant;
     },
 
-    /** The caller's own grants, newest first. */
-    list: (principal: Principal, limit: number): Promise<Grant[]> =>
-      store.read((repos) => repos.grants.listByPrincipal(principal.id, limit)),
+    /** The caller's own grants, newest first, without the leases its current claims no longer allow. */
+    list: async (principal: Principal, limit: number): Promise<Grant[]> =>
+      (await store.read((repos) => repos.grants.listByPrincipal(principal.id, limit))).filter((grant) =>
+        maySeeGrant(deps, principal, grant),
+      ),
   };
 }
 

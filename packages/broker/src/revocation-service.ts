@@ -10,9 +10,9 @@ import {
   SYSTEM_ACTOR,
 } from "@leasehold/domain";
 import { commitAudited, commitGrantStep, moveGrant } from "./audited-change.js";
-import { isAdmin } from "./authorization.js";
 import type { Attempt, BrokerDeps } from "./broker-deps.js";
 import { isRetryable } from "./failures.js";
+import { authorizeGrantUse } from "./grant-access.js";
 import { recordRevocationDebt } from "./revocation-debt.js";
 import { targetOfGrant } from "./target-of-grant.js";
 
@@ -24,17 +24,21 @@ type Deps = Pick<BrokerDeps, "store" | "targets" | "providers" | "queues" | "clo
  * 8); when the provider keeps failing, the grant becomes revocation debt, retried by the sweep.
  */
 export function createRevocationService(deps: Deps) {
-  const { store, targets, providers, queues, clock, admins, log } = deps;
+  const { store, targets, providers, queues, clock, log } = deps;
   return {
-    /** The holder or an admin ends an active grant now. The provider call happens in the worker. */
+    /**
+     * The holder (of a lease: while its lease rule still matches) or an admin ends an active grant now.
+     * The provider call happens in the worker.
+     */
     async revoke(principal: Principal, input: RevokeGrantInput): Promise<Grant> {
       const now = clock();
       const grant = await commitAudited(store, now, async (repos, record) => {
         const current = await repos.grants.lockById(input.grantId);
         if (!current) throw new NotFoundError("there is no such grant");
-        if (current.principalId !== principal.id && !isAdmin(principal, admins)) {
-          throw new ForbiddenError("only the grant's holder or an admin may revoke it");
-        }
+        authorizeGrantUse(deps, principal, current, {
+          admins: true,
+          otherwise: () => new ForbiddenError("only the grant's holder or an admin may revoke it"),
+        });
         if (current.state === "issuing") {
           throw new ConflictError("this grant is still being issued; revoke it once it is active");
         }

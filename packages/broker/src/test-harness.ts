@@ -123,19 +123,25 @@ export const askForProd = (broker: Broker, overrides: { durationSeconds?: number
   });
 
 /**
- * A grant put straight into `state` (as a crash or another process could have left it), issued a
- * minute ago with its deadline `deadlineInSeconds` from the harness clock; an active one holds a
- * sealed credential.
+ * A grant of the standard requester's request for prod-readonly, put straight into `state` (as a crash
+ * or another process could have left it), issued a minute ago with its deadline `deadlineInSeconds`
+ * from the harness clock; an active one holds a sealed credential.
  */
 export async function grantInState(
   h: Harness,
   state: GrantState,
   deadlineInSeconds: number,
 ): Promise<string> {
+  const { request } = await askForProd(h.broker);
   const now = h.clock.now;
+  // Decided, so the next call may ask again (one pending request per requester and target).
+  await h.db.query("UPDATE access_requests SET state = 'approved', decided_at = $2 WHERE id = $1", [
+    request.id,
+    now,
+  ]);
   const grant = newGrant({
     id: randomUUID(),
-    requestId: null,
+    requestId: request.id,
     targetId: prodTarget.id,
     principalId: requester.id,
     durationSeconds: 3600,

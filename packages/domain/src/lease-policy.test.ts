@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { assertMayLease, leaseRuleFor, resolveLeaseTtl, resolveRenewal } from "./lease-policy.js";
+import { ForbiddenError } from "./errors.js";
+import {
+  assertMayLease,
+  assertMayUseLease,
+  isLease,
+  leaseRuleFor,
+  resolveLeaseTtl,
+  resolveRenewal,
+} from "./lease-policy.js";
 import type { Principal } from "./principal.js";
 import { databaseTargetSchema } from "./test-target-kinds.js";
 
@@ -36,6 +44,51 @@ describe("who may lease", () => {
     ["a person", { ...workload("system:serviceaccount:orders:api"), kind: "human" as const }],
   ])("refuses %s", (_name, principal) => {
     expect(() => assertMayLease(principal, target)).toThrow(/may not lease orders/);
+  });
+});
+
+describe("who may use a lease, every time", () => {
+  const holder = workload("system:serviceaccount:orders:api");
+  const lease = { id: "lease-1", principalId: holder.id, targetId: target.id };
+  const refusal = (run: () => unknown): ForbiddenError => {
+    try {
+      run();
+    } catch (error) {
+      if (error instanceof ForbiddenError) return error;
+      throw error;
+    }
+    throw new Error("expected a refusal");
+  };
+
+  it("allows the holder whose claims still match, with the rule that matches", () => {
+    expect(assertMayUseLease(holder, lease, target).maxTtlSeconds).toBe(3600);
+  });
+
+  it("refuses the same subject with a claim the rule refuses, naming the claim but not its values", () => {
+    const error = refusal(() =>
+      assertMayUseLease(workload(holder.subject, { cluster: "staging" }), lease, target),
+    );
+    expect(error.message).toMatch(
+      /lease rule of orders .* no longer matches this token: claim cluster differs/,
+    );
+    expect(error.message).not.toMatch(/staging|prod/);
+  });
+
+  it("refuses another workload, a removed rule and a removed target", () => {
+    expect(
+      refusal(() => assertMayUseLease(workload("system:serviceaccount:orders:other"), lease, target)).message,
+    ).toMatch(/only the workload that took a lease/);
+    expect(refusal(() => assertMayUseLease(holder, lease, { ...target, leases: [] })).message).toMatch(
+      /no lease rule of orders allows k8s:system:serviceaccount:orders:api any more/,
+    );
+    expect(refusal(() => assertMayUseLease(holder, lease, undefined)).message).toMatch(
+      /target orders is no longer configured/,
+    );
+  });
+
+  it("knows a lease by its missing request", () => {
+    expect(isLease({ requestId: null })).toBe(true);
+    expect(isLease({ requestId: "r-1" })).toBe(false);
   });
 });
 

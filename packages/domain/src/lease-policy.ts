@@ -26,6 +26,55 @@ export function assertMayLease(principal: Principal, target: Target): LeaseRule 
   return rule;
 }
 
+/** A lease is a grant without a request: a workload took it under a lease rule, nobody approved it. */
+export const isLease = (grant: { readonly requestId: string | null }): boolean => grant.requestId === null;
+
+/**
+ * Why no lease rule of `target` matches the principal now, naming the claims that differ but never a
+ * claim's value (the caller's or the rule's).
+ */
+function leaseMismatch(principal: Principal, target: Target): string {
+  const forSubject = target.leases.filter(
+    (rule) => rule.provider === principal.provider && subjectMatches(rule.subject, principal.subject),
+  );
+  if (principal.kind !== "workload" || forSubject.length === 0) {
+    return `no lease rule of ${target.id} allows ${principal.id} any more`;
+  }
+  const differing = new Set(
+    forSubject.flatMap((rule) =>
+      Object.entries(rule.claims)
+        .filter(([claim, value]) => principal.claims?.[claim] !== value)
+        .map(([claim]) => claim),
+    ),
+  );
+  return `the lease rule of ${target.id} for ${principal.id} no longer matches this token: claim ${[...differing].join(", ")} differs`;
+}
+
+/**
+ * The one check before a lease is used (seen, listed, its credential read, renewed, revoked): the
+ * caller holds it, and a lease rule of its target, as leasehold.yaml configures it now, still matches
+ * the caller's current provider, subject and claims (invariant 12). `target` is undefined when the
+ * target was removed, which allows nothing. Returns the rule that allows it.
+ */
+export function assertMayUseLease(
+  principal: Principal,
+  lease: { readonly id: string; readonly principalId: string; readonly targetId: string },
+  target: Target | undefined,
+): LeaseRule {
+  if (lease.principalId !== principal.id) {
+    throw new ForbiddenError("only the workload that took a lease may use it");
+  }
+  if (!target) {
+    throw new ForbiddenError(
+      `lease ${lease.id} may not be used: target ${lease.targetId} is no longer configured`,
+    );
+  }
+  const rule = leaseRuleFor(principal, target);
+  if (!rule)
+    throw new ForbiddenError(`lease ${lease.id} may not be used: ${leaseMismatch(principal, target)}`);
+  return rule;
+}
+
 /** The lifetime of a new lease: the asked TTL within the rule's maximum and the backend's minimum. */
 export function resolveLeaseTtl(
   target: Target,
