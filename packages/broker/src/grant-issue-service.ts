@@ -19,6 +19,7 @@ type Deps = Pick<BrokerDeps, "store" | "targets" | "providers" | "queues" | "cip
  * - a retry first makes credentials from earlier, interrupted attempts unusable;
  * - only the latest attempt may move the grant to active, so at most one credential is delivered.
  */
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: a factory whose helpers (fail, wait, issue) share the dependencies it closes over; each is short.
 export function createGrantIssueService({ store, targets, providers, queues, cipher, clock, log }: Deps) {
   const fail = async (grant: Grant, error: unknown) => {
     const now = clock();
