@@ -90,7 +90,7 @@ describe("the notification text of every message is escaped like its blocks", ()
     }),
     request: renderRequestMessage({
       request,
-      targetDescription: null,
+      targetDescription: "",
       approvals: [hostile],
       needed: 1,
       deniedBy: null,
@@ -118,7 +118,7 @@ describe("the notification text of every message is escaped like its blocks", ()
     entitiesWhole(message.text);
     const channelMessage = renderRequestMessage({
       request: { ...request, requesterId: "&".repeat(SLACK_LIMITS.messageText) },
-      targetDescription: null,
+      targetDescription: "",
       approvals: [],
       needed: 1,
       deniedBy: null,
