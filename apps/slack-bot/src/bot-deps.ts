@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Broker, Logger } from "@leasehold/broker";
 import { type Clock, isDomainError } from "@leasehold/domain";
-import type { SlackIdentity } from "@leasehold/slack";
+import { escapeMrkdwn, type SlackIdentity } from "@leasehold/slack";
 import type { WebClient } from "@slack/web-api";
 
 /** The use cases the bot calls, under the names the API gives them. */
@@ -38,7 +38,8 @@ export async function refuse(
   error: unknown,
   log: Logger,
 ): Promise<void> {
-  const text = `:no_entry_sign: ${explain(error, log)}`;
+  // mrkdwn: a domain error's message may name a person or a target, so it is escaped like any user text.
+  const text = `:no_entry_sign: ${escapeMrkdwn(explain(error, log))}`;
   try {
     if (where.channel) await client.chat.postEphemeral({ channel: where.channel, user: where.user, text });
     else await client.chat.postMessage({ channel: where.user, text });

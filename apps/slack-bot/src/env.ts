@@ -2,9 +2,9 @@ import {
   awsEnv,
   ConfigError,
   coreEnv,
-  databaseEnv,
   parseEnv,
   redisEnv,
+  sharedDatabaseEnv,
   slackBotEnv,
   slackEnv,
   vaultEnv,
@@ -14,10 +14,13 @@ export type SlackConnection =
   | { readonly mode: "http"; readonly botToken: string; readonly signingSecret: string }
   | { readonly mode: "socket"; readonly botToken: string; readonly appToken: string };
 
-/** The bot's settings: the only place in the app that reads process.env. */
+/**
+ * The bot's settings: the only place in the app that reads process.env. DATABASE_URL is required: the
+ * bot is a separate process and must record requests in the API's database, never an embedded one.
+ */
 export function readBotEnv(env: NodeJS.ProcessEnv = process.env) {
   const parsed = parseEnv(
-    { ...coreEnv, ...databaseEnv, ...redisEnv, ...awsEnv, ...slackEnv, ...vaultEnv, ...slackBotEnv },
+    { ...coreEnv, ...sharedDatabaseEnv, ...redisEnv, ...awsEnv, ...slackEnv, ...vaultEnv, ...slackBotEnv },
     env,
   );
   const {
@@ -26,7 +29,9 @@ export function readBotEnv(env: NodeJS.ProcessEnv = process.env) {
     SLACK_APP_TOKEN: appToken,
   } = parsed;
   const problems = [
-    ...(botToken ? [] : ["SLACK_BOT_TOKEN: set the bot token (xoxb-…)"]),
+    ...(botToken
+      ? []
+      : ["SLACK_BOT_TOKEN: set the bot token (xoxb- followed by letters, digits and dashes)"]),
     ...((signingSecret === undefined) === (appToken === undefined)
       ? [
           "Set exactly one of SLACK_SIGNING_SECRET (HTTP, production) or SLACK_APP_TOKEN (Socket Mode, development)",

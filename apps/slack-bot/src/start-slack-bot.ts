@@ -1,11 +1,27 @@
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type SlackSettings, slackSettingsSchema } from "@leasehold/config";
 import { systemClock } from "@leasehold/domain";
 import { createSlackClient, createSlackIdentity } from "@leasehold/slack";
+import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { BotUseCases } from "./bot-deps.js";
 import type { SlackConnection } from "./env.js";
 import { createSlackApp } from "./slack-app.js";
+import { type ReplayCache, redisReplayCache } from "./slack-request-check.js";
+
+/**
+ * The replay cache's Redis connection. A request waits for Redis at most 1 s (Slack wants an answer
+ * within 3 s) and is not retried across reconnects: while Redis is down every request is refused (503)
+ * rather than accepted unchecked.
+ */
+function connectReplayCache(redis: { url: string; prefix: string }, log: Logger) {
+  const client = new Redis(redis.url, { maxRetriesPerRequest: 1, commandTimeout: 1_000 });
+  // Reconnection is ioredis's own; each refused request logs why, so connection errors go to debug.
+  client.on("error", (error: Error) => log.debug({ err: error }, "slack replay cache: redis error"));
+  const cache: ReplayCache = redisReplayCache(client, redis.prefix);
+  return { cache, close: () => client.disconnect() };
+}
 
 /** Starts the bot over the use cases it calls; used by main.ts and by local mode. */
 export async function startSlackBot(options: {
@@ -17,8 +33,11 @@ export async function startSlackBot(options: {
   host: string;
   port: number;
   log: Logger;
+  /** Redis for the replay cache over HTTP (REDIS_URL), keys under `prefix` (LEASEHOLD_QUEUE_PREFIX). */
+  redis: { url: string; prefix: string };
 }): Promise<{ address: string | undefined; close(): Promise<void> }> {
   const { connection, log } = options;
+  const replay = connection.mode === "http" ? connectReplayCache(options.redis, log) : undefined;
   const settings = options.settings ?? slackSettingsSchema.parse({});
   const identityClient = createSlackClient({ token: connection.botToken, apiUrl: options.apiUrl });
   const app = createSlackApp(connection, {
@@ -28,11 +47,13 @@ export async function startSlackBot(options: {
     log,
     pino: log,
     apiUrl: options.apiUrl,
+    replay: replay?.cache,
   });
   try {
     // Checks the bot token with Slack (auth.test).
     await app.init();
   } catch (error) {
+    replay?.close();
     const code =
       (error as { data?: { error?: string }; code?: string }).data?.error ??
       (error as { code?: string }).code;
@@ -45,9 +66,15 @@ export async function startSlackBot(options: {
     log.info({ mode: "socket" }, "leasehold slack bot connected");
     return { address: undefined, close: () => app.stop().then(() => undefined) };
   }
-  const server = await app.start({ port: options.port, host: options.host });
+  const server = (await app.start({ port: options.port, host: options.host })) as Server;
   const { port } = server.address() as AddressInfo;
   const address = `http://${options.host}:${port}`;
   log.info({ mode: "http", address }, "leasehold slack bot listening");
-  return { address, close: () => app.stop().then(() => undefined) };
+  return {
+    address,
+    close: async () => {
+      await app.stop();
+      replay?.close();
+    },
+  };
 }

@@ -1,18 +1,21 @@
 import {
   awsEnv,
   coreEnv,
-  databaseEnv,
   parseEnv,
   redisEnv,
+  sharedDatabaseEnv,
   slackEnv,
   vaultEnv,
   workerEnv,
 } from "@leasehold/config";
 
-/** The worker's settings: the only place in the app that reads process.env. */
+/**
+ * The worker's settings: the only place in the app that reads process.env. DATABASE_URL is required:
+ * the worker is a separate process and must work on the API's database, never an embedded one.
+ */
 export const readWorkerEnv = (env: NodeJS.ProcessEnv = process.env) => ({
   ...parseEnv(
-    { ...coreEnv, ...databaseEnv, ...redisEnv, ...awsEnv, ...slackEnv, ...workerEnv, ...vaultEnv },
+    { ...coreEnv, ...sharedDatabaseEnv, ...redisEnv, ...awsEnv, ...slackEnv, ...workerEnv, ...vaultEnv },
     env,
   ),
   /** Variables named by targets themselves (`sql.adminUrlEnv`). */

@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { coreEnv, databaseEnv, parseEnv, redisEnv } from "./env.js";
+import { ConfigError } from "./config-error.js";
+import { coreEnv, databaseEnv, parseEnv, redisEnv, sharedDatabaseEnv, slackEnv } from "./env.js";
 import { deriveKeys, parseMasterKey, resolveMasterKey } from "./master-key.js";
 
 describe("environment", () => {
@@ -22,6 +23,50 @@ describe("environment", () => {
     } catch (error) {
       expect(String(error)).not.toContain("hunter2");
     }
+  });
+});
+
+describe("the database of a separate process (worker, Slack bot)", () => {
+  it("accepts a PostgreSQL URL", () => {
+    const url = "postgres://leasehold@db/leasehold";
+    expect(parseEnv(sharedDatabaseEnv, { DATABASE_URL: url }).DATABASE_URL).toBe(url);
+  });
+
+  it.each([{}, { DATABASE_URL: "" }])(
+    "is required (%o): it never falls back to an embedded database",
+    (env) => {
+      const parse = () => parseEnv(sharedDatabaseEnv, env);
+      expect(parse).toThrow(ConfigError);
+      expect(parse).toThrow(
+        /DATABASE_URL: required: this process must share the API's PostgreSQL database; the embedded database is only for local mode and a single-process API/,
+      );
+    },
+  );
+
+  it("still says what a valid value is, without repeating it", () => {
+    const parse = () => parseEnv(sharedDatabaseEnv, { DATABASE_URL: "mysql://admin:hunter2@db" });
+    expect(parse).toThrow(/DATABASE_URL: must be a postgres:\/\/ URL/);
+    expect(parse).not.toThrow(/hunter2/);
+  });
+});
+
+describe("Slack tokens say the format Slack uses", () => {
+  it.each([
+    [
+      "SLACK_BOT_TOKEN",
+      "xoxp-1234567890-user",
+      /must be a bot token: xoxb- followed by 10–250 letters, digits and dashes/,
+    ],
+    [
+      "SLACK_APP_TOKEN",
+      "xoxb-1234567890-bot",
+      /must be an app-level token: xapp- followed by 10–250 letters, digits and dashes/,
+    ],
+    ["SLACK_SIGNING_SECRET", "NOT-HEX", /must be the app's signing secret: 32–64 lower-case hex characters/],
+  ])("%s", (name, value, message) => {
+    const parse = () => parseEnv(slackEnv, { [name]: value });
+    expect(parse).toThrow(new RegExp(`${name}: ${message.source}`));
+    expect(parse).not.toThrow(new RegExp(value));
   });
 });
 

@@ -15,6 +15,20 @@ export const databaseEnv = {
     .optional(),
 };
 
+/**
+ * DATABASE_URL for the worker and the Slack bot: separate processes, which must work on the API's own
+ * database. The embedded database belongs to one process, so a worker or bot that opened its own would
+ * take requests the API never sees (and keep a master key of its own).
+ */
+export const sharedDatabaseEnv = {
+  DATABASE_URL: z
+    .string({
+      error:
+        "required: this process must share the API's PostgreSQL database; the embedded database is only for local mode and a single-process API",
+    })
+    .regex(/^postgres(?:ql)?:\/\/\S+$/, "must be a postgres:// URL (the API's database)"),
+};
+
 export const redisEnv = {
   REDIS_URL: z
     .string()
@@ -88,17 +102,26 @@ export const slackEnv = {
   /** The bot token (xoxb-…); without it no Slack notifications are sent. */
   SLACK_BOT_TOKEN: z
     .string()
-    .regex(/^xoxb-[A-Za-z0-9-]{10,250}$/, "must be a bot token starting with xoxb-")
+    .regex(
+      /^xoxb-[A-Za-z0-9-]{10,250}$/,
+      "must be a bot token: xoxb- followed by 10–250 letters, digits and dashes (OAuth & Permissions → Bot User OAuth Token)",
+    )
     .optional(),
   /** Verifies that HTTP requests come from Slack (required unless Socket Mode is used). */
   SLACK_SIGNING_SECRET: z
     .string()
-    .regex(/^[a-f0-9]{32,64}$/, "must be the app's signing secret (hex)")
+    .regex(
+      /^[a-f0-9]{32,64}$/,
+      "must be the app's signing secret: 32–64 lower-case hex characters (Basic Information → App Credentials)",
+    )
     .optional(),
   /** App-level token (xapp-…) for Socket Mode, for development without a public URL. */
   SLACK_APP_TOKEN: z
     .string()
-    .regex(/^xapp-[A-Za-z0-9-]{10,250}$/, "must be an app-level token starting with xapp-")
+    .regex(
+      /^xapp-[A-Za-z0-9-]{10,250}$/,
+      "must be an app-level token: xapp- followed by 10–250 letters, digits and dashes (Basic Information → App-Level Tokens)",
+    )
     .optional(),
   /** Where the Slack Web API is; tests point it at the stand-in. */
   SLACK_API_URL: z.url({ protocol: /^https?$/ }).optional(),

@@ -42,7 +42,12 @@ export const identityProviderSchema = z
   .strict();
 export type IdentityProviderConfig = z.output<typeof identityProviderSchema>;
 
-const slackUserIdSchema = z.string().regex(/^[UW][A-Z0-9]{2,20}$/, "a Slack user id looks like U0123ABCD");
+const slackUserIdSchema = z
+  .string()
+  .regex(
+    /^[UW][A-Z0-9]{2,20}$/,
+    "a Slack user id is U or W followed by 2–20 upper-case letters and digits, like U0123ABCD (not a name or @handle)",
+  );
 
 /**
  * How Slack users become principals. Slack display names are never used: a user is who the explicit
@@ -59,7 +64,10 @@ export const slackSettingsSchema = z
     /** Where alerts go that belong to no target, such as revocation debt. */
     alertsChannel: z
       .string()
-      .regex(/^[CG][A-Z0-9]{2,20}$/, "alertsChannel is a Slack channel id")
+      .regex(
+        /^[CG][A-Z0-9]{2,20}$/,
+        "must be a Slack channel id: C or G followed by 2–20 upper-case letters and digits, like C0123ABCD (not a #name)",
+      )
       .optional(),
   })
   .strict();

@@ -77,6 +77,9 @@ function humanMessage(issue: z.core.$ZodIssue): string {
       return issue.input === undefined ? "this field is required" : `${issue.message}`;
     case "invalid_union":
       return `${issue.message}; see leasehold.example.yaml for the accepted forms`;
+    case "invalid_key":
+      // A bad key of a map (a Slack user id in slack.users): say the key's own rule, not "Invalid key".
+      return issue.issues.map((inner) => inner.message).join("; ");
     default:
       return issue.message;
   }

@@ -94,7 +94,7 @@ const targetBaseShape = {
         .string()
         .regex(
           /^[CG][A-Z0-9]{2,20}$/,
-          "approversChannel is a Slack channel id like C0123ABCD (not its name)",
+          "must be a Slack channel id: C or G followed by 2–20 upper-case letters and digits, like C0123ABCD (not a #name)",
         ),
     })
     .strict()

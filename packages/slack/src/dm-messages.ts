@@ -1,8 +1,12 @@
 import type { KnownBlock } from "@slack/types";
 import { SLACK_IDS } from "./slack-ids.js";
-import { humanDuration, slackTime, truncate, userText } from "./slack-text.js";
+import { escapeMrkdwn as esc, humanDuration, slackTime, truncate, userText } from "./slack-text.js";
 
-/** Direct messages to the person who asked. None of them ever carries a credential. */
+/**
+ * Direct messages to the person who asked, and alerts. None of them ever carries a credential. The
+ * top-level `text` (the notification, and what screen readers say) is mrkdwn too: every piece of user
+ * or identity text in it is escaped exactly like in the blocks.
+ */
 
 type Message = { text: string; blocks: KnownBlock[] };
 
@@ -21,11 +25,11 @@ export function renderDecisionDm(input: {
   const by = input.by.map((b) => userText(b, 200)).join(", ");
   return input.outcome === "approved"
     ? plain(
-        `Your request for ${input.targetId} was approved by ${input.by.join(", ")}.`,
+        `Your request for ${esc(input.targetId)} was approved by ${esc(input.by.join(", "))}.`,
         `:white_check_mark: Your request for *${target}* was approved by ${by}. Issuing your access now.`,
       )
     : plain(
-        `Your request for ${input.targetId} was denied by ${input.by.join(", ")}.`,
+        `Your request for ${esc(input.targetId)} was denied by ${esc(input.by.join(", "))}.`,
         `:no_entry: Your request for *${target}* was denied by ${by}${
           input.comment ? `: ${userText(input.comment, 500)}` : "."
         }`,
@@ -42,7 +46,7 @@ export function renderGrantedDm(input: {
   const target = userText(input.targetId, 100);
   const verb = input.extended ? "extended" : "granted";
   return {
-    text: `Access to ${input.targetId} ${verb} until ${input.expiresAt.toISOString()}. Run: leasehold creds ${input.grantId}`,
+    text: `Access to ${esc(input.targetId)} ${verb} until ${input.expiresAt.toISOString()}. Run: leasehold creds ${esc(input.grantId)}`,
     blocks: [
       {
         type: "section",
@@ -67,7 +71,7 @@ export function renderReminderDm(input: {
 }): Message {
   const target = userText(input.targetId, 100);
   return {
-    text: `Your access to ${input.targetId} ends at ${input.expiresAt.toISOString()}.`,
+    text: `Your access to ${esc(input.targetId)} ends at ${input.expiresAt.toISOString()}.`,
     blocks: [
       {
         type: "section",
@@ -114,15 +118,15 @@ export function renderEndedDm(input: {
   const target = userText(input.targetId, 100);
   const lines = {
     expired: [
-      `Your access to ${input.targetId} has expired.`,
+      `Your access to ${esc(input.targetId)} has expired.`,
       `:lock: Your access to *${target}* has expired.`,
     ],
     revoked: [
-      `Your access to ${input.targetId} was revoked.`,
+      `Your access to ${esc(input.targetId)} was revoked.`,
       `:lock: Your access to *${target}* was revoked.`,
     ],
     failed: [
-      `Your access to ${input.targetId} could not be issued.`,
+      `Your access to ${esc(input.targetId)} could not be issued.`,
       `:warning: Your access to *${target}* could not be issued${input.detail ? `: ${userText(input.detail, 500)}` : "."}`,
     ],
   } as const;
@@ -138,7 +142,7 @@ export function renderRotationFailedAlert(input: {
   rolledBack: boolean;
 }): Message {
   return plain(
-    `Rotation ${input.rotationId} failed at ${input.step}.`,
+    `Rotation ${esc(input.rotationId)} failed at ${esc(input.step)}.`,
     `:warning: *Rotation ${userText(input.rotationId, 100)} failed* at step \`${userText(input.step, 20)}\`${
       input.rolledBack ? " (the database password was put back)" : ""
     }. The current secret still works.\n> ${userText(input.error, 500)}`,
@@ -153,7 +157,7 @@ export function renderRevocationDebtAlert(input: {
   error: string;
 }): Message {
   return plain(
-    `Revocation debt: grant ${input.grantId} for ${input.principalId} on ${input.targetId} could not be ended.`,
+    `Revocation debt: grant ${esc(input.grantId)} for ${esc(input.principalId)} on ${esc(input.targetId)} could not be ended.`,
     `:rotating_light: *Revocation debt*: the grant \`${input.grantId}\` of ${userText(input.principalId, 200)} on *${userText(
       input.targetId,
       100,

@@ -1,7 +1,7 @@
 import type { RequestCard } from "@leasehold/domain";
 import type { KnownBlock } from "@slack/types";
 import { SLACK_IDS } from "./slack-ids.js";
-import { humanDuration, SLACK_LIMITS, slackTime, truncate, userText } from "./slack-text.js";
+import { humanDuration, SLACK_LIMITS, slackTime, userText } from "./slack-text.js";
 
 /** What the approvers' channel message shows about one request (defined with the other notices in domain). */
 export type { RequestCard };
@@ -40,7 +40,8 @@ export function renderRequestMessage(card: RequestCard): { text: string; blocks:
       type: "header",
       text: {
         type: "plain_text",
-        text: truncate(`Access request: ${request.targetId}`, SLACK_LIMITS.headerText),
+        // plain_text, but whether Slack renders <!channel> there is unconfirmed: escaped all the same.
+        text: userText(`Access request: ${request.targetId}`, SLACK_LIMITS.headerText),
       },
     },
     {
@@ -87,7 +88,8 @@ export function renderRequestMessage(card: RequestCard): { text: string; blocks:
       ],
     });
   }
-  const text = truncate(
+  // The notification text is mrkdwn too: escaped like the blocks, and cut without splitting an entity.
+  const text = userText(
     `${request.requesterId} asks for ${request.targetId} for ${humanDuration(request.durationSeconds)}: ${request.state}`,
     SLACK_LIMITS.messageText,
   );

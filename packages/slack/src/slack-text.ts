@@ -22,13 +22,24 @@ export const SLACK_LIMITS = {
 export const escapeMrkdwn = (text: string): string =>
   text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 
-/** Cuts text to `max` characters, marking the cut with an ellipsis. */
+/**
+ * Cuts text to `max` characters (code points), marking the cut with an ellipsis. An entity the cut
+ * would go through (`&amp;`, `&lt;`, `&gt;`) is dropped whole: half of one would show as a stray `&`.
+ */
 export function truncate(text: string, max: number): string {
   const chars = [...text];
-  return chars.length <= max ? text : `${chars.slice(0, max - 1).join("")}…`;
+  if (chars.length <= max) return text;
+  const kept = chars
+    .slice(0, max - 1)
+    .join("")
+    .replace(/&(?:a|am|amp|l|lt|g|gt)?$/, "");
+  return `${kept}…`;
 }
 
-/** User-supplied text for a mrkdwn field: escaped, then cut to fit `max`. */
+/**
+ * User or identity text for anything Slack parses as mrkdwn, the top-level `text` of a message
+ * included: escaped, then cut to fit `max`.
+ */
 export const userText = (text: string, max: number): string => truncate(escapeMrkdwn(text), max);
 
 /** A time Slack shows in each reader's own time zone, with an ISO fallback. */
