@@ -402,6 +402,28 @@ describe("fault injection: crashes, lost Redis state, database restarts, upstrea
     await checkInvariants();
   }, 90_000);
 
+  it("STS down for 60 s: an approval made meanwhile waits, says why, and is issued once STS is back", async () => {
+    let grantId = "";
+    await during(
+      () => aws.goDown(),
+      () => aws.comeBack(),
+      async () => {
+        grantId = await approvedGrant();
+        // Past the issue job's own retries (about 30 s): the sweep keeps queueing it again.
+        await new Promise((resolve) => setTimeout(resolve, 60_000));
+        const [waiting] = await stack.db.query<{ state: string; last_error: string | null }>(
+          "SELECT state, last_error FROM grants WHERE id = $1",
+          [grantId],
+        );
+        expect(waiting?.state).toBe("issuing");
+        expect(waiting?.last_error).toMatch(/failed: .*retrying until /);
+      },
+    );
+    await whenState(grantId, ["active"]);
+    expect(aws.issued.filter((s) => s.roleSessionName.includes(grantId))).toHaveLength(1);
+    await checkInvariants();
+  }, 150_000);
+
   it("Vault sealed: a lease is refused clearly, and a lease past its deadline is revoked once Vault is back", async () => {
     const app = await workload();
     const leased = await app.leases.create.mutate({ targetId: "orders-vault", ttlSeconds: 10 });
