@@ -38,6 +38,13 @@ export const identityProviderSchema = z
     requireVerifiedEmail: z.boolean().default(true),
     /** Clock difference tolerated on exp/nbf/iat; at most 5 minutes. */
     clockSkew: durationSchema.refine((s) => s <= 300, "clockSkew must be at most 5m").default(30),
+    /**
+     * Longest token lifetime (`exp - iat`) accepted, 1m to 31d. Omitted: 24h for people, no limit for
+     * workloads (see the API's token verifier).
+     */
+    maxTokenLifetime: durationSchema
+      .refine((s) => s >= 60, "maxTokenLifetime must be at least 1m (write it like 1h or 24h)")
+      .optional(),
   })
   .strict();
 export type IdentityProviderConfig = z.output<typeof identityProviderSchema>;

@@ -46,7 +46,35 @@ describe("leasehold.yaml", () => {
       name: "corp",
       clockSkew: 30,
       requireVerifiedEmail: true,
+      maxTokenLifetime: 86_400,
     });
+  });
+
+  it("bounds an identity provider's maxTokenLifetime between 1m and 31d", () => {
+    const withLifetime = (value: string) =>
+      minimal.replace(
+        "    audience: leasehold\n",
+        `    audience: leasehold\n    maxTokenLifetime: ${value}\n`,
+      );
+    expect(parseConfig(withLifetime("12h"), "leasehold.yaml").identityProviders[0]?.maxTokenLifetime).toBe(
+      43_200,
+    );
+    expect(parseConfig(minimal, "leasehold.yaml").identityProviders[0]?.maxTokenLifetime).toBeUndefined();
+    expect(problemsOf(withLifetime("30s"))).toMatch(/maxTokenLifetime: maxTokenLifetime must be at least 1m/);
+    expect(problemsOf(withLifetime("32d"))).toMatch(/maxTokenLifetime: .*not a duration between 1s and 31d/);
+  });
+
+  it("refuses a principal id that is a look-alike of another person's email", () => {
+    expect(
+      problemsOf(
+        minimal.replace("requesters: { groups: [eng] }", 'requesters: { users: ["\u212Aevin@example.com"] }'),
+      ),
+    ).toMatch(/targets\[0\]\.requesters\.users\[0\]: .*NFKC/);
+    expect(
+      problemsOf(
+        minimal.replace("requesters: { groups: [eng] }", "requesters: { users: [kеvin@example.com] }"),
+      ),
+    ).toMatch(/not an email of ASCII/);
   });
 
   it("names the file when it is missing", () => {

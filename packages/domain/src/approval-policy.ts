@@ -1,7 +1,7 @@
 import type { Review } from "./access-request.js";
 import { addSeconds } from "./clock.js";
 import { ForbiddenError, InvalidRequestError } from "./errors.js";
-import { isInSet, type Principal } from "./principal.js";
+import { isInSet, type Principal, samePrincipalId } from "./principal.js";
 import type { Target } from "./target.js";
 
 /** Whether this principal may ask for the target at all. */
@@ -17,10 +17,10 @@ export const isApprover = (principal: Principal, target: Target): boolean =>
  * may, even when they are listed as an approver (invariant 1).
  */
 export const mayReview = (principal: Principal, target: Target, requesterId: string): boolean =>
-  principal.id !== requesterId && isApprover(principal, target);
+  !samePrincipalId(principal.id, requesterId) && isApprover(principal, target);
 
 export function assertMayReview(principal: Principal, target: Target, requesterId: string): void {
-  if (principal.id === requesterId) {
+  if (samePrincipalId(principal.id, requesterId)) {
     throw new ForbiddenError("you cannot review your own request");
   }
   if (!mayReview(principal, target, requesterId)) {
@@ -82,7 +82,7 @@ export type Tally = {
 export function tallyReviews(reviews: readonly Review[], requesterId: string, required: number): Tally {
   const approvers: string[] = [];
   for (const review of reviews) {
-    if (review.reviewerId === requesterId) continue;
+    if (samePrincipalId(review.reviewerId, requesterId)) continue;
     if (review.decision === "deny") {
       return {
         approvers,
@@ -91,7 +91,7 @@ export function tallyReviews(reviews: readonly Review[], requesterId: string, re
         deniedBy: review.reviewerId,
       };
     }
-    if (!approvers.includes(review.reviewerId)) approvers.push(review.reviewerId);
+    if (!approvers.some((id) => samePrincipalId(id, review.reviewerId))) approvers.push(review.reviewerId);
   }
   const needed = Math.max(0, required - approvers.length);
   return { approvers, needed, outcome: needed === 0 ? "approved" : "pending", deniedBy: null };

@@ -1,4 +1,4 @@
-import { ForbiddenError, normalizePrincipalId, type Principal } from "@leasehold/domain";
+import { emailPrincipalId, ForbiddenError, type Principal, samePrincipalId } from "@leasehold/domain";
 import type { WebClient } from "@slack/web-api";
 
 /** How long a Slack user's resolved identity is reused before users.info is asked again. */
@@ -34,7 +34,7 @@ export function createSlackIdentity(settings: SlackIdentitySettings, client: Web
   const cache = new Map<string, { principal: Principal; until: number }>();
   const groupsOf = (principalId: string) =>
     Object.entries(settings.groups)
-      .filter(([, members]) => members.includes(principalId))
+      .filter(([, members]) => members.some((member) => samePrincipalId(member, principalId)))
       .map(([group]) => group);
   const principal = (id: string, slackUserId: string): Principal => ({
     id,
@@ -63,7 +63,13 @@ export function createSlackIdentity(settings: SlackIdentitySettings, client: Web
           "Leasehold cannot tell who you are: your Slack account has no confirmed email; ask an admin to map it",
         );
       }
-      const resolved = principal(normalizePrincipalId(email), slackUserId);
+      const id = emailPrincipalId(email);
+      if (!id.ok) {
+        throw new ForbiddenError(
+          `Leasehold cannot tell who you are: your Slack email ${id.problem}; ask an admin to map your account`,
+        );
+      }
+      const resolved = principal(id.id, slackUserId);
       cache.set(slackUserId, { principal: resolved, until: Date.now() + CACHE_MS });
       return resolved;
     },

@@ -1,5 +1,11 @@
 import type { IdentityProviderConfig } from "@leasehold/config";
-import { type Clock, normalizePrincipalId, type Principal, UnauthenticatedError } from "@leasehold/domain";
+import {
+  type Clock,
+  emailPrincipalId,
+  formatDuration,
+  type Principal,
+  UnauthenticatedError,
+} from "@leasehold/domain";
 import { createRemoteJWKSet, decodeJwt, errors, type JWTPayload, jwtVerify } from "jose";
 import { z } from "zod";
 import { createVerifiedTokenCache } from "./verified-token-cache.js";
@@ -8,9 +14,16 @@ import { createVerifiedTokenCache } from "./verified-token-cache.js";
 const MAX_TOKEN_BYTES = 8192;
 /** Asymmetric algorithms only: never `none`, never HMAC with a key an attacker might know. */
 const ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"];
-const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,189}$/;
 
 const groupsSchema = z.array(z.string().min(1).max(256)).max(200);
+
+/**
+ * Longest lifetime (`exp - iat`) of a person's token when their provider sets no `maxTokenLifetime`:
+ * ID tokens live minutes to an hour, so a day leaves room for any IdP while refusing a token minted
+ * to last (a leaked signing key, a misconfigured client). Workload tokens have no default: Kubernetes
+ * issues year-long projected tokens when service-account token extension is on (its default).
+ */
+export const DEFAULT_HUMAN_MAX_TOKEN_LIFETIME_SECONDS = 86_400;
 
 /** Verified tokens remembered (see verified-token-cache.ts): enough for every workload of a large fleet. */
 const CACHE_MAX_ENTRIES = 10_000;
@@ -22,7 +35,8 @@ export type TokenVerifier = { verify(token: string): Promise<Principal> };
 /**
  * Verifies `Authorization: Bearer` tokens against the identity providers in leasehold.yaml:
  * signature (keys from the provider's JWKS), issuer, audience, expiry and not-before with the
- * provider's clock skew, then builds the principal from verified claims only.
+ * provider's clock skew, an issue time (`iat`, required) not in the future beyond that skew and a
+ * lifetime within the provider's limit, then builds the principal from verified claims only.
  * Errors say what was wrong with the token and never repeat it.
  */
 export function createTokenVerifier(
@@ -76,12 +90,37 @@ export function createTokenVerifier(
       } catch (error) {
         throw new UnauthenticatedError(describeJoseError(error));
       }
+      assertIssueTime(provider, payload, now);
       const principal = toPrincipal(provider, payload);
       // `exp` is a required claim, so jwtVerify has checked it is a number.
       verified.set(token, principal, (payload.exp ?? 0) * 1000, now.getTime());
       return principal;
     },
   };
+}
+
+/**
+ * `iat` is required (a token without it is refused: its lifetime could not be bounded) and jwtVerify
+ * has checked that `iat` and `exp` are numbers, but jose checks `iat` only against a maximum age.
+ * Both checks here depend on the token alone or grow more lenient with time, so the verified-token
+ * cache, which serves a token only after a full verification, accepts nothing this would refuse.
+ */
+function assertIssueTime(provider: IdentityProviderConfig, claims: JWTPayload, now: Date): void {
+  const issuedAt = claims.iat ?? Number.POSITIVE_INFINITY;
+  const expiresAt = claims.exp ?? Number.POSITIVE_INFINITY;
+  if (issuedAt > Math.floor(now.getTime() / 1000) + provider.clockSkew) {
+    throw new UnauthenticatedError(
+      "the token was issued in the future (is the identity provider's clock right?)",
+    );
+  }
+  const maxLifetime =
+    provider.maxTokenLifetime ??
+    (provider.kind === "human" ? DEFAULT_HUMAN_MAX_TOKEN_LIFETIME_SECONDS : undefined);
+  if (maxLifetime !== undefined && !(expiresAt - issuedAt <= maxLifetime)) {
+    throw new UnauthenticatedError(
+      `the token has a lifetime of more than ${formatDuration(maxLifetime)}, the most ${provider.name} tokens may have`,
+    );
+  }
 }
 
 async function discoverJwksUri(provider: IdentityProviderConfig, doFetch: typeof fetch): Promise<string> {
@@ -126,14 +165,16 @@ function toPrincipal(provider: IdentityProviderConfig, claims: JWTPayload): Prin
     };
   }
   const email = claims[provider.principalClaim];
-  if (typeof email !== "string" || !EMAIL.test(email)) {
+  if (typeof email !== "string" || email.length > 254) {
     throw new UnauthenticatedError(`the token has no usable ${provider.principalClaim} claim`);
   }
+  const id = emailPrincipalId(email);
+  if (!id.ok) throw new UnauthenticatedError(`the token's ${provider.principalClaim} claim ${id.problem}`);
   if (provider.requireVerifiedEmail && claims.email_verified !== true) {
     throw new UnauthenticatedError("the token's email is not verified by the identity provider");
   }
   return {
-    id: normalizePrincipalId(email),
+    id: id.id,
     kind: "human",
     provider: provider.name,
     subject,
@@ -153,6 +194,7 @@ function stringClaims(claims: JWTPayload): Record<string, string> {
 function describeJoseError(error: unknown): string {
   if (error instanceof errors.JWTExpired) return "the token has expired";
   if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.reason === "missing") return `the token has no ${error.claim} claim`;
     return error.claim === "nbf" || error.claim === "iat"
       ? "the token is not valid yet"
       : `the token's ${error.claim} claim is not acceptable`;
