@@ -383,6 +383,47 @@ describe("input validation", () => {
   });
 });
 
+describe("HTTP", () => {
+  it("sends security headers on every response", async () => {
+    for (const url of ["/healthz", "/trpc/me", "/no-such-page"]) {
+      const { headers } = await app.inject({ url });
+      expect(headers["strict-transport-security"], url).toMatch(/max-age=\d+/);
+      expect(headers["x-content-type-options"], url).toBe("nosniff");
+      expect(headers["x-frame-options"], url).toBe("SAMEORIGIN");
+      expect(headers["content-security-policy"], url).toMatch(/default-src 'none'/);
+      expect(headers["x-powered-by"], url).toBeUndefined();
+    }
+  });
+
+  it.each(["TRACE", "PUT", "DELETE", "PATCH", "OPTIONS", "PROPFIND", "CONNECT"])(
+    "answers %s with 405 and the methods allowed, never 500",
+    async (method) => {
+      for (const url of ["/trpc/me", "/trpc/requests.create", "/healthz"]) {
+        const response = await app.inject({ method: method as "GET", url });
+        expect({ url, status: response.statusCode }).toEqual({ url, status: 405 });
+        expect(response.headers.allow).toBe("GET, HEAD, POST");
+      }
+    },
+  );
+
+  it("never logs a token sent in the URL", async () => {
+    const token = await tokenFor(issuer, "dev");
+    const before = logs.length;
+    for (const url of [
+      `/trpc/me?access_token=${token}`,
+      `/trpc/requests.list?input=%7B%7D&token=${token}`,
+      `/no-such-page?access_token=${token}`,
+      `/trpc/${token}`,
+    ]) {
+      await app.inject({ url });
+    }
+    const written = logs.slice(before);
+    expect(written).toContain("incoming request");
+    expect(written).not.toContain(token);
+    for (const part of token.split(".")) expect(written).not.toContain(part);
+  });
+});
+
 describe("health", () => {
   it("answers /healthz and /readyz", async () => {
     expect((await app.inject({ url: "/healthz" })).statusCode).toBe(200);

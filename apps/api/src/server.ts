@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { type CreateFastifyContextOptions, fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { TokenVerifier } from "./auth/token-verifier.js";
+import { DEFAULT_HTTP_LIMITS, type HttpLimits, hardenHttp, httpServerOptions } from "./http-edge.js";
 import type { AppRouter } from "./trpc/app-router.js";
 import type { Context } from "./trpc/trpc.js";
 
@@ -14,7 +15,11 @@ export type ServerDeps = {
   /** Dependencies /readyz checks; each resolves when reachable and rejects otherwise. */
   readonly readiness: Readiness;
   readonly logger: FastifyBaseLogger;
+  /** Timeouts and the connection limit; omitted ones are DEFAULT_HTTP_LIMITS. */
+  readonly limits?: Partial<HttpLimits>;
 };
+
+export type { HttpLimits } from "./http-edge.js";
 
 /** Largest request body accepted: inputs are small and bounded field by field anyway. */
 const BODY_LIMIT_BYTES = 64 * 1024;
@@ -24,8 +29,17 @@ export async function buildServer({
   verifier,
   readiness,
   logger,
+  limits,
 }: ServerDeps): Promise<FastifyInstance> {
-  const app = Fastify({ bodyLimit: BODY_LIMIT_BYTES, genReqId: () => randomUUID(), loggerInstance: logger });
+  const applied: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...limits };
+  const app = Fastify({
+    ...httpServerOptions(applied),
+    bodyLimit: BODY_LIMIT_BYTES,
+    genReqId: () => randomUUID(),
+    loggerInstance: logger,
+  });
+  app.server.maxConnections = applied.maxConnections;
+  await hardenHttp(app);
 
   app.get("/healthz", async () => ({ ok: true }));
   app.get("/readyz", async (_request, reply) => {
