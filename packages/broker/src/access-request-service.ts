@@ -14,6 +14,7 @@ import {
   resolveDuration,
   resolveTicket,
   SYSTEM_ACTOR,
+  samePrincipalId,
   type Tally,
   tallyReviews,
 } from "@leasehold/domain";
@@ -86,7 +87,7 @@ export function createAccessRequestService({ store, targets, clock, newId, admin
       return commitAudited(store, now, async (repos, record) => {
         const request = await repos.requests.lockById(requestId);
         if (!request) throw new NotFoundError("there is no such request");
-        if (request.requesterId !== principal.id)
+        if (!samePrincipalId(request.requesterId, principal.id))
           throw new ForbiddenError("only the requester may cancel a request");
         const state = nextRequestState(request.state, "cancel");
         await repos.requests.decide(request.id, "cancelled", now);
@@ -126,7 +127,9 @@ export function createAccessRequestService({ store, targets, clock, newId, admin
         ),
       );
       const now = clock();
-      const forMe = pending.filter((r) => r.requesterId !== principal.id && r.pendingUntil > now);
+      const forMe = pending.filter(
+        (r) => !samePrincipalId(r.requesterId, principal.id) && r.pendingUntil > now,
+      );
       return Promise.all(forMe.map(view));
     },
 

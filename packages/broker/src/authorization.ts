@@ -1,5 +1,5 @@
 import type { AccessRequest, Principal, PrincipalSet, Target } from "@leasehold/domain";
-import { isInSet, mayReview } from "@leasehold/domain";
+import { isInSet, mayReview, samePrincipalId } from "@leasehold/domain";
 
 export const isAdmin = (principal: Principal, admins: PrincipalSet): boolean =>
   principal.kind === "human" && isInSet(principal, admins);
@@ -11,6 +11,6 @@ export const maySeeRequest = (
   target: Target | undefined,
   admins: PrincipalSet,
 ): boolean =>
-  principal.id === request.requesterId ||
+  samePrincipalId(principal.id, request.requesterId) ||
   isAdmin(principal, admins) ||
   (target !== undefined && mayReview(principal, target, request.requesterId));

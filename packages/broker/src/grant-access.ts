@@ -6,6 +6,7 @@ import {
   isLease,
   type LeaseRule,
   type Principal,
+  samePrincipalId,
 } from "@leasehold/domain";
 import { isAdmin } from "./authorization.js";
 import type { BrokerDeps } from "./broker-deps.js";
@@ -33,7 +34,7 @@ export function authorizeGrantUse(
   grant: Grant,
   use: GrantUse,
 ): LeaseRule | null {
-  if (grant.principalId === principal.id) {
+  if (samePrincipalId(grant.principalId, principal.id)) {
     return isLease(grant) ? assertMayUseLease(principal, grant, targets.get(grant.targetId)) : null;
   }
   if (use.admins && isAdmin(principal, admins)) return null;

@@ -8,6 +8,7 @@ import {
   nextRequestState,
   type Principal,
   type ReviewInput,
+  samePrincipalId,
   tallyReviews,
 } from "@leasehold/domain";
 import type { RequestView } from "./access-request-service.js";
@@ -48,7 +49,7 @@ export function createReviewService({ store, targets, queues, clock, newId, log 
       );
       if (!request) throw new NotFoundError("there is no such request");
       assertOpenFor(principal, request, clock());
-      if (reviews.some((r) => r.reviewerId === principal.id)) {
+      if (reviews.some((r) => samePrincipalId(r.reviewerId, principal.id))) {
         throw new ConflictError("you have already reviewed this request");
       }
       return request;
