@@ -70,7 +70,7 @@ const redactingChildLogger: NonNullable<FastifyServerOptions["childLoggerFactory
 const TOKEN_LIKE = /[\w-]{8,}\.[\w-]{8,}\.[\w-]*/g;
 
 /** The path without its query string (replaced by `?[redacted]`), token-shaped segments removed, bounded. */
-export function loggableUrl(url: string): string {
+function loggableUrl(url: string): string {
   const query = url.indexOf("?");
   const path = (query === -1 ? url : url.slice(0, query)).replace(TOKEN_LIKE, "[redacted]").slice(0, 256);
   return query === -1 ? path : `${path}?[redacted]`;

@@ -2,7 +2,8 @@ import { connect, type Socket } from "node:net";
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { buildServer, type HttpLimits } from "./server.js";
+import type { HttpLimits } from "./http-edge.js";
+import { buildServer } from "./server.js";
 import { type ApiUseCases, createAppRouter } from "./trpc/app-router.js";
 
 /**

@@ -19,8 +19,6 @@ export type ServerDeps = {
   readonly limits?: Partial<HttpLimits>;
 };
 
-export type { HttpLimits } from "./http-edge.js";
-
 /** Largest request body accepted: inputs are small and bounded field by field anyway. */
 const BODY_LIMIT_BYTES = 64 * 1024;
 

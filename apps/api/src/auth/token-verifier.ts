@@ -23,7 +23,7 @@ const groupsSchema = z.array(z.string().min(1).max(256)).max(200);
  * to last (a leaked signing key, a misconfigured client). Workload tokens have no default: Kubernetes
  * issues year-long projected tokens when service-account token extension is on (its default).
  */
-export const DEFAULT_HUMAN_MAX_TOKEN_LIFETIME_SECONDS = 86_400;
+const DEFAULT_HUMAN_MAX_TOKEN_LIFETIME_SECONDS = 86_400;
 
 /** Verified tokens remembered (see verified-token-cache.ts): enough for every workload of a large fleet. */
 const CACHE_MAX_ENTRIES = 10_000;
