@@ -2,6 +2,7 @@ import { ConflictError, ForbiddenError, type Grant, NotFoundError, type Principa
 import { type Credential, parseStoredCredential } from "@leasehold/providers";
 import { commitAudited } from "./audited-change.js";
 import type { BrokerDeps } from "./broker-deps.js";
+import { grantBinding } from "./credential-cipher.js";
 import { authorizeGrantUse } from "./grant-access.js";
 
 type Deps = Pick<BrokerDeps, "store" | "targets" | "admins" | "cipher" | "clock" | "log">;
@@ -49,12 +50,23 @@ export function createCredentialService(deps: Deps) {
         });
         return { sealed: stored, expiresAt: grant.expiresAt, grant };
       });
+      let opened: unknown;
+      try {
+        opened = cipher.open(grantBinding(read.grant), read.sealed);
+      } catch {
+        // Sealed for another grant, holder or target: the row was changed outside Leasehold.
+        log.error(
+          { grantId },
+          "CREDENTIAL NOT DELIVERED: it does not open for this grant's holder and target",
+        );
+        throw new ConflictError("this grant's stored credential does not belong to it; it is not delivered");
+      }
       log.info({ grantId, principal: principal.id }, "credentials delivered");
       return {
         grantId,
         expiresAt: read.expiresAt,
         // Also reads credentials sealed before they carried a kind.
-        secret: parseStoredCredential(cipher.open(grantId, read.sealed)),
+        secret: parseStoredCredential(opened),
         grant: read.grant,
       };
     },

@@ -17,6 +17,7 @@ import {
 import { approvalContextFor } from "./approval-context.js";
 import { commitGrantStep, type GrantStep } from "./audited-change.js";
 import type { BrokerDeps } from "./broker-deps.js";
+import { grantBinding } from "./credential-cipher.js";
 import { authorizeGrantUse } from "./grant-access.js";
 
 type Deps = Pick<
@@ -79,7 +80,7 @@ export function createGrantExtendService(deps: Deps) {
       changes = {
         expiresAt: issued.expiresAt,
         providerRef: { ...issued.reference },
-        credential: cipher.seal(grant.id, issued.secret),
+        credential: cipher.seal(grantBinding(grant), issued.secret),
       };
     }
     const expiresAt = changes.expiresAt ?? deadline;

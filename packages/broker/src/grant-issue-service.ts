@@ -9,6 +9,7 @@ import {
 import { approvalContextFor } from "./approval-context.js";
 import { commitGrantStep } from "./audited-change.js";
 import type { Attempt, BrokerDeps } from "./broker-deps.js";
+import { grantBinding } from "./credential-cipher.js";
 import { describeFailure, isRetryable } from "./failures.js";
 
 type Deps = Pick<BrokerDeps, "store" | "targets" | "providers" | "queues" | "cipher" | "clock" | "log">;
@@ -107,7 +108,7 @@ export function createGrantIssueService({ store, targets, providers, queues, cip
             issuedAt: now,
             expiresAt: issued.expiresAt,
             providerRef: { ...issued.reference },
-            credential: cipher.seal(grant.id, issued.secret),
+            credential: cipher.seal(grantBinding(grant), issued.secret),
             lastError: null,
           },
           // Only the latest attempt may activate the grant.

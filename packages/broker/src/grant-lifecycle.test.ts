@@ -142,6 +142,18 @@ describe("grant lifecycle against the STS and IAM stand-ins", () => {
     await expect(h.broker.grants.credentials(requester, second.grant.id)).rejects.toThrow();
   });
 
+  it("a database writer who hands an active grant to someone else, or to another target, gets nothing delivered", async () => {
+    const { grant } = await approvedGrant();
+    await h.broker.grants.issue(grant.id, notLast);
+    // As someone with write access to the database, but not the master key, would.
+    await h.db.query("UPDATE grants SET principal_id = $2 WHERE id = $1", [grant.id, outsider.id]);
+    await expect(h.broker.grants.credentials(outsider, grant.id)).rejects.toThrow(/does not belong to it/);
+    await h.db.query("UPDATE grants SET principal_id = $2 WHERE id = $1", [grant.id, requester.id]);
+    expect((await h.broker.grants.credentials(requester, grant.id)).secret.kind).toBe("aws-session");
+    await h.db.query("UPDATE grants SET target_id = 'another-target' WHERE id = $1", [grant.id]);
+    await expect(h.broker.grants.credentials(requester, grant.id)).rejects.toThrow(/does not belong to it/);
+  });
+
   it("a retry after an interrupted attempt denies the earlier session and activates only the latest", async () => {
     const { grant } = await approvedGrant();
     // Attempt 1 reaches STS, then the worker dies before committing: nothing recorded but the attempt.

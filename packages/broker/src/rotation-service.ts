@@ -83,7 +83,7 @@ export function createRotationService(deps: RotationDeps) {
   };
   /** Reads what a run staged before; a value sealed in another shape is not guessed at. */
   const openStaged = (token: string, sealed: Buffer): Staged => {
-    const opened = cipher.open(token, sealed);
+    const opened = cipher.open({ id: token }, sealed);
     const text =
       typeof opened === "object" && opened !== null && "staged" in opened ? opened.staged : undefined;
     const parsed = typeof text === "string" ? stagedSchema.safeParse(JSON.parse(text)) : undefined;
@@ -159,7 +159,7 @@ export function createRotationService(deps: RotationDeps) {
       password: database.generate(config.password.length),
     };
     const fresh: Staged = { value, baseVersion: current.version, previousPassword: current.value.password };
-    const blob = cipher.seal(token, { staged: JSON.stringify(fresh) });
+    const blob = cipher.seal({ id: token }, { staged: JSON.stringify(fresh) });
     await store.transaction((repos) => repos.rotations.savePending(token, blob));
     return fresh;
   };

@@ -5,7 +5,7 @@ import { awsRoleTargetSchema, type CredentialProvider, providerRegistry } from "
 import { createTestDatabase, type Dialect } from "@leasehold/test-kit";
 import { type Broker, createBroker, type RotationSetup } from "./broker.js";
 import { type BrokerDeps, targetCatalog } from "./broker-deps.js";
-import { createCredentialCipher } from "./credential-cipher.js";
+import { createCredentialCipher, grantBinding } from "./credential-cipher.js";
 import type { ExpiryOptions } from "./expiry-service.js";
 import type { ReconcileOptions } from "./reconcile-service.js";
 
@@ -156,7 +156,7 @@ export async function grantInState(
       state,
       new Date(now.getTime() - 60_000),
       new Date(now.getTime() + deadlineInSeconds * 1000),
-      h.deps.cipher.seal(grant.id, { accessKeyId: "AKIAOLD" }),
+      h.deps.cipher.seal(grantBinding(grant), { accessKeyId: "AKIAOLD" }),
     ],
   );
   return grant.id;
