@@ -177,7 +177,17 @@ describe("the leasehold CLI against local mode", () => {
       code: 4,
       stderr: expect.stringMatching(/only admins/),
     });
-    expect(await ok("sec", "audit", "verify")).toMatch(/^the audit trail verifies: \d+ events/);
+    const verified = await ok("sec", "audit", "verify");
+    expect(verified).toMatch(/^the audit trail verifies: \d+ events/);
+    // The head it prints, recorded elsewhere, is checked by a later verify.
+    const head = /head (\d+:[0-9a-f]{64})/.exec(verified)?.[1] ?? "";
+    expect(await ok("sec", "audit", "verify", "--expect", head)).toMatch(/verifies/);
+    const [seq] = head.split(":");
+    expect(await run("sec", "audit", "verify", "--expect", `${seq}:${"0".repeat(64)}`)).toMatchObject({
+      code: 1,
+      stdout: expect.stringMatching(/DOES NOT VERIFY[\s\S]*rewritten/),
+    });
+    expect(await run("sec", "audit", "verify", "--expect", "not-a-head")).toMatchObject({ code: 2 });
     const lines = (await ok("sec", "audit", "export")).trim().split("\n");
     expect(lines.length).toBeGreaterThan(10);
     expect(JSON.parse(lines[0] ?? "{}")).toMatchObject({ seq: 1, action: "request.created" });

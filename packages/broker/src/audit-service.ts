@@ -19,9 +19,13 @@ export function createAuditService({ store, admins, log }: Deps) {
       return store.read((repos) => repos.audit.list(options));
     },
 
-    async verify(principal: Principal): Promise<AuditVerification> {
+    /** `expectedHead`: a head recorded outside the database earlier (from an earlier verify). */
+    async verify(
+      principal: Principal,
+      expectedHead?: { readonly seq: number; readonly hash: string },
+    ): Promise<AuditVerification> {
       assertAdmin(principal);
-      const result = await store.read((repos) => repos.audit.verify());
+      const result = await store.read((repos) => repos.audit.verify(expectedHead));
       if (!result.ok) log.error({ problems: result.problems.slice(0, 10) }, "AUDIT CHAIN BROKEN");
       return result;
     },

@@ -93,6 +93,33 @@ describe.each(dialects)("audit trail on %s", (dialect) => {
     expect(result.problems).toEqual([{ seq: 4, problem: expect.stringMatching(/trail ends at 3/) }]);
   });
 
+  it("against a head recorded outside the database: finds the newest events deleted with the head rewound", async () => {
+    await appendMany(4);
+    const recorded = (await verify()).head;
+    // As a database superuser would: the newest events go, and the head is set back to match.
+    const [third] = await db.query<{ hash: string }>("SELECT hash FROM audit_events WHERE seq = 3");
+    await tamper("DELETE FROM audit_events WHERE seq = 4");
+    await db.query("UPDATE audit_head SET seq = 3, hash = $1", [third?.hash]);
+    // The trail alone still looks whole: this is what the recorded head is for.
+    expect((await verify()).ok).toBe(true);
+    const result = await auditLog(db, key).verify(recorded);
+    expect(result.ok).toBe(false);
+    expect(result.problems).toEqual([
+      { seq: 3, problem: expect.stringMatching(/before the head recorded .*event 4/) },
+    ]);
+    // A wiped trail, head and all, fails the same way.
+    await tamper("DELETE FROM audit_events");
+    await db.query("UPDATE audit_head SET seq = 0, hash = repeat('0', 64)");
+    expect((await auditLog(db, key).verify(recorded)).problems[0]?.problem).toMatch(
+      /newer events were removed/,
+    );
+    // And a head the trail does contain at its sequence, but with another hash, means a rewrite.
+    await appendMany(4);
+    const rewritten = await auditLog(db, key).verify({ seq: 2, hash: "a".repeat(64) });
+    expect(rewritten.problems).toEqual([{ seq: 2, problem: expect.stringMatching(/rewritten/) }]);
+    expect((await auditLog(db, key).verify((await verify()).head)).ok).toBe(true);
+  });
+
   it("finds a chain rewritten without the key", async () => {
     await appendMany(3);
     // A forger with database access recomputes a consistent chain under a key they guessed.

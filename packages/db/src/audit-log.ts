@@ -153,9 +153,11 @@ export function auditLog(sql: SqlExecutor, key: Buffer) {
 
     /**
      * Recomputes the whole chain. Finds an edited event (hash), a deleted or reordered one (sequence
-     * gap, or a link to the wrong predecessor), and deleted newest events (the head disagrees).
+     * gap, or a link to the wrong predecessor), and deleted newest events (the head disagrees). Given
+     * a head recorded outside the database earlier (`expected`), also finds a trail cut back, head
+     * and all, to before it (shorter than it), or rewritten since (another hash at its sequence).
      */
-    async verify(): Promise<AuditVerification> {
+    async verify(expected?: { readonly seq: number; readonly hash: string }): Promise<AuditVerification> {
       // Read the head first and check the chain up to it: events appended while this runs are
       // outside the range, so a busy system verifies without a snapshot transaction.
       const [head] = await sql.query<{ seq: string | number; hash: string }>(
@@ -188,10 +190,22 @@ export function auditLog(sql: SqlExecutor, key: Buffer) {
           if (!sameHash(event.hash, chainHash(key, event))) {
             report(event.seq, "its contents do not match its hash (the event was edited)");
           }
+          if (expected && event.seq === expected.seq && !sameHash(event.hash, expected.hash)) {
+            report(
+              event.seq,
+              "differs from the head recorded outside the database (the trail was rewritten)",
+            );
+          }
           expectedSeq = event.seq + 1;
           prevHash = event.hash;
         }
         if (batch.length < VERIFY_BATCH) break;
+      }
+      if (expected && expected.seq > headSeq) {
+        report(
+          headSeq,
+          `the trail ends at event ${headSeq}, before the head recorded outside the database (event ${expected.seq}): newer events were removed`,
+        );
       }
       if (expectedSeq - 1 !== headSeq || !sameHash(head?.hash ?? "", prevHash)) {
         report(

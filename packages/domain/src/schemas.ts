@@ -91,6 +91,23 @@ export const auditListInput = z
   })
   .strict();
 
+/**
+ * `expectedHead`: a head (sequence and hash, as an earlier verify returned it) recorded outside the
+ * database; the trail must still contain it.
+ */
+export const auditVerifyInput = z
+  .object({
+    expectedHead: z
+      .object({
+        seq: z.int().min(1).max(Number.MAX_SAFE_INTEGER),
+        hash: z.string().regex(/^[0-9a-f]{64}$/, "hash is 64 lower-case hex characters"),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .default({});
+
 export const extendGrantInput = z
   .object({
     grantId: idSchema,

@@ -1,6 +1,7 @@
 import type { Broker } from "@leasehold/broker";
 import {
   auditListInput,
+  auditVerifyInput,
   createLeaseInput,
   extendGrantInput,
   grantIdInput,
@@ -140,7 +141,9 @@ export function createAppRouter(broker: ApiUseCases) {
         .query(async ({ ctx, input }) =>
           (await broker.audit.list(ctx.principal, input)).map(renderAuditEvent),
         ),
-      verify: authedProcedure.query(({ ctx }) => broker.audit.verify(ctx.principal)),
+      verify: authedProcedure
+        .input(auditVerifyInput)
+        .query(({ ctx, input }) => broker.audit.verify(ctx.principal, input.expectedHead)),
     }),
   });
 }

@@ -5,16 +5,17 @@ const PAGE = 500;
 
 export const auditCommand: Command = {
   name: "audit",
-  usage: "leasehold audit verify | leasehold audit export [--after <seq>]",
-  summary: "verify the audit chain, or export events as JSON lines (admins)",
-  options: { after: { type: "string" } },
+  usage: "leasehold audit verify [--expect <seq>:<hash>] | leasehold audit export [--after <seq>]",
+  summary: "verify the audit chain (against a head you recorded), or export events as JSON lines (admins)",
+  options: { after: { type: "string" }, expect: { type: "string" } },
   async run(ctx, { positionals, values }) {
     const api = ctx.api();
     if (positionals[1] === "verify") {
-      const result = await api.audit.verify.query();
+      const expectedHead = parseHead(option(values, "expect"));
+      const result = await api.audit.verify.query(expectedHead ? { expectedHead } : {});
       ctx.print(
         result.ok
-          ? `the audit trail verifies: ${result.events} events, head ${result.head.seq} ${result.head.hash}`
+          ? `the audit trail verifies: ${result.events} events, head ${result.head.seq}:${result.head.hash}`
           : `THE AUDIT TRAIL DOES NOT VERIFY:\n${result.problems.map((p) => `  event ${p.seq}: ${p.problem}`).join("\n")}`,
         result,
       );
@@ -34,3 +35,15 @@ export const auditCommand: Command = {
     throw new CliError("say `leasehold audit verify` or `leasehold audit export`", EXIT.usage);
   },
 };
+
+/** `<seq>:<hash>`, as `audit verify` prints a head; recorded outside Leasehold, it shows a cut-back trail. */
+function parseHead(text: string | undefined): { seq: number; hash: string } | undefined {
+  if (text === undefined) return undefined;
+  const match = /^(\d{1,15}):([0-9a-f]{64})$/.exec(text);
+  if (!match)
+    throw new CliError(
+      "--expect takes <seq>:<hash>, as `leasehold audit verify` prints the head",
+      EXIT.usage,
+    );
+  return { seq: Number(match[1]), hash: match[2] ?? "" };
+}
