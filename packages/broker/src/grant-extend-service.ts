@@ -19,6 +19,7 @@ import { commitGrantStep, type GrantStep } from "./audited-change.js";
 import type { BrokerDeps } from "./broker-deps.js";
 import { grantBinding } from "./credential-cipher.js";
 import { authorizeGrantUse } from "./grant-access.js";
+import { assertGrantProvenance } from "./grant-provenance.js";
 
 type Deps = Pick<
   BrokerDeps,
@@ -56,6 +57,8 @@ export function createGrantExtendService(deps: Deps) {
 
   /** Moves the grant's deadline to `deadline`, renewing in place or re-issuing; audited as `grant.extended`. */
   const moveDeadline = async (principal: Principal, current: Grant, target: Target, deadline: Date) => {
+    // A new credential goes only to the holder the audit trail knows, for the target it knows.
+    await store.read((repos) => assertGrantProvenance(repos, current, { duration: false }));
     const provider = providers.get(target.kind);
     const now = clock();
     let changes: GrantStep["changes"];

@@ -1,6 +1,7 @@
+import { randomUUID } from "node:crypto";
 import { IAMClient } from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
-import { ConflictError, ForbiddenError, UpstreamError } from "@leasehold/domain";
+import { ConflictError, ForbiddenError, newGrant, UpstreamError } from "@leasehold/domain";
 import {
   type Credential,
   type CredentialProvider,
@@ -152,6 +153,31 @@ describe("grant lifecycle against the STS and IAM stand-ins", () => {
     expect((await h.broker.grants.credentials(requester, grant.id)).secret.kind).toBe("aws-session");
     await h.db.query("UPDATE grants SET target_id = 'another-target' WHERE id = $1", [grant.id]);
     await expect(h.broker.grants.credentials(requester, grant.id)).rejects.toThrow(/does not belong to it/);
+  });
+
+  it("a grant row written into the database by hand is never issued, nor is a changed one extended", async () => {
+    // As someone with write access to the database, but not the master key, would: a grant nobody asked for.
+    const forged = newGrant({
+      id: randomUUID(),
+      requestId: null,
+      targetId: "prod-readonly",
+      principalId: outsider.id,
+      durationSeconds: 3600,
+      now: h.clock.now,
+    });
+    await h.deps.store.transaction((r) => r.grants.insert(forged));
+    await expect(h.broker.grants.issue(forged.id, notLast)).rejects.toThrow(/not in the audit trail/);
+    expect(await grantNow(forged.id)).toMatchObject({ state: "failed" });
+    expect(sandbox.issued).toEqual([]);
+
+    // A real grant handed to someone else: the new holder cannot extend it into a credential of theirs.
+    const { grant } = await approvedGrant();
+    await h.broker.grants.issue(grant.id, notLast);
+    await h.db.query("UPDATE grants SET principal_id = $2 WHERE id = $1", [grant.id, outsider.id]);
+    await expect(
+      h.broker.grants.extend(outsider, { grantId: grant.id, extendBySeconds: 600 }),
+    ).rejects.toThrow(/not in the audit trail/);
+    expect(sandbox.issued).toHaveLength(1);
   });
 
   it("a retry after an interrupted attempt denies the earlier session and activates only the latest", async () => {

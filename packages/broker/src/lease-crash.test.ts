@@ -86,6 +86,17 @@ describe("a crash between the SQL call and the commit", () => {
           now: h.clock.now,
         }),
       );
+      // As leases.create records it, so the lease's provenance is in the audit trail.
+      await repos.audit.append(
+        {
+          actor: app.id,
+          action: "grant.created",
+          subjectType: "grant",
+          subjectId: grantId,
+          data: { targetId: "orders", durationSeconds: 600, lease: true, rule: app.subject },
+        },
+        h.clock.now,
+      );
     });
     // Attempt 1 creates its role, then the worker dies before the commit.
     const attempt1 = await h.deps.store.transaction((r) => r.grants.beginIssueAttempt(grantId, h.clock.now));

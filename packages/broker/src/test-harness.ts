@@ -134,11 +134,6 @@ export async function grantInState(
 ): Promise<string> {
   const { request } = await askForProd(h.broker);
   const now = h.clock.now;
-  // Decided, so the next call may ask again (one pending request per requester and target).
-  await h.db.query("UPDATE access_requests SET state = 'approved', decided_at = $2 WHERE id = $1", [
-    request.id,
-    now,
-  ]);
   const grant = newGrant({
     id: randomUUID(),
     requestId: request.id,
@@ -147,7 +142,31 @@ export async function grantInState(
     durationSeconds: 3600,
     now,
   });
-  await h.deps.store.transaction((repos) => repos.grants.insert(grant));
+  // Decided (so the next call may ask again: one pending request per requester and target) and
+  // recorded as the broker records an approval, so the grant's provenance is in the audit trail.
+  await h.deps.store.transaction(async (repos) => {
+    await repos.requests.decide(request.id, "approved", now);
+    await repos.grants.insert(grant);
+    await repos.audit.appendMany(
+      [
+        {
+          actor: approverA.id,
+          action: "request.approved",
+          subjectType: "request",
+          subjectId: request.id,
+          data: { approvers: [approverA.id, approverB.id] },
+        },
+        {
+          actor: approverB.id,
+          action: "grant.created",
+          subjectType: "grant",
+          subjectId: grant.id,
+          data: { requestId: request.id, targetId: grant.targetId, durationSeconds: grant.durationSeconds },
+        },
+      ],
+      now,
+    );
+  });
   await h.db.query(
     `UPDATE grants SET state = $2, issued_at = $3, expires_at = $4, issue_attempts = 1,
        credential = CASE WHEN $2 = 'active' THEN $5::bytea ELSE NULL END WHERE id = $1`,

@@ -136,6 +136,19 @@ export function auditLog(sql: SqlExecutor, key: Buffer) {
      */
     appendMany,
 
+    /**
+     * The events about `subjectId` whose own HMAC checks out under the key, oldest first: events a
+     * database writer without the master key cannot have written. (The chain around them is
+     * `verify`'s to check; an authentic event cannot be moved to another subject, whose id it hashes.)
+     */
+    async authenticFor(subjectId: string): Promise<AuditEvent[]> {
+      const rows = await sql.query<EventRow>(
+        "SELECT * FROM audit_events WHERE subject_id = $1 ORDER BY seq",
+        [subjectId],
+      );
+      return rows.map(toEvent).filter((event) => sameHash(event.hash, chainHash(key, event)));
+    },
+
     /** Events after `afterSeq`, oldest first; optionally only those about one subject. */
     async list(options: {
       afterSeq: number;
