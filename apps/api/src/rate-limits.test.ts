@@ -148,3 +148,63 @@ describe("caps over HTTP", () => {
     expect(Number(refused.retryAfter)).toBeLessThanOrEqual(86_400);
   });
 });
+
+describe("when the rate limits' Redis cannot be reached", () => {
+  let app: FastifyInstance;
+  let unreachable: Redis;
+  beforeAll(async () => {
+    const config = parseConfig(TEST_CONFIG.replaceAll("{issuer}", issuer.url), "test.yaml");
+    // Port 1 answers nothing; commands fail at once instead of waiting for a connection.
+    unreachable = new Redis({ port: 1, enableOfflineQueue: false, retryStrategy: () => null });
+    unreachable.on("error", () => {});
+    const log = pino({ level: "silent" });
+    app = await buildServer({
+      appRouter: createAppRouter(
+        createBroker({
+          store: createStore(db, { auditKey: Buffer.alloc(32, 1) }),
+          targets: targetCatalog(config.targets),
+          providers: providerRegistry([]),
+          queues: { issue: async () => {}, expireAt: async () => {}, revoke: async () => {} },
+          cipher: createCredentialCipher(Buffer.alloc(32, 2)),
+          clock: () => new Date(),
+          newId: randomUUID,
+          admins: config.admins,
+          log,
+        }),
+      ),
+      verifier: createTokenVerifier(config.identityProviders, { clock: () => new Date() }),
+      readiness: {},
+      logger: log,
+      rateLimits: { redis: unreachable, prefix: "unreachable", rates: RATES },
+    });
+  });
+  afterAll(async () => {
+    await app?.close();
+    unreachable?.disconnect();
+  });
+
+  const call = async (path: string, input: unknown) =>
+    app.inject({
+      method: "POST",
+      url: `/trpc/${path}`,
+      headers: {
+        "content-type": "application/json",
+        authorization: `Bearer ${await tokenFor(issuer, "sec")}`,
+      },
+      payload: JSON.stringify(input),
+    });
+
+  it("still lets a revocation through (fail open), but refuses to create (fail closed)", async () => {
+    // The broker answers the revocation: there is no such grant.
+    expect((await call("grants.revoke", { grantId: randomUUID() })).statusCode).toBe(404);
+    for (const refused of [
+      await call("requests.create", request),
+      await call("leases.create", { targetId: "prod-readonly" }),
+    ]) {
+      expect(refused.statusCode).toBe(502);
+      expect(refused.json()).toMatchObject({
+        error: { message: expect.stringMatching(/Redis is unreachable/) },
+      });
+    }
+  });
+});

@@ -1,5 +1,5 @@
 import fastifyRateLimit from "@fastify/rate-limit";
-import { LimitExceededError } from "@leasehold/domain";
+import { LimitExceededError, UpstreamError } from "@leasehold/domain";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Redis } from "ioredis";
 
@@ -58,7 +58,12 @@ export async function registerRateLimits(
     const limiter = limiters.get(name);
     if (!limiter) throw new Error(`no rate limit called ${name}`);
     counting.set(req, principalId);
-    const result = await limiter(req);
+    const result = await limiter(req).catch((error: unknown) => {
+      throw new UpstreamError("the rate limits cannot be checked: Redis is unreachable; try again shortly", {
+        retryable: true,
+        cause: error,
+      });
+    });
     if (result.isAllowed || !result.isExceeded) return;
     throw new LimitExceededError(
       `limits.rates.${name}`,
