@@ -7,6 +7,7 @@ import { providerRegistry } from "@leasehold/providers";
 import { type OidcIssuer, startOidcIssuer } from "@leasehold/sandbox";
 import { createTestDatabase, TEST_CONFIG, tokenFor } from "@leasehold/test-kit";
 import type { FastifyInstance } from "fastify";
+import { Redis } from "ioredis";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTokenVerifier } from "./auth/token-verifier.js";
@@ -24,6 +25,7 @@ let app: FastifyInstance;
 let broker: Broker;
 let appRouter: ReturnType<typeof createAppRouter>;
 let logs = "";
+let redis: Redis;
 
 beforeAll(async () => {
   issuer = await startOidcIssuer();
@@ -51,15 +53,23 @@ beforeAll(async () => {
     log,
   });
   appRouter = createAppRouter(broker);
+  redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", { maxRetriesPerRequest: 2 });
   app = await buildServer({
     appRouter,
     verifier: createTokenVerifier(config.identityProviders, { clock: () => new Date() }),
     readiness: { database: () => db.query("SELECT 1") },
     logger: log,
+    // These tests call requests.create dozens of times a minute; rate-limits.test.ts covers the limits.
+    rateLimits: {
+      redis,
+      prefix: `test-${randomUUID()}`,
+      rates: { ...config.limits.rates, requests: 1000, leases: 1000, revocations: 1000 },
+    },
   });
 });
 afterAll(async () => {
   await app?.close();
+  await redis?.quit();
   await db?.close();
   await issuer?.close();
 });

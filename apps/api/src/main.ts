@@ -13,6 +13,7 @@ runMain(async () => {
     host: env.HOST,
     port: env.PORT,
     log,
+    rateLimits: { ...open.queue, rates: open.config.limits.rates },
   });
   onShutdown(log, async () => {
     await api.close();

@@ -1,5 +1,6 @@
 import { connect, type Socket } from "node:net";
 import type { FastifyInstance } from "fastify";
+import { Redis } from "ioredis";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import type { HttpLimits } from "./http-edge.js";
@@ -27,6 +28,12 @@ async function listen(limits: Partial<HttpLimits>): Promise<number> {
     readiness: {},
     logger: pino({ level: "silent" }),
     limits: { timeoutCheckIntervalMs: 25, ...limits },
+    // Never connected: no procedure runs, so nothing is counted.
+    rateLimits: {
+      redis: new Redis({ lazyConnect: true }),
+      prefix: "unused",
+      rates: { window: 60, requests: 1, leases: 1, revocations: 1 },
+    },
   });
   await app.listen({ host: "127.0.0.1", port: 0 });
   const address = app.server.address();

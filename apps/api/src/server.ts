@@ -1,8 +1,11 @@
 import { randomUUID } from "node:crypto";
+import { LimitExceededError } from "@leasehold/domain";
+import type { TRPCError } from "@trpc/server";
 import { type CreateFastifyContextOptions, fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { TokenVerifier } from "./auth/token-verifier.js";
 import { DEFAULT_HTTP_LIMITS, type HttpLimits, hardenHttp, httpServerOptions } from "./http-edge.js";
+import { type RateLimitSettings, registerRateLimits } from "./rate-limits.js";
 import type { AppRouter } from "./trpc/app-router.js";
 import type { Context } from "./trpc/trpc.js";
 
@@ -17,6 +20,8 @@ export type ServerDeps = {
   readonly logger: FastifyBaseLogger;
   /** Timeouts and the connection limit; omitted ones are DEFAULT_HTTP_LIMITS. */
   readonly limits?: Partial<HttpLimits>;
+  /** The rate limits of creating requests and leases and of revoking, counted in Redis. */
+  readonly rateLimits: RateLimitSettings;
 };
 
 /** Largest request body accepted: inputs are small and bounded field by field anyway. */
@@ -28,6 +33,7 @@ export async function buildServer({
   readiness,
   logger,
   limits,
+  rateLimits,
 }: ServerDeps): Promise<FastifyInstance> {
   const applied: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...limits };
   const app = Fastify({
@@ -38,6 +44,7 @@ export async function buildServer({
   });
   app.server.maxConnections = applied.maxConnections;
   await hardenHttp(app);
+  const rateCheckFor = await registerRateLimits(app, rateLimits);
 
   app.get("/healthz", async () => ({ ok: true }));
   app.get("/readyz", async (_request, reply) => {
@@ -58,16 +65,22 @@ export async function buildServer({
   const createContext = async ({ req }: CreateFastifyContextOptions): Promise<Context> => {
     const header = req.headers.authorization;
     const logError = (fields: Record<string, unknown>, message: string) => req.log.error(fields, message);
+    const checkRate = rateCheckFor(req);
     const match = typeof header === "string" ? /^Bearer ([^\s]+)$/i.exec(header) : null;
     if (!match?.[1]) {
-      return { auth: { error: "send Authorization: Bearer <OIDC token>" }, requestId: req.id, logError };
+      return {
+        auth: { error: "send Authorization: Bearer <OIDC token>" },
+        requestId: req.id,
+        logError,
+        checkRate,
+      };
     }
     try {
-      return { auth: { principal: await verifier.verify(match[1]) }, requestId: req.id, logError };
+      return { auth: { principal: await verifier.verify(match[1]) }, requestId: req.id, logError, checkRate };
     } catch (error) {
       const message = error instanceof Error ? error.message : "the token is not valid";
       req.log.info({ reason: message }, "authentication refused");
-      return { auth: { error: message }, requestId: req.id, logError };
+      return { auth: { error: message }, requestId: req.id, logError, checkRate };
     }
   };
 
@@ -76,8 +89,17 @@ export async function buildServer({
     trpcOptions: {
       router: appRouter,
       createContext,
-      // Responses may carry credentials: never let a cache keep one.
-      responseMeta: () => ({ headers: new Headers([["cache-control", "no-store"]]) }),
+      // Responses may carry credentials: never let a cache keep one. A call refused by a limit says
+      // when to try again (the latest, when a batch had several).
+      responseMeta: ({ errors }: { errors: readonly TRPCError[] }) => {
+        const headers = new Headers([["cache-control", "no-store"]]);
+        const retryAfter = Math.max(
+          0,
+          ...errors.map((e) => (e.cause instanceof LimitExceededError ? e.cause.retryAfterSeconds : 0)),
+        );
+        if (retryAfter > 0) headers.set("retry-after", String(retryAfter));
+        return { headers };
+      },
     },
   });
   return app;

@@ -21,6 +21,7 @@ import {
 import { commitAudited } from "./audited-change.js";
 import { maySeeRequest } from "./authorization.js";
 import type { BrokerDeps } from "./broker-deps.js";
+import { capsOrDefault, checkRequestCaps } from "./caps.js";
 
 /** A request with its reviews and where the approval count stands. */
 export type RequestView = {
@@ -29,10 +30,11 @@ export type RequestView = {
   readonly tally: Tally;
 };
 
-type Deps = Pick<BrokerDeps, "store" | "targets" | "clock" | "newId" | "admins" | "log">;
+type Deps = Pick<BrokerDeps, "store" | "targets" | "clock" | "newId" | "admins" | "log" | "caps">;
 
 // biome-ignore lint/complexity/noExcessiveLinesPerFunction: a factory whose methods share the dependencies it closes over; each method is short.
-export function createAccessRequestService({ store, targets, clock, newId, admins, log }: Deps) {
+export function createAccessRequestService({ store, targets, clock, newId, admins, log, caps }: Deps) {
+  const limits = capsOrDefault(caps);
   const view = async (request: AccessRequest): Promise<RequestView> => {
     const reviews = await store.read((repos) => repos.requests.listReviews(request.id));
     return { request, reviews, tally: tallyReviews(reviews, request.requesterId, request.requiredApprovals) };
@@ -61,6 +63,7 @@ export function createAccessRequestService({ store, targets, clock, newId, admin
         decidedAt: null,
       };
       await commitAudited(store, now, async (repos, record) => {
+        await checkRequestCaps(repos, limits, principal, now);
         try {
           await repos.requests.insert(request);
         } catch (error) {

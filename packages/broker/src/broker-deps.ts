@@ -1,5 +1,5 @@
 import type { Store } from "@leasehold/db";
-import type { Clock, PrincipalSet, Target } from "@leasehold/domain";
+import type { Caps, Clock, PrincipalSet, Target } from "@leasehold/domain";
 import type { ProviderRegistry } from "@leasehold/providers";
 import type { GrantQueues } from "@leasehold/queue";
 import type { CredentialCipher } from "./credential-cipher.js";
@@ -34,6 +34,8 @@ export type BrokerDeps = {
   /** May revoke any grant and read the audit trail. */
   readonly admins: PrincipalSet;
   readonly log: Logger;
+  /** Per-principal caps (leasehold.yaml's `limits`); omitted: DEFAULT_CAPS. */
+  readonly caps?: Caps | undefined;
 };
 
 /** How a worker job is running, for deciding between "retry" and "give up". */

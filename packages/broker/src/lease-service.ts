@@ -11,6 +11,7 @@ import {
 } from "@leasehold/domain";
 import { commitAudited } from "./audited-change.js";
 import type { BrokerDeps } from "./broker-deps.js";
+import { capsOrDefault, checkLeaseCaps } from "./caps.js";
 import type { CredentialService, DeliveredCredential } from "./credential-service.js";
 import { isRetryable } from "./failures.js";
 import type { GrantIssueService } from "./grant-issue-service.js";
@@ -19,7 +20,7 @@ import type { GrantIssueService } from "./grant-issue-service.js";
 const LEASE_ISSUE_ATTEMPTS = 3;
 const LEASE_RETRY_BASE_MS = 100;
 
-type Deps = Pick<BrokerDeps, "store" | "targets" | "clock" | "newId" | "log"> & {
+type Deps = Pick<BrokerDeps, "store" | "targets" | "clock" | "newId" | "log" | "caps"> & {
   issue: Pick<GrantIssueService, "issue">;
   credentials: Pick<CredentialService, "credentials">;
 };
@@ -30,7 +31,8 @@ type Deps = Pick<BrokerDeps, "store" | "targets" | "clock" | "newId" | "log"> & 
  * people. It is issued in the caller's request (an application is waiting for it); if that fails, the
  * grant is marked failed and the caller may simply ask again.
  */
-export function createLeaseService({ store, targets, clock, newId, log, issue, credentials }: Deps) {
+export function createLeaseService({ store, targets, clock, newId, log, issue, credentials, caps }: Deps) {
+  const limits = capsOrDefault(caps);
   /**
    * A few quick tries inside the caller's request, because the caller is waiting and transient upstream
    * trouble is common: two GRANTs on one table at once fail with "tuple concurrently updated" (Vault
@@ -69,6 +71,7 @@ export function createLeaseService({ store, targets, clock, newId, log, issue, c
         now,
       });
       await commitAudited(store, now, async (repos, record) => {
+        await checkLeaseCaps(repos, limits, principal, { targetId: target.id, rule }, now);
         await repos.grants.insert(grant);
         record({
           actor: principal.id,

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createStore, type Database } from "@leasehold/db";
-import { type GrantState, newGrant, type Principal, type Target } from "@leasehold/domain";
+import { type Caps, type GrantState, newGrant, type Principal, type Target } from "@leasehold/domain";
 import { awsRoleTargetSchema, type CredentialProvider, providerRegistry } from "@leasehold/providers";
 import { createTestDatabase, type Dialect } from "@leasehold/test-kit";
 import { type Broker, createBroker, type RotationSetup } from "./broker.js";
@@ -67,6 +67,7 @@ export async function createHarness(
     rotation?: RotationSetup;
     reconcile?: ReconcileOptions;
     expiry?: ExpiryOptions;
+    caps?: Caps;
   } = {},
 ): Promise<Harness> {
   const raw = await createTestDatabase(dialect);
@@ -98,6 +99,7 @@ export async function createHarness(
     newId: randomUUID,
     admins: { users: [], groups: ["security"] },
     log: silent,
+    caps: options.caps,
   };
   return {
     db,

@@ -1,4 +1,11 @@
-import { durationSchema, groupNameSchema, principalIdSchema, principalSetSchema } from "@leasehold/domain";
+import {
+  DEFAULT_CAPS,
+  DEFAULT_RATES,
+  durationSchema,
+  groupNameSchema,
+  principalIdSchema,
+  principalSetSchema,
+} from "@leasehold/domain";
 import { z } from "zod";
 import { rotationConfigSchema } from "./rotation-config.js";
 import { targetConfigSchema } from "./target-config.js";
@@ -80,6 +87,31 @@ export const slackSettingsSchema = z
   .strict();
 export type SlackSettings = z.output<typeof slackSettingsSchema>;
 
+const capSchema = (max: number) => z.int().min(1).max(max);
+
+/** Per-principal caps and the API's rate limits (per principal, per window, shared through Redis). */
+export const limitsSchema = z
+  .object({
+    pendingRequests: capSchema(1000).default(DEFAULT_CAPS.pendingRequests),
+    activeGrants: capSchema(1000).default(DEFAULT_CAPS.activeGrants),
+    activeLeases: capSchema(100_000).default(DEFAULT_CAPS.activeLeases),
+    rates: z
+      .object({
+        /** The window each count covers, 1s to 1h. */
+        window: durationSchema.refine((s) => s <= 3600, "rates.window must be at most 1h").default(60),
+        /** `requests.create` calls per principal per window. */
+        requests: capSchema(100_000).default(DEFAULT_RATES.requests),
+        /** `leases.create` calls per principal per window. */
+        leases: capSchema(100_000).default(DEFAULT_RATES.leases),
+        /** `grants.revoke` calls per principal per window. */
+        revocations: capSchema(100_000).default(DEFAULT_RATES.revocations),
+      })
+      .strict()
+      .default({ window: 60, ...DEFAULT_RATES }),
+  })
+  .strict();
+export type LimitsConfig = z.output<typeof limitsSchema>;
+
 /** The whole of leasehold.yaml. */
 export const leaseholdConfigSchema = z
   .object({
@@ -90,6 +122,8 @@ export const leaseholdConfigSchema = z
     slack: slackSettingsSchema.optional(),
     /** Long-lived secrets rotated on a schedule. */
     rotations: z.array(rotationConfigSchema).max(200).default([]),
+    /** Caps and rate limits; every field has a safe default. */
+    limits: limitsSchema.default(() => limitsSchema.parse({})),
   })
   .strict()
   .superRefine((config, ctx) => {

@@ -64,6 +64,26 @@ describe("leasehold.yaml", () => {
     expect(problemsOf(withLifetime("32d"))).toMatch(/maxTokenLifetime: .*not a duration between 1s and 31d/);
   });
 
+  it("fills in safe caps and rate limits, and takes and bounds configured ones", () => {
+    expect(parseConfig(minimal, "leasehold.yaml").limits).toEqual({
+      pendingRequests: 10,
+      activeGrants: 10,
+      activeLeases: 50,
+      rates: { window: 60, requests: 10, leases: 60, revocations: 60 },
+    });
+    const withLimits = (limits: string) => `${minimal}limits:\n${limits}`;
+    const set = parseConfig(
+      withLimits("  pendingRequests: 3\n  rates:\n    window: 10s\n    leases: 5\n"),
+      "leasehold.yaml",
+    ).limits;
+    expect(set.pendingRequests).toBe(3);
+    expect(set.activeGrants).toBe(10);
+    expect(set.rates).toEqual({ window: 10, requests: 10, leases: 5, revocations: 60 });
+    expect(problemsOf(withLimits("  activeLeases: 0\n"))).toMatch(/limits\.activeLeases/);
+    expect(problemsOf(withLimits("  rates:\n    window: 2h\n"))).toMatch(/rates.window must be at most 1h/);
+    expect(problemsOf(withLimits("  perMinute: 5\n"))).toMatch(/perMinute/);
+  });
+
   it("refuses a principal id that is a look-alike of another person's email", () => {
     expect(
       problemsOf(

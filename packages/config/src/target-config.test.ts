@@ -86,7 +86,13 @@ describe("database targets", () => {
       `ALTER ROLE "{{name}}" VALID UNTIL '{{expiration}}'`,
     ]);
     expect(target.leases).toEqual([
-      { provider: "k8s", subject: "system:serviceaccount:orders:*", claims: {}, maxTtlSeconds: 3600 },
+      {
+        provider: "k8s",
+        subject: "system:serviceaccount:orders:*",
+        claims: {},
+        maxTtlSeconds: 3600,
+        maxActive: 100,
+      },
     ]);
   });
 

@@ -48,6 +48,7 @@ const toReview = (row: ReviewRow): Review => ({
 export type AccessRequestRepo = ReturnType<typeof accessRequestRepo>;
 
 /** Access requests and their reviews. */
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: a repository: one query per method over the executor it closes over.
 export function accessRequestRepo(sql: SqlExecutor) {
   return {
     async insert(request: AccessRequest): Promise<void> {
@@ -117,6 +118,16 @@ export function accessRequestRepo(sql: SqlExecutor) {
         [requesterId, limit],
       );
       return rows.map(toRequest);
+    },
+
+    /** A requester's pending requests still inside their approval window, and when the first closes. */
+    async countPending(requesterId: string, now: Date): Promise<{ count: number; nextFreeAt: Date | null }> {
+      const [row] = await sql.query<{ count: number; next_free_at: Date | null }>(
+        `SELECT count(*)::int AS count, min(pending_until) AS next_free_at FROM access_requests
+         WHERE requester_id = $1 AND state = 'pending' AND pending_until > $2`,
+        [requesterId, now],
+      );
+      return { count: row?.count ?? 0, nextFreeAt: row?.next_free_at ?? null };
     },
 
     /** Pending requests for the given targets, oldest first. */

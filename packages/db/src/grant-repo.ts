@@ -37,6 +37,12 @@ const toGrant = (row: GrantRow): Grant => ({
   lastError: row.last_error,
 });
 
+/** How many of something are held, and the earliest known moment one of them ends (null: unknown). */
+export type HeldCount = { readonly count: number; readonly nextFreeAt: Date | null };
+
+/** Held grants of one principal on one target, for counting a lease rule's share. */
+export type HeldByPrincipal = HeldCount & { readonly principalId: string };
+
 /** Fields a state transition may set alongside the state. */
 export type GrantChanges = {
   issuedAt?: Date;
@@ -232,6 +238,37 @@ export function grantRepo(sql: SqlExecutor) {
         [id],
       );
       return row?.credential ? Buffer.from(row.credential) : undefined;
+    },
+
+    /**
+     * Takes a lock on `scope` (such as `principal:<id>`) until the transaction ends. Callers that
+     * count-then-insert against a cap take it first, so two of them on one scope run one after the
+     * other and the second counts the first's row. Scopes are taken in a fixed order to avoid deadlock.
+     */
+    async lockScope(scope: string): Promise<void> {
+      await sql.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [`leasehold:${scope}`]);
+    },
+
+    /** A principal's grants (leases, or grants from requests) issuing or active. */
+    async countHeld(principalId: string, kind: "lease" | "requested"): Promise<HeldCount> {
+      const [row] = await sql.query<{ count: number; next_free_at: Date | null }>(
+        `SELECT count(*)::int AS count, min(expires_at) AS next_free_at FROM grants
+         WHERE principal_id = $1 AND state IN ('issuing', 'active')
+           AND (request_id IS NULL) = $2`,
+        [principalId, kind === "lease"],
+      );
+      return { count: row?.count ?? 0, nextFreeAt: row?.next_free_at ?? null };
+    },
+
+    /** Leases on a target issuing or active, per principal. */
+    async countLeasesByPrincipal(targetId: string): Promise<HeldByPrincipal[]> {
+      const rows = await sql.query<{ principal_id: string; count: number; next_free_at: Date | null }>(
+        `SELECT principal_id, count(*)::int AS count, min(expires_at) AS next_free_at FROM grants
+         WHERE target_id = $1 AND request_id IS NULL AND state IN ('issuing', 'active')
+         GROUP BY principal_id`,
+        [targetId],
+      );
+      return rows.map((r) => ({ principalId: r.principal_id, count: r.count, nextFreeAt: r.next_free_at }));
     },
 
     listByPrincipal: (principalId: string, limit: number) =>

@@ -9,7 +9,8 @@ export type ErrorCode =
   | "CONFLICT"
   | "INVALID_REQUEST"
   | "UNAUTHENTICATED"
-  | "UPSTREAM";
+  | "UPSTREAM"
+  | "LIMIT_EXCEEDED";
 
 export abstract class DomainError extends Error {
   abstract readonly code: ErrorCode;
@@ -78,3 +79,20 @@ export class UpstreamError extends DomainError {
 }
 
 export const isDomainError = (error: unknown): error is DomainError => error instanceof DomainError;
+
+/**
+ * A cap or a rate limit refused the call. `limit` names it as leasehold.yaml does (such as
+ * `limits.pendingRequests`); `retryAfterSeconds` says when trying again can succeed (at least 1).
+ */
+export class LimitExceededError extends DomainError {
+  override readonly name = "LimitExceededError";
+  readonly code = "LIMIT_EXCEEDED";
+  readonly limit: string;
+  readonly retryAfterSeconds: number;
+
+  constructor(limit: string, message: string, retryAfterSeconds: number) {
+    super(`${message} (limit ${limit}; try again in ${Math.max(1, Math.ceil(retryAfterSeconds))} s)`);
+    this.limit = limit;
+    this.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterSeconds));
+  }
+}

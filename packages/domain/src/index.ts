@@ -7,6 +7,7 @@ export * from "./duration.js";
 export * from "./errors.js";
 export * from "./grant.js";
 export * from "./lease-policy.js";
+export * from "./limits.js";
 export * from "./notification.js";
 export * from "./principal.js";
 export * from "./schemas.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ForbiddenError } from "./errors.js";
+import { ForbiddenError, LimitExceededError } from "./errors.js";
 import {
   assertMayLease,
   assertMayUseLease,
@@ -7,7 +7,9 @@ import {
   leaseRuleFor,
   resolveLeaseTtl,
   resolveRenewal,
+  ruleCoversPrincipalId,
 } from "./lease-policy.js";
+import { secondsUntilFree } from "./limits.js";
 import type { Principal } from "./principal.js";
 import { databaseTargetSchema } from "./test-target-kinds.js";
 
@@ -117,5 +119,28 @@ describe("lease lifetimes", () => {
     expect(() =>
       resolveRenewal(target, rule, { issuedAt, expiresAt: new Date("2026-11-23T13:40:00Z") }, 3600, late),
     ).toThrow(/in all/);
+  });
+});
+
+describe("caps on lease rules", () => {
+  const [rule] = target.leases;
+
+  it("counts a lease against a rule when the holder's provider and subject match it", () => {
+    if (!rule) throw new Error("the target has a lease rule");
+    expect(rule.maxActive).toBe(100);
+    expect(ruleCoversPrincipalId(rule, "k8s:system:serviceaccount:orders:api")).toBe(true);
+    expect(ruleCoversPrincipalId(rule, "k8s:system:serviceaccount:billing:api")).toBe(false);
+    expect(ruleCoversPrincipalId(rule, "gha:system:serviceaccount:orders:api")).toBe(false);
+    expect(ruleCoversPrincipalId(rule, "k8sx:system:serviceaccount:orders:api")).toBe(false);
+  });
+
+  it("says when to retry: when the first held slot frees, at least a second, a minute when unknown", () => {
+    const now = new Date("2026-01-01T00:00:00Z");
+    expect(secondsUntilFree(now, new Date("2026-01-01T00:00:09.200Z"))).toBe(10);
+    expect(secondsUntilFree(now, new Date("2025-12-31T23:59:00Z"))).toBe(1);
+    expect(secondsUntilFree(now, null)).toBe(60);
+    const error = new LimitExceededError("limits.activeLeases", "too many", 0.2);
+    expect(error.retryAfterSeconds).toBe(1);
+    expect(error.message).toBe("too many (limit limits.activeLeases; try again in 1 s)");
   });
 });

@@ -20,6 +20,16 @@ export function leaseRuleFor(principal: Principal, target: Target): LeaseRule | 
   );
 }
 
+/**
+ * Whether a lease held by `principalId` (`<provider>:<sub>`) counts against `rule`'s `maxActive`:
+ * its provider and subject match. Claims are not stored with a lease, so they are not compared; a
+ * rule's count may include leases taken under a sibling rule with the same subject pattern.
+ */
+export function ruleCoversPrincipalId(rule: LeaseRule, principalId: string): boolean {
+  const prefix = `${rule.provider}:`;
+  return principalId.startsWith(prefix) && subjectMatches(rule.subject, principalId.slice(prefix.length));
+}
+
 export function assertMayLease(principal: Principal, target: Target): LeaseRule {
   const rule = leaseRuleFor(principal, target);
   if (!rule) throw new ForbiddenError(`${principal.id} may not lease ${target.id}`);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { durationSchema } from "./duration.js";
+import { DEFAULT_MAX_ACTIVE_PER_RULE } from "./limits.js";
 import { principalSetSchema } from "./principal.js";
 import { boundedText } from "./text.js";
 
@@ -62,6 +63,12 @@ const leaseRuleSchema = z
       .regex(/^[^*]+\*?$/, "subject is exact, or a prefix ending in a single *"),
     claims: z.record(z.string().min(1).max(100), z.string().max(255)).default({}),
     maxTtl: durationSchema,
+    /**
+     * Leases issuing or active at once under this rule, counted over every workload whose provider and
+     * subject the rule matches. Keeps one rule from exhausting its backend (IAM's policy budget, a
+     * database's connection slots).
+     */
+    maxActive: z.int().min(1).max(10_000).default(DEFAULT_MAX_ACTIVE_PER_RULE),
   })
   .strict();
 
@@ -178,6 +185,7 @@ function targetPolicyOf(target: TargetBaseInput, limits: DurationLimits) {
       subject: rule.subject,
       claims: rule.claims,
       maxTtlSeconds: rule.maxTtl,
+      maxActive: rule.maxActive,
     })),
     maxDurationSeconds: target.maxDuration,
     defaultDurationSeconds:

@@ -104,6 +104,7 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
       cipher: createCredentialCipher(keys.credentials),
       newId: randomUUID,
       admins: config.admins,
+      caps: config.limits,
     },
     {
       ...(settings.reconcile ? { reconcile: settings.reconcile } : {}),

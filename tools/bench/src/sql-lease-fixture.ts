@@ -37,13 +37,15 @@ identityProviders:
     kind: workload
     issuer: "{issuer}"
     audience: leasehold
+# A benchmark measures throughput: the caps and rate limits must not be what it measures.
+limits: { activeLeases: 100000, rates: { leases: 100000, revocations: 100000 } }
 targets:
   - id: ${TARGET_ID}
     kind: sql
     maxDuration: 2h
     defaultDuration: 1h
     leases:
-      - { provider: k8s, subject: "system:serviceaccount:bench:*", maxTtl: 2h }
+      - { provider: k8s, subject: "system:serviceaccount:bench:*", maxTtl: 2h, maxActive: 10000 }
     sql:
       engine: postgres
       adminUrlEnv: BENCH_PG_ADMIN_URL

@@ -56,6 +56,7 @@ describe("the API's procedures", () => {
     auth: { principal: dev },
     requestId: "test",
     logError: () => {},
+    checkRate: async () => {},
   });
   const procedures = Object.keys(router._def.procedures).filter((path) => path !== "me");
 

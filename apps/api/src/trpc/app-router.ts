@@ -16,7 +16,7 @@ import {
   rotationRunsInput,
 } from "@leasehold/domain";
 import { renderAuditEvent, renderGrant, renderRequest, renderRotationRun, renderTarget } from "./render.js";
-import { authedProcedure, router } from "./trpc.js";
+import { authedProcedure, rateLimitedProcedure, router } from "./trpc.js";
 
 /** The use cases the API calls, each under the name of the procedure that calls it. */
 export type ApiUseCases = {
@@ -49,7 +49,7 @@ export function createAppRouter(broker: ApiUseCases) {
     }),
 
     requests: router({
-      create: authedProcedure
+      create: rateLimitedProcedure("requests")
         .input(requestAccessInput)
         .mutation(async ({ ctx, input }) =>
           renderRequest(await broker.requests.create(ctx.principal, input)),
@@ -101,17 +101,19 @@ export function createAppRouter(broker: ApiUseCases) {
       extend: authedProcedure
         .input(extendGrantInput)
         .mutation(async ({ ctx, input }) => renderGrant(await broker.grants.extend(ctx.principal, input))),
-      revoke: authedProcedure
+      revoke: rateLimitedProcedure("revocations")
         .input(revokeGrantInput)
         .mutation(async ({ ctx, input }) => renderGrant(await broker.grants.revoke(ctx.principal, input))),
     }),
 
     /** Workloads: lease a target their lease rule allows, renew it; revoke and look up through grants. */
     leases: router({
-      create: authedProcedure.input(createLeaseInput).mutation(async ({ ctx, input }) => {
-        const { grant, credential } = await broker.leases.create(ctx.principal, input);
-        return { grant: renderGrant(grant), credential: { ...credential.secret } };
-      }),
+      create: rateLimitedProcedure("leases")
+        .input(createLeaseInput)
+        .mutation(async ({ ctx, input }) => {
+          const { grant, credential } = await broker.leases.create(ctx.principal, input);
+          return { grant: renderGrant(grant), credential: { ...credential.secret } };
+        }),
       renew: authedProcedure
         .input(renewLeaseInput)
         .mutation(async ({ ctx, input }) => renderGrant(await broker.leases.renew(ctx.principal, input))),

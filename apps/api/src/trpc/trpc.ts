@@ -2,6 +2,7 @@ import { type ErrorCode, isDomainError, type Principal } from "@leasehold/domain
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
 import { ZodError } from "zod";
+import type { RateCheck, RateName } from "../rate-limits.js";
 
 /** What every procedure knows about the call. */
 export type Context = {
@@ -9,6 +10,8 @@ export type Context = {
   readonly auth: { readonly principal: Principal } | { readonly error: string };
   readonly requestId: string;
   readonly logError: (fields: Record<string, unknown>, message: string) => void;
+  /** Counts a call against its rate limit (leasehold.yaml's `limits.rates`). */
+  readonly checkRate: RateCheck;
 };
 
 const CODES: Record<ErrorCode, TRPC_ERROR_CODE_KEY> = {
@@ -18,6 +21,7 @@ const CODES: Record<ErrorCode, TRPC_ERROR_CODE_KEY> = {
   INVALID_REQUEST: "BAD_REQUEST",
   UNAUTHENTICATED: "UNAUTHORIZED",
   UPSTREAM: "BAD_GATEWAY",
+  LIMIT_EXCEEDED: "TOO_MANY_REQUESTS",
 };
 
 const t = initTRPC.context<Context>().create({
@@ -47,7 +51,8 @@ const translateErrors = t.middleware(async ({ ctx, next, path }) => {
   const error = result.error;
   const cause = error.cause ?? error;
   if (isDomainError(cause)) {
-    throw new TRPCError({ code: CODES[cause.code], message: cause.message });
+    // The cause stays attached so that responseMeta can set Retry-After from a LimitExceededError.
+    throw new TRPCError({ code: CODES[cause.code], message: cause.message, cause });
   }
   if (error.code !== "INTERNAL_SERVER_ERROR") return result;
   ctx.logError({ path, requestId: ctx.requestId, err: cause }, "procedure failed");
@@ -66,3 +71,10 @@ export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
   if ("error" in ctx.auth) throw new TRPCError({ code: "UNAUTHORIZED", message: ctx.auth.error });
   return next({ ctx: { ...ctx, principal: ctx.auth.principal } });
 });
+
+/** An authenticated procedure whose calls count against the caller's `limits.rates.<name>`. */
+export const rateLimitedProcedure = (name: RateName) =>
+  authedProcedure.use(async ({ ctx, next }) => {
+    await ctx.checkRate(name, ctx.principal.id);
+    return next();
+  });

@@ -1,0 +1,74 @@
+import fastifyRateLimit from "@fastify/rate-limit";
+import { LimitExceededError, UpstreamError } from "@leasehold/domain";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { Redis } from "ioredis";
+
+/** The use cases whose calls are rate limited, as leasehold.yaml's `limits.rates` names them. */
+export type RateName = "requests" | "leases" | "revocations";
+const RATE_NAMES: readonly RateName[] = ["requests", "leases", "revocations"];
+
+const USE_CASE: Record<RateName, string> = {
+  requests: "requests.create",
+  leases: "leases.create",
+  revocations: "grants.revoke",
+};
+
+export type RateLimitSettings = {
+  /** Where the counts live, shared by every API replica. */
+  readonly redis: Redis;
+  /** Prefix of the Redis keys, so installations can share a Redis (the queue prefix). */
+  readonly prefix: string;
+  /** leasehold.yaml's `limits.rates`: the window in seconds and the calls per principal per window. */
+  readonly rates: { readonly window: number } & Readonly<Record<RateName, number>>;
+};
+
+/** Counts one call of `name` by `principalId` in this HTTP request; throws LimitExceededError past the limit. */
+export type RateCheck = (name: RateName, principalId: string) => Promise<void>;
+
+/**
+ * Registers @fastify/rate-limit with its Redis store, for use from the tRPC procedures rather than
+ * per route: every call goes through one route (`/trpc/<path>`, batches included), and the key is
+ * the verified principal, known only once the token has been checked. Each call in a batch counts.
+ * Revocations fail open when Redis cannot be reached (ending access must never wait on the
+ * limiter); creating requests and leases fails closed.
+ */
+export async function registerRateLimits(
+  app: FastifyInstance,
+  settings: RateLimitSettings,
+): Promise<(req: FastifyRequest) => RateCheck> {
+  await app.register(fastifyRateLimit, {
+    global: false,
+    redis: settings.redis,
+    nameSpace: `${settings.prefix}:rate-limit:`,
+  });
+  // The limiter reads its key from the request; this says whose call is being counted.
+  const counting = new WeakMap<FastifyRequest, string>();
+  const limiters = new Map(
+    RATE_NAMES.map((name) => [
+      name,
+      app.createRateLimit({
+        max: settings.rates[name],
+        timeWindow: settings.rates.window * 1000,
+        keyGenerator: (req) => `${name}:${counting.get(req) ?? ""}`,
+        skipOnError: name === "revocations",
+      }),
+    ]),
+  );
+  return (req) => async (name, principalId) => {
+    const limiter = limiters.get(name);
+    if (!limiter) throw new Error(`no rate limit called ${name}`);
+    counting.set(req, principalId);
+    const result = await limiter(req).catch((error: unknown) => {
+      throw new UpstreamError("the rate limits cannot be checked: Redis is unreachable; try again shortly", {
+        retryable: true,
+        cause: error,
+      });
+    });
+    if (result.isAllowed || !result.isExceeded) return;
+    throw new LimitExceededError(
+      `limits.rates.${name}`,
+      `${principalId} made more than ${result.max} ${USE_CASE[name]} calls in ${settings.rates.window} s`,
+      result.ttlInSeconds,
+    );
+  };
+}
