@@ -271,4 +271,19 @@ describe("the STS provider against the stand-in", () => {
     }
     throw new Error("expected IAM to refuse once the 10,240-character budget was used");
   });
+
+  it("with the longest SourceIdentity STS allows, one role still holds 23 revocations", async () => {
+    const principalId = `${"x".repeat(52)}@example.com`;
+    expect(sourceIdentityFor(principalId)).toHaveLength(64);
+    for (let i = 0; i < 100; i++) {
+      const id = `6f1c0000-0000-4000-8000-${String(i).padStart(12, "0")}`;
+      const result = await provider.revoke({ grant: grant({ id, principalId }), target }).catch((e) => e);
+      if (result instanceof UpstreamError) {
+        expect(result.upstreamCode).toMatch(/LimitExceeded/);
+        expect(i).toBe(23);
+        return;
+      }
+    }
+    throw new Error("expected IAM to refuse once the 10,240-character budget was used");
+  });
 });

@@ -189,6 +189,19 @@ describe("IAM evaluates the role's inline policies on calls made with session cr
     await refusedToRead(newer);
   });
 
+  it("a condition operator the stand-in does not model fails the call loudly instead of passing it", async () => {
+    const session = await grantSession("g1", "alice");
+    await putPolicy(
+      "unmodelled",
+      deny({ "ForAnyValue:StringEquals": { "aws:PrincipalTag/lh-grant": "g1" } }),
+    );
+    await expectAwsError(chainFrom(session), {
+      code: "InternalFailure",
+      status: 500,
+      message: "The stand-in does not model the condition operator ForAnyValue:StringEquals.",
+    });
+  });
+
   it("a Deny in the session policy applies to the session too", async () => {
     const response = await stsClient(sandbox).send(
       new AssumeRoleCommand({

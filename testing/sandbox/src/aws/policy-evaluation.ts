@@ -51,7 +51,7 @@ function dateOf(value: string): number {
   return /^\d+$/.test(value) ? Number(value) * 1000 : Date.parse(value);
 }
 
-const STRING_OPERATORS: Record<string, (actual: string, expected: string) => boolean> = {
+const OPERATORS: Record<string, (actual: string, expected: string) => boolean> = {
   StringEquals: (a, e) => a === e,
   StringEqualsIgnoreCase: (a, e) => a.toLowerCase() === e.toLowerCase(),
   StringLike: (a, e) => wildcard(e).test(a),
@@ -92,7 +92,7 @@ function clauseHolds(operator: string, clause: { [key: string]: Json }, context:
       return expected.some((wanted) => (wanted.toLowerCase() === "true") === (actual === undefined));
     }
     const negated = NEGATED[base];
-    const test = STRING_OPERATORS[negated ?? base];
+    const test = OPERATORS[negated ?? base];
     if (test === undefined) {
       throw new AwsQueryError(
         500,
