@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { IAMClient } from "@aws-sdk/client-iam";
-import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { ConflictError, ForbiddenError, newGrant, UpstreamError } from "@leasehold/domain";
 import {
   type Credential,
@@ -360,6 +360,62 @@ describe("grant lifecycle against the STS and IAM stand-ins", () => {
       "grant.revoked",
       "grant.released",
     ]);
+  });
+
+  it("a grant revoked early: its session and a session chained from it are refused; another grant's session on the role still works", async () => {
+    /** Role chaining from a delivered session: a call IAM governs, made with the session's credentials. */
+    const chainFrom = (secret: { accessKeyId: string; secretAccessKey: string; sessionToken: string }) =>
+      new STSClient({
+        region: "us-east-1",
+        endpoint: sandbox.url,
+        credentials: {
+          accessKeyId: secret.accessKeyId,
+          secretAccessKey: secret.secretAccessKey,
+          sessionToken: secret.sessionToken,
+        },
+        maxAttempts: 1,
+      }).send(new AssumeRoleCommand({ RoleArn: ROLE_ARN, RoleSessionName: "chained", DurationSeconds: 900 }));
+    const delivered = async (grantId: string) =>
+      awsSession((await h.broker.grants.credentials(requester, grantId)).secret);
+
+    const revoked = (await approvedGrant()).grant;
+    const kept = (await approvedGrant()).grant;
+    await h.broker.grants.issue(revoked.id, notLast);
+    await h.broker.grants.issue(kept.id, notLast);
+    const revokedSession = await delivered(revoked.id);
+    const keptSession = await delivered(kept.id);
+    const chained = (await chainFrom(revokedSession)).Credentials;
+    // The chained session carries the grant's tag and the requester's identity (transitive, immutable).
+    expect(sandbox.issued.at(-1)).toMatchObject({
+      sourceIdentity: requester.id,
+      tags: { "lh-grant": revoked.id, "lh-requester": requester.id },
+    });
+    const chainedSession = {
+      accessKeyId: chained?.AccessKeyId ?? "",
+      secretAccessKey: chained?.SecretAccessKey ?? "",
+      sessionToken: chained?.SessionToken ?? "",
+    };
+    await expect(chainFrom(chainedSession)).resolves.toBeDefined();
+
+    await h.broker.grants.revoke(requester, { grantId: revoked.id, reason: "done early" });
+    expect(await h.broker.grants.finishRevoke(revoked.id, notLast)).toBe("revoked");
+
+    for (const [who, secret] of [
+      ["the grant's session", revokedSession],
+      ["the session chained from it", chainedSession],
+    ] as const) {
+      const refusal = await chainFrom(secret).catch((e: unknown) => e);
+      expect(refusal, who).toMatchObject({
+        name: "AccessDenied",
+        $metadata: { httpStatusCode: 403 },
+        message: expect.stringMatching(/not authorized to perform: sts:AssumeRole .* with an explicit deny/),
+      });
+    }
+    await expect(chainFrom(keptSession)).resolves.toBeDefined();
+    expect(await grantNow(kept.id)).toMatchObject({ state: "active" });
+    // Leave no active grant behind for the sweep tests below.
+    h.clock.now = new Date(((await grantNow(kept.id))?.expiresAt?.getTime() ?? 0) + 1);
+    expect(await h.broker.grants.expire(kept.id, notLast)).toBe("expired");
   });
 
   it("revocation that keeps failing becomes visible debt, and settles when IAM recovers", async () => {

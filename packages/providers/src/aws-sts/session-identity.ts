@@ -45,6 +45,15 @@ function approversValue(approvers: readonly string[]): string {
 }
 
 /**
+ * The tags a session chained from this one must carry: Leasehold's own, those present in `tags`
+ * (STS refuses a transitive key that is not among the tags). A target's own tags stay non-transitive.
+ */
+export function transitiveTagKeysFor(tags: readonly { Key: string }[]): string[] {
+  const ours = new Set<string>(LEASEHOLD_SESSION_TAG_KEYS);
+  return tags.map((tag) => tag.Key).filter((key) => ours.has(key));
+}
+
+/**
  * Session tags for a grant: Leasehold's own (request, grant, requester, approvers, ticket) and the
  * target's. Keys never collide: the target schema refuses the reserved keys.
  */

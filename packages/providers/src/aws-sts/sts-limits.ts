@@ -48,3 +48,6 @@ export const LEASEHOLD_SESSION_TAG_KEYS = [
   "lh-approvers",
   "lh-ticket",
 ] as const;
+
+/** The session tag naming the grant; transitive, so revocation can find sessions chained from it. */
+export const GRANT_TAG_KEY = LEASEHOLD_SESSION_TAG_KEYS[1];

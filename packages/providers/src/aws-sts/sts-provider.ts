@@ -10,12 +10,19 @@ import type { CredentialProvider, GrantInput } from "../credential-provider.js";
 import type { AwsSessionCredential } from "../issued-credential.js";
 import { toAwsError, watchTries } from "./aws-errors.js";
 import { type AwsRoleReference, asAwsRoleTarget } from "./aws-role-schemas.js";
-import { denySessionsPolicy, discardPolicyName, revokePolicyName, roleNameOf } from "./deny-policy.js";
+import {
+  denySessionsPolicy,
+  discardPolicyName,
+  revokeGrantPolicy,
+  revokePolicyName,
+  roleNameOf,
+} from "./deny-policy.js";
 import {
   sessionNameFor,
   sessionTagsFor,
   sessionUserIdPattern,
   sourceIdentityFor,
+  transitiveTagKeysFor,
 } from "./session-identity.js";
 
 /**
@@ -30,14 +37,14 @@ export type AwsStsProvider = CredentialProvider<AwsRoleReference, AwsRoleReferen
 export function createAwsStsProvider(clients: { sts: STSClient; iam: IAMClient }): AwsStsProvider {
   const { sts, iam } = clients;
 
-  const putDeny = async (input: GrantInput, policyName: string, patterns: string[], what: string) => {
+  const putPolicy = async (input: GrantInput, policyName: string, document: string) => {
     const target = asAwsRoleTarget(input.target);
     try {
       await iam.send(
         new PutRolePolicyCommand({
           RoleName: roleNameOf(target.aws.roleArn),
           PolicyName: policyName,
-          PolicyDocument: denySessionsPolicy(what, patterns),
+          PolicyDocument: document,
         }),
         abortable(input.signal),
       );
@@ -53,12 +60,15 @@ export function createAwsStsProvider(clients: { sts: STSClient; iam: IAMClient }
       const target = asAwsRoleTarget(anyTarget);
       const sessionName = sessionNameFor(grant.id, grant.issueAttempts);
       const sourceIdentity = sourceIdentityFor(grant.principalId);
+      const tags = sessionTagsFor(grant, target, approval);
       const command = new AssumeRoleCommand({
         RoleArn: target.aws.roleArn,
         RoleSessionName: sessionName,
         DurationSeconds: grant.durationSeconds,
         SourceIdentity: sourceIdentity,
-        Tags: sessionTagsFor(grant, target, approval),
+        Tags: tags,
+        // Sessions chained from this one carry Leasehold's tags, so revocation reaches them too.
+        TransitiveTagKeys: transitiveTagKeysFor(tags),
         ...(target.aws.sessionPolicy !== undefined ? { Policy: target.aws.sessionPolicy } : {}),
         ...(target.aws.externalId !== undefined ? { ExternalId: target.aws.externalId } : {}),
       });
@@ -103,15 +113,21 @@ export function createAwsStsProvider(clients: { sts: STSClient; iam: IAMClient }
         sessionUserIdPattern(input.grant.id, i + 1),
       );
       if (earlier.length === 0) return;
-      await putDeny(input, discardPolicyName(input.grant.id), earlier, "LeaseholdDiscardInterruptedIssue");
+      // By aws:userid only: the latest attempt carries the same tags and must keep working. The
+      // sessions denied here were never delivered, so no one holds them to chain from.
+      await putPolicy(
+        input,
+        discardPolicyName(input.grant.id),
+        denySessionsPolicy("LeaseholdDiscardInterruptedIssue", earlier),
+      );
     },
 
     async revoke(input) {
-      await putDeny(
+      const { grant } = input;
+      await putPolicy(
         input,
-        revokePolicyName(input.grant.id),
-        [sessionUserIdPattern(input.grant.id)],
-        "LeaseholdRevokeGrant",
+        revokePolicyName(grant.id),
+        revokeGrantPolicy(grant.id, sourceIdentityFor(grant.principalId)),
       );
     },
 

@@ -46,6 +46,12 @@ export type Session = {
   assumedRoleArn: string;
   assumedRoleId: string;
   sourceIdentity: string | undefined;
+  /** Every session tag (inherited transitive ones included): what `aws:PrincipalTag/<key>` sees. */
+  tags: Record<string, string>;
+  /** What `aws:TokenIssueTime` sees: when AssumeRole issued the session. */
+  issuedAt: Date;
+  /** The session policy passed to AssumeRole, if any; its Deny statements apply too. */
+  policy: string | undefined;
   /** Transitive tags the session passes on to roles it assumes (key → value). */
   transitiveTags: Record<string, string>;
 };

@@ -28,6 +28,7 @@ import {
   listRolePolicies,
   putRolePolicy,
 } from "./iam-actions.js";
+import { authorizeCall } from "./policy-evaluation.js";
 import { parseQueryParams, type QueryParams } from "./query-params.js";
 import { answerSecretsManager, isSecretsManagerRequest } from "./secrets-manager-endpoint.js";
 import { createConfiguredSecrets, secretRecord, uniqueSecretNamed } from "./secrets-manager-setup.js";
@@ -68,6 +69,13 @@ const HANDLERS: Record<AwsServiceName, Record<string, Handler>> = {
     ListRolePolicies: (state, _caller, params) => listRolePolicies(state, params),
   } satisfies Record<(typeof IAM_ACTIONS)[number], Handler>,
 };
+
+/** The role an IAM call names, as the resource its authorization is evaluated against. */
+function iamResource(state: SandboxState, caller: Principal, params: QueryParams): string {
+  const name = params.get("RoleName") ?? "";
+  const account = caller.kind === "user" ? caller.account : caller.session.role.account;
+  return state.rolesByName.get(name)?.arn ?? `arn:aws:iam::${account}:role/${name}`;
+}
 
 const INVALID_TOKEN = "The security token included in the request is invalid.";
 
@@ -216,6 +224,12 @@ function answer(state: SandboxState, request: ReceivedRequest, contentType: stri
         "InvalidAction",
         `Could not find operation ${action} for version ${version}`,
       );
+    }
+    // IAM governs every call a session makes except GetCallerIdentity, which is never denied.
+    if (service === "iam") {
+      authorizeCall(caller, `iam:${action}`, iamResource(state, caller, params), {
+        shownResource: `role ${params.get("RoleName") ?? ""}`,
+      });
     }
     const fault = takeFault(state, service, action);
     if (fault !== undefined) {

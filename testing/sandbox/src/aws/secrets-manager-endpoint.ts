@@ -2,9 +2,17 @@ import { randomUUID } from "node:crypto";
 import { AwsQueryError } from "./aws-query-error.js";
 import type { Principal, SandboxState } from "./aws-sandbox-state.js";
 import type { AwsCall, AwsFault } from "./aws-sandbox-types.js";
+import { authorizeCall } from "./policy-evaluation.js";
 import { SECRETS_MANAGER_HANDLERS } from "./secrets-manager-actions.js";
 import type { SecretsCaller } from "./secrets-manager-store.js";
-import { JSON_CONTENT_TYPE, parseJsonBody, renderJsonError, TARGET_PREFIX } from "./secrets-manager-wire.js";
+import {
+  JSON_CONTENT_TYPE,
+  type JsonObject,
+  parseJsonBody,
+  readString,
+  renderJsonError,
+  TARGET_PREFIX,
+} from "./secrets-manager-wire.js";
 import {
   headerValues,
   parseAuthorization,
@@ -71,6 +79,16 @@ function callerOf(principal: Principal, region: string): SecretsCaller {
   return { account: role.account, partition: role.partition, region };
 }
 
+/**
+ * The resource a call is authorized against: the SecretId when it is an ARN, else the secret's ARN
+ * without its random suffix (a simplification: policies matching `…:secret:name-??????` miss it).
+ */
+function secretResource(caller: SecretsCaller, input: JsonObject): string {
+  const id = readString(input, "SecretId") ?? readString(input, "Name") ?? "*";
+  if (id.startsWith("arn:")) return id;
+  return `arn:${caller.partition}:secretsmanager:${caller.region}:${caller.account}:secret:${id}`;
+}
+
 /** Everything between the received bytes and the JSON answer; never throws. */
 export function answerSecretsManager(
   state: SandboxState,
@@ -119,11 +137,15 @@ export function answerSecretsManager(
     if (handler === undefined) {
       throw new AwsQueryError(400, "UnknownOperationException", `Unknown operation: '${target}'.`);
     }
+    const input = parseJsonBody(request.body);
+    authorizeCall(principal, `secretsmanager:${action}`, secretResource(caller, input), {
+      code: "AccessDeniedException",
+    });
     const fault = hooks.takeFault(action);
     if (fault !== undefined) {
       throw new AwsQueryError(fault.status, fault.code, fault.message ?? `Injected ${fault.code}`);
     }
-    const output = handler({ store: state.secrets, caller, now }, parseJsonBody(request.body));
+    const output = handler({ store: state.secrets, caller, now }, input);
     return {
       call: { service: recordedService, action, status: 200, ...recorded() },
       requestId,

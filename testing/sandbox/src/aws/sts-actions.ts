@@ -11,6 +11,7 @@ import {
 import type { IssuedSession } from "./aws-sandbox-types.js";
 import { packedPolicyPercent } from "./packed-policy.js";
 import { policyDocumentProblem } from "./policy-document.js";
+import { authorizeCall } from "./policy-evaluation.js";
 import { listIndexes, type QueryParams, stringList } from "./query-params.js";
 
 /** STS actions the stand-in serves; any other is InvalidAction. */
@@ -225,6 +226,8 @@ function sourceIdentityFor(input: AssumeRoleInput, caller: Principal, role: Role
 // biome-ignore lint/complexity/noExcessiveLinesPerFunction: long because STS checks trust, duration, session policy and tags in this order; kept in one place.
 export function assumeRole(state: SandboxState, caller: Principal, params: QueryParams, now: Date): string {
   const input = parseAssumeRoleInput(params);
+  // Role chaining is a call made with session credentials: the calling role's policies govern it.
+  authorizeCall(caller, "sts:AssumeRole", input.roleArn);
   const role = state.roles.get(input.roleArn);
   if (role === undefined) throw notAuthorized(caller, "sts:AssumeRole", input.roleArn);
   // The trust policy's sts:ExternalId condition: a missing or different id is simply not trusted.
@@ -284,6 +287,9 @@ export function assumeRole(state: SandboxState, caller: Principal, params: Query
     assumedRoleArn,
     assumedRoleId,
     sourceIdentity,
+    tags,
+    issuedAt: now,
+    policy: input.policy,
     transitiveTags,
   });
   const record: IssuedSession = {
