@@ -17,6 +17,7 @@ import {
   sessionUserIdPattern,
   sourceIdentityFor,
 } from "./session-identity.js";
+import { createStsDrift } from "./sts-drift.js";
 
 /**
  * AWS roles through STS AssumeRole. The clients come from the caller, built from the SDK's standard
@@ -143,6 +144,8 @@ export function createAwsStsProvider(clients: { sts: STSClient; iam: IAMClient }
     },
 
     needsRelease: (grant: Grant) => grant.state === "revoked" || grant.issueAttempts > 1,
+
+    drift: createStsDrift(iam),
   };
 }
 
