@@ -8,7 +8,8 @@ const ER_NO_SUCH_THREAD = 1094;
 /**
  * MySQL/MariaDB through a mysql2 pool. The admin account needs CREATE USER, the privileges it grants
  * (WITH GRANT OPTION), PROCESS (to see other users' sessions) and CONNECTION ADMIN or SUPER (to KILL
- * them): DROP USER leaves a dropped user's open sessions running.
+ * them): DROP USER leaves a dropped user's open sessions running. The drift reconciliation also needs
+ * SELECT on mysql.db and mysql.tables_priv (to see which accounts hold privileges on the database).
  */
 // biome-ignore lint/complexity/noExcessiveLinesPerFunction: an engine is one object of the SqlAdmin methods over the pool it closes over; each method is short.
 export function openMysqlAdmin({
