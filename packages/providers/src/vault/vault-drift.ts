@@ -2,7 +2,6 @@ import { createHash } from "node:crypto";
 import type NodeVault from "node-vault";
 import type { BackendLeftover, DriftScanner } from "../drift.js";
 import { toVaultError, vaultStatus } from "./vault-errors.js";
-import type { VaultSession } from "./vault-provider.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Vault prefixes a token's display name with `token-`; the provider names its child tokens `leasehold-<grant>`. */
@@ -20,9 +19,10 @@ type AccessorLookup = { data?: { display_name?: unknown; meta?: Record<string, u
  * `leasehold-…`, metadata `grant` and `attempt`), found with `LIST auth/token/accessors` and
  * `auth/token/lookup-accessor` (both need sudo on their paths, as in Vault). Every Vault lease
  * Leasehold reads belongs to one of these tokens, and revoking a token revokes its leases, so
- * revoking a leftover token ends its leases too. All Vault targets share the session: one scan.
+ * revoking a leftover token ends its leases too. All Vault targets share the session (a VaultSession,
+ * typed by shape here so that this module and vault-provider.ts do not import each other): one scan.
  */
-export function createVaultDrift(session: VaultSession): DriftScanner {
+export function createVaultDrift(session: { client(): Promise<NodeVault.client> }): DriftScanner {
   const lookup = async (vault: NodeVault.client, accessor: string): Promise<BackendLeftover[]> => {
     let found: AccessorLookup;
     try {
