@@ -170,4 +170,32 @@ describe("drift reconciliation: IAM inline policies", () => {
     expect(await h.broker.drift.run()).toMatchObject({ listFailures: 0, corrected: 1 });
     expect(policies()).toEqual([]);
   });
+
+  it("a removal IAM refuses is counted, not audited, and done at the next scan", async () => {
+    const unknownId = randomUUID();
+    await denyFor(
+      newGrant({
+        id: unknownId,
+        requestId: null,
+        targetId: prodTarget.id,
+        principalId: requester.id,
+        durationSeconds: 900,
+        now: h.clock.now,
+      }),
+    );
+    const before = (await driftEvents()).length;
+    sandbox.injectFault({
+      service: "iam",
+      action: "DeleteRolePolicy",
+      status: 500,
+      code: "ServiceFailure",
+      times: 1,
+    });
+    expect(await h.broker.drift.run()).toMatchObject({ unowned: 1, corrected: 0, removeFailures: 1 });
+    expect(policies()).toEqual([`leasehold-revoke-${unknownId}`]);
+    expect(await driftEvents()).toHaveLength(before);
+    expect(await h.broker.drift.run()).toMatchObject({ corrected: 1, removeFailures: 0 });
+    expect(policies()).toEqual([]);
+    expect(await driftEvents()).toHaveLength(before + 1);
+  });
 });
