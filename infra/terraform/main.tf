@@ -46,11 +46,12 @@ data "aws_iam_policy_document" "broker_permissions" {
     resources = [local.target_role_arns]
   }
 
-  # Early revocation: a per-grant inline Deny on the target role, removed once the session has expired.
+  # Early revocation: a per-grant inline Deny on the target role, removed once the session has expired;
+  # listing the role's inline policies lets the drift reconciliation find the ones no grant needs.
   statement {
     sid       = "RevokeSessionsEarly"
     effect    = "Allow"
-    actions   = ["iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:GetRolePolicy"]
+    actions   = ["iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:GetRolePolicy", "iam:ListRolePolicies"]
     resources = [local.target_role_arns]
   }
 

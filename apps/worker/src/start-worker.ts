@@ -12,11 +12,18 @@ import { startSweepLoop } from "./sweep-loop.js";
  */
 const CATCH_UP_MS = 1000;
 
+/**
+ * The drift scan lists whole backends (every inline policy of each role, every Vault token accessor),
+ * so it runs every twentieth sweep's interval (five minutes at the default 15 s) rather than each sweep.
+ */
+const DRIFT_EVERY_SWEEPS = 20;
+
 /** What the worker runs: the use cases its jobs and its sweep call. */
 export type WorkerUseCases = {
   readonly grants: Pick<Broker["grants"], "issue" | "expire" | "finishRevoke">;
   readonly rotations: Pick<Broker["rotations"], "tick" | "start" | "execute" | "resumeStalled">;
   readonly reconcile: Broker["reconcile"];
+  readonly drift: Broker["drift"];
   /** Present when a messenger is configured: notifications and reminders run here too. */
   readonly notifications: NotificationService | undefined;
 };
@@ -30,10 +37,12 @@ export async function startWorker(options: {
   concurrency: number;
   lockMs: number;
   sweepIntervalMs: number;
+  /** How often the drift scan runs; default DRIFT_EVERY_SWEEPS sweep intervals. */
+  driftIntervalMs?: number;
   log: Logger;
 }): Promise<{ close(): Promise<void> }> {
   const { useCases, log } = options;
-  const { grants, rotations, reconcile, notifications } = useCases;
+  const { grants, rotations, reconcile, drift, notifications } = useCases;
   const workers = startProcessors(
     [
       ...grantProcessors(grants, { concurrency: options.concurrency }),
@@ -55,6 +64,13 @@ export async function startWorker(options: {
       { name: "rotations", run: () => rotations.resumeStalled(new Date(Date.now() - 15 * 60_000), 100) },
       // Job schedulers live in Redis: after a flush or a restart without persistence, put them back.
       { name: "schedules", run: options.ensureSchedules },
+      // Backends compared with the database, on a timer of its own: a backend that cannot be listed
+      // is reported in the step's result and never delays the steps above.
+      {
+        name: "drift",
+        intervalMs: options.driftIntervalMs ?? DRIFT_EVERY_SWEEPS * options.sweepIntervalMs,
+        run: (signal) => drift.run(signal),
+      },
     ],
   });
   log.info({ sweepIntervalSeconds: options.sweepIntervalMs / 1000 }, "leasehold worker running");

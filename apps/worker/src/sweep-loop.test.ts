@@ -48,6 +48,27 @@ describe("the sweep loop", () => {
     expect(ran).toHaveLength(4);
   });
 
+  it("a step with its own interval (the drift scan) runs at its own cadence, slower than the sweep's", async () => {
+    vi.useFakeTimers();
+    const ran: string[] = [];
+    const loop = startSweepLoop({
+      intervalMs: 1000,
+      log,
+      steps: [
+        { name: "reconcile", run: async () => ran.push("reconcile") },
+        { name: "drift", intervalMs: 5000, run: async () => ran.push("drift") },
+      ],
+    });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(ran).toEqual(["reconcile", "drift"]);
+    await vi.advanceTimersByTimeAsync(4999);
+    expect(ran.filter((r) => r === "reconcile")).toHaveLength(5);
+    expect(ran.filter((r) => r === "drift")).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(ran.filter((r) => r === "drift")).toHaveLength(2);
+    await loop.close();
+  });
+
   it("a step that reports itself behind runs again after the catch-up pause, until it is not", async () => {
     vi.useFakeTimers();
     // Behind on its first two runs (as after Redis lost the expiry jobs), then caught up.

@@ -6,7 +6,12 @@ import { describeFailure, type Logger } from "@leasehold/broker";
  * deadline whose expiry jobs Redis lost): it runs again after `catchUpMs` instead of a whole
  * interval, until a run finds it is no longer behind.
  */
-export type SweepStep = { readonly name: string; run(signal: AbortSignal): Promise<unknown> };
+export type SweepStep = {
+  readonly name: string;
+  /** Its own pause between runs, for a step slower than the sweep (the drift scan); default the sweep's. */
+  readonly intervalMs?: number;
+  run(signal: AbortSignal): Promise<unknown>;
+};
 
 const isBehind = (result: unknown): boolean =>
   typeof result === "object" && result !== null && "behind" in result && result.behind === true;
@@ -58,7 +63,7 @@ export function startSweepLoop(options: {
           timers.delete(timer);
           tick(step);
         },
-        behind ? catchUpMs : options.intervalMs,
+        behind ? catchUpMs : (step.intervalMs ?? options.intervalMs),
       );
       timers.add(timer);
     });

@@ -2,12 +2,17 @@ import { createAccessRequestService } from "./access-request-service.js";
 import { createAuditService } from "./audit-service.js";
 import type { BrokerDeps } from "./broker-deps.js";
 import { createCredentialService } from "./credential-service.js";
+import { createDriftService } from "./drift-service.js";
 import { createExpiryService, type ExpiryOptions } from "./expiry-service.js";
 import { createGrantExtendService } from "./grant-extend-service.js";
 import { createGrantIssueService } from "./grant-issue-service.js";
 import { createGrantQueryService } from "./grant-query-service.js";
 import { createLeaseService } from "./lease-service.js";
-import { createReconcileService, type ReconcileOptions } from "./reconcile-service.js";
+import {
+  createReconcileService,
+  DEFAULT_RECONCILE_OPTIONS,
+  type ReconcileOptions,
+} from "./reconcile-service.js";
 import { createReviewService } from "./review-service.js";
 import { createRevocationService } from "./revocation-service.js";
 import { createRotationService, type RotationSetup } from "./rotation-service.js";
@@ -61,6 +66,11 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions = {}) {
       expiry,
       revocation,
       ...(options.reconcile ? { options: options.reconcile } : {}),
+    }),
+    /** Backends compared with the database: what no grant owns is removed (run by the worker's sweep). */
+    drift: createDriftService({
+      ...deps,
+      options: { releaseAfterSeconds: (options.reconcile ?? DEFAULT_RECONCILE_OPTIONS).releaseAfterSeconds },
     }),
   };
 }

@@ -5,6 +5,7 @@ export * from "./broker.js";
 export * from "./broker-deps.js";
 export * from "./credential-cipher.js";
 export * from "./credential-service.js";
+export * from "./drift-service.js";
 export * from "./expiry-service.js";
 export * from "./failures.js";
 export * from "./grant-extend-service.js";

@@ -46,7 +46,8 @@ export function createNotificationService(deps: NotificationDeps) {
       }
       if (event.subjectType === "request") await requests.onRequestEvent(event);
       else if (event.subjectType === "grant") await grants.onGrantEvent(event);
-      else await onRotationEvent(event);
+      else if (event.subjectType === "rotation") await onRotationEvent(event);
+      // Drift corrections are for the audit trail and the logs; nobody is notified of them.
     },
 
     /** The expiry reminder, if the grant is still active. */

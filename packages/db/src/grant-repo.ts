@@ -81,6 +81,12 @@ function setClause(changes: GrantChanges, params: unknown[]): string {
   return sets.join(", ");
 }
 
+/** What the drift reconciliation needs to know of a grant: whether it may still need its backend objects. */
+export type GrantOwnership = Pick<
+  Grant,
+  "id" | "state" | "durationSeconds" | "createdAt" | "expiresAt" | "endedAt"
+> & { readonly releasedAt: Date | null };
+
 export type GrantRepo = ReturnType<typeof grantRepo>;
 
 /** Grants: what was issued, its state, and (while active) its sealed credential. */
@@ -302,6 +308,33 @@ export function grantRepo(sql: SqlExecutor) {
          ORDER BY updated_at LIMIT $2`,
         [before, limit],
       ),
+
+    /** Grants whose id starts with one of the 16-hex-digit prefixes (dashes left out), for the drift scan. */
+    async ownershipByIdPrefix(prefixes: readonly string[]): Promise<GrantOwnership[]> {
+      if (prefixes.length === 0) return [];
+      const rows = await sql.query<{
+        id: string;
+        state: GrantState;
+        duration_seconds: number;
+        created_at: Date;
+        expires_at: Date | null;
+        ended_at: Date | null;
+        released_at: Date | null;
+      }>(
+        `SELECT id, state, duration_seconds, created_at, expires_at, ended_at, released_at FROM grants
+         WHERE left(replace(id::text, '-', ''), 16) = ANY($1::text[])`,
+        [prefixes],
+      );
+      return rows.map((row) => ({
+        id: row.id,
+        state: row.state,
+        durationSeconds: row.duration_seconds,
+        createdAt: row.created_at,
+        expiresAt: row.expires_at,
+        endedAt: row.ended_at,
+        releasedAt: row.released_at,
+      }));
+    },
 
     /** Ended grants whose deadline passed before `before` and whose provider clean-up has not run. */
     listUnreleased: (before: Date, limit: number) =>

@@ -53,6 +53,19 @@ export const auditDataSchemas = {
   "rotation.step": z.object({ rotation: id, step: id }),
   "rotation.succeeded": z.object({ rotation: id, attempts: z.number() }),
   "rotation.failed": z.object({ rotation: id, step: id, error: text, rolledBack: z.boolean() }),
+  /**
+   * Something on a backend that no grant owns, removed by the drift reconciliation (subject: the
+   * target). `removed` is its name (a role, a policy, a token's grant and accessor fingerprint),
+   * never a secret; `grantId` is the grant its name points to, when one is known.
+   */
+  "drift.corrected": z.object({
+    kind: z.enum(["sql-role", "iam-inline-policy", "vault-token"]),
+    backend: id,
+    targetId: id,
+    removed: text,
+    grantId: id.nullable(),
+    reason: z.enum(["unknown-grant", "grant-ended"]),
+  }),
 } as const satisfies { readonly [A in AuditAction]: z.ZodType<{ readonly [key: string]: JsonValue }> };
 
 /** The `data` of one audit action. */

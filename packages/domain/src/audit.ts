@@ -20,13 +20,14 @@ export const auditActions = [
   "rotation.step",
   "rotation.succeeded",
   "rotation.failed",
+  "drift.corrected",
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
 /** What an audit event is about. */
-export type AuditSubjectType = "request" | "grant" | "rotation";
+export type AuditSubjectType = "request" | "grant" | "rotation" | "drift";
 
 /** The subject type an action's events are about: `request.*` concerns a request, and so on. */
 export type AuditSubjectOf<A extends AuditAction> = A extends `${infer S extends AuditSubjectType}.${string}`
@@ -55,4 +56,6 @@ export const SYSTEM_ACTOR = {
   sweep: "system:sweep",
   /** A rotation's schedule. */
   schedule: "system:schedule",
+  /** The drift reconciliation (backends compared with the database). */
+  drift: "system:drift",
 } as const;

@@ -1,5 +1,6 @@
 import { type Grant, type Target, UpstreamError } from "@leasehold/domain";
 import type { z } from "zod";
+import type { DriftScanner } from "./drift.js";
 import type { Credential } from "./issued-credential.js";
 
 /** The approval behind a grant, as far as a provider needs it (for session tags and audit context). */
@@ -95,6 +96,8 @@ export type CredentialProvider<
   }): Promise<void>;
   /** Releases connections the provider holds (database pools). */
   close?(): Promise<void>;
+  /** Lists and removes what it left on its backend, for the drift reconciliation. Absent: not scanned. */
+  readonly drift?: DriftScanner;
 };
 
 /** The providers an installation has, by target kind. */

@@ -36,6 +36,8 @@ describe("infra/aws policy documents", () => {
         "sts:SetSourceIdentity",
         "iam:PutRolePolicy",
         "iam:DeleteRolePolicy",
+        // The drift reconciliation's listing (sts-drift.ts).
+        "iam:ListRolePolicies",
       ]),
     );
   });

@@ -24,6 +24,7 @@ import {
   sourceIdentityFor,
   transitiveTagKeysFor,
 } from "./session-identity.js";
+import { createStsDrift } from "./sts-drift.js";
 
 /**
  * AWS roles through STS AssumeRole. The clients come from the caller, built from the SDK's standard
@@ -159,6 +160,8 @@ export function createAwsStsProvider(clients: { sts: STSClient; iam: IAMClient }
     },
 
     needsRelease: (grant: Grant) => grant.state === "revoked" || grant.issueAttempts > 1,
+
+    drift: createStsDrift(iam),
   };
 }
 

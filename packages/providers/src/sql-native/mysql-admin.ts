@@ -1,5 +1,6 @@
 import mysql, { type PoolConnection, type RowDataPacket } from "mysql2/promise";
 import type { SqlAdmin, SqlAdminConnection } from "./sql-admin.js";
+import { LEASED_ROLE_PATTERN } from "./sql-credentials.js";
 import { SqlAdminError } from "./sql-errors.js";
 
 const ER_NO_SUCH_THREAD = 1094;
@@ -7,8 +8,10 @@ const ER_NO_SUCH_THREAD = 1094;
 /**
  * MySQL/MariaDB through a mysql2 pool. The admin account needs CREATE USER, the privileges it grants
  * (WITH GRANT OPTION), PROCESS (to see other users' sessions) and CONNECTION ADMIN or SUPER (to KILL
- * them): DROP USER leaves a dropped user's open sessions running.
+ * them): DROP USER leaves a dropped user's open sessions running. The drift reconciliation also needs
+ * SELECT on mysql.db and mysql.tables_priv (to see which accounts hold privileges on the database).
  */
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: an engine is one object of the SqlAdmin methods over the pool it closes over; each method is short.
 export function openMysqlAdmin({
   adminUrl,
   location,
@@ -101,6 +104,21 @@ export function openMysqlAdmin({
         // The templates name the account's host, so it cannot be locked beforehand in general; a
         // second pass ends any session that logged in between the first pass and the DROP USER.
         await killSessions(connection, users);
+      }),
+
+    // Accounts holding a privilege on this database or one of its tables (reading mysql.db and
+    // mysql.tables_priv needs SELECT on them); a session open on it counts too.
+    listLeasedRoles: (signal) =>
+      withConnection(async (connection) => {
+        signal?.throwIfAborted();
+        const [rows] = await connection.query<RowDataPacket[]>(
+          `SELECT User AS name FROM mysql.db WHERE Db = DATABASE() AND User REGEXP ?
+           UNION SELECT User FROM mysql.tables_priv WHERE Db = DATABASE() AND User REGEXP ?
+           UNION SELECT USER FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND USER REGEXP ?
+           ORDER BY 1`,
+          [LEASED_ROLE_PATTERN, LEASED_ROLE_PATTERN, LEASED_ROLE_PATTERN],
+        );
+        return rows.map((row) => String(row.name));
       }),
 
     ping: (signal) =>

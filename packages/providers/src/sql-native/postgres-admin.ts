@@ -1,5 +1,6 @@
 import pg from "pg";
 import type { SqlAdmin, SqlAdminConnection } from "./sql-admin.js";
+import { LEASED_ROLE_PATTERN } from "./sql-credentials.js";
 import { isServerError, SqlAdminError } from "./sql-errors.js";
 
 /**
@@ -12,6 +13,19 @@ export const POSTGRES_ACL_LOCK = "SELECT pg_advisory_xact_lock(72404691233914524
 
 /** How long pg_terminate_backend waits for each session to exit, in milliseconds. */
 const TERMINATE_WAIT_MS = 5000;
+
+/**
+ * Roles named like Leasehold's with a tie to the current database: an ACL entry or an owned object in
+ * it (pg_shdepend rows of this database), a privilege on the database itself, or an open session.
+ */
+const POSTGRES_LEASED_ROLES = `
+  SELECT r.rolname FROM pg_roles r, pg_database d
+   WHERE d.datname = current_database() AND r.rolname ~ $1
+     AND (EXISTS (SELECT 1 FROM pg_shdepend s
+                   WHERE s.refclassid = 'pg_authid'::regclass AND s.refobjid = r.oid
+                     AND (s.dbid = d.oid OR (s.classid = 'pg_database'::regclass AND s.objid = d.oid)))
+       OR EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.usename = r.rolname AND a.datname = d.datname))
+   ORDER BY r.rolname`;
 
 const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
@@ -143,6 +157,15 @@ export function openPostgresAdmin({
           },
           signal,
         );
+      }),
+
+    listLeasedRoles: (signal) =>
+      withClient(async (client) => {
+        signal?.throwIfAborted();
+        const { rows } = await client.query<{ rolname: string }>(POSTGRES_LEASED_ROLES, [
+          LEASED_ROLE_PATTERN,
+        ]);
+        return rows.map((row) => row.rolname);
       }),
 
     ping: (signal) =>

@@ -29,6 +29,13 @@ export type SqlAdmin = {
    * a role that is already gone is fine.
    */
   endRoles(roles: readonly RoleToEnd[], signal?: AbortSignal): Promise<void>;
+  /**
+   * Names of roles Leasehold's naming marks as its own (`lh_<16 hex>_a<n>`) that belong to this
+   * target's database: they hold a privilege or own something in it, or have a session open on it.
+   * Roles are server-wide, so a role with nothing in this database is not listed: it cannot be told
+   * apart from another database's (or another installation's) role on the same server.
+   */
+  listLeasedRoles(signal?: AbortSignal): Promise<string[]>;
   /** A cheap round trip (`SELECT 1`) proving the admin connection works. */
   ping(signal?: AbortSignal): Promise<void>;
   close(): Promise<void>;

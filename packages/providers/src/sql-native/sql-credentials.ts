@@ -16,6 +16,9 @@ export const SAFE_SQL_VALUE = {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** Leasehold's role names (see sqlRoleName), as a regular expression both engines understand. */
+export const LEASED_ROLE_PATTERN = "^lh_[0-9a-f]{16}_a[0-9]+$";
+
 /**
  * `lh_<first 16 hex digits of the grant id>_a<attempt>`. Deterministic, so an attempt that crashed
  * after creating its role (and before recording it) can always be found and dropped again. Grant ids

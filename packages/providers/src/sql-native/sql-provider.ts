@@ -10,6 +10,7 @@ import {
   sqlExpiration,
   sqlRoleName,
 } from "./sql-credentials.js";
+import { createSqlDrift } from "./sql-drift.js";
 import { isDuplicateRoleError, type SqlErrorContext, sqlUpstreamError } from "./sql-errors.js";
 import { asSqlTarget, type SqlReference, type SqlTarget } from "./sql-schemas.js";
 
@@ -171,6 +172,8 @@ export function createSqlProvider(options: SqlProviderOptions): SqlProvider {
       }
       return { expiresAt: end };
     },
+
+    drift: createSqlDrift(open),
 
     close: () => pools.close(),
   };

@@ -2,6 +2,7 @@ import { type Grant, UpstreamError } from "@leasehold/domain";
 import type NodeVault from "node-vault";
 import { type CredentialProvider, parseReference } from "../credential-provider.js";
 import type { DatabaseCredential } from "../issued-credential.js";
+import { createVaultDrift } from "./vault-drift.js";
 import { toVaultError, vaultStatus } from "./vault-errors.js";
 import {
   asVaultTarget,
@@ -38,6 +39,7 @@ const referenceOf = (grant: Grant) => {
  * created: no credential from an interrupted attempt survives, even though its lease id was never
  * recorded. Revocation revokes the lease and the token; renewal renews the lease in place.
  */
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: a provider is one object of the contract's methods over the session it closes over; each method is short.
 export function createVaultProvider(session: VaultSession): VaultProvider {
   const revokeAccessor = async (vault: NodeVault.client, accessor: string | undefined) => {
     if (!accessor) return;
@@ -117,6 +119,7 @@ export function createVaultProvider(session: VaultSession): VaultProvider {
     expire: ({ grant }) => end(grant),
     async release() {},
     needsRelease: () => false,
+    drift: createVaultDrift(session),
 
     async checkConnection() {
       const vault = await session.client();

@@ -158,6 +158,9 @@ function authRoute(core: VaultCore, request: VaultRequest): VaultRoute {
           return noContent;
         },
       });
+    // Root-protected in Vault: listing every token's accessor needs sudo on the path.
+    case "auth/token/accessors":
+      return byMethod(method, { LIST: () => listReply(core.tokenAccessors()) }, true);
     case "auth/token/revoke-accessor":
     case "auth/token/lookup-accessor":
       return byMethod(method, {

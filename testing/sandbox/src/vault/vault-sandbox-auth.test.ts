@@ -111,6 +111,31 @@ describe("Vault stand-in: tokens and policies", () => {
     expect(JSON.stringify(sandbox.requests)).not.toContain(APP_TOKEN);
   });
 
+  it("LIST auth/token/accessors lists live tokens' accessors, needs sudo, and lookup-accessor shows meta", async () => {
+    const child = await vaultClient(sandbox).write("auth/token/create", {
+      ttl: "10m",
+      display_name: "leasehold-abc",
+      meta: { grant: "g-1", attempt: "1" },
+    });
+    const listed = await vaultClient(sandbox).list("auth/token/accessors");
+    expect(listed.data.keys).toContain(child.auth.accessor);
+    expect(JSON.stringify(listed)).not.toContain(child.auth.client_token);
+    const lookup = await vaultClient(sandbox).write("auth/token/lookup-accessor", {
+      accessor: child.auth.accessor,
+    });
+    expect(lookup.data).toMatchObject({ display_name: "token-leasehold-abc", meta: { grant: "g-1" } });
+    expect(lookup.data.id).toBeUndefined();
+    // Root-protected: the app token's policies do not hold sudo on the path.
+    expect(await vaultFailure(vaultClient(sandbox, APP_TOKEN).list("auth/token/accessors"))).toMatchObject({
+      status: 403,
+    });
+    // An expired token is no longer listed.
+    clock.advance(601);
+    expect((await vaultClient(sandbox).list("auth/token/accessors")).data.keys).not.toContain(
+      child.auth.accessor,
+    );
+  });
+
   it("a child token's policies must be a subset of its parent's; orphans need sudo; root may do both", async () => {
     const app = vaultClient(sandbox, APP_TOKEN);
     expect(await vaultFailure(app.write("auth/token/create", { policies: ["extra"] }))).toMatchObject({

@@ -281,6 +281,11 @@ export function createVaultTokens(
       const token = tokensByAccessor.get(accessor);
       return token === undefined ? undefined : liveToken(token.id);
     },
+    /** Every live token's accessor (`LIST auth/token/accessors`); expired tokens are revoked first. */
+    tokenAccessors: (): string[] => {
+      sweepTokens(clock());
+      return [...tokensByAccessor.keys()].sort();
+    },
     aclOf,
     tokenData,
     createChildToken,

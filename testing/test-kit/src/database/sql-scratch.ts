@@ -178,6 +178,9 @@ async function createMysqlScratch(): Promise<SqlScratch> {
   // What the provider needs: create users, see and end their sessions, and pass on what it grants.
   await superuser.query(`GRANT CREATE USER, PROCESS, CONNECTION ADMIN ON *.* TO ?@'%'`, [adminUser]);
   await superuser.query(`GRANT SELECT, INSERT ON ${database}.* TO ?@'%' WITH GRANT OPTION`, [adminUser]);
+  // The drift reconciliation reads which accounts hold privileges on the database (and nothing else).
+  await superuser.query("GRANT SELECT ON mysql.db TO ?@'%'", [adminUser]);
+  await superuser.query("GRANT SELECT ON mysql.tables_priv TO ?@'%'", [adminUser]);
 
   const url = new URL(`${MYSQL_SUPERUSER}/${database}`);
   url.username = adminUser;

@@ -1,0 +1,72 @@
+import { randomUUID } from "node:crypto";
+import type { DriftReport, ReconcileReport } from "@leasehold/broker";
+import { describe, expect, it } from "vitest";
+import { startWorker, type WorkerUseCases } from "./start-worker.js";
+
+const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const silent = { info() {}, warn() {}, error() {} };
+
+const waitFor = async (done: () => boolean) => {
+  for (let i = 0; i < 500 && !done(); i++) await new Promise((r) => setTimeout(r, 20));
+};
+
+describe("the worker's sweep", () => {
+  it("runs the drift scan as a step of its own: at start, and a failing scan never stops the grant sweep", async () => {
+    const ran: string[] = [];
+    const report: ReconcileReport = {
+      requestsExpired: 0,
+      expired: 0,
+      overdue: 0,
+      expiryFailures: 0,
+      issuesEnqueued: 0,
+      revocationsEnqueued: 0,
+      enqueueFailures: 0,
+      released: 0,
+      releaseFailures: 0,
+    };
+    const useCases: WorkerUseCases = {
+      grants: {
+        issue: async () => "issued",
+        expire: async () => "expired",
+        finishRevoke: async () => "revoked",
+      } as unknown as WorkerUseCases["grants"],
+      rotations: {
+        tick: async () => 0,
+        start: async () => undefined,
+        execute: async () => undefined,
+        resumeStalled: async () => 0,
+      } as unknown as WorkerUseCases["rotations"],
+      reconcile: {
+        run: async () => {
+          ran.push("reconcile");
+          return report;
+        },
+      },
+      drift: {
+        run: async (): Promise<DriftReport> => {
+          ran.push("drift");
+          throw new Error("IAM unreachable");
+        },
+      },
+      notifications: undefined,
+    };
+    const worker = await startWorker({
+      useCases,
+      queue: { redisUrl, prefix: `lh-test-${randomUUID()}` },
+      ensureSchedules: async () => {},
+      concurrency: 1,
+      lockMs: 30_000,
+      sweepIntervalMs: 50,
+      driftIntervalMs: 60_000,
+      log: silent,
+    });
+    try {
+      await waitFor(() => ran.filter((r) => r === "reconcile").length >= 3);
+      // The grant sweep kept its own cadence while the drift scan failed and waits its longer interval.
+      expect(ran.filter((r) => r === "reconcile").length).toBeGreaterThanOrEqual(3);
+      expect(ran.filter((r) => r === "drift")).toEqual(["drift"]);
+    } finally {
+      await worker.close();
+    }
+  });
+});
