@@ -1,5 +1,5 @@
 import fastifyRateLimit from "@fastify/rate-limit";
-import { LimitExceededError, UpstreamError } from "@leasehold/domain";
+import { LimitExceededError } from "@leasehold/domain";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Redis } from "ioredis";
 
@@ -29,8 +29,9 @@ export type RateCheck = (name: RateName, principalId: string) => Promise<void>;
  * Registers @fastify/rate-limit with its Redis store, for use from the tRPC procedures rather than
  * per route: every call goes through one route (`/trpc/<path>`, batches included), and the key is
  * the verified principal, known only once the token has been checked. Each call in a batch counts.
- * Revocations fail open when Redis cannot be reached (ending access must never wait on the
- * limiter); creating requests and leases fails closed.
+ * The limits fail open when Redis cannot be reached: the API keeps working through a Redis outage
+ * (ending access must never wait on the limiter, and requests made meanwhile are issued once the
+ * queues are back), while the caps, counted in the database, still bound what one identity can hold.
  */
 export async function registerRateLimits(
   app: FastifyInstance,
@@ -50,7 +51,7 @@ export async function registerRateLimits(
         max: settings.rates[name],
         timeWindow: settings.rates.window * 1000,
         keyGenerator: (req) => `${name}:${counting.get(req) ?? ""}`,
-        skipOnError: name === "revocations",
+        skipOnError: true,
       }),
     ]),
   );
@@ -58,12 +59,7 @@ export async function registerRateLimits(
     const limiter = limiters.get(name);
     if (!limiter) throw new Error(`no rate limit called ${name}`);
     counting.set(req, principalId);
-    const result = await limiter(req).catch((error: unknown) => {
-      throw new UpstreamError("the rate limits cannot be checked: Redis is unreachable; try again shortly", {
-        retryable: true,
-        cause: error,
-      });
-    });
+    const result = await limiter(req);
     if (result.isAllowed || !result.isExceeded) return;
     throw new LimitExceededError(
       `limits.rates.${name}`,
