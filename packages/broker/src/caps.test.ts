@@ -1,32 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { LimitExceededError, newGrant, type Principal, type Target } from "@leasehold/domain";
-import { awsRoleTargetSchema, type CredentialProvider } from "@leasehold/providers";
+import { awsRoleTargetSchema } from "@leasehold/providers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHarness, type Harness, prodTarget, ROLE_ARN, requester } from "./test-harness.js";
-
-/** A provider that issues whatever it is asked, so only the broker's caps decide. */
-const willing: CredentialProvider = {
-  kind: "aws-role",
-  issue: async ({ grant }) => {
-    const expiresAt = new Date(Date.now() + grant.durationSeconds * 1000);
-    return {
-      reference: { sessionName: `lh-${grant.id}` },
-      secret: {
-        kind: "aws-session",
-        accessKeyId: "AKIAFAKE",
-        secretAccessKey: "fake",
-        sessionToken: "fake",
-        expiration: expiresAt.toISOString(),
-      },
-      expiresAt,
-    };
-  },
-  discardEarlierAttempts: async () => {},
-  revoke: async () => {},
-  expire: async () => {},
-  release: async () => {},
-  needsRelease: () => false,
-};
+import { createHarness, type Harness, prodTarget, ROLE_ARN, requester, willing } from "./test-harness.js";
 
 const CAPS = { pendingRequests: 2, activeGrants: 1, activeLeases: 3 };
 

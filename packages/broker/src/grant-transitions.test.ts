@@ -1,31 +1,6 @@
 import { canApplyGrantEvent, type GrantEvent, grantStates, nextGrantState } from "@leasehold/domain";
-import type { CredentialProvider } from "@leasehold/providers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { admin, createHarness, grantInState, type Harness, requester } from "./test-harness.js";
-
-/** A provider that succeeds at everything, so only the grant's state decides what happens. */
-const willing: CredentialProvider = {
-  kind: "aws-role",
-  issue: async ({ grant }) => {
-    const expiresAt = new Date(Date.now() + grant.durationSeconds * 1000);
-    return {
-      reference: { sessionName: `lh-${grant.id}` },
-      secret: {
-        kind: "aws-session",
-        accessKeyId: "AKIAFAKE",
-        secretAccessKey: "fake",
-        sessionToken: "fake",
-        expiration: expiresAt.toISOString(),
-      },
-      expiresAt,
-    };
-  },
-  discardEarlierAttempts: async () => {},
-  revoke: async () => {},
-  expire: async () => {},
-  release: async () => {},
-  needsRelease: () => false,
-};
+import { admin, createHarness, grantInState, type Harness, requester, willing } from "./test-harness.js";
 
 /**
  * Every service operation that changes a grant, from every state: the state changes exactly when

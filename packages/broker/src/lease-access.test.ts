@@ -5,7 +5,7 @@ import {
   type Principal,
   type Target,
 } from "@leasehold/domain";
-import { awsRoleTargetSchema, type CredentialProvider } from "@leasehold/providers";
+import { awsRoleTargetSchema } from "@leasehold/providers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Broker, createBroker } from "./broker.js";
 import { targetCatalog } from "./broker-deps.js";
@@ -17,31 +17,8 @@ import {
   prodTarget,
   ROLE_ARN,
   requester,
+  willing,
 } from "./test-harness.js";
-
-/** A provider that issues whatever it is asked, so only the broker's checks decide. */
-const willing: CredentialProvider = {
-  kind: "aws-role",
-  issue: async ({ grant }) => {
-    const expiresAt = new Date(Date.now() + grant.durationSeconds * 1000);
-    return {
-      reference: { sessionName: `lh-${grant.id}` },
-      secret: {
-        kind: "aws-session",
-        accessKeyId: "AKIAFAKE",
-        secretAccessKey: "fake",
-        sessionToken: "fake",
-        expiration: expiresAt.toISOString(),
-      },
-      expiresAt,
-    };
-  },
-  discardEarlierAttempts: async () => {},
-  revoke: async () => {},
-  expire: async () => {},
-  release: async () => {},
-  needsRelease: () => false,
-};
 
 const NAMESPACE = "kubernetes.io/namespace";
 const ordersRule = {

@@ -45,6 +45,30 @@ export const prodTarget: Target = awsRoleTargetSchema.parse({
   aws: { roleArn: ROLE_ARN, sessionTags: { environment: "production" } },
 });
 
+/** A provider that issues whatever it is asked and ends whatever it is told, so only the broker decides. */
+export const willing: CredentialProvider = {
+  kind: "aws-role",
+  issue: async ({ grant }) => {
+    const expiresAt = new Date(Date.now() + grant.durationSeconds * 1000);
+    return {
+      reference: { sessionName: `lh-${grant.id}` },
+      secret: {
+        kind: "aws-session",
+        accessKeyId: "AKIAFAKE",
+        secretAccessKey: "fake",
+        sessionToken: "fake",
+        expiration: expiresAt.toISOString(),
+      },
+      expiresAt,
+    };
+  },
+  discardEarlierAttempts: async () => {},
+  revoke: async () => {},
+  expire: async () => {},
+  release: async () => {},
+  needsRelease: () => false,
+};
+
 export type Enqueued = { queue: "issue" | "expire" | "revoke"; grantId: string; deadline?: Date };
 
 export type Harness = {
