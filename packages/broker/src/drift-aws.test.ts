@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
-import { STSClient } from "@aws-sdk/client-sts";
+import { type IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
 import { type Grant, newGrant } from "@leasehold/domain";
-import { type CredentialProvider, createAwsStsProvider } from "@leasehold/providers";
-import { type AwsSandbox, SANDBOX_ACCESS_KEY, startAwsSandbox } from "@leasehold/sandbox";
+import type { CredentialProvider } from "@leasehold/providers";
+import { type AwsSandbox, startAwsSandbox } from "@leasehold/sandbox";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   createHarness,
@@ -12,6 +11,7 @@ import {
   prodTarget,
   ROLE_ARN,
   requester,
+  stsProviderAt,
 } from "./test-harness.js";
 
 /**
@@ -27,14 +27,7 @@ describe("drift reconciliation: IAM inline policies", () => {
 
   beforeAll(async () => {
     sandbox = await startAwsSandbox({ roles: [{ arn: ROLE_ARN, maxSessionDurationSeconds: 7200 }] });
-    const config = {
-      region: "us-east-1",
-      endpoint: sandbox.url,
-      credentials: SANDBOX_ACCESS_KEY,
-      maxAttempts: 1,
-    };
-    iam = new IAMClient(config);
-    provider = createAwsStsProvider({ sts: new STSClient(config), iam });
+    ({ iam, provider } = stsProviderAt(sandbox.url));
     h = await createHarness("pglite", provider);
   });
   afterAll(async () => {

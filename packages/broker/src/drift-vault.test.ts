@@ -1,15 +1,9 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import type { Principal } from "@leasehold/domain";
-import {
-  type CredentialProvider,
-  createVaultProvider,
-  createVaultSession,
-  vaultTargetSchema,
-} from "@leasehold/providers";
+import { type CredentialProvider, createVaultProvider, createVaultSession } from "@leasehold/providers";
 import { startVaultSandbox, type VaultSandbox } from "@leasehold/sandbox";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHarness, type Harness } from "./test-harness.js";
+import { createHarness, type Harness, ordersVaultLeases } from "./test-harness.js";
 
 /**
  * Drift in Vault: child tokens Leasehold created (and, through them, their database leases) that no
@@ -18,21 +12,7 @@ import { createHarness, type Harness } from "./test-harness.js";
  */
 type VaultBody = { auth?: { client_token: string; accessor: string }; lease_id?: string };
 const ADMIN = "postgres://postgres@127.0.0.1:5432";
-const app: Principal = {
-  id: "k8s:orders-api",
-  kind: "workload",
-  provider: "k8s",
-  subject: "orders-api",
-  groups: [],
-  claims: {},
-};
-const target = vaultTargetSchema.parse({
-  id: "orders",
-  kind: "vault",
-  maxDuration: "2h",
-  leases: [{ provider: "k8s", subject: "orders-*", maxTtl: "1h" }],
-  vault: { path: "database/creds/orders" },
-});
+const { workload: app, target } = ordersVaultLeases;
 
 describe("drift reconciliation: Vault tokens and leases", () => {
   const database = `lh_vdrift_${randomBytes(4).toString("hex")}`;

@@ -1,14 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { IAMClient } from "@aws-sdk/client-iam";
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { ConflictError, ForbiddenError, newGrant, UpstreamError } from "@leasehold/domain";
-import {
-  type Credential,
-  type CredentialProvider,
-  createAwsStsProvider,
-  sessionNameFor,
-} from "@leasehold/providers";
-import { type AwsSandbox, SANDBOX_ACCESS_KEY, startAwsSandbox } from "@leasehold/sandbox";
+import { type Credential, type CredentialProvider, sessionNameFor } from "@leasehold/providers";
+import { type AwsSandbox, startAwsSandbox } from "@leasehold/sandbox";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_RECONCILE_OPTIONS } from "./reconcile-service.js";
 import {
@@ -23,6 +17,7 @@ import {
   outsider,
   ROLE_ARN,
   requester,
+  stsProviderAt,
 } from "./test-harness.js";
 
 /** The delivered credential as the AWS session it must be. */
@@ -41,13 +36,7 @@ describe("grant lifecycle against the STS and IAM stand-ins", () => {
 
   beforeAll(async () => {
     sandbox = await startAwsSandbox({ roles: [{ arn: ROLE_ARN, maxSessionDurationSeconds: 7200 }] });
-    const clientConfig = {
-      region: "us-east-1",
-      endpoint: sandbox.url,
-      credentials: SANDBOX_ACCESS_KEY,
-      maxAttempts: 1,
-    };
-    provider = createAwsStsProvider({ sts: new STSClient(clientConfig), iam: new IAMClient(clientConfig) });
+    ({ provider } = stsProviderAt(sandbox.url));
     h = await createHarness("pglite", provider);
   });
   afterAll(async () => {

@@ -1,8 +1,6 @@
 import { createServer } from "node:net";
-import { IAMClient } from "@aws-sdk/client-iam";
-import { STSClient } from "@aws-sdk/client-sts";
-import { type CredentialProvider, createAwsStsProvider, sessionNameFor } from "@leasehold/providers";
-import { type AwsSandbox, SANDBOX_ACCESS_KEY, startAwsSandbox } from "@leasehold/sandbox";
+import { type CredentialProvider, sessionNameFor } from "@leasehold/providers";
+import { type AwsSandbox, startAwsSandbox } from "@leasehold/sandbox";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   approve,
@@ -12,6 +10,7 @@ import {
   createHarness,
   type Harness,
   ROLE_ARN,
+  stsProviderAt,
 } from "./test-harness.js";
 
 /** A loopback port nothing listens on: an AWS that cannot be reached. */
@@ -23,10 +22,7 @@ const closedPort = () =>
     });
   });
 
-const stsProvider = (endpoint: string) => {
-  const config = { region: "us-east-1", endpoint, credentials: SANDBOX_ACCESS_KEY, maxAttempts: 2 };
-  return createAwsStsProvider({ sts: new STSClient(config), iam: new IAMClient(config) });
-};
+const stsProvider = (endpoint: string) => stsProviderAt(endpoint, { maxAttempts: 2 }).provider;
 
 /**
  * Invariant 13: a transient backend failure never turns an approved request into a failure the

@@ -1,8 +1,6 @@
-import { IAMClient } from "@aws-sdk/client-iam";
-import { STSClient } from "@aws-sdk/client-sts";
 import type { Database } from "@leasehold/db";
-import { type CredentialProvider, createAwsStsProvider } from "@leasehold/providers";
-import { SANDBOX_ACCESS_KEY, startAwsSandbox } from "@leasehold/sandbox";
+import type { CredentialProvider } from "@leasehold/providers";
+import { startAwsSandbox } from "@leasehold/sandbox";
 import { describe, expect, it } from "vitest";
 import {
   approve,
@@ -12,6 +10,7 @@ import {
   createHarness,
   ROLE_ARN,
   requester,
+  stsProviderAt,
 } from "./test-harness.js";
 
 /**
@@ -41,13 +40,7 @@ describe("no call-out inside a transaction", () => {
         }
       },
     });
-    const config = {
-      region: "us-east-1",
-      endpoint: sandbox.url,
-      credentials: SANDBOX_ACCESS_KEY,
-      maxAttempts: 1,
-    };
-    const real = createAwsStsProvider({ sts: new STSClient(config), iam: new IAMClient(config) });
+    const real = stsProviderAt(sandbox.url).provider;
     const watched: CredentialProvider = {
       ...real,
       issue: guarded("issue", real.issue),

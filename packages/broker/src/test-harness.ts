@@ -1,7 +1,16 @@
 import { randomUUID } from "node:crypto";
+import { IAMClient } from "@aws-sdk/client-iam";
+import { STSClient } from "@aws-sdk/client-sts";
 import { createStore, type Database } from "@leasehold/db";
 import { type Caps, type GrantState, newGrant, type Principal, type Target } from "@leasehold/domain";
-import { awsRoleTargetSchema, type CredentialProvider, providerRegistry } from "@leasehold/providers";
+import {
+  awsRoleTargetSchema,
+  type CredentialProvider,
+  createAwsStsProvider,
+  providerRegistry,
+  vaultTargetSchema,
+} from "@leasehold/providers";
+import { SANDBOX_ACCESS_KEY } from "@leasehold/sandbox";
 import { createTestDatabase, type Dialect } from "@leasehold/test-kit";
 import { type Broker, createBroker, type RotationSetup } from "./broker.js";
 import { type BrokerDeps, targetCatalog } from "./broker-deps.js";
@@ -67,6 +76,38 @@ export const willing: CredentialProvider = {
   expire: async () => {},
   release: async () => {},
   needsRelease: () => false,
+};
+
+/** AWS SDK clients for the AWS stand-in at `endpoint`, and the STS provider over them. */
+export function stsProviderAt(endpoint: string, options: { maxAttempts?: number } = {}) {
+  const config = {
+    region: "us-east-1",
+    endpoint,
+    credentials: SANDBOX_ACCESS_KEY,
+    maxAttempts: options.maxAttempts ?? 1,
+  };
+  const sts = new STSClient(config);
+  const iam = new IAMClient(config);
+  return { sts, iam, provider: createAwsStsProvider({ sts, iam }) };
+}
+
+/** A workload and the Vault target whose lease rule lets it lease `database/creds/orders`. */
+export const ordersVaultLeases = {
+  workload: {
+    id: "k8s:orders-api",
+    kind: "workload",
+    provider: "k8s",
+    subject: "orders-api",
+    groups: [],
+    claims: {},
+  } satisfies Principal as Principal,
+  target: vaultTargetSchema.parse({
+    id: "orders",
+    kind: "vault",
+    maxDuration: "2h",
+    leases: [{ provider: "k8s", subject: "orders-*", maxTtl: "1h" }],
+    vault: { path: "database/creds/orders" },
+  }),
 };
 
 export type Enqueued = { queue: "issue" | "expire" | "revoke"; grantId: string; deadline?: Date };

@@ -1,33 +1,13 @@
 import { randomBytes } from "node:crypto";
-import type { Principal } from "@leasehold/domain";
-import {
-  type CredentialProvider,
-  createVaultProvider,
-  createVaultSession,
-  vaultTargetSchema,
-} from "@leasehold/providers";
+import { type CredentialProvider, createVaultProvider, createVaultSession } from "@leasehold/providers";
 import { startVaultSandbox, type VaultSandbox } from "@leasehold/sandbox";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHarness, type Harness } from "./test-harness.js";
+import { createHarness, type Harness, ordersVaultLeases } from "./test-harness.js";
 
 /** Vault failing at lease time and at revoke time, through the broker's use cases. */
 const ADMIN = "postgres://postgres@127.0.0.1:5432";
-const app: Principal = {
-  id: "k8s:orders-api",
-  kind: "workload",
-  provider: "k8s",
-  subject: "orders-api",
-  groups: [],
-  claims: {},
-};
-const target = vaultTargetSchema.parse({
-  id: "orders",
-  kind: "vault",
-  maxDuration: "2h",
-  leases: [{ provider: "k8s", subject: "orders-*", maxTtl: "1h" }],
-  vault: { path: "database/creds/orders" },
-});
+const { workload: app, target } = ordersVaultLeases;
 
 describe("Vault leases when Vault fails", () => {
   const database = `lh_vlease_${randomBytes(4).toString("hex")}`;
