@@ -17,12 +17,20 @@ export type Database = SqlExecutor & {
   readonly dialect: "postgres" | "pglite";
   /** Runs `work` in one transaction: committed if it resolves, rolled back if it throws. */
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` while holding a lock named `key` that every process on this database respects (a
+   * session-level advisory lock on PostgreSQL). No transaction is open meanwhile, so `work` may call
+   * the network. `work` gets the database through the lock's own connection, and should use only it:
+   * a holder waiting for the pool while waiters hold every pooled connection would never finish.
+   */
+  exclusive<T>(key: string, work: (db: Database) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 };
 
 /** Opens a PostgreSQL server pool. */
 export function openPostgres(url: string, options: { maxConnections?: number } = {}): Database {
   const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10 });
+  const inProcess = inProcessLocks();
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on("error", () => {});
   const run = async <Row>(client: pg.Pool | pg.PoolClient, text: string, params?: readonly unknown[]) =>
@@ -63,6 +71,30 @@ export function openPostgres(url: string, options: { maxConnections?: number } =
         client.release(broken);
       }
     },
+    // One waiter per key per process: the others wait here, not on a pooled connection.
+    exclusive: (key, work) =>
+      inProcess(key, async () => {
+        const client = await pool.connect();
+        let broken: Error | undefined;
+        const onError = (error: Error) => {
+          broken = error;
+        };
+        client.on("error", onError);
+        const lockKey = `leasehold:${key}`;
+        try {
+          await client.query("SELECT pg_advisory_lock(hashtextextended($1, 0))", [lockKey]);
+          return await work(pinnedTo(client, () => broken));
+        } finally {
+          // Unlocking fails only with the connection, and a lost connection has released the lock.
+          await client
+            .query("SELECT pg_advisory_unlock(hashtextextended($1, 0))", [lockKey])
+            .catch((error: Error) => {
+              broken ??= error;
+            });
+          client.off("error", onError);
+          client.release(broken);
+        }
+      }),
     close: () => pool.end(),
   };
 }
@@ -93,11 +125,64 @@ export function wrapPglite(db: PGlite): Database {
       await target.exec(script);
     },
   });
-  return {
+  const locks = inProcessLocks();
+  const database: Database = {
     dialect: "pglite",
     ...executor(db),
     transaction: (work) => db.transaction((tx) => work(executor(tx))),
+    // One process holds an embedded database, so an in-process lock is every lock there is.
+    exclusive: (key, work) => locks(key, () => work(database)),
     close: () => db.close(),
+  };
+  return database;
+}
+
+/**
+ * A Database over one checked-out connection (the one holding an advisory lock): statements and
+ * transactions run on it, in turn. It cannot be closed or locked again from inside.
+ */
+function pinnedTo(client: pg.PoolClient, broken: () => Error | undefined): Database {
+  const run = async <Row>(text: string, params?: readonly unknown[]) =>
+    (await client.query(text, params as unknown[] | undefined)).rows as Row[];
+  const executor: SqlExecutor = {
+    query: run,
+    exec: async (script) => {
+      await client.query(script);
+    },
+  };
+  const pinned: Database = {
+    dialect: "postgres",
+    ...executor,
+    async transaction(work) {
+      await client.query("BEGIN");
+      try {
+        const result = await work(executor);
+        await client.query("COMMIT");
+        return result;
+      } catch (error) {
+        if (!broken()) await client.query("ROLLBACK").catch(() => {});
+        throw error;
+      }
+    },
+    exclusive: () => Promise.reject(new Error("a lock's connection cannot take another lock")),
+    close: () => Promise.reject(new Error("a lock's connection is released by the lock")),
+  };
+  return pinned;
+}
+
+/** Named locks within this process: each key's holders run one after another, in arrival order. */
+function inProcessLocks() {
+  const tails = new Map<string, Promise<unknown>>();
+  return async <T>(key: string, work: () => Promise<T>): Promise<T> => {
+    const before = tails.get(key) ?? Promise.resolve();
+    const run = before.then(work, work);
+    const tail = run.catch(() => undefined);
+    tails.set(key, tail);
+    try {
+      return await run;
+    } finally {
+      if (tails.get(key) === tail) tails.delete(key);
+    }
   };
 }
 

@@ -22,6 +22,12 @@ export type Repositories = {
 export type Store = {
   read<T>(work: (repos: Repositories) => Promise<T>): Promise<T>;
   transaction<T>(work: (repos: Repositories) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` alone among every process using this database that asks for `key`, with no
+   * transaction open (so it may call the network). `work` reads and writes through the store it is
+   * given, which uses the lock's own connection.
+   */
+  exclusive<T>(key: string, work: (store: Store) => Promise<T>): Promise<T>;
 };
 
 export function createStore(db: Database, options: { auditKey: Buffer }): Store {
@@ -36,5 +42,6 @@ export function createStore(db: Database, options: { auditKey: Buffer }): Store 
   return {
     read: (work) => work(pooled),
     transaction: (work) => db.transaction((tx) => work(bind(tx))),
+    exclusive: (key, work) => db.exclusive(key, (locked) => work(createStore(locked, options))),
   };
 }
