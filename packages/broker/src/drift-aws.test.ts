@@ -41,9 +41,21 @@ describe("drift reconciliation: IAM inline policies", () => {
 
   const policies = () => Object.keys(sandbox.rolePolicies("ProdReadOnly")).sort();
   const row = (id: string) => h.deps.store.read(async (r) => (await r.grants.findById(id)) as Grant);
-  /** Writes the deny policy the provider's revocation writes (and, from attempt 2, its discard policy). */
+  /**
+   * Writes the per-grant revocation policy an earlier version wrote (and, from attempt 2, the
+   * discard policy the provider writes).
+   */
   const denyFor = async (grant: Grant) => {
-    await provider.revoke({ grant, target: prodTarget });
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: "ProdReadOnly",
+        PolicyName: `leasehold-revoke-${grant.id}`,
+        PolicyDocument: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Deny", Action: "*", Resource: "*" }],
+        }),
+      }),
+    );
     if (grant.issueAttempts > 1) await provider.discardEarlierAttempts({ grant, target: prodTarget });
   };
   const driftEvents = async () =>

@@ -329,10 +329,10 @@ describe("grant lifecycle against the STS and IAM stand-ins", () => {
     expect(h.enqueued).toContainEqual({ queue: "revoke", grantId: grant.id });
 
     expect(await h.broker.grants.finishRevoke(grant.id, notLast)).toBe("revoked");
-    const policy = sandbox.rolePolicies("ProdReadOnly")[`leasehold-revoke-${grant.id}`];
-    expect(JSON.parse(policy ?? "{}").Statement[0].Condition.StringLike["aws:userid"]).toEqual([
-      `*:lh-${grant.id}-a*`,
-    ]);
+    const policy = sandbox.rolePolicies("ProdReadOnly")["leasehold-denials"];
+    expect(
+      JSON.parse(policy ?? "{}").Statement[0].Condition.StringEqualsIfExists["aws:PrincipalTag/lh-grant"],
+    ).toEqual([grant.id]);
 
     // The sweep prunes the deny once the session has expired anyway (plus the margin).
     const expiresAt = (await grantNow(grant.id))?.expiresAt ?? new Date();

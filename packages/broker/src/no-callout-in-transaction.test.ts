@@ -74,12 +74,17 @@ describe("no call-out inside a transaction", () => {
       h.clock.advance(3600 + 301);
       expect(await h.broker.grants.expire(expiring, { isLast: false })).toBe("expired");
       expect((await h.broker.reconcile.run()).released).toBe(1);
-      // Release deletes both deny policies a grant may have; the discard one never existed here.
+      // Revocation rewrites the role's denials (listing its policies first); release rewrites them without
+      // the grant (here: deletes them) and deletes the per-grant policies it may have, which never existed here.
       expect(sandbox.calls.map((c) => `${c.action} ${c.status}`)).toEqual([
         "AssumeRole 200",
+        "ListRolePolicies 200",
         "PutRolePolicy 200",
         "AssumeRole 200",
+        "ListRolePolicies 200",
+        "GetRolePolicy 200",
         "DeleteRolePolicy 200",
+        "DeleteRolePolicy 404",
         "DeleteRolePolicy 404",
       ]);
       expect(h.enqueued.map((e) => e.queue)).toEqual(["issue", "expire", "revoke", "issue", "expire"]);

@@ -178,4 +178,35 @@ describe("deciding notifications from the audit trail", () => {
       },
     ]);
   });
+
+  it("a role whose revocation budget ran out is an alert naming the role", async () => {
+    const role = "arn:aws:iam::123456789012:role/ProdReadOnly";
+    const event = await h.deps.store.transaction((r) =>
+      r.audit.append(
+        {
+          actor: "system:worker",
+          action: "revocation.cutoff",
+          subjectType: "revocation",
+          subjectId: role,
+          data: { role, cutoffAt: "2026-12-05T11:58:00.000Z", revocations: 300, kept: 2, ended: 0 },
+        },
+        h.deps.clock(),
+      ),
+    );
+    await notifications.deliver(event.seq);
+    expect(sent).toEqual([
+      {
+        to: "alert",
+        channel: ALERTS,
+        alert: {
+          kind: "revocation-cutoff",
+          role,
+          cutoffAt: new Date("2026-12-05T11:58:00.000Z"),
+          revocations: 300,
+          kept: 2,
+          ended: 0,
+        },
+      },
+    ]);
+  });
 });

@@ -31,6 +31,19 @@ export function createNotificationService(deps: NotificationDeps) {
     });
   };
 
+  const onRevocationEvent = async (event: EventOf<"revocation">) => {
+    if (!alertsChannel) return;
+    const { role, cutoffAt, revocations, kept, ended } = event.data;
+    await messenger.alert(alertsChannel, {
+      kind: "revocation-cutoff",
+      role,
+      cutoffAt: new Date(cutoffAt),
+      revocations,
+      kept,
+      ended,
+    });
+  };
+
   return {
     dispatch: dispatcher.dispatch,
 
@@ -47,6 +60,7 @@ export function createNotificationService(deps: NotificationDeps) {
       if (event.subjectType === "request") await requests.onRequestEvent(event);
       else if (event.subjectType === "grant") await grants.onGrantEvent(event);
       else if (event.subjectType === "rotation") await onRotationEvent(event);
+      else if (event.subjectType === "revocation") await onRevocationEvent(event);
       // Drift corrections are for the audit trail and the logs; nobody is notified of them.
     },
 

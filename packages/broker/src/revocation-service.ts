@@ -11,6 +11,7 @@ import {
 } from "@leasehold/domain";
 import { commitAudited, commitGrantStep, moveGrant } from "./audited-change.js";
 import type { Attempt, BrokerDeps } from "./broker-deps.js";
+import { createDenialLedger } from "./denial-ledger.js";
 import { isRetryable } from "./failures.js";
 import { authorizeGrantUse } from "./grant-access.js";
 import { recordRevocationDebt } from "./revocation-debt.js";
@@ -25,6 +26,8 @@ type Deps = Pick<BrokerDeps, "store" | "targets" | "providers" | "queues" | "clo
  */
 export function createRevocationService(deps: Deps) {
   const { store, targets, providers, queues, clock, log } = deps;
+  // Revocations that share one backend object (an IAM role) are written through it.
+  const denials = createDenialLedger(deps);
   return {
     /**
      * The holder (of a lease: while its lease rule still matches) or an admin ends an active grant now.
@@ -70,7 +73,7 @@ export function createRevocationService(deps: Deps) {
       if (!grant || !canApplyGrantEvent(grant.state, "revoked")) return "skipped";
       try {
         const target = targetOfGrant(targets, grant);
-        await providers.get(target.kind).revoke({ grant, target, signal: attempt.signal });
+        await providers.get(target.kind).revoke({ grant, target, signal: attempt.signal, denials });
         const now = clock();
         await commitGrantStep(store, grant.id, {
           event: "revoked",
@@ -91,7 +94,7 @@ export function createRevocationService(deps: Deps) {
       const target = targetOfGrant(targets, grant);
       const provider = providers.get(target.kind);
       const needed = provider.needsRelease(grant);
-      if (needed) await provider.release({ grant, target, signal });
+      if (needed) await provider.release({ grant, target, signal, denials });
       const now = clock();
       await commitAudited(store, now, async (repos, record) => {
         await repos.grants.markReleased(grant.id, now);

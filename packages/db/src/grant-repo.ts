@@ -336,6 +336,21 @@ export function grantRepo(sql: SqlExecutor) {
       }));
     },
 
+    /**
+     * What a shared backend must refuse or keep serving for these targets (an IAM role several
+     * targets use): grants being or having been revoked whose clean-up has not run, and grants
+     * issuing or active. `excluding` leaves out a grant whose clean-up is under way.
+     */
+    listForDenials: (targetIds: readonly string[], excluding: string | null) =>
+      many(
+        `SELECT ${COLUMNS} FROM grants
+         WHERE target_id = ANY($1) AND released_at IS NULL
+           AND state IN ('issuing', 'active', 'revoking', 'revoked', 'revocation_failed')
+           AND ($2::uuid IS NULL OR id <> $2::uuid)
+         ORDER BY created_at, id`,
+        [targetIds, excluding],
+      ),
+
     /** Ended grants whose deadline passed before `before` and whose provider clean-up has not run. */
     listUnreleased: (before: Date, limit: number) =>
       many(

@@ -66,6 +66,18 @@ export const auditDataSchemas = {
     grantId: id.nullable(),
     reason: z.enum(["unknown-grant", "grant-ended"]),
   }),
+  /**
+   * A role's revocations outgrew its inline policy budget (subject: the role ARN): every session
+   * issued before `cutoffAt` is refused except the `kept` live grants'; `ended` live grants did not
+   * fit and were ended.
+   */
+  "revocation.cutoff": z.object({
+    role: text,
+    cutoffAt: isoTime,
+    revocations: z.number(),
+    kept: z.number(),
+    ended: z.number(),
+  }),
 } as const satisfies { readonly [A in AuditAction]: z.ZodType<{ readonly [key: string]: JsonValue }> };
 
 /** The `data` of one audit action. */

@@ -21,13 +21,14 @@ export const auditActions = [
   "rotation.succeeded",
   "rotation.failed",
   "drift.corrected",
+  "revocation.cutoff",
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
 /** What an audit event is about. */
-export type AuditSubjectType = "request" | "grant" | "rotation" | "drift";
+export type AuditSubjectType = "request" | "grant" | "rotation" | "drift" | "revocation";
 
 /** The subject type an action's events are about: `request.*` concerns a request, and so on. */
 export type AuditSubjectOf<A extends AuditAction> = A extends `${infer S extends AuditSubjectType}.${string}`

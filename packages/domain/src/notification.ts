@@ -61,6 +61,15 @@ export type Alert =
       readonly error: string;
     }
   | {
+      /** A role's revocations no longer fit its policy budget: a cut-off now refuses its older sessions. */
+      readonly kind: "revocation-cutoff";
+      readonly role: string;
+      readonly cutoffAt: Date;
+      readonly revocations: number;
+      readonly kept: number;
+      readonly ended: number;
+    }
+  | {
       readonly kind: "rotation-failed";
       readonly rotationId: string;
       readonly step: string;

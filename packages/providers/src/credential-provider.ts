@@ -1,5 +1,6 @@
 import { type Grant, type Target, UpstreamError } from "@leasehold/domain";
 import type { z } from "zod";
+import type { DenialLedger } from "./denial-ledger.js";
 import type { DriftScanner } from "./drift.js";
 import type { Credential } from "./issued-credential.js";
 
@@ -47,6 +48,8 @@ export type GrantInput = {
   readonly grant: Grant;
   readonly target: Target;
   readonly signal?: AbortSignal | undefined;
+  /** For providers whose denials share one backend object (revoke and release of STS sessions). */
+  readonly denials?: DenialLedger | undefined;
 };
 
 /**

@@ -4,6 +4,7 @@ export * from "./aws-sts/deny-policy.js";
 export * from "./aws-sts/session-identity.js";
 export * from "./aws-sts/sts-provider.js";
 export * from "./credential-provider.js";
+export * from "./denial-ledger.js";
 export * from "./drift.js";
 export * from "./rotation/database-password.js";
 export * from "./rotation/secret-store.js";

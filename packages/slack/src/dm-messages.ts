@@ -164,3 +164,22 @@ export function renderRevocationDebtAlert(input: {
     )}* could not be ended and may still work. Leasehold keeps retrying.\n> ${userText(input.error, 500)}`,
   );
 }
+
+/** To the alerts channel (and the role's targets' channels): a role's revocation budget ran out. */
+export function renderRevocationCutoffAlert(input: {
+  role: string;
+  cutoffAt: Date;
+  revocations: number;
+  kept: number;
+  ended: number;
+}): Message {
+  const at = input.cutoffAt.toISOString();
+  const ended =
+    input.ended > 0
+      ? ` ${input.ended} live grant${input.ended === 1 ? "" : "s"} did not fit the exception list and ${input.ended === 1 ? "was" : "were"} ended.`
+      : "";
+  return plain(
+    `Revocation budget of ${esc(input.role)} exhausted: sessions issued before ${at} are refused, except ${input.kept} live grants.`,
+    `:rotating_light: *Revocation budget exhausted* on \`${userText(input.role, 300)}\`: its ${input.revocations} revocations no longer fit the role's inline policy budget, so every session issued before ${at} is refused except those of its ${input.kept} live grants (sessions on this role that Leasehold did not issue included).${ended} Look for who revokes so much on this role.`,
+  );
+}

@@ -13,6 +13,7 @@ import {
   renderEndedDm,
   renderGrantedDm,
   renderReminderDm,
+  renderRevocationCutoffAlert,
   renderRevocationDebtAlert,
   renderRotationFailedAlert,
 } from "./dm-messages.js";
@@ -41,6 +42,8 @@ export function renderAlert(alert: Alert) {
       return renderRevocationDebtAlert(alert);
     case "rotation-failed":
       return renderRotationFailedAlert(alert);
+    case "revocation-cutoff":
+      return renderRevocationCutoffAlert(alert);
   }
 }
 

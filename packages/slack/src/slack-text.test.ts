@@ -5,6 +5,7 @@ import {
   renderEndedDm,
   renderGrantedDm,
   renderReminderDm,
+  renderRevocationCutoffAlert,
   renderRevocationDebtAlert,
   renderRotationFailedAlert,
 } from "./dm-messages.js";
@@ -87,6 +88,13 @@ describe("the notification text of every message is escaped like its blocks", ()
       targetId: request.targetId,
       principalId: hostile,
       error: "<!channel>",
+    }),
+    cutoff: renderRevocationCutoffAlert({
+      role: "arn:aws:iam::1:role/<!channel>",
+      cutoffAt: new Date("2026-12-05T11:58:00Z"),
+      revocations: 300,
+      kept: 2,
+      ended: 1,
     }),
     request: renderRequestMessage({
       request,

@@ -1,8 +1,9 @@
-import { IAMClient } from "@aws-sdk/client-iam";
+import { IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { type Grant, UpstreamError } from "@leasehold/domain";
 import { type AwsSandbox, SANDBOX_ACCESS_KEY, startAwsSandbox } from "@leasehold/sandbox";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { DenialLedger, DenialOutcome } from "../denial-ledger.js";
 import { toAwsError } from "./aws-errors.js";
 import { type AwsRoleTarget, awsRoleTargetSchema } from "./aws-role-schemas.js";
 import { sessionTagsFor, sourceIdentityFor } from "./session-identity.js";
@@ -201,9 +202,32 @@ describe("the STS provider against the stand-in", () => {
     });
   });
 
+  /**
+   * The broker's denial ledger as the provider sees it: the grants on the role, one writer at a
+   * time (the tests call it one at a time), and the outcomes it was told of.
+   */
+  const ledgerOver = (grants: Grant[], now = () => new Date()) => {
+    const outcomes: DenialOutcome[] = [];
+    const ledger: DenialLedger = {
+      async exclusive(scope, work) {
+        expect(scope.key).toBe(`aws-role:${ROLE}`);
+        expect(scope.sameScope(target)).toBe(true);
+        outcomes.push(
+          await work(
+            grants.filter((g) => g.id !== scope.excluding),
+            now(),
+          ),
+        );
+      },
+    };
+    return { ledger, outcomes };
+  };
+  const id = (n: number) => `6f1c0000-0000-4000-8000-${String(n).padStart(12, "0")}`;
+  const denialsPolicy = () => JSON.parse(sandbox.rolePolicies("Deploy")["leasehold-denials"] ?? "null");
+
   it("a revoked grant's session and the sessions chained from it are refused; the requester's other grant is not", async () => {
-    const revokedId = "6f1c0000-0000-4000-8000-0000000000aa";
-    const keptId = "6f1c0000-0000-4000-8000-0000000000bb";
+    const revokedId = id(0xaa);
+    const keptId = id(0xbb);
     const revoked = await issueGrant({ id: revokedId });
     const kept = await issueGrant({ id: keptId });
     const chained = (await chain(revoked.secret, "chained-before")).Credentials;
@@ -212,8 +236,10 @@ describe("the STS provider against the stand-in", () => {
       secretAccessKey: chained?.SecretAccessKey ?? "",
       sessionToken: chained?.SessionToken ?? "",
     };
+    const revokedGrant = grant({ id: revokedId, state: "revoking" });
+    const { ledger } = ledgerOver([revokedGrant, grant({ id: keptId, state: "active" })]);
 
-    await provider.revoke({ grant: grant({ id: revokedId, state: "revoked" }), target });
+    await provider.revoke({ grant: revokedGrant, target, denials: ledger });
 
     for (const secret of [revoked.secret, chainedSecret]) {
       const refusal = await chain(secret, "after-revoke").catch((e: unknown) => e);
@@ -226,64 +252,106 @@ describe("the STS provider against the stand-in", () => {
       });
     }
     await expect(chain(kept.secret, "kept")).resolves.toBeDefined();
-    const policy = JSON.parse(sandbox.rolePolicies("Deploy")[`leasehold-revoke-${revokedId}`] ?? "{}");
-    expect(policy.Statement).toEqual([
-      {
-        Effect: "Deny",
-        Action: "*",
-        Resource: "*",
-        Condition: { StringLike: { "aws:userid": [`*:lh-${revokedId}-a*`] } },
-      },
+    expect(Object.keys(sandbox.rolePolicies("Deploy"))).toEqual(["leasehold-denials"]);
+    expect(denialsPolicy().Statement).toEqual([
       {
         Effect: "Deny",
         Action: "*",
         Resource: "*",
         Condition: {
-          StringEqualsIfExists: { "aws:PrincipalTag/lh-grant": revokedId },
-          StringEquals: { "aws:SourceIdentity": "dev@example.com" },
+          StringEqualsIfExists: { "aws:PrincipalTag/lh-grant": [revokedId] },
+          StringEquals: { "aws:SourceIdentity": ["dev@example.com"] },
         },
       },
     ]);
   });
 
-  it("revoke and release are idempotent", async () => {
-    const revoked = grant({ state: "revoked" });
-    await provider.revoke({ grant: revoked, target });
-    await provider.revoke({ grant: revoked, target });
-    expect(Object.keys(sandbox.rolePolicies("Deploy"))).toEqual([`leasehold-revoke-${revoked.id}`]);
-    await provider.release({ grant: revoked, target });
-    await provider.release({ grant: revoked, target });
+  it("revoke and release are idempotent; release leaves the other revocations on the role", async () => {
+    const first = grant({ id: id(1), state: "revoked" });
+    const second = grant({ id: id(2), state: "revoked", principalId: "ops@example.com" });
+    const { ledger } = ledgerOver([first, second]);
+    await provider.revoke({ grant: first, target, denials: ledger });
+    await provider.revoke({ grant: first, target, denials: ledger });
+    expect(Object.keys(sandbox.rolePolicies("Deploy"))).toEqual(["leasehold-denials"]);
+    await provider.release({ grant: first, target, denials: ledger });
+    await provider.release({ grant: first, target, denials: ledger });
+    expect(denialsPolicy().Statement[0].Condition).toEqual({
+      StringEqualsIfExists: { "aws:PrincipalTag/lh-grant": [second.id] },
+      StringEquals: { "aws:SourceIdentity": ["ops@example.com"] },
+    });
+    await provider.release({ grant: second, target, denials: ledgerOver([]).ledger });
     expect(sandbox.rolePolicies("Deploy")).toEqual({});
   });
 
-  it("a role whose inline-policy budget is full makes revocation fail loudly", async () => {
-    for (let i = 0; i < 100; i++) {
-      const id = `6f1c0000-0000-4000-8000-${String(i).padStart(12, "0")}`;
-      const result = await provider.revoke({ grant: grant({ id }), target }).catch((e: unknown) => e);
-      if (result instanceof UpstreamError) {
-        expect(result.upstreamCode).toMatch(/LimitExceeded/);
-        expect(i).toBeGreaterThan(20);
-        // Measured: how many revocations one role holds (README, "Known limits"). 50 when a
-        // revocation denied only aws:userid; 26 now that it also covers chained sessions.
-        expect(i).toBe(26);
-        return;
-      }
-    }
-    throw new Error("expected IAM to refuse once the 10,240-character budget was used");
+  it("takes over the per-grant revocation policies of earlier versions, and counts the role's own policies in its budget", async () => {
+    const putOwn = (PolicyName: string, PolicyDocument: string) =>
+      new IAMClient({ region: "us-east-1", endpoint: sandbox.url, credentials: SANDBOX_ACCESS_KEY }).send(
+        new PutRolePolicyCommand({ RoleName: "Deploy", PolicyName, PolicyDocument }),
+      );
+    await putOwn(
+      `leasehold-revoke-${id(7)}`,
+      JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Deny", Action: "*", Resource: "*" }] }),
+    );
+    const own = JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Deny", Action: "s3:DeleteBucket", Resource: "*", Sid: "x".repeat(8900) }],
+    });
+    await putOwn("teams-own", own);
+    // 9,000 characters are the role's own: 60 revocations of different people no longer fit one by one.
+    const revoked = Array.from({ length: 60 }, (_, n) =>
+      grant({ id: id(n), state: "revoked", principalId: `person-${n}@example.com`, endedAt: new Date() }),
+    );
+    const { ledger, outcomes } = ledgerOver(
+      [grant({ id: id(7), state: "revoked" }), ...revoked],
+      () => new Date(Date.now() + 600_000),
+    );
+    await provider.revoke({ grant: revoked[0] as Grant, target, denials: ledger });
+    expect(Object.keys(sandbox.rolePolicies("Deploy")).sort()).toEqual(["leasehold-denials", "teams-own"]);
+    expect(outcomes[0]?.cutoff).toMatchObject({ revocations: 61, kept: 0, continued: false });
   });
 
-  it("with the longest SourceIdentity STS allows, one role still holds 23 revocations", async () => {
-    const principalId = `${"x".repeat(52)}@example.com`;
-    expect(sourceIdentityFor(principalId)).toHaveLength(64);
-    for (let i = 0; i < 100; i++) {
-      const id = `6f1c0000-0000-4000-8000-${String(i).padStart(12, "0")}`;
-      const result = await provider.revoke({ grant: grant({ id, principalId }), target }).catch((e) => e);
-      if (result instanceof UpstreamError) {
-        expect(result.upstreamCode).toMatch(/LimitExceeded/);
-        expect(i).toBe(23);
-        return;
-      }
+  it("when the revocations outgrow the budget, a cut-off refuses every older session except the live grants'", async () => {
+    const live = await issueGrant({ id: id(0xbb) });
+    const revokedSessions = [];
+    for (let n = 0; n < 3; n++) revokedSessions.push(await issueGrant({ id: id(n) }));
+    const outsider = await new STSClient({
+      region: "us-east-1",
+      endpoint: sandbox.url,
+      credentials: SANDBOX_ACCESS_KEY,
+    }).send(
+      new AssumeRoleCommand({
+        RoleArn: ROLE,
+        RoleSessionName: "outside-leasehold",
+        ExternalId: "leasehold-deploy",
+      }),
+    );
+    // 400 revocations of one workload: far past what fits one by one, and past the room left to
+    // workloads; all made more than the settling time before the cut-off.
+    const revoked = Array.from({ length: 400 }, (_, n) =>
+      grant({
+        id: id(n),
+        requestId: null,
+        state: "revoked",
+        endedAt: new Date(),
+        principalId: "ci:repo/app",
+      }),
+    );
+    const { ledger, outcomes } = ledgerOver(
+      [grant({ id: id(0xbb), state: "active" }), ...revoked],
+      () => new Date(Date.now() + 600_000),
+    );
+    await provider.revoke({ grant: revoked[0] as Grant, target, denials: ledger });
+
+    expect(outcomes[0]).toMatchObject({ scope: ROLE, cutoff: { revocations: 400, kept: 1 }, ended: [] });
+    for (const session of revokedSessions) {
+      await expect(chain(session.secret, "after-cutoff")).rejects.toMatchObject({ name: "AccessDenied" });
     }
-    throw new Error("expected IAM to refuse once the 10,240-character budget was used");
+    const outsiderSecret = {
+      accessKeyId: outsider.Credentials?.AccessKeyId ?? "",
+      secretAccessKey: outsider.Credentials?.SecretAccessKey ?? "",
+      sessionToken: outsider.Credentials?.SessionToken ?? "",
+    };
+    await expect(chain(outsiderSecret, "outsider")).rejects.toMatchObject({ name: "AccessDenied" });
+    await expect(chain(live.secret, "live")).resolves.toBeDefined();
   });
 });

@@ -1,4 +1,4 @@
-import { DeleteRolePolicyCommand, type IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
+import type { IAMClient } from "@aws-sdk/client-iam";
 import {
   AssumeRoleCommand,
   type AssumeRoleCommandOutput,
@@ -10,13 +10,9 @@ import type { CredentialProvider, GrantInput } from "../credential-provider.js";
 import type { AwsSessionCredential } from "../issued-credential.js";
 import { toAwsError, watchTries } from "./aws-errors.js";
 import { type AwsRoleReference, asAwsRoleTarget } from "./aws-role-schemas.js";
-import {
-  denySessionsPolicy,
-  discardPolicyName,
-  revokeGrantPolicy,
-  revokePolicyName,
-  roleNameOf,
-} from "./deny-policy.js";
+import { denySessionsPolicy, discardPolicyName, revokePolicyName } from "./deny-policy.js";
+import { writeRoleDenials } from "./role-denials-writer.js";
+import { abortable, rolePolicies } from "./role-policies.js";
 import {
   sessionNameFor,
   sessionTagsFor,
@@ -38,20 +34,21 @@ export type AwsStsProvider = CredentialProvider<AwsRoleReference, AwsRoleReferen
 export function createAwsStsProvider(clients: { sts: STSClient; iam: IAMClient }): AwsStsProvider {
   const { sts, iam } = clients;
 
-  const putPolicy = async (input: GrantInput, policyName: string, document: string) => {
-    const target = asAwsRoleTarget(input.target);
-    try {
-      await iam.send(
-        new PutRolePolicyCommand({
-          RoleName: roleNameOf(target.aws.roleArn),
-          PolicyName: policyName,
-          PolicyDocument: document,
-        }),
-        abortable(input.signal),
-      );
-    } catch (error) {
-      throw toAwsError(error, `IAM PutRolePolicy on ${target.aws.roleArn}`);
-    }
+  /**
+   * Rewrites the role's denials from the database's grants on it, alone among every worker (see
+   * role-denials.ts). `excluding`: a grant whose clean-up is under way, whose denial may go.
+   */
+  const writeDenials = async (input: GrantInput, excluding?: string) => {
+    const { roleArn } = asAwsRoleTarget(input.target).aws;
+    if (!input.denials) throw new Error("STS revocations are written through the broker's denial ledger");
+    await input.denials.exclusive(
+      {
+        key: `aws-role:${roleArn}`,
+        sameScope: (target) => target.kind === "aws-role" && asAwsRoleTarget(target).aws.roleArn === roleArn,
+        excluding,
+      },
+      (grants, now) => writeRoleDenials(iam, { roleArn, grants, now, signal: input.signal }),
+    );
   };
 
   return {
@@ -116,39 +113,24 @@ export function createAwsStsProvider(clients: { sts: STSClient; iam: IAMClient }
       if (earlier.length === 0) return;
       // By aws:userid only: the latest attempt carries the same tags and must keep working. The
       // sessions denied here were never delivered, so no one holds them to chain from.
-      await putPolicy(
-        input,
+      await rolePolicies(iam, asAwsRoleTarget(input.target).aws.roleArn, input.signal).put(
         discardPolicyName(input.grant.id),
         denySessionsPolicy("LeaseholdDiscardInterruptedIssue", earlier),
       );
     },
 
-    async revoke(input) {
-      const { grant } = input;
-      await putPolicy(
-        input,
-        revokePolicyName(grant.id),
-        revokeGrantPolicy(grant.id, sourceIdentityFor(grant.principalId)),
-      );
-    },
+    // The grant is `revoking` now, so the role's denials written from the database include it.
+    revoke: (input) => writeDenials(input),
 
     // STS sessions end at their Expiration by themselves, which is the grant's deadline.
     async expire() {},
 
     async release(input) {
-      const target = asAwsRoleTarget(input.target);
-      for (const policyName of [revokePolicyName(input.grant.id), discardPolicyName(input.grant.id)]) {
-        try {
-          await iam.send(
-            new DeleteRolePolicyCommand({ RoleName: roleNameOf(target.aws.roleArn), PolicyName: policyName }),
-            abortable(input.signal),
-          );
-        } catch (error) {
-          if ((error as Error).name === "NoSuchEntityException" || (error as Error).name === "NoSuchEntity")
-            continue;
-          throw toAwsError(error, `IAM DeleteRolePolicy on ${target.aws.roleArn}`);
-        }
-      }
+      if (input.grant.state === "revoked") await writeDenials(input, input.grant.id);
+      const policies = rolePolicies(iam, asAwsRoleTarget(input.target).aws.roleArn, input.signal);
+      await policies.delete(discardPolicyName(input.grant.id));
+      // What an earlier version wrote per revocation.
+      await policies.delete(revokePolicyName(input.grant.id));
     },
 
     async checkConnection({ signal }) {
@@ -164,6 +146,3 @@ export function createAwsStsProvider(clients: { sts: STSClient; iam: IAMClient }
     drift: createStsDrift(iam),
   };
 }
-
-/** SDK call options that forward the worker's abort signal, when there is one. */
-const abortable = (signal: AbortSignal | undefined) => (signal ? { abortSignal: signal } : {});
