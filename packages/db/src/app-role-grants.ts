@@ -15,7 +15,7 @@ export const appRolePrivileges: Readonly<Record<string, string>> = {
   grants: "SELECT, INSERT, UPDATE",
   audit_events: "SELECT, INSERT",
   // The head advances with every append; its id never changes.
-  audit_head: "SELECT, UPDATE (seq, hash)",
+  audit_head: "SELECT, UPDATE (seq, hash, mac)",
   slack_request_messages: "SELECT, INSERT",
   audit_cursors: "SELECT, INSERT, UPDATE",
   rotation_runs: "SELECT, INSERT, UPDATE",
