@@ -61,7 +61,7 @@ describe("an application role that does not own the tables", () => {
   });
 
   it("writes a request, its grant and their audit events, and the chain verifies", async () => {
-    const store = createStore(db, { auditKey: key });
+    const store = createStore(db, { auditKey: key, grantKey: Buffer.alloc(32, 2) });
     const requestId = randomUUID();
     const grant = newGrant({
       id: randomUUID(),

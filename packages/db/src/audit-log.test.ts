@@ -19,7 +19,7 @@ describe.each(dialects)("audit trail on %s", (dialect) => {
   });
 
   const appendMany = async (count: number) => {
-    const store = createStore(db, { auditKey: key });
+    const store = createStore(db, { auditKey: key, grantKey: Buffer.alloc(32, 2) });
     for (let i = 0; i < count; i++) {
       await store.transaction((repos) =>
         repos.audit.append(
@@ -202,7 +202,7 @@ describe.each(dialects)("audit trail on %s", (dialect) => {
 
   it("events appended together chain like events appended one by one", async () => {
     await appendMany(2);
-    const store = createStore(db, { auditKey: key });
+    const store = createStore(db, { auditKey: key, grantKey: Buffer.alloc(32, 2) });
     const subjects = [randomUUID(), randomUUID(), randomUUID()];
     const appended = await store.transaction((repos) =>
       repos.audit.appendMany(
@@ -242,7 +242,7 @@ describe.each(dialects)("audit trail on %s", (dialect) => {
   });
 
   it("a transaction that rolls back leaves no event and no gap", async () => {
-    const store = createStore(db, { auditKey: key });
+    const store = createStore(db, { auditKey: key, grantKey: Buffer.alloc(32, 2) });
     await expect(
       store.transaction(async (repos) => {
         await repos.audit.append(
@@ -267,7 +267,7 @@ describe("audit trail under concurrent writers on postgres", () => {
   it("keeps one unbroken chain", async () => {
     const db = await createTestDatabase("postgres");
     try {
-      const store = createStore(db, { auditKey: key });
+      const store = createStore(db, { auditKey: key, grantKey: Buffer.alloc(32, 2) });
       await Promise.all(
         Array.from({ length: 20 }, (_, i) =>
           store.transaction((repos) =>

@@ -150,4 +150,12 @@ CREATE INDEX rotation_runs_by_rotation ON rotation_runs (rotation_id, started_at
 ALTER TABLE audit_head ADD COLUMN mac text;
 `,
   },
+  {
+    id: "0005_grant_mac",
+    sql: `
+-- HMAC of the grant's security-relevant fields under a key derived from the master key (grant-seal.ts).
+-- Rows from before it have none: they are neither issued nor delivered again.
+ALTER TABLE grants ADD COLUMN mac text;
+`,
+  },
 ];

@@ -97,7 +97,7 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
     dataDir: settings.dataDir,
   });
   const deps = {
-    store: createStore(db, { auditKey: keys.auditChain }),
+    store: createStore(db, { auditKey: keys.auditChain, grantKey: keys.grantRows }),
     targets: targetCatalog(config.targets),
     clock: settings.clock ?? systemClock,
     log,
