@@ -42,7 +42,7 @@ beforeAll(async () => {
     }),
   );
   broker = createBroker({
-    store: createStore(db, { auditKey: Buffer.alloc(32, 1) }),
+    store: createStore(db, { auditKey: Buffer.alloc(32, 1), grantKey: Buffer.alloc(32, 2) }),
     targets,
     providers: providerRegistry([]),
     queues: { issue: async () => {}, expireAt: async () => {}, revoke: async () => {} },

@@ -36,7 +36,7 @@ beforeAll(async () => {
   const config = parseConfig(TEST_CONFIG.replaceAll("{issuer}", issuer.url), "test.yaml");
   const log = pino({ level: "silent" });
   const broker: Broker = createBroker({
-    store: createStore(db, { auditKey: Buffer.alloc(32, 1) }),
+    store: createStore(db, { auditKey: Buffer.alloc(32, 1), grantKey: Buffer.alloc(32, 2) }),
     targets: targetCatalog(config.targets),
     providers: providerRegistry([]),
     queues: { issue: async () => {}, expireAt: async () => {}, revoke: async () => {} },
@@ -161,7 +161,7 @@ describe("when the rate limits' Redis cannot be reached", () => {
     app = await buildServer({
       appRouter: createAppRouter(
         createBroker({
-          store: createStore(db, { auditKey: Buffer.alloc(32, 1) }),
+          store: createStore(db, { auditKey: Buffer.alloc(32, 1), grantKey: Buffer.alloc(32, 2) }),
           targets: targetCatalog(config.targets),
           providers: providerRegistry([]),
           queues: { issue: async () => {}, expireAt: async () => {}, revoke: async () => {} },

@@ -86,7 +86,7 @@ describe("notifications when Slack misbehaves", () => {
       rateLimitPerChannelPerSecond: 0,
     });
     db = await createTestDatabase("pglite");
-    store = createStore(db, { auditKey: Buffer.alloc(32, 1) });
+    store = createStore(db, { auditKey: Buffer.alloc(32, 1), grantKey: Buffer.alloc(32, 2) });
     const targets = targetCatalog([
       targetConfigSchema.parse({
         id: "prod",

@@ -4,6 +4,7 @@ import { commitAudited } from "./audited-change.js";
 import type { BrokerDeps } from "./broker-deps.js";
 import { grantBinding } from "./credential-cipher.js";
 import { authorizeGrantUse } from "./grant-access.js";
+import { assertGrantSealed } from "./grant-provenance.js";
 
 type Deps = Pick<BrokerDeps, "store" | "targets" | "admins" | "cipher" | "clock" | "log">;
 
@@ -34,6 +35,7 @@ export function createCredentialService(deps: Deps) {
           otherwise: () =>
             new ForbiddenError("only the principal a grant was issued to may fetch its credentials"),
         });
+        await assertGrantSealed(repos, log, grant, "delivered");
         if (grant.state !== "active" || !grant.expiresAt || grant.expiresAt <= now) {
           throw new ConflictError(
             `this grant is ${grant.state === "active" ? "past its deadline" : grant.state}`,

@@ -19,7 +19,7 @@ import { commitGrantStep, type GrantStep } from "./audited-change.js";
 import type { BrokerDeps } from "./broker-deps.js";
 import { grantBinding } from "./credential-cipher.js";
 import { authorizeGrantUse } from "./grant-access.js";
-import { assertGrantProvenance } from "./grant-provenance.js";
+import { assertGrantProvenance, assertStoredGrantSealed } from "./grant-provenance.js";
 
 type Deps = Pick<
   BrokerDeps,
@@ -57,8 +57,12 @@ export function createGrantExtendService(deps: Deps) {
 
   /** Moves the grant's deadline to `deadline`, renewing in place or re-issuing; audited as `grant.extended`. */
   const moveDeadline = async (principal: Principal, current: Grant, target: Target, deadline: Date) => {
-    // A new credential goes only to the holder the audit trail knows, for the target it knows.
-    await store.read((repos) => assertGrantProvenance(repos, current, { duration: false }));
+    // A new credential goes only to the holder the audit trail knows, for the target it knows, and
+    // only for a row as Leasehold wrote it.
+    await assertStoredGrantSealed({ store, log }, current, "extended");
+    await store.read((repos) =>
+      assertGrantProvenance(repos, current, { duration: false, firstIssue: false }),
+    );
     const provider = providers.get(target.kind);
     const now = clock();
     let changes: GrantStep["changes"];
@@ -71,6 +75,7 @@ export function createGrantExtendService(deps: Deps) {
         repos.grants.beginIssueAttempt(current.id, now, grantTransition("extended").from),
       );
       if (!grant) throw new ConflictError("this grant ended before it could be extended");
+      await assertStoredGrantSealed({ store, log }, grant, "extended");
       attempt = grant.issueAttempts;
       const issued = await provider.issue({
         // Rounded down: the new credential never outlives the deadline policy allowed.

@@ -11,7 +11,7 @@ import { commitGrantStep } from "./audited-change.js";
 import type { Attempt, BrokerDeps } from "./broker-deps.js";
 import { grantBinding } from "./credential-cipher.js";
 import { describeFailure, isRetryable } from "./failures.js";
-import { assertGrantProvenance } from "./grant-provenance.js";
+import { assertGrantProvenance, assertStoredGrantSealed } from "./grant-provenance.js";
 
 type Deps = Pick<BrokerDeps, "store" | "targets" | "providers" | "queues" | "cipher" | "clock" | "log">;
 
@@ -89,6 +89,7 @@ export function createGrantIssueService({ store, targets, providers, queues, cip
       }
       const provider = providers.get(target.kind);
       try {
+        await assertStoredGrantSealed({ store, log }, grant, "issued");
         await store.read((repos) => assertGrantProvenance(repos, grant));
         if (grant.issueAttempts > 1) {
           await provider.discardEarlierAttempts({ grant, target, signal: attempt.signal });

@@ -137,11 +137,16 @@ describe("grant lifecycle against the STS and IAM stand-ins", () => {
     await h.broker.grants.issue(grant.id, notLast);
     // As someone with write access to the database, but not the master key, would.
     await h.db.query("UPDATE grants SET principal_id = $2 WHERE id = $1", [grant.id, outsider.id]);
-    await expect(h.broker.grants.credentials(outsider, grant.id)).rejects.toThrow(/does not belong to it/);
+    // The row's MAC refuses it first; the credential, sealed for the holder and target, would not open either.
+    await expect(h.broker.grants.credentials(outsider, grant.id)).rejects.toThrow(
+      /changed outside Leasehold/,
+    );
     await h.db.query("UPDATE grants SET principal_id = $2 WHERE id = $1", [grant.id, requester.id]);
     expect((await h.broker.grants.credentials(requester, grant.id)).secret.kind).toBe("aws-session");
     await h.db.query("UPDATE grants SET target_id = 'another-target' WHERE id = $1", [grant.id]);
-    await expect(h.broker.grants.credentials(requester, grant.id)).rejects.toThrow(/does not belong to it/);
+    await expect(h.broker.grants.credentials(requester, grant.id)).rejects.toThrow(
+      /changed outside Leasehold/,
+    );
   });
 
   it("a grant row written into the database by hand is never issued, nor is a changed one extended", async () => {
@@ -165,7 +170,7 @@ describe("grant lifecycle against the STS and IAM stand-ins", () => {
     await h.db.query("UPDATE grants SET principal_id = $2 WHERE id = $1", [grant.id, outsider.id]);
     await expect(
       h.broker.grants.extend(outsider, { grantId: grant.id, extendBySeconds: 600 }),
-    ).rejects.toThrow(/not in the audit trail/);
+    ).rejects.toThrow(/changed outside Leasehold .*not extended/);
     expect(sandbox.issued).toHaveLength(1);
   });
 

@@ -1,20 +1,29 @@
-import type { Repositories } from "@leasehold/db";
+import type { Repositories, Store } from "@leasehold/db";
 import { ConflictError, type Grant, readAuditEvent, samePrincipalId } from "@leasehold/domain";
+import type { Logger } from "./broker-deps.js";
 
 /**
  * Whether the grant row says what the audit trail says it is: the worker issues only a grant whose
  * creation (and, for a person, whose request and its approval) is in the trail as authentic events,
  * matching the row's holder, target, request and duration. A database writer without the master key
  * can insert or change a grant row, but cannot write authentic events; such a grant is never issued.
- * `duration: false` skips the duration (an extension has moved it since the creation).
+ * `duration: false` skips the duration (an extension has moved it since the creation); `firstIssue`
+ * also requires that the trail knows of nothing after the creation (no issue, no end).
  */
 export async function assertGrantProvenance(
   repos: Pick<Repositories, "audit">,
   grant: Grant,
-  options: { duration: boolean } = { duration: true },
+  options: { duration: boolean; firstIssue: boolean } = { duration: true, firstIssue: true },
 ): Promise<void> {
   const events = (id: string) => repos.audit.authenticFor(id).then((all) => all.map(readAuditEvent));
-  const created = (await events(grant.id)).find((e) => e?.action === "grant.created");
+  const own = await events(grant.id);
+  // A row set back to an earlier state of its own (MAC and all) must not issue a grant twice.
+  if (options.firstIssue && own.some((e) => e?.action !== "grant.created")) {
+    throw new ConflictError(
+      "the audit trail says this grant was already issued or ended; it is not issued again (its row was set back outside Leasehold)",
+    );
+  }
+  const created = own.find((e) => e?.action === "grant.created");
   const sameDuration = (seconds: number) => !options.duration || seconds === grant.durationSeconds;
   let provenance = false;
   if (created?.action === "grant.created" && created.data.targetId === grant.targetId) {
@@ -40,3 +49,31 @@ export async function assertGrantProvenance(
     );
   }
 }
+
+/**
+ * Refuses a grant whose row's MAC does not match it as read (db's grant-seal.ts): its holder, target,
+ * request, duration, state, deadline or attempt was changed outside Leasehold, or the row was written
+ * outside it. `use` says what is refused, for the message.
+ */
+export async function assertGrantSealed(
+  repos: Pick<Repositories, "grants">,
+  log: Logger,
+  grant: Grant,
+  use: "issued" | "extended" | "delivered",
+): Promise<void> {
+  if (await repos.grants.isSealed(grant)) return;
+  log.error(
+    { grantId: grant.id, use },
+    "GRANT REFUSED: its row was changed outside Leasehold (MAC mismatch)",
+  );
+  throw new ConflictError(
+    `this grant's row was changed outside Leasehold (its holder, target, request, duration or state does not match its MAC); it is not ${use}`,
+  );
+}
+
+/** `assertGrantSealed` outside a transaction. */
+export const assertStoredGrantSealed = (
+  { store, log }: { store: Pick<Store, "read">; log: Logger },
+  grant: Grant,
+  use: "issued" | "extended",
+) => store.read((repos) => assertGrantSealed(repos, log, grant, use));

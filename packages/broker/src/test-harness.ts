@@ -145,7 +145,7 @@ export async function createHarness(
     },
   };
   const deps: BrokerDeps = {
-    store: createStore(db, { auditKey: Buffer.alloc(32, 3) }),
+    store: createStore(db, { auditKey: Buffer.alloc(32, 3), grantKey: Buffer.alloc(32, 2) }),
     targets: targetCatalog(options.targets ?? [prodTarget]),
     providers: providerRegistry([provider]),
     queues: {
@@ -234,17 +234,17 @@ export async function grantInState(
       now,
     );
   });
-  await h.db.query(
-    `UPDATE grants SET state = $2, issued_at = $3, expires_at = $4, issue_attempts = 1,
-       credential = CASE WHEN $2 = 'active' THEN $5::bytea ELSE NULL END WHERE id = $1`,
-    [
-      grant.id,
-      state,
-      new Date(now.getTime() - 60_000),
-      new Date(now.getTime() + deadlineInSeconds * 1000),
-      h.deps.cipher.seal(grantBinding(grant), { accessKeyId: "AKIAOLD" }),
-    ],
-  );
+  // Through the repository, as Leasehold itself would have written it, so the row's MAC matches.
+  await h.deps.store.transaction(async (repos) => {
+    await repos.grants.beginIssueAttempt(grant.id, now);
+    await repos.grants.transition(grant.id, ["issuing"], state, now, {
+      issuedAt: new Date(now.getTime() - 60_000),
+      expiresAt: new Date(now.getTime() + deadlineInSeconds * 1000),
+      ...(state === "active"
+        ? { credential: h.deps.cipher.seal(grantBinding(grant), { accessKeyId: "AKIAOLD" }) }
+        : {}),
+    });
+  });
   return grant.id;
 }
 

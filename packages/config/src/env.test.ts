@@ -26,6 +26,21 @@ describe("environment", () => {
   });
 });
 
+describe("the migrating owner's URL", () => {
+  it("is optional beside DATABASE_URL, for the worker and the bot too", () => {
+    const url = "postgres://leasehold_owner:s3cret@db/leasehold";
+    expect(parseEnv(databaseEnv, {}).DATABASE_MIGRATION_URL).toBeUndefined();
+    const shared = { DATABASE_URL: "postgres://leasehold_app@db/leasehold", DATABASE_MIGRATION_URL: url };
+    expect(parseEnv(sharedDatabaseEnv, shared).DATABASE_MIGRATION_URL).toBe(url);
+  });
+
+  it("refuses anything but a PostgreSQL URL, without repeating it", () => {
+    const parse = () => parseEnv(databaseEnv, { DATABASE_MIGRATION_URL: "mysql://root:hunter2@db" });
+    expect(parse).toThrow(/DATABASE_MIGRATION_URL: must be a postgres:\/\/ URL \(the role that owns/);
+    expect(parse).not.toThrow(/hunter2/);
+  });
+});
+
 describe("the database of a separate process (worker, Slack bot)", () => {
   it("accepts a PostgreSQL URL", () => {
     const url = "postgres://leasehold@db/leasehold";
@@ -104,6 +119,7 @@ describe("master key", () => {
     const keys = deriveKeys(key);
     expect(keys.credentials).toHaveLength(32);
     expect(keys.credentials.equals(keys.auditChain)).toBe(false);
+    expect(keys.grantRows.equals(keys.auditChain) || keys.grantRows.equals(keys.credentials)).toBe(false);
     expect(deriveKeys(key).credentials).toEqual(keys.credentials);
   });
 });

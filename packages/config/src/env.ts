@@ -7,12 +7,23 @@ import { ConfigError } from "./config-error.js";
  * Error messages never repeat a variable's value: it may be a secret.
  */
 
+/**
+ * The tables' owner, through which migrations run and DATABASE_URL's role is granted what it needs;
+ * unset, DATABASE_URL's role migrates and owns the tables itself. Set it where schema changes are
+ * applied (a release job, or one process); the others start on a current schema without it.
+ */
+const migrationUrl = z
+  .string()
+  .regex(/^postgres(?:ql)?:\/\/\S+$/, "must be a postgres:// URL (the role that owns Leasehold's tables)")
+  .optional();
+
 export const databaseEnv = {
   /** Unset: the embedded PGlite database under LEASEHOLD_DATA_DIR. */
   DATABASE_URL: z
     .string()
     .regex(/^postgres(?:ql)?:\/\/\S+$/, "must be a postgres:// URL, or unset for the embedded database")
     .optional(),
+  DATABASE_MIGRATION_URL: migrationUrl,
 };
 
 /**
@@ -27,6 +38,7 @@ export const sharedDatabaseEnv = {
         "required: this process must share the API's PostgreSQL database; the embedded database is only for local mode and a single-process API",
     })
     .regex(/^postgres(?:ql)?:\/\/\S+$/, "must be a postgres:// URL (the API's database)"),
+  DATABASE_MIGRATION_URL: migrationUrl,
 };
 
 export const redisEnv = {

@@ -12,6 +12,8 @@ export type MasterKeys = {
   readonly credentials: Buffer;
   /** HMAC-SHA256 key for the audit hash chain. */
   readonly auditChain: Buffer;
+  /** HMAC-SHA256 key for each grant row's security-relevant fields (holder, target, state, …). */
+  readonly grantRows: Buffer;
 };
 
 /** Parses a master key written as base64 or hex; refuses anything that is not exactly 32 bytes. */
@@ -63,5 +65,9 @@ export function resolveMasterKey(options: {
 export function deriveKeys(master: Buffer): MasterKeys {
   const derive = (purpose: string) =>
     Buffer.from(hkdfSync("sha256", master, Buffer.alloc(0), `leasehold/${purpose}/v1`, KEY_BYTES));
-  return { credentials: derive("credentials"), auditChain: derive("audit-chain") };
+  return {
+    credentials: derive("credentials"),
+    auditChain: derive("audit-chain"),
+    grantRows: derive("grant-rows"),
+  };
 }

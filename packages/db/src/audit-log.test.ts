@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type HeadRow, headKey, headMac } from "./audit-head.js";
 import { auditLog } from "./audit-log.js";
 import type { Database } from "./database.js";
 import { createStore } from "./store.js";
@@ -18,7 +19,7 @@ describe.each(dialects)("audit trail on %s", (dialect) => {
   });
 
   const appendMany = async (count: number) => {
-    const store = createStore(db, { auditKey: key });
+    const store = createStore(db, { auditKey: key, grantKey: Buffer.alloc(32, 2) });
     for (let i = 0; i < count; i++) {
       await store.transaction((repos) =>
         repos.audit.append(
@@ -94,13 +95,19 @@ describe.each(dialects)("audit trail on %s", (dialect) => {
   });
 
   it("against a head recorded outside the database: finds the newest events deleted with the head rewound", async () => {
-    await appendMany(4);
+    await appendMany(3);
+    // A database superuser who read the head row (MAC included) when it named event 3 …
+    const [third] = await db.query<HeadRow>("SELECT seq, hash, mac FROM audit_head");
+    await appendMany(1);
     const recorded = (await verify()).head;
-    // As a database superuser would: the newest events go, and the head is set back to match.
-    const [third] = await db.query<{ hash: string }>("SELECT hash FROM audit_events WHERE seq = 3");
+    // … deletes the newest events later and puts that row back.
     await tamper("DELETE FROM audit_events WHERE seq = 4");
-    await db.query("UPDATE audit_head SET seq = 3, hash = $1", [third?.hash]);
-    // The trail alone still looks whole: this is what the recorded head is for.
+    await db.query("UPDATE audit_head SET seq = $1, hash = $2, mac = $3", [
+      third?.seq,
+      third?.hash,
+      third?.mac,
+    ]);
+    // The trail alone still looks whole, the head's MAC too: this is what the recorded head is for.
     expect((await verify()).ok).toBe(true);
     const result = await auditLog(db, key).verify(recorded);
     expect(result.ok).toBe(false);
@@ -118,6 +125,55 @@ describe.each(dialects)("audit trail on %s", (dialect) => {
     const rewritten = await auditLog(db, key).verify({ seq: 2, hash: "a".repeat(64) });
     expect(rewritten.problems).toEqual([{ seq: 2, problem: expect.stringMatching(/rewritten/) }]);
     expect((await auditLog(db, key).verify((await verify()).head)).ok).toBe(true);
+  });
+
+  it("finds a head pointed at an earlier event without its MAC", async () => {
+    await appendMany(4);
+    const [third] = await db.query<{ hash: string }>("SELECT hash FROM audit_events WHERE seq = 3");
+    await tamper("DELETE FROM audit_events WHERE seq = 4");
+    await db.query("UPDATE audit_head SET seq = 3, hash = $1", [third?.hash]);
+    const result = await verify();
+    expect(result.ok).toBe(false);
+    expect(result.problems).toEqual([{ seq: 3, problem: expect.stringMatching(/MAC does not match/) }]);
+    // Nor does clearing the MAC, or writing one without the key, pass.
+    await db.query("UPDATE audit_head SET mac = NULL");
+    expect((await verify()).problems).toEqual([{ seq: 3, problem: expect.stringMatching(/has no MAC/) }]);
+    await db.query("UPDATE audit_head SET mac = $1", [
+      headMac(headKey(Buffer.alloc(32, 9)), 3, third?.hash ?? ""),
+    ]);
+    expect((await verify()).problems).toEqual([
+      { seq: 3, problem: expect.stringMatching(/MAC does not match/) },
+    ]);
+  });
+
+  it("refuses to extend a forged head, so the next event cannot give it a valid MAC", async () => {
+    await appendMany(2);
+    const [first] = await db.query<{ hash: string }>("SELECT hash FROM audit_events WHERE seq = 1");
+    await tamper("DELETE FROM audit_events WHERE seq = 2");
+    await db.query("UPDATE audit_head SET seq = 1, hash = $1", [first?.hash]);
+    await expect(appendMany(1)).rejects.toThrow(/head was changed outside Leasehold/);
+    expect((await verify()).problems).toEqual([
+      { seq: 1, problem: expect.stringMatching(/MAC does not match/) },
+    ]);
+  });
+
+  it("seals a head from before heads had MACs on the next append", async () => {
+    await appendMany(2);
+    // What migration 0004 leaves on an existing installation.
+    await db.query("UPDATE audit_head SET mac = NULL");
+    expect((await verify()).problems).toEqual([{ seq: 2, problem: expect.stringMatching(/has no MAC/) }]);
+    await appendMany(1);
+    expect(await verify()).toMatchObject({ ok: true, events: 3, head: { seq: 3 } });
+  });
+
+  it("finds a head set back while the newer events stay", async () => {
+    await appendMany(3);
+    await db.query("UPDATE audit_head SET seq = 0, hash = repeat('0', 64), mac = NULL");
+    const result = await verify();
+    expect(result.ok).toBe(false);
+    expect(result.problems).toEqual([
+      { seq: 0, problem: expect.stringMatching(/events up to 3 follow the chain head .*set back/) },
+    ]);
   });
 
   it("finds a chain rewritten without the key", async () => {
@@ -146,7 +202,7 @@ describe.each(dialects)("audit trail on %s", (dialect) => {
 
   it("events appended together chain like events appended one by one", async () => {
     await appendMany(2);
-    const store = createStore(db, { auditKey: key });
+    const store = createStore(db, { auditKey: key, grantKey: Buffer.alloc(32, 2) });
     const subjects = [randomUUID(), randomUUID(), randomUUID()];
     const appended = await store.transaction((repos) =>
       repos.audit.appendMany(
@@ -186,7 +242,7 @@ describe.each(dialects)("audit trail on %s", (dialect) => {
   });
 
   it("a transaction that rolls back leaves no event and no gap", async () => {
-    const store = createStore(db, { auditKey: key });
+    const store = createStore(db, { auditKey: key, grantKey: Buffer.alloc(32, 2) });
     await expect(
       store.transaction(async (repos) => {
         await repos.audit.append(
@@ -211,7 +267,7 @@ describe("audit trail under concurrent writers on postgres", () => {
   it("keeps one unbroken chain", async () => {
     const db = await createTestDatabase("postgres");
     try {
-      const store = createStore(db, { auditKey: key });
+      const store = createStore(db, { auditKey: key, grantKey: Buffer.alloc(32, 2) });
       await Promise.all(
         Array.from({ length: 20 }, (_, i) =>
           store.transaction((repos) =>

@@ -1,15 +1,15 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac } from "node:crypto";
 import type { AuditAction, AuditEvent, AuditEventInput, JsonValue } from "@leasehold/domain";
+import { GENESIS, headKey, headMac, headProblem, sameHash } from "./audit-head.js";
 import type { SqlExecutor } from "./database.js";
 
 /**
  * The audit trail: append-only (a trigger refuses UPDATE, DELETE and TRUNCATE) and chained: each
  * event's hash is HMAC-SHA256, under a key derived from the master key, of its own fields and the
  * previous event's hash. Someone who can write to the database but does not hold the master key can
- * neither edit an event nor forge a replacement chain without `verify` noticing.
+ * neither edit an event nor forge a replacement chain without `verify` noticing. The head carries a
+ * MAC too (audit-head.ts).
  */
-
-const GENESIS = "0".repeat(64);
 
 type EventRow = {
   seq: string | number;
@@ -78,16 +78,25 @@ export type AuditLog = ReturnType<typeof auditLog>;
 /** Audit operations on an executor; `append` must run inside the transaction of the change it records. */
 // biome-ignore lint/complexity/noExcessiveLinesPerFunction: a repository: one query per method over the executor it closes over.
 export function auditLog(sql: SqlExecutor, key: Buffer) {
+  const macKey = headKey(key);
+
   async function appendMany(inputs: readonly AuditEventInput[], at: Date): Promise<AuditEvent[]> {
     if (inputs.length === 0) return [];
     // Reserves the sequence numbers and locks the head; RETURNING gives the last reserved number and
-    // the hash of the event before the first one (the hash column is not changed yet).
-    const [head] = await sql.query<{ seq: string | number; hash: string }>(
-      "UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash",
+    // the hash and MAC of the head before (those columns are not changed yet).
+    const [head] = await sql.query<{ seq: string | number; hash: string; mac: string | null }>(
+      "UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash, mac",
       [inputs.length],
     );
     if (!head) throw new Error("audit_head is missing: the database was not migrated");
     let seq = Number(head.seq) - inputs.length;
+    // Extending a forged head would give it a valid MAC. One without a MAC is from before heads had
+    // them, and is sealed now (the upgrade path; `verify` reports it until then).
+    if (headProblem(macKey, { seq, hash: head.hash, mac: head.mac }) === "forged") {
+      throw new Error(
+        "the audit trail's head was changed outside Leasehold (its MAC does not match), so nothing more is recorded: run leasehold audit verify",
+      );
+    }
     let prevHash = head.hash;
     const events = inputs.map((input): AuditEvent => {
       seq += 1;
@@ -104,7 +113,7 @@ export function auditLog(sql: SqlExecutor, key: Buffer) {
          FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
                      $9::text[]) AS e(seq, actor, action, subject_type, subject_id, data, prev_hash, hash)
        )
-       UPDATE audit_head SET hash = $10 WHERE id = 1`,
+       UPDATE audit_head SET hash = $10, mac = $11 WHERE id = 1`,
       [
         at,
         events.map((e) => e.seq),
@@ -116,6 +125,7 @@ export function auditLog(sql: SqlExecutor, key: Buffer) {
         events.map((e) => e.prevHash),
         events.map((e) => e.hash),
         prevHash,
+        headMac(macKey, seq, prevHash),
       ],
     );
     return events;
@@ -173,9 +183,14 @@ export function auditLog(sql: SqlExecutor, key: Buffer) {
     async verify(expected?: { readonly seq: number; readonly hash: string }): Promise<AuditVerification> {
       // Read the head first and check the chain up to it: events appended while this runs are
       // outside the range, so a busy system verifies without a snapshot transaction.
-      const [head] = await sql.query<{ seq: string | number; hash: string }>(
-        "SELECT seq, hash FROM audit_head WHERE id = 1",
-      );
+      // The newest event is read in the same statement, so in the same snapshot as the head: the two
+      // move together in every append, and an event past the head means the head was set back.
+      const [head] = await sql.query<{
+        seq: string | number;
+        hash: string;
+        mac: string | null;
+        newest: string | number | null;
+      }>("SELECT seq, hash, mac, (SELECT max(seq) FROM audit_events) AS newest FROM audit_head WHERE id = 1");
       const headSeq = Number(head?.seq ?? 0);
       const problems: AuditProblem[] = [];
       const report = (seq: number, problem: string) => {
@@ -226,6 +241,19 @@ export function auditLog(sql: SqlExecutor, key: Buffer) {
           `the chain head names event ${headSeq} as the newest, but the trail ends at ${expectedSeq - 1}`,
         );
       }
+      const newest = Number(head?.newest ?? 0);
+      if (newest > headSeq) {
+        report(
+          headSeq,
+          `events up to ${newest} follow the chain head (event ${headSeq}): the head was set back`,
+        );
+      }
+      const headState = headProblem(macKey, {
+        seq: headSeq,
+        hash: head?.hash ?? GENESIS,
+        mac: head?.mac ?? null,
+      });
+      if (headState) report(headSeq, HEAD_PROBLEMS[headState]);
       return {
         ok: problems.length === 0,
         events: count,
@@ -236,8 +264,8 @@ export function auditLog(sql: SqlExecutor, key: Buffer) {
   };
 }
 
-function sameHash(a: string, b: string): boolean {
-  const left = Buffer.from(a, "utf8");
-  const right = Buffer.from(b, "utf8");
-  return left.length === right.length && timingSafeEqual(left, right);
-}
+const HEAD_PROBLEMS = {
+  forged: "the chain head's MAC does not match: the head was changed outside Leasehold",
+  unsealed:
+    "the chain head has no MAC: it was written before heads had one (the next audited action adds it), or its MAC was removed outside Leasehold",
+} as const;

@@ -1,5 +1,6 @@
 import type { Grant, GrantState } from "@leasehold/domain";
 import type { SqlExecutor } from "./database.js";
+import { grantMac, isSealed, lockSealed, reseal } from "./grant-seal.js";
 
 type GrantRow = {
   id: string;
@@ -89,19 +90,29 @@ export type GrantOwnership = Pick<
 
 export type GrantRepo = ReturnType<typeof grantRepo>;
 
-/** Grants: what was issued, its state, and (while active) its sealed credential. */
+/**
+ * Grants: what was issued, its state, and (while active) its sealed credential. Every write of a
+ * sealed field keeps the row's MAC (grant-seal.ts) under `key`; it must run in a transaction.
+ */
 // biome-ignore lint/complexity/noExcessiveLinesPerFunction: a repository: one query per method over the executor it closes over.
-export function grantRepo(sql: SqlExecutor) {
+export function grantRepo(sql: SqlExecutor, key: Buffer) {
   const many = async (text: string, params: readonly unknown[]) =>
     (await sql.query<GrantRow>(text, params)).map(toGrant);
   const one = async (text: string, params: readonly unknown[]) => (await many(text, params))[0];
+  /** Runs `change` on the grants of `ids`, re-sealing the changed rows that were sealed before. */
+  const sealedChange = async (ids: readonly string[], change: () => Promise<Grant[]>) => {
+    const sealedBefore = await lockSealed(sql, key, ids);
+    const changed = await change();
+    await reseal(sql, key, changed, sealedBefore);
+    return changed;
+  };
 
   return {
     async insert(grant: Grant): Promise<void> {
       await sql.query(
         `INSERT INTO grants (id, request_id, target_id, principal_id, state, duration_seconds, created_at, updated_at,
-           issue_attempts)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)`,
+           issue_attempts, mac)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9)`,
         [
           grant.id,
           grant.requestId,
@@ -111,8 +122,20 @@ export function grantRepo(sql: SqlExecutor) {
           grant.durationSeconds,
           grant.createdAt,
           grant.issueAttempts,
+          grantMac(key, grant),
         ],
       );
+    },
+
+    /**
+     * Whether the row's MAC matches `grant` as read: false when the holder, target, request, duration,
+     * state, deadline or attempt was changed outside Leasehold, or the row was written outside it.
+     */
+    async isSealed(grant: Grant): Promise<boolean> {
+      const [row] = await sql.query<{ mac: string | null }>("SELECT mac FROM grants WHERE id = $1", [
+        grant.id,
+      ]);
+      return row !== undefined && isSealed(key, grant, row.mac);
     },
 
     findById: (id: string) => one(`SELECT ${COLUMNS} FROM grants WHERE id = $1`, [id]),
@@ -143,12 +166,15 @@ export function grantRepo(sql: SqlExecutor) {
       guard: { issueAttempts?: number } = {},
     ): Promise<Grant | undefined> {
       const params: unknown[] = [id, from, to, at, guard.issueAttempts ?? null];
-      return one(
-        `UPDATE grants SET ${setClause(changes, params)}
-         WHERE id = $1 AND state = ANY($2::text[]) AND ($5::integer IS NULL OR issue_attempts = $5)
-         RETURNING ${COLUMNS}`,
-        params,
+      const [changed] = await sealedChange([id], () =>
+        many(
+          `UPDATE grants SET ${setClause(changes, params)}
+           WHERE id = $1 AND state = ANY($2::text[]) AND ($5::integer IS NULL OR issue_attempts = $5)
+           RETURNING ${COLUMNS}`,
+          params,
+        ),
       );
+      return changed;
     },
 
     /**
@@ -168,15 +194,13 @@ export function grantRepo(sql: SqlExecutor) {
       if (ids.length === 0) return [];
       const params: unknown[] = [ids, from, to, at, guard.dueBy ?? null];
       const where = "state = ANY($2::text[]) AND ($5::timestamptz IS NULL OR expires_at <= $5)";
-      return many(
-        `WITH locked AS (
-           SELECT id AS locked_id FROM grants WHERE id = ANY($1::uuid[]) AND ${where}
-           ORDER BY id FOR UPDATE
-         )
-         UPDATE grants SET ${setClause(changes, params)}
-         FROM locked WHERE id = locked.locked_id AND ${where}
-         RETURNING ${COLUMNS}`,
-        params,
+      // lockSealed has locked the rows in id order already.
+      return sealedChange(ids, () =>
+        many(
+          `UPDATE grants SET ${setClause(changes, params)} WHERE id = ANY($1::uuid[]) AND ${where}
+           RETURNING ${COLUMNS}`,
+          params,
+        ),
       );
     },
 
@@ -185,12 +209,16 @@ export function grantRepo(sql: SqlExecutor) {
      * issues a new credential), committed before the provider is called, so a retry after a crash
      * knows an earlier attempt may have created a credential.
      */
-    beginIssueAttempt: (id: string, at: Date, from: readonly GrantState[] = ["issuing"]) =>
-      one(
-        `UPDATE grants SET issue_attempts = issue_attempts + 1, updated_at = $2
-         WHERE id = $1 AND state = ANY($3::text[]) RETURNING ${COLUMNS}`,
-        [id, at, from],
-      ),
+    beginIssueAttempt: async (id: string, at: Date, from: readonly GrantState[] = ["issuing"]) =>
+      (
+        await sealedChange([id], () =>
+          many(
+            `UPDATE grants SET issue_attempts = issue_attempts + 1, updated_at = $2
+             WHERE id = $1 AND state = ANY($3::text[]) RETURNING ${COLUMNS}`,
+            [id, at, from],
+          ),
+        )
+      )[0],
 
     /**
      * An issuing grant's attempt failed in a way a retry can fix: records why it waits (for the
@@ -204,11 +232,13 @@ export function grantRepo(sql: SqlExecutor) {
       at: Date,
       options: { giveBackAttempt: boolean },
     ): Promise<void> {
-      await sql.query(
-        `UPDATE grants SET last_error = $3, updated_at = $4,
-           issue_attempts = issue_attempts - CASE WHEN $5::boolean THEN 1 ELSE 0 END
-         WHERE id = $1 AND state = 'issuing' AND issue_attempts = $2`,
-        [id, attempt, reason, at, options.giveBackAttempt],
+      await sealedChange([id], () =>
+        many(
+          `UPDATE grants SET last_error = $3, updated_at = $4,
+             issue_attempts = issue_attempts - CASE WHEN $5::boolean THEN 1 ELSE 0 END
+           WHERE id = $1 AND state = 'issuing' AND issue_attempts = $2 RETURNING ${COLUMNS}`,
+          [id, attempt, reason, at, options.giveBackAttempt],
+        ),
       );
     },
 

@@ -142,4 +142,20 @@ CREATE TABLE rotation_runs (
 CREATE INDEX rotation_runs_by_rotation ON rotation_runs (rotation_id, started_at DESC);
 `,
   },
+  {
+    id: "0004_audit_head_mac",
+    sql: `
+-- HMAC of the head's seq and hash under a key derived from the master key (audit-head.ts). NULL on an
+-- existing installation until its next audited action, and on the empty trail's head, which needs none.
+ALTER TABLE audit_head ADD COLUMN mac text;
+`,
+  },
+  {
+    id: "0005_grant_mac",
+    sql: `
+-- HMAC of the grant's security-relevant fields under a key derived from the master key (grant-seal.ts).
+-- Rows from before it have none: they are neither issued nor delivered again.
+ALTER TABLE grants ADD COLUMN mac text;
+`,
+  },
 ];

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { type AccessRequest, type Grant, newGrant } from "@leasehold/domain";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "./database.js";
-import { createStore, type Store } from "./store.js";
+import { createStore, type Repositories, type Store } from "./store.js";
 import { createTestDatabase, dialects } from "./test-database.js";
 
 const now = new Date("2026-11-23T10:00:00.000Z");
@@ -38,7 +38,7 @@ describe.each(dialects)("repositories on %s", (dialect) => {
   let store: Store;
   beforeAll(async () => {
     db = await createTestDatabase(dialect);
-    store = createStore(db, { auditKey: Buffer.alloc(32) });
+    store = createStore(db, { auditKey: Buffer.alloc(32), grantKey: Buffer.alloc(32, 2) });
   });
   afterAll(async () => {
     await db.close();
@@ -129,6 +129,37 @@ describe.each(dialects)("repositories on %s", (dialect) => {
     expect(await store.read((repos) => repos.grants.readCredential(g.id))).toBeUndefined();
   });
 
+  it("keeps a grant's row sealed through its own writes, and never seals a row changed by hand", async () => {
+    const [a, b] = [grantFor(null), grantFor(null)];
+    /** Each of Leasehold's writes of a sealed field, and whether the row matched the grant it returned. */
+    const writes = async (id: string) => {
+      const results: boolean[] = [];
+      const write = async (change: (repos: Repositories) => Promise<Grant | undefined>) => {
+        const grant = await store.transaction(change);
+        results.push(grant !== undefined && (await store.read((repos) => repos.grants.isSealed(grant))));
+      };
+      await write((r) => r.grants.beginIssueAttempt(id, now));
+      await write(async (r) => {
+        await r.grants.recordIssueWait(id, 1, "throttled", now, { giveBackAttempt: true });
+        return r.grants.findById(id);
+      });
+      await write((r) => r.grants.transition(id, ["issuing"], "active", now, { expiresAt: now }));
+      await write(async (r) => (await r.grants.transitionMany([id], ["active"], "expired", now))[0]);
+      return results;
+    };
+    await store.transaction(async (repos) => {
+      await repos.grants.insert(a);
+      await repos.grants.insert(b);
+    });
+    expect(await store.read((repos) => repos.grants.isSealed(a))).toBe(true);
+    // Someone without the key hands b to themselves; Leasehold's later writes do not vouch for it.
+    await db.query("UPDATE grants SET principal_id = 'mallory@example.com' WHERE id = $1", [b.id]);
+    expect(await writes(a.id)).toEqual([true, true, true, true]);
+    expect(await writes(b.id)).toEqual([false, false, false, false]);
+    // A grant as read before a change no longer matches the row.
+    expect(await store.read((repos) => repos.grants.isSealed(a))).toBe(false);
+  });
+
   it("moves many grants at once, only those in an expected state", async () => {
     const [a, b, c] = [grantFor(null), grantFor(null), grantFor(null)];
     const expiresAt = new Date(now.getTime() + 3_600_000);
@@ -216,7 +247,7 @@ describe("batched grant transitions under concurrent writers on postgres", () =>
   it("two batches sharing grants, listed in opposite orders, both finish and each grant moves once", async () => {
     const db = await createTestDatabase("postgres");
     try {
-      const store = createStore(db, { auditKey: Buffer.alloc(32) });
+      const store = createStore(db, { auditKey: Buffer.alloc(32), grantKey: Buffer.alloc(32, 2) });
       const grants = Array.from({ length: 200 }, () => grantFor(null));
       const expiresAt = new Date(now.getTime() + 3_600_000);
       await store.transaction(async (repos) => {

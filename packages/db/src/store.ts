@@ -30,10 +30,11 @@ export type Store = {
   exclusive<T>(key: string, work: (store: Store) => Promise<T>): Promise<T>;
 };
 
-export function createStore(db: Database, options: { auditKey: Buffer }): Store {
+/** `auditKey` chains the audit trail; `grantKey` seals grant rows (grant-seal.ts). Both derive from the master key. */
+export function createStore(db: Database, options: { auditKey: Buffer; grantKey: Buffer }): Store {
   const bind = (sql: SqlExecutor): Repositories => ({
     requests: accessRequestRepo(sql),
-    grants: grantRepo(sql),
+    grants: grantRepo(sql, options.grantKey),
     audit: auditLog(sql, options.auditKey),
     notifications: notificationRepo(sql),
     rotations: rotationRunRepo(sql),

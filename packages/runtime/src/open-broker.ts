@@ -34,6 +34,8 @@ import { providersFor, rotationSetup } from "./backends.js";
 export type BrokerSettings = {
   readonly config: LeaseholdConfig;
   readonly databaseUrl: string | undefined;
+  /** The tables' owner, to migrate through when DATABASE_URL's role owns nothing (README, "Database roles"). */
+  readonly migrationUrl?: string | undefined;
   readonly dataDir: string;
   readonly queue: QueueConnection;
   readonly masterKey: Buffer;
@@ -89,9 +91,13 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
   const keys = deriveKeys(settings.masterKey);
   const producer = createQueueProducer(settings.queue);
   const rotation = config.rotations.length > 0 ? rotationSetup(backends, passwords, producer) : undefined;
-  const db = await openDatabase({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir });
+  const db = await openDatabase({
+    databaseUrl: settings.databaseUrl,
+    migrationUrl: settings.migrationUrl,
+    dataDir: settings.dataDir,
+  });
   const deps = {
-    store: createStore(db, { auditKey: keys.auditChain }),
+    store: createStore(db, { auditKey: keys.auditChain, grantKey: keys.grantRows }),
     targets: targetCatalog(config.targets),
     clock: settings.clock ?? systemClock,
     log,

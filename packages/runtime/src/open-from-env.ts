@@ -17,6 +17,7 @@ export type BrokerEnv = {
   readonly LEASEHOLD_DATA_DIR: string;
   readonly LEASEHOLD_QUEUE_PREFIX: string;
   readonly DATABASE_URL?: string | undefined;
+  readonly DATABASE_MIGRATION_URL?: string | undefined;
   readonly REDIS_URL: string;
   readonly AWS_REGION: string;
   readonly VAULT_ADDR?: string | undefined;
@@ -48,6 +49,7 @@ export async function openBrokerFromEnv(
   return openBroker({
     config,
     databaseUrl: env.DATABASE_URL,
+    migrationUrl: env.DATABASE_MIGRATION_URL,
     dataDir: env.LEASEHOLD_DATA_DIR,
     queue,
     masterKey: resolveMasterKey({

@@ -1,0 +1,162 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { newGrant } from "@leasehold/domain";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { auditLog } from "./audit-log.js";
+import { type Database, openPostgres } from "./database.js";
+import { openDatabase } from "./open-database.js";
+import { createStore } from "./store.js";
+import { adminDatabaseUrl } from "./test-database.js";
+
+const key = Buffer.alloc(32, 7);
+const now = new Date("2026-11-23T10:00:00.000Z");
+
+/** Runs statements as the test server's administrator. */
+async function asAdmin(...statements: string[]): Promise<void> {
+  const admin = new pg.Client({ connectionString: adminDatabaseUrl() });
+  await admin.connect();
+  try {
+    for (const statement of statements) await admin.query(statement);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** The server's URL, logged in as `role`, on `database`. */
+function urlAs(role: string, database: string): string {
+  const url = new URL(adminDatabaseUrl());
+  url.username = role;
+  url.password = "";
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+// The production set-up from the README: an owner that migrates, and an app role that owns nothing.
+describe("an application role that does not own the tables", () => {
+  const suffix = randomBytes(5).toString("hex");
+  const owner = `lh_owner_${suffix}`;
+  const app = `lh_app_${suffix}`;
+  const database = `lh_roles_${suffix}`;
+  let db: Database;
+
+  beforeAll(async () => {
+    await asAdmin(
+      `CREATE ROLE ${owner} LOGIN`,
+      `CREATE ROLE ${app} LOGIN`,
+      `CREATE DATABASE ${database} OWNER ${owner}`,
+    );
+    db = await openDatabase({
+      databaseUrl: urlAs(app, database),
+      migrationUrl: urlAs(owner, database),
+      dataDir: "unused",
+    });
+  });
+  afterAll(async () => {
+    await db?.close();
+    await asAdmin(
+      `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`,
+      `DROP ROLE ${app}`,
+      `DROP ROLE ${owner}`,
+    );
+  });
+
+  it("writes a request, its grant and their audit events, and the chain verifies", async () => {
+    const store = createStore(db, { auditKey: key, grantKey: Buffer.alloc(32, 2) });
+    const requestId = randomUUID();
+    const grant = newGrant({
+      id: randomUUID(),
+      requestId,
+      targetId: "prod",
+      principalId: "dev@example.com",
+      durationSeconds: 900,
+      now,
+    });
+    await store.transaction(async (repos) => {
+      await repos.requests.insert({
+        id: requestId,
+        targetId: "prod",
+        requesterId: "dev@example.com",
+        reason: "investigate",
+        ticket: null,
+        durationSeconds: 900,
+        requiredApprovals: 1,
+        state: "pending",
+        createdAt: now,
+        pendingUntil: new Date(now.getTime() + 3_600_000),
+        decidedAt: null,
+      });
+      await repos.audit.append(
+        {
+          actor: "dev@example.com",
+          action: "request.created",
+          subjectType: "request",
+          subjectId: requestId,
+          data: { targetId: "prod", durationSeconds: 900, ticket: null, reason: "investigate" },
+        },
+        now,
+      );
+    });
+    await store.transaction(async (repos) => {
+      expect(await repos.requests.decide(requestId, "approved", now)).toBe(true);
+      await repos.grants.insert(grant);
+      await repos.audit.append(
+        {
+          actor: "system:test",
+          action: "grant.created",
+          subjectType: "grant",
+          subjectId: grant.id,
+          data: { requestId, targetId: "prod", durationSeconds: 900 },
+        },
+        now,
+      );
+      await repos.notifications.advanceCursor("slack", 2);
+    });
+    expect(await auditLog(db, key).verify()).toMatchObject({ ok: true, events: 2 });
+  });
+
+  it.each([
+    ["UPDATE", "UPDATE audit_events SET actor = 'mallory'"],
+    ["DELETE", "DELETE FROM audit_events"],
+    ["TRUNCATE", "TRUNCATE audit_events"],
+    ["ALTER TABLE", "ALTER TABLE audit_events DISABLE TRIGGER USER"],
+    ["DROP TRIGGER", "DROP TRIGGER audit_events_no_update ON audit_events"],
+    ["DROP TABLE", "DROP TABLE grants"],
+    ["CREATE TABLE", "CREATE TABLE shadow (id integer)"],
+    ["DELETE (grants)", "DELETE FROM grants"],
+    ["UPDATE (audit_head id)", "UPDATE audit_head SET id = 2"],
+  ])("refuses %s on its own connection", async (_name, statement) => {
+    await expect(db.query(statement)).rejects.toMatchObject({ code: "42501" });
+  });
+
+  it("starts without the owner's URL once the schema is current, and changes nothing", async () => {
+    const again = await openDatabase({ databaseUrl: urlAs(app, database), dataDir: "unused" });
+    await again.close();
+  });
+
+  it("is refused as its own migrating owner: nothing would be separated", async () => {
+    const start = openDatabase({
+      databaseUrl: urlAs(owner, database),
+      migrationUrl: urlAs(owner, database),
+      dataDir: "unused",
+    });
+    await expect(start).rejects.toThrow(/may act as, the role "lh_owner_\w+" that DATABASE_MIGRATION_URL/);
+  });
+});
+
+describe("an application role on a schema that needs migrating", () => {
+  it("says to set DATABASE_MIGRATION_URL", async () => {
+    const suffix = randomBytes(5).toString("hex");
+    const [app, database] = [`lh_app_${suffix}`, `lh_roles_${suffix}`];
+    await asAdmin(`CREATE ROLE ${app} LOGIN`, `CREATE DATABASE ${database}`);
+    try {
+      const start = openDatabase({ databaseUrl: urlAs(app, database), dataDir: "unused" });
+      await expect(start).rejects.toThrow(/set DATABASE_MIGRATION_URL to the owner role's URL/);
+      // Nothing was created on its behalf.
+      const admin = openPostgres(urlAs("postgres", database), { maxConnections: 1 });
+      expect(await admin.query("SELECT to_regclass('grants') AS t")).toEqual([{ t: null }]);
+      await admin.close();
+    } finally {
+      await asAdmin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`, `DROP ROLE ${app}`);
+    }
+  });
+});

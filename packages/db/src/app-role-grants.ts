@@ -1,0 +1,55 @@
+import type { SqlExecutor } from "./database.js";
+
+/**
+ * What the application role (DATABASE_URL's, when migrations run as another role through
+ * DATABASE_MIGRATION_URL) may do to each table: only what the repositories need. No table gets DELETE
+ * or TRUNCATE, and the audit trail is SELECT and INSERT only; since the app role owns nothing, it can
+ * neither alter a table nor drop the trigger that refuses changes to audit events. Every table of the
+ * schema must be listed: a new migration's table without an entry stops the migration, so a
+ * privilege is never granted by default or forgotten.
+ */
+export const appRolePrivileges: Readonly<Record<string, string>> = {
+  schema_migrations: "SELECT",
+  access_requests: "SELECT, INSERT, UPDATE",
+  reviews: "SELECT, INSERT",
+  grants: "SELECT, INSERT, UPDATE",
+  audit_events: "SELECT, INSERT",
+  // The head advances with every append; its id never changes.
+  audit_head: "SELECT, UPDATE (seq, hash, mac)",
+  slack_request_messages: "SELECT, INSERT",
+  audit_cursors: "SELECT, INSERT, UPDATE",
+  rotation_runs: "SELECT, INSERT, UPDATE",
+};
+
+/**
+ * Replaces whatever the migrating (owner) role granted `appRole` on this schema's tables with
+ * `appRolePrivileges`. Runs in the migration's transaction, so no process sees new tables without
+ * their grants. Refuses an app role that is, or may act as, the owner: then nothing would be
+ * separated.
+ */
+export async function grantAppRole(tx: SqlExecutor, appRole: string): Promise<void> {
+  const [who] = await tx.query<{ owner: string; role: string; schema: string; acts_as_owner: boolean }>(
+    `SELECT current_user AS owner, quote_ident($1) AS role, quote_ident(current_schema()) AS schema,
+            pg_has_role($1, current_user, 'MEMBER') AS acts_as_owner`,
+    [appRole],
+  );
+  if (!who) throw new Error("the database did not say which role is migrating");
+  if (who.acts_as_owner) {
+    throw new Error(
+      `DATABASE_URL's role "${appRole}" is, or may act as, the role "${who.owner}" that DATABASE_MIGRATION_URL migrates as (or is a superuser): give the API, worker and bot a role of their own that owns nothing (README, "Database roles")`,
+    );
+  }
+  const tables = await tx.query<{ name: string }>(
+    "SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename",
+  );
+  const unlisted = tables.map((t) => t.name).filter((name) => !(name in appRolePrivileges));
+  if (unlisted.length > 0) {
+    throw new Error(`no application-role privileges are declared for ${unlisted.join(", ")}`);
+  }
+  const statements = [
+    `REVOKE ALL ON ALL TABLES IN SCHEMA ${who.schema} FROM ${who.role}`,
+    `GRANT USAGE ON SCHEMA ${who.schema} TO ${who.role}`,
+    ...tables.map((t) => `GRANT ${appRolePrivileges[t.name]} ON ${t.name} TO ${who.role}`),
+  ];
+  await tx.exec(statements.join(";\n"));
+}
