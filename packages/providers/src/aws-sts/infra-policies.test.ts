@@ -36,8 +36,10 @@ describe("infra/aws policy documents", () => {
         "sts:SetSourceIdentity",
         "iam:PutRolePolicy",
         "iam:DeleteRolePolicy",
-        // The drift reconciliation's listing (sts-drift.ts).
+        // Writing a role's denials reads its other policies' sizes (role-denials-writer.ts); the drift
+        // reconciliation lists them too (sts-drift.ts).
         "iam:ListRolePolicies",
+        "iam:GetRolePolicy",
       ]),
     );
   });
