@@ -15,8 +15,10 @@ import {
   startPrivatePostgres,
   startPrivateRedis,
   tokenFor,
+  tryAs,
 } from "@leasehold/test-kit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type MariaDbSaboteur, startMariaDbSaboteur } from "./mariadb-saboteur.js";
 import { eventually, type Stack, startStack } from "./stack.js";
 
 /**
@@ -39,7 +41,7 @@ const RECOVERY_MS = 4 * SWEEP_SECONDS * 1000;
 const SESSION_AGE_ON_ISSUE = 890;
 const WORKLOAD_SUBJECT = "system:serviceaccount:orders:api";
 
-const config = (workloadIssuer: string) => `
+const config = (workloadIssuer: string, mysqlDatabase: string) => `
 identityProviders:
   - name: corp
     issuer: "{issuer}"
@@ -66,7 +68,23 @@ targets:
     leases:
       - { provider: k8s, subject: "system:serviceaccount:orders:*", maxTtl: 1h }
     vault: { path: database/creds/orders }
+  - id: orders-my
+    kind: sql
+    requesters: { groups: [engineering] }
+    approvers: { groups: [sre] }
+    requiredApprovals: 1
+    maxDuration: 1h
+    defaultDuration: 15m
+    sql:
+      engine: mysql
+      adminUrlEnv: ORDERS_MY_ADMIN_URL
+      creationStatements:
+        - CREATE USER '{{name}}'@'%' IDENTIFIED BY '{{password}}'
+        - GRANT SELECT ON ${mysqlDatabase}.orders TO '{{name}}'@'%'
 `;
+
+/** The start of every MariaDB user name of a grant's attempts: `lh_<16 hex of the grant id>_a<n>`. */
+const userPrefix = (grantId: string) => `lh_${grantId.replaceAll("-", "").slice(0, 16)}_a`;
 
 /** A time span during which a part the deadlines depend on was down. */
 type Outage = { from: number; to: number };
@@ -80,6 +98,7 @@ describe("fault injection: crashes, lost Redis state, database restarts, upstrea
   let redis: PrivateRedis;
   let postgres: PrivatePostgres;
   let stack: Stack;
+  let maria: MariaDbSaboteur;
   /** Set by a test to act at the moment STS has issued but the worker has not heard. */
   let onIssued: (() => Promise<void>) | undefined;
   /** Every grant the service promised (an approval answered with a grant id, a lease returned). */
@@ -120,15 +139,20 @@ describe("fault injection: crashes, lost Redis state, database restarts, upstrea
         },
       ],
     });
+    maria = await startMariaDbSaboteur(scratch.mysqlUrl, scratch.mysqlName);
     stack = await startStack({
       sandbox: aws,
       issuerUrl: people.url,
-      config: config(workloads.url),
+      config: config(workloads.url, scratch.mysqlName),
       sweepIntervalSeconds: SWEEP_SECONDS,
       jobLockSeconds: 2,
       redisUrl: redis.url,
       databaseAdminUrl: postgres.adminUrl,
-      env: { VAULT_ADDR: vault.url, VAULT_TOKEN: vault.rootToken },
+      env: {
+        VAULT_ADDR: vault.url,
+        VAULT_TOKEN: vault.rootToken,
+        ORDERS_MY_ADMIN_URL: maria.url,
+      },
     });
   }, 120_000);
 
@@ -137,12 +161,14 @@ describe("fault injection: crashes, lost Redis state, database restarts, upstrea
     if (task.result?.state === "fail") console.log(stack?.output().split("\n").slice(-80).join("\n"));
     onIssued = undefined;
     await redis.start(); // a failed test may have left it down
+    await maria?.releaseGrantTables(); // and MariaDB's account changes held
+    maria?.disarm();
   });
 
   afterAll(async () => {
     await stack?.stop();
     await vault?.revokeAllLeases();
-    await Promise.all([vault?.close(), aws?.close(), people?.close(), workloads?.close()]);
+    await Promise.all([vault?.close(), aws?.close(), people?.close(), workloads?.close(), maria?.close()]);
     await Promise.all([redis?.stop(), postgres?.destroy(), scratch?.drop()]);
   });
 
@@ -150,10 +176,10 @@ describe("fault injection: crashes, lost Redis state, database restarts, upstrea
   const workload = async () =>
     stack.client(await workloads.mint({ sub: WORKLOAD_SUBJECT }, { audience: "leasehold" }));
 
-  /** dev asks for `prod`, alice approves; resolves with the grant id the approval promised. */
-  const approvedGrant = async (): Promise<string> => {
+  /** dev asks for the target, alice approves; resolves with the grant id the approval promised. */
+  const approvedGrant = async (targetId = "prod"): Promise<string> => {
     const request = await (await as("dev")).requests.create.mutate({
-      targetId: "prod",
+      targetId,
       durationSeconds: 900,
       reason: "fault injection",
     });
@@ -296,6 +322,19 @@ describe("fault injection: crashes, lost Redis state, database restarts, upstrea
       .leases()
       .filter((l) => !l.revoked && !activeLeases.has(l.id) && l.expireTime.getTime() > now2);
     expect(strays.map((l) => l.id)).toEqual([]);
+
+    // MariaDB holds one user per active orders-my grant and none of any other grant: an interrupted
+    // attempt's user is dropped. Users are server-wide; the grant id in the name tells ours apart.
+    const sqlGrants = await stack.db.query<{ id: string; state: string; username: string | null }>(
+      "SELECT id, state, provider_ref->>'username' AS username FROM grants WHERE target_id = 'orders-my'",
+    );
+    const mariaUsers = (await scratch.leasedRoles()).mysql;
+    for (const grant of sqlGrants) {
+      expect(
+        mariaUsers.filter((u) => u.startsWith(userPrefix(grant.id))),
+        `MariaDB users of ${grant.id}`,
+      ).toEqual(grant.state === "active" ? [grant.username] : []);
+    }
 
     const verification = await (await as("sec")).audit.verify.query();
     expect(verification).toMatchObject({ ok: true });
@@ -457,4 +496,79 @@ describe("fault injection: crashes, lost Redis state, database restarts, upstrea
     expect(failed).toEqual([{ state: "failed" }]);
     await checkInvariants();
   }, 120_000);
+  it("MariaDB admin connection killed mid-CREATE USER, mid-clean-up and mid-DROP USER: issued once, revoked, nothing left behind", async () => {
+    const dev = await as("dev");
+    let grantId = "";
+    const killed: string[] = [];
+    try {
+      await maria.holdGrantTables();
+      grantId = await approvedGrant("orders-my");
+      // The first attempt dies inside CREATE USER; its clean-up (DROP USER of the same name) dies too.
+      killed.push(await maria.killBlocked("CREATE USER"));
+      killed.push(await maria.killBlocked("DROP USER"));
+    } finally {
+      await maria.releaseGrantTables();
+    }
+    expect(killed).toEqual([`${userPrefix(grantId)}1`, `${userPrefix(grantId)}1`]);
+
+    await whenState(grantId, ["active"]);
+    const [issued] = await stack.db.query<{ username: string; attempts: number }>(
+      "SELECT provider_ref->>'username' AS username, issue_attempts AS attempts FROM grants WHERE id = $1",
+      [grantId],
+    );
+    expect(issued?.attempts).toBeGreaterThan(1);
+    const username = issued?.username ?? "";
+    expect(username).toBe(`${userPrefix(grantId)}${issued?.attempts}`);
+    const { credential } = await dev.grants.credentials.mutate({ grantId });
+    if (credential.kind !== "database") throw new Error("expected a database login");
+    expect(await tryAs("mysql", credential, scratch.mysqlName, "SELECT total FROM orders")).toBe("ok");
+    expect((await scratch.leasedRoles()).mysql.filter((u) => u.startsWith(userPrefix(grantId)))).toEqual([
+      username,
+    ]);
+
+    try {
+      await maria.holdGrantTables();
+      await dev.grants.revoke.mutate({ grantId });
+      // Revocation drops every attempt's user in turn, so the first DROP USER (the one killed) may
+      // name an earlier attempt's; either way the live user is still there when it dies.
+      expect(await maria.killBlocked("DROP USER")).toMatch(new RegExp(`^${userPrefix(grantId)}\\d+$`));
+    } finally {
+      await maria.releaseGrantTables();
+    }
+    await whenState(grantId, ["revoked"]);
+    expect(await scratch.roleExists("mysql", username)).toBe(false);
+    expect(await tryAs("mysql", credential, scratch.mysqlName, "SELECT 1")).toMatch(/^ER_ACCESS_DENIED/);
+    // Retried by the revoke job itself: the grant never became revocation debt.
+    const debt = await stack.db.query(
+      "SELECT 1 FROM audit_events WHERE subject_id = $1 AND action = 'grant.revocation_failed'",
+      [grantId],
+    );
+    expect(debt).toEqual([]);
+    await checkInvariants();
+  }, 90_000);
+  it("MariaDB connection cut after CREATE USER and again in its clean-up: the user left behind is dropped, the grant issued once", async () => {
+    const dev = await as("dev");
+    const cutInGrant = maria.cutOnNext("GRANT");
+    const cutInCleanUp = maria.cutOnNext("DROP USER");
+    const grantId = await approvedGrant("orders-my");
+    const first = `${userPrefix(grantId)}1`;
+    expect(await cutInGrant).toBe(first);
+    expect(await cutInCleanUp).toBe(first);
+    // The first attempt's user exists and nothing in that attempt could remove it; the job's retry
+    // (a second later: the issue queue's backoff) must drop it before it creates its own.
+    expect(await scratch.roleExists("mysql", first)).toBe(true);
+
+    await whenState(grantId, ["active"]);
+    expect(await scratch.roleExists("mysql", first)).toBe(false);
+    const { credential } = await dev.grants.credentials.mutate({ grantId });
+    if (credential.kind !== "database") throw new Error("expected a database login");
+    expect(await tryAs("mysql", credential, scratch.mysqlName, "SELECT total FROM orders")).toBe("ok");
+    expect((await scratch.leasedRoles()).mysql.filter((u) => u.startsWith(userPrefix(grantId)))).toEqual([
+      credential.username,
+    ]);
+
+    await dev.grants.revoke.mutate({ grantId });
+    await whenState(grantId, ["revoked"]);
+    await checkInvariants();
+  }, 90_000);
 });

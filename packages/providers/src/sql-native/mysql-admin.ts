@@ -1,7 +1,7 @@
 import mysql, { type PoolConnection, type RowDataPacket } from "mysql2/promise";
-import type { SqlAdmin, SqlAdminConnection } from "./sql-admin.js";
+import { SQL_ADMIN_TIMEOUTS, type SqlAdmin, type SqlAdminConnection } from "./sql-admin.js";
 import { LEASED_ROLE_PATTERN } from "./sql-credentials.js";
-import { SqlAdminError } from "./sql-errors.js";
+import { isServerError, SqlAdminError } from "./sql-errors.js";
 
 const ER_NO_SUCH_THREAD = 1094;
 
@@ -17,6 +17,7 @@ export function openMysqlAdmin({
   location,
   secrets,
   maxConnections,
+  timeouts = SQL_ADMIN_TIMEOUTS,
 }: SqlAdminConnection): SqlAdmin {
   const pool = mysql.createPool({
     uri: adminUrl,
@@ -30,14 +31,31 @@ export function openMysqlAdmin({
   });
   // Whether the admin can see every user's sessions, checked once per pool.
   let canSeeAllSessions = false;
+  /**
+   * Every statement goes through here, with the client's own timeout. Without it a CREATE USER, GRANT
+   * or DROP USER behind a session holding the grant tables (LOCK TABLES, a backup's FLUSH TABLES WITH
+   * READ LOCK) waits as long as that session does: MariaDB opens the grant tables ignoring
+   * lock_wait_timeout. And a connection that dies without closing (a failover, a dropped route) is
+   * waited on until TCP gives up, about 15 minutes. On timeout mysql2 destroys the connection
+   * (PROTOCOL_SEQUENCE_TIMEOUT, retryable); the server then abandons a statement still waiting.
+   */
+  const query = <T extends RowDataPacket[]>(connection: PoolConnection, sql: string, values?: unknown[]) =>
+    connection.query<T>({ sql, timeout: timeouts.statementMs }, values);
 
   async function withConnection<T>(use: (connection: PoolConnection) => Promise<T>): Promise<T> {
     const connection = await pool.getConnection();
+    let broken = false;
     try {
       return await use(connection);
+    } catch (error) {
+      // After a server's refusal or our own check the session is intact. After anything else it is
+      // not: a timed-out statement stays the connection's current command in mysql2, so the next
+      // one would queue behind it for good. (mysql2 drops a connection that failed fatally itself.)
+      broken = !isServerError(error) && !(error instanceof SqlAdminError);
+      throw error;
     } finally {
-      // mysql2 drops a connection that failed fatally from the pool by itself.
-      connection.release();
+      if (broken) connection.destroy();
+      else connection.release();
     }
   }
 
@@ -47,7 +65,7 @@ export function openMysqlAdmin({
    */
   async function requireProcessPrivilege(connection: PoolConnection): Promise<void> {
     if (canSeeAllSessions) return;
-    const [rows] = await connection.query<RowDataPacket[]>("SHOW GRANTS");
+    const [rows] = await query(connection, "SHOW GRANTS");
     canSeeAllSessions = rows.some((row) =>
       Object.values(row).some(
         (grant) =>
@@ -63,13 +81,14 @@ export function openMysqlAdmin({
   }
 
   async function killSessions(connection: PoolConnection, users: readonly string[]): Promise<void> {
-    const [rows] = await connection.query<RowDataPacket[]>(
+    const [rows] = await query(
+      connection,
       "SELECT ID FROM information_schema.PROCESSLIST WHERE USER IN (?)",
       [users],
     );
     for (const row of rows) {
       try {
-        await connection.query("KILL CONNECTION ?", [Number(row.ID)]);
+        await query(connection, "KILL CONNECTION ?", [Number(row.ID)]);
       } catch (error) {
         // The session ended by itself between the listing and the KILL.
         if ((error as { errno?: unknown }).errno !== ER_NO_SUCH_THREAD) throw error;
@@ -86,7 +105,7 @@ export function openMysqlAdmin({
       withConnection(async (connection) => {
         for (const statement of statements) {
           signal?.throwIfAborted();
-          await connection.query(statement);
+          await query(connection, statement);
         }
       }),
 
@@ -98,7 +117,7 @@ export function openMysqlAdmin({
         for (const role of roles) {
           for (const statement of role.revocation) {
             signal?.throwIfAborted();
-            await connection.query(statement);
+            await query(connection, statement);
           }
         }
         // The templates name the account's host, so it cannot be locked beforehand in general; a
@@ -111,7 +130,8 @@ export function openMysqlAdmin({
     listLeasedRoles: (signal) =>
       withConnection(async (connection) => {
         signal?.throwIfAborted();
-        const [rows] = await connection.query<RowDataPacket[]>(
+        const [rows] = await query(
+          connection,
           `SELECT User AS name FROM mysql.db WHERE Db = DATABASE() AND User REGEXP ?
            UNION SELECT User FROM mysql.tables_priv WHERE Db = DATABASE() AND User REGEXP ?
            UNION SELECT USER FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND USER REGEXP ?
@@ -124,7 +144,7 @@ export function openMysqlAdmin({
     ping: (signal) =>
       withConnection(async (c) => {
         signal?.throwIfAborted();
-        await c.query("SELECT 1");
+        await query(c, "SELECT 1");
       }),
 
     close: () => pool.end(),

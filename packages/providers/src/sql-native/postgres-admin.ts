@@ -1,5 +1,5 @@
 import pg from "pg";
-import type { SqlAdmin, SqlAdminConnection } from "./sql-admin.js";
+import { SQL_ADMIN_TIMEOUTS, type SqlAdmin, type SqlAdminConnection } from "./sql-admin.js";
 import { LEASED_ROLE_PATTERN } from "./sql-credentials.js";
 import { isServerError, SqlAdminError } from "./sql-errors.js";
 
@@ -36,6 +36,7 @@ export function openPostgresAdmin({
   location,
   secrets,
   maxConnections,
+  timeouts = SQL_ADMIN_TIMEOUTS,
 }: SqlAdminConnection): SqlAdmin {
   const pool = new pg.Pool({
     connectionString: adminUrl,
@@ -43,8 +44,8 @@ export function openPostgresAdmin({
     // pg waits forever for a connection by default; a down server must fail the job instead.
     connectionTimeoutMillis: 10_000,
     idleTimeoutMillis: 30_000,
-    statement_timeout: 30_000,
-    lock_timeout: 10_000,
+    statement_timeout: timeouts.statementMs,
+    lock_timeout: timeouts.lockMs,
     application_name: "leasehold",
   });
   // An idle client's connection can drop (server restart). Without a listener the pool's 'error'

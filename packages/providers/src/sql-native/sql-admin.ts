@@ -41,10 +41,32 @@ export type SqlAdmin = {
   close(): Promise<void>;
 };
 
+/** How long an admin statement may wait, in milliseconds. */
+export type SqlAdminTimeouts = {
+  /**
+   * For a lock another session holds: PostgreSQL's lock_timeout. MySQL has no use for it: MariaDB
+   * opens the grant tables ignoring lock_wait_timeout, so `statementMs` bounds those waits there.
+   */
+  readonly lockMs: number;
+  /**
+   * For one statement: PostgreSQL's statement_timeout (the server's); on MySQL the client's own, which
+   * also ends the wait on a connection that stopped answering.
+   */
+  readonly statementMs: number;
+};
+
+/**
+ * A job waiting on the database holds a worker's slot and leaves its grant without a recorded reason,
+ * so waits end in a retryable error instead: the job's retries and the sweep try again later.
+ */
+export const SQL_ADMIN_TIMEOUTS: SqlAdminTimeouts = { lockMs: 10_000, statementMs: 30_000 };
+
 /** What an engine's admin is opened with. */
 export type SqlAdminConnection = {
   readonly adminUrl: string;
   readonly location: SqlLocation;
   readonly secrets: readonly string[];
   readonly maxConnections: number;
+  /** Default: SQL_ADMIN_TIMEOUTS. */
+  readonly timeouts?: SqlAdminTimeouts;
 };
