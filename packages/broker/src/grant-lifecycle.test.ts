@@ -8,6 +8,7 @@ import { DEFAULT_RECONCILE_OPTIONS } from "./reconcile-service.js";
 import {
   admin,
   approve,
+  approvedProdGrant,
   approverA,
   approverB,
   askForProd,
@@ -49,13 +50,7 @@ describe("grant lifecycle against the STS and IAM stand-ins", () => {
   });
 
   /** An approved request's grant, still issuing. */
-  const approvedGrant = async (ticket?: string) => {
-    const { request } = await askForProd(h.broker, ticket ? { ticket } : {});
-    await approve(h.broker, approverA, request.id);
-    const { grant } = await approve(h.broker, approverB, request.id);
-    if (!grant) throw new Error("expected a grant");
-    return { request, grant };
-  };
+  const approvedGrant = (ticket?: string) => approvedProdGrant(h.broker, ticket ? { ticket } : {});
   const grantNow = (id: string) => h.deps.store.read((r) => r.grants.findById(id));
   const actions = async (subjectId: string) =>
     (await h.deps.store.read((r) => r.audit.list({ afterSeq: 0, limit: 1000, subjectId }))).map(

@@ -4,10 +4,7 @@ import type { CredentialProvider } from "@leasehold/providers";
 import { type AwsSandbox, startAwsSandbox } from "@leasehold/sandbox";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
-  approve,
-  approverA,
-  approverB,
-  askForProd,
+  approvedProdGrant,
   createHarness,
   type Harness,
   outsider,
@@ -39,13 +36,7 @@ describe("grant rows changed outside Leasehold", () => {
     h.clock.now = new Date();
   });
 
-  const approvedGrant = async () => {
-    const { request } = await askForProd(h.broker);
-    await approve(h.broker, approverA, request.id);
-    const { grant } = await approve(h.broker, approverB, request.id);
-    if (!grant) throw new Error("expected a grant");
-    return grant;
-  };
+  const approvedGrant = async () => (await approvedProdGrant(h.broker)).grant;
   const activeGrant = async () => {
     const grant = await approvedGrant();
     expect(await h.broker.grants.issue(grant.id, notLast)).toBe("issued");

@@ -2,16 +2,7 @@ import { createServer } from "node:net";
 import { type CredentialProvider, sessionNameFor } from "@leasehold/providers";
 import { type AwsSandbox, startAwsSandbox } from "@leasehold/sandbox";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import {
-  approve,
-  approverA,
-  approverB,
-  askForProd,
-  createHarness,
-  type Harness,
-  ROLE_ARN,
-  stsProviderAt,
-} from "./test-harness.js";
+import { approvedProdGrant, createHarness, type Harness, ROLE_ARN, stsProviderAt } from "./test-harness.js";
 
 /** A loopback port nothing listens on: an AWS that cannot be reached. */
 const closedPort = () =>
@@ -60,13 +51,7 @@ describe("an approved grant while STS cannot be reached", () => {
     h.clock.now = new Date();
   });
 
-  const approvedGrant = async () => {
-    const { request } = await askForProd(h.broker);
-    await approve(h.broker, approverA, request.id);
-    const { grant } = await approve(h.broker, approverB, request.id);
-    if (!grant) throw new Error("expected a grant");
-    return grant;
-  };
+  const approvedGrant = async () => (await approvedProdGrant(h.broker)).grant;
   const grantNow = async (id: string) => h.deps.store.read((r) => r.grants.findById(id));
 
   it("keeps issuing and says why, writes no deny for attempts AWS never saw, and issues once STS is back", async () => {

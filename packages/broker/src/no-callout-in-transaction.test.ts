@@ -3,9 +3,7 @@ import type { CredentialProvider } from "@leasehold/providers";
 import { startAwsSandbox } from "@leasehold/sandbox";
 import { describe, expect, it } from "vitest";
 import {
-  approve,
-  approverA,
-  approverB,
+  approvedProdGrant,
   askForProd,
   createHarness,
   ROLE_ARN,
@@ -56,12 +54,7 @@ describe("no call-out inside a transaction", () => {
       expireAt: guarded("enqueue expiry", expireAt),
       revoke: guarded("enqueue revoke", revoke),
     });
-    const approvedGrant = async () => {
-      const { request } = await askForProd(h.broker);
-      await approve(h.broker, approverA, request.id);
-      const { grant } = await approve(h.broker, approverB, request.id);
-      return grant?.id ?? "";
-    };
+    const approvedGrant = async () => (await approvedProdGrant(h.broker)).grant.id;
     try {
       const revoked = await approvedGrant();
       await h.broker.grants.issue(revoked, { isLast: false });

@@ -189,6 +189,15 @@ export const askForProd = (broker: Broker, overrides: { durationSeconds?: number
     ...(overrides.ticket ? { ticket: overrides.ticket } : {}),
   });
 
+/** The standard requester's request for prod-readonly, approved by two approvers: its grant waits to be issued. */
+export async function approvedProdGrant(broker: Broker, overrides: { ticket?: string } = {}) {
+  const { request } = await askForProd(broker, overrides);
+  await approve(broker, approverA, request.id);
+  const { grant } = await approve(broker, approverB, request.id);
+  if (!grant) throw new Error("expected the request to be approved and a grant created");
+  return { request, grant };
+}
+
 /**
  * A grant of the standard requester's request for prod-readonly, put straight into `state` (as a crash
  * or another process could have left it), issued a minute ago with its deadline `deadlineInSeconds`
