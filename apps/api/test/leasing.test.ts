@@ -257,14 +257,14 @@ describe("workload leases of database credentials", () => {
       "BAD_GATEWAY",
     ],
   ])("refuses %s and creates nothing", async (_name, attempt, code) => {
-    const before = await db.leasedRoles();
+    const before = await db.grantedRoles();
     const states = async () =>
       (await stack.db.query<{ state: string }>("SELECT state FROM grants")).map((g) => g.state);
     const grantsBefore = await states();
     const error = await attempt().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LeaseholdError);
     expect((error as LeaseholdError).code).toBe(code);
-    expect(await db.leasedRoles()).toEqual(before);
+    expect(await db.grantedRoles()).toEqual(before);
     // A refusal records nothing; a lease Vault could not serve is recorded only as failed.
     const grantsAfter = await states();
     expect(grantsAfter.length - grantsBefore.length).toBe(code === "BAD_GATEWAY" ? 1 : 0);

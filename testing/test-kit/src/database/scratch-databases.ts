@@ -11,8 +11,13 @@ export type ScratchDatabases = {
   mysqlUrl: string;
   pgName: string;
   mysqlName: string;
-  /** Roles/users whose names start with `lh_` (Leasehold's) that exist now. */
+  /** Roles/users whose names start with `lh_` (Leasehold's) that exist now, on the whole server. */
   leasedRoles(): Promise<{ postgres: string[]; mysql: string[] }>;
+  /**
+   * Of those, the ones holding a privilege on this scratch database's `orders` table. Other tests
+   * running meanwhile create and drop `lh_` roles on the same servers; these are only this test's.
+   */
+  grantedRoles(): Promise<{ postgres: string[]; mysql: string[] }>;
   /** Whether a database role/user of that name exists. */
   roleExists(engine: "postgres" | "mysql", name: string): Promise<boolean>;
   drop(): Promise<void>;
@@ -53,6 +58,25 @@ export async function createScratchDatabases(): Promise<ScratchDatabases> {
       await p.end();
       const m = await mysql.createConnection(MYSQL_ADMIN);
       const [users] = await m.query("SELECT User AS user FROM mysql.user WHERE User LIKE 'lh\\_%'");
+      await m.end();
+      return {
+        postgres: roles.rows.map((r) => r.rolname),
+        mysql: (users as { user: string }[]).map((u) => u.user),
+      };
+    },
+    async grantedRoles() {
+      const p = new pg.Client({ connectionString: `${PG_ADMIN}/${name}` });
+      await p.connect();
+      const roles = await p.query<{ rolname: string }>(
+        `SELECT DISTINCT r.rolname FROM pg_class c, aclexplode(c.relacl) a JOIN pg_roles r ON r.oid = a.grantee
+         WHERE c.relname = 'orders' AND r.rolname LIKE 'lh\\_%' ORDER BY r.rolname`,
+      );
+      await p.end();
+      const m = await mysql.createConnection(MYSQL_ADMIN);
+      const [users] = await m.query(
+        "SELECT DISTINCT User AS user FROM mysql.tables_priv WHERE Db = ? AND User LIKE 'lh\\_%' ORDER BY User",
+        [name],
+      );
       await m.end();
       return {
         postgres: roles.rows.map((r) => r.rolname),
