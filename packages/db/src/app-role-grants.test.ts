@@ -4,6 +4,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditLog } from "./audit-log.js";
 import { type Database, openPostgres } from "./database.js";
+import { expiringKeyRepo } from "./expiring-key-repo.js";
 import { openDatabase } from "./open-database.js";
 import { createStore } from "./store.js";
 import { adminDatabaseUrl } from "./test-database.js";
@@ -112,6 +113,15 @@ describe("an application role that does not own the tables", () => {
       await repos.notifications.advanceCursor("slack", 2);
     });
     expect(await auditLog(db, key).verify()).toMatchObject({ ok: true, events: 2 });
+  });
+
+  it("claims, counts and sweeps expiring keys (the PostgreSQL-only mode's replay cache and rate limits)", async () => {
+    const keys = expiringKeyRepo(db);
+    expect(await keys.claim("replay:1", 1)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // This write deletes the expired claim above.
+    expect(await keys.increment("rate:1", 60_000)).toMatchObject({ count: 1 });
+    expect(await db.query("SELECT key FROM expiring_keys")).toEqual([{ key: "rate:1" }]);
   });
 
   it.each([

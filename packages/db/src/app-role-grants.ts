@@ -2,8 +2,9 @@ import type { SqlExecutor } from "./database.js";
 
 /**
  * What the application role (DATABASE_URL's, when migrations run as another role through
- * DATABASE_MIGRATION_URL) may do to each table: only what the repositories need. No table gets DELETE
- * or TRUNCATE, and the audit trail is SELECT and INSERT only; since the app role owns nothing, it can
+ * DATABASE_MIGRATION_URL) may do to each table: only what the repositories need. No table of records
+ * gets DELETE (expiring_keys holds no records: its expired rows are deleted as they pile up) or
+ * TRUNCATE, and the audit trail is SELECT and INSERT only; since the app role owns nothing, it can
  * neither alter a table nor drop the trigger that refuses changes to audit events. Every table of the
  * schema must be listed: a new migration's table without an entry stops the migration, so a
  * privilege is never granted by default or forgotten.
@@ -19,6 +20,8 @@ export const appRolePrivileges: Readonly<Record<string, string>> = {
   slack_request_messages: "SELECT, INSERT",
   audit_cursors: "SELECT, INSERT, UPDATE",
   rotation_runs: "SELECT, INSERT, UPDATE",
+  // Each write deletes a few expired keys (expiring-key-repo.ts).
+  expiring_keys: "SELECT, INSERT, UPDATE, DELETE",
 };
 
 /**

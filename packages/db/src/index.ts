@@ -1,6 +1,7 @@
 export * from "./access-request-repo.js";
 export * from "./audit-log.js";
 export * from "./database.js";
+export * from "./expiring-key-repo.js";
 export * from "./grant-repo.js";
 export * from "./migrate.js";
 export * from "./notification-repo.js";

@@ -158,4 +158,19 @@ ALTER TABLE audit_head ADD COLUMN mac text;
 ALTER TABLE grants ADD COLUMN mac text;
 `,
   },
+  {
+    id: "0006_expiring_keys",
+    sql: `
+-- Short-lived keys for what the Redis backend keeps in Redis: Slack request signatures already accepted
+-- (claimed once) and rate-limit counts (one per principal, use case and window). A row whose
+-- expires_at has passed counts as absent; each write also deletes a few expired rows
+-- (expiring-key-repo.ts), so the table holds about the live keys and no timer is needed.
+CREATE TABLE expiring_keys (
+  key        text PRIMARY KEY,
+  count      integer NOT NULL CHECK (count > 0),
+  expires_at timestamptz NOT NULL
+);
+CREATE INDEX expiring_keys_by_expiry ON expiring_keys (expires_at);
+`,
+  },
 ];
