@@ -61,8 +61,7 @@ beforeAll(async () => {
     logger: log,
     // These tests call requests.create dozens of times a minute; rate-limits.test.ts covers the limits.
     rateLimits: {
-      redis,
-      prefix: `test-${randomUUID()}`,
+      store: { kind: "redis", redis, prefix: `test-${randomUUID()}` },
       rates: { ...config.limits.rates, requests: 1000, leases: 1000, revocations: 1000 },
     },
   });

@@ -1,7 +1,9 @@
 import fastifyRateLimit from "@fastify/rate-limit";
+import type { Database } from "@leasehold/db";
 import { LimitExceededError } from "@leasehold/domain";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from "fastify";
 import type { Redis } from "ioredis";
+import { postgresRateLimitStore } from "./rate-limit-pg-store.js";
 
 /** The use cases whose calls are rate limited, as leasehold.yaml's `limits.rates` names them. */
 export type RateName = "requests" | "leases" | "revocations";
@@ -13,11 +15,18 @@ const USE_CASE: Record<RateName, string> = {
   revocations: "grants.revoke",
 };
 
+/** Where the counts live, shared by every API replica: the queues' backend. */
+export type RateLimitStore =
+  | {
+      readonly kind: "redis";
+      readonly redis: Redis;
+      /** Prefix of the Redis keys, so installations can share a Redis (the queue prefix). */
+      readonly prefix: string;
+    }
+  | { readonly kind: "postgres"; readonly database: Database };
+
 export type RateLimitSettings = {
-  /** Where the counts live, shared by every API replica. */
-  readonly redis: Redis;
-  /** Prefix of the Redis keys, so installations can share a Redis (the queue prefix). */
-  readonly prefix: string;
+  readonly store: RateLimitStore;
   /** leasehold.yaml's `limits.rates`: the window in seconds and the calls per principal per window. */
   readonly rates: { readonly window: number } & Readonly<Record<RateName, number>>;
 };
@@ -26,10 +35,10 @@ export type RateLimitSettings = {
 export type RateCheck = (name: RateName, principalId: string) => Promise<void>;
 
 /**
- * Registers @fastify/rate-limit with its Redis store, for use from the tRPC procedures rather than
+ * Registers @fastify/rate-limit with its Redis store or ours over PostgreSQL, for use from the tRPC procedures rather than
  * per route: every call goes through one route (`/trpc/<path>`, batches included), and the key is
  * the verified principal, known only once the token has been checked. Each call in a batch counts.
- * The limits fail open when Redis cannot be reached: the API keeps working through a Redis outage
+ * The limits fail open when the store cannot be reached: the API keeps working through an outage
  * (ending access must never wait on the limiter, and requests made meanwhile are issued once the
  * queues are back), while the caps, counted in the database, still bound what one identity can hold.
  */
@@ -37,11 +46,7 @@ export async function registerRateLimits(
   app: FastifyInstance,
   settings: RateLimitSettings,
 ): Promise<(req: FastifyRequest) => RateCheck> {
-  await app.register(fastifyRateLimit, {
-    global: false,
-    redis: settings.redis,
-    nameSpace: `${settings.prefix}:rate-limit:`,
-  });
+  await app.register(fastifyRateLimit, { global: false, ...storeOptions(settings.store, app.log) });
   // The limiter reads its key from the request; this says whose call is being counted.
   const counting = new WeakMap<FastifyRequest, string>();
   const limiters = new Map(
@@ -67,4 +72,19 @@ export async function registerRateLimits(
       result.ttlInSeconds,
     );
   };
+}
+
+/** The plugin's options that choose where counts live. */
+function storeOptions(store: RateLimitStore, log: FastifyBaseLogger) {
+  switch (store.kind) {
+    case "redis":
+      // The Redis client reports its own connection errors (start-api.ts).
+      return { redis: store.redis, nameSpace: `${store.prefix}:rate-limit:` };
+    case "postgres":
+      return {
+        store: postgresRateLimitStore(store.database, (error) =>
+          log.warn({ reason: error.message }, "rate limit store unreachable"),
+        ),
+      };
+  }
 }

@@ -30,8 +30,7 @@ async function listen(limits: Partial<HttpLimits>): Promise<number> {
     limits: { timeoutCheckIntervalMs: 25, ...limits },
     // Never connected: no procedure runs, so nothing is counted.
     rateLimits: {
-      redis: new Redis({ lazyConnect: true }),
-      prefix: "unused",
+      store: { kind: "redis", redis: new Redis({ lazyConnect: true }), prefix: "unused" },
       rates: { window: 60, requests: 1, leases: 1, revocations: 1 },
     },
   });

@@ -20,7 +20,7 @@ export type ServerDeps = {
   readonly logger: FastifyBaseLogger;
   /** Timeouts and the connection limit; omitted ones are DEFAULT_HTTP_LIMITS. */
   readonly limits?: Partial<HttpLimits>;
-  /** The rate limits of creating requests and leases and of revoking, counted in Redis. */
+  /** The rate limits of creating requests and leases and of revoking, counted in Redis or PostgreSQL. */
   readonly rateLimits: RateLimitSettings;
 };
 

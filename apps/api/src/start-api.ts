@@ -1,11 +1,17 @@
 import type { IdentityProviderConfig } from "@leasehold/config";
+import type { Database } from "@leasehold/db";
 import { systemClock } from "@leasehold/domain";
 import type { FastifyBaseLogger } from "fastify";
 import { Redis } from "ioredis";
 import { createTokenVerifier } from "./auth/token-verifier.js";
-import type { RateLimitSettings } from "./rate-limits.js";
+import type { RateLimitSettings, RateLimitStore } from "./rate-limits.js";
 import { buildServer, type Readiness } from "./server.js";
 import { type ApiUseCases, createAppRouter } from "./trpc/app-router.js";
+
+/** The rate limits' backend, the queues': Redis by URL and key prefix, or the caller's database. */
+export type RateLimitConnection =
+  | { readonly kind: "redis"; readonly redisUrl: string; readonly prefix: string }
+  | { readonly kind: "postgres"; readonly database: Database };
 
 /** Serves the API over the use cases it calls; used by main.ts and by local mode. */
 export async function startApi(options: {
@@ -15,19 +21,23 @@ export async function startApi(options: {
   host: string;
   port: number;
   log: FastifyBaseLogger;
-  /** The rate limits' Redis (the queues' URL and key prefix) and leasehold.yaml's `limits.rates`. */
-  rateLimits: { redisUrl: string; prefix: string; rates: RateLimitSettings["rates"] };
+  /**
+   * Where rate limits are counted, the queues' backend: Redis (the queues' URL and key prefix) or
+   * the PostgreSQL database (the caller's, left open); and leasehold.yaml's `limits.rates`.
+   */
+  rateLimits: {
+    store: RateLimitConnection;
+    rates: RateLimitSettings["rates"];
+  };
 }): Promise<{ address: string; close(): Promise<void> }> {
   const { log } = options;
-  // A call gives up after a few reconnects rather than hang while Redis is down.
-  const redis = new Redis(options.rateLimits.redisUrl, { maxRetriesPerRequest: 2 });
-  redis.on("error", (error: Error) => log.warn({ reason: error.message }, "rate limit store unreachable"));
+  const store = openRateLimitStore(options.rateLimits.store, log);
   const app = await buildServer({
     appRouter: createAppRouter(options.useCases),
     verifier: createTokenVerifier(options.identityProviders, { clock: systemClock }),
     readiness: options.readiness,
     logger: log,
-    rateLimits: { redis, prefix: options.rateLimits.prefix, rates: options.rateLimits.rates },
+    rateLimits: { store: store.settings, rates: options.rateLimits.rates },
   });
   const address = await app.listen({ host: options.host, port: options.port });
   log.info({ address }, "leasehold api listening");
@@ -35,7 +45,21 @@ export async function startApi(options: {
     address,
     close: async () => {
       await app.close();
-      await redis.quit();
+      await store.close();
     },
   };
+}
+
+/** The rate-limit store's connection: a Redis client of its own, or the caller's database as it is. */
+function openRateLimitStore(
+  store: RateLimitConnection,
+  log: FastifyBaseLogger,
+): { settings: RateLimitStore; close(): Promise<unknown> } {
+  if (store.kind === "postgres") {
+    return { settings: store, close: async () => {} };
+  }
+  // A call gives up after a few reconnects rather than hang while Redis is down.
+  const redis = new Redis(store.redisUrl, { maxRetriesPerRequest: 2 });
+  redis.on("error", (error: Error) => log.warn({ reason: error.message }, "rate limit store unreachable"));
+  return { settings: { kind: "redis", redis, prefix: store.prefix }, close: () => redis.quit() };
 }

@@ -88,7 +88,7 @@ runMain(async () => {
     host: env.HOST,
     port: env.PORT,
     log,
-    rateLimits: { ...open.queue, rates: config.limits.rates },
+    rateLimits: { store: { kind: "redis", ...open.queue }, rates: config.limits.rates },
   });
 
   const tokenDir = join(dataDir, "tokens");
