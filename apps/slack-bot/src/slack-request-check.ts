@@ -9,8 +9,9 @@ import type { Redis } from "ioredis";
  *  - the timestamp must be within 5 minutes of this host's clock, in either direction;
  *  - the signature is `v0=` + hex HMAC-SHA256(signing secret, `v0:<timestamp>:<raw body>`), compared in
  *    constant time;
- *  - each signature is accepted once: the first replica to see it claims it in Redis (shared by every
- *    replica), and any later copy is refused for as long as its timestamp could still pass.
+ *  - each signature is accepted once: the first replica to see it claims it in the replay cache (Redis,
+ *    or PostgreSQL in the PostgreSQL-only mode, shared by every replica), and any later copy is refused
+ *    for as long as its timestamp could still pass.
  */
 
 /** How far a request's timestamp may be from this host's clock, either way. */
@@ -53,7 +54,7 @@ const single = (value: string | string[] | undefined) => (typeof value === "stri
 
 /**
  * Checks one request: timestamp window, signature, then the replay cache (only for a request whose
- * signature is valid, so nobody without the signing secret can write to Redis). 401 for a request
+ * signature is valid, so nobody without the signing secret can write to the cache). 401 for a request
  * that is not Slack's or not new; 503 when the replay cache cannot be reached, because then a replay
  * cannot be ruled out. Reasons never contain a header value or the body.
  */
@@ -85,7 +86,7 @@ export async function checkSlackRequest(input: {
   try {
     first = await input.replay.claim(createHash("sha256").update(signature).digest("hex"), REPLAY_MEMORY_MS);
   } catch {
-    return { ok: false, status: 503, reason: "the replay cache (Redis) cannot be reached" };
+    return { ok: false, status: 503, reason: "the replay cache cannot be reached" };
   }
   return first ? { ok: true } : refused("replayed: this signature was already accepted");
 }

@@ -1,25 +1,38 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type SlackSettings, slackSettingsSchema } from "@leasehold/config";
+import type { Database } from "@leasehold/db";
 import { systemClock } from "@leasehold/domain";
 import { createSlackClient, createSlackIdentity } from "@leasehold/slack";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { BotUseCases } from "./bot-deps.js";
 import type { SlackConnection } from "./env.js";
+import { postgresReplayCache } from "./postgres-replay-cache.js";
 import { createSlackApp } from "./slack-app.js";
 import { type ReplayCache, redisReplayCache } from "./slack-request-check.js";
 
+/** Where the replay cache lives, the queues' backend: Redis by URL and key prefix, or the caller's database. */
+export type ReplayStore =
+  | { readonly kind: "redis"; readonly url: string; readonly prefix: string }
+  | { readonly kind: "postgres"; readonly database: Database };
+
+/** A request waits for the replay cache at most this long: Slack wants an answer within 3 s. */
+const REPLAY_TIMEOUT_MS = 1_000;
+
 /**
- * The replay cache's Redis connection. A request waits for Redis at most 1 s (Slack wants an answer
- * within 3 s) and is not retried across reconnects: while Redis is down every request is refused (503)
- * rather than accepted unchecked.
+ * The replay cache's connection. A request waits at most REPLAY_TIMEOUT_MS and is not retried across
+ * reconnects: while the cache is down every request is refused (503) rather than accepted unchecked.
+ * The database is the caller's and stays open.
  */
-function connectReplayCache(redis: { url: string; prefix: string }, log: Logger) {
-  const client = new Redis(redis.url, { maxRetriesPerRequest: 1, commandTimeout: 1_000 });
+function connectReplayCache(store: ReplayStore, log: Logger): { cache: ReplayCache; close(): void } {
+  if (store.kind === "postgres") {
+    return { cache: postgresReplayCache(store.database, { timeoutMs: REPLAY_TIMEOUT_MS }), close: () => {} };
+  }
+  const client = new Redis(store.url, { maxRetriesPerRequest: 1, commandTimeout: REPLAY_TIMEOUT_MS });
   // Reconnection is ioredis's own; each refused request logs why, so connection errors go to debug.
   client.on("error", (error: Error) => log.debug({ err: error }, "slack replay cache: redis error"));
-  const cache: ReplayCache = redisReplayCache(client, redis.prefix);
+  const cache: ReplayCache = redisReplayCache(client, store.prefix);
   return { cache, close: () => client.disconnect() };
 }
 
@@ -33,11 +46,13 @@ export async function startSlackBot(options: {
   host: string;
   port: number;
   log: Logger;
-  /** Redis for the replay cache over HTTP (REDIS_URL), keys under `prefix` (LEASEHOLD_QUEUE_PREFIX). */
-  redis: { url: string; prefix: string };
+  /**
+   * The replay cache over HTTP: Redis (REDIS_URL, keys under LEASEHOLD_QUEUE_PREFIX) or PostgreSQL.
+   */
+  replayStore: ReplayStore;
 }): Promise<{ address: string | undefined; close(): Promise<void> }> {
   const { connection, log } = options;
-  const replay = connection.mode === "http" ? connectReplayCache(options.redis, log) : undefined;
+  const replay = connection.mode === "http" ? connectReplayCache(options.replayStore, log) : undefined;
   const settings = options.settings ?? slackSettingsSchema.parse({});
   const identityClient = createSlackClient({ token: connection.botToken, apiUrl: options.apiUrl });
   const app = createSlackApp(connection, {

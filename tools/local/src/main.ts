@@ -79,7 +79,7 @@ runMain(async () => {
     host: env.HOST,
     port: 0,
     log,
-    redis: { url: env.REDIS_URL, prefix: env.LEASEHOLD_QUEUE_PREFIX },
+    replayStore: { kind: "redis", url: env.REDIS_URL, prefix: env.LEASEHOLD_QUEUE_PREFIX },
   });
   const api = await startApi({
     useCases: open.broker,
