@@ -9,7 +9,8 @@ const NAMESPACE = "rate-limit:";
  * (11.2) constructs the class itself (`new Store(globalOptions)`), takes `child(options)` for each
  * limiter, and calls `incr(key, callback, timeWindowMs, max)` once per counted call; `callback` gets
  * the count in the window and the milliseconds left in it. Counts are fixed windows, as the Redis
- * store's are; `continueExceeding` and `exponentialBackoff` are not supported (Leasehold sets neither).
+ * store's are; `continueExceeding` and `exponentialBackoff` are not supported (Leasehold sets neither),
+ * nor is `read` (only `{ increment: false }` needs it, and Leasehold never peeks).
  * A failed count goes to `onError` and to the plugin, which lets the call through (`skipOnError`).
  */
 export function postgresRateLimitStore(

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Database, openPostgres } from "./database.js";
 import { type ExpiringKeyRepo, expiringKeyRepo } from "./expiring-key-repo.js";
-import { createPostgresDatabase } from "./test-database.js";
+import { createPostgresDatabase, createTestDatabase } from "./test-database.js";
 
 /**
  * Claims and counts on a real server, from two pools on one database: two replicas of an app. Expiry
@@ -110,5 +110,20 @@ describe("expired rows", () => {
     expect(await countRows(expiring)).toBe(0);
     expect(await countRows([live])).toBe(1);
     expect(await replica(1).claim(live, 60_000)).toBe(false);
+  });
+});
+
+describe("on PGlite (embedded, one connection)", () => {
+  it("claims once and counts in a window as on a server", async () => {
+    const embedded = await createTestDatabase("pglite");
+    try {
+      const keys = expiringKeyRepo(embedded);
+      expect(await keys.claim("replay:a", 60_000)).toBe(true);
+      expect(await keys.claim("replay:a", 60_000)).toBe(false);
+      expect((await keys.increment("rate:a", 60_000)).count).toBe(1);
+      expect(await keys.increment("rate:a", 60_000)).toMatchObject({ count: 2 });
+    } finally {
+      await embedded.close();
+    }
   });
 });
