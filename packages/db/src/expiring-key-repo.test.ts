@@ -7,7 +7,7 @@ import { createPostgresDatabase, createTestDatabase } from "./test-database.js";
 
 /**
  * Claims and counts on a real server, from two pools on one database: two replicas of an app. Expiry
- * is the server's clock, so the expiry tests wait out short windows (a few hundred ms).
+ * is the server's clock, so the expiry tests wait out windows of 1 s (long enough to hold on a busy host).
  */
 let db: Database & { url: string };
 let replicas: { db: Database; keys: ExpiringKeyRepo }[] = [];
@@ -47,9 +47,9 @@ describe("claiming a key once", () => {
 
   it("frees a key once its claim expires, for one new claim", async () => {
     const k = key();
-    expect(await replica(0).claim(k, 300)).toBe(true);
-    expect(await replica(1).claim(k, 300)).toBe(false);
-    await sleep(400);
+    expect(await replica(0).claim(k, 1_000)).toBe(true);
+    expect(await replica(1).claim(k, 1_000)).toBe(false);
+    await sleep(1_100);
     const again = await Promise.all([replica(0).claim(k, 60_000), replica(1).claim(k, 60_000)]);
     expect(again.filter(Boolean)).toHaveLength(1);
   });
@@ -78,9 +78,9 @@ describe("counting hits in a window", () => {
 
   it("starts the count over once the window has ended", async () => {
     const k = key();
-    await replica(0).increment(k, 300);
-    expect((await replica(1).increment(k, 300)).count).toBe(2);
-    await sleep(400);
+    await replica(0).increment(k, 1_000);
+    expect((await replica(1).increment(k, 1_000)).count).toBe(2);
+    await sleep(1_100);
     const next = await replica(0).increment(k, 60_000);
     expect(next).toMatchObject({ count: 1 });
     expect(next.resetInMs).toBeGreaterThan(59_000);
