@@ -173,8 +173,8 @@ export function createReconcileService(deps: Deps) {
       for (const grant of unreleased) {
         if (signal?.aborted) break;
         try {
-          await revocation.release(grant, signal);
-          report.released += 1;
+          // Another worker's sweep may have released it first; then this one did nothing to count.
+          if (await revocation.release(grant, signal)) report.released += 1;
         } catch (error) {
           report.releaseFailures += 1;
           log.warn(
