@@ -55,8 +55,8 @@ describe("two workers' sweeps over the same due rows", () => {
 
   beforeAll(async () => {
     h = await createHarness("postgres", provider);
-    if (h.db.url === undefined) throw new Error("expected a PostgreSQL database with a URL");
-    const db = openPostgres(h.db.url);
+    if (h.url === undefined) throw new Error("expected a PostgreSQL database with a URL");
+    const db = openPostgres(h.url);
     closeOther = () => db.close();
     const store = createStore(db, { auditKey: Buffer.alloc(32, 3), grantKey: Buffer.alloc(32, 2) });
     other = createBroker({ ...h.deps, store });
