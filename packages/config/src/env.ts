@@ -70,6 +70,12 @@ export const workerEnv = {
   LEASEHOLD_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   /** Seconds a job's lock lasts without renewal: how soon a crashed worker's jobs are run again. */
   LEASEHOLD_JOB_LOCK_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
+  /**
+   * Seconds after a grant's deadline before the sweep removes what revocation left at the provider
+   * (an IAM deny): a margin for the provider's clock, which may still honour the session that long.
+   * Shorter frees a crowded role's inline-policy room sooner; keep it above the clock skew you trust.
+   */
+  LEASEHOLD_RELEASE_MARGIN: z.coerce.number().int().min(1).max(3600).default(300),
 };
 
 export const slackBotEnv = {
