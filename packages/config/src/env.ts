@@ -55,10 +55,18 @@ export const coreEnv = {
   LEASEHOLD_MASTER_KEY: z.string().optional(),
   /** Where the embedded database and a generated local master key live. */
   LEASEHOLD_DATA_DIR: z.string().min(1).max(4096).default(".leasehold"),
-  /** Prefix of every Redis key BullMQ writes, so that several installations can share one Redis. */
+  /**
+   * Prefix of every Redis key BullMQ writes, so that several installations can share one Redis. On a
+   * Redis Cluster it must be a hash tag, the whole prefix in braces (`{leasehold}`): BullMQ's scripts
+   * touch several keys of a queue at once, which a cluster allows only when they share a slot, and a
+   * key's slot is computed from its first `{…}` alone. Braces anywhere else would tag only part of it.
+   */
   LEASEHOLD_QUEUE_PREFIX: z
     .string()
-    .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, "must be 1–40 lower-case letters, digits and dashes")
+    .regex(
+      /^(?:[a-z0-9][a-z0-9-]{0,39}|\{[a-z0-9][a-z0-9-]{0,37}\})$/,
+      "must be 1–40 lower-case letters, digits and dashes, or such a name in braces ({leasehold}) for Redis Cluster",
+    )
     .default("leasehold"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 };
