@@ -1,5 +1,6 @@
+import { randomUUID } from "node:crypto";
 import { createStore, openPostgres } from "@leasehold/db";
-import type { CredentialProvider } from "@leasehold/providers";
+import type { BackendLeftover, CredentialProvider } from "@leasehold/providers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Broker, createBroker } from "./broker.js";
 import { askForProd, createHarness, grantInState, type Harness, willing } from "./test-harness.js";
@@ -39,6 +40,9 @@ function meetingPoint() {
 describe("two workers' sweeps over the same due rows", () => {
   const meet = meetingPoint();
   const released: string[] = [];
+  /** What the backend holds that no grant owns (a deny policy of a grant the database never had). */
+  const leftovers = new Map<string, BackendLeftover>();
+  const removals: string[] = [];
   /** A provider whose grants need releasing after their deadline (like STS denies on a role). */
   const provider: CredentialProvider = {
     ...willing,
@@ -48,6 +52,16 @@ describe("two workers' sweeps over the same due rows", () => {
       await meet(grant.id);
     },
     expire: async ({ grant }) => meet(grant.id),
+    drift: {
+      scope: () => "the-role",
+      list: async () => [...leftovers.values()],
+      // Idempotent, as the contract asks: removing what is already gone is fine.
+      remove: async ({ leftover }) => {
+        removals.push(leftover.name);
+        await meet(leftover.name);
+        leftovers.delete(leftover.name);
+      },
+    },
   };
   let h: Harness;
   let other: Broker;
@@ -93,5 +107,21 @@ describe("two workers' sweeps over the same due rows", () => {
     expect(reports.map((r) => r.requestsExpired).reduce((a, b) => a + b)).toBe(1);
     const verification = await h.deps.store.read((r) => r.audit.verify());
     expect(verification).toMatchObject({ ok: true });
+  });
+
+  it("a leftover both drift scans found is removed by both and recorded as corrected once", async () => {
+    const grantId = randomUUID();
+    const name = `leasehold-grant-${grantId}`;
+    leftovers.set(name, { kind: "iam-inline-policy", name, grant: { id: grantId }, handle: name });
+
+    const reports = await Promise.all([h.broker.drift.run(), other.drift.run()]);
+
+    expect(removals.filter((r) => r === name)).toHaveLength(2);
+    const corrected = (
+      await h.deps.store.read((r) => r.audit.list({ afterSeq: 0, limit: 1000, subjectId: "prod-readonly" }))
+    ).filter((e) => e.action === "drift.corrected" && e.data.removed === name);
+    expect(corrected).toHaveLength(1);
+    expect(reports.map((r) => r.corrected).reduce((a, b) => a + b)).toBe(1);
+    expect(leftovers.size).toBe(0);
   });
 });
