@@ -7,7 +7,7 @@ runMain(async () => {
   const env = readWorkerEnv();
   const log = createLogger("leasehold-worker", env.LOG_LEVEL);
   const open = await openBrokerFromEnv(env, log, {
-    reconcile: reconcileOptionsFor(env.LEASEHOLD_SWEEP_INTERVAL),
+    reconcile: reconcileOptionsFor(env.LEASEHOLD_SWEEP_INTERVAL, env.LEASEHOLD_RELEASE_MARGIN),
     expiry: { providerCallsAtOnce: env.LEASEHOLD_WORKER_CONCURRENCY },
     slack: env.SLACK_BOT_TOKEN ? { token: env.SLACK_BOT_TOKEN, apiUrl: env.SLACK_API_URL } : undefined,
   });

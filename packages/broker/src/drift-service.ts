@@ -1,5 +1,5 @@
-import type { GrantOwnership } from "@leasehold/db";
-import { isGrantEnded, SYSTEM_ACTOR, type Target } from "@leasehold/domain";
+import type { GrantOwnership, Store } from "@leasehold/db";
+import { type AuditData, type AuditEvent, isGrantEnded, SYSTEM_ACTOR, type Target } from "@leasehold/domain";
 import { type BackendLeftover, type DriftScanner, grantIdPrefix } from "@leasehold/providers";
 import { commitAudited } from "./audited-change.js";
 import type { BrokerDeps } from "./broker-deps.js";
@@ -47,6 +47,44 @@ const matches = (leftover: BackendLeftover, grant: GrantOwnership) =>
     ? grant.id === leftover.grant.id
     : grantIdPrefix(grant.id) === leftover.grant.idPrefix;
 
+/**
+ * Records a removal as `drift.corrected`, unless it is recorded already. Every worker scans, so
+ * another may have found the same leftover and removed it too (removal is idempotent): whoever
+ * records first says so, and the others find that record among the events since their listing began.
+ * The lock orders two recorders of one leftover, so the second reads the first's committed event.
+ */
+function recordCorrection(
+  store: Store,
+  at: Date,
+  input: {
+    target: Target;
+    leftover: BackendLeftover;
+    data: Omit<AuditData<"drift.corrected">, "backend">;
+    listedAfterSeq: number;
+  },
+): Promise<boolean> {
+  const { target, leftover } = input;
+  return commitAudited(store, at, async (repos, record) => {
+    await repos.grants.lockScope(`drift:${leftover.kind}:${leftover.name}`);
+    const since = await repos.audit.list({
+      afterSeq: input.listedAfterSeq,
+      subjectId: target.id,
+      limit: 10_000,
+    });
+    const recorded = (e: AuditEvent) =>
+      e.action === "drift.corrected" && e.data.removed === leftover.name && e.data.kind === leftover.kind;
+    if (since.some(recorded)) return false;
+    record({
+      actor: SYSTEM_ACTOR.drift,
+      action: "drift.corrected",
+      subjectType: "drift",
+      subjectId: target.id,
+      data: { ...input.data, backend: target.kind },
+    });
+    return true;
+  });
+}
+
 type Deps = Pick<BrokerDeps, "store" | "targets" | "providers" | "clock" | "log"> & {
   readonly options: DriftOptions;
 };
@@ -76,6 +114,8 @@ export function createDriftService(deps: Deps) {
     report: DriftReport,
     signal?: AbortSignal,
   ) => {
+    // Read before listing: a correction recorded after this was made while this scan was under way.
+    const listedAfterSeq = await store.read((repos) => repos.audit.latestSeq());
     let leftovers: readonly BackendLeftover[];
     try {
       leftovers = await scanner.list({ target, signal });
@@ -107,15 +147,13 @@ export function createDriftService(deps: Deps) {
         log.warn({ ...fields, error: describeFailure(error) }, "drift correction failed; retried next time");
         continue;
       }
-      await commitAudited(store, clock(), async (_repos, record) => {
-        record({
-          actor: SYSTEM_ACTOR.drift,
-          action: "drift.corrected",
-          subjectType: "drift",
-          subjectId: target.id,
-          data: { ...fields, backend: target.kind },
-        });
+      const recorded = await recordCorrection(store, clock(), {
+        target,
+        leftover,
+        data: fields,
+        listedAfterSeq,
       });
+      if (!recorded) continue;
       report.corrected += 1;
       log.info(fields, "drift corrected: removed what no grant owns");
     }

@@ -18,16 +18,22 @@ export type ReconcileOptions = {
   readonly releaseAfterSeconds: number;
 };
 
+/** The release margin unless a deployment sets one (LEASEHOLD_RELEASE_MARGIN): five minutes. */
+export const DEFAULT_RELEASE_AFTER_SECONDS = 300;
+
 /**
  * The sweep's waits scale with its interval: work untouched for four sweeps is enqueued again (a
  * no-op when its job still exists) and debt rests four sweeps between retries. The release margin is
- * about the provider's clock, not the sweep, so it stays five minutes.
+ * about the provider's clock, not the sweep, so it is its own setting (default five minutes).
  */
-export const reconcileOptionsFor = (sweepIntervalSeconds: number): ReconcileOptions => ({
+export const reconcileOptionsFor = (
+  sweepIntervalSeconds: number,
+  releaseAfterSeconds: number = DEFAULT_RELEASE_AFTER_SECONDS,
+): ReconcileOptions => ({
   batch: 1000,
   stalledAfterSeconds: 4 * sweepIntervalSeconds,
   debtRetryAfterSeconds: 4 * sweepIntervalSeconds,
-  releaseAfterSeconds: 300,
+  releaseAfterSeconds,
 });
 
 /**
@@ -173,8 +179,8 @@ export function createReconcileService(deps: Deps) {
       for (const grant of unreleased) {
         if (signal?.aborted) break;
         try {
-          await revocation.release(grant, signal);
-          report.released += 1;
+          // Another worker's sweep may have released it first; then this one did nothing to count.
+          if (await revocation.release(grant, signal)) report.released += 1;
         } catch (error) {
           report.releaseFailures += 1;
           log.warn(

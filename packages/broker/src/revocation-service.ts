@@ -89,16 +89,21 @@ export function createRevocationService(deps: Deps) {
       }
     },
 
-    /** After the deadline: removes what revocation left at the provider (run by the sweep). */
-    async release(grant: Grant, signal?: AbortSignal): Promise<void> {
+    /**
+     * After the deadline: removes what revocation left at the provider (run by the sweep). Every
+     * worker sweeps, so another may be releasing the same grant at this moment: the provider's
+     * release is idempotent, and only the sweep that marks the grant released records it. Returns
+     * whether this call was that one.
+     */
+    async release(grant: Grant, signal?: AbortSignal): Promise<boolean> {
       const target = targetOfGrant(targets, grant);
       const provider = providers.get(target.kind);
       const needed = provider.needsRelease(grant);
       if (needed) await provider.release({ grant, target, signal, denials });
       const now = clock();
-      await commitAudited(store, now, async (repos, record) => {
-        await repos.grants.markReleased(grant.id, now);
-        if (!needed) return;
+      return commitAudited(store, now, async (repos, record) => {
+        if (!(await repos.grants.markReleased(grant.id, now))) return false;
+        if (!needed) return true;
         record({
           actor: SYSTEM_ACTOR.sweep,
           action: "grant.released",
@@ -106,6 +111,7 @@ export function createRevocationService(deps: Deps) {
           subjectId: grant.id,
           data: {},
         });
+        return true;
       });
     },
   };

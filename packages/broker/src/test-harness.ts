@@ -114,6 +114,8 @@ export type Enqueued = { queue: "issue" | "expire" | "revoke"; grantId: string; 
 
 export type Harness = {
   db: Database;
+  /** The database's URL on PostgreSQL, for a second connection pool to it (another process's). */
+  url: string | undefined;
   broker: Broker;
   deps: BrokerDeps;
   enqueued: Enqueued[];
@@ -168,6 +170,7 @@ export async function createHarness(
   };
   return {
     db,
+    url: raw.url,
     broker: createBroker(deps, {
       ...(options.rotation ? { rotation: options.rotation } : {}),
       ...(options.reconcile ? { reconcile: options.reconcile } : {}),

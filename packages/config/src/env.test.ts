@@ -13,6 +13,27 @@ describe("environment", () => {
     expect(env.DATABASE_URL).toBeUndefined();
   });
 
+  it("takes a queue prefix as a plain name or as one Redis Cluster hash tag, nothing in between", () => {
+    const prefix = (value: string) => () => parseEnv(coreEnv, { LEASEHOLD_QUEUE_PREFIX: value });
+    expect(prefix("leasehold")().LEASEHOLD_QUEUE_PREFIX).toBe("leasehold");
+    expect(prefix("{leasehold}")().LEASEHOLD_QUEUE_PREFIX).toBe("{leasehold}");
+    expect(prefix(`{${"a".repeat(38)}}`)().LEASEHOLD_QUEUE_PREFIX).toHaveLength(40);
+    // An empty tag hashes the whole key; a tag inside a longer prefix is easy to misread, so only the
+    // two forms are taken.
+    for (const bad of [
+      "{}",
+      "lh-{x}",
+      "{x}-lh",
+      "{a}{b}",
+      "{lh",
+      "lh}",
+      "{Leasehold}",
+      `{${"a".repeat(39)}}`,
+    ]) {
+      expect(prefix(bad), bad).toThrow(/LEASEHOLD_QUEUE_PREFIX: must be .* in braces/);
+    }
+  });
+
   it("says which variable is wrong without repeating its value", () => {
     const secret = "mysql://admin:hunter2@db";
     expect(() => parseEnv(databaseEnv, { DATABASE_URL: secret })).toThrow(

@@ -55,10 +55,18 @@ export const coreEnv = {
   LEASEHOLD_MASTER_KEY: z.string().optional(),
   /** Where the embedded database and a generated local master key live. */
   LEASEHOLD_DATA_DIR: z.string().min(1).max(4096).default(".leasehold"),
-  /** Prefix of every Redis key BullMQ writes, so that several installations can share one Redis. */
+  /**
+   * Prefix of every Redis key BullMQ writes, so that several installations can share one Redis. On a
+   * Redis Cluster it must be a hash tag, the whole prefix in braces (`{leasehold}`): BullMQ's scripts
+   * touch several keys of a queue at once, which a cluster allows only when they share a slot, and a
+   * key's slot is computed from its first `{…}` alone. Braces anywhere else would tag only part of it.
+   */
   LEASEHOLD_QUEUE_PREFIX: z
     .string()
-    .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, "must be 1–40 lower-case letters, digits and dashes")
+    .regex(
+      /^(?:[a-z0-9][a-z0-9-]{0,39}|\{[a-z0-9][a-z0-9-]{0,37}\})$/,
+      "must be 1–40 lower-case letters, digits and dashes, or such a name in braces ({leasehold}) for Redis Cluster",
+    )
     .default("leasehold"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 };
@@ -70,6 +78,12 @@ export const workerEnv = {
   LEASEHOLD_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   /** Seconds a job's lock lasts without renewal: how soon a crashed worker's jobs are run again. */
   LEASEHOLD_JOB_LOCK_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
+  /**
+   * Seconds after a grant's deadline before the sweep removes what revocation left at the provider
+   * (an IAM deny): a margin for the provider's clock, which may still honour the session that long.
+   * Shorter frees a crowded role's inline-policy room sooner; keep it above the clock skew you trust.
+   */
+  LEASEHOLD_RELEASE_MARGIN: z.coerce.number().int().min(1).max(3600).default(300),
 };
 
 export const slackBotEnv = {

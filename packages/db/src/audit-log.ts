@@ -159,6 +159,14 @@ export function auditLog(sql: SqlExecutor, key: Buffer) {
       return rows.map(toEvent).filter((event) => sameHash(event.hash, chainHash(key, event)));
     },
 
+    /** The newest event's sequence number (0 for an empty trail): where a later `list` can start. */
+    async latestSeq(): Promise<number> {
+      const [row] = await sql.query<{ seq: string }>(
+        "SELECT coalesce(max(seq), 0)::text AS seq FROM audit_events",
+      );
+      return Number(row?.seq ?? 0);
+    },
+
     /** Events after `afterSeq`, oldest first; optionally only those about one subject. */
     async list(options: {
       afterSeq: number;

@@ -253,18 +253,26 @@ export function grantRepo(sql: SqlExecutor, key: Buffer) {
       );
     },
 
-    /** Records that the provider's clean-up after the deadline is done. */
-    async markReleased(id: string, at: Date): Promise<void> {
-      await sql.query("UPDATE grants SET released_at = $2, updated_at = $2 WHERE id = $1", [id, at]);
+    /**
+     * Records that the provider's clean-up after the deadline is done. Returns false when it was
+     * recorded already: every worker sweeps, so two can release the same grant at once, and only the
+     * one whose update changed the row may record it (the row lock orders the two updates).
+     */
+    async markReleased(id: string, at: Date): Promise<boolean> {
+      const rows = await sql.query(
+        "UPDATE grants SET released_at = $2, updated_at = $2 WHERE id = $1 AND released_at IS NULL RETURNING id",
+        [id, at],
+      );
+      return rows.length === 1;
     },
 
-    /** `markReleased` for many grants in one statement. */
+    /** `markReleased` for many grants in one statement; a grant released already keeps its time. */
     async markReleasedMany(ids: readonly string[], at: Date): Promise<void> {
       if (ids.length === 0) return;
-      await sql.query("UPDATE grants SET released_at = $2, updated_at = $2 WHERE id = ANY($1::uuid[])", [
-        ids,
-        at,
-      ]);
+      await sql.query(
+        "UPDATE grants SET released_at = $2, updated_at = $2 WHERE id = ANY($1::uuid[]) AND released_at IS NULL",
+        [ids, at],
+      );
     },
 
     /** The sealed credential of an active grant. */

@@ -217,6 +217,14 @@ describe.each(dialects)("repositories on %s", (dialect) => {
       [[a.id, b.id, c.id]],
     );
     expect(released.filter((r) => r.released_at !== null)).toHaveLength(2);
+    // Released once: a second release (another worker's sweep) changes nothing and says so.
+    expect(await store.transaction((repos) => repos.grants.markReleased(c.id, later))).toBe(true);
+    expect(await store.transaction((repos) => repos.grants.markReleased(c.id, now))).toBe(false);
+    await store.transaction((repos) => repos.grants.markReleasedMany([c.id], now));
+    const [kept] = await db.query<{ released_at: Date }>("SELECT released_at FROM grants WHERE id = $1", [
+      c.id,
+    ]);
+    expect(kept?.released_at).toEqual(later);
   });
 
   it("finds live grants past their deadline, and revocation debt only once it has rested", async () => {

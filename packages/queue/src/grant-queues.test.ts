@@ -19,8 +19,9 @@ const openQueues = (conn: { redisUrl: string; prefix: string }) => {
   return grantQueues(producer);
 };
 
-const connection = () => {
-  const prefix = `lh-test-${randomUUID().slice(0, 8)}`;
+const connection = (options: { hashTag?: boolean } = {}) => {
+  const name = `lh-test-${randomUUID().slice(0, 8)}`;
+  const prefix = options.hashTag ? `{${name}}` : name;
   cleanups.push(async () => {
     const redis = new Redis(redisUrl);
     const keys = await redis.keys(`${prefix}:*`);
@@ -66,6 +67,29 @@ describe("grant queues", () => {
     const moved = await queue.getJobs(["delayed"]);
     expect(moved.map((j) => j.id)).toEqual([grantId]);
     expect(moved[0]?.delay).toBe(120_000);
+  });
+
+  it("with a hash-tagged prefix ({…}, for Redis Cluster), jobs run and every key is in the prefix's slot", async () => {
+    const conn = connection({ hashTag: true });
+    const queues = openQueues(conn);
+    const grantId = randomUUID();
+    const ran = new Promise<string>((resolve) => {
+      const worker = startQueueWorker("grantRevoke", async (payload) => resolve(payload.grantId), conn);
+      cleanups.push(() => worker.close());
+    });
+    await queues.revoke(grantId);
+    await queues.expireAt(randomUUID(), new Date(Date.now() + 60_000), new Date());
+    expect(await ran).toBe(grantId);
+    const redis = new Redis(redisUrl);
+    cleanups.push(async () => {
+      await redis.quit();
+    });
+    const keys = await redis.keys(`${conn.prefix}:*`);
+    expect(keys.length).toBeGreaterThan(3);
+    // A cluster computes a key's slot from its first {…} only: one tag, one slot, for every key.
+    expect(new Set(keys.map((key) => /\{([^}]*)\}/.exec(key)?.[1]))).toEqual(
+      new Set([conn.prefix.slice(1, -1)]),
+    );
   });
 
   it("refuses a payload that is not a grant id before it reaches Redis", async () => {

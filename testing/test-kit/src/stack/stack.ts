@@ -31,6 +31,10 @@ export type StackOptions = {
   env?: Record<string, string>;
   /** Also run the Slack bot (HTTP mode, on a free port). */
   slackBot?: boolean;
+  /** How many Slack bot processes to run (default 1 with `slackBot`, else 0). */
+  slackBots?: number;
+  /** How many API processes to run (default 1); all share the one database and Redis. */
+  apis?: number;
   /** How many worker processes to run (default 1). */
   workers?: number;
   /** Default: REDIS_URL, or the local server. */
@@ -41,18 +45,24 @@ export type StackOptions = {
 
 /** The running stack; `TRouter` is the API's router type (`AppRouter` from @leasehold/api/router). */
 export type Stack<TRouter extends AnyTRPCRouter> = {
+  /** The first API's base URL. */
   apiUrl: string;
-  /** The Slack bot's base URL (POST `${botUrl}/slack/events`), when it runs. */
+  /** Every API's base URL, in start order. */
+  apiUrls: string[];
+  /** The first Slack bot's base URL (POST `${botUrl}/slack/events`), when one runs. */
   botUrl: string | undefined;
+  /** Every Slack bot's base URL. */
+  botUrls: string[];
   db: Database;
   queuePrefix: string;
   /** Everything both processes wrote to stdout and stderr. */
   output(): string;
-  client(token: string): ReturnType<typeof createTRPCClient<TRouter>>;
+  /** A client of the API at `replica` (an index into `apiUrls`; default the first). */
+  client(token: string, replica?: number): ReturnType<typeof createTRPCClient<TRouter>>;
   startWorker(): Promise<void>;
-  /** Kills the worker at once (SIGKILL): no shutdown, no cleanup. */
+  /** Kills the worker started last at once (SIGKILL): no shutdown, no cleanup. */
   killWorker(): void;
-  /** Resolves once the worker process has exited. */
+  /** Resolves once the worker killed (or started) last has exited. */
   workerExited(): Promise<void>;
   /** Process ids of the running workers, for measuring them. */
   workerPids(): number[];
@@ -154,14 +164,19 @@ export async function startStack<TRouter extends AnyTRPCRouter>(
     workers.add(started);
     started.once("exit", () => workers.delete(started));
   };
-  let apiUrl: string;
-  let botUrl: string | undefined;
+  const addressOf = (started: { line: string }) => (JSON.parse(started.line) as { address: string }).address;
+  const times = (n: number) => Array.from({ length: n }, (_, i) => i);
+  let apiUrls: string[];
+  let botUrls: string[];
   try {
-    const api = await launch("api", /leasehold api listening/);
-    apiUrl = (JSON.parse(api.line) as { address: string }).address;
-    for (let i = 0; i < (options.workers ?? 1); i++) await startWorker();
-    const bot = options.slackBot ? await launch("slack-bot", /leasehold slack bot listening/) : undefined;
-    botUrl = bot ? (JSON.parse(bot.line) as { address: string }).address : undefined;
+    // Replicas start one after another: at once, they would only compete for the same two cores.
+    apiUrls = [];
+    for (const _ of times(options.apis ?? 1))
+      apiUrls.push(addressOf(await launch("api", /leasehold api listening/)));
+    for (const _ of times(options.workers ?? 1)) await startWorker();
+    botUrls = [];
+    for (const _ of times(options.slackBots ?? (options.slackBot ? 1 : 0)))
+      botUrls.push(addressOf(await launch("slack-bot", /leasehold slack bot listening/)));
   } catch (error) {
     // A stack that did not start leaves nothing behind: no process, database or config file.
     await stopChildren();
@@ -172,21 +187,27 @@ export async function startStack<TRouter extends AnyTRPCRouter>(
   const redis = new Redis(redisUrl);
   redis.on("error", () => undefined); // a test may kill Redis; calls still fail as they should
 
+  const [apiUrl = ""] = apiUrls;
   return {
     apiUrl,
-    botUrl,
+    apiUrls,
+    botUrl: botUrls[0],
+    botUrls,
     db,
     queuePrefix,
     redis,
     output: () => output,
-    client: (token) =>
-      createTRPCClient<TRouter>({
+    client(token, replica = 0) {
+      const url = apiUrls[replica];
+      if (url === undefined) throw new Error(`there is no API replica ${replica}`);
+      return createTRPCClient<TRouter>({
         // The link is built for any router: its options depend on the router's transformer, which
         // TypeScript cannot resolve for a type parameter (the API has none).
         links: [
-          httpLink<AnyTRPCRouter>({ url: `${apiUrl}/trpc`, headers: { authorization: `Bearer ${token}` } }),
+          httpLink<AnyTRPCRouter>({ url: `${url}/trpc`, headers: { authorization: `Bearer ${token}` } }),
         ],
-      }),
+      });
+    },
     startWorker,
     killWorker() {
       worker?.kill("SIGKILL");
