@@ -13,7 +13,11 @@ runMain(async () => {
     host: env.HOST,
     port: env.PORT,
     log,
-    rateLimits: { ...open.queue, rates: open.config.limits.rates },
+    rateLimits: {
+      redisUrl: env.REDIS_URL,
+      prefix: env.LEASEHOLD_QUEUE_PREFIX,
+      rates: open.config.limits.rates,
+    },
   });
   onShutdown(log, async () => {
     await api.close();

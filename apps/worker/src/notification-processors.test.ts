@@ -112,7 +112,7 @@ describe("notifications when Slack misbehaves", () => {
       log,
     });
     prefix = `lh-slack-${randomUUID().slice(0, 8)}`;
-    const connection = { redisUrl, prefix };
+    const connection = { backend: "redis" as const, redisUrl, prefix };
     producer = createQueueProducer(connection);
     const client = createSlackClient({
       token: "xoxb-1111111111-notifier-test",

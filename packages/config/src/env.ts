@@ -55,7 +55,16 @@ export const coreEnv = {
   LEASEHOLD_MASTER_KEY: z.string().optional(),
   /** Where the embedded database and a generated local master key live. */
   LEASEHOLD_DATA_DIR: z.string().min(1).max(4096).default(".leasehold"),
-  /** Prefix of every Redis key BullMQ writes, so that several installations can share one Redis. */
+  /**
+   * Where the queues live: `redis` (REDIS_URL) or `postgres` (DATABASE_URL's database, in a schema of
+   * their own). Unset: `postgres` when DATABASE_URL is set, `redis` on the embedded database; see
+   * queueBackendFrom.
+   */
+  LEASEHOLD_QUEUE_BACKEND: z.enum(["redis", "postgres"]).optional(),
+  /**
+   * Names an installation's queues, so that several can share one store: the prefix of every Redis key
+   * BullMQ writes, and on PostgreSQL the schema `queue_<prefix>` (dashes become underscores).
+   */
   LEASEHOLD_QUEUE_PREFIX: z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, "must be 1–40 lower-case letters, digits and dashes")

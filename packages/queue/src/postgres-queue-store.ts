@@ -19,14 +19,15 @@ const POOL_MAX: Record<StoreRole, number> = { producer: 2, worker: 4 };
 const CONNECT_TIMEOUT_MS: Record<StoreRole, number> = { producer: 2_000, worker: 10_000 };
 
 /**
- * Queues and workers in a schema of Leasehold's PostgreSQL database. BullMQ creates and upgrades the
- * schema itself (`migrate`, under an advisory lock, so processes starting together migrate once).
+ * Queues and workers in a schema of Leasehold's PostgreSQL database. Unless prepareQueueSchema has
+ * migrated it, BullMQ creates and upgrades the schema itself (`migrate`, under an advisory lock, so
+ * processes starting together migrate once).
  */
 export function openPostgresQueueStore(connection: PostgresQueueConnection, role: StoreRole): QueueStore {
   const config: PostgresPoolConfig = {
     connectionString: connection.databaseUrl,
     schema: connection.schema,
-    migrate: true,
+    ...(connection.migrated ? { skipMigrations: true } : { migrate: true }),
     max: POOL_MAX[role],
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS[role],
   };

@@ -20,6 +20,12 @@ export type PostgresQueueConnection = {
   readonly backend: "postgres";
   readonly databaseUrl: string;
   readonly schema: string;
+  /**
+   * Set by prepareQueueSchema once the schema is current: BullMQ then only checks it. Unset, every
+   * queue and worker runs BullMQ's migrations itself (under its advisory lock), which needs a role
+   * that may create the schema.
+   */
+  readonly migrated?: boolean;
 };
 
 /**

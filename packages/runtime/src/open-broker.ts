@@ -25,6 +25,7 @@ import {
   createQueueProducer,
   grantQueues,
   notificationQueues,
+  prepareQueueSchema,
   type QueueConnection,
   type QueueProducer,
 } from "@leasehold/queue";
@@ -61,10 +62,11 @@ export type OpenBroker = {
   /** Where the worker's processors take their jobs from. */
   readonly queue: QueueConnection;
   /** For /readyz: each resolves when its dependency answers. */
-  readonly readiness: { database(): Promise<unknown>; redis(): Promise<unknown> };
+  readonly readiness: { database(): Promise<unknown>; queue(): Promise<unknown> };
   /**
    * Puts every job scheduler in place (a cron per rotation, the notification dispatch). Schedulers
-   * live in Redis: the worker calls this at start and on every sweep to restore what Redis lost.
+   * live in the queue store: the worker calls this at start and on every sweep to restore what the
+   * store lost (a Redis flush, truncated queue tables).
    */
   ensureSchedules(): Promise<void>;
   close(): Promise<void>;
@@ -89,13 +91,17 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
   const providers = providersFor(backends);
   const passwords = createDatabasePasswords();
   const keys = deriveKeys(settings.masterKey);
-  const producer = createQueueProducer(settings.queue);
-  const rotation = config.rotations.length > 0 ? rotationSetup(backends, passwords, producer) : undefined;
   const db = await openDatabase({
     databaseUrl: settings.databaseUrl,
     migrationUrl: settings.migrationUrl,
     dataDir: settings.dataDir,
   });
+  const queue = await prepareQueues(settings).catch(async (error: unknown) => {
+    await db.close();
+    throw error;
+  });
+  const producer = createQueueProducer(queue);
+  const rotation = config.rotations.length > 0 ? rotationSetup(backends, passwords, producer) : undefined;
   const deps = {
     store: createStore(db, { auditKey: keys.auditChain, grantKey: keys.grantRows }),
     targets: targetCatalog(config.targets),
@@ -125,8 +131,8 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
     broker,
     notifications,
     config,
-    queue: settings.queue,
-    readiness: { database: () => db.query("SELECT 1"), redis: () => producer.ping() },
+    queue,
+    readiness: { database: () => db.query("SELECT 1"), queue: () => producer.ping() },
     async ensureSchedules() {
       await producer.syncCronSchedulers(
         "rotationTick",
@@ -144,6 +150,16 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
       await db.close();
     },
   };
+}
+
+/**
+ * The queue connection, with a PostgreSQL queue schema migrated first (through DATABASE_MIGRATION_URL
+ * when set), as the database's own tables were just now.
+ */
+async function prepareQueues(settings: BrokerSettings): Promise<QueueConnection> {
+  return settings.queue.backend === "postgres"
+    ? prepareQueueSchema(settings.queue, settings.migrationUrl)
+    : settings.queue;
 }
 
 /** Notifications through Slack: the use case over Slack's messenger and the notification queues. */

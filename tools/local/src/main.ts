@@ -88,7 +88,7 @@ runMain(async () => {
     host: env.HOST,
     port: env.PORT,
     log,
-    rateLimits: { ...open.queue, rates: config.limits.rates },
+    rateLimits: { redisUrl: env.REDIS_URL, prefix: env.LEASEHOLD_QUEUE_PREFIX, rates: config.limits.rates },
   });
 
   const tokenDir = join(dataDir, "tokens");

@@ -65,20 +65,31 @@ async function postgresStore(): Promise<ScratchQueueStore> {
   return {
     connection: { backend: "postgres", databaseUrl, schema: SCHEMA },
     loseEveryJob: () =>
-      withClient(databaseUrl, async (c) => {
-        // Every table BullMQ made except its migration ledger: jobs, schedulers, events, locks.
-        const { rows } = await c.query<{ name: string }>(
-          "SELECT quote_ident(tablename) AS name FROM pg_tables WHERE schemaname = $1 AND tablename <> 'migration'",
-          [SCHEMA],
-        );
-        if (rows.length === 0) return;
-        const tables = rows.map((r) => `${SCHEMA}.${r.name}`).join(", ");
-        await c.query(`TRUNCATE ${tables}`);
-      }),
+      withClient(databaseUrl, (c) =>
+        truncateQueueTables(
+          async (sql, params) => (await c.query(sql, params ? [...params] : [])).rows,
+          SCHEMA,
+        ),
+      ),
     close: async () => {
       await withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
     },
   };
+}
+
+/**
+ * Empties every table BullMQ made in `schema` except its migration ledger: jobs, schedulers, events,
+ * locks. The PostgreSQL store's equivalent of FLUSHALL.
+ */
+export async function truncateQueueTables(
+  query: (sql: string, params?: readonly unknown[]) => Promise<unknown[]>,
+  schema: string,
+): Promise<void> {
+  const rows = (await query(
+    "SELECT quote_ident(schemaname) || '.' || quote_ident(tablename) AS name FROM pg_tables WHERE schemaname = $1 AND tablename <> 'migration'",
+    [schema],
+  )) as { name: string }[];
+  if (rows.length > 0) await query(`TRUNCATE ${rows.map((r) => r.name).join(", ")}`);
 }
 
 async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
