@@ -5,7 +5,13 @@ import { startApi } from "@leasehold/api/start-api";
 import { reconcileOptionsFor } from "@leasehold/broker";
 import { parseConfig } from "@leasehold/config";
 import { createLogger, type OpenBroker, onShutdown, openBrokerFromEnv, runMain } from "@leasehold/runtime";
-import { SANDBOX_ACCESS_KEY, startAwsSandbox, startOidcIssuer, startSlackSandbox } from "@leasehold/sandbox";
+import {
+  type OidcIssuer,
+  SANDBOX_ACCESS_KEY,
+  startAwsSandbox,
+  startOidcIssuer,
+  startSlackSandbox,
+} from "@leasehold/sandbox";
 import { startSlackBot } from "@leasehold/slack-bot/start-slack-bot";
 import { startWorker } from "@leasehold/worker/start-worker";
 import { readLocalEnv, wantsRealAws } from "./env.js";
@@ -91,18 +97,7 @@ runMain(async () => {
     rateLimits: { redisUrl: env.REDIS_URL, prefix: env.LEASEHOLD_QUEUE_PREFIX, rates: config.limits.rates },
   });
 
-  const tokenDir = join(dataDir, "tokens");
-  mkdirSync(tokenDir, { recursive: true, mode: 0o700 });
-  for (const [name, person] of Object.entries(LOCAL_PEOPLE)) {
-    const now = Math.floor(Date.now() / 1000);
-    const token = await issuer.mint(
-      { sub: name, email: person.email, email_verified: true, groups: [...person.groups] },
-      { audience: "leasehold", exp: now + TOKEN_LIFETIME_SECONDS },
-    );
-    const path = join(tokenDir, `${name}.jwt`);
-    writeFileSync(path, token, { mode: 0o600 });
-    chmodSync(path, 0o600);
-  }
+  await writeTokens(issuer, dataDir);
 
   onShutdown(log, async () => {
     await api.close();
@@ -117,6 +112,22 @@ runMain(async () => {
     banner(api.address, dataDir, sandbox !== undefined, bot.address ?? "", queuesLine(open.queue)),
   );
 });
+
+/** A fresh token for each seeded person under `<dataDir>/tokens/`, readable by this user only. */
+async function writeTokens(issuer: OidcIssuer, dataDir: string): Promise<void> {
+  const tokenDir = join(dataDir, "tokens");
+  mkdirSync(tokenDir, { recursive: true, mode: 0o700 });
+  for (const [name, person] of Object.entries(LOCAL_PEOPLE)) {
+    const now = Math.floor(Date.now() / 1000);
+    const token = await issuer.mint(
+      { sub: name, email: person.email, email_verified: true, groups: [...person.groups] },
+      { audience: "leasehold", exp: now + TOKEN_LIFETIME_SECONDS },
+    );
+    const path = join(tokenDir, `${name}.jwt`);
+    writeFileSync(path, token, { mode: 0o600 });
+    chmodSync(path, 0o600);
+  }
+}
 
 /**
  * Where the queues are, for the banner. On the embedded database they are in Redis: BullMQ's PostgreSQL
