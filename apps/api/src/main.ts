@@ -13,7 +13,7 @@ runMain(async () => {
     host: env.HOST,
     port: env.PORT,
     log,
-    rateLimits: { store: { kind: "redis", ...open.queue }, rates: open.config.limits.rates },
+    rateLimits: { store: open.shortLivedState, rates: open.config.limits.rates },
   });
   onShutdown(log, async () => {
     await api.close();

@@ -7,19 +7,19 @@ import {
   startVaultSandbox,
   type VaultSandbox,
 } from "@leasehold/sandbox";
-import { ROLE_ARN, tokenFor } from "@leasehold/test-kit";
+import { queueBackends, ROLE_ARN, tokenFor } from "@leasehold/test-kit";
 import mysql from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, type Stack, startStack } from "./stack.js";
 
 /**
- * Scheduled rotation with two worker processes: each tick of the schedule runs once, every run rotates
- * the MariaDB password held in Vault KV, and an admin can check and start a rotation through the API.
+ * Scheduled rotation with two worker processes, on each queue backend: each tick of the schedule runs
+ * once, every run rotates the MariaDB password held in Vault KV, and an admin can check and start a
+ * rotation through the API.
  */
 const MYSQL = { host: "127.0.0.1", port: 3306, user: "root" };
-const username = `rot_${randomBytes(4).toString("hex")}`;
 
-const config = `
+const configFor = (username: string) => `
 identityProviders:
   - name: corp
     issuer: "{issuer}"
@@ -33,7 +33,7 @@ rotations:
     schedule: { cron: "*/3 * * * * *" }
 `;
 
-const logsIn = async (password: string) => {
+const logsIn = async (username: string, password: string) => {
   try {
     await (await mysql.createConnection({ ...MYSQL, user: username, password })).end();
     return true;
@@ -42,7 +42,8 @@ const logsIn = async (password: string) => {
   }
 };
 
-describe("scheduled rotation with two workers", () => {
+describe.each(queueBackends)("scheduled rotation with two workers, queues on %s", (queueBackend) => {
+  const username = `rot_${randomBytes(4).toString("hex")}`;
   let aws: AwsSandbox;
   let issuer: OidcIssuer;
   let vault: VaultSandbox;
@@ -64,8 +65,9 @@ describe("scheduled rotation with two workers", () => {
     stack = await startStack({
       sandbox: aws,
       issuerUrl: issuer.url,
-      config,
+      config: configFor(username),
       workers: 2,
+      queueBackend,
       env: {
         VAULT_ADDR: vault.url,
         VAULT_TOKEN: vault.rootToken,
@@ -109,8 +111,8 @@ describe("scheduled rotation with two workers", () => {
     expect(versions.length).toBeGreaterThanOrEqual(5);
     const latest = versions.at(-1)?.data as { password: string };
     const first = versions[0]?.data as { password: string };
-    expect(await logsIn(latest.password)).toBe(true);
-    expect(await logsIn(first.password)).toBe(false);
+    expect(await logsIn(username, latest.password)).toBe(true);
+    expect(await logsIn(username, first.password)).toBe(false);
   }, 60_000);
 
   it("an admin can check a rotation and start one; others cannot", async () => {

@@ -14,7 +14,7 @@ runMain(async () => {
     host: env.SLACK_BOT_HOST,
     port: env.SLACK_BOT_PORT,
     log,
-    replayStore: { kind: "redis", url: env.REDIS_URL, prefix: env.LEASEHOLD_QUEUE_PREFIX },
+    replayStore: open.shortLivedState,
   });
   onShutdown(log, async () => {
     await bot.close();

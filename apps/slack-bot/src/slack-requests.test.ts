@@ -40,7 +40,7 @@ describe.each(STORES)(
     const pools: Database[] = [];
     /** One replica's way to the shared replay cache: a Redis client (the bot's own), or a pool of its own. */
     const replayStore = (down: boolean): ReplayStore => {
-      if (kind === "redis") return { kind, url: down ? DOWN_REDIS_URL : REDIS_URL, prefix };
+      if (kind === "redis") return { kind, redisUrl: down ? DOWN_REDIS_URL : REDIS_URL, prefix };
       if (!database) throw new Error("no database");
       const pool = openPostgres(down ? DOWN_POSTGRES_URL : database.url, { maxConnections: 2 });
       pools.push(pool);

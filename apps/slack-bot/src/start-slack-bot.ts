@@ -14,7 +14,7 @@ import { type ReplayCache, redisReplayCache } from "./slack-request-check.js";
 
 /** Where the replay cache lives, the queues' backend: Redis by URL and key prefix, or the caller's database. */
 export type ReplayStore =
-  | { readonly kind: "redis"; readonly url: string; readonly prefix: string }
+  | { readonly kind: "redis"; readonly redisUrl: string; readonly prefix: string }
   | { readonly kind: "postgres"; readonly database: Database };
 
 /** A request waits for the replay cache at most this long: Slack wants an answer within 3 s. */
@@ -29,7 +29,7 @@ function connectReplayCache(store: ReplayStore, log: Logger): { cache: ReplayCac
   if (store.kind === "postgres") {
     return { cache: postgresReplayCache(store.database, { timeoutMs: REPLAY_TIMEOUT_MS }), close: () => {} };
   }
-  const client = new Redis(store.url, { maxRetriesPerRequest: 1, commandTimeout: REPLAY_TIMEOUT_MS });
+  const client = new Redis(store.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: REPLAY_TIMEOUT_MS });
   // Reconnection is ioredis's own; each refused request logs why, so connection errors go to debug.
   client.on("error", (error: Error) => log.debug({ err: error }, "slack replay cache: redis error"));
   const cache: ReplayCache = redisReplayCache(client, store.prefix);

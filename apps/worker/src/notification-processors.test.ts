@@ -19,8 +19,12 @@ import {
 import { NOTIFICATION_DISPATCH_EVERY_MS } from "@leasehold/runtime";
 import { type SlackSandbox, startSlackSandbox } from "@leasehold/sandbox";
 import { createSlackClient, createSlackIdentity, createSlackMessenger } from "@leasehold/slack";
-import { createTestDatabase } from "@leasehold/test-kit";
-import { Redis } from "ioredis";
+import {
+  createScratchQueueStore,
+  createTestDatabase,
+  queueBackends,
+  type ScratchQueueStore,
+} from "@leasehold/test-kit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startProcessors } from "./job-harness.js";
 import { notificationProcessors } from "./notification-processors.js";
@@ -64,15 +68,13 @@ const person = (id: string, groups: string[]): Principal => ({
 });
 const dev = person("dev@example.com", ["eng"]);
 const [alice, bob] = [person("alice@example.com", ["sre"]), person("bob@example.com", ["sre"])];
-const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
-
-describe("notifications when Slack misbehaves", () => {
+describe.each(queueBackends)("notifications when Slack misbehaves, queues on %s", (queueBackend) => {
   let slack: SlackSandbox;
   let db: Database;
   let broker: Broker;
   let producer: QueueProducer;
   let workers: QueueWorker[] = [];
-  let prefix: string;
+  let queueStore: ScratchQueueStore;
   let store: Store;
 
   beforeEach(async () => {
@@ -111,8 +113,8 @@ describe("notifications when Slack misbehaves", () => {
       admins: { users: [], groups: [] },
       log,
     });
-    prefix = `lh-slack-${randomUUID().slice(0, 8)}`;
-    const connection = { redisUrl, prefix };
+    queueStore = await createScratchQueueStore(queueBackend);
+    const connection = queueStore.connection;
     producer = createQueueProducer(connection);
     const client = createSlackClient({
       token: "xoxb-1111111111-notifier-test",
@@ -136,10 +138,7 @@ describe("notifications when Slack misbehaves", () => {
   afterEach(async () => {
     await Promise.all(workers.map((w) => w.close()));
     await producer.close();
-    const redis = new Redis(redisUrl);
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length > 0) await redis.del(...keys);
-    await redis.quit();
+    await queueStore.close();
     await db.close();
     await slack.close();
   });

@@ -52,7 +52,7 @@ describe("the worker's sweep", () => {
     };
     const worker = await startWorker({
       useCases,
-      queue: { redisUrl, prefix: `lh-test-${randomUUID()}` },
+      queue: { backend: "redis", redisUrl, prefix: `lh-test-${randomUUID()}` },
       ensureSchedules: async () => {},
       concurrency: 1,
       lockMs: 30_000,

@@ -56,7 +56,14 @@ export const coreEnv = {
   /** Where the embedded database and a generated local master key live. */
   LEASEHOLD_DATA_DIR: z.string().min(1).max(4096).default(".leasehold"),
   /**
-   * Prefix of every Redis key BullMQ writes, so that several installations can share one Redis. On a
+   * Where the queues live: `redis` (REDIS_URL) or `postgres` (DATABASE_URL's database, in a schema of
+   * their own). Unset: `postgres` when DATABASE_URL is set, `redis` on the embedded database; see
+   * queueBackendFrom.
+   */
+  LEASEHOLD_QUEUE_BACKEND: z.enum(["redis", "postgres"]).optional(),
+  /**
+   * Names an installation's queues, so that several can share one store: the prefix of every Redis key
+   * BullMQ writes, and on PostgreSQL the schema `queue_<prefix>` (dashes become underscores). On a
    * Redis Cluster it must be a hash tag, the whole prefix in braces (`{leasehold}`): BullMQ's scripts
    * touch several keys of a queue at once, which a cluster allows only when they share a slot, and a
    * key's slot is computed from its first `{…}` alone. Braces anywhere else would tag only part of it.

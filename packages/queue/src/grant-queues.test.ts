@@ -1,63 +1,58 @@
 import { randomUUID } from "node:crypto";
-import { Queue } from "bullmq";
+import { createScratchQueueStore, queueBackends, testRedisUrl } from "@leasehold/test-kit";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { createQueueProducer, grantQueues } from "./grant-queues.js";
+import { openQueueStore } from "./open-queue-store.js";
+import type { QueueConnection } from "./queue-connection.js";
 import { queueRegistry } from "./queue-registry.js";
 import { startQueueWorker } from "./queue-worker.js";
 
-const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
 /** Grant queues over a producer that the test closes afterwards. */
-const openQueues = (conn: { redisUrl: string; prefix: string }) => {
+const openQueues = (conn: QueueConnection) => {
   const producer = createQueueProducer(conn);
   cleanups.push(() => producer.close());
   return grantQueues(producer);
 };
 
-const connection = (options: { hashTag?: boolean } = {}) => {
-  const name = `lh-test-${randomUUID().slice(0, 8)}`;
-  const prefix = options.hashTag ? `{${name}}` : name;
-  cleanups.push(async () => {
-    const redis = new Redis(redisUrl);
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length > 0) await redis.del(...keys);
-    await redis.quit();
-  });
-  return { redisUrl, prefix };
+/** A BullMQ queue on the test's store, to look at what the producer left there. */
+const inspect = (conn: QueueConnection, name: string) => {
+  const store = openQueueStore(conn, "producer");
+  const queue = store.queue(name);
+  cleanups.push(() => store.close([queue]));
+  return queue;
 };
 
-describe("grant queues", () => {
+describe.each(queueBackends)("grant queues on %s", (backend) => {
+  const connection = async (): Promise<QueueConnection> => {
+    const store = await createScratchQueueStore(backend);
+    cleanups.push(() => store.close());
+    return store.connection;
+  };
+
   it("enqueueing the same grant twice while it waits makes one job", async () => {
-    const conn = connection();
+    const conn = await connection();
     const queues = openQueues(conn);
     const grantId = randomUUID();
     await queues.issue(grantId);
     await queues.issue(grantId);
-    const queue = new Queue(queueRegistry.grantIssue.name, {
-      connection: { url: redisUrl },
-      prefix: conn.prefix,
-    });
-    cleanups.push(() => queue.close());
+    const queue = inspect(conn, queueRegistry.grantIssue.name);
     const jobs = await queue.getJobs(["waiting"]);
     expect(jobs.map((j) => j.id)).toEqual([grantId]);
   });
 
   it("schedules expiry for the deadline", async () => {
-    const conn = connection();
+    const conn = await connection();
     const queues = openQueues(conn);
     const grantId = randomUUID();
     const now = new Date();
     await queues.expireAt(grantId, new Date(now.getTime() + 60_000), now);
-    const queue = new Queue(queueRegistry.grantExpire.name, {
-      connection: { url: redisUrl },
-      prefix: conn.prefix,
-    });
-    cleanups.push(() => queue.close());
+    const queue = inspect(conn, queueRegistry.grantExpire.name);
     const [job] = await queue.getJobs(["delayed"]);
     expect(job?.id).toBe(grantId);
     expect(job?.opts.delay).toBe(60_000);
@@ -69,36 +64,13 @@ describe("grant queues", () => {
     expect(moved[0]?.delay).toBe(120_000);
   });
 
-  it("with a hash-tagged prefix ({…}, for Redis Cluster), jobs run and every key is in the prefix's slot", async () => {
-    const conn = connection({ hashTag: true });
-    const queues = openQueues(conn);
-    const grantId = randomUUID();
-    const ran = new Promise<string>((resolve) => {
-      const worker = startQueueWorker("grantRevoke", async (payload) => resolve(payload.grantId), conn);
-      cleanups.push(() => worker.close());
-    });
-    await queues.revoke(grantId);
-    await queues.expireAt(randomUUID(), new Date(Date.now() + 60_000), new Date());
-    expect(await ran).toBe(grantId);
-    const redis = new Redis(redisUrl);
-    cleanups.push(async () => {
-      await redis.quit();
-    });
-    const keys = await redis.keys(`${conn.prefix}:*`);
-    expect(keys.length).toBeGreaterThan(3);
-    // A cluster computes a key's slot from its first {…} only: one tag, one slot, for every key.
-    expect(new Set(keys.map((key) => /\{([^}]*)\}/.exec(key)?.[1]))).toEqual(
-      new Set([conn.prefix.slice(1, -1)]),
-    );
-  });
-
-  it("refuses a payload that is not a grant id before it reaches Redis", async () => {
-    const queues = openQueues(connection());
+  it("refuses a payload that is not a grant id before it reaches the store", async () => {
+    const queues = openQueues(await connection());
     await expect(queues.revoke("not-a-uuid")).rejects.toThrow(/UUID/);
   });
 
   it("a worker receives the parsed payload and the attempt count", async () => {
-    const conn = connection();
+    const conn = await connection();
     const queues = openQueues(conn);
     const seen: { grantId: string; attempt: number }[] = [];
     const done = new Promise<void>((resolve) => {
@@ -123,7 +95,7 @@ describe("grant queues", () => {
   });
 
   it("a job can tell whether another job on its queue is still to run", async () => {
-    const conn = connection();
+    const conn = await connection();
     const producer = createQueueProducer(conn);
     cleanups.push(() => producer.close());
     // audit-1 waits a minute; audit-2 asks about it, about itself, and about an id never queued.
@@ -146,5 +118,37 @@ describe("grant queues", () => {
     });
     await producer.add("notifyDeliver", { seq: 2, after: 1 }, "audit-2");
     expect(await answers).toEqual([true, true, false]);
+  });
+});
+
+describe("grant queues on a Redis Cluster prefix", () => {
+  const redisUrl = testRedisUrl();
+
+  it("with a hash-tagged prefix ({…}, for Redis Cluster), jobs run and every key is in the prefix's slot", async () => {
+    const prefix = `{lh-test-${randomUUID().slice(0, 8)}}`;
+    const conn: QueueConnection = { backend: "redis", redisUrl, prefix };
+    cleanups.push(async () => {
+      const redis = new Redis(redisUrl);
+      const keys = await redis.keys(`${prefix}:*`);
+      if (keys.length > 0) await redis.del(...keys);
+      await redis.quit();
+    });
+    const queues = openQueues(conn);
+    const grantId = randomUUID();
+    const ran = new Promise<string>((resolve) => {
+      const worker = startQueueWorker("grantRevoke", async (payload) => resolve(payload.grantId), conn);
+      cleanups.push(() => worker.close());
+    });
+    await queues.revoke(grantId);
+    await queues.expireAt(randomUUID(), new Date(Date.now() + 60_000), new Date());
+    expect(await ran).toBe(grantId);
+    const redis = new Redis(redisUrl);
+    cleanups.push(async () => {
+      await redis.quit();
+    });
+    const keys = await redis.keys(`${prefix}:*`);
+    expect(keys.length).toBeGreaterThan(3);
+    // A cluster computes a key's slot from its first {…} only: one tag, one slot, for every key.
+    expect(new Set(keys.map((key) => /\{([^}]*)\}/.exec(key)?.[1]))).toEqual(new Set([prefix.slice(1, -1)]));
   });
 });

@@ -1,10 +1,10 @@
-import { Queue } from "bullmq";
-import type { Redis } from "ioredis";
+import { openQueueStore } from "./open-queue-store.js";
+import { type QueueConnection, storeName } from "./queue-connection.js";
+import { QueueUnavailableError, withinQueueDeadline } from "./queue-deadline.js";
 import { notifyJobId, type Payload, type QueueKey, queueRegistry, retentionFor } from "./queue-registry.js";
-import { connectRedis, type QueueConnection } from "./redis-connection.js";
-import { withinRedisDeadline } from "./redis-deadline.js";
+import type { AnyQueue } from "./queue-store.js";
 
-/** Adds typed jobs to any registered queue over one Redis connection. */
+/** Adds typed jobs to any registered queue, on the store the connection names. */
 export type QueueProducer = {
   /** Adds a job unless one with `jobId` is already waiting; validates the payload first. */
   add<Q extends QueueKey>(key: Q, payload: Payload<Q>, jobId: string, delayMs?: number): Promise<void>;
@@ -19,31 +19,43 @@ export type QueueProducer = {
   /**
    * Registers a BullMQ job scheduler for a queue: however many workers run, each tick produces one
    * job. Calling it again with another interval replaces the schedule; with the same one it changes
-   * nothing (BullMQ's upsert keeps the next run), so the sweep calls it to bring back a schedule Redis
-   * lost (a flush, a restart without persistence).
+   * nothing (BullMQ's upsert keeps the next run), so the sweep calls it to bring back a schedule the
+   * store lost (a Redis flush or restart without persistence, truncated queue tables).
    */
   scheduleRepeating(key: QueueKey, everyMs: number): Promise<void>;
   /**
    * Keeps one cron job scheduler per id on a queue (UTC), and removes the schedulers of ids no longer
    * given: a rotation deleted from leasehold.yaml stops firing. Upserting a schedule that is already as
-   * wanted keeps its next run, so calling this on every sweep only restores what Redis lost.
+   * wanted keeps its next run, so calling this on every sweep only restores what the store lost.
    */
   syncCronSchedulers<Q extends QueueKey>(
     key: Q,
     schedules: readonly { id: string; cron: string; data: Payload<Q> }[],
   ): Promise<void>;
-  /** Resolves when Redis answers; for readiness checks. */
+  /** Resolves when the queue store answers; for readiness checks. */
   ping(): Promise<void>;
   close(): Promise<void>;
 };
 
 export function createQueueProducer(connection: QueueConnection): QueueProducer {
-  const redis = connectRedis(connection.redisUrl, "producer");
-  const open = new Map<QueueKey, Queue>();
+  const store = openQueueStore(connection, "producer");
+  const open = new Map<QueueKey, AnyQueue>();
+  const within = async <T>(work: Promise<T>, what: string, key?: QueueKey) => {
+    try {
+      return await withinQueueDeadline(work, what, storeName(connection));
+    } catch (error) {
+      const q = key && open.get(key);
+      if (q && store.reopenAfterOutage && error instanceof QueueUnavailableError) {
+        open.delete(key);
+        void q.close().catch(() => undefined);
+      }
+      throw error;
+    }
+  };
   const queue = (key: QueueKey) => {
     let q = open.get(key);
     if (!q) {
-      q = new Queue(queueRegistry[key].name, { connection: redis, prefix: connection.prefix });
+      q = store.queue(queueRegistry[key].name);
       // Connection trouble reaches the caller as a rejected call; BullMQ would print each event too.
       q.on("error", () => undefined);
       open.set(key, q);
@@ -69,21 +81,23 @@ export function createQueueProducer(connection: QueueConnection): QueueProducer 
   };
   return {
     add: (key, payload, jobId, delayMs = 0) =>
-      withinRedisDeadline(addJob(key, payload, jobId, delayMs), `add ${key}`),
+      within(addJob(key, payload, jobId, delayMs), `add ${key}`, key),
     schedule: (key, payload, jobId, at, now) =>
-      withinRedisDeadline(
+      within(
         scheduleJob(key, payload, jobId, Math.max(0, at.getTime() - now.getTime())),
         `schedule ${key}`,
+        key,
       ),
     scheduleRepeating: (key, everyMs) => {
       const entry = queueRegistry[key];
-      return withinRedisDeadline(
+      return within(
         queue(key).upsertJobScheduler(
           `${entry.name}-schedule`,
           { every: everyMs },
           { name: entry.name, data: {}, opts: { removeOnComplete: true, removeOnFail: true } },
         ),
         `schedule ${key}`,
+        key,
       ).then(() => undefined);
     },
     syncCronSchedulers: (key, schedules) => {
@@ -106,12 +120,12 @@ export function createQueueProducer(connection: QueueConnection): QueueProducer 
           );
         }
       };
-      return withinRedisDeadline(sync(), `sync ${key} schedules`);
+      return within(sync(), `sync ${key} schedules`, key);
     },
     async ping() {
-      await withinRedisDeadline(redis.ping(), "ping");
+      await within(store.ping(), "ping");
     },
-    close: () => closeQueues([...open.values()], redis),
+    close: () => store.close([...open.values()]),
   };
 }
 
@@ -143,25 +157,3 @@ export const notificationQueues = (producer: QueueProducer): NotificationQueues 
     producer.add("notifyDeliver", after === undefined ? { seq } : { seq, after }, notifyJobId(seq)),
   remindAt: (grantId, at, now) => producer.schedule("notifyReminder", { grantId }, grantId, at, now),
 });
-
-/** Closes queues and their shared connection without waiting on a Redis that is not there. */
-export async function closeQueues(queues: readonly Queue[], redis: Redis): Promise<void> {
-  if (redis.status === "ready") {
-    await withinRedisDeadline(Promise.all(queues.map((q) => q.close())), "close").catch(() => undefined);
-  }
-  await closeQuietly(redis);
-}
-
-/** Closes a connection that may already be broken. */
-export async function closeQuietly(redis: Redis): Promise<void> {
-  // QUIT on a connection that is not ready would wait for one; there is nothing to flush anyway.
-  if (redis.status !== "ready") {
-    redis.disconnect();
-    return;
-  }
-  try {
-    await redis.quit();
-  } catch {
-    redis.disconnect();
-  }
-}

@@ -1,7 +1,8 @@
-import { DelayedError, Job, UnrecoverableError, Worker } from "bullmq";
-import { closeQuietly } from "./grant-queues.js";
+import { DelayedError, type Job, Job as JobClass, UnrecoverableError } from "bullmq";
+import { openQueueStore } from "./open-queue-store.js";
+import type { QueueConnection } from "./queue-connection.js";
 import { type Payload, type QueueKey, queueRegistry } from "./queue-registry.js";
-import { connectRedis, type QueueConnection } from "./redis-connection.js";
+import type { AnyWorker } from "./queue-store.js";
 
 /** What a processor learns about the job it runs, beyond the payload. */
 export type JobContext = {
@@ -35,7 +36,7 @@ const PENDING_STATES: ReadonlySet<string> = new Set([
 
 export type Handler<Q extends QueueKey> = (payload: Payload<Q>, context: JobContext) => Promise<void>;
 
-export type QueueWorker = { close(): Promise<void>; worker: Worker };
+export type QueueWorker = { close(): Promise<void> };
 
 /**
  * Runs `handler` for jobs on one queue. A payload that fails its schema is not retried: no retry can
@@ -55,8 +56,8 @@ export function startQueueWorker<Q extends QueueKey>(
   } = {},
 ): QueueWorker {
   const entry = queueRegistry[key];
-  const redis = connectRedis(connection.redisUrl, "worker");
-  const worker = new Worker(
+  const store = openQueueStore(connection, "worker");
+  const worker: AnyWorker = store.worker(
     entry.name,
     async (job: Job, token?: string, signal?: AbortSignal) => {
       const parsed = entry.payload.safeParse(job.data);
@@ -72,14 +73,12 @@ export function startQueueWorker<Q extends QueueKey>(
           return new DelayedError();
         },
         isPending: async (jobId) => {
-          const other = await Job.fromId(worker, jobId);
+          const other = await JobClass.fromId(worker, jobId);
           return other !== undefined && PENDING_STATES.has(await other.getState());
         },
       });
     },
     {
-      connection: redis,
-      prefix: connection.prefix,
       concurrency: options.concurrency ?? 8,
       // A crashed worker's jobs are found by this check and run again elsewhere.
       ...(options.lockMs !== undefined
@@ -89,13 +88,12 @@ export function startQueueWorker<Q extends QueueKey>(
   );
   const onFailed = options.onFailed;
   if (onFailed) worker.on("failed", (job, error) => onFailed(job?.id ?? "", error));
-  // Connection errors are retried by ioredis; without a listener they would crash the process.
+  // Connection errors are retried (by ioredis, or BullMQ on PostgreSQL); unheard, they would crash the process.
   worker.on("error", () => {});
   return {
-    worker,
     async close() {
       await worker.close();
-      await closeQuietly(redis);
+      await store.close([]);
     },
   };
 }

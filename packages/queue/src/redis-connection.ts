@@ -1,8 +1,5 @@
 import { Redis } from "ioredis";
 
-/** Where the queues live: a Redis URL and the key prefix that separates installations (and tests). */
-export type QueueConnection = { readonly redisUrl: string; readonly prefix: string };
-
 /**
  * A Redis connection for BullMQ. Workers block on Redis and must never give up a command
  * (`maxRetriesPerRequest: null`); producers give up after a few reconnects so an API call fails
@@ -10,4 +7,18 @@ export type QueueConnection = { readonly redisUrl: string; readonly prefix: stri
  */
 export function connectRedis(redisUrl: string, role: "producer" | "worker"): Redis {
   return new Redis(redisUrl, { maxRetriesPerRequest: role === "worker" ? null : 2 });
+}
+
+/** Closes a connection that may already be broken. */
+export async function closeQuietly(redis: Redis): Promise<void> {
+  // QUIT on a connection that is not ready would wait for one; there is nothing to flush anyway.
+  if (redis.status !== "ready") {
+    redis.disconnect();
+    return;
+  }
+  try {
+    await redis.quit();
+  } catch {
+    redis.disconnect();
+  }
 }

@@ -11,7 +11,7 @@ import {
   targetCatalog,
 } from "@leasehold/broker";
 import { deriveKeys, type LeaseholdConfig, slackSettingsSchema } from "@leasehold/config";
-import { createStore, openDatabase } from "@leasehold/db";
+import { createStore, type Database, openDatabase } from "@leasehold/db";
 import { type Clock, systemClock } from "@leasehold/domain";
 import {
   type AwsClientOptions,
@@ -25,6 +25,7 @@ import {
   createQueueProducer,
   grantQueues,
   notificationQueues,
+  prepareQueueSchema,
   type QueueConnection,
   type QueueProducer,
 } from "@leasehold/queue";
@@ -60,15 +61,26 @@ export type OpenBroker = {
   readonly config: LeaseholdConfig;
   /** Where the worker's processors take their jobs from. */
   readonly queue: QueueConnection;
+  /**
+   * Where the API's rate limits and the Slack bot's replay claims live: beside the queues, so that a
+   * PostgreSQL-only installation needs no Redis (the database's `expiring_keys` table).
+   */
+  readonly shortLivedState: ShortLivedState;
   /** For /readyz: each resolves when its dependency answers. */
-  readonly readiness: { database(): Promise<unknown>; redis(): Promise<unknown> };
+  readonly readiness: { database(): Promise<unknown>; queue(): Promise<unknown> };
   /**
    * Puts every job scheduler in place (a cron per rotation, the notification dispatch). Schedulers
-   * live in Redis: the worker calls this at start and on every sweep to restore what Redis lost.
+   * live in the queue store: the worker calls this at start and on every sweep to restore what the
+   * store lost (a Redis flush, truncated queue tables).
    */
   ensureSchedules(): Promise<void>;
   close(): Promise<void>;
 };
+
+/** Redis under the queues' key prefix, or this installation's database. */
+export type ShortLivedState =
+  | { readonly kind: "redis"; readonly redisUrl: string; readonly prefix: string }
+  | { readonly kind: "postgres"; readonly database: Database };
 
 /** How often new audit events are turned into notifications. */
 export const NOTIFICATION_DISPATCH_EVERY_MS = 1000;
@@ -89,13 +101,17 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
   const providers = providersFor(backends);
   const passwords = createDatabasePasswords();
   const keys = deriveKeys(settings.masterKey);
-  const producer = createQueueProducer(settings.queue);
-  const rotation = config.rotations.length > 0 ? rotationSetup(backends, passwords, producer) : undefined;
   const db = await openDatabase({
     databaseUrl: settings.databaseUrl,
     migrationUrl: settings.migrationUrl,
     dataDir: settings.dataDir,
   });
+  const queue = await prepareQueues(settings).catch(async (error: unknown) => {
+    await db.close();
+    throw error;
+  });
+  const producer = createQueueProducer(queue);
+  const rotation = config.rotations.length > 0 ? rotationSetup(backends, passwords, producer) : undefined;
   const deps = {
     store: createStore(db, { auditKey: keys.auditChain, grantKey: keys.grantRows }),
     targets: targetCatalog(config.targets),
@@ -125,8 +141,12 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
     broker,
     notifications,
     config,
-    queue: settings.queue,
-    readiness: { database: () => db.query("SELECT 1"), redis: () => producer.ping() },
+    queue,
+    shortLivedState:
+      queue.backend === "redis"
+        ? { kind: "redis", redisUrl: queue.redisUrl, prefix: queue.prefix }
+        : { kind: "postgres", database: db },
+    readiness: { database: () => db.query("SELECT 1"), queue: () => producer.ping() },
     async ensureSchedules() {
       await producer.syncCronSchedulers(
         "rotationTick",
@@ -144,6 +164,16 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
       await db.close();
     },
   };
+}
+
+/**
+ * The queue connection, with a PostgreSQL queue schema migrated first (through DATABASE_MIGRATION_URL
+ * when set), as the database's own tables were just now.
+ */
+async function prepareQueues(settings: BrokerSettings): Promise<QueueConnection> {
+  return settings.queue.backend === "postgres"
+    ? prepareQueueSchema(settings.queue, settings.migrationUrl)
+    : settings.queue;
 }
 
 /** Notifications through Slack: the use case over Slack's messenger and the notification queues. */

@@ -2,11 +2,14 @@ import type { ExpiryOptions, Logger, ReconcileOptions } from "@leasehold/broker"
 import {
   type LeaseholdConfig,
   loadConfigFile,
+  type QueueBackend,
+  queueBackendFrom,
   resolveMasterKey,
   sqlAdminUrlsFromEnv,
   vaultSettingsFromEnv,
 } from "@leasehold/config";
 import type { AwsClientOptions } from "@leasehold/providers";
+import { type QueueConnection, queueSchemaFor } from "@leasehold/queue";
 import { rotationUrlKey } from "./backends.js";
 import { type BrokerSettings, type OpenBroker, openBroker } from "./open-broker.js";
 
@@ -15,6 +18,7 @@ export type BrokerEnv = {
   readonly LEASEHOLD_CONFIG: string;
   readonly LEASEHOLD_MASTER_KEY?: string | undefined;
   readonly LEASEHOLD_DATA_DIR: string;
+  readonly LEASEHOLD_QUEUE_BACKEND?: QueueBackend | undefined;
   readonly LEASEHOLD_QUEUE_PREFIX: string;
   readonly DATABASE_URL?: string | undefined;
   readonly DATABASE_MIGRATION_URL?: string | undefined;
@@ -45,7 +49,7 @@ export async function openBrokerFromEnv(
   } = {},
 ): Promise<OpenBroker> {
   const config = overrides.config ?? loadConfigFile(env.LEASEHOLD_CONFIG);
-  const queue = { redisUrl: env.REDIS_URL, prefix: env.LEASEHOLD_QUEUE_PREFIX };
+  const queue = queueConnectionFrom(env);
   return openBroker({
     config,
     databaseUrl: env.DATABASE_URL,
@@ -71,4 +75,16 @@ export async function openBrokerFromEnv(
     ...(overrides.expiry ? { expiry: overrides.expiry } : {}),
     ...(overrides.slack ? { slack: overrides.slack } : {}),
   });
+}
+
+/**
+ * Where the queues live, as LEASEHOLD_QUEUE_BACKEND says (or its default): Redis under the queue
+ * prefix, or DATABASE_URL's database in the prefix's schema. With PostgreSQL, REDIS_URL is not used.
+ */
+export function queueConnectionFrom(env: BrokerEnv): QueueConnection {
+  const backend = queueBackendFrom(env);
+  if (backend === "postgres" && env.DATABASE_URL) {
+    return { backend, databaseUrl: env.DATABASE_URL, schema: queueSchemaFor(env.LEASEHOLD_QUEUE_PREFIX) };
+  }
+  return { backend: "redis", redisUrl: env.REDIS_URL, prefix: env.LEASEHOLD_QUEUE_PREFIX };
 }

@@ -16,6 +16,13 @@ export {
 export { createSqlScratch, type LeaseSession, type SqlScratch } from "./database/sql-scratch.js";
 export { PEOPLE, type Person, ROLE_ARN, TEST_CONFIG, tokenFor } from "./fixtures/people.js";
 export { type LocalMode, startLocalMode } from "./local/local-mode.js";
+export {
+  createScratchQueueStore,
+  type QueueBackend,
+  queueBackends,
+  type ScratchQueueStore,
+  testRedisUrl,
+} from "./queue/scratch-queue-store.js";
 export { freePort } from "./stack/free-port.js";
 export { type PrivatePostgres, startPrivatePostgres } from "./stack/private-postgres.js";
 export { type PrivateRedis, startPrivateRedis } from "./stack/private-redis.js";

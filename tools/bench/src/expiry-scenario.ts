@@ -124,7 +124,11 @@ async function runWave(
     { count: GRANTS, windowStart, windowMs: WINDOW_MS },
   );
   const inserted = Date.now();
-  await scheduleExpiries({ redisUrl: redis.url, prefix: stack.queuePrefix }, grants, SCHEDULING_LANES);
+  await scheduleExpiries(
+    { backend: "redis", redisUrl: redis.url, prefix: stack.queuePrefix },
+    grants,
+    SCHEDULING_LANES,
+  );
   const scheduled = Date.now();
   const redisBytesScheduled = await redis.usedMemory();
   const workerRssBytesScheduled = await sumOver(

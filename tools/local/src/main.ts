@@ -4,8 +4,14 @@ import { join, resolve } from "node:path";
 import { startApi } from "@leasehold/api/start-api";
 import { reconcileOptionsFor } from "@leasehold/broker";
 import { parseConfig } from "@leasehold/config";
-import { createLogger, onShutdown, openBrokerFromEnv, runMain } from "@leasehold/runtime";
-import { SANDBOX_ACCESS_KEY, startAwsSandbox, startOidcIssuer, startSlackSandbox } from "@leasehold/sandbox";
+import { createLogger, type OpenBroker, onShutdown, openBrokerFromEnv, runMain } from "@leasehold/runtime";
+import {
+  type OidcIssuer,
+  SANDBOX_ACCESS_KEY,
+  startAwsSandbox,
+  startOidcIssuer,
+  startSlackSandbox,
+} from "@leasehold/sandbox";
 import { startSlackBot } from "@leasehold/slack-bot/start-slack-bot";
 import { startWorker } from "@leasehold/worker/start-worker";
 import { readLocalEnv, wantsRealAws } from "./env.js";
@@ -79,7 +85,7 @@ runMain(async () => {
     host: env.HOST,
     port: 0,
     log,
-    replayStore: { kind: "redis", url: env.REDIS_URL, prefix: env.LEASEHOLD_QUEUE_PREFIX },
+    replayStore: open.shortLivedState,
   });
   const api = await startApi({
     useCases: open.broker,
@@ -88,9 +94,27 @@ runMain(async () => {
     host: env.HOST,
     port: env.PORT,
     log,
-    rateLimits: { store: { kind: "redis", ...open.queue }, rates: config.limits.rates },
+    rateLimits: { store: open.shortLivedState, rates: config.limits.rates },
   });
 
+  await writeTokens(issuer, dataDir);
+
+  onShutdown(log, async () => {
+    await api.close();
+    await bot.close();
+    await worker.close();
+    await open.close();
+    await sandbox?.close();
+    await slack.close();
+    await issuer.close();
+  });
+  process.stderr.write(
+    banner(api.address, dataDir, sandbox !== undefined, bot.address ?? "", queuesLine(open.queue)),
+  );
+});
+
+/** A fresh token for each seeded person under `<dataDir>/tokens/`, readable by this user only. */
+async function writeTokens(issuer: OidcIssuer, dataDir: string): Promise<void> {
   const tokenDir = join(dataDir, "tokens");
   mkdirSync(tokenDir, { recursive: true, mode: 0o700 });
   for (const [name, person] of Object.entries(LOCAL_PEOPLE)) {
@@ -103,20 +127,26 @@ runMain(async () => {
     writeFileSync(path, token, { mode: 0o600 });
     chmodSync(path, 0o600);
   }
+}
 
-  onShutdown(log, async () => {
-    await api.close();
-    await bot.close();
-    await worker.close();
-    await open.close();
-    await sandbox?.close();
-    await slack.close();
-    await issuer.close();
-  });
-  process.stderr.write(banner(api.address, dataDir, sandbox !== undefined, bot.address ?? ""));
-});
+/**
+ * Where the queues are, for the banner. On the embedded database they are in Redis: BullMQ's PostgreSQL
+ * backend does not run on PGlite (README, "Queue backend").
+ */
+function queuesLine(queue: OpenBroker["queue"]): string {
+  return queue.backend === "postgres"
+    ? `PostgreSQL, schema ${queue.schema} of DATABASE_URL's database`
+    : `Redis at ${redactedUrl(queue.redisUrl)} (the embedded database cannot hold them; set DATABASE_URL for PostgreSQL)`;
+}
 
-function banner(address: string, dataDir: string, aws: boolean, botAddress: string): string {
+/** A URL without its password, for printing. */
+const redactedUrl = (url: string) => {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = "***";
+  return parsed.toString();
+};
+
+function banner(address: string, dataDir: string, aws: boolean, botAddress: string, queues: string): string {
   const people = Object.entries(LOCAL_PEOPLE)
     .map(([name, p]) => `    ${name.padEnd(6)} ${p.email.padEnd(20)} ${p.role}`)
     .join("\n");
@@ -126,6 +156,7 @@ function banner(address: string, dataDir: string, aws: boolean, botAddress: stri
   Leasehold is running in LOCAL MODE. Not for production.
     API        ${address}/trpc   (health: ${address}/readyz)
     state      ${dataDir} (embedded database, local master key, tokens)
+    queues     ${queues}
     identity   a local OIDC stand-in; tokens for the seeded people are in ${dataDir}/tokens/
     AWS        ${aws ? "the STS/IAM stand-in on loopback: no real AWS is touched" : "real AWS, from your AWS_* settings"}
     Slack      the bot at ${botAddress}/slack/events, talking to a Slack stand-in that keeps what it is sent

@@ -19,8 +19,11 @@ export type LocalMode = {
   child: ChildProcess;
 };
 
-/** Starts local mode (the README's run command) as a process with its own state folder and Redis prefix. */
-export async function startLocalMode(): Promise<LocalMode> {
+/**
+ * Starts local mode (the README's run command) as a process with its own state folder and Redis prefix;
+ * `env` adds settings (DATABASE_URL, REDIS_URL, ...).
+ */
+export async function startLocalMode(env: Record<string, string> = {}): Promise<LocalMode> {
   const dataDir = join(mkdtempSync(join(tmpdir(), "lh-local-")), "state");
   const prefix = `lh-local-${randomUUID().slice(0, 8)}`;
   const child = spawn(
@@ -35,6 +38,7 @@ export async function startLocalMode(): Promise<LocalMode> {
         LEASEHOLD_QUEUE_PREFIX: prefix,
         PORT: "0",
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+        ...env,
       },
       stdio: ["ignore", "pipe", "pipe"],
     },
@@ -63,6 +67,7 @@ export async function startLocalMode(): Promise<LocalMode> {
       child.kill("SIGTERM");
       const code = await exited;
       const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
+      redis.on("error", () => undefined);
       const keys = await redis.keys(`${prefix}:*`);
       if (keys.length > 0) await redis.del(...keys);
       await redis.quit();

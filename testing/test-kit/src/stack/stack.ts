@@ -10,6 +10,7 @@ import { type AwsSandbox, SANDBOX_ACCESS_KEY as SANDBOX_KEY } from "@leasehold/s
 import { createTRPCClient, httpLink } from "@trpc/client";
 import type { AnyTRPCRouter } from "@trpc/server";
 import { Redis } from "ioredis";
+import { truncateQueueTables } from "../queue/scratch-queue-store.js";
 
 /**
  * Runs the real API and worker as child processes against real PostgreSQL and Redis, the AWS
@@ -39,6 +40,11 @@ export type StackOptions = {
   workers?: number;
   /** Default: REDIS_URL, or the local server. */
   redisUrl?: string;
+  /**
+   * LEASEHOLD_QUEUE_BACKEND for every process. Default `redis`, set explicitly (the apps would pick
+   * `postgres`, having DATABASE_URL), so that tests that kill or flush Redis act on the queues.
+   */
+  queueBackend?: "redis" | "postgres";
   /** The PostgreSQL server the stack's database is created on (admin URL); default: the test server. */
   databaseAdminUrl?: string;
 };
@@ -68,6 +74,11 @@ export type Stack<TRouter extends AnyTRPCRouter> = {
   workerPids(): number[];
   /** Redis as the worker sees it, for deleting its jobs. */
   redis: Redis;
+  /**
+   * The queue store loses every job, delayed job and job scheduler: the queue prefix's keys deleted on
+   * Redis, the queue tables truncated on PostgreSQL.
+   */
+  loseQueuedJobs(): Promise<void>;
   stop(): Promise<void>;
 };
 
@@ -95,6 +106,7 @@ export async function startStack<TRouter extends AnyTRPCRouter>(
     LEASEHOLD_CONFIG: configPath,
     LEASEHOLD_MASTER_KEY: randomBytes(32).toString("base64"),
     LEASEHOLD_QUEUE_PREFIX: queuePrefix,
+    LEASEHOLD_QUEUE_BACKEND: options.queueBackend ?? "redis",
     LEASEHOLD_SWEEP_INTERVAL: String(options.sweepIntervalSeconds ?? 1),
     LEASEHOLD_JOB_LOCK_SECONDS: String(options.jobLockSeconds ?? 30),
     AWS_REGION: "us-east-1",
@@ -196,6 +208,17 @@ export async function startStack<TRouter extends AnyTRPCRouter>(
     db,
     queuePrefix,
     redis,
+    async loseQueuedJobs() {
+      if ((options.queueBackend ?? "redis") === "postgres") {
+        await truncateQueueTables(
+          (sql, params) => db.query(sql, params),
+          `queue_${queuePrefix.replaceAll("-", "_")}`,
+        );
+        return;
+      }
+      const keys = await redis.keys(`${queuePrefix}:*`);
+      if (keys.length > 0) await redis.del(...keys);
+    },
     output: () => output,
     client(token, replica = 0) {
       const url = apiUrls[replica];
