@@ -16,6 +16,7 @@ import { startSlackBot } from "@leasehold/slack-bot/start-slack-bot";
 import { startWorker } from "@leasehold/worker/start-worker";
 import { readLocalEnv, wantsRealAws } from "./env.js";
 import { LOCAL_PEOPLE, LOCAL_ROLE_ARN, LOCAL_SLACK, localConfig } from "./local-policy.js";
+import { localDatabase } from "./local-postgres.js";
 
 /** Local tokens last a working day, so a walkthrough does not need fresh ones. */
 const LOCAL_WORKER_CONCURRENCY = 4;
@@ -23,9 +24,9 @@ const LOCAL_WORKER_CONCURRENCY = 4;
 const TOKEN_LIFETIME_SECONDS = 12 * 3600;
 
 /**
- * Local mode: the API and the worker in one process on the embedded database, with an OIDC stand-in
- * and seeded identities, and the AWS stand-in unless real AWS settings are present. Nothing here is
- * meant for production: it says so when it starts.
+ * Local mode: the API, the worker and the Slack bot in one process, on a PostgreSQL server of its own
+ * (or DATABASE_URL's), with an OIDC stand-in and seeded identities, and the AWS stand-in unless real
+ * AWS settings are present. Nothing here is meant for production: it says so when it starts.
  */
 runMain(async () => {
   const env = readLocalEnv();
@@ -58,7 +59,8 @@ runMain(async () => {
     ],
     rateLimitPerChannelPerSecond: 0,
   });
-  const open = await openBrokerFromEnv({ ...env, LEASEHOLD_DATA_DIR: dataDir }, log, {
+  const database = await localDatabase(env, dataDir);
+  const open = await openBrokerFromEnv({ ...env, ...database.settings, LEASEHOLD_DATA_DIR: dataDir }, log, {
     config,
     reconcile: reconcileOptionsFor(env.LEASEHOLD_SWEEP_INTERVAL),
     expiry: { providerCallsAtOnce: LOCAL_WORKER_CONCURRENCY },
@@ -104,12 +106,16 @@ runMain(async () => {
     await bot.close();
     await worker.close();
     await open.close();
+    await database.stop();
     await sandbox?.close();
     await slack.close();
     await issuer.close();
   });
   process.stderr.write(
-    banner(api.address, dataDir, sandbox !== undefined, bot.address ?? "", queuesLine(open.queue)),
+    banner(api.address, dataDir, sandbox !== undefined, bot.address ?? "", {
+      database: database.description,
+      queues: queuesLine(open.queue),
+    }),
   );
 });
 
@@ -129,14 +135,11 @@ async function writeTokens(issuer: OidcIssuer, dataDir: string): Promise<void> {
   }
 }
 
-/**
- * Where the queues are, for the banner. On the embedded database they are in Redis: BullMQ's PostgreSQL
- * backend does not run on PGlite (README, "Queue backend").
- */
+/** Where the queues are, for the banner. */
 function queuesLine(queue: OpenBroker["queue"]): string {
   return queue.backend === "postgres"
-    ? `PostgreSQL, schema ${queue.schema} of DATABASE_URL's database`
-    : `Redis at ${redactedUrl(queue.redisUrl)} (the embedded database cannot hold them; set DATABASE_URL for PostgreSQL)`;
+    ? `PostgreSQL, schema ${queue.schema}`
+    : `Redis at ${redactedUrl(queue.redisUrl)} (LEASEHOLD_QUEUE_BACKEND=redis)`;
 }
 
 /** A URL without its password, for printing. */
@@ -146,7 +149,13 @@ const redactedUrl = (url: string) => {
   return parsed.toString();
 };
 
-function banner(address: string, dataDir: string, aws: boolean, botAddress: string, queues: string): string {
+function banner(
+  address: string,
+  dataDir: string,
+  aws: boolean,
+  botAddress: string,
+  stores: { database: string; queues: string },
+): string {
   const people = Object.entries(LOCAL_PEOPLE)
     .map(([name, p]) => `    ${name.padEnd(6)} ${p.email.padEnd(20)} ${p.role}`)
     .join("\n");
@@ -155,8 +164,9 @@ function banner(address: string, dataDir: string, aws: boolean, botAddress: stri
   return `
   Leasehold is running in LOCAL MODE. Not for production.
     API        ${address}/trpc   (health: ${address}/readyz)
-    state      ${dataDir} (embedded database, local master key, tokens)
-    queues     ${queues}
+    state      ${dataDir} (local master key, tokens)
+    database   ${stores.database}
+    queues     ${stores.queues}
     identity   a local OIDC stand-in; tokens for the seeded people are in ${dataDir}/tokens/
     AWS        ${aws ? "the STS/IAM stand-in on loopback: no real AWS is touched" : "real AWS, from your AWS_* settings"}
     Slack      the bot at ${botAddress}/slack/events, talking to a Slack stand-in that keeps what it is sent

@@ -49,11 +49,15 @@ async function withLocalMode(local: LocalMode, use: (local: LocalMode) => Promis
 
 /** The README's run command, as a newcomer uses it: start, follow the printed walkthrough, stop. */
 describe("local mode", () => {
-  it("starts with no settings, serves the walkthrough it prints, and stops cleanly on SIGTERM", async () => {
-    await withLocalMode(await startLocalMode(), async (local) => {
+  it("starts with no settings and no Redis, serves the walkthrough it prints, and stops cleanly on SIGTERM", async () => {
+    // Nothing listens where Redis would be: local mode needs only Node.
+    const local = await startLocalMode({ REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+    await withLocalMode(local, async () => {
       expect(local.output()).toMatch(/LOCAL MODE\. Not for production/);
       expect(statSync(join(local.dataDir, "master.key")).mode & 0o777).toBe(0o600);
-      expect(local.output()).toMatch(/queues\s+Redis/);
+      expect(statSync(join(local.dataDir, "postgres.password")).mode & 0o777).toBe(0o600);
+      expect(local.output()).toMatch(/database\s+a PostgreSQL server of its own/);
+      expect(local.output()).toMatch(/queues\s+PostgreSQL/);
       await walkThrough(local);
     });
   }, 180_000);

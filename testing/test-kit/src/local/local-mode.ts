@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 
@@ -14,7 +14,10 @@ export type LocalMode = {
   dataDir: string;
   /** Everything the process wrote. */
   output(): string;
-  /** SIGTERM, then the exit code; also removes the run's Redis keys. */
+  /**
+   * SIGTERM, then the exit code; also removes the run's Redis keys, its state folder and the data of
+   * the PostgreSQL server it started (wherever the banner says it is).
+   */
   stop(): Promise<number | null>;
   child: ChildProcess;
 };
@@ -66,6 +69,9 @@ export async function startLocalMode(env: Record<string, string> = {}): Promise<
     async stop() {
       child.kill("SIGTERM");
       const code = await exited;
+      const postgresData = /data in (\S+)/.exec(output)?.[1];
+      if (postgresData) rmSync(postgresData, { recursive: true, force: true });
+      rmSync(dirname(dataDir), { recursive: true, force: true });
       const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
       redis.on("error", () => undefined);
       const keys = await redis.keys(`${prefix}:*`);
