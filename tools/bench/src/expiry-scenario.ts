@@ -1,5 +1,6 @@
 import { loadavg } from "node:os";
-import { PEOPLE, type PrivateRedis, ROLE_ARN, startPrivateRedis } from "@leasehold/test-kit";
+import { type QueueConnection, queueSchemaFor } from "@leasehold/queue";
+import { PEOPLE, ROLE_ARN, startPrivateRedis } from "@leasehold/test-kit";
 import { type BenchStack, startBenchStack } from "./bench-stack.js";
 import { type ExpiryOutcome, type ExpiryRow, judgeExpiries } from "./expiry-outcome.js";
 import { scheduleExpiries, seedActiveGrants } from "./grant-seeding.js";
@@ -7,12 +8,13 @@ import { readProcessMemory } from "./process-memory.js";
 import { grantsExpiredBySweep } from "./worker-log.js";
 
 /**
- * The scenario P3 and P4 share: 100,000 active grants whose deadlines fall within one minute, expired
- * by one real worker process with production settings (sweep every 15 s, default concurrency) on a
- * private redis-server, so flushing it harms nothing else. First a normal wave; then, when asked, a
- * second wave of 100,000 during which Redis is flushed halfway, so only the sweep can expire the rest.
- * Memory is read once the first wave is scheduled (before its first deadline), and the worker's peak
- * after it has run.
+ * The scenario P3 and P4 share, on each queue backend: 100,000 active grants whose deadlines fall
+ * within one minute, expired by one real worker process with production settings (sweep every 15 s,
+ * default concurrency), its queues on a private redis-server (so flushing it harms nothing else) or in
+ * the stack's own PostgreSQL database. First a normal wave; then, when asked, a second wave of 100,000
+ * during which the store loses every job halfway (FLUSHALL, or the queue tables truncated), so only
+ * the sweep can expire the rest. Memory is read once the first wave is scheduled (before its first
+ * deadline), and the worker's peak after it has run.
  */
 export const GRANTS = 100_000;
 export const WINDOW_MS = 60_000;
@@ -48,8 +50,9 @@ export type MemoryAtScale = {
   readonly scheduledJobs: number;
   /** The worker idle, before any grant was seeded. */
   readonly workerRssBytesAtStart: number;
-  readonly redisBytesBefore: number;
-  readonly redisBytesAfter: number;
+  /** The queue store's size: Redis's used_memory, or the queue schema's tables and indexes. */
+  readonly storeBytesBefore: number;
+  readonly storeBytesAfter: number;
   readonly workerRssBytesScheduled: number;
   /** VmHWM after the first wave: the most the worker was ever resident. */
   readonly workerPeakRssBytes: number;
@@ -61,41 +64,95 @@ export type ExpiryScenario = {
   readonly memory: MemoryAtScale;
 };
 
-let memo: { withFlush: boolean; result: Promise<ExpiryScenario> } | undefined;
+/** The queue backends the scenario runs on, side by side. */
+export const QUEUE_BACKENDS = ["redis", "postgres"] as const;
+export type QueueBackend = (typeof QUEUE_BACKENDS)[number];
+
+const memo = new Map<QueueBackend, { withFlush: boolean; result: Promise<ExpiryScenario> }>();
 
 /**
- * Runs the scenario once per `pnpm bench` and hands the same result to every bench that asks;
- * `withFlush` adds the flushed wave (P3 wants it, P4 does not need it).
+ * Runs the scenario once per backend per `pnpm bench` and hands the same result to every bench that
+ * asks; `withFlush` adds the flushed wave (P3 wants it, P4 does not need it).
  */
-export function expiryScenario(withFlush: boolean, log: (line: string) => void): Promise<ExpiryScenario> {
-  if (!memo || (withFlush && !memo.withFlush)) {
-    memo = { withFlush, result: runScenario(withFlush, log) };
-  }
-  return memo.result;
+export function expiryScenario(
+  backend: QueueBackend,
+  withFlush: boolean,
+  log: (line: string) => void,
+): Promise<ExpiryScenario> {
+  const known = memo.get(backend);
+  if (known && (known.withFlush || !withFlush)) return known.result;
+  const result = runScenario(backend, withFlush, (line) => log(`[${backend}] ${line}`));
+  memo.set(backend, { withFlush, result });
+  return result;
 }
 
-async function runScenario(withFlush: boolean, log: (line: string) => void): Promise<ExpiryScenario> {
-  const redis = await startPrivateRedis();
+/** Where the stack's queues are, how big that store is, and how it loses every job. */
+type QueueStore = {
+  connection: QueueConnection;
+  usedBytes(): Promise<number>;
+  loseEveryJob(): Promise<void>;
+};
+
+function queueStoreOf(
+  bench: BenchStack,
+  redis: { url: string; usedMemory(): Promise<number>; flushAll(): Promise<void> } | undefined,
+): QueueStore {
+  const { stack } = bench;
+  if (redis) {
+    return {
+      connection: { backend: "redis", redisUrl: redis.url, prefix: stack.queuePrefix },
+      usedBytes: () => redis.usedMemory(),
+      loseEveryJob: () => redis.flushAll(),
+    };
+  }
+  const schema = queueSchemaFor(stack.queuePrefix);
+  return {
+    connection: { backend: "postgres", databaseUrl: stack.databaseUrl, schema, migrated: true },
+    usedBytes: async () => {
+      const [row] = await stack.db.query<{ bytes: string | null }>(
+        `SELECT sum(pg_total_relation_size(c.oid))::text AS bytes FROM pg_class c
+         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r'`,
+        [schema],
+      );
+      return Number(row?.bytes ?? 0);
+    },
+    loseEveryJob: () => stack.loseQueuedJobs(),
+  };
+}
+
+async function runScenario(
+  backend: QueueBackend,
+  withFlush: boolean,
+  log: (line: string) => void,
+): Promise<ExpiryScenario> {
+  const redis = backend === "redis" ? await startPrivateRedis() : undefined;
   let bench: BenchStack | undefined;
   try {
-    log(`starting the stack on a private redis-server (load average ${load().toFixed(2)})`);
-    bench = await startBenchStack({ sweepIntervalSeconds: SWEEP_INTERVAL_SECONDS, redisUrl: redis.url });
+    log(
+      `starting the stack, its queues on ${redis ? "a private redis-server" : "its PostgreSQL database"} (load average ${load().toFixed(2)})`,
+    );
+    bench = await startBenchStack({
+      sweepIntervalSeconds: SWEEP_INTERVAL_SECONDS,
+      queueBackend: backend,
+      ...(redis ? { redisUrl: redis.url } : {}),
+    });
+    const store = queueStoreOf(bench, redis);
     const pids = bench.stack.workerPids();
-    const redisBytesBefore = await redis.usedMemory();
+    const storeBytesBefore = await store.usedBytes();
     const workerRssBytesAtStart = await sumOver(pids, async (pid) => (await readProcessMemory(pid)).rssBytes);
 
-    const first = await runWave(bench, redis, log, { label: "normal", leadMs: FIRST_LEAD_MS });
+    const first = await runWave(bench, store, log, { label: "normal", leadMs: FIRST_LEAD_MS });
     const memory: MemoryAtScale = {
       scheduledJobs: GRANTS,
       workerRssBytesAtStart,
-      redisBytesBefore,
-      redisBytesAfter: first.redisBytesScheduled,
+      storeBytesBefore,
+      storeBytesAfter: first.storeBytesScheduled,
       workerRssBytesScheduled: first.workerRssBytesScheduled,
       workerPeakRssBytes: await sumOver(pids, async (pid) => (await readProcessMemory(pid)).peakRssBytes),
     };
     const flushed = withFlush
-      ? await runWave(bench, redis, log, {
-          label: "Redis flushed halfway",
+      ? await runWave(bench, store, log, {
+          label: "store lost every job halfway",
           leadMs: Math.max(FIRST_LEAD_MS, 2 * (first.wave.seedMs + first.wave.scheduleMs) + LEAD_MARGIN_MS),
           flushAfterMs: WINDOW_MS / 2,
         })
@@ -103,16 +160,16 @@ async function runScenario(withFlush: boolean, log: (line: string) => void): Pro
     return { normal: first.wave, flushed: flushed?.wave, memory };
   } finally {
     await bench?.stop();
-    await redis.stop();
+    await redis?.stop();
   }
 }
 
 async function runWave(
   bench: BenchStack,
-  redis: PrivateRedis,
+  store: QueueStore,
   log: (line: string) => void,
   options: { label: string; leadMs: number; flushAfterMs?: number },
-): Promise<{ wave: ExpiryWave; redisBytesScheduled: number; workerRssBytesScheduled: number }> {
+): Promise<{ wave: ExpiryWave; storeBytesScheduled: number; workerRssBytesScheduled: number }> {
   const { stack } = bench;
   const started = Date.now();
   const windowStart = new Date(started + options.leadMs);
@@ -124,13 +181,9 @@ async function runWave(
     { count: GRANTS, windowStart, windowMs: WINDOW_MS },
   );
   const inserted = Date.now();
-  await scheduleExpiries(
-    { backend: "redis", redisUrl: redis.url, prefix: stack.queuePrefix },
-    grants,
-    SCHEDULING_LANES,
-  );
+  await scheduleExpiries(store.connection, grants, SCHEDULING_LANES);
   const scheduled = Date.now();
-  const redisBytesScheduled = await redis.usedMemory();
+  const storeBytesScheduled = await store.usedBytes();
   const workerRssBytesScheduled = await sumOver(
     stack.workerPids(),
     async (pid) => (await readProcessMemory(pid)).rssBytes,
@@ -145,9 +198,9 @@ async function runWave(
   let flushedAfterMs: number | undefined;
   if (options.flushAfterMs !== undefined) {
     await sleepUntil(windowStart.getTime() + options.flushAfterMs);
-    await redis.flushAll();
+    await store.loseEveryJob();
     flushedAfterMs = Date.now() - windowStart.getTime();
-    log(`${options.label}: FLUSHALL ${flushedAfterMs} ms after the first deadline`);
+    log(`${options.label}: every job lost ${flushedAfterMs} ms after the first deadline`);
   }
 
   // Wait for the window to pass, then until every grant has ended or the last one's bound has passed.
@@ -190,7 +243,7 @@ async function runWave(
     `${options.label}: ${outcome.missed} missed, lateness p99 ${outcome.latenessMs?.p99 ?? "-"} ms, ` +
       `${wave.expiredBySweep} expired by the sweep (load average ${wave.loadAverage.toFixed(2)})`,
   );
-  return { wave, redisBytesScheduled, workerRssBytesScheduled };
+  return { wave, storeBytesScheduled, workerRssBytesScheduled };
 }
 
 const load = () => loadavg()[0] ?? 0;

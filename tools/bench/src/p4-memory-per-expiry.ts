@@ -1,5 +1,5 @@
 import type { Bench } from "./bench-result.js";
-import { expiryScenario } from "./expiry-scenario.js";
+import { expiryScenario, QUEUE_BACKENDS } from "./expiry-scenario.js";
 
 /**
  * P4: what 100,000 scheduled expiries cost in memory: the worker's resident set (while they wait,
@@ -13,46 +13,71 @@ const TARGET_REDIS_BYTES_PER_GRANT = 1024;
 
 export const p4MemoryPerExpiry: Bench = {
   id: "P4",
-  title: "worker and Redis memory at 100k scheduled expiries",
+  title: "worker and queue store memory at 100k scheduled expiries (Redis | PostgreSQL)",
   async run(log) {
-    const { memory } = await expiryScenario(false, log);
-    const perGrant = (memory.redisBytesAfter - memory.redisBytesBefore) / memory.scheduledJobs;
-    const rssMet = memory.workerPeakRssBytes <= TARGET_RSS_BYTES;
-    const redisMet = perGrant <= TARGET_REDIS_BYTES_PER_GRANT;
-    return {
-      id: "P4",
-      title: this.title,
-      figures: [
+    const figures = [];
+    const baselines = [];
+    const verdicts: string[] = [];
+    let met = true;
+    for (const backend of QUEUE_BACKENDS) {
+      const { memory } = await expiryScenario(backend, false, log);
+      const perGrant = (memory.storeBytesAfter - memory.storeBytesBefore) / memory.scheduledJobs;
+      const rssMet = memory.workerPeakRssBytes <= TARGET_RSS_BYTES;
+      // The target's 1 KB is Redis memory; PostgreSQL's bytes are on disk, and shown beside it.
+      const storeMet = backend !== "redis" || perGrant <= TARGET_REDIS_BYTES_PER_GRANT;
+      figures.push(
         {
-          name: "worker RSS with 100k expiries scheduled",
+          name: `${backend}: worker RSS with 100k expiries scheduled`,
           value: memory.workerRssBytesScheduled / MiB,
           unit: "MiB",
         },
         {
-          name: "worker peak RSS (VmHWM) through the 100k expiries",
+          name: `${backend}: worker peak RSS (VmHWM) through the 100k expiries`,
           value: memory.workerPeakRssBytes / MiB,
           unit: "MiB",
         },
-        { name: "Redis used_memory per scheduled expiry", value: perGrant, unit: "bytes" },
-      ],
-      baselines: [
-        { name: "worker RSS at start, idle", value: memory.workerRssBytesAtStart / MiB, unit: "MiB" },
-        { name: "Redis used_memory before scheduling", value: memory.redisBytesBefore / MiB, unit: "MiB" },
-        { name: "Redis used_memory with 100k scheduled", value: memory.redisBytesAfter / MiB, unit: "MiB" },
-      ],
+        { name: `${backend}: queue store per scheduled expiry`, value: perGrant, unit: "bytes" },
+      );
+      baselines.push(
+        {
+          name: `${backend}: worker RSS at start, idle`,
+          value: memory.workerRssBytesAtStart / MiB,
+          unit: "MiB",
+        },
+        {
+          name: `${backend}: queue store before scheduling`,
+          value: memory.storeBytesBefore / MiB,
+          unit: "MiB",
+        },
+        {
+          name: `${backend}: queue store with 100k scheduled`,
+          value: memory.storeBytesAfter / MiB,
+          unit: "MiB",
+        },
+      );
+      verdicts.push(
+        `${backend} ${rssMet ? "met" : "missed"}${backend === "redis" ? ` / ${storeMet ? "met" : "missed"}` : ""}`,
+      );
+      met &&= rssMet && storeMet;
+    }
+    return {
+      id: "P4",
+      title: this.title,
+      figures,
+      baselines,
       target: {
-        description:
-          `≤ 300 MB worker RSS (peak) and ≤ 1 KB Redis per grant — ${rssMet ? "met" : "missed"}` +
-          ` / ${redisMet ? "met" : "missed"}`,
-        met: rssMet && redisMet,
+        description: `≤ 300 MB worker RSS (peak) and ≤ 1 KB Redis per grant — ${verdicts.join("; ")}`,
+        met,
       },
       notes: [
         "RSS from /proc/<pid>/status of the one worker process, run from TypeScript through tsx as the stack" +
-          " runs it; the jobs wait in Redis, not in the worker, and its RSS swings with garbage collection" +
+          " runs it; the jobs wait in the store, not in the worker, and its RSS swings with garbage collection" +
           " while they run (the peak is the high-water mark, VmHWM)",
         "Redis per grant = used_memory delta across scheduling ÷ jobs scheduled: mostly the job's hash" +
           " (~840 B: BullMQ stores its options as JSON longer than 64 B, so Redis keeps the hash as a table," +
           " not a listpack) and its entry in the delayed set; BullMQ's event stream is capped at ~10,000 entries",
+        "PostgreSQL per grant = growth of the queue schema's tables (with their indexes and TOAST) across" +
+          " scheduling ÷ jobs scheduled: disk, not memory, so the 1 KB target is Redis's only",
       ],
     };
   },

@@ -60,6 +60,8 @@ export type Stack<TRouter extends AnyTRPCRouter> = {
   /** Every Slack bot's base URL. */
   botUrls: string[];
   db: Database;
+  /** The stack's database, as its processes reach it. */
+  databaseUrl: string;
   queuePrefix: string;
   /** Everything both processes wrote to stdout and stderr. */
   output(): string;
@@ -206,6 +208,7 @@ export async function startStack<TRouter extends AnyTRPCRouter>(
     botUrl: botUrls[0],
     botUrls,
     db,
+    databaseUrl: db.url,
     queuePrefix,
     redis,
     async loseQueuedJobs() {
