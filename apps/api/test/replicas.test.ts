@@ -9,6 +9,7 @@ import {
   startOidcIssuer,
   startSlackSandbox,
 } from "@leasehold/sandbox";
+import { type PrivatePostgres, queueBackends, startPrivatePostgres } from "@leasehold/test-kit";
 import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, type Stack, startStack } from "./stack.js";
@@ -23,7 +24,6 @@ import { eventually, type Stack, startStack } from "./stack.js";
  *
  * The queue backend is a parameter so a second one can run the same test.
  */
-const QUEUE_BACKENDS = ["redis"] as const;
 const SWEEP_SECONDS = 1;
 /** Scheduling slack on top of the sweep interval: seven processes share two cores here. */
 const SLACK_MS = 3000;
@@ -87,16 +87,20 @@ type GrantRow = {
   released_at: Date | null;
 };
 
-describe.each(QUEUE_BACKENDS)("N replicas on one database (%s queues)", (backend) => {
+describe.each(queueBackends)("N replicas on one database (%s queues)", (backend) => {
   let aws: AwsSandbox;
   let slack: SlackSandbox;
   let people: OidcIssuer;
   let workloads: OidcIssuer;
   let stack: Stack;
+  let postgres: PrivatePostgres;
   let startedAt = 0;
 
   beforeAll(async () => {
     startedAt = Date.now();
+    // A server of the test's own: seven processes' pools (BullMQ's per-queue pools on the postgres
+    // backend above all) would take the shared test server's 100 connections from the other tests.
+    postgres = await startPrivatePostgres({ maxConnections: 400 });
     [aws, people, workloads] = await Promise.all([
       startAwsSandbox({
         roles: [{ arn: PROD_ROLE }, { arn: APP_ROLE }],
@@ -127,8 +131,9 @@ describe.each(QUEUE_BACKENDS)("N replicas on one database (%s queues)", (backend
       slackBots: 2,
       sweepIntervalSeconds: SWEEP_SECONDS,
       jobLockSeconds: 2,
+      queueBackend: backend,
+      databaseAdminUrl: postgres.adminUrl,
       env: {
-        LEASEHOLD_QUEUE_BACKEND: backend,
         // Revocations' denies are released a second after the deadline, so releases happen in the test.
         LEASEHOLD_RELEASE_MARGIN: "1",
         SLACK_BOT_TOKEN: BOT_TOKEN,
@@ -141,7 +146,13 @@ describe.each(QUEUE_BACKENDS)("N replicas on one database (%s queues)", (backend
 
   afterAll(async () => {
     await stack?.stop();
-    await Promise.all([aws?.close(), slack?.close(), people?.close(), workloads?.close()]);
+    await Promise.all([
+      aws?.close(),
+      slack?.close(),
+      people?.close(),
+      workloads?.close(),
+      postgres?.destroy(),
+    ]);
     console.log(`replicas: whole run ${Date.now() - startedAt} ms`);
   });
 

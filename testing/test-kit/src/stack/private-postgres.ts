@@ -31,7 +31,10 @@ function postgresBin(): string {
   return join(root, versions[0], "bin");
 }
 
-export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+/** `maxConnections`: the server's max_connections (PostgreSQL's default, 100, when omitted). */
+export async function startPrivatePostgres(
+  options: { maxConnections?: number } = {},
+): Promise<PrivatePostgres> {
   const bin = postgresBin();
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "lh-pg-"));
@@ -54,8 +57,10 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
       throw new Error(`${tool} ${args.join(" ")} failed:\n${stdout}${stderr}`);
     }
   };
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`;
-  const start = () => run("pg_ctl", ["-D", data, "-o", options, "-l", join(dir, "log"), "-w", "start"]);
+  const serverOptions =
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1` +
+    (options.maxConnections !== undefined ? ` -c max_connections=${options.maxConnections}` : "");
+  const start = () => run("pg_ctl", ["-D", data, "-o", serverOptions, "-l", join(dir, "log"), "-w", "start"]);
 
   await run("initdb", ["-D", data, "-A", "trust", "-U", "postgres", "--no-sync"]);
   await start();
