@@ -15,14 +15,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, type Stack, startStack } from "./stack.js";
 
 /**
- * N replicas on one PostgreSQL and one Redis: 2 APIs, 3 workers and 2 Slack bots as real processes.
+ * N replicas on one PostgreSQL (and, on that backend, one Redis): 2 APIs, 3 workers and 2 Slack bots.
  * 200 calls are spread over them at once: requests, approvals by two approvers racing on different
  * replicas (API or bot), workload leases and revocations; grants last ten seconds, so their deadlines
  * fall due while one worker is SIGKILLed and started again. Then: one grant per approved request,
- * each grant issued, ended and released once in the audit trail, each Slack message sent once,
- * every deadline held, and the audit chain verifies.
- *
- * The queue backend is a parameter so a second one can run the same test.
+ * each grant issued, ended and released once in the audit trail, one card per request and each DM
+ * sent once (but for deliveries the SIGKILL cut, which are sent at least once), every deadline held,
+ * and the audit chain verifies. On each queue backend.
  */
 const SWEEP_SECONDS = 1;
 /** Scheduling slack on top of the sweep interval: seven processes share two cores here. */
@@ -38,6 +37,8 @@ const APP_ROLE = "arn:aws:iam::123456789012:role/OrdersApp";
 /** The load: 5 × 6 × (request + 2 approvals) + 15 revocations + 5 × (14 leases + 5 revocations) = 200. */
 const REQUESTERS = [1, 2, 3, 4, 5].map((n) => ({ name: `eng${n}`, slackId: `U0ENG${n}` }));
 const ROUNDS = 6;
+/** LEASEHOLD_WORKER_CONCURRENCY's default: the notification jobs one worker runs at once. */
+const NOTIFY_JOBS_A_WORKER_HOLDS = 8;
 const WORKLOADS = [1, 2, 3, 4, 5].map((n) => `system:serviceaccount:orders:app${n}`);
 const LEASES_PER_WORKLOAD = 14;
 const APPROVERS = [
@@ -130,7 +131,9 @@ describe.each(queueBackends)("N replicas on one database (%s queues)", (backend)
       workers: 3,
       slackBots: 2,
       sweepIntervalSeconds: SWEEP_SECONDS,
-      jobLockSeconds: 2,
+      // Long enough that a loaded 2-core machine's live jobs are not taken for stalled ones and run
+      // twice; short enough that the killed worker's jobs are run again within the test.
+      jobLockSeconds: 10,
       queueBackend: backend,
       databaseAdminUrl: postgres.adminUrl,
       env: {
@@ -384,14 +387,19 @@ describe.each(queueBackends)("N replicas on one database (%s queues)", (backend)
         revoked: count(/was revoked/),
       };
     };
-    // Deliveries trail the trail by a moment; wait for them, then require no more than that.
-    for (const requester of REQUESTERS) {
+    // Deliveries trail the trail by a moment: wait until every one has arrived.
+    const extraDms = (requester: { name: string; slackId: string }) => {
+      const have = dmCounts(requester.slackId);
       const expected = expectedFor(requester.name);
+      const kinds = ["approved", "expired", "revoked"] as const;
+      if (kinds.some((kind) => have[kind] < expected[kind])) return undefined;
+      return kinds.reduce((extra, kind) => extra + have[kind] - expected[kind], 0);
+    };
+    for (const requester of REQUESTERS) {
       await eventually(
-        async () =>
-          JSON.stringify(dmCounts(requester.slackId)) === JSON.stringify(expected) ? true : undefined,
+        async () => extraDms(requester),
         60_000,
-        `${requester.name}'s DMs: ${JSON.stringify(expected)}, have ${JSON.stringify(dmCounts(requester.slackId))}`,
+        `${requester.name}'s DMs: ${JSON.stringify(expectedFor(requester.name))}, have ${JSON.stringify(dmCounts(requester.slackId))}`,
       );
     }
     // Once the dispatcher has read the whole trail, nothing more is on its way.
@@ -406,8 +414,11 @@ describe.each(queueBackends)("N replicas on one database (%s queues)", (backend)
       30_000,
       "the notification dispatcher to catch up",
     );
-    for (const requester of REQUESTERS)
-      expect(dmCounts(requester.slackId)).toEqual(expectedFor(requester.name));
+    // Notifications are delivered at least once (README): a DM job the SIGKILL cut between Slack's answer
+    // and the job's completion is run again by another worker. So a DM may arrive twice only for a
+    // delivery the killed worker held: at most its notification concurrency in all; no other repeats.
+    const extra = REQUESTERS.reduce((sum, requester) => sum + (extraDms(requester) ?? 0), 0);
+    expect(extra).toBeLessThanOrEqual(NOTIFY_JOBS_A_WORKER_HOLDS);
     // The granted DM and the reminder name the grant (the reminder in its buttons): each at most once,
     // since a delivery that finds the grant already ended says nothing of it being granted.
     const dmsNaming = (grant: GrantRow, pattern: RegExp) =>
@@ -417,7 +428,7 @@ describe.each(queueBackends)("N replicas on one database (%s queues)", (backend)
     const repeated = grants.flatMap((g) =>
       [/granted until/, /ends at/].map((p) => ({ grant: g.id, what: String(p), n: dmsNaming(g, p) })),
     );
-    expect(repeated.filter((r) => r.n > 1)).toEqual([]);
+    expect(repeated.filter((r) => r.n > 1).length + extra).toBeLessThanOrEqual(NOTIFY_JOBS_A_WORKER_HOLDS);
     // One card per request, rewritten in place: the channel holds exactly the messages Leasehold
     // remembers, one per request. (A card posted after the approval never had the request's buttons,
     // so the ids in the messages cannot tell this.)
