@@ -3,8 +3,6 @@ import {
   type AccessRequest,
   ConflictError,
   ForbiddenError,
-  isApprover,
-  mayRequest,
   NotFoundError,
   nextRequestState,
   type Principal,
@@ -22,6 +20,7 @@ import { commitAudited } from "./audited-change.js";
 import { maySeeRequest } from "./authorization.js";
 import type { BrokerDeps } from "./broker-deps.js";
 import { capsOrDefault, checkRequestCaps } from "./caps.js";
+import { decideApprove, decideAsking, refusal, requestDetails } from "./policy-checks.js";
 
 /** A request with its reviews and where the approval count stands. */
 export type RequestView = {
@@ -30,10 +29,14 @@ export type RequestView = {
   readonly tally: Tally;
 };
 
-type Deps = Pick<BrokerDeps, "store" | "targets" | "clock" | "newId" | "admins" | "log" | "caps">;
+type Deps = Pick<BrokerDeps, "store" | "targets" | "clock" | "newId" | "policy" | "log" | "caps">;
+
+/** Pending requests read to find those one approver may review: the policies decide per request. */
+const REVIEWABLE_SCAN = 1000;
 
 // biome-ignore lint/complexity/noExcessiveLinesPerFunction: a factory whose methods share the dependencies it closes over; each method is short.
-export function createAccessRequestService({ store, targets, clock, newId, admins, log, caps }: Deps) {
+export function createAccessRequestService(deps: Deps) {
+  const { store, targets, clock, newId, log, caps } = deps;
   const limits = capsOrDefault(caps);
   const view = async (request: AccessRequest): Promise<RequestView> => {
     const reviews = await store.read((repos) => repos.requests.listReviews(request.id));
@@ -45,9 +48,14 @@ export function createAccessRequestService({ store, targets, clock, newId, admin
     async create(principal: Principal, input: RequestAccessInput): Promise<RequestView> {
       const target = targets.get(input.targetId);
       if (!target) throw new NotFoundError(`there is no target called ${input.targetId}`);
-      if (!mayRequest(principal, target)) throw new ForbiddenError(`you may not request ${target.id}`);
       const durationSeconds = resolveDuration(target, input.durationSeconds);
       const ticket = resolveTicket(target, input.ticket);
+      const decision = decideAsking(deps, "Request", principal, target, {
+        request: requestDetails(target, { durationSeconds, ticket, reason: input.reason }),
+        onCall: false,
+        incidents: [],
+      });
+      if (!decision.allowed) throw refusal(`you may not request ${target.id}`, decision);
       const now = clock();
       const request: AccessRequest = {
         id: newId(),
@@ -77,7 +85,13 @@ export function createAccessRequestService({ store, targets, clock, newId, admin
           action: "request.created",
           subjectType: "request",
           subjectId: request.id,
-          data: { targetId: target.id, durationSeconds, ticket, reason: input.reason },
+          data: {
+            targetId: target.id,
+            durationSeconds,
+            ticket,
+            reason: input.reason,
+            policies: [...decision.policies],
+          },
         });
       });
       log.info({ requestId: request.id, targetId: target.id, requester: principal.id }, "access requested");
@@ -106,11 +120,17 @@ export function createAccessRequestService({ store, targets, clock, newId, admin
     },
 
     async get(principal: Principal, requestId: string): Promise<RequestView> {
-      const request = await store.read((repos) => repos.requests.findById(requestId));
-      if (!request || !maySeeRequest(principal, request, targets.get(request.targetId), admins)) {
+      const [request, reviews] = await store.read((repos) =>
+        Promise.all([repos.requests.findById(requestId), repos.requests.listReviews(requestId)]),
+      );
+      if (!request || !maySeeRequest(deps, principal, request, reviews, targets.get(request.targetId))) {
         throw new NotFoundError("there is no such request, or you may not see it");
       }
-      return view(request);
+      return {
+        request,
+        reviews,
+        tally: tallyReviews(reviews, request.requesterId, request.requiredApprovals),
+      };
     },
 
     /** `mine`: what I asked for, newest first. `to-review`: pending requests I may review, oldest first. */
@@ -122,18 +142,25 @@ export function createAccessRequestService({ store, targets, clock, newId, admin
         const mine = await store.read((repos) => repos.requests.listByRequester(principal.id, options.limit));
         return Promise.all(mine.map(view));
       }
-      const reviewable = targets.list().filter((t) => isApprover(principal, t));
+      // Whether someone may approve can depend on the request itself (its duration, its ticket), so
+      // the policies decide per pending request, oldest first, over a bounded scan.
       const pending = await store.read((repos) =>
         repos.requests.listPending(
-          reviewable.map((t) => t.id),
-          options.limit,
+          targets.list().map((t) => t.id),
+          REVIEWABLE_SCAN,
         ),
       );
       const now = clock();
-      const forMe = pending.filter(
-        (r) => !samePrincipalId(r.requesterId, principal.id) && r.pendingUntil > now,
-      );
-      return Promise.all(forMe.map(view));
+      const forMe: RequestView[] = [];
+      for (const request of pending) {
+        if (forMe.length >= options.limit) break;
+        const target = targets.get(request.targetId);
+        if (!target || samePrincipalId(request.requesterId, principal.id) || request.pendingUntil <= now)
+          continue;
+        const current = await view(request);
+        if (decideApprove(deps, principal, target, request, current.reviews).allowed) forMe.push(current);
+      }
+      return forMe;
     },
 
     /** Marks pending requests whose approval window closed as expired (run by the sweep). */

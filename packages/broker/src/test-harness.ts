@@ -3,6 +3,7 @@ import { IAMClient } from "@aws-sdk/client-iam";
 import { STSClient } from "@aws-sdk/client-sts";
 import { createStore, type Database } from "@leasehold/db";
 import { type Caps, type GrantState, newGrant, type Principal, type Target } from "@leasehold/domain";
+import { policyEngineFor } from "@leasehold/policy";
 import {
   awsRoleTargetSchema,
   type CredentialProvider,
@@ -146,9 +147,10 @@ export async function createHarness(
       this.now = new Date(this.now.getTime() + seconds * 1000);
     },
   };
+  const targets = options.targets ?? [prodTarget];
   const deps: BrokerDeps = {
     store: createStore(db, { auditKey: Buffer.alloc(32, 3), grantKey: Buffer.alloc(32, 2) }),
-    targets: targetCatalog(options.targets ?? [prodTarget]),
+    targets: targetCatalog(targets),
     providers: providerRegistry([provider]),
     queues: {
       issue: async (grantId) => {
@@ -164,7 +166,7 @@ export async function createHarness(
     cipher: createCredentialCipher(Buffer.alloc(32, 4)),
     clock: () => clock.now,
     newId: randomUUID,
-    admins: { users: [], groups: ["security"] },
+    policy: policyEngineFor({ targets, admins: { users: [], groups: ["security"] } }),
     log: silent,
     caps: options.caps,
   };

@@ -92,7 +92,7 @@ describe("an application role that does not own the tables", () => {
           action: "request.created",
           subjectType: "request",
           subjectId: requestId,
-          data: { targetId: "prod", durationSeconds: 900, ticket: null, reason: "investigate" },
+          data: { targetId: "prod", durationSeconds: 900, ticket: null, reason: "investigate", policies: [] },
         },
         now,
       );

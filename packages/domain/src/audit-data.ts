@@ -14,6 +14,8 @@ const json: z.ZodType<JsonValue> = z.lazy(() =>
   z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(json), z.record(z.string(), json)]),
 );
 const none = z.object({});
+/** The policies that decided (their ids); empty in events written before policies were Cedar. */
+const policies = z.array(id).max(100).default([]);
 
 export const auditDataSchemas = {
   "request.created": z.object({
@@ -21,15 +23,20 @@ export const auditDataSchemas = {
     durationSeconds: z.number(),
     ticket: text.nullable(),
     reason: text,
+    policies,
   }),
-  "request.reviewed": z.object({ decision: z.enum(["approve", "deny"]), comment: text.nullable() }),
+  "request.reviewed": z.object({
+    decision: z.enum(["approve", "deny"]),
+    comment: text.nullable(),
+    policies,
+  }),
   "request.approved": z.object({ approvers: z.array(id) }),
   "request.denied": z.object({ deniedBy: id.nullable() }),
   "request.cancelled": none,
   "request.expired": z.object({ pendingUntil: isoTime }),
   "grant.created": z.union([
     z.object({ requestId: id, targetId: id, durationSeconds: z.number() }),
-    z.object({ targetId: id, durationSeconds: z.number(), lease: z.literal(true), rule: text }),
+    z.object({ targetId: id, durationSeconds: z.number(), lease: z.literal(true), rule: text, policies }),
   ]),
   "grant.issued": z.object({
     expiresAt: isoTime,

@@ -189,7 +189,10 @@ function checkTargetPolicy(
     });
   }
   const breakGlassMax = target.breakGlass.maxDuration;
-  if (breakGlassMax !== undefined && (breakGlassMax > target.maxDuration || breakGlassMax < limits.minSeconds)) {
+  if (
+    breakGlassMax !== undefined &&
+    (breakGlassMax > target.maxDuration || breakGlassMax < limits.minSeconds)
+  ) {
     ctx.addIssue({
       code: "custom",
       path: ["breakGlass", "maxDuration"],

@@ -99,6 +99,26 @@ describe("leasehold.yaml's lists as Cedar", () => {
     expect(lease(workload("exactly", {})).allowed).toBe(false);
   });
 
+  it.each([
+    ["another subject", workload("repo:other/api", { ref: "refs/heads/main" })],
+    [
+      "another identity provider",
+      { ...workload("repo:acme/api", { ref: "refs/heads/main" }), provider: "gh" },
+    ],
+    ["a person", { ...workload("repo:acme/api", { ref: "refs/heads/main" }), kind: "human" as const }],
+  ])("refuses a lease to %s", (_, principal) => {
+    expect(
+      engine.decide({ action: "Lease", principal, resource, context: { ttlSeconds: 600 }, now }).allowed,
+    ).toBe(false);
+  });
+
+  it("never lets a workload request, even in a requester group", () => {
+    const ci = { ...workload("repo:acme/api", {}), groups: ["eng"] };
+    expect(engine.decide({ action: "Request", principal: ci, resource, context: asking, now }).allowed).toBe(
+      false,
+    );
+  });
+
   it("lets admins read the audit trail and nobody else", () => {
     const read = (p: Principal) =>
       engine.decide({ action: "ReadAudit", principal: p, resource: { type: "AuditTrail" }, context: {}, now })

@@ -1,7 +1,8 @@
 import * as cedar from "@cedar-policy/cedar-wasm/nodejs";
-import type { Principal, Target } from "@leasehold/domain";
+import type { Principal, PrincipalSet, Target } from "@leasehold/domain";
 import { type LoadedPolicy, loadPolicies, type PolicySource } from "./policy-set.js";
-import { type Action, cedarSchema, NAMESPACE } from "./schema.js";
+import { ACTION_SPECS, type Action, cedarSchema, NAMESPACE } from "./schema.js";
+import { translateConfig } from "./translate.js";
 
 /** What a person asked for, as policies see it. */
 export type RequestDetails = {
@@ -137,8 +138,14 @@ export function createPolicyEngine(sources: readonly PolicySource[]): PolicyEngi
   return {
     policies,
     decide(query) {
+      // An action applies to some kinds of principal only (people request, workloads lease): anyone
+      // else is refused here, before a request Cedar would reject as not matching the schema.
+      const type = query.principal.kind === "human" ? "Person" : "Workload";
+      if (!ACTION_SPECS[query.action].principals.includes(type)) {
+        return { allowed: false, policies: [], advice: [] };
+      }
       const answer = cedar.statefulIsAuthorized({
-        principal: uid(query.principal.kind === "human" ? "Person" : "Workload", query.principal.id),
+        principal: uid(type, query.principal.id),
         action: uid("Action", query.action),
         resource: resourceUid(query.resource),
         context: { ...clockOf(query.now), ...(query.context as cedar.Context) },
@@ -175,3 +182,9 @@ export function createPolicyEngine(sources: readonly PolicySource[]): PolicyEngi
     },
   };
 }
+
+/** The engine for leasehold.yaml's lists (targets, admins) and the policy files beside it. */
+export const policyEngineFor = (
+  config: { readonly targets: readonly Target[]; readonly admins: PrincipalSet },
+  files: readonly PolicySource[] = [],
+): PolicyEngine => createPolicyEngine([translateConfig(config), ...files]);

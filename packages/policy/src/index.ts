@@ -5,6 +5,7 @@ export {
   type PolicyEngine,
   type PolicyQuery,
   type PolicyResource,
+  policyEngineFor,
   type RequestDetails,
 } from "./engine.js";
 export { type LoadedPolicy, loadPolicies, PolicyLoadError, type PolicySource } from "./policy-set.js";
