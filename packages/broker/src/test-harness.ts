@@ -113,6 +113,9 @@ export const ordersVaultLeases = {
 
 export type Enqueued = { queue: "issue" | "expire" | "revoke"; grantId: string; deadline?: Date };
 
+/** The harness's admins: the `security` group. */
+export const HARNESS_ADMINS = { users: [], groups: ["security"] };
+
 export type Harness = {
   db: Database;
   /** The database's URL on PostgreSQL, for a second connection pool to it (another process's). */
@@ -166,7 +169,7 @@ export async function createHarness(
     cipher: createCredentialCipher(Buffer.alloc(32, 4)),
     clock: () => clock.now,
     newId: randomUUID,
-    policy: policyEngineFor({ targets, admins: { users: [], groups: ["security"] } }),
+    policy: policyEngineFor({ targets, admins: HARNESS_ADMINS }),
     log: silent,
     caps: options.caps,
   };
