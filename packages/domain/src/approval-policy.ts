@@ -1,6 +1,7 @@
 import type { Review } from "./access-request.js";
 import { addSeconds } from "./clock.js";
 import { ForbiddenError, InvalidRequestError } from "./errors.js";
+import { mayApproveAt } from "./escalation.js";
 import { isInSet, type Principal, samePrincipalId } from "./principal.js";
 import type { Target } from "./target.js";
 
@@ -8,22 +9,25 @@ import type { Target } from "./target.js";
 export const mayRequest = (principal: Principal, target: Target): boolean =>
   principal.kind === "human" && isInSet(principal, target.requesters);
 
-/** Whether this principal is one of the target's approvers (for someone else's requests). */
-export const isApprover = (principal: Principal, target: Target): boolean =>
-  principal.kind === "human" && isInSet(principal, target.approvers);
+/**
+ * Whether this principal is one of the target's approvers (for someone else's requests) at the
+ * request's escalation `level` (0: the target's own approvers only; see escalation.ts).
+ */
+export const isApprover = (principal: Principal, target: Target, level = 0): boolean =>
+  mayApproveAt(principal, target, level);
 
 /**
- * Whether this principal may review a request by `requesterId` for the target. The requester never
- * may, even when they are listed as an approver (invariant 1).
+ * Whether this principal may review a request by `requesterId` for the target, escalated to `level`.
+ * The requester never may, at any level, even when they are listed as an approver (invariant 1).
  */
-export const mayReview = (principal: Principal, target: Target, requesterId: string): boolean =>
-  !samePrincipalId(principal.id, requesterId) && isApprover(principal, target);
+export const mayReview = (principal: Principal, target: Target, requesterId: string, level = 0): boolean =>
+  !samePrincipalId(principal.id, requesterId) && isApprover(principal, target, level);
 
-export function assertMayReview(principal: Principal, target: Target, requesterId: string): void {
+export function assertMayReview(principal: Principal, target: Target, requesterId: string, level = 0): void {
   if (samePrincipalId(principal.id, requesterId)) {
     throw new ForbiddenError("you cannot review your own request");
   }
-  if (!mayReview(principal, target, requesterId)) {
+  if (!mayReview(principal, target, requesterId, level)) {
     throw new ForbiddenError(`you are not an approver for ${target.id}`);
   }
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { durationSchema } from "./duration.js";
+import { checkEscalation, escalationPolicyOf, escalationShape } from "./escalation.js";
 import { DEFAULT_MAX_ACTIVE_PER_RULE } from "./limits.js";
 import { principalSetSchema } from "./principal.js";
 import { boundedText } from "./text.js";
@@ -106,6 +107,8 @@ const targetBaseShape = {
     })
     .strict()
     .optional(),
+  /** Who is asked next when a request waits too long (see escalation.ts). */
+  ...escalationShape,
 };
 
 /** A target kind as a provider defines it: its name, its settings block in leasehold.yaml, its limits. */
@@ -161,6 +164,7 @@ function checkTargetPolicy(
       message: "nobody can use this target: name requesters (people) or leases (workloads)",
     });
   }
+  checkEscalation(target, ctx);
   target.leases.forEach((rule, index) => {
     if (rule.maxTtl > target.maxDuration || rule.maxTtl < limits.minSeconds) {
       ctx.addIssue({
@@ -194,6 +198,7 @@ function targetPolicyOf(target: TargetBaseInput, limits: DurationLimits) {
     issueWindowSeconds: target.issueWindow,
     ticket: { required: target.ticket.required, pattern: target.ticket.pattern },
     slackChannel: target.slack?.approversChannel,
+    ...escalationPolicyOf(target),
     /** The provider's limits for this kind, which no duration may leave (invariant 3). */
     durationLimits: limits,
   };
