@@ -3,8 +3,10 @@ import {
   type AccessRequest,
   ConflictError,
   ForbiddenError,
-  isApprover,
+  firstEscalationAt,
+  mayApproveAtSomeLevel,
   mayRequest,
+  mayReview,
   NotFoundError,
   nextRequestState,
   type Principal,
@@ -49,6 +51,7 @@ export function createAccessRequestService({ store, targets, clock, newId, admin
       const durationSeconds = resolveDuration(target, input.durationSeconds);
       const ticket = resolveTicket(target, input.ticket);
       const now = clock();
+      const until = pendingUntil(target, now);
       const request: AccessRequest = {
         id: newId(),
         targetId: target.id,
@@ -59,8 +62,10 @@ export function createAccessRequestService({ store, targets, clock, newId, admin
         requiredApprovals: target.requiredApprovals,
         state: "pending",
         createdAt: now,
-        pendingUntil: pendingUntil(target, now),
+        pendingUntil: until,
         decidedAt: null,
+        escalationLevel: 0,
+        escalateAt: firstEscalationAt(target, now, until),
       };
       await commitAudited(store, now, async (repos, record) => {
         await checkRequestCaps(repos, limits, principal, now);
@@ -122,7 +127,8 @@ export function createAccessRequestService({ store, targets, clock, newId, admin
         const mine = await store.read((repos) => repos.requests.listByRequester(principal.id, options.limit));
         return Promise.all(mine.map(view));
       }
-      const reviewable = targets.list().filter((t) => isApprover(principal, t));
+      // Targets they could approve at some level; each request is then checked at its own level.
+      const reviewable = targets.list().filter((t) => mayApproveAtSomeLevel(principal, t));
       const pending = await store.read((repos) =>
         repos.requests.listPending(
           reviewable.map((t) => t.id),
@@ -130,9 +136,14 @@ export function createAccessRequestService({ store, targets, clock, newId, admin
         ),
       );
       const now = clock();
-      const forMe = pending.filter(
-        (r) => !samePrincipalId(r.requesterId, principal.id) && r.pendingUntil > now,
-      );
+      const forMe = pending.filter((r) => {
+        const target = targets.get(r.targetId);
+        return (
+          target !== undefined &&
+          mayReview(principal, target, r.requesterId, r.escalationLevel) &&
+          r.pendingUntil > now
+        );
+      });
       return Promise.all(forMe.map(view));
     },
 

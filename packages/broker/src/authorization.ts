@@ -4,7 +4,7 @@ import { isInSet, mayReview, samePrincipalId } from "@leasehold/domain";
 export const isAdmin = (principal: Principal, admins: PrincipalSet): boolean =>
   principal.kind === "human" && isInSet(principal, admins);
 
-/** The requester, anyone who may review it, and admins may see a request. */
+/** The requester, anyone who may review it (at its escalation level), and admins may see a request. */
 export const maySeeRequest = (
   principal: Principal,
   request: AccessRequest,
@@ -13,4 +13,4 @@ export const maySeeRequest = (
 ): boolean =>
   samePrincipalId(principal.id, request.requesterId) ||
   isAdmin(principal, admins) ||
-  (target !== undefined && mayReview(principal, target, request.requesterId));
+  (target !== undefined && mayReview(principal, target, request.requesterId, request.escalationLevel));

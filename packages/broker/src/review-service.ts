@@ -33,7 +33,7 @@ export function createReviewService({ store, targets, queues, clock, newId, log 
   const assertOpenFor = (principal: Principal, request: AccessRequest, now: Date) => {
     const target = targets.get(request.targetId);
     if (!target) throw new ConflictError(`target ${request.targetId} is no longer configured`);
-    assertMayReview(principal, target, request.requesterId);
+    assertMayReview(principal, target, request.requesterId, request.escalationLevel);
     if (request.state !== "pending") throw new ConflictError(`this request is already ${request.state}`);
     if (request.pendingUntil <= now) throw new ConflictError("this request expired before it was decided");
   };
