@@ -3,6 +3,7 @@ import {
   type AccessRequest,
   ConflictError,
   ForbiddenError,
+  firstEscalationAt,
   NotFoundError,
   nextRequestState,
   type Principal,
@@ -57,6 +58,7 @@ export function createAccessRequestService(deps: Deps) {
       });
       if (!decision.allowed) throw refusal(`you may not request ${target.id}`, decision);
       const now = clock();
+      const until = pendingUntil(target, now);
       const request: AccessRequest = {
         id: newId(),
         targetId: target.id,
@@ -67,8 +69,10 @@ export function createAccessRequestService(deps: Deps) {
         requiredApprovals: target.requiredApprovals,
         state: "pending",
         createdAt: now,
-        pendingUntil: pendingUntil(target, now),
+        pendingUntil: until,
         decidedAt: null,
+        escalationLevel: 0,
+        escalateAt: firstEscalationAt(target, now, until),
       };
       await commitAudited(store, now, async (repos, record) => {
         await checkRequestCaps(repos, limits, principal, now);

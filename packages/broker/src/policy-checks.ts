@@ -92,7 +92,7 @@ export function decideApprove(
       request: requestDetails(target, request),
       requester: request.requesterId,
       approvals: tally.approvers,
-      escalationLevel: 0,
+      escalationLevel: request.escalationLevel,
     },
     now: clock(),
   });

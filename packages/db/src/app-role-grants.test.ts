@@ -85,6 +85,8 @@ describe("an application role that does not own the tables", () => {
         createdAt: now,
         pendingUntil: new Date(now.getTime() + 3_600_000),
         decidedAt: null,
+        escalationLevel: 0,
+        escalateAt: null,
       });
       await repos.audit.append(
         {

@@ -34,6 +34,8 @@ export const auditDataSchemas = {
   "request.denied": z.object({ deniedBy: id.nullable() }),
   "request.cancelled": none,
   "request.expired": z.object({ pendingUntil: isoTime }),
+  /** Nobody decided within the target's escalateAfter: the request moved one level up (escalation.ts). */
+  "request.escalated": z.object({ fromLevel: z.int().min(0), toLevel: z.int().min(1) }),
   "grant.created": z.union([
     z.object({ requestId: id, targetId: id, durationSeconds: z.number() }),
     z.object({ targetId: id, durationSeconds: z.number(), lease: z.literal(true), rule: text, policies }),

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { durationSchema } from "./duration.js";
+import { checkEscalation, escalationPolicyOf, escalationShape } from "./escalation.js";
 import { DEFAULT_MAX_ACTIVE_PER_RULE } from "./limits.js";
 import { principalSetSchema } from "./principal.js";
 import { boundedText } from "./text.js";
@@ -133,6 +134,8 @@ const targetBaseShape = {
     })
     .strict()
     .optional(),
+  /** Who is asked next when a request waits too long (see escalation.ts). */
+  ...escalationShape,
 };
 
 /** A target kind as a provider defines it: its name, its settings block in leasehold.yaml, its limits. */
@@ -199,6 +202,7 @@ function checkTargetPolicy(
       message: `breakGlass.maxDuration must be between ${limits.minSeconds} seconds and the target's maxDuration`,
     });
   }
+  checkEscalation(target, ctx);
   target.leases.forEach((rule, index) => {
     if (rule.maxTtl > target.maxDuration || rule.maxTtl < limits.minSeconds) {
       ctx.addIssue({
@@ -240,6 +244,7 @@ function targetPolicyOf(target: TargetBaseInput, limits: DurationLimits) {
     },
     autoApprove: target.autoApprove,
     slackChannel: target.slack?.approversChannel,
+    ...escalationPolicyOf(target),
     /** The provider's limits for this kind, which no duration may leave (invariant 3). */
     durationLimits: limits,
   };

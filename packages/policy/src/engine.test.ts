@@ -22,6 +22,8 @@ const prod: Target = targetSchema.parse({
   requesters: { groups: ["eng"] },
   approvers: { users: ["lead@example.com"], groups: ['sre "on call"'] },
   breakGlass: { allowed: { groups: ["sre"] } },
+  escalateAfter: "30m",
+  escalation: [{ approvers: { groups: ["sre-leads"] } }, { approvers: { users: ["cto@example.com"] } }],
   leases: [
     { provider: "ci", subject: "repo:acme/*", claims: { ref: "refs/heads/main" }, maxTtl: "1h" },
     { provider: "ci", subject: "exact", maxTtl: "1h" },
@@ -97,6 +99,22 @@ describe("leasehold.yaml's lists as Cedar", () => {
     expect(lease(workload("repo:acme/api", {})).allowed).toBe(false);
     expect(lease(workload("exact", {})).policies).toEqual(["target/prod/leases/1"]);
     expect(lease(workload("exactly", {})).allowed).toBe(false);
+  });
+
+  it("adds each escalation level's approvers once the request reaches it, keeping the earlier ones", () => {
+    const at = (p: Principal, escalationLevel: number) =>
+      engine.decide({
+        action: "Approve",
+        principal: p,
+        resource,
+        context: { request: details, requester: "dev@example.com", approvals: [], escalationLevel },
+        now,
+      });
+    const levels = (p: Principal) => [0, 1, 2, 9].map((level) => at(p, level).allowed);
+    expect(levels(person("lead@example.com"))).toEqual([true, true, true, true]);
+    expect(levels(person("x@example.com", ["sre-leads"]))).toEqual([false, true, true, true]);
+    expect(levels(person("cto@example.com"))).toEqual([false, false, true, true]);
+    expect(at(person("cto@example.com"), 2).policies).toEqual(["target/prod/escalation/2"]);
   });
 
   it.each([

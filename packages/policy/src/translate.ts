@@ -44,6 +44,12 @@ function targetPolicies(target: Target): string[] {
   };
   permitMembers("requesters", "Request", target.requesters);
   permitMembers("approvers", "Approve", target.approvers);
+  // Escalation level n adds its approvers once the request has reached it; earlier ones keep their right.
+  target.escalation.forEach((level, index) => {
+    permitMembers(`escalation/${index + 1}`, "Approve", level.approvers, [
+      `context.escalationLevel >= ${index + 1}`,
+    ]);
+  });
   permitMembers("break-glass", "BreakGlass", target.breakGlass.allowed);
   if (target.autoApprove.onCall) {
     out.push(
