@@ -5,9 +5,9 @@ import { createPagerDutySource } from "./pagerduty-source.js";
 import { parseWebhookSecrets } from "./pagerduty-webhook.js";
 
 /** The environment as the app's env.ts hands it over; nothing here reads process.env itself. */
-export type Environment = Readonly<Record<string, string | undefined>>;
+export type OnCallEnvironment = Readonly<Record<string, string | undefined>>;
 
-const secretFrom = (env: Environment, name: string, setting: string): string => {
+const secretFrom = (env: OnCallEnvironment, name: string, setting: string): string => {
   const value = env[name]?.trim();
   if (value === undefined || value === "") throw new Error(`Set ${name} (named by ${setting})`);
   return value;
@@ -17,7 +17,7 @@ const secretFrom = (env: Environment, name: string, setting: string): string => 
  * The on-call port for leasehold.yaml's `onCall:` block, with each provider's secret read from the
  * variable the block names. A provider without a block is reported unavailable when a binding names it.
  */
-export function createOnCallSourceFromSettings(settings: OnCallSettings, env: Environment): OnCallSource {
+export function createOnCallSourceFromSettings(settings: OnCallSettings, env: OnCallEnvironment): OnCallSource {
   const { pagerduty, opsgenie } = settings;
   return createOnCallRouter({
     ...(pagerduty === undefined
@@ -46,7 +46,7 @@ export function createOnCallSourceFromSettings(settings: OnCallSettings, env: En
  * The PagerDuty webhook secrets, or [] when webhooks are not configured (incidents are then polled).
  * A named variable that is unset or empty stops the process: a silent [] would reject every webhook.
  */
-export function pagerDutyWebhookSecrets(settings: OnCallSettings, env: Environment): string[] {
+export function pagerDutyWebhookSecrets(settings: OnCallSettings, env: OnCallEnvironment): string[] {
   const name = settings.pagerduty?.webhookSecretsEnv;
   if (name === undefined) return [];
   return parseWebhookSecrets(secretFrom(env, name, "onCall.pagerduty.webhookSecretsEnv"));
