@@ -17,7 +17,10 @@ const secretFrom = (env: OnCallEnvironment, name: string, setting: string): stri
  * The on-call port for leasehold.yaml's `onCall:` block, with each provider's secret read from the
  * variable the block names. A provider without a block is reported unavailable when a binding names it.
  */
-export function createOnCallSourceFromSettings(settings: OnCallSettings, env: OnCallEnvironment): OnCallSource {
+export function createOnCallSourceFromSettings(
+  settings: OnCallSettings,
+  env: OnCallEnvironment,
+): OnCallSource {
   const { pagerduty, opsgenie } = settings;
   return createOnCallRouter({
     ...(pagerduty === undefined
