@@ -14,6 +14,13 @@ runMain(async () => {
     port: env.PORT,
     log,
     rateLimits: { store: open.shortLivedState, rates: open.config.limits.rates },
+    pagerDutyWebhooks:
+      open.pagerDutyWebhookSecrets.length > 0
+        ? {
+            secrets: open.pagerDutyWebhookSecrets,
+            incidentResolved: (incidentId) => open.broker.grants.incidentResolved("pagerduty", incidentId),
+          }
+        : undefined,
   });
   onShutdown(log, async () => {
     await api.close();

@@ -8,6 +8,7 @@ import { DEFAULT_HTTP_LIMITS, type HttpLimits, hardenHttp, httpServerOptions } f
 import { type RateLimitSettings, registerRateLimits } from "./rate-limits.js";
 import type { AppRouter } from "./trpc/app-router.js";
 import type { Context } from "./trpc/trpc.js";
+import { type PagerDutyWebhooks, registerWebhookRoutes } from "./webhook-routes.js";
 
 /** Named checks for /readyz; each resolves when its dependency answers. */
 export type Readiness = Readonly<Record<string, () => Promise<unknown>>>;
@@ -22,6 +23,8 @@ export type ServerDeps = {
   readonly limits?: Partial<HttpLimits>;
   /** The rate limits of creating requests and leases and of revoking, counted in Redis or PostgreSQL. */
   readonly rateLimits: RateLimitSettings;
+  /** PagerDuty's incident webhooks; omitted: not served (incidents are polled by the sweep). */
+  readonly pagerDutyWebhooks?: PagerDutyWebhooks | undefined;
 };
 
 /** Largest request body accepted: inputs are small and bounded field by field anyway. */
@@ -34,6 +37,7 @@ export async function buildServer({
   logger,
   limits,
   rateLimits,
+  pagerDutyWebhooks,
 }: ServerDeps): Promise<FastifyInstance> {
   const applied: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...limits };
   const app = Fastify({
@@ -47,6 +51,7 @@ export async function buildServer({
   const rateCheckFor = await registerRateLimits(app, rateLimits);
 
   app.get("/healthz", async () => ({ ok: true }));
+  if (pagerDutyWebhooks) await registerWebhookRoutes(app, pagerDutyWebhooks);
   app.get("/readyz", async (_request, reply) => {
     const checks = await Promise.all(
       Object.entries(readiness).map(async ([name, check]) => {

@@ -7,6 +7,7 @@ import { createTokenVerifier } from "./auth/token-verifier.js";
 import type { RateLimitSettings, RateLimitStore } from "./rate-limits.js";
 import { buildServer, type Readiness } from "./server.js";
 import { type ApiUseCases, createAppRouter } from "./trpc/app-router.js";
+import type { PagerDutyWebhooks } from "./webhook-routes.js";
 
 /** The rate limits' backend, the queues': Redis by URL and key prefix, or the caller's database. */
 export type RateLimitConnection =
@@ -29,6 +30,7 @@ export async function startApi(options: {
     store: RateLimitConnection;
     rates: RateLimitSettings["rates"];
   };
+  pagerDutyWebhooks?: PagerDutyWebhooks | undefined;
 }): Promise<{ address: string; close(): Promise<void> }> {
   const { log } = options;
   const store = openRateLimitStore(options.rateLimits.store, log);
@@ -38,6 +40,7 @@ export async function startApi(options: {
     readiness: options.readiness,
     logger: log,
     rateLimits: { store: store.settings, rates: options.rateLimits.rates },
+    pagerDutyWebhooks: options.pagerDutyWebhooks,
   });
   const address = await app.listen({ host: options.host, port: options.port });
   log.info({ address }, "leasehold api listening");

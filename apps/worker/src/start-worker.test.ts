@@ -16,6 +16,7 @@ describe("the worker's sweep", () => {
     const report: ReconcileReport = {
       requestsExpired: 0,
       requestsEscalated: 0,
+      incidentGrantsEnded: 0,
       expired: 0,
       overdue: 0,
       expiryFailures: 0,

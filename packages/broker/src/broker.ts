@@ -7,6 +7,7 @@ import { createExpiryService, type ExpiryOptions } from "./expiry-service.js";
 import { createGrantExtendService } from "./grant-extend-service.js";
 import { createGrantIssueService } from "./grant-issue-service.js";
 import { createGrantQueryService } from "./grant-query-service.js";
+import { createIncidentGrantService } from "./incident-grants.js";
 import { createLeaseService } from "./lease-service.js";
 import {
   createReconcileService,
@@ -42,6 +43,7 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions = {}) {
   const expiry = createExpiryService(deps, options.expiry);
   const query = createGrantQueryService(deps);
   const leases = createLeaseService({ ...deps, issue, credentials });
+  const incidents = createIncidentGrantService(deps);
   return {
     targets: createTargetQueryService(deps),
     requests,
@@ -57,6 +59,8 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions = {}) {
       expire: expiry.expire,
       finishRevoke: revocation.finishRevoke,
       release: revocation.release,
+      /** A provider's webhook said an incident resolved: the grants resting on it end. */
+      incidentResolved: incidents.incidentResolved,
     },
     leases: { create: leases.create, renew: extension.renew },
     rotations: createRotationService({ ...deps, setup: options.rotation }),
@@ -65,6 +69,7 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions = {}) {
       ...deps,
       requests,
       escalation: createRequestEscalationService(deps),
+      incidents,
       expiry,
       revocation,
       ...(options.reconcile ? { options: options.reconcile } : {}),

@@ -40,18 +40,14 @@ export function autoApprovalRepo(sql: SqlExecutor) {
       }
     },
 
-    /** The issuing or active grants resting on this incident (a webhook said it resolved). */
-    async grantsOnIncident(provider: OnCallBinding["provider"], incidentId: string): Promise<string[]> {
-      const rows = await sql.query<{ grant_id: string }>(
-        `SELECT i.grant_id FROM grant_incidents i JOIN grants g ON g.id = i.grant_id
-          WHERE i.provider = $1 AND i.incident_id = $2 AND g.state IN ('issuing', 'active')`,
-        [provider, incidentId],
-      );
-      return rows.map((row) => row.grant_id);
-    },
-
-    /** Issuing or active grants resting on incidents, oldest first. */
-    async listIncidentBound(limit: number): Promise<IncidentBoundGrant[]> {
+    /**
+     * Issuing or active grants resting on incidents, oldest first; with `incident`, only those resting
+     * on that one (a webhook said it resolved), each with all the incidents it rests on.
+     */
+    async listIncidentBound(
+      limit: number,
+      incident?: { provider: OnCallBinding["provider"]; incidentId: string },
+    ): Promise<IncidentBoundGrant[]> {
       const rows = await sql.query<{
         grant_id: string;
         provider: OnCallBinding["provider"];
@@ -61,10 +57,12 @@ export function autoApprovalRepo(sql: SqlExecutor) {
         `SELECT i.grant_id, i.provider, i.service, array_agg(i.incident_id ORDER BY i.incident_id) AS incidents
            FROM grant_incidents i JOIN grants g ON g.id = i.grant_id
           WHERE g.state IN ('issuing', 'active')
+            AND ($2::text IS NULL OR i.grant_id IN
+                  (SELECT grant_id FROM grant_incidents WHERE provider = $2 AND incident_id = $3))
           GROUP BY i.grant_id, i.provider, i.service, g.created_at
           ORDER BY g.created_at
           LIMIT $1`,
-        [limit],
+        [limit, incident?.provider ?? null, incident?.incidentId ?? null],
       );
       return rows.map((row) => ({
         grantId: row.grant_id,

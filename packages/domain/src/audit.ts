@@ -60,4 +60,6 @@ export const SYSTEM_ACTOR = {
   schedule: "system:schedule",
   /** The drift reconciliation (backends compared with the database). */
   drift: "system:drift",
+  /** The end of an incident a grant rested on (polled, or a provider's webhook). */
+  incident: "system:incident",
 } as const;

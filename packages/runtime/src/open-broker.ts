@@ -40,6 +40,8 @@ export type BrokerSettings = {
   readonly policy?: PolicyEngine;
   /** PagerDuty / Opsgenie for on-call auto-approval; omitted: nobody counts as on call. */
   readonly onCall?: OnCallSource | undefined;
+  /** The secrets PagerDuty signs incident webhooks with; omitted or empty: the API serves none. */
+  readonly pagerDutyWebhookSecrets?: readonly string[];
   readonly databaseUrl: string | undefined;
   /** The tables' owner, to migrate through when DATABASE_URL's role owns nothing (README, "Database roles"). */
   readonly migrationUrl?: string | undefined;
@@ -65,6 +67,8 @@ export type OpenBroker = {
   /** Present when `slack` was given: what to tell whom, from the audit trail. */
   readonly notifications: NotificationService | undefined;
   readonly config: LeaseholdConfig;
+  /** For the API's POST /webhooks/pagerduty; empty when leasehold.yaml names no webhook secrets. */
+  readonly pagerDutyWebhookSecrets: readonly string[];
   /** Where the worker's processors take their jobs from. */
   readonly queue: QueueConnection;
   /**
@@ -148,6 +152,7 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
     broker,
     notifications,
     config,
+    pagerDutyWebhookSecrets: settings.pagerDutyWebhookSecrets ?? [],
     queue,
     shortLivedState:
       queue.backend === "redis"

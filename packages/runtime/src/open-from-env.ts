@@ -15,6 +15,7 @@ import {
   type AwsClientOptions,
   createOnCallSourceFromSettings,
   type OnCallSource,
+  pagerDutyWebhookSecrets,
 } from "@leasehold/providers";
 import { type QueueConnection, queueSchemaFor } from "@leasehold/queue";
 import { rotationUrlKey } from "./backends.js";
@@ -62,7 +63,7 @@ export async function openBrokerFromEnv(
   return openBroker({
     config,
     policy,
-    onCall: onCallFromEnv(config, env.targetEnv),
+    ...onCallFromEnv(config, env.targetEnv),
     databaseUrl: env.DATABASE_URL,
     migrationUrl: env.DATABASE_MIGRATION_URL,
     dataDir: env.LEASEHOLD_DATA_DIR,
@@ -100,14 +101,20 @@ export function queueConnectionFrom(env: BrokerEnv): QueueConnection {
   return { backend: "redis", redisUrl: env.REDIS_URL, prefix: env.LEASEHOLD_QUEUE_PREFIX };
 }
 
-/** The on-call source leasehold.yaml's `onCall` block names, its keys read from the environment. */
+/**
+ * The on-call source leasehold.yaml's `onCall` block names and PagerDuty's webhook secrets, read from
+ * the variables it names; a named variable that is unset stops the process.
+ */
 function onCallFromEnv(
   config: LeaseholdConfig,
   env: Readonly<Record<string, string | undefined>>,
-): OnCallSource | undefined {
-  if (config.onCall.pagerduty === undefined && config.onCall.opsgenie === undefined) return undefined;
+): { onCall?: OnCallSource; pagerDutyWebhookSecrets?: string[] } {
+  if (config.onCall.pagerduty === undefined && config.onCall.opsgenie === undefined) return {};
   try {
-    return createOnCallSourceFromSettings(config.onCall, env);
+    return {
+      onCall: createOnCallSourceFromSettings(config.onCall, env),
+      pagerDutyWebhookSecrets: pagerDutyWebhookSecrets(config.onCall, env),
+    };
   } catch (error) {
     throw new ConfigError("the environment", [(error as Error).message]);
   }

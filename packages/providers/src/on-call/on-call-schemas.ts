@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-export { type OnCallBinding, onCallBindingSchema, type OnCallProvider, pagerDutyId } from "@leasehold/domain";
+export { type OnCallBinding, type OnCallProvider, onCallBindingSchema, pagerDutyId } from "@leasehold/domain";
 
 /**
  * The on-call settings of leasehold.yaml (the global `onCall:` block) and a target's binding to a
@@ -74,4 +74,3 @@ export const onCallSettingsSchema = z
   })
   .strict();
 export type OnCallSettings = z.output<typeof onCallSettingsSchema>;
-
