@@ -3,6 +3,7 @@ import {
   type AccessRequest,
   ConflictError,
   ForbiddenError,
+  InvalidRequestError,
   isApprover,
   mayRequest,
   NotFoundError,
@@ -12,6 +13,7 @@ import {
   type RequestAccessInput,
   type Review,
   resolveDuration,
+  resolveRequestedScopes,
   resolveTicket,
   SYSTEM_ACTOR,
   samePrincipalId,
@@ -30,10 +32,22 @@ export type RequestView = {
   readonly tally: Tally;
 };
 
-type Deps = Pick<BrokerDeps, "store" | "targets" | "clock" | "newId" | "admins" | "log" | "caps">;
+type Deps = Pick<
+  BrokerDeps,
+  "store" | "targets" | "providers" | "clock" | "newId" | "admins" | "log" | "caps"
+>;
 
 // biome-ignore lint/complexity/noExcessiveLinesPerFunction: a factory whose methods share the dependencies it closes over; each method is short.
-export function createAccessRequestService({ store, targets, clock, newId, admins, log, caps }: Deps) {
+export function createAccessRequestService({
+  store,
+  targets,
+  providers,
+  clock,
+  newId,
+  admins,
+  log,
+  caps,
+}: Deps) {
   const limits = capsOrDefault(caps);
   const view = async (request: AccessRequest): Promise<RequestView> => {
     const reviews = await store.read((repos) => repos.requests.listReviews(request.id));
@@ -48,6 +62,9 @@ export function createAccessRequestService({ store, targets, clock, newId, admin
       if (!mayRequest(principal, target)) throw new ForbiddenError(`you may not request ${target.id}`);
       const durationSeconds = resolveDuration(target, input.durationSeconds);
       const ticket = resolveTicket(target, input.ticket);
+      const scopes = resolveRequestedScopes(target, input.scopes);
+      const scopeProblem = providers.get(target.kind).scopeProblem?.({ target, scopes });
+      if (scopeProblem) throw new InvalidRequestError(scopeProblem);
       const now = clock();
       const request: AccessRequest = {
         id: newId(),
@@ -56,6 +73,7 @@ export function createAccessRequestService({ store, targets, clock, newId, admin
         reason: input.reason,
         ticket,
         durationSeconds,
+        scopes,
         requiredApprovals: target.requiredApprovals,
         state: "pending",
         createdAt: now,
@@ -77,10 +95,13 @@ export function createAccessRequestService({ store, targets, clock, newId, admin
           action: "request.created",
           subjectType: "request",
           subjectId: request.id,
-          data: { targetId: target.id, durationSeconds, ticket, reason: input.reason },
+          data: { targetId: target.id, durationSeconds, ticket, reason: input.reason, scopes },
         });
       });
-      log.info({ requestId: request.id, targetId: target.id, requester: principal.id }, "access requested");
+      log.info(
+        { requestId: request.id, targetId: target.id, requester: principal.id, scopes },
+        "access requested",
+      );
       return { request, reviews: [], tally: tallyReviews([], principal.id, request.requiredApprovals) };
     },
 

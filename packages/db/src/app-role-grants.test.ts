@@ -80,6 +80,7 @@ describe("an application role that does not own the tables", () => {
         reason: "investigate",
         ticket: null,
         durationSeconds: 900,
+        scopes: [],
         requiredApprovals: 1,
         state: "pending",
         createdAt: now,
@@ -92,7 +93,7 @@ describe("an application role that does not own the tables", () => {
           action: "request.created",
           subjectType: "request",
           subjectId: requestId,
-          data: { targetId: "prod", durationSeconds: 900, ticket: null, reason: "investigate" },
+          data: { targetId: "prod", durationSeconds: 900, ticket: null, reason: "investigate", scopes: [] },
         },
         now,
       );

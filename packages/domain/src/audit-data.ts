@@ -21,6 +21,8 @@ export const auditDataSchemas = {
     durationSeconds: z.number(),
     ticket: text.nullable(),
     reason: text,
+    /** The scopes asked for; events from before scopes existed asked for none. */
+    scopes: z.array(id).max(50).default([]),
   }),
   "request.reviewed": z.object({ decision: z.enum(["approve", "deny"]), comment: text.nullable() }),
   "request.approved": z.object({ approvers: z.array(id) }),

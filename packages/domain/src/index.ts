@@ -10,6 +10,7 @@ export * from "./lease-policy.js";
 export * from "./limits.js";
 export * from "./notification.js";
 export * from "./principal.js";
+export * from "./request-scope.js";
 export * from "./schemas.js";
 export * from "./target.js";
 export * from "./text.js";

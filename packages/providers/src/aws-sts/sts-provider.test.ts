@@ -62,7 +62,12 @@ describe("source identity and tags", () => {
 
   it("fits many approvers in one tag value and says how many were left out", () => {
     const approvers = Array.from({ length: 20 }, (_, i) => `approver-number-${i}@example.com`);
-    const tags = sessionTagsFor(grant(), target as never, { requestId: "r", ticket: null, approvers });
+    const tags = sessionTagsFor(grant(), target as never, {
+      requestId: "r",
+      ticket: null,
+      approvers,
+      scopes: [],
+    });
     const value = tags.find((t) => t.Key === "lh-approvers")?.Value ?? "";
     expect(value.length).toBeLessThanOrEqual(256);
     expect(value).toMatch(/\+\d+ more$/);
@@ -175,7 +180,7 @@ describe("the STS provider against the stand-in", () => {
       }),
     );
   const issueGrant = async (overrides: Partial<Grant>) => {
-    const approval = { requestId: "r-1", ticket: "OPS-1", approvers: ["a@example.com"] };
+    const approval = { requestId: "r-1", ticket: "OPS-1", approvers: ["a@example.com"], scopes: [] };
     return provider.issue({ grant: grant(overrides), target, approval, checkpoint: async () => {} });
   };
 
