@@ -236,7 +236,10 @@ export type Target = ReturnType<typeof targetPolicyOf> & { readonly kind: string
 export type LeaseRule = Target["leases"][number];
 
 /** A target of one kind: the common part and the kind's own settings under `settingsKey`. */
-export type TargetOfKind<K extends string, Key extends string, Settings, ScopeSettings = never> = Target & {
+export type TargetOfKind<K extends string, Key extends string, Settings, ScopeSettings = never> = Omit<
+  Target,
+  "kind" | "scopes"
+> & {
   readonly kind: K;
   readonly scopes: readonly (TargetScope & { readonly [P in Key]: ScopeSettings })[];
 } & { readonly [P in Key]: Settings };

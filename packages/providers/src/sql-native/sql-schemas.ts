@@ -114,11 +114,9 @@ function sqlScopeProblems(target: {
 }): [(string | number)[], string][] {
   const problems: [(string | number)[], string][] = [];
   target.scopes.forEach((scope, index) => {
+    // Required by the scope's schema; absent only when that already failed.
     const sql = scope.sql as SqlScopeSettings | undefined;
-    if (sql === undefined) {
-      problems.push([["scopes", index, "sql"], "a sql scope needs a sql: block with its creationStatements"]);
-      return;
-    }
+    if (sql === undefined) return;
     sql.creationStatements.forEach((statement, at) => {
       const problem = sqlTemplateProblem(target.settings.engine, statement);
       if (problem) problems.push([["scopes", index, "sql", "creationStatements", at], problem]);

@@ -28,14 +28,6 @@ export type VaultTargetSettings = z.output<typeof vaultSettingsSchema>;
 export const vaultScopeSettingsSchema = z.object({ path: credsPathSchema }).strict();
 export type VaultScopeSettings = z.output<typeof vaultScopeSettingsSchema>;
 
-/** Every scope of a `vault` target says which path it reads. */
-const vaultScopeProblems = (target: { readonly scopes: readonly Record<string, unknown>[] }) =>
-  target.scopes.flatMap((scope, index): [(string | number)[], string][] =>
-    scope.vault === undefined
-      ? [[["scopes", index, "vault"], "a vault scope needs a vault: block with its path"]]
-      : [],
-  );
-
 /** A `vault` target in leasehold.yaml: the common fields and the `vault:` block. */
 export const vaultTargetSchema = targetSchemaFor({
   kind: "vault",
@@ -43,7 +35,6 @@ export const vaultTargetSchema = targetSchemaFor({
   settings: vaultSettingsSchema,
   durationLimits: VAULT_DURATION_LIMITS,
   scope: vaultScopeSettingsSchema,
-  checkScopes: vaultScopeProblems,
 });
 export type VaultTarget = TargetOfKind<"vault", "vault", VaultTargetSettings, VaultScopeSettings>;
 
