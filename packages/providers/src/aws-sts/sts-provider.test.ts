@@ -23,7 +23,8 @@ const target: AwsRoleTarget = awsRoleTargetSchema.parse({
     externalId: "leasehold-deploy",
     sessionPolicy: {
       Version: "2012-10-17",
-      Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "*" }],
+      // Role chaining too: the tests chain from issued sessions, and a session policy narrows the session.
+      Statement: [{ Effect: "Allow", Action: ["s3:GetObject", "sts:AssumeRole"], Resource: "*" }],
     },
   },
 });
