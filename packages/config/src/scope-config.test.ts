@@ -127,6 +127,34 @@ describe("scopes in leasehold.yaml", () => {
     expect(problemsOf(text)).toMatch(/defaultScopes\[0\]: default scope b is not among the target's scopes/);
   });
 
+  it("refuses default scopes that together make a session policy too large", () => {
+    const resources = Array.from(
+      { length: 22 },
+      (_, i) => `'arn:aws:s3:::bucket-with-a-rather-long-name-${i}/*'`,
+    ).join(", ");
+    const scope = (name: string) =>
+      `      - name: ${name}\n        aws: { actions: ['s3:GetObject'], resources: [${resources}] }`;
+    const text = `${awsTarget("", `${scope("a")}\n${scope("b")}`)}    defaultScopes: [a, b]\n`;
+    expect(problemsOf(text)).toMatch(
+      /defaultScopes: the default scopes together: the session policy is \d+ characters/,
+    );
+  });
+
+  it("refuses more than one default scope on a Vault target", () => {
+    const text = `${head}  - id: orders
+    kind: vault
+    requesters: { groups: [eng] }
+    approvers: { groups: [sre] }
+    maxDuration: 1h
+    vault: { path: database/creds/orders-readonly }
+    scopes:
+      - { name: a, vault: { path: database/creds/a } }
+      - { name: b, vault: { path: database/creds/b } }
+    defaultScopes: [a, b]
+`;
+    expect(problemsOf(text)).toMatch(/defaultScopes: a vault target reads one path/);
+  });
+
   it("loads a Vault target's scopes as other credential paths, and refuses one without its path", () => {
     const vault = (scope: string) => `${head}  - id: orders
     kind: vault

@@ -141,6 +141,7 @@ export type TargetKindSpec<
   readonly checkScopes?: (target: {
     readonly settings: z.output<Settings>;
     readonly scopes: readonly Record<string, unknown>[];
+    readonly defaultScopes: readonly string[];
   }) => [(string | number)[], string][];
 };
 
@@ -272,6 +273,7 @@ export function targetSchemaFor<
         ...(spec.checkScopes?.({
           settings: (target as Record<string, unknown>)[spec.settingsKey] as z.output<Settings>,
           scopes: (target as TargetBaseInput).scopes,
+          defaultScopes: (target as TargetBaseInput).defaultScopes,
         }) ?? []),
       ];
       for (const [path, message] of problems) ctx.addIssue({ code: "custom", path, message });

@@ -110,6 +110,7 @@ export type AwsRoleSettings = z.output<typeof awsRoleSettingsSchema>;
 function awsScopeProblems(target: {
   readonly settings: AwsRoleSettings;
   readonly scopes: readonly Record<string, unknown>[];
+  readonly defaultScopes: readonly string[];
 }): [(string | number)[], string][] {
   const problems: [(string | number)[], string][] = [];
   if (target.scopes.length > 0 && target.settings.sessionPolicy !== undefined) {
@@ -132,6 +133,13 @@ function awsScopeProblems(target: {
     const tooBig = sessionPolicyProblem(sessionPolicyFor([{ aws }]), target.settings.sessionTags);
     if (tooBig) problems.push([["scopes", index, "aws"], tooBig]);
   });
+  // What a request naming no scope (and every workload lease) gets must fit together too.
+  const defaults = target.scopes.filter((scope) => target.defaultScopes.includes(scope.name as string));
+  if (defaults.length > 1) {
+    const policy = sessionPolicyFor(defaults.map((scope) => ({ aws: scope.aws as AwsScopeSettings })));
+    const tooBig = sessionPolicyProblem(policy, target.settings.sessionTags);
+    if (tooBig) problems.push([["defaultScopes"], `the default scopes together: ${tooBig}`]);
+  }
   return problems;
 }
 

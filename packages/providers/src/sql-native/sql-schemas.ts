@@ -111,8 +111,14 @@ export type SqlScopeSettings = z.output<typeof sqlScopeSettingsSchema>;
 function sqlScopeProblems(target: {
   readonly settings: SqlSettings;
   readonly scopes: readonly Record<string, unknown>[];
+  readonly defaultScopes: readonly string[];
 }): [(string | number)[], string][] {
   const problems: [(string | number)[], string][] = [];
+  if (target.defaultScopes.length > 1)
+    problems.push([
+      ["defaultScopes"],
+      "a sql target runs one set of creation statements: name one default scope",
+    ]);
   target.scopes.forEach((scope, index) => {
     // Required by the scope's schema; absent only when that already failed.
     const sql = scope.sql as SqlScopeSettings | undefined;

@@ -35,6 +35,10 @@ export const vaultTargetSchema = targetSchemaFor({
   settings: vaultSettingsSchema,
   durationLimits: VAULT_DURATION_LIMITS,
   scope: vaultScopeSettingsSchema,
+  checkScopes: ({ defaultScopes }) =>
+    defaultScopes.length > 1
+      ? [[["defaultScopes"], "a vault target reads one path: name one default scope"]]
+      : [],
 });
 export type VaultTarget = TargetOfKind<"vault", "vault", VaultTargetSettings, VaultScopeSettings>;
 
