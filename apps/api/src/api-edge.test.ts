@@ -3,6 +3,7 @@ import { Writable } from "node:stream";
 import { type Broker, createBroker, createCredentialCipher, targetCatalog } from "@leasehold/broker";
 import { parseConfig } from "@leasehold/config";
 import { createStore, type Database } from "@leasehold/db";
+import { policyEngineFor } from "@leasehold/policy";
 import { providerRegistry } from "@leasehold/providers";
 import { type OidcIssuer, startOidcIssuer } from "@leasehold/sandbox";
 import { createTestDatabase, TEST_CONFIG, tokenFor } from "@leasehold/test-kit";
@@ -49,7 +50,7 @@ beforeAll(async () => {
     cipher: createCredentialCipher(Buffer.alloc(32, 2)),
     clock: () => new Date(),
     newId: randomUUID,
-    admins: config.admins,
+    policy: policyEngineFor({ targets: targets.list(), admins: config.admins }),
     log,
   });
   appRouter = createAppRouter(broker);

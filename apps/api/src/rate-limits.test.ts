@@ -4,6 +4,7 @@ import { type Broker, createBroker, createCredentialCipher, targetCatalog } from
 import { parseConfig } from "@leasehold/config";
 import { createStore, type Database, openPostgres } from "@leasehold/db";
 import type { Caps } from "@leasehold/domain";
+import { policyEngineFor } from "@leasehold/policy";
 import { providerRegistry } from "@leasehold/providers";
 import { type OidcIssuer, startOidcIssuer } from "@leasehold/sandbox";
 import {
@@ -96,7 +97,7 @@ async function apiReplica(
     cipher: createCredentialCipher(Buffer.alloc(32, 2)),
     clock: () => new Date(),
     newId: randomUUID,
-    admins: config.admins,
+    policy: policyEngineFor(config),
     log,
     ...(options.caps ? { caps: options.caps } : {}),
   });

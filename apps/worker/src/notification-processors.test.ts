@@ -9,6 +9,7 @@ import {
 import { slackSettingsSchema, targetConfigSchema } from "@leasehold/config";
 import { createStore, type Database, type Store } from "@leasehold/db";
 import type { Principal } from "@leasehold/domain";
+import { policyEngineFor } from "@leasehold/policy";
 import { type CredentialProvider, providerRegistry } from "@leasehold/providers";
 import {
   createQueueProducer,
@@ -110,7 +111,7 @@ describe.each(queueBackends)("notifications when Slack misbehaves, queues on %s"
       cipher: createCredentialCipher(Buffer.alloc(32, 2)),
       clock: () => new Date(),
       newId: randomUUID,
-      admins: { users: [], groups: [] },
+      policy: policyEngineFor({ targets: targets.list(), admins: { users: [], groups: [] } }),
       log,
     });
     queueStore = await createScratchQueueStore(queueBackend);

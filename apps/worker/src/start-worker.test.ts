@@ -15,6 +15,7 @@ describe("the worker's sweep", () => {
     const ran: string[] = [];
     const report: ReconcileReport = {
       requestsExpired: 0,
+      requestsEscalated: 0,
       expired: 0,
       overdue: 0,
       expiryFailures: 0,

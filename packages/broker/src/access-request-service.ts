@@ -3,9 +3,8 @@ import {
   type AccessRequest,
   ConflictError,
   ForbiddenError,
+  firstEscalationAt,
   InvalidRequestError,
-  isApprover,
-  mayRequest,
   NotFoundError,
   nextRequestState,
   type Principal,
@@ -24,6 +23,7 @@ import { commitAudited } from "./audited-change.js";
 import { maySeeRequest } from "./authorization.js";
 import type { BrokerDeps } from "./broker-deps.js";
 import { capsOrDefault, checkRequestCaps } from "./caps.js";
+import { decideApprove, decideAsking, refusal, requestDetails } from "./policy-checks.js";
 
 /** A request with its reviews and where the approval count stands. */
 export type RequestView = {
@@ -34,20 +34,15 @@ export type RequestView = {
 
 type Deps = Pick<
   BrokerDeps,
-  "store" | "targets" | "providers" | "clock" | "newId" | "admins" | "log" | "caps"
+  "store" | "targets" | "providers" | "clock" | "newId" | "policy" | "log" | "caps"
 >;
 
+/** Pending requests read to find those one approver may review: the policies decide per request. */
+const REVIEWABLE_SCAN = 1000;
+
 // biome-ignore lint/complexity/noExcessiveLinesPerFunction: a factory whose methods share the dependencies it closes over; each method is short.
-export function createAccessRequestService({
-  store,
-  targets,
-  providers,
-  clock,
-  newId,
-  admins,
-  log,
-  caps,
-}: Deps) {
+export function createAccessRequestService(deps: Deps) {
+  const { store, targets, providers, clock, newId, log, caps } = deps;
   const limits = capsOrDefault(caps);
   const view = async (request: AccessRequest): Promise<RequestView> => {
     const reviews = await store.read((repos) => repos.requests.listReviews(request.id));
@@ -59,13 +54,19 @@ export function createAccessRequestService({
     async create(principal: Principal, input: RequestAccessInput): Promise<RequestView> {
       const target = targets.get(input.targetId);
       if (!target) throw new NotFoundError(`there is no target called ${input.targetId}`);
-      if (!mayRequest(principal, target)) throw new ForbiddenError(`you may not request ${target.id}`);
       const durationSeconds = resolveDuration(target, input.durationSeconds);
       const ticket = resolveTicket(target, input.ticket);
+      const decision = decideAsking(deps, "Request", principal, target, {
+        request: requestDetails(target, { durationSeconds, ticket, reason: input.reason }),
+        onCall: false,
+        incidents: [],
+      });
+      if (!decision.allowed) throw refusal(`you may not request ${target.id}`, decision);
       const scopes = resolveRequestedScopes(target, input.scopes);
       const scopeProblem = providers.get(target.kind).scopeProblem?.({ target, scopes });
       if (scopeProblem) throw new InvalidRequestError(scopeProblem);
       const now = clock();
+      const until = pendingUntil(target, now);
       const request: AccessRequest = {
         id: newId(),
         targetId: target.id,
@@ -77,8 +78,10 @@ export function createAccessRequestService({
         requiredApprovals: target.requiredApprovals,
         state: "pending",
         createdAt: now,
-        pendingUntil: pendingUntil(target, now),
+        pendingUntil: until,
         decidedAt: null,
+        escalationLevel: 0,
+        escalateAt: firstEscalationAt(target, now, until),
       };
       await commitAudited(store, now, async (repos, record) => {
         await checkRequestCaps(repos, limits, principal, now);
@@ -95,7 +98,14 @@ export function createAccessRequestService({
           action: "request.created",
           subjectType: "request",
           subjectId: request.id,
-          data: { targetId: target.id, durationSeconds, ticket, reason: input.reason, scopes },
+          data: {
+            targetId: target.id,
+            durationSeconds,
+            ticket,
+            reason: input.reason,
+            policies: [...decision.policies],
+            scopes,
+          },
         });
       });
       log.info(
@@ -127,11 +137,17 @@ export function createAccessRequestService({
     },
 
     async get(principal: Principal, requestId: string): Promise<RequestView> {
-      const request = await store.read((repos) => repos.requests.findById(requestId));
-      if (!request || !maySeeRequest(principal, request, targets.get(request.targetId), admins)) {
+      const [request, reviews] = await store.read((repos) =>
+        Promise.all([repos.requests.findById(requestId), repos.requests.listReviews(requestId)]),
+      );
+      if (!request || !maySeeRequest(deps, principal, request, reviews, targets.get(request.targetId))) {
         throw new NotFoundError("there is no such request, or you may not see it");
       }
-      return view(request);
+      return {
+        request,
+        reviews,
+        tally: tallyReviews(reviews, request.requesterId, request.requiredApprovals),
+      };
     },
 
     /** `mine`: what I asked for, newest first. `to-review`: pending requests I may review, oldest first. */
@@ -143,18 +159,25 @@ export function createAccessRequestService({
         const mine = await store.read((repos) => repos.requests.listByRequester(principal.id, options.limit));
         return Promise.all(mine.map(view));
       }
-      const reviewable = targets.list().filter((t) => isApprover(principal, t));
+      // Whether someone may approve can depend on the request itself (its duration, its ticket), so
+      // the policies decide per pending request, oldest first, over a bounded scan.
       const pending = await store.read((repos) =>
         repos.requests.listPending(
-          reviewable.map((t) => t.id),
-          options.limit,
+          targets.list().map((t) => t.id),
+          REVIEWABLE_SCAN,
         ),
       );
       const now = clock();
-      const forMe = pending.filter(
-        (r) => !samePrincipalId(r.requesterId, principal.id) && r.pendingUntil > now,
-      );
-      return Promise.all(forMe.map(view));
+      const forMe: RequestView[] = [];
+      for (const request of pending) {
+        if (forMe.length >= options.limit) break;
+        const target = targets.get(request.targetId);
+        if (!target || samePrincipalId(request.requesterId, principal.id) || request.pendingUntil <= now)
+          continue;
+        const current = await view(request);
+        if (decideApprove(deps, principal, target, request, current.reviews).allowed) forMe.push(current);
+      }
+      return forMe;
     },
 
     /** Marks pending requests whose approval window closed as expired (run by the sweep). */

@@ -1,14 +1,15 @@
 import type { AuditVerification } from "@leasehold/db";
 import { type AuditEvent, ForbiddenError, type Principal } from "@leasehold/domain";
-import { isAdmin } from "./authorization.js";
 import type { BrokerDeps } from "./broker-deps.js";
+import { mayReadAudit } from "./policy-checks.js";
 
-type Deps = Pick<BrokerDeps, "store" | "admins" | "log">;
+type Deps = Pick<BrokerDeps, "store" | "policy" | "clock" | "log">;
 
-/** Reading and verifying the audit trail: admins only. */
-export function createAuditService({ store, admins, log }: Deps) {
+/** Reading and verifying the audit trail: whom the ReadAudit policies allow (leasehold.yaml's admins). */
+export function createAuditService(deps: Deps) {
+  const { store, log } = deps;
   const assertAdmin = (principal: Principal) => {
-    if (!isAdmin(principal, admins)) throw new ForbiddenError("only admins may read the audit trail");
+    if (!mayReadAudit(deps, principal)) throw new ForbiddenError("only admins may read the audit trail");
   };
   return {
     async list(

@@ -1,16 +1,15 @@
-import type { AccessRequest, Principal, PrincipalSet, Target } from "@leasehold/domain";
-import { isInSet, mayReview, samePrincipalId } from "@leasehold/domain";
+import type { AccessRequest, Principal, Review, Target } from "@leasehold/domain";
+import { samePrincipalId } from "@leasehold/domain";
+import { decideApprove, mayReadAudit, type PolicyDeps } from "./policy-checks.js";
 
-export const isAdmin = (principal: Principal, admins: PrincipalSet): boolean =>
-  principal.kind === "human" && isInSet(principal, admins);
-
-/** The requester, anyone who may review it, and admins may see a request. */
+/** The requester, anyone who may approve it, and whoever may read the audit trail may see a request. */
 export const maySeeRequest = (
+  deps: PolicyDeps,
   principal: Principal,
   request: AccessRequest,
+  reviews: readonly Review[],
   target: Target | undefined,
-  admins: PrincipalSet,
 ): boolean =>
   samePrincipalId(principal.id, request.requesterId) ||
-  isAdmin(principal, admins) ||
-  (target !== undefined && mayReview(principal, target, request.requesterId));
+  mayReadAudit(deps, principal) ||
+  (target !== undefined && decideApprove(deps, principal, target, request, reviews).allowed);

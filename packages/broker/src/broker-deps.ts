@@ -1,5 +1,6 @@
 import type { Store } from "@leasehold/db";
-import type { Caps, Clock, PrincipalSet, Target } from "@leasehold/domain";
+import type { Caps, Clock, Target } from "@leasehold/domain";
+import type { PolicyEngine } from "@leasehold/policy";
 import type { ProviderRegistry } from "@leasehold/providers";
 import type { GrantQueues } from "@leasehold/queue";
 import type { CredentialCipher } from "./credential-cipher.js";
@@ -31,8 +32,11 @@ export type BrokerDeps = {
   readonly cipher: CredentialCipher;
   readonly clock: Clock;
   readonly newId: () => string;
-  /** May revoke any grant and read the audit trail. */
-  readonly admins: PrincipalSet;
+  /**
+   * Decides who may do what: leasehold.yaml's lists (targets, admins) translated to Cedar, and the
+   * policy files beside it.
+   */
+  readonly policy: PolicyEngine;
   readonly log: Logger;
   /** Per-principal caps (leasehold.yaml's `limits`); omitted: DEFAULT_CAPS. */
   readonly caps?: Caps | undefined;

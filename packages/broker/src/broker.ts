@@ -13,6 +13,7 @@ import {
   DEFAULT_RECONCILE_OPTIONS,
   type ReconcileOptions,
 } from "./reconcile-service.js";
+import { createRequestEscalationService } from "./request-escalation-service.js";
 import { createReviewService } from "./review-service.js";
 import { createRevocationService } from "./revocation-service.js";
 import { createRotationService, type RotationSetup } from "./rotation-service.js";
@@ -63,6 +64,7 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions = {}) {
     reconcile: createReconcileService({
       ...deps,
       requests,
+      escalation: createRequestEscalationService(deps),
       expiry,
       revocation,
       ...(options.reconcile ? { options: options.reconcile } : {}),

@@ -6,7 +6,7 @@ import { grantBinding } from "./credential-cipher.js";
 import { authorizeGrantUse } from "./grant-access.js";
 import { assertGrantSealed } from "./grant-provenance.js";
 
-type Deps = Pick<BrokerDeps, "store" | "targets" | "admins" | "cipher" | "clock" | "log">;
+type Deps = Pick<BrokerDeps, "store" | "targets" | "policy" | "cipher" | "clock" | "log">;
 
 /** A delivered credential: its kind and secret fields, and when it stops working. */
 export type DeliveredCredential = {
@@ -31,7 +31,7 @@ export function createCredentialService(deps: Deps) {
         const grant = await repos.grants.findById(grantId);
         if (!grant) throw new NotFoundError("there is no such grant");
         authorizeGrantUse(deps, principal, grant, {
-          admins: false,
+          others: null,
           otherwise: () =>
             new ForbiddenError("only the principal a grant was issued to may fetch its credentials"),
         });

@@ -23,7 +23,7 @@ import { assertGrantProvenance, assertStoredGrantSealed } from "./grant-provenan
 
 type Deps = Pick<
   BrokerDeps,
-  "store" | "targets" | "admins" | "providers" | "queues" | "cipher" | "clock" | "log"
+  "store" | "targets" | "policy" | "providers" | "queues" | "cipher" | "clock" | "log"
 >;
 
 /** The caller's grant, still extendable; for a lease, also the lease rule that still allows it. */
@@ -36,7 +36,7 @@ async function holderGrant(
   const grant = await deps.store.read((repos) => repos.grants.findById(grantId));
   if (!grant) throw new NotFoundError("there is no such grant");
   const leaseRule = authorizeGrantUse(deps, principal, grant, {
-    admins: false,
+    others: null,
     otherwise: () => new ForbiddenError(`only the grant's holder may ${use} it`),
   });
   if (!canApplyGrantEvent(grant.state, "extended")) throw new ConflictError(`this grant is ${grant.state}`);

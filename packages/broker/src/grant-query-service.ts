@@ -2,12 +2,12 @@ import { type Grant, NotFoundError, type Principal } from "@leasehold/domain";
 import type { BrokerDeps } from "./broker-deps.js";
 import { authorizeGrantUse, maySeeGrant } from "./grant-access.js";
 
-type Deps = Pick<BrokerDeps, "store" | "targets" | "admins">;
+type Deps = Pick<BrokerDeps, "store" | "targets" | "policy" | "clock">;
 
 const notFound = () => new NotFoundError("there is no such grant, or you may not see it");
 
 /**
- * Reading grants (never their credentials): the holder and admins may see a grant; a lease only while
+ * Reading grants (never their credentials): the holder and whoever may read the audit trail may see a grant; a lease only while
  * its lease rule still matches the caller.
  */
 export function createGrantQueryService(deps: Deps) {
@@ -16,7 +16,7 @@ export function createGrantQueryService(deps: Deps) {
     async get(principal: Principal, grantId: string): Promise<Grant> {
       const grant = await store.read((repos) => repos.grants.findById(grantId));
       if (!grant) throw notFound();
-      authorizeGrantUse(deps, principal, grant, { admins: true, otherwise: notFound });
+      authorizeGrantUse(deps, principal, grant, { others: "ReadAudit", otherwise: notFound });
       return grant;
     },
 

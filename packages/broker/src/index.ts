@@ -17,6 +17,7 @@ export * from "./notice-deps.js";
 export * from "./notification-lanes.js";
 export * from "./notification-service.js";
 export * from "./reconcile-service.js";
+export * from "./request-escalation-service.js";
 export * from "./review-service.js";
 export * from "./revocation-service.js";
 export * from "./rotation-service.js";

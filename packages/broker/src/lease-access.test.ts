@@ -5,6 +5,7 @@ import {
   type Principal,
   type Target,
 } from "@leasehold/domain";
+import { policyEngineFor } from "@leasehold/policy";
 import { awsRoleTargetSchema } from "@leasehold/providers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Broker, createBroker } from "./broker.js";
@@ -13,6 +14,7 @@ import {
   admin,
   createHarness,
   grantInState,
+  HARNESS_ADMINS,
   type Harness,
   prodTarget,
   ROLE_ARN,
@@ -85,7 +87,12 @@ describe("every use of a lease re-checks its lease rule", () => {
     h.deps.store.read((r) => r.grants.findById(id));
   const takeLease = async () => (await h.broker.leases.create(app, { targetId: leaseTarget.id })).grant;
   /** The broker as it runs after leasehold.yaml changed, over the same database. */
-  const brokerWith = (targets: Target[]) => createBroker({ ...h.deps, targets: targetCatalog(targets) });
+  const brokerWith = (targets: Target[]) =>
+    createBroker({
+      ...h.deps,
+      targets: targetCatalog(targets),
+      policy: policyEngineFor({ targets, admins: HARNESS_ADMINS }),
+    });
 
   const expectAllRefused = async (broker: Broker, who: Principal, lease: Grant, why: RegExp) => {
     const before = await stored(lease.id);

@@ -93,7 +93,7 @@ describe("a crash between the SQL call and the commit", () => {
           action: "grant.created",
           subjectType: "grant",
           subjectId: grantId,
-          data: { targetId: "orders", durationSeconds: 600, lease: true, rule: app.subject },
+          data: { targetId: "orders", durationSeconds: 600, lease: true, rule: app.subject, policies: [] },
         },
         h.clock.now,
       );

@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import {
-  assertMayLease,
   ConflictError,
   type CreateLeaseInput,
   type Grant,
@@ -15,12 +14,13 @@ import { capsOrDefault, checkLeaseCaps } from "./caps.js";
 import type { CredentialService, DeliveredCredential } from "./credential-service.js";
 import { isRetryable } from "./failures.js";
 import type { GrantIssueService } from "./grant-issue-service.js";
+import { decideLease, refusal } from "./policy-checks.js";
 
 /** Tries of one lease inside the caller's request, and the first pause between them (then ×4). */
 const LEASE_ISSUE_ATTEMPTS = 3;
 const LEASE_RETRY_BASE_MS = 100;
 
-type Deps = Pick<BrokerDeps, "store" | "targets" | "clock" | "newId" | "log" | "caps"> & {
+type Deps = Pick<BrokerDeps, "store" | "targets" | "clock" | "newId" | "log" | "caps" | "policy"> & {
   issue: Pick<GrantIssueService, "issue">;
   credentials: Pick<CredentialService, "credentials">;
 };
@@ -31,7 +31,8 @@ type Deps = Pick<BrokerDeps, "store" | "targets" | "clock" | "newId" | "log" | "
  * people. It is issued in the caller's request (an application is waiting for it); if that fails, the
  * grant is marked failed and the caller may simply ask again.
  */
-export function createLeaseService({ store, targets, clock, newId, log, issue, credentials, caps }: Deps) {
+export function createLeaseService(deps: Deps) {
+  const { store, targets, clock, newId, log, issue, credentials, caps } = deps;
   const limits = capsOrDefault(caps);
   /**
    * A few quick tries inside the caller's request, because the caller is waiting and transient upstream
@@ -59,7 +60,9 @@ export function createLeaseService({ store, targets, clock, newId, log, issue, c
     ): Promise<{ grant: Grant; credential: DeliveredCredential }> {
       const target = targets.get(input.targetId);
       if (!target) throw new NotFoundError(`there is no target called ${input.targetId}`);
-      const rule = assertMayLease(principal, target);
+      const asked = input.ttlSeconds ?? target.defaultDurationSeconds;
+      const { decision, rule } = decideLease(deps, principal, target, asked);
+      if (!rule) throw refusal(`${principal.id} may not lease ${target.id}`, decision);
       const ttlSeconds = resolveLeaseTtl(target, rule, input.ttlSeconds);
       const now = clock();
       const grant = newGrant({
@@ -78,7 +81,13 @@ export function createLeaseService({ store, targets, clock, newId, log, issue, c
           action: "grant.created",
           subjectType: "grant",
           subjectId: grant.id,
-          data: { targetId: target.id, durationSeconds: ttlSeconds, lease: true, rule: rule.subject },
+          data: {
+            targetId: target.id,
+            durationSeconds: ttlSeconds,
+            lease: true,
+            rule: rule.subject,
+            policies: [...decision.policies],
+          },
         });
       });
       if ((await issueWithRetries(grant.id)) !== "issued") {

@@ -15,6 +15,7 @@ export const NOTIFIED: ReadonlySet<AuditAction> = new Set<AuditAction>([
   "request.denied",
   "request.cancelled",
   "request.expired",
+  "request.escalated",
   "grant.issued",
   "grant.extended",
   "grant.expired",

@@ -2,6 +2,7 @@ import type { AccessRequestService } from "./access-request-service.js";
 import type { BrokerDeps } from "./broker-deps.js";
 import type { ExpiryService } from "./expiry-service.js";
 import { describeFailure } from "./failures.js";
+import type { RequestEscalationService } from "./request-escalation-service.js";
 import type { RevocationService } from "./revocation-service.js";
 
 export type ReconcileOptions = {
@@ -47,6 +48,8 @@ export const DEFAULT_RECONCILE_OPTIONS: ReconcileOptions = reconcileOptionsFor(1
 
 export type ReconcileReport = {
   requestsExpired: number;
+  /** Pending requests moved one escalation level up because nobody decided in time. */
+  requestsEscalated: number;
   /** Grants past their deadline that this sweep expired itself. */
   expired: number;
   /**
@@ -66,6 +69,7 @@ export type ReconcileReport = {
 
 type Deps = Pick<BrokerDeps, "store" | "queues" | "clock" | "log"> & {
   requests: Pick<AccessRequestService, "expireTimedOut">;
+  escalation: Pick<RequestEscalationService, "escalateDue">;
   expiry: Pick<ExpiryService, "expire">;
   revocation: Pick<RevocationService, "release">;
   options?: ReconcileOptions;
@@ -80,7 +84,7 @@ type Deps = Pick<BrokerDeps, "store" | "queues" | "clock" | "log"> & {
  */
 // biome-ignore lint/complexity/noExcessiveLinesPerFunction: a factory whose steps share the options it closes over; each step is short.
 export function createReconcileService(deps: Deps) {
-  const { store, queues, clock, log, requests, expiry, revocation, options } = deps;
+  const { store, queues, clock, log, requests, escalation, expiry, revocation, options } = deps;
   const opts = options ?? DEFAULT_RECONCILE_OPTIONS;
   const ago = (now: Date, seconds: number) => new Date(now.getTime() - seconds * 1000);
 
@@ -148,6 +152,8 @@ export function createReconcileService(deps: Deps) {
       const now = clock();
       const report: ReconcileReport = {
         requestsExpired: await requests.expireTimedOut(opts.batch),
+        // After expiring: a request past its window is expired, never escalated.
+        requestsEscalated: await escalation.escalateDue(opts.batch),
         expired: 0,
         overdue: 0,
         expiryFailures: 0,

@@ -1,7 +1,11 @@
 import { type RequestCard, tallyReviews, UpstreamError } from "@leasehold/domain";
+import { createEscalationNotices } from "./escalation-notices.js";
 import { directMessageOrSkip, type EventOf, type NoticeDeps } from "./notice-deps.js";
 
-/** A request's card in its approvers' channel, and the decision DM to its requester. */
+/**
+ * A request's card in its approvers' channel (and in each channel it was escalated to), the decision
+ * DM to its requester, and the escalation DMs to the approvers of the level it moved to.
+ */
 export function createRequestNotices(deps: NoticeDeps) {
   const { store, targets, messenger, clock } = deps;
   const dm = directMessageOrSkip(deps);
@@ -26,12 +30,22 @@ export function createRequestNotices(deps: NoticeDeps) {
     };
   };
 
-  /** Posts the request to its target's approvers' channel once, or rewrites the message in place. */
+  /**
+   * Posts the request to its target's approvers' channel once, or rewrites the message in place, and
+   * rewrites every escalation post of it too, so no channel keeps buttons for a decided request.
+   */
   const showRequest = async (requestId: string, mustExist: boolean) => {
     const card = await requestCard(requestId);
-    const channel = card && targets.get(card.request.targetId)?.slackChannel;
-    if (!card || !channel) return;
-    const existing = await store.read((r) => r.notifications.findRequestMessage(requestId));
+    if (!card) return;
+    const [existing, escalations] = await store.read((r) =>
+      Promise.all([
+        r.notifications.findRequestMessage(requestId),
+        r.notifications.listEscalationMessages(requestId),
+      ]),
+    );
+    for (const message of escalations) await messenger.updateRequestCard(message, card);
+    const channel = targets.get(card.request.targetId)?.slackChannel;
+    if (!channel) return;
     if (existing) {
       await messenger.updateRequestCard(existing, card);
       return;
@@ -46,8 +60,14 @@ export function createRequestNotices(deps: NoticeDeps) {
     );
   };
 
+  const escalations = createEscalationNotices(deps, requestCard);
+
   const onRequestEvent = async (event: EventOf<"request">) => {
     await showRequest(event.subjectId, event.action !== "request.created");
+    if (event.action === "request.escalated") {
+      await escalations.escalate(event.subjectId, event.data.toLevel);
+      return;
+    }
     if (event.action !== "request.approved" && event.action !== "request.denied") return;
     const card = await requestCard(event.subjectId);
     if (!card) return;

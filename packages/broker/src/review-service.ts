@@ -1,12 +1,12 @@
 import {
   type AccessRequest,
-  assertMayReview,
   ConflictError,
   type Grant,
   NotFoundError,
   newGrant,
   nextRequestState,
   type Principal,
+  type Review,
   type ReviewInput,
   samePrincipalId,
   tallyReviews,
@@ -14,13 +14,14 @@ import {
 import type { RequestView } from "./access-request-service.js";
 import { commitAudited } from "./audited-change.js";
 import type { BrokerDeps } from "./broker-deps.js";
+import { assertMayReview } from "./policy-checks.js";
 
 export type ReviewResult = RequestView & {
   /** The grant created by the final approval; null otherwise. */
   readonly grant: Grant | null;
 };
 
-type Deps = Pick<BrokerDeps, "store" | "targets" | "queues" | "clock" | "newId" | "log">;
+type Deps = Pick<BrokerDeps, "store" | "targets" | "queues" | "clock" | "newId" | "log" | "policy">;
 
 /**
  * Approve or deny. The request row is locked for the whole decision, so two reviewers racing to
@@ -28,14 +29,24 @@ type Deps = Pick<BrokerDeps, "store" | "targets" | "queues" | "clock" | "newId" 
  * longer pending (invariant 2). The grant's unique request id makes a second grant impossible even so.
  */
 // biome-ignore lint/complexity/noExcessiveLinesPerFunction: a factory whose methods share the dependencies it closes over; each method is short.
-export function createReviewService({ store, targets, queues, clock, newId, log }: Deps) {
-  /** The checks every review passes first: an eligible reviewer, and a request still open. */
-  const assertOpenFor = (principal: Principal, request: AccessRequest, now: Date) => {
+export function createReviewService(deps: Deps) {
+  const { store, targets, queues, clock, newId, log } = deps;
+  /**
+   * The checks every review passes first: an eligible reviewer (the policies that allowed it are
+   * returned), and a request still open.
+   */
+  const assertOpenFor = (
+    principal: Principal,
+    request: AccessRequest,
+    reviews: readonly Review[],
+    now: Date,
+  ) => {
     const target = targets.get(request.targetId);
     if (!target) throw new ConflictError(`target ${request.targetId} is no longer configured`);
-    assertMayReview(principal, target, request.requesterId);
+    const decision = assertMayReview(deps, principal, target, request, reviews);
     if (request.state !== "pending") throw new ConflictError(`this request is already ${request.state}`);
     if (request.pendingUntil <= now) throw new ConflictError("this request expired before it was decided");
+    return decision;
   };
 
   return {
@@ -48,7 +59,7 @@ export function createReviewService({ store, targets, queues, clock, newId, log 
         Promise.all([repos.requests.findById(requestId), repos.requests.listReviews(requestId)]),
       );
       if (!request) throw new NotFoundError("there is no such request");
-      assertOpenFor(principal, request, clock());
+      assertOpenFor(principal, request, reviews, clock());
       if (reviews.some((r) => samePrincipalId(r.reviewerId, principal.id))) {
         throw new ConflictError("you have already reviewed this request");
       }
@@ -60,7 +71,7 @@ export function createReviewService({ store, targets, queues, clock, newId, log 
       const result = await commitAudited(store, now, async (repos, record): Promise<ReviewResult> => {
         const request = await repos.requests.lockById(input.requestId);
         if (!request) throw new NotFoundError("there is no such request");
-        assertOpenFor(principal, request, now);
+        const decision = assertOpenFor(principal, request, await repos.requests.listReviews(request.id), now);
 
         const review = {
           requestId: request.id,
@@ -77,7 +88,7 @@ export function createReviewService({ store, targets, queues, clock, newId, log 
           action: "request.reviewed",
           subjectType: "request",
           subjectId: request.id,
-          data: { decision: input.decision, comment: review.comment },
+          data: { decision: input.decision, comment: review.comment, policies: [...decision.policies] },
         });
 
         const reviews = await repos.requests.listReviews(request.id);

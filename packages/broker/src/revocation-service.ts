@@ -17,7 +17,7 @@ import { authorizeGrantUse } from "./grant-access.js";
 import { recordRevocationDebt } from "./revocation-debt.js";
 import { targetOfGrant } from "./target-of-grant.js";
 
-type Deps = Pick<BrokerDeps, "store" | "targets" | "providers" | "queues" | "clock" | "admins" | "log">;
+type Deps = Pick<BrokerDeps, "store" | "targets" | "providers" | "queues" | "clock" | "policy" | "log">;
 
 /**
  * How grants end early (revoke: asked for by a person, carried out by the worker) and the clean-up
@@ -39,7 +39,7 @@ export function createRevocationService(deps: Deps) {
         const current = await repos.grants.lockById(input.grantId);
         if (!current) throw new NotFoundError("there is no such grant");
         authorizeGrantUse(deps, principal, current, {
-          admins: true,
+          others: "Revoke",
           otherwise: () => new ForbiddenError("only the grant's holder or an admin may revoke it"),
         });
         if (current.state === "issuing") {

@@ -10,9 +10,9 @@ import {
 import { type DatabasePasswordPort, type SecretStore, secretValueSchema } from "@leasehold/providers";
 import { z } from "zod";
 import { commitAudited } from "./audited-change.js";
-import { isAdmin } from "./authorization.js";
 import type { Attempt, BrokerDeps } from "./broker-deps.js";
 import { describeFailure, isRetryable } from "./failures.js";
+import { assertMayRotate, mayReadAudit } from "./policy-checks.js";
 
 /** What a run must remember between its steps; sealed with the run while it is in flight. */
 const stagedSchema = z.object({
@@ -56,7 +56,7 @@ export type RotationSetup = {
   ) => Promise<void>;
 };
 
-export type RotationDeps = Pick<BrokerDeps, "store" | "cipher" | "clock" | "newId" | "admins" | "log"> & {
+export type RotationDeps = Pick<BrokerDeps, "store" | "cipher" | "clock" | "newId" | "policy" | "log"> & {
   /** Absent when leasehold.yaml configures no rotations: then there are none to start or run. */
   readonly setup: RotationSetup | undefined;
 };
@@ -73,7 +73,7 @@ const after = (step: RotationStep, other: RotationStep) => ORDER.indexOf(step) >
  */
 // biome-ignore lint/complexity/noExcessiveLinesPerFunction: a factory whose helpers and methods share the dependencies it closes over; each is short.
 export function createRotationService(deps: RotationDeps) {
-  const { store, cipher, clock, newId, admins, log, setup } = deps;
+  const { store, cipher, clock, newId, log, setup } = deps;
   const configured = (id: string): Rotation | undefined => setup?.rotations.get(id);
 
   const rotationOf = (id: string) => {
@@ -285,7 +285,7 @@ export function createRotationService(deps: RotationDeps) {
      * current password logs in to the database.
      */
     async dryRun(principal: Principal, rotationId: string) {
-      if (!isAdmin(principal, admins)) throw new ForbiddenError("only admins may run rotations");
+      assertMayRotate(deps, principal, rotationId);
       const { config: rotation, secret, database } = rotationOf(rotationId);
       const current = await secret.readCurrent();
       const checks: { check: string; ok: boolean; detail: string }[] = [
@@ -325,7 +325,7 @@ export function createRotationService(deps: RotationDeps) {
 
     /** A person starts a run now (admins only); the worker carries it out. */
     async run(principal: Principal, rotationId: string): Promise<RotationRun> {
-      if (!isAdmin(principal, admins)) throw new ForbiddenError("only admins may run rotations");
+      assertMayRotate(deps, principal, rotationId);
       if (!setup?.rotations.has(rotationId))
         throw new NotFoundError(`there is no rotation called ${rotationId}`);
       const run = await this.start(rotationId, { key: `manual-${newId()}`, by: principal.id });
@@ -351,7 +351,7 @@ export function createRotationService(deps: RotationDeps) {
     },
 
     async runs(principal: Principal, rotationId: string, limit: number): Promise<RotationRun[]> {
-      if (!isAdmin(principal, admins)) throw new ForbiddenError("only admins may read rotation runs");
+      if (!mayReadAudit(deps, principal)) throw new ForbiddenError("only admins may read rotation runs");
       rotationOf(rotationId);
       return store.read((repos) => repos.rotations.list(rotationId, limit));
     },

@@ -3,6 +3,7 @@ import { IAMClient } from "@aws-sdk/client-iam";
 import { STSClient } from "@aws-sdk/client-sts";
 import { createStore, type Database } from "@leasehold/db";
 import { type Caps, type GrantState, newGrant, type Principal, type Target } from "@leasehold/domain";
+import { policyEngineFor } from "@leasehold/policy";
 import {
   awsRoleTargetSchema,
   type CredentialProvider,
@@ -112,6 +113,9 @@ export const ordersVaultLeases = {
 
 export type Enqueued = { queue: "issue" | "expire" | "revoke"; grantId: string; deadline?: Date };
 
+/** The harness's admins: the `security` group. */
+export const HARNESS_ADMINS = { users: [], groups: ["security"] };
+
 export type Harness = {
   db: Database;
   /** The database's URL on PostgreSQL, for a second connection pool to it (another process's). */
@@ -146,9 +150,10 @@ export async function createHarness(
       this.now = new Date(this.now.getTime() + seconds * 1000);
     },
   };
+  const targets = options.targets ?? [prodTarget];
   const deps: BrokerDeps = {
     store: createStore(db, { auditKey: Buffer.alloc(32, 3), grantKey: Buffer.alloc(32, 2) }),
-    targets: targetCatalog(options.targets ?? [prodTarget]),
+    targets: targetCatalog(targets),
     providers: providerRegistry([provider]),
     queues: {
       issue: async (grantId) => {
@@ -164,7 +169,7 @@ export async function createHarness(
     cipher: createCredentialCipher(Buffer.alloc(32, 4)),
     clock: () => clock.now,
     newId: randomUUID,
-    admins: { users: [], groups: ["security"] },
+    policy: policyEngineFor({ targets, admins: HARNESS_ADMINS }),
     log: silent,
     caps: options.caps,
   };

@@ -120,6 +120,12 @@ export const leaseholdConfigSchema = z
     admins: principalSetSchema.default({ users: [], groups: [] }),
     targets: z.array(targetConfigSchema).max(500).default([]),
     slack: slackSettingsSchema.optional(),
+    /**
+     * Cedar policy files, or directories of .cedar files, relative to leasehold.yaml. They are decided
+     * together with the lists above (translated to Cedar), validated against the schema Leasehold
+     * generates (`leasehold policy schema`).
+     */
+    policies: z.array(z.string().min(1).max(1024)).max(100).default([]),
     /** Long-lived secrets rotated on a schedule. */
     rotations: z.array(rotationConfigSchema).max(200).default([]),
     /** Caps and rate limits; every field has a safe default. */

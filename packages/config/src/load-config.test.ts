@@ -50,6 +50,23 @@ describe("leasehold.yaml", () => {
     });
   });
 
+  it("reads a target's escalation levels and says what to fix in them", () => {
+    expect(loadConfigFile(examplePath).targets[0]).toMatchObject({
+      escalateAfterSeconds: 7200,
+      escalation: [
+        { approvers: { groups: ["sre-leads"] }, slackChannel: "C0SRELEADS" },
+        { approvers: { users: ["head-of-infra@example.com"] } },
+      ],
+    });
+    const escalating = (after: string) =>
+      minimal.replace(
+        "    maxDuration: 1h\n",
+        `    maxDuration: 1h\n    pendingTtl: 1h\n    escalateAfter: ${after}\n    escalation:\n      - approvers: { groups: [leads] }\n`,
+      );
+    expect(parseConfig(escalating("30m"), "leasehold.yaml").targets[0]?.escalateAfterSeconds).toBe(1800);
+    expect(problemsOf(escalating("1h"))).toMatch(/targets\[0\]\.escalateAfter.*shorter than pendingTtl/);
+  });
+
   it("bounds an identity provider's maxTokenLifetime between 1m and 31d", () => {
     const withLifetime = (value: string) =>
       minimal.replace(

@@ -14,6 +14,8 @@ type RequestRow = {
   created_at: Date;
   pending_until: Date;
   decided_at: Date | null;
+  escalation_level: number;
+  escalate_at: Date | null;
 };
 
 type ReviewRow = {
@@ -37,6 +39,8 @@ const toRequest = (row: RequestRow): AccessRequest => ({
   createdAt: row.created_at,
   pendingUntil: row.pending_until,
   decidedAt: row.decided_at,
+  escalationLevel: row.escalation_level,
+  escalateAt: row.escalate_at,
 });
 
 const toReview = (row: ReviewRow): Review => ({
@@ -56,8 +60,8 @@ export function accessRequestRepo(sql: SqlExecutor) {
     async insert(request: AccessRequest): Promise<void> {
       await sql.query(
         `INSERT INTO access_requests (id, target_id, requester_id, reason, ticket, duration_seconds,
-           required_approvals, state, created_at, pending_until, decided_at, scopes)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::text[])`,
+           required_approvals, state, created_at, pending_until, decided_at, escalation_level, escalate_at, scopes)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::text[])`,
         [
           request.id,
           request.targetId,
@@ -70,6 +74,8 @@ export function accessRequestRepo(sql: SqlExecutor) {
           request.createdAt,
           request.pendingUntil,
           request.decidedAt,
+          request.escalationLevel,
+          request.escalateAt,
           [...request.scopes],
         ],
       );
@@ -141,6 +147,48 @@ export function accessRequestRepo(sql: SqlExecutor) {
         [targetIds, limit],
       );
       return rows.map(toRequest);
+    },
+
+    /**
+     * Pending requests whose escalation is due at `now` and whose approval window is still open,
+     * the longest overdue first.
+     */
+    async listEscalationDue(now: Date, limit: number): Promise<AccessRequest[]> {
+      const rows = await sql.query<RequestRow>(
+        `SELECT * FROM access_requests
+         WHERE state = 'pending' AND escalate_at IS NOT NULL AND escalate_at <= $1 AND pending_until > $1
+         ORDER BY escalate_at LIMIT $2`,
+        [now, limit],
+      );
+      return rows.map(toRequest);
+    },
+
+    /**
+     * Moves a pending request from `fromLevel` to `toLevel`, due again at `nextAt`, if it is still
+     * pending, still at `fromLevel`, due at `now` and not yet expired. Returns false otherwise: another
+     * worker took this step, or a decision came first. The condition is the guard, so replicas need no lock.
+     */
+    async escalate(
+      id: string,
+      step: { fromLevel: number; toLevel: number; nextAt: Date | null },
+      now: Date,
+    ): Promise<boolean> {
+      const rows = await sql.query(
+        `UPDATE access_requests SET escalation_level = $3, escalate_at = $4
+         WHERE id = $1 AND escalation_level = $2 AND state = 'pending'
+           AND escalate_at IS NOT NULL AND escalate_at <= $5 AND pending_until > $5
+         RETURNING id`,
+        [id, step.fromLevel, step.toLevel, step.nextAt, now],
+      );
+      return rows.length === 1;
+    },
+
+    /** Stops a request at `level` from escalating (its target has no further level any more). */
+    async stopEscalation(id: string, level: number): Promise<void> {
+      await sql.query(
+        "UPDATE access_requests SET escalate_at = NULL WHERE id = $1 AND escalation_level = $2 AND state = 'pending'",
+        [id, level],
+      );
     },
 
     /** Pending requests whose approval window closed before `now`. */

@@ -86,6 +86,8 @@ describe("an application role that does not own the tables", () => {
         createdAt: now,
         pendingUntil: new Date(now.getTime() + 3_600_000),
         decidedAt: null,
+        escalationLevel: 0,
+        escalateAt: null,
       });
       await repos.audit.append(
         {
@@ -93,7 +95,14 @@ describe("an application role that does not own the tables", () => {
           action: "request.created",
           subjectType: "request",
           subjectId: requestId,
-          data: { targetId: "prod", durationSeconds: 900, ticket: null, reason: "investigate", scopes: [] },
+          data: {
+            targetId: "prod",
+            durationSeconds: 900,
+            ticket: null,
+            reason: "investigate",
+            policies: [],
+            scopes: [],
+          },
         },
         now,
       );

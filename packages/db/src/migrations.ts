@@ -183,4 +183,28 @@ ALTER TABLE access_requests ADD COLUMN scopes text[] NOT NULL DEFAULT '{}'
   CHECK (cardinality(scopes) <= 10);
 `,
   },
+  {
+    id: "0008_request_escalation",
+    sql: `
+-- Escalation of unanswered requests (escalation.ts in the domain): how many levels up a request has
+-- moved, and when it next moves if still undecided (NULL: never). The sweep moves it with a
+-- conditional UPDATE on (escalation_level, state, escalate_at), so two workers never both take a step.
+ALTER TABLE access_requests
+  ADD COLUMN escalation_level integer NOT NULL DEFAULT 0 CHECK (escalation_level BETWEEN 0 AND 5),
+  ADD COLUMN escalate_at timestamptz;
+CREATE INDEX access_requests_escalation_due ON access_requests (escalate_at)
+  WHERE state = 'pending' AND escalate_at IS NOT NULL;
+
+-- The Slack message that re-posted a request to an escalation level's channel, so each later event
+-- edits it in place too, and a repeated delivery of the escalation does not post it again.
+CREATE TABLE slack_escalation_messages (
+  request_id uuid NOT NULL REFERENCES access_requests (id),
+  level      integer NOT NULL CHECK (level BETWEEN 1 AND 5),
+  channel    text NOT NULL,
+  ts         text NOT NULL,
+  created_at timestamptz NOT NULL,
+  PRIMARY KEY (request_id, level)
+);
+`,
+  },
 ];

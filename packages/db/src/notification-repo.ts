@@ -6,6 +6,9 @@ export type SlackRequestMessage = {
   readonly ts: string;
 };
 
+/** A request re-posted to an escalation level's channel. */
+export type SlackEscalationMessage = SlackRequestMessage & { readonly level: number };
+
 export type NotificationRepo = ReturnType<typeof notificationRepo>;
 
 /** What the notifier remembers: where each request's Slack message is, and how far it has read the audit trail. */
@@ -25,6 +28,25 @@ export function notificationRepo(sql: SqlExecutor) {
         `INSERT INTO slack_request_messages (request_id, channel, ts, created_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (request_id) DO NOTHING RETURNING request_id`,
         [message.requestId, message.channel, message.ts, at],
+      );
+      return rows.length === 1;
+    },
+
+    /** The request's escalation posts, lowest level first. */
+    async listEscalationMessages(requestId: string): Promise<SlackEscalationMessage[]> {
+      const rows = await sql.query<{ level: number; channel: string; ts: string }>(
+        "SELECT level, channel, ts FROM slack_escalation_messages WHERE request_id = $1 ORDER BY level",
+        [requestId],
+      );
+      return rows.map((row) => ({ requestId, level: row.level, channel: row.channel, ts: row.ts }));
+    },
+
+    /** Remembers an escalation post; returns false if that level already has one (the first one stays). */
+    async saveEscalationMessage(message: SlackEscalationMessage, at: Date): Promise<boolean> {
+      const rows = await sql.query(
+        `INSERT INTO slack_escalation_messages (request_id, level, channel, ts, created_at)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (request_id, level) DO NOTHING RETURNING request_id`,
+        [message.requestId, message.level, message.channel, message.ts, at],
       );
       return rows.length === 1;
     },

@@ -21,6 +21,8 @@ const request = (overrides: Partial<AccessRequest> = {}): AccessRequest => ({
   createdAt: now,
   pendingUntil: new Date(now.getTime() + 3_600_000),
   decidedAt: null,
+  escalationLevel: 0,
+  escalateAt: null,
   ...overrides,
 });
 

@@ -48,6 +48,10 @@ export type AccessRequest = {
   /** When a pending request times out. */
   readonly pendingUntil: Date;
   readonly decidedAt: Date | null;
+  /** How many escalation levels up it has moved (0: only the target's own approvers were asked). */
+  readonly escalationLevel: number;
+  /** When it next escalates if still undecided; null when it never will. */
+  readonly escalateAt: Date | null;
 };
 
 /** One reviewer's decision; at most one per reviewer per request. */

@@ -1,32 +1,8 @@
 import type { Review } from "./access-request.js";
 import { addSeconds } from "./clock.js";
-import { ForbiddenError, InvalidRequestError } from "./errors.js";
-import { isInSet, type Principal, samePrincipalId } from "./principal.js";
+import { InvalidRequestError } from "./errors.js";
+import { samePrincipalId } from "./principal.js";
 import type { Target } from "./target.js";
-
-/** Whether this principal may ask for the target at all. */
-export const mayRequest = (principal: Principal, target: Target): boolean =>
-  principal.kind === "human" && isInSet(principal, target.requesters);
-
-/** Whether this principal is one of the target's approvers (for someone else's requests). */
-export const isApprover = (principal: Principal, target: Target): boolean =>
-  principal.kind === "human" && isInSet(principal, target.approvers);
-
-/**
- * Whether this principal may review a request by `requesterId` for the target. The requester never
- * may, even when they are listed as an approver (invariant 1).
- */
-export const mayReview = (principal: Principal, target: Target, requesterId: string): boolean =>
-  !samePrincipalId(principal.id, requesterId) && isApprover(principal, target);
-
-export function assertMayReview(principal: Principal, target: Target, requesterId: string): void {
-  if (samePrincipalId(principal.id, requesterId)) {
-    throw new ForbiddenError("you cannot review your own request");
-  }
-  if (!mayReview(principal, target, requesterId)) {
-    throw new ForbiddenError(`you are not an approver for ${target.id}`);
-  }
-}
 
 /**
  * The credential lifetime for a request: the target's default when none is asked for, otherwise the

@@ -14,6 +14,8 @@ const json: z.ZodType<JsonValue> = z.lazy(() =>
   z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(json), z.record(z.string(), json)]),
 );
 const none = z.object({});
+/** The policies that decided (their ids); empty in events written before policies were Cedar. */
+const policies = z.array(id).max(100).default([]);
 
 export const auditDataSchemas = {
   "request.created": z.object({
@@ -23,15 +25,22 @@ export const auditDataSchemas = {
     reason: text,
     /** The scopes asked for; events from before scopes existed asked for none. */
     scopes: z.array(id).max(50).default([]),
+    policies,
   }),
-  "request.reviewed": z.object({ decision: z.enum(["approve", "deny"]), comment: text.nullable() }),
+  "request.reviewed": z.object({
+    decision: z.enum(["approve", "deny"]),
+    comment: text.nullable(),
+    policies,
+  }),
   "request.approved": z.object({ approvers: z.array(id) }),
   "request.denied": z.object({ deniedBy: id.nullable() }),
   "request.cancelled": none,
   "request.expired": z.object({ pendingUntil: isoTime }),
+  /** Nobody decided within the target's escalateAfter: the request moved one level up (escalation.ts). */
+  "request.escalated": z.object({ fromLevel: z.int().min(0), toLevel: z.int().min(1) }),
   "grant.created": z.union([
     z.object({ requestId: id, targetId: id, durationSeconds: z.number() }),
-    z.object({ targetId: id, durationSeconds: z.number(), lease: z.literal(true), rule: text }),
+    z.object({ targetId: id, durationSeconds: z.number(), lease: z.literal(true), rule: text, policies }),
   ]),
   "grant.issued": z.object({
     expiresAt: isoTime,

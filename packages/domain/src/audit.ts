@@ -6,6 +6,7 @@ export const auditActions = [
   "request.denied",
   "request.cancelled",
   "request.expired",
+  "request.escalated",
   "grant.created",
   "grant.issued",
   "grant.issue_failed",

@@ -5,6 +5,7 @@ export * from "./audit-data.js";
 export * from "./clock.js";
 export * from "./duration.js";
 export * from "./errors.js";
+export * from "./escalation.js";
 export * from "./grant.js";
 export * from "./lease-policy.js";
 export * from "./limits.js";

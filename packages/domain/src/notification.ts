@@ -25,8 +25,23 @@ export type RequestCard = {
 /** Where a posted request card lives, so later events edit it in place. */
 export type MessageRef = { readonly channel: string; readonly ts: string };
 
-/** A direct message to the person a request or grant belongs to. None ever carries a credential. */
+/**
+ * A direct message to the person a request or grant belongs to, or to an approver a request was
+ * escalated to. None ever carries a credential.
+ */
 export type DirectMessage =
+  | {
+      /** Nobody decided in time: the request now also waits for this approver (escalation.ts). */
+      readonly kind: "escalated";
+      readonly requestId: string;
+      readonly targetId: string;
+      readonly requesterId: string;
+      readonly level: number;
+      /** When the request was made: how long it has waited. */
+      readonly waitingSince: Date;
+      /** Where the request was re-posted for a decision; null when no channel is configured. */
+      readonly channel: string | null;
+    }
   | {
       readonly kind: "decision";
       readonly targetId: string;

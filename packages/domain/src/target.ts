@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { durationSchema } from "./duration.js";
+import { checkEscalation, escalationPolicyOf, escalationShape } from "./escalation.js";
 import { DEFAULT_MAX_ACTIVE_PER_RULE } from "./limits.js";
 import { principalSetSchema } from "./principal.js";
 import {
@@ -102,6 +103,33 @@ const targetBaseShape = {
    */
   issueWindow: durationSchema.default(3600),
   ticket: ticketRuleSchema.default({ required: false }),
+  /** Attributes policies can read: `resource.environment`, and `resource.getTag("team")`. */
+  environment: z
+    .string()
+    .max(63)
+    .regex(/^[a-z0-9-]*$/, "environment is lower-case letters, digits and dashes, like prod")
+    .default(""),
+  tags: z
+    .record(
+      z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, "a tag key is lower-case letters, digits, _ and -"),
+      z.string().max(256),
+    )
+    .refine((tags) => Object.keys(tags).length <= 50, "at most 50 tags")
+    .default({}),
+  /** Who may activate this target without approval, and for how long at most (break-glass). */
+  breakGlass: z
+    .object({
+      allowed: principalSetSchema.default({ users: [], groups: [] }),
+      /** Omitted: the lesser of 1h and the target's maxDuration. */
+      maxDuration: durationSchema.optional(),
+    })
+    .strict()
+    .default({ allowed: { users: [], groups: [] } }),
+  /** Requests approved by policy without a person: on-call engineers, people on an incident. */
+  autoApprove: z
+    .object({ onCall: z.boolean().default(false), incidents: z.boolean().default(false) })
+    .strict()
+    .default({ onCall: false, incidents: false }),
   /** Where requests for this target are posted for approval in Slack. */
   slack: z
     .object({
@@ -121,6 +149,8 @@ const targetBaseShape = {
     .default([]),
   /** The scopes a request that names none gets. Empty: such a request gets the whole target. */
   defaultScopes: z.array(scopeNameSchema).max(MAX_SCOPES_PER_REQUEST).default([]),
+  /** Who is asked next when a request waits too long (see escalation.ts). */
+  ...escalationShape,
 };
 
 /** A target kind as a provider defines it: its name, its settings block in leasehold.yaml, its limits. */
@@ -189,6 +219,18 @@ function checkTargetPolicy(
       message: "nobody can use this target: name requesters (people) or leases (workloads)",
     });
   }
+  const breakGlassMax = target.breakGlass.maxDuration;
+  if (
+    breakGlassMax !== undefined &&
+    (breakGlassMax > target.maxDuration || breakGlassMax < limits.minSeconds)
+  ) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["breakGlass", "maxDuration"],
+      message: `breakGlass.maxDuration must be between ${limits.minSeconds} seconds and the target's maxDuration`,
+    });
+  }
+  checkEscalation(target, ctx);
   target.leases.forEach((rule, index) => {
     if (rule.maxTtl > target.maxDuration || rule.maxTtl < limits.minSeconds) {
       ctx.addIssue({
@@ -221,9 +263,18 @@ function targetPolicyOf(target: TargetBaseInput, limits: DurationLimits) {
     pendingTtlSeconds: target.pendingTtl,
     issueWindowSeconds: target.issueWindow,
     ticket: { required: target.ticket.required, pattern: target.ticket.pattern },
+    environment: target.environment,
+    tags: target.tags,
+    breakGlass: {
+      allowed: target.breakGlass.allowed,
+      maxDurationSeconds:
+        target.breakGlass.maxDuration ?? Math.max(limits.minSeconds, Math.min(3600, target.maxDuration)),
+    },
+    autoApprove: target.autoApprove,
     slackChannel: target.slack?.approversChannel,
     scopes: target.scopes as readonly TargetScope[],
     defaultScopes: target.defaultScopes,
+    ...escalationPolicyOf(target),
     /** The provider's limits for this kind, which no duration may leave (invariant 3). */
     durationLimits: limits,
   };

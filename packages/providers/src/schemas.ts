@@ -7,5 +7,6 @@ export * from "./aws-sts/aws-role-schemas.js";
 export * from "./aws-sts/aws-scope-policy.js";
 export * from "./aws-sts/sts-limits.js";
 export * from "./issued-credential.js";
+export * from "./on-call/on-call-schemas.js";
 export * from "./sql-native/sql-schemas.js";
 export * from "./vault/vault-schemas.js";

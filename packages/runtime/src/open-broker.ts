@@ -13,6 +13,7 @@ import {
 import { deriveKeys, type LeaseholdConfig, slackSettingsSchema } from "@leasehold/config";
 import { createStore, type Database, openDatabase } from "@leasehold/db";
 import { type Clock, systemClock } from "@leasehold/domain";
+import { type PolicyEngine, policyEngineFor } from "@leasehold/policy";
 import {
   type AwsClientOptions,
   createAwsClients,
@@ -34,6 +35,8 @@ import { providersFor, rotationSetup } from "./backends.js";
 
 export type BrokerSettings = {
   readonly config: LeaseholdConfig;
+  /** Omitted: leasehold.yaml's lists alone (no policy files). */
+  readonly policy?: PolicyEngine;
   readonly databaseUrl: string | undefined;
   /** The tables' owner, to migrate through when DATABASE_URL's role owns nothing (README, "Database roles"). */
   readonly migrationUrl?: string | undefined;
@@ -125,7 +128,7 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
       queues: grantQueues(producer),
       cipher: createCredentialCipher(keys.credentials),
       newId: randomUUID,
-      admins: config.admins,
+      policy: settings.policy ?? policyEngineFor(config),
       caps: config.limits,
     },
     {

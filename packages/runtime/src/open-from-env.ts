@@ -1,7 +1,9 @@
+import { dirname } from "node:path";
 import type { ExpiryOptions, Logger, ReconcileOptions } from "@leasehold/broker";
 import {
   type LeaseholdConfig,
   loadConfigFile,
+  loadPolicyEngine,
   type QueueBackend,
   queueBackendFrom,
   resolveMasterKey,
@@ -49,9 +51,12 @@ export async function openBrokerFromEnv(
   } = {},
 ): Promise<OpenBroker> {
   const config = overrides.config ?? loadConfigFile(env.LEASEHOLD_CONFIG);
+  // Policy files are named relative to leasehold.yaml; a generated configuration has none of its own.
+  const policy = loadPolicyEngine(config, overrides.config ? process.cwd() : dirname(env.LEASEHOLD_CONFIG));
   const queue = queueConnectionFrom(env);
   return openBroker({
     config,
+    policy,
     databaseUrl: env.DATABASE_URL,
     migrationUrl: env.DATABASE_MIGRATION_URL,
     dataDir: env.LEASEHOLD_DATA_DIR,

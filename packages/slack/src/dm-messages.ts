@@ -36,6 +36,38 @@ export function renderDecisionDm(input: {
       );
 }
 
+/** A request nobody decided in time, escalated to this approver: who asks, since when, where to decide. */
+export function renderEscalatedDm(input: {
+  requestId: string;
+  targetId: string;
+  requesterId: string;
+  level: number;
+  waitingSince: Date;
+  channel: string | null;
+}): Message {
+  const target = userText(input.targetId, 100);
+  const requester = userText(input.requesterId, 200);
+  // A channel id is checked against /^[CG][A-Z0-9]+$/ when leasehold.yaml is read: safe in a mention.
+  const where = input.channel
+    ? `Approve or deny it in <#${input.channel}>, or from`
+    : "Approve or deny it from";
+  return {
+    text: truncate(
+      `Escalated to you: ${esc(input.requesterId)}'s request for ${esc(input.targetId)} has waited since ${input.waitingSince.toISOString()}.`,
+      3000,
+    ),
+    blocks: [
+      {
+        type: "section",
+        text: {
+          type: "mrkdwn",
+          text: `:arrow_double_up: *Escalated to you* (level ${input.level}): ${requester}'s request for *${target}* has waited for a decision since ${slackTime(input.waitingSince)}.\n${where} your terminal:\n\`\`\`leasehold approve ${input.requestId}\`\`\``,
+        },
+      },
+    ],
+  };
+}
+
 /** Access is live: until when, and how to fetch the credentials (never the credentials themselves). */
 export function renderGrantedDm(input: {
   grantId: string;

@@ -81,6 +81,18 @@ export function renderRequestMessage(card: RequestCard): { text: string; blocks:
     });
   }
   blocks.push({ type: "section", block_id: "status", text: { type: "mrkdwn", text: status(card) } });
+  if (request.state === "pending" && request.escalationLevel > 0) {
+    blocks.push({
+      type: "context",
+      block_id: "escalation",
+      elements: [
+        {
+          type: "mrkdwn",
+          text: `:arrow_double_up: Escalated to level ${request.escalationLevel}: nobody decided since it was asked ${slackTime(request.createdAt)}.`,
+        },
+      ],
+    });
+  }
   if (request.state === "pending") {
     blocks.push({
       type: "actions",

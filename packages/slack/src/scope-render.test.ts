@@ -19,6 +19,8 @@ const request: AccessRequest = {
   createdAt: new Date("2026-11-23T10:00:00Z"),
   pendingUntil: new Date("2026-11-24T10:00:00Z"),
   decidedAt: null,
+  escalationLevel: 0,
+  escalateAt: null,
 };
 
 const card = (overrides: Partial<RequestCard> = {}): RequestCard => ({

@@ -11,6 +11,7 @@ import type { WebClient } from "@slack/web-api";
 import {
   renderDecisionDm,
   renderEndedDm,
+  renderEscalatedDm,
   renderGrantedDm,
   renderReminderDm,
   renderRevocationCutoffAlert,
@@ -32,6 +33,8 @@ export function renderDirectMessage(message: DirectMessage) {
       return renderReminderDm(message);
     case "ended":
       return renderEndedDm(message);
+    case "escalated":
+      return renderEscalatedDm(message);
   }
 }
 

@@ -54,6 +54,8 @@ describe("the notification text of every message is escaped like its blocks", ()
     createdAt: new Date("2026-11-23T10:00:00Z"),
     pendingUntil: new Date("2026-11-24T10:00:00Z"),
     decidedAt: null,
+    escalationLevel: 0,
+    escalateAt: null,
   };
   const at = new Date("2026-11-23T12:00:00Z");
   const messages = {

@@ -1,4 +1,5 @@
-// Local stand-ins for AWS STS/IAM/Secrets Manager, an OIDC issuer, the Slack Web API and HashiCorp Vault; see README.md.
+// Local stand-ins for AWS STS/IAM/Secrets Manager, an OIDC issuer, the Slack Web API, HashiCorp Vault,
+// PagerDuty and Opsgenie; see README.md.
 export { startAwsSandbox } from "./aws/aws-sandbox.js";
 export { SANDBOX_ACCESS_KEY, SANDBOX_USER_ARN } from "./aws/aws-sandbox-state.js";
 export type {
@@ -19,6 +20,38 @@ export type {
 } from "./aws/secrets-manager-types.js";
 export type { MintOptions, OidcIssuer, OidcIssuerOptions, OidcSigningAlg } from "./oidc/oidc-issuer.js";
 export { startOidcIssuer } from "./oidc/oidc-issuer.js";
+export { startOpsgenieSandbox } from "./opsgenie/opsgenie-sandbox.js";
+export type {
+  OpsgenieCall,
+  OpsgenieFault,
+  OpsgenieIncidentConfig,
+  OpsgenieIncidentRecord,
+  OpsgenieIncidentStatus,
+  OpsgenieResponder,
+  OpsgenieSandbox,
+  OpsgenieSandboxOptions,
+  OpsgenieScheduleConfig,
+  OpsgenieShiftConfig,
+  OpsgenieUserConfig,
+} from "./opsgenie/opsgenie-sandbox-types.js";
+export { startPagerDutySandbox } from "./pagerduty/pagerduty-sandbox.js";
+export type {
+  PagerDutyCall,
+  PagerDutyEscalationPolicyConfig,
+  PagerDutyFault,
+  PagerDutyIncidentConfig,
+  PagerDutyIncidentRecord,
+  PagerDutyIncidentStatus,
+  PagerDutyOnCallConfig,
+  PagerDutySandbox,
+  PagerDutySandboxOptions,
+  PagerDutyScheduleConfig,
+  PagerDutyServiceConfig,
+  PagerDutyUserConfig,
+  PagerDutyWebhookDelivery,
+  PagerDutyWebhookResult,
+} from "./pagerduty/pagerduty-sandbox-types.js";
+export { pagerDutySignature } from "./pagerduty/pagerduty-webhook-sender.js";
 export { SLACK_LIMITS } from "./slack/slack-limits.js";
 export type { SlackSignatureHeaders, ViewStateValues } from "./slack/slack-request-signing.js";
 export {

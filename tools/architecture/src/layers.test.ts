@@ -23,7 +23,14 @@ const TIERS: readonly (readonly string[])[] = [
     "@leasehold/architecture",
   ],
   // Adapters to the world outside: databases, queues, credential backends, Slack.
-  ["@leasehold/db", "@leasehold/queue", "@leasehold/providers", "@leasehold/slack"],
+  [
+    "@leasehold/db",
+    "@leasehold/queue",
+    "@leasehold/providers",
+    "@leasehold/slack",
+    // Cedar: decides who may do what (WebAssembly, no I/O).
+    "@leasehold/policy",
+  ],
   // The use cases; the configuration file, composed from the providers' schemas.
   ["@leasehold/broker", "@leasehold/config"],
   // Composition: opens what the use cases need, logging and process lifecycle.

@@ -34,6 +34,8 @@ export const renderRequest = ({ request, reviews, tally }: RequestView) => ({
   requiredApprovals: request.requiredApprovals,
   approvals: tally.approvers,
   approvalsNeeded: tally.needed,
+  /** Escalation levels it has moved up because nobody decided in time (0: not escalated). */
+  escalationLevel: request.escalationLevel,
   reviews: reviews.map((r) => ({
     reviewerId: r.reviewerId,
     decision: r.decision,

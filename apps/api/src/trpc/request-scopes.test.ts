@@ -50,6 +50,8 @@ function apiWith(asked: RequestAccessInput[]) {
             createdAt: now,
             pendingUntil: now,
             decidedAt: null,
+            escalationLevel: 0,
+            escalateAt: null,
           },
           reviews: [],
           tally: tallyReviews([], dev.id, 1),

@@ -46,3 +46,17 @@ export async function readBody(request: IncomingMessage, limitBytes: number): Pr
   }
   return Buffer.concat(chunks);
 }
+
+/** Resolves after `ms`, or at once when `signal` aborts (so a closing stand-in leaves no timers behind). */
+export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}

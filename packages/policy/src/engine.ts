@@ -1,0 +1,190 @@
+import * as cedar from "@cedar-policy/cedar-wasm/nodejs";
+import type { Principal, PrincipalSet, Target } from "@leasehold/domain";
+import { type LoadedPolicy, loadPolicies, type PolicySource } from "./policy-set.js";
+import { ACTION_SPECS, type Action, cedarSchema, NAMESPACE } from "./schema.js";
+import { translateConfig } from "./translate.js";
+
+/** What a person asked for, as policies see it. */
+export type RequestDetails = {
+  readonly durationSeconds: number;
+  readonly ticket: string;
+  readonly reason: string;
+  readonly scopes: readonly string[];
+};
+
+type Asking = { request: RequestDetails; onCall: boolean; incidents: readonly string[] };
+
+/** The facts each action's context carries besides the time (see schema.ts). */
+export type ContextOf = {
+  Request: Asking;
+  BreakGlass: Asking;
+  AutoApprove: Asking & { preApproved: boolean };
+  Approve: {
+    request: RequestDetails;
+    requester: string;
+    approvals: readonly string[];
+    escalationLevel: number;
+  };
+  Lease: { ttlSeconds: number };
+  Extend: { holder: boolean; extendBySeconds: number };
+  Revoke: { holder: boolean };
+  ReadAudit: Record<string, never>;
+  Rotate: Record<string, never>;
+};
+
+/** What a decision is about: a target, the audit trail, or a rotation. */
+export type PolicyResource =
+  | { readonly type: "Target"; readonly target: Target }
+  | { readonly type: "AuditTrail" }
+  | { readonly type: "Rotation"; readonly id: string };
+
+export type PolicyQuery<A extends Action> = {
+  readonly action: A;
+  readonly principal: Principal;
+  readonly resource: PolicyResource;
+  readonly context: ContextOf[A];
+  readonly now: Date;
+};
+
+export type PolicyDecision = {
+  readonly allowed: boolean;
+  /**
+   * The policies that decided: the permits that allowed it, or the forbids that refused it (empty when
+   * nothing permitted it).
+   */
+  readonly policies: readonly string[];
+  /** The deciding forbids' `@advice` annotations: what the refused person can do about it. */
+  readonly advice: readonly string[];
+};
+
+export type PolicyEngine = {
+  readonly policies: readonly LoadedPolicy[];
+  decide<A extends Action>(query: PolicyQuery<A>): PolicyDecision;
+};
+
+const SCHEMA_NAME = "leasehold";
+let preparsedSchema = false;
+let policySetCount = 0;
+
+const uid = (type: string, id: string) => ({ type: `${NAMESPACE}::${type}`, id });
+
+/** The principal and resource as Cedar entities: attributes and groups come only from verified claims. */
+function entitiesOf(principal: Principal, resource: PolicyResource): cedar.EntityJson[] {
+  const groups = principal.groups.map((g) => uid("Group", g));
+  const who: cedar.EntityJson =
+    principal.kind === "human"
+      ? { uid: uid("Person", principal.id), attrs: { provider: principal.provider }, parents: groups }
+      : {
+          uid: uid("Workload", principal.id),
+          attrs: { provider: principal.provider, subject: principal.subject },
+          parents: groups,
+          tags: { ...principal.claims },
+        };
+  if (resource.type !== "Target") return [who];
+  const t = resource.target;
+  return [
+    who,
+    {
+      uid: uid("Target", t.id),
+      attrs: {
+        kind: t.kind,
+        environment: t.environment,
+        requiredApprovals: t.requiredApprovals,
+        maxDurationSeconds: t.maxDurationSeconds,
+      },
+      parents: [],
+      tags: { ...t.tags },
+    },
+  ];
+}
+
+const resourceUid = (resource: PolicyResource) =>
+  resource.type === "Target"
+    ? uid("Target", resource.target.id)
+    : resource.type === "AuditTrail"
+      ? uid("AuditTrail", "audit")
+      : uid("Rotation", resource.id);
+
+/** The time fields every context has, in UTC: a datetime, the ISO weekday and the hour. */
+function clockOf(now: Date): cedar.Context {
+  const weekday = now.getUTCDay() === 0 ? 7 : now.getUTCDay();
+  return {
+    now: { __extn: { fn: "datetime", arg: now.toISOString() } },
+    weekday,
+    hour: now.getUTCHours(),
+  };
+}
+
+/**
+ * Loads the sources against Leasehold's schema and returns the engine that decides with them. Throws
+ * PolicyLoadError naming file, line and column of every problem.
+ */
+export function createPolicyEngine(sources: readonly PolicySource[]): PolicyEngine {
+  const schema = cedarSchema();
+  const policies = loadPolicies(schema, sources);
+  if (!preparsedSchema) {
+    const answer = cedar.preparseSchema(SCHEMA_NAME, schema);
+    if (answer.type === "failure")
+      throw new Error(`Leasehold's own Cedar schema does not parse: ${answer.errors[0]?.message}`);
+    preparsedSchema = true;
+  }
+  const setId = `set-${++policySetCount}`;
+  const byId = new Map(policies.map((p) => [p.id, p]));
+  const parsed = cedar.preparsePolicySet(setId, {
+    staticPolicies: Object.fromEntries(policies.map((p) => [p.id, p.text])),
+  });
+  if (parsed.type === "failure") throw new Error(`policies failed to load: ${parsed.errors[0]?.message}`);
+
+  return {
+    policies,
+    decide(query) {
+      // An action applies to some kinds of principal only (people request, workloads lease): anyone
+      // else is refused here, before a request Cedar would reject as not matching the schema.
+      const type = query.principal.kind === "human" ? "Person" : "Workload";
+      if (!ACTION_SPECS[query.action].principals.includes(type)) {
+        return { allowed: false, policies: [], advice: [] };
+      }
+      const answer = cedar.statefulIsAuthorized({
+        principal: uid(type, query.principal.id),
+        action: uid("Action", query.action),
+        resource: resourceUid(query.resource),
+        context: { ...clockOf(query.now), ...(query.context as cedar.Context) },
+        entities: entitiesOf(query.principal, query.resource),
+        preparsedSchemaName: SCHEMA_NAME,
+        preparsedPolicySetId: setId,
+        validateRequest: true,
+      });
+      if (answer.type === "failure") {
+        // The request itself did not fit the schema: a bug in Leasehold, never a user's input.
+        throw new Error(
+          `policy request for ${query.action} is malformed: ${answer.errors.map((e) => e.message).join("; ")}`,
+        );
+      }
+      const { decision, diagnostics } = answer.response;
+      // Cedar skips a policy whose evaluation fails. A skipped forbid must not let a request through:
+      // fail closed, naming it.
+      const brokenForbids = diagnostics.errors.filter((e) => byId.get(e.policyId)?.effect === "forbid");
+      if (brokenForbids.length > 0) {
+        return {
+          allowed: false,
+          policies: brokenForbids.map((e) => e.policyId),
+          advice: brokenForbids.map(
+            (e) => `policy ${e.policyId} could not be evaluated (${e.error.message})`,
+          ),
+        };
+      }
+      const deciding = diagnostics.reason;
+      const advice = deciding.flatMap((id) => {
+        const note = byId.get(id)?.annotations.advice;
+        return decision === "deny" && note !== undefined ? [note] : [];
+      });
+      return { allowed: decision === "allow", policies: deciding, advice };
+    },
+  };
+}
+
+/** The engine for leasehold.yaml's lists (targets, admins) and the policy files beside it. */
+export const policyEngineFor = (
+  config: { readonly targets: readonly Target[]; readonly admins: PrincipalSet },
+  files: readonly PolicySource[] = [],
+): PolicyEngine => createPolicyEngine([translateConfig(config), ...files]);
