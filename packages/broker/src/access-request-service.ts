@@ -21,6 +21,13 @@ import {
 } from "@leasehold/domain";
 import { commitAudited } from "./audited-change.js";
 import { maySeeRequest } from "./authorization.js";
+import {
+  type AskingFacts,
+  type AutoApproval,
+  approveByPolicy,
+  describeAutoApproval,
+  onCallFacts,
+} from "./auto-approval.js";
 import type { BrokerDeps } from "./broker-deps.js";
 import { capsOrDefault, checkRequestCaps } from "./caps.js";
 import { decideApprove, decideAsking, refusal, requestDetails } from "./policy-checks.js";
@@ -32,9 +39,12 @@ export type RequestView = {
   readonly tally: Tally;
 };
 
+/** A new request, and how approval by policy went for it. */
+export type CreatedRequest = RequestView & { readonly autoApproval: AutoApproval };
+
 type Deps = Pick<
   BrokerDeps,
-  "store" | "targets" | "providers" | "clock" | "newId" | "policy" | "log" | "caps"
+  "store" | "targets" | "providers" | "clock" | "newId" | "policy" | "log" | "caps" | "queues" | "onCall"
 >;
 
 /** Pending requests read to find those one approver may review: the policies decide per request. */
@@ -50,22 +60,34 @@ export function createAccessRequestService(deps: Deps) {
   };
 
   return {
-    /** Asks for access to a target. Refused before anything is recorded if policy does not allow it. */
-    async create(principal: Principal, input: RequestAccessInput): Promise<RequestView> {
+    /**
+     * Asks for access to a target. Refused before anything is recorded if policy does not allow it;
+     * approved at once, by policy, when an AutoApprove policy allows it (auto-approval.ts).
+     */
+    async create(principal: Principal, input: RequestAccessInput): Promise<CreatedRequest> {
       const target = targets.get(input.targetId);
       if (!target) throw new NotFoundError(`there is no target called ${input.targetId}`);
       const durationSeconds = resolveDuration(target, input.durationSeconds);
       const ticket = resolveTicket(target, input.ticket);
-      const decision = decideAsking(deps, "Request", principal, target, {
+      const now = clock();
+      // The provider is asked before the transaction opens (invariant 8).
+      const onCall = await onCallFacts(deps, principal, target, now);
+      const facts: AskingFacts = { ...onCall, preApproved: false };
+      const asking = {
         request: requestDetails(target, { durationSeconds, ticket, reason: input.reason }),
-        onCall: false,
-        incidents: [],
-      });
+        onCall: facts.onCall,
+        incidents: facts.incidents,
+      };
+      const decision = decideAsking(deps, "Request", principal, target, asking);
       if (!decision.allowed) throw refusal(`you may not request ${target.id}`, decision);
+      // After the policy: someone who may not request the target does not learn its scopes.
       const scopes = resolveRequestedScopes(target, input.scopes);
       const scopeProblem = providers.get(target.kind).scopeProblem?.({ target, scopes });
       if (scopeProblem) throw new InvalidRequestError(scopeProblem);
-      const now = clock();
+      const auto = decideAsking(deps, "AutoApprove", principal, target, {
+        ...asking,
+        preApproved: facts.preApproved,
+      });
       const until = pendingUntil(target, now);
       const request: AccessRequest = {
         id: newId(),
@@ -83,7 +105,7 @@ export function createAccessRequestService(deps: Deps) {
         escalationLevel: 0,
         escalateAt: firstEscalationAt(target, now, until),
       };
-      await commitAudited(store, now, async (repos, record) => {
+      const grant = await commitAudited(store, now, async (repos, record) => {
         await checkRequestCaps(repos, limits, principal, now);
         try {
           await repos.requests.insert(request);
@@ -107,12 +129,29 @@ export function createAccessRequestService(deps: Deps) {
             scopes,
           },
         });
+        if (!auto.allowed) return null;
+        return approveByPolicy(repos, record, { request, target, decision: auto, facts, newId, now });
       });
       log.info(
         { requestId: request.id, targetId: target.id, requester: principal.id, scopes },
         "access requested",
       );
-      return { request, reviews: [], tally: tallyReviews([], principal.id, request.requiredApprovals) };
+      const autoApproval = describeAutoApproval(auto, facts, grant, target);
+      if (!grant) {
+        return {
+          request,
+          reviews: [],
+          tally: tallyReviews([], principal.id, request.requiredApprovals),
+          autoApproval,
+        };
+      }
+      // After commit, as for a final approval: a lost enqueue is made good by the sweep.
+      await deps.queues.issue(grant.id).catch((error: unknown) => {
+        log.warn({ grantId: grant.id, err: String(error) }, "could not enqueue issue; the sweep will retry");
+      });
+      log.info({ requestId: request.id, policies: auto.policies }, "request approved by policy");
+      const approved = { ...request, state: "approved" as const, decidedAt: now };
+      return { request: approved, reviews: [], tally: tallyReviews([], principal.id, 0), autoApproval };
     },
 
     /** The requester withdraws a pending request. */

@@ -1,7 +1,7 @@
 import type { Store } from "@leasehold/db";
 import type { Caps, Clock, Target } from "@leasehold/domain";
 import type { PolicyEngine } from "@leasehold/policy";
-import type { ProviderRegistry } from "@leasehold/providers";
+import type { OnCallSource, ProviderRegistry } from "@leasehold/providers";
 import type { GrantQueues } from "@leasehold/queue";
 import type { CredentialCipher } from "./credential-cipher.js";
 
@@ -38,6 +38,8 @@ export type BrokerDeps = {
    */
   readonly policy: PolicyEngine;
   readonly log: Logger;
+  /** PagerDuty / Opsgenie, for on-call auto-approval; omitted: nobody counts as on call. */
+  readonly onCall?: OnCallSource | undefined;
   /** Per-principal caps (leasehold.yaml's `limits`); omitted: DEFAULT_CAPS. */
   readonly caps?: Caps | undefined;
 };

@@ -106,7 +106,7 @@ export function createReviewService(deps: Deps) {
           subjectType: "request",
           subjectId: request.id,
           ...(state === "approved"
-            ? { action: "request.approved", data: { approvers: [...tally.approvers] } }
+            ? { action: "request.approved", data: { approvers: [...tally.approvers], policies: [] } }
             : { action: "request.denied", data: { deniedBy: tally.deniedBy } }),
         });
         const decided = { ...request, state, decidedAt: now };

@@ -238,7 +238,7 @@ export async function grantInState(
           action: "request.approved",
           subjectType: "request",
           subjectId: request.id,
-          data: { approvers: [approverA.id, approverB.id] },
+          data: { approvers: [approverA.id, approverB.id], policies: [] },
         },
         {
           actor: approverB.id,

@@ -6,6 +6,7 @@ import {
   principalIdSchema,
   principalSetSchema,
 } from "@leasehold/domain";
+import { onCallSettingsSchema } from "@leasehold/providers/schemas";
 import { z } from "zod";
 import { rotationConfigSchema } from "./rotation-config.js";
 import { targetConfigSchema } from "./target-config.js";
@@ -128,6 +129,8 @@ export const leaseholdConfigSchema = z
     policies: z.array(z.string().min(1).max(1024)).max(100).default([]),
     /** Long-lived secrets rotated on a schedule. */
     rotations: z.array(rotationConfigSchema).max(200).default([]),
+    /** PagerDuty and Opsgenie, for on-call and incident auto-approval (secrets come from env variables). */
+    onCall: onCallSettingsSchema.default({}),
     /** Caps and rate limits; every field has a safe default. */
     limits: limitsSchema.default(() => limitsSchema.parse({})),
   })
@@ -152,6 +155,16 @@ export const leaseholdConfigSchema = z
     );
     duplicates(config.targets, (t) => t.id, "targets", "target id");
     duplicates(config.rotations, (r) => r.id, "rotations", "rotation id");
+    config.targets.forEach((target, index) => {
+      const provider = target.onCall?.provider;
+      if (provider !== undefined && config.onCall[provider] === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["targets", index, "onCall", "provider"],
+          message: `names ${provider}, but leasehold.yaml has no onCall.${provider} block; add it (its API URL and the variable holding its key)`,
+        });
+      }
+    });
   });
 
 export type LeaseholdConfig = z.output<typeof leaseholdConfigSchema>;

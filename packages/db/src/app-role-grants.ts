@@ -19,6 +19,7 @@ export const appRolePrivileges: Readonly<Record<string, string>> = {
   audit_head: "SELECT, UPDATE (seq, hash, mac)",
   slack_request_messages: "SELECT, INSERT",
   slack_escalation_messages: "SELECT, INSERT",
+  grant_incidents: "SELECT, INSERT",
   audit_cursors: "SELECT, INSERT, UPDATE",
   rotation_runs: "SELECT, INSERT, UPDATE",
   // Each write deletes a few expired keys (expiring-key-repo.ts).

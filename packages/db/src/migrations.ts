@@ -207,4 +207,26 @@ CREATE TABLE slack_escalation_messages (
 );
 `,
   },
+  {
+    id: "0010_auto_approval",
+    sql: `
+-- Requests approved by policy rather than by people (on call, on an incident, pre-approved): the
+-- policies that approved it. Counted per requester and target for autoApprove.maxPerDay.
+ALTER TABLE access_requests ADD COLUMN approved_by_policy text[];
+CREATE INDEX access_requests_auto_approved ON access_requests (requester_id, target_id, created_at)
+  WHERE approved_by_policy IS NOT NULL;
+
+-- A grant approved because its holder was on an incident ends when the incident resolves: the
+-- incidents it rests on, polled by the sweep and matched by PagerDuty's webhooks.
+CREATE TABLE grant_incidents (
+  grant_id    uuid NOT NULL REFERENCES grants (id),
+  provider    text NOT NULL CHECK (provider IN ('pagerduty', 'opsgenie')),
+  service     text NOT NULL,
+  incident_id text NOT NULL,
+  created_at  timestamptz NOT NULL,
+  PRIMARY KEY (grant_id, incident_id)
+);
+CREATE INDEX grant_incidents_by_incident ON grant_incidents (provider, incident_id);
+`,
+  },
 ];

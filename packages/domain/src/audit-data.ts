@@ -32,7 +32,8 @@ export const auditDataSchemas = {
     comment: text.nullable(),
     policies,
   }),
-  "request.approved": z.object({ approvers: z.array(id) }),
+  /** `approvers` are the people who approved; `policies` the policies that did, when none did (actor `policy:<id>`). */
+  "request.approved": z.object({ approvers: z.array(id), policies }),
   "request.denied": z.object({ deniedBy: id.nullable() }),
   "request.cancelled": none,
   "request.expired": z.object({ pendingUntil: isoTime }),

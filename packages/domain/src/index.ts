@@ -10,6 +10,7 @@ export * from "./grant.js";
 export * from "./lease-policy.js";
 export * from "./limits.js";
 export * from "./notification.js";
+export * from "./on-call-binding.js";
 export * from "./principal.js";
 export * from "./request-scope.js";
 export * from "./schemas.js";

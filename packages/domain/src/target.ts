@@ -2,6 +2,7 @@ import { z } from "zod";
 import { durationSchema } from "./duration.js";
 import { checkEscalation, escalationPolicyOf, escalationShape } from "./escalation.js";
 import { DEFAULT_MAX_ACTIVE_PER_RULE } from "./limits.js";
+import { onCallBindingSchema } from "./on-call-binding.js";
 import { principalSetSchema } from "./principal.js";
 import {
   MAX_SCOPES_PER_REQUEST,
@@ -125,11 +126,21 @@ const targetBaseShape = {
     })
     .strict()
     .default({ allowed: { users: [], groups: [] } }),
-  /** Requests approved by policy without a person: on-call engineers, people on an incident. */
+  /**
+   * Requests approved by policy without a person: someone on call for the target's service now, or
+   * assigned to an open incident naming it (the grant then ends when the incident resolves). At most
+   * `maxPerDay` per person and target in any 24 hours; beyond that, people approve.
+   */
   autoApprove: z
-    .object({ onCall: z.boolean().default(false), incidents: z.boolean().default(false) })
+    .object({
+      onCall: z.boolean().default(false),
+      incidents: z.boolean().default(false),
+      maxPerDay: z.int().min(1).max(100).default(3),
+    })
     .strict()
-    .default({ onCall: false, incidents: false }),
+    .default({ onCall: false, incidents: false, maxPerDay: 3 }),
+  /** The on-call service behind the target, for on-call and incident facts (`onCall:` names the provider). */
+  onCall: onCallBindingSchema.optional(),
   /** Where requests for this target are posted for approval in Slack. */
   slack: z
     .object({
@@ -219,6 +230,13 @@ function checkTargetPolicy(
       message: "nobody can use this target: name requesters (people) or leases (workloads)",
     });
   }
+  if ((target.autoApprove.onCall || target.autoApprove.incidents) && target.onCall === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["autoApprove"],
+      message: "on-call and incident auto-approval need the target's onCall binding (provider and service)",
+    });
+  }
   const breakGlassMax = target.breakGlass.maxDuration;
   if (
     breakGlassMax !== undefined &&
@@ -271,6 +289,7 @@ function targetPolicyOf(target: TargetBaseInput, limits: DurationLimits) {
         target.breakGlass.maxDuration ?? Math.max(limits.minSeconds, Math.min(3600, target.maxDuration)),
     },
     autoApprove: target.autoApprove,
+    onCall: target.onCall,
     slackChannel: target.slack?.approversChannel,
     scopes: target.scopes as readonly TargetScope[],
     defaultScopes: target.defaultScopes,

@@ -19,6 +19,7 @@ import {
   createAwsClients,
   createDatabasePasswords,
   createVaultSession,
+  type OnCallSource,
   providerRegistry,
   type VaultSettings,
 } from "@leasehold/providers";
@@ -37,6 +38,8 @@ export type BrokerSettings = {
   readonly config: LeaseholdConfig;
   /** Omitted: leasehold.yaml's lists alone (no policy files). */
   readonly policy?: PolicyEngine;
+  /** PagerDuty / Opsgenie for on-call auto-approval; omitted: nobody counts as on call. */
+  readonly onCall?: OnCallSource | undefined;
   readonly databaseUrl: string | undefined;
   /** The tables' owner, to migrate through when DATABASE_URL's role owns nothing (README, "Database roles"). */
   readonly migrationUrl?: string | undefined;
@@ -129,6 +132,7 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
       cipher: createCredentialCipher(keys.credentials),
       newId: randomUUID,
       policy: settings.policy ?? policyEngineFor(config),
+      onCall: settings.onCall,
       caps: config.limits,
     },
     {

@@ -1,6 +1,7 @@
 import { dirname } from "node:path";
 import type { ExpiryOptions, Logger, ReconcileOptions } from "@leasehold/broker";
 import {
+  ConfigError,
   type LeaseholdConfig,
   loadConfigFile,
   loadPolicyEngine,
@@ -10,7 +11,11 @@ import {
   sqlAdminUrlsFromEnv,
   vaultSettingsFromEnv,
 } from "@leasehold/config";
-import type { AwsClientOptions } from "@leasehold/providers";
+import {
+  type AwsClientOptions,
+  createOnCallSourceFromSettings,
+  type OnCallSource,
+} from "@leasehold/providers";
 import { type QueueConnection, queueSchemaFor } from "@leasehold/queue";
 import { rotationUrlKey } from "./backends.js";
 import { type BrokerSettings, type OpenBroker, openBroker } from "./open-broker.js";
@@ -57,6 +62,7 @@ export async function openBrokerFromEnv(
   return openBroker({
     config,
     policy,
+    onCall: onCallFromEnv(config, env.targetEnv),
     databaseUrl: env.DATABASE_URL,
     migrationUrl: env.DATABASE_MIGRATION_URL,
     dataDir: env.LEASEHOLD_DATA_DIR,
@@ -92,4 +98,17 @@ export function queueConnectionFrom(env: BrokerEnv): QueueConnection {
     return { backend, databaseUrl: env.DATABASE_URL, schema: queueSchemaFor(env.LEASEHOLD_QUEUE_PREFIX) };
   }
   return { backend: "redis", redisUrl: env.REDIS_URL, prefix: env.LEASEHOLD_QUEUE_PREFIX };
+}
+
+/** The on-call source leasehold.yaml's `onCall` block names, its keys read from the environment. */
+function onCallFromEnv(
+  config: LeaseholdConfig,
+  env: Readonly<Record<string, string | undefined>>,
+): OnCallSource | undefined {
+  if (config.onCall.pagerduty === undefined && config.onCall.opsgenie === undefined) return undefined;
+  try {
+    return createOnCallSourceFromSettings(config.onCall, env);
+  } catch (error) {
+    throw new ConfigError("the environment", [(error as Error).message]);
+  }
 }
