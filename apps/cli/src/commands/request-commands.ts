@@ -128,7 +128,7 @@ export const requestsCommand: Command = {
       (r) =>
         `${r.id}  ${r.state.padEnd(9)} ${r.targetId.padEnd(20)} ${formatDuration(r.durationSeconds).padEnd(6)} ${
           view === "to-review" ? `${r.requesterId}: ` : ""
-        }${r.reason.split("\n")[0]}`,
+        }${r.reason.split("\n")[0]}${r.scopes.length > 0 ? `  [scopes: ${r.scopes.join(", ")}]` : ""}`,
     );
     ctx.print(lines.length ? lines.join("\n") : "nothing here", requests);
     return EXIT.ok;
