@@ -1,12 +1,19 @@
 import { ForbiddenError, requestAccessInput } from "@leasehold/domain";
-import { renderRequestModal, SLACK_IDS } from "@leasehold/slack";
+import { renderRequestModal, SLACK_IDS, scopesPicked } from "@leasehold/slack";
 import type { App } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
 import { type BotDeps, explain, refuse } from "./bot-deps.js";
 
 type ViewValues = Record<
   string,
-  Record<string, { value?: string | null; selected_option?: { value: string } | null }>
+  Record<
+    string,
+    {
+      value?: string | null;
+      selected_option?: { value: string } | null;
+      selected_options?: readonly { value: string }[] | null;
+    }
+  >
 >;
 
 /** Which modal block shows an error about which field. */
@@ -15,6 +22,7 @@ const BLOCK_OF_FIELD: Record<string, string> = {
   durationSeconds: SLACK_IDS.requestInputs.duration.block,
   reason: SLACK_IDS.requestInputs.reason.block,
   ticket: SLACK_IDS.requestInputs.ticket.block,
+  scopes: SLACK_IDS.requestInputs.scopes.block,
 };
 
 /** `/access`, the global shortcut and the App Home button all open the same modal. */
@@ -30,6 +38,8 @@ export function registerRequestListeners(app: App, deps: BotDeps): void {
         maxDurationSeconds: t.maxDurationSeconds,
         defaultDurationSeconds: t.defaultDurationSeconds,
         ticketRequired: t.ticket.required,
+        scopes: t.scopes.map((scope) => ({ name: scope.name, description: scope.description })),
+        defaultScopes: t.defaultScopes,
       }));
       if (requestable.length === 0) throw new ForbiddenError("there are no targets you may request");
       await client.views.open({ trigger_id: triggerId, view: renderRequestModal(requestable) });
@@ -56,11 +66,21 @@ export function registerRequestListeners(app: App, deps: BotDeps): void {
     const field = (input: { block: string; action: string }) => values[input.block]?.[input.action];
     const ids = SLACK_IDS.requestInputs;
     const ticket = field(ids.ticket)?.value ?? "";
+    const targetId = field(ids.target)?.selected_option?.value ?? "";
+    const picked = scopesPicked(
+      targetId,
+      (field(ids.scopes)?.selected_options ?? []).map((o) => o.value),
+    );
+    if ("problem" in picked) {
+      await ack({ response_action: "errors", errors: { [ids.scopes.block]: picked.problem } });
+      return;
+    }
     const parsed = requestAccessInput.safeParse({
-      targetId: field(ids.target)?.selected_option?.value ?? "",
+      targetId,
       durationSeconds: Number(field(ids.duration)?.selected_option?.value ?? Number.NaN),
       reason: field(ids.reason)?.value ?? "",
       ...(ticket.trim() ? { ticket } : {}),
+      ...(picked.scopes.length > 0 ? { scopes: picked.scopes } : {}),
     });
     if (!parsed.success) {
       const errors: Record<string, string> = {};
@@ -81,7 +101,9 @@ export function registerRequestListeners(app: App, deps: BotDeps): void {
         ? ids.duration.block
         : /ticket/i.test(message)
           ? ids.ticket.block
-          : ids.target.block;
+          : /scope/i.test(message)
+            ? ids.scopes.block
+            : ids.target.block;
       await ack({ response_action: "errors", errors: { [block]: message.slice(0, 150) } });
     }
   });

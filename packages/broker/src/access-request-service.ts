@@ -4,6 +4,7 @@ import {
   ConflictError,
   ForbiddenError,
   firstEscalationAt,
+  InvalidRequestError,
   NotFoundError,
   nextRequestState,
   type Principal,
@@ -11,6 +12,7 @@ import {
   type RequestAccessInput,
   type Review,
   resolveDuration,
+  resolveRequestedScopes,
   resolveTicket,
   SYSTEM_ACTOR,
   samePrincipalId,
@@ -42,7 +44,7 @@ export type CreatedRequest = RequestView & { readonly autoApproval: AutoApproval
 
 type Deps = Pick<
   BrokerDeps,
-  "store" | "targets" | "clock" | "newId" | "policy" | "log" | "caps" | "queues" | "onCall"
+  "store" | "targets" | "providers" | "clock" | "newId" | "policy" | "log" | "caps" | "queues" | "onCall"
 >;
 
 /** Pending requests read to find those one approver may review: the policies decide per request. */
@@ -50,7 +52,7 @@ const REVIEWABLE_SCAN = 1000;
 
 // biome-ignore lint/complexity/noExcessiveLinesPerFunction: a factory whose methods share the dependencies it closes over; each method is short.
 export function createAccessRequestService(deps: Deps) {
-  const { store, targets, clock, newId, log, caps } = deps;
+  const { store, targets, providers, clock, newId, log, caps } = deps;
   const limits = capsOrDefault(caps);
   const view = async (request: AccessRequest): Promise<RequestView> => {
     const reviews = await store.read((repos) => repos.requests.listReviews(request.id));
@@ -78,6 +80,10 @@ export function createAccessRequestService(deps: Deps) {
       };
       const decision = decideAsking(deps, "Request", principal, target, asking);
       if (!decision.allowed) throw refusal(`you may not request ${target.id}`, decision);
+      // After the policy: someone who may not request the target does not learn its scopes.
+      const scopes = resolveRequestedScopes(target, input.scopes);
+      const scopeProblem = providers.get(target.kind).scopeProblem?.({ target, scopes });
+      if (scopeProblem) throw new InvalidRequestError(scopeProblem);
       const auto = decideAsking(deps, "AutoApprove", principal, target, {
         ...asking,
         preApproved: facts.preApproved,
@@ -90,6 +96,7 @@ export function createAccessRequestService(deps: Deps) {
         reason: input.reason,
         ticket,
         durationSeconds,
+        scopes,
         requiredApprovals: target.requiredApprovals,
         state: "pending",
         createdAt: now,
@@ -119,12 +126,16 @@ export function createAccessRequestService(deps: Deps) {
             ticket,
             reason: input.reason,
             policies: [...decision.policies],
+            scopes,
           },
         });
         if (!auto.allowed) return null;
         return approveByPolicy(repos, record, { request, target, decision: auto, facts, newId, now });
       });
-      log.info({ requestId: request.id, targetId: target.id, requester: principal.id }, "access requested");
+      log.info(
+        { requestId: request.id, targetId: target.id, requester: principal.id, scopes },
+        "access requested",
+      );
       const autoApproval = describeAutoApproval(auto, facts, grant, target);
       if (!grant) {
         return {

@@ -1,16 +1,32 @@
 import type { Store } from "@leasehold/db";
-import { type Grant, tallyReviews, UpstreamError } from "@leasehold/domain";
+import { ConflictError, type Grant, readAuditEvent, tallyReviews, UpstreamError } from "@leasehold/domain";
 import type { ApprovalContext } from "@leasehold/providers";
 
-/** The approval behind a grant, for the provider's session tags; null for grants without a request. */
+/**
+ * The approval behind a grant, for the provider's session tags and scopes; null for grants without a
+ * request. The scopes decide what is issued but sit on the request row, which the grant's MAC does not
+ * cover: they are used only if the request's authentic `request.created` audit event names the same
+ * ones, so a database writer without the master key cannot widen a grant by editing them.
+ */
 export async function approvalContextFor(store: Store, grant: Grant): Promise<ApprovalContext | null> {
   const requestId = grant.requestId;
   if (requestId === null) return null;
-  const [request, reviews] = await store.read((repos) =>
-    Promise.all([repos.requests.findById(requestId), repos.requests.listReviews(requestId)]),
+  const [request, reviews, events] = await store.read((repos) =>
+    Promise.all([
+      repos.requests.findById(requestId),
+      repos.requests.listReviews(requestId),
+      repos.audit.authenticFor(requestId),
+    ]),
   );
   if (!request)
     throw new UpstreamError(`request ${requestId} of grant ${grant.id} is missing`, { retryable: false });
   const tally = tallyReviews(reviews, request.requesterId, request.requiredApprovals);
-  return { requestId, ticket: request.ticket, approvers: tally.approvers };
+  const asked = events.map(readAuditEvent).find((event) => event?.action === "request.created");
+  const recorded = asked?.action === "request.created" ? asked.data.scopes : undefined;
+  if (recorded === undefined || recorded.join("\n") !== request.scopes.join("\n")) {
+    throw new ConflictError(
+      "this grant's request names scopes the audit trail does not; it was changed outside Leasehold and is not issued",
+    );
+  }
+  return { requestId, ticket: request.ticket, approvers: tally.approvers, scopes: request.scopes };
 }

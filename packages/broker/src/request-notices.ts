@@ -16,9 +16,13 @@ export function createRequestNotices(deps: NoticeDeps) {
     );
     if (!request) return undefined;
     const tally = tallyReviews(reviews, request.requesterId, request.requiredApprovals);
+    const target = targets.get(request.targetId);
+    const offered = new Map(target?.scopes.map((scope) => [scope.name, scope.description]));
     return {
       request,
-      targetDescription: targets.get(request.targetId)?.description ?? "",
+      targetDescription: target?.description ?? "",
+      // A scope withdrawn from leasehold.yaml since keeps its name here, without a description.
+      scopes: request.scopes.map((name) => ({ name, description: offered.get(name) ?? "" })),
       approvals: tally.approvers,
       needed: tally.needed,
       deniedBy: tally.deniedBy,

@@ -8,6 +8,7 @@ type RequestRow = {
   reason: string;
   ticket: string | null;
   duration_seconds: number;
+  scopes: string[];
   required_approvals: number;
   state: RequestState;
   created_at: Date;
@@ -32,6 +33,7 @@ const toRequest = (row: RequestRow): AccessRequest => ({
   reason: row.reason,
   ticket: row.ticket,
   durationSeconds: row.duration_seconds,
+  scopes: row.scopes,
   requiredApprovals: row.required_approvals,
   state: row.state,
   createdAt: row.created_at,
@@ -58,8 +60,8 @@ export function accessRequestRepo(sql: SqlExecutor) {
     async insert(request: AccessRequest): Promise<void> {
       await sql.query(
         `INSERT INTO access_requests (id, target_id, requester_id, reason, ticket, duration_seconds,
-           required_approvals, state, created_at, pending_until, decided_at, escalation_level, escalate_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+           required_approvals, state, created_at, pending_until, decided_at, escalation_level, escalate_at, scopes)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::text[])`,
         [
           request.id,
           request.targetId,
@@ -74,6 +76,7 @@ export function accessRequestRepo(sql: SqlExecutor) {
           request.decidedAt,
           request.escalationLevel,
           request.escalateAt,
+          [...request.scopes],
         ],
       );
     },

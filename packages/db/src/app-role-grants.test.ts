@@ -80,6 +80,7 @@ describe("an application role that does not own the tables", () => {
         reason: "investigate",
         ticket: null,
         durationSeconds: 900,
+        scopes: [],
         requiredApprovals: 1,
         state: "pending",
         createdAt: now,
@@ -94,7 +95,14 @@ describe("an application role that does not own the tables", () => {
           action: "request.created",
           subjectType: "request",
           subjectId: requestId,
-          data: { targetId: "prod", durationSeconds: 900, ticket: null, reason: "investigate", policies: [] },
+          data: {
+            targetId: "prod",
+            durationSeconds: 900,
+            ticket: null,
+            reason: "investigate",
+            policies: [],
+            scopes: [],
+          },
         },
         now,
       );

@@ -174,6 +174,16 @@ CREATE INDEX expiring_keys_by_expiry ON expiring_keys (expires_at);
 `,
   },
   {
+    id: "0007_request_scopes",
+    sql: `
+-- The target's scopes a request asked for (names; what each does is in leasehold.yaml). The issuer
+-- reads them with the request and checks them against the request.created audit event, so a database
+-- writer cannot widen what gets issued. Requests from before it asked for none: the whole target.
+ALTER TABLE access_requests ADD COLUMN scopes text[] NOT NULL DEFAULT '{}'
+  CHECK (cardinality(scopes) <= 10);
+`,
+  },
+  {
     id: "0008_request_escalation",
     sql: `
 -- Escalation of unanswered requests (escalation.ts in the domain): how many levels up a request has

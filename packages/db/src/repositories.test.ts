@@ -15,6 +15,7 @@ const request = (overrides: Partial<AccessRequest> = {}): AccessRequest => ({
   reason: "investigate",
   ticket: null,
   durationSeconds: 3600,
+  scopes: [],
   requiredApprovals: 2,
   state: "pending",
   createdAt: now,

@@ -39,6 +39,8 @@ export type AccessRequest = {
   readonly reason: string;
   readonly ticket: string | null;
   readonly durationSeconds: number;
+  /** The target's scopes asked for (request-scope.ts); empty: the whole target. */
+  readonly scopes: readonly string[];
   /** Approvals the target required when the request was made (policy may change later). */
   readonly requiredApprovals: number;
   readonly state: RequestState;

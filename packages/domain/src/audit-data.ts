@@ -23,6 +23,8 @@ export const auditDataSchemas = {
     durationSeconds: z.number(),
     ticket: text.nullable(),
     reason: text,
+    /** The scopes asked for; events from before scopes existed asked for none. */
+    scopes: z.array(id).max(50).default([]),
     policies,
   }),
   "request.reviewed": z.object({

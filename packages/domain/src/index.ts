@@ -12,6 +12,7 @@ export * from "./limits.js";
 export * from "./notification.js";
 export * from "./on-call-binding.js";
 export * from "./principal.js";
+export * from "./request-scope.js";
 export * from "./schemas.js";
 export * from "./target.js";
 export * from "./text.js";

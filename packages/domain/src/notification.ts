@@ -10,6 +10,11 @@ import { UpstreamError } from "./errors.js";
 export type RequestCard = {
   readonly request: AccessRequest;
   readonly targetDescription: string;
+  /**
+   * The scopes the request names, with their descriptions from the target (so approvers see exactly
+   * what was asked). Absent: only the names on `request.scopes` are shown.
+   */
+  readonly scopes?: readonly { readonly name: string; readonly description: string }[];
   /** Distinct approvers so far, in order. */
   readonly approvals: readonly string[];
   readonly needed: number;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { requestedScopesSchema } from "./request-scope.js";
 import { targetIdSchema } from "./target.js";
 import { boundedText } from "./text.js";
 
@@ -43,6 +44,8 @@ export const requestAccessInput = z
     durationSeconds: durationSecondsSchema.optional(),
     reason: reasonSchema,
     ticket: ticketSchema.optional(),
+    /** Scopes the target offers; omitted or empty: the target's default scopes. */
+    scopes: requestedScopesSchema.optional(),
   })
   .strict();
 export type RequestAccessInput = z.infer<typeof requestAccessInput>;

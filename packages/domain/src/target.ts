@@ -4,6 +4,14 @@ import { checkEscalation, escalationPolicyOf, escalationShape } from "./escalati
 import { DEFAULT_MAX_ACTIVE_PER_RULE } from "./limits.js";
 import { onCallBindingSchema } from "./on-call-binding.js";
 import { principalSetSchema } from "./principal.js";
+import {
+  MAX_SCOPES_PER_REQUEST,
+  MAX_SCOPES_PER_TARGET,
+  scopeBaseShape,
+  scopeListProblems,
+  scopeNameSchema,
+  type TargetScope,
+} from "./request-scope.js";
 import { boundedText } from "./text.js";
 
 /*
@@ -145,17 +153,37 @@ const targetBaseShape = {
     })
     .strict()
     .optional(),
+  /** Named narrowings a requester may pick (request-scope.ts); each kind adds its own block to a scope. */
+  scopes: z
+    .array(z.looseObject(scopeBaseShape))
+    .max(MAX_SCOPES_PER_TARGET, `a target offers at most ${MAX_SCOPES_PER_TARGET} scopes`)
+    .default([]),
+  /** The scopes a request that names none gets. Empty: such a request gets the whole target. */
+  defaultScopes: z.array(scopeNameSchema).max(MAX_SCOPES_PER_REQUEST).default([]),
   /** Who is asked next when a request waits too long (see escalation.ts). */
   ...escalationShape,
 };
 
 /** A target kind as a provider defines it: its name, its settings block in leasehold.yaml, its limits. */
-export type TargetKindSpec<K extends string, Key extends string, Settings extends z.ZodType> = {
+export type TargetKindSpec<
+  K extends string,
+  Key extends string,
+  Settings extends z.ZodType,
+  Scope extends z.ZodType = z.ZodNever,
+> = {
   readonly kind: K;
   /** The key of the settings block, like `aws` for `kind: aws-role`. */
   readonly settingsKey: Key;
   readonly settings: Settings;
   readonly durationLimits: DurationLimits;
+  /** The kind's block in each of a target's `scopes` (under `settingsKey`). Absent: scopes carry none. */
+  readonly scope?: Scope;
+  /** The kind's rules over a target's settings and scopes together, as [path, message] problems. */
+  readonly checkScopes?: (target: {
+    readonly settings: z.output<Settings>;
+    readonly scopes: readonly Record<string, unknown>[];
+    readonly defaultScopes: readonly string[];
+  }) => [(string | number)[], string][];
 };
 
 type TargetBaseInput = z.output<z.ZodObject<typeof targetBaseShape>>;
@@ -263,6 +291,8 @@ function targetPolicyOf(target: TargetBaseInput, limits: DurationLimits) {
     autoApprove: target.autoApprove,
     onCall: target.onCall,
     slackChannel: target.slack?.approversChannel,
+    scopes: target.scopes as readonly TargetScope[],
+    defaultScopes: target.defaultScopes,
     ...escalationPolicyOf(target),
     /** The provider's limits for this kind, which no duration may leave (invariant 3). */
     durationLimits: limits,
@@ -277,31 +307,54 @@ export type Target = ReturnType<typeof targetPolicyOf> & { readonly kind: string
 export type LeaseRule = Target["leases"][number];
 
 /** A target of one kind: the common part and the kind's own settings under `settingsKey`. */
-export type TargetOfKind<K extends string, Key extends string, Settings> = Target & {
+export type TargetOfKind<K extends string, Key extends string, Settings, ScopeSettings = never> = Omit<
+  Target,
+  "kind" | "scopes"
+> & {
   readonly kind: K;
+  readonly scopes: readonly (TargetScope & { readonly [P in Key]: ScopeSettings })[];
 } & { readonly [P in Key]: Settings };
 
 /**
  * The leasehold.yaml schema of one kind of target: the common fields, `kind`, and the kind's settings
  * block, checked against the common rules and the kind's duration limits.
  */
-export function targetSchemaFor<const K extends string, const Key extends string, Settings extends z.ZodType>(
-  spec: TargetKindSpec<K, Key, Settings>,
-) {
+export function targetSchemaFor<
+  const K extends string,
+  const Key extends string,
+  Settings extends z.ZodType,
+  Scope extends z.ZodType = z.ZodNever,
+>(spec: TargetKindSpec<K, Key, Settings, Scope>) {
   const settingsShape = { [spec.settingsKey]: spec.settings } as { [P in Key]: Settings };
+  const scope = z
+    .object({ ...scopeBaseShape, ...(spec.scope ? { [spec.settingsKey]: spec.scope } : {}) })
+    .strict();
+  const scopes = z
+    .array(scope)
+    .max(MAX_SCOPES_PER_TARGET, `a target offers at most ${MAX_SCOPES_PER_TARGET} scopes`)
+    .default([]);
   return z
-    .object({ ...targetBaseShape, kind: z.literal(spec.kind), ...settingsShape })
+    .object({ ...targetBaseShape, kind: z.literal(spec.kind), ...settingsShape, scopes })
     .strict()
-    .superRefine((target, ctx) =>
-      checkTargetPolicy(target as TargetBaseInput, spec.kind, spec.durationLimits, ctx),
-    )
+    .superRefine((target, ctx) => {
+      checkTargetPolicy(target as TargetBaseInput, spec.kind, spec.durationLimits, ctx);
+      const problems = [
+        ...scopeListProblems(target as TargetBaseInput),
+        ...(spec.checkScopes?.({
+          settings: (target as Record<string, unknown>)[spec.settingsKey] as z.output<Settings>,
+          scopes: (target as TargetBaseInput).scopes,
+          defaultScopes: (target as TargetBaseInput).defaultScopes,
+        }) ?? []),
+      ];
+      for (const [path, message] of problems) ctx.addIssue({ code: "custom", path, message });
+    })
     .transform(
       (target) =>
         ({
           ...targetPolicyOf(target as TargetBaseInput, spec.durationLimits),
           kind: spec.kind,
           [spec.settingsKey]: (target as Record<string, unknown>)[spec.settingsKey],
-        }) as TargetOfKind<K, Key, z.output<Settings>>,
+        }) as TargetOfKind<K, Key, z.output<Settings>, z.output<Scope>>,
     );
 }
 

@@ -1,4 +1,4 @@
-import { type Grant, type Target, UpstreamError } from "@leasehold/domain";
+import { type Grant, scopesByName, type Target, type TargetScope, UpstreamError } from "@leasehold/domain";
 import type { z } from "zod";
 import type { DenialLedger } from "./denial-ledger.js";
 import type { DriftScanner } from "./drift.js";
@@ -10,7 +10,29 @@ export type ApprovalContext = {
   readonly ticket: string | null;
   /** Distinct approvers, in the order they approved. */
   readonly approvers: readonly string[];
+  /** The scopes the request named (or got by default), as recorded; empty: the whole target. */
+  readonly scopes: readonly string[];
 };
+
+/**
+ * The target's scopes a grant is issued with: its request's, or for a workload lease (no request) the
+ * target's defaults. A scope the target no longer offers (leasehold.yaml changed after the approval)
+ * is a refusal, not a retry: issuing without it would give more than was approved.
+ */
+export function issuedScopes<S extends TargetScope>(
+  target: Target & { readonly scopes: readonly S[] },
+  approval: ApprovalContext | null,
+): S[] {
+  const names = approval ? approval.scopes : target.defaultScopes;
+  const { found, missing } = scopesByName(target.scopes, names);
+  if (missing.length > 0) {
+    throw new UpstreamError(
+      `target ${target.id} no longer offers the scope${missing.length > 1 ? "s" : ""} ${missing.join(", ")} this grant was approved with`,
+      { retryable: false, upstreamCode: "SCOPE_WITHDRAWN" },
+    );
+  }
+  return found;
+}
 
 /**
  * A provider's non-secret reference to what it issued, as the grant stores it (JSON of strings). Each
@@ -97,6 +119,11 @@ export type CredentialProvider<
     readonly target: Target;
     readonly signal?: AbortSignal | undefined;
   }): Promise<void>;
+  /**
+   * Why the backend could not issue this combination of the target's scopes (names it offers, checked
+   * already), or undefined. Called before a request is recorded. Absent: any combination will do.
+   */
+  scopeProblem?(input: { readonly target: Target; readonly scopes: readonly string[] }): string | undefined;
   /** Releases connections the provider holds (database pools). */
   close?(): Promise<void>;
   /** Lists and removes what it left on its backend, for the drift reconciliation. Absent: not scanned. */

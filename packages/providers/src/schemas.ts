@@ -4,6 +4,7 @@
  * (`@leasehold/providers/schemas`) without loading AWS, Vault or database drivers.
  */
 export * from "./aws-sts/aws-role-schemas.js";
+export * from "./aws-sts/aws-scope-policy.js";
 export * from "./aws-sts/sts-limits.js";
 export * from "./issued-credential.js";
 export * from "./on-call/on-call-schemas.js";

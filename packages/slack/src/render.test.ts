@@ -14,6 +14,7 @@ const request: AccessRequest = {
   reason: "investigate INC-1",
   ticket: "OPS-1",
   durationSeconds: 3600,
+  scopes: [],
   requiredApprovals: 2,
   state: "pending",
   createdAt: new Date("2026-11-23T10:00:00Z"),

@@ -1,7 +1,7 @@
 import type { RequestCard } from "@leasehold/domain";
 import type { KnownBlock } from "@slack/types";
 import { SLACK_IDS } from "./slack-ids.js";
-import { humanDuration, SLACK_LIMITS, slackTime, userText } from "./slack-text.js";
+import { humanDuration, SLACK_LIMITS, slackTime, truncate, userText } from "./slack-text.js";
 
 /** What the approvers' channel message shows about one request (defined with the other notices in domain). */
 export type { RequestCard };
@@ -26,6 +26,20 @@ function status(card: RequestCard): string {
     case "expired":
       return ":zzz: Expired without a decision.";
   }
+}
+
+/** Exactly which scopes were asked, each with what it is for; the approvers decide on these. */
+function scopesSection(card: RequestCard): KnownBlock {
+  const described = new Map(card.scopes?.map((scope) => [scope.name, scope.description]));
+  const lines = card.request.scopes.map((name) => {
+    const description = described.get(name);
+    return `• \`${userText(name, 63)}\`${description ? ` ${userText(description, 300)}` : ""}`;
+  });
+  return {
+    type: "section",
+    block_id: "scopes",
+    text: { type: "mrkdwn", text: truncate(`*Scopes asked*\n${lines.join("\n")}`, SLACK_LIMITS.sectionText) },
+  };
 }
 
 /**
@@ -59,6 +73,7 @@ export function renderRequestMessage(card: RequestCard): { text: string; blocks:
       text: { type: "mrkdwn", text: `*Reason*\n${userText(request.reason, SLACK_LIMITS.sectionText - 20)}` },
     },
   ];
+  if (request.scopes.length > 0) blocks.push(scopesSection(card));
   if (card.targetDescription) {
     blocks.push({
       type: "context",
@@ -102,7 +117,9 @@ export function renderRequestMessage(card: RequestCard): { text: string; blocks:
   }
   // The notification text is mrkdwn too: escaped like the blocks, and cut without splitting an entity.
   const text = userText(
-    `${request.requesterId} asks for ${request.targetId} for ${humanDuration(request.durationSeconds)}: ${request.state}`,
+    `${request.requesterId} asks for ${request.targetId}${
+      request.scopes.length > 0 ? ` (${request.scopes.join(", ")})` : ""
+    } for ${humanDuration(request.durationSeconds)}: ${request.state}`,
     SLACK_LIMITS.messageText,
   );
   return { text, blocks };

@@ -1,4 +1,5 @@
-import type { ModalView, PlainTextOption } from "@slack/types";
+import { MAX_SCOPES_PER_REQUEST } from "@leasehold/domain";
+import type { KnownBlock, ModalView, PlainTextOption } from "@slack/types";
 import { SLACK_IDS } from "./slack-ids.js";
 import { humanDuration, SLACK_LIMITS, truncate } from "./slack-text.js";
 
@@ -9,7 +10,69 @@ export type RequestableTarget = {
   readonly maxDurationSeconds: number;
   readonly defaultDurationSeconds: number;
   readonly ticketRequired: boolean;
+  /** The scopes it offers; a request naming none gets `defaultScopes`. */
+  readonly scopes?: readonly { readonly name: string; readonly description: string }[];
+  readonly defaultScopes?: readonly string[];
 };
+
+/** A scope option's value: the target and the scope, as one multi-select serves every target. */
+const scopeValue = (targetId: string, scope: string) => `${targetId}/${scope}`;
+
+/**
+ * The scopes picked in the modal for the chosen target, or why they cannot be used. Slack offers one
+ * multi-select for all targets (grouped by target), so a pick from another target is refused here.
+ */
+export function scopesPicked(
+  targetId: string,
+  values: readonly string[],
+): { scopes: string[] } | { problem: string } {
+  const scopes: string[] = [];
+  for (const value of values) {
+    const slash = value.indexOf("/");
+    if (value.slice(0, slash) !== targetId) return { problem: `pick only scopes listed under ${targetId}` };
+    scopes.push(value.slice(slash + 1));
+  }
+  return { scopes };
+}
+
+/** The optional scopes input, grouped by target; absent when no target offers scopes. */
+function scopesInput(targets: readonly RequestableTarget[]): KnownBlock[] {
+  const groups = targets
+    .filter((t) => (t.scopes?.length ?? 0) > 0)
+    .slice(0, 100)
+    .map((t) => ({
+      label: { type: "plain_text" as const, text: truncate(t.id, SLACK_LIMITS.optionText) },
+      options: (t.scopes ?? [])
+        .slice(0, 100)
+        .map((scope) =>
+          option(
+            `${scope.name}${t.defaultScopes?.includes(scope.name) ? " (default)" : ""}${
+              scope.description ? `: ${scope.description}` : ""
+            }`,
+            scopeValue(t.id, scope.name),
+          ),
+        ),
+    }));
+  if (groups.length === 0) return [];
+  return [
+    {
+      type: "input",
+      block_id: SLACK_IDS.requestInputs.scopes.block,
+      optional: true,
+      label: { type: "plain_text", text: "Scopes" },
+      hint: {
+        type: "plain_text",
+        text: "Only what the job needs, from the target you chose. None: the target's defaults.",
+      },
+      element: {
+        type: "multi_static_select",
+        action_id: SLACK_IDS.requestInputs.scopes.action,
+        option_groups: groups,
+        max_selected_items: MAX_SCOPES_PER_REQUEST,
+      },
+    },
+  ];
+}
 
 /** Durations offered; each target's maximum is checked again when the modal is submitted. */
 const DURATION_LADDER = [900, 1800, 3600, 7200, 14_400, 28_800, 43_200];
@@ -83,6 +146,7 @@ export function renderRequestModal(targets: readonly RequestableTarget[]): Modal
         label: { type: "plain_text", text: "Ticket" },
         element: { type: "plain_text_input", action_id: ids.ticket.action, max_length: 128 },
       },
+      ...scopesInput(targets),
     ],
   };
 }

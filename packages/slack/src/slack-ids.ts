@@ -19,6 +19,7 @@ export const SLACK_IDS = {
     duration: { block: "duration", action: "duration" },
     reason: { block: "reason", action: "reason" },
     ticket: { block: "ticket", action: "ticket" },
+    scopes: { block: "scopes", action: "scopes" },
   },
   denyInputs: { comment: { block: "comment", action: "comment" } },
 } as const;

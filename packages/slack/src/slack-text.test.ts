@@ -48,6 +48,7 @@ describe("the notification text of every message is escaped like its blocks", ()
     reason: "<!everyone> please",
     ticket: "OPS-1",
     durationSeconds: 3600,
+    scopes: [],
     requiredApprovals: 2,
     state: "pending",
     createdAt: new Date("2026-11-23T10:00:00Z"),

@@ -14,6 +14,9 @@ export const renderTarget = (target: Target) => ({
   maxDurationSeconds: target.maxDurationSeconds,
   defaultDurationSeconds: target.defaultDurationSeconds,
   ticket: { required: target.ticket.required, pattern: target.ticket.pattern ?? null },
+  /** What a request may name in `scopes` (names and descriptions; what each does stays in leasehold.yaml). */
+  scopes: target.scopes.map((scope) => ({ name: scope.name, description: scope.description })),
+  defaultScopes: target.defaultScopes,
 });
 
 export const renderRequest = ({ request, reviews, tally }: RequestView) => ({
@@ -23,6 +26,7 @@ export const renderRequest = ({ request, reviews, tally }: RequestView) => ({
   reason: request.reason,
   ticket: request.ticket,
   durationSeconds: request.durationSeconds,
+  scopes: request.scopes,
   state: request.state,
   createdAt: iso(request.createdAt),
   pendingUntil: iso(request.pendingUntil),

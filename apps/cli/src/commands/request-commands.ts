@@ -13,14 +13,21 @@ const parseFor = (text: string | undefined): number | undefined => {
   return seconds;
 };
 
+/** The repeated --scope values; the API checks names, bounds and duplicates. */
+const scopesOf = (value: unknown): string[] =>
+  Array.isArray(value) ? value.filter((item): item is string => typeof item === "string") : [];
+
 export const requestCommand: Command = {
   name: "request",
-  usage: "leasehold request <target> --reason <text> [--for 1h] [--ticket OPS-1] [--wait]",
+  usage:
+    "leasehold request <target> --reason <text> [--for 1h] [--ticket OPS-1] [--scope <name>]... [--wait]",
   summary: "ask for access; with --wait, follow it until the credentials are ready",
   options: {
     reason: { type: "string" },
     for: { type: "string" },
     ticket: { type: "string" },
+    /** Repeatable: one scope per --scope (see `leasehold targets`); none: the target's defaults. */
+    scope: { type: "string", multiple: true },
     wait: { type: "boolean" },
   },
   async run(ctx, { positionals, values }) {
@@ -29,16 +36,19 @@ export const requestCommand: Command = {
     if (!reason) throw new CliError("say why with --reason", EXIT.usage);
     const durationSeconds = parseFor(option(values, "for"));
     const ticket = option(values, "ticket");
+    const scopes = scopesOf(values.scope);
     const api = ctx.api();
     const request = await api.requests.create.mutate({
       targetId,
       reason,
       ...(durationSeconds !== undefined ? { durationSeconds } : {}),
       ...(ticket ? { ticket } : {}),
+      ...(scopes.length > 0 ? { scopes } : {}),
     });
     if (!values.wait) {
+      const scoped = request.scopes.length > 0 ? ` (scopes: ${request.scopes.join(", ")})` : "";
       ctx.print(
-        `requested ${targetId} for ${formatDuration(request.durationSeconds)}: ${request.id}\nwaiting for ${request.approvalsNeeded} approval(s)`,
+        `requested ${targetId}${scoped} for ${formatDuration(request.durationSeconds)}: ${request.id}\nwaiting for ${request.approvalsNeeded} approval(s)`,
         request,
       );
       return EXIT.ok;
@@ -118,7 +128,7 @@ export const requestsCommand: Command = {
       (r) =>
         `${r.id}  ${r.state.padEnd(9)} ${r.targetId.padEnd(20)} ${formatDuration(r.durationSeconds).padEnd(6)} ${
           view === "to-review" ? `${r.requesterId}: ` : ""
-        }${r.reason.split("\n")[0]}`,
+        }${r.reason.split("\n")[0]}${r.scopes.length > 0 ? `  [scopes: ${r.scopes.join(", ")}]` : ""}`,
     );
     ctx.print(lines.length ? lines.join("\n") : "nothing here", requests);
     return EXIT.ok;

@@ -79,12 +79,18 @@ export const targetsCommand: Command = {
   options: {},
   async run(ctx) {
     const targets = await ctx.api().targets.list.query();
-    const lines = targets.map(
-      (t) =>
-        `${t.id.padEnd(24)} ${t.kind.padEnd(9)} up to ${Math.round(t.maxDurationSeconds / 60)}m, ${t.requiredApprovals} approval(s)${
-          t.ticket.required ? ", ticket required" : ""
-        }${t.description ? `  ${t.description}` : ""}`,
-    );
+    const lines = targets.flatMap((t) => [
+      `${t.id.padEnd(24)} ${t.kind.padEnd(9)} up to ${Math.round(t.maxDurationSeconds / 60)}m, ${t.requiredApprovals} approval(s)${
+        t.ticket.required ? ", ticket required" : ""
+      }${t.description ? `  ${t.description}` : ""}`,
+      // The scopes on offer, for `leasehold request <target> --scope <name>`.
+      ...t.scopes.map(
+        (scope) =>
+          `  --scope ${scope.name}${t.defaultScopes.includes(scope.name) ? " (default)" : ""}${
+            scope.description ? `  ${scope.description}` : ""
+          }`,
+      ),
+    ]);
     ctx.print(lines.length ? lines.join("\n") : "no targets you may request", targets);
     return EXIT.ok;
   },

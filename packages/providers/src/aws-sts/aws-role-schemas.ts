@@ -1,5 +1,12 @@
 import { type DurationLimits, type TargetOfKind, targetNarrowing, targetSchemaFor } from "@leasehold/domain";
 import { z } from "zod";
+import {
+  type AwsScopeSettings,
+  actionsOutside,
+  awsScopeSettingsSchema,
+  sessionPolicyFor,
+  sessionPolicyProblem,
+} from "./aws-scope-policy.js";
 import { LEASEHOLD_SESSION_TAG_KEYS, STS, stsTagKeyProblem, stsTagValueProblem } from "./sts-limits.js";
 
 /** What STS itself accepts as a session's lifetime (the role's MaxSessionDuration may be lower). */
@@ -48,6 +55,19 @@ export const awsRoleSettingsSchema = z
       .regex(ROLE_ARN, "roleArn must be an IAM role ARN like arn:aws:iam::123456789012:role/ProdReadOnly"),
     /** An IAM policy that narrows the role further for sessions Leasehold issues. */
     sessionPolicy: sessionPolicySchema.optional(),
+    /**
+     * The actions this target's scopes may allow (IAM wildcards allowed). Set: every scope's Allow
+     * statements must stay inside it, checked when leasehold.yaml is loaded.
+     */
+    allowedActions: z
+      .array(
+        z
+          .string()
+          .max(128)
+          .regex(/^(?:\*|[A-Za-z0-9-]+:[A-Za-z0-9*?]+)$/),
+      )
+      .max(200)
+      .optional(),
     /** Extra session tags set on every session for this target. */
     sessionTags: z.record(z.string(), z.string()).default({}),
     externalId: z
@@ -86,14 +106,53 @@ export const awsRoleSettingsSchema = z
   });
 export type AwsRoleSettings = z.output<typeof awsRoleSettingsSchema>;
 
+/** A target's scopes against its settings: one way to narrow, actions inside the allowed set, each fits alone. */
+function awsScopeProblems(target: {
+  readonly settings: AwsRoleSettings;
+  readonly scopes: readonly Record<string, unknown>[];
+  readonly defaultScopes: readonly string[];
+}): [(string | number)[], string][] {
+  const problems: [(string | number)[], string][] = [];
+  if (target.scopes.length > 0 && target.settings.sessionPolicy !== undefined) {
+    problems.push([
+      ["aws", "sessionPolicy"],
+      "a target with scopes narrows sessions with them: AWS takes one session policy, so use defaultScopes instead of sessionPolicy",
+    ]);
+  }
+  target.scopes.forEach((scope, index) => {
+    // Required by the scope's schema; absent only when that already failed.
+    const aws = scope.aws as AwsScopeSettings | undefined;
+    if (aws === undefined) return;
+    const allowed = target.settings.allowedActions;
+    const outside = allowed === undefined ? [] : actionsOutside(aws, allowed);
+    if (outside.length > 0)
+      problems.push([
+        ["scopes", index, "aws"],
+        `allows what the target's allowedActions do not: ${outside.join(", ")}`,
+      ]);
+    const tooBig = sessionPolicyProblem(sessionPolicyFor([{ aws }]), target.settings.sessionTags);
+    if (tooBig) problems.push([["scopes", index, "aws"], tooBig]);
+  });
+  // What a request naming no scope (and every workload lease) gets must fit together too.
+  const defaults = target.scopes.filter((scope) => target.defaultScopes.includes(scope.name as string));
+  if (defaults.length > 1) {
+    const policy = sessionPolicyFor(defaults.map((scope) => ({ aws: scope.aws as AwsScopeSettings })));
+    const tooBig = sessionPolicyProblem(policy, target.settings.sessionTags);
+    if (tooBig) problems.push([["defaultScopes"], `the default scopes together: ${tooBig}`]);
+  }
+  return problems;
+}
+
 /** An `aws-role` target in leasehold.yaml: the common fields and the `aws:` block. */
 export const awsRoleTargetSchema = targetSchemaFor({
   kind: "aws-role",
   settingsKey: "aws",
   settings: awsRoleSettingsSchema,
   durationLimits: AWS_ROLE_DURATION_LIMITS,
+  scope: awsScopeSettingsSchema,
+  checkScopes: awsScopeProblems,
 });
-export type AwsRoleTarget = TargetOfKind<"aws-role", "aws", AwsRoleSettings>;
+export type AwsRoleTarget = TargetOfKind<"aws-role", "aws", AwsRoleSettings, AwsScopeSettings>;
 
 /** The target as an `aws-role` one. */
 export const asAwsRoleTarget = targetNarrowing<AwsRoleTarget>("aws-role", "aws", "STS");

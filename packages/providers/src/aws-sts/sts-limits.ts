@@ -16,6 +16,8 @@ export const STS = {
   /** Characters allowed in tag keys and values. */
   tagCharacters: /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u,
   maxSessionPolicyLength: 2048,
+  /** What the packed session policy and tags may take, in the model aws-scope-policy.ts explains. */
+  packedCapacityBytes: 2048,
   /** ExternalId: 2–1224 characters of [\w+=,./@:-]. */
   externalId: /^[\w+=,./@:-]{2,1224}$/,
 } as const;

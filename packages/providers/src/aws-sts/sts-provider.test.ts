@@ -23,7 +23,8 @@ const target: AwsRoleTarget = awsRoleTargetSchema.parse({
     externalId: "leasehold-deploy",
     sessionPolicy: {
       Version: "2012-10-17",
-      Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "*" }],
+      // Role chaining too: the tests chain from issued sessions, and a session policy narrows the session.
+      Statement: [{ Effect: "Allow", Action: ["s3:GetObject", "sts:AssumeRole"], Resource: "*" }],
     },
   },
 });
@@ -62,7 +63,12 @@ describe("source identity and tags", () => {
 
   it("fits many approvers in one tag value and says how many were left out", () => {
     const approvers = Array.from({ length: 20 }, (_, i) => `approver-number-${i}@example.com`);
-    const tags = sessionTagsFor(grant(), target as never, { requestId: "r", ticket: null, approvers });
+    const tags = sessionTagsFor(grant(), target as never, {
+      requestId: "r",
+      ticket: null,
+      approvers,
+      scopes: [],
+    });
     const value = tags.find((t) => t.Key === "lh-approvers")?.Value ?? "";
     expect(value.length).toBeLessThanOrEqual(256);
     expect(value).toMatch(/\+\d+ more$/);
@@ -175,7 +181,7 @@ describe("the STS provider against the stand-in", () => {
       }),
     );
   const issueGrant = async (overrides: Partial<Grant>) => {
-    const approval = { requestId: "r-1", ticket: "OPS-1", approvers: ["a@example.com"] };
+    const approval = { requestId: "r-1", ticket: "OPS-1", approvers: ["a@example.com"], scopes: [] };
     return provider.issue({ grant: grant(overrides), target, approval, checkpoint: async () => {} });
   };
 

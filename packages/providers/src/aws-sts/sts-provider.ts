@@ -5,11 +5,17 @@ import {
   GetCallerIdentityCommand,
   type STSClient,
 } from "@aws-sdk/client-sts";
-import { type Grant, UpstreamError } from "@leasehold/domain";
-import type { CredentialProvider, GrantInput } from "../credential-provider.js";
+import { type Grant, scopesByName, UpstreamError } from "@leasehold/domain";
+import {
+  type ApprovalContext,
+  type CredentialProvider,
+  type GrantInput,
+  issuedScopes,
+} from "../credential-provider.js";
 import type { AwsSessionCredential } from "../issued-credential.js";
 import { toAwsError, watchTries } from "./aws-errors.js";
-import { type AwsRoleReference, asAwsRoleTarget } from "./aws-role-schemas.js";
+import { type AwsRoleReference, type AwsRoleTarget, asAwsRoleTarget } from "./aws-role-schemas.js";
+import { sessionPolicyFor, sessionPolicyProblem } from "./aws-scope-policy.js";
 import { denySessionsPolicy, discardPolicyName, revokePolicyName } from "./deny-policy.js";
 import { writeRoleDenials } from "./role-denials-writer.js";
 import { abortable, rolePolicies } from "./role-policies.js";
@@ -27,6 +33,19 @@ import { createStsDrift } from "./sts-drift.js";
  * settings (AWS_REGION, AWS_ENDPOINT_URL_STS / _IAM, the credential chain), so the same code talks to
  * AWS and to the sandbox.
  */
+/**
+ * The session policy of a grant: its scopes' statements together, or without scopes the target's own
+ * `sessionPolicy` (a target has one or the other), or none (the whole role).
+ */
+function grantSessionPolicy(target: AwsRoleTarget, approval: ApprovalContext | null): string | undefined {
+  const scopes = issuedScopes(target, approval);
+  if (scopes.length === 0) return target.aws.sessionPolicy;
+  const policy = sessionPolicyFor(scopes);
+  const problem = sessionPolicyProblem(policy, target.aws.sessionTags);
+  if (problem) throw new UpstreamError(`target ${target.id}: ${problem}`, { retryable: false });
+  return policy;
+}
+
 /** The STS provider, with its reference and credential types. */
 export type AwsStsProvider = CredentialProvider<AwsRoleReference, AwsRoleReference, AwsSessionCredential>;
 
@@ -59,6 +78,7 @@ export function createAwsStsProvider(clients: { sts: STSClient; iam: IAMClient }
       const sessionName = sessionNameFor(grant.id, grant.issueAttempts);
       const sourceIdentity = sourceIdentityFor(grant.principalId);
       const tags = sessionTagsFor(grant, target, approval);
+      const policy = grantSessionPolicy(target, approval);
       const command = new AssumeRoleCommand({
         RoleArn: target.aws.roleArn,
         RoleSessionName: sessionName,
@@ -67,7 +87,7 @@ export function createAwsStsProvider(clients: { sts: STSClient; iam: IAMClient }
         Tags: tags,
         // Sessions chained from this one carry Leasehold's tags, so revocation reaches them too.
         TransitiveTagKeys: transitiveTagKeysFor(tags),
-        ...(target.aws.sessionPolicy !== undefined ? { Policy: target.aws.sessionPolicy } : {}),
+        ...(policy !== undefined ? { Policy: policy } : {}),
         ...(target.aws.externalId !== undefined ? { ExternalId: target.aws.externalId } : {}),
       });
       // Whether this attempt's session may exist: a retry must deny it only if AWS saw the request.
@@ -139,6 +159,14 @@ export function createAwsStsProvider(clients: { sts: STSClient; iam: IAMClient }
       } catch (error) {
         throw toAwsError(error, "STS GetCallerIdentity");
       }
+    },
+
+    scopeProblem({ target: anyTarget, scopes }) {
+      const target = asAwsRoleTarget(anyTarget);
+      if (scopes.length === 0) return undefined;
+      const { found } = scopesByName(target.scopes, scopes);
+      const problem = sessionPolicyProblem(sessionPolicyFor(found), target.aws.sessionTags);
+      return problem && `these scopes together are too large for one AWS session: ${problem}; ask for fewer`;
     },
 
     needsRelease: (grant: Grant) => grant.state === "revoked" || grant.issueAttempts > 1,

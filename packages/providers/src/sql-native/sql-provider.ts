@@ -1,5 +1,5 @@
 import { type Target, UpstreamError } from "@leasehold/domain";
-import type { CredentialProvider, GrantInput } from "../credential-provider.js";
+import { type CredentialProvider, type GrantInput, issuedScopes } from "../credential-provider.js";
 import type { DatabaseCredential } from "../issued-credential.js";
 import type { SqlAdmin } from "./sql-admin.js";
 import { createSqlAdminPools } from "./sql-admin-pool.js";
@@ -72,9 +72,14 @@ export function createSqlProvider(options: SqlProviderOptions): SqlProvider {
   return {
     kind: "sql",
 
-    async issue({ grant, target: anyTarget, signal }) {
+    async issue({ grant, target: anyTarget, approval, signal }) {
       const username = sqlRoleName(grant.id, grant.issueAttempts);
-      const { target, admin, context } = open(anyTarget);
+      const { target: configured, admin, context } = open(anyTarget);
+      // A scope brings its own creation statements (read-only, read-write); revocation stays the target's.
+      const [scope] = issuedScopes(configured, approval);
+      const target: SqlTarget = scope
+        ? { ...configured, sql: { ...configured.sql, creationStatements: scope.sql.creationStatements } }
+        : configured;
       // Whole seconds: VALID UNTIL and the grant's deadline then agree exactly.
       const expiresAt = new Date(Math.floor(clock().getTime() / 1000 + grant.durationSeconds) * 1000);
       // Rendered before anything is created: a role that cannot be removed must never exist.
@@ -145,6 +150,10 @@ export function createSqlProvider(options: SqlProviderOptions): SqlProvider {
 
     async release() {},
     needsRelease: () => false,
+    scopeProblem: ({ scopes }) =>
+      scopes.length > 1
+        ? "a SQL target's role is created by one set of statements: pick one scope"
+        : undefined,
 
     async checkConnection({ target: anyTarget, signal }) {
       const { admin, context } = open(anyTarget);

@@ -97,14 +97,55 @@ export const sqlSettingsSchema = z
 
 export type SqlSettings = z.output<typeof sqlSettingsSchema>;
 
+/**
+ * The `sql:` block of a scope: its own creation statements (say `GRANT SELECT` for read-only and
+ * `GRANT SELECT, INSERT, UPDATE` for read-write), run instead of the target's. Revocation and
+ * renewal stay the target's. A request names at most one.
+ */
+export const sqlScopeSettingsSchema = z
+  .object({ creationStatements: statements("creationStatements") })
+  .strict();
+export type SqlScopeSettings = z.output<typeof sqlScopeSettingsSchema>;
+
+/** A scope's statements must be as safe as the target's, for the target's engine. */
+function sqlScopeProblems(target: {
+  readonly settings: SqlSettings;
+  readonly scopes: readonly Record<string, unknown>[];
+  readonly defaultScopes: readonly string[];
+}): [(string | number)[], string][] {
+  const problems: [(string | number)[], string][] = [];
+  if (target.defaultScopes.length > 1)
+    problems.push([
+      ["defaultScopes"],
+      "a sql target runs one set of creation statements: name one default scope",
+    ]);
+  target.scopes.forEach((scope, index) => {
+    // Required by the scope's schema; absent only when that already failed.
+    const sql = scope.sql as SqlScopeSettings | undefined;
+    if (sql === undefined) return;
+    sql.creationStatements.forEach((statement, at) => {
+      const problem = sqlTemplateProblem(target.settings.engine, statement);
+      if (problem) problems.push([["scopes", index, "sql", "creationStatements", at], problem]);
+    });
+    if (!sql.creationStatements.some((s) => /\{\{\s*name\s*\}\}/.test(s)))
+      problems.push([
+        ["scopes", index, "sql", "creationStatements"],
+        "creationStatements must create {{name}}",
+      ]);
+  });
+  return problems;
+}
+
 /** A `sql` target in leasehold.yaml: the common fields and the `sql:` block. */
 export const sqlTargetSchema = targetSchemaFor({
   kind: "sql",
   settingsKey: "sql",
   settings: sqlSettingsSchema,
   durationLimits: SQL_DURATION_LIMITS,
+  scope: sqlScopeSettingsSchema,
+  checkScopes: sqlScopeProblems,
 });
-export type SqlTarget = TargetOfKind<"sql", "sql", SqlSettings>;
+export type SqlTarget = TargetOfKind<"sql", "sql", SqlSettings, SqlScopeSettings>;
 
 /** The target as a `sql` one. */
 export const asSqlTarget = targetNarrowing<SqlTarget>("sql", "sql", "SQL");

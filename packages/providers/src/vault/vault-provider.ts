@@ -1,6 +1,6 @@
 import { type Grant, UpstreamError } from "@leasehold/domain";
 import type NodeVault from "node-vault";
-import { type CredentialProvider, parseReference } from "../credential-provider.js";
+import { type CredentialProvider, issuedScopes, parseReference } from "../credential-provider.js";
 import type { DatabaseCredential } from "../issued-credential.js";
 import { createVaultDrift } from "./vault-drift.js";
 import { toVaultError, vaultStatus } from "./vault-errors.js";
@@ -68,8 +68,11 @@ export function createVaultProvider(session: VaultSession): VaultProvider {
   return {
     kind: "vault",
 
-    async issue({ grant, target: anyTarget, checkpoint }) {
+    async issue({ grant, target: anyTarget, approval, checkpoint }) {
       const target = asVaultTarget(anyTarget);
+      // A scope names another role's path (read-write beside read-only); the target's path otherwise.
+      const [scope] = issuedScopes(target, approval);
+      const path = scope?.vault.path ?? target.vault.path;
       const vault = await session.client();
       let child: { client_token: string; accessor: string };
       try {
@@ -89,14 +92,14 @@ export function createVaultProvider(session: VaultSession): VaultProvider {
 
       let lease: { lease_id: string; lease_duration: number; data: { username: string; password: string } };
       try {
-        lease = await vault.read(target.vault.path, { headers: { "X-Vault-Token": child.client_token } });
+        lease = await vault.read(path, { headers: { "X-Vault-Token": child.client_token } });
       } catch (error) {
         await revokeAccessor(vault, child.accessor).catch(() => {});
-        throw toVaultError(error, `Vault read of ${target.vault.path}`);
+        throw toVaultError(error, `Vault read of ${path}`);
       }
       if (!lease?.lease_id || !lease.data?.username || !lease.data.password) {
         await revokeAccessor(vault, child.accessor).catch(() => {});
-        throw new UpstreamError(`Vault answered ${target.vault.path} without a lease`, { retryable: false });
+        throw new UpstreamError(`Vault answered ${path} without a lease`, { retryable: false });
       }
       // Leasehold ends the lease at the grant's deadline; a shorter Vault TTL is the deadline instead.
       const seconds = Math.min(grant.durationSeconds, lease.lease_duration);
@@ -120,6 +123,8 @@ export function createVaultProvider(session: VaultSession): VaultProvider {
     async release() {},
     needsRelease: () => false,
     drift: createVaultDrift(session),
+    scopeProblem: ({ scopes }) =>
+      scopes.length > 1 ? "a Vault target's credentials come from one path: pick one scope" : undefined,
 
     async checkConnection() {
       const vault = await session.client();

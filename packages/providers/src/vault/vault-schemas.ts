@@ -8,20 +8,25 @@ import { z } from "zod";
  */
 export const VAULT_DURATION_LIMITS: DurationLimits = { minSeconds: 10, maxSeconds: 43_200 };
 
+/** Like `database/creds/orders-readonly`: `<mount>/creds/<role>`. */
+const credsPathSchema = z
+  .string()
+  .max(255)
+  .regex(
+    /^[a-z0-9][a-z0-9_-]*(?:\/[a-z0-9][a-z0-9_-]*)*\/creds\/[a-zA-Z0-9][\w.-]*$/,
+    "path is a Vault database credentials path like database/creds/orders-readonly",
+  );
+
 /** The `vault:` block of a `vault` target: a dynamic-secret path of Vault's database secrets engine. */
-export const vaultSettingsSchema = z
-  .object({
-    /** Like `database/creds/orders-readonly`: `<mount>/creds/<role>`. */
-    path: z
-      .string()
-      .max(255)
-      .regex(
-        /^[a-z0-9][a-z0-9_-]*(?:\/[a-z0-9][a-z0-9_-]*)*\/creds\/[a-zA-Z0-9][\w.-]*$/,
-        "path is a Vault database credentials path like database/creds/orders-readonly",
-      ),
-  })
-  .strict();
+export const vaultSettingsSchema = z.object({ path: credsPathSchema }).strict();
 export type VaultTargetSettings = z.output<typeof vaultSettingsSchema>;
+
+/**
+ * The `vault:` block of a scope: another role's path to read the credentials from (say
+ * `database/creds/orders-readwrite` beside the target's read-only one). A request names at most one.
+ */
+export const vaultScopeSettingsSchema = z.object({ path: credsPathSchema }).strict();
+export type VaultScopeSettings = z.output<typeof vaultScopeSettingsSchema>;
 
 /** A `vault` target in leasehold.yaml: the common fields and the `vault:` block. */
 export const vaultTargetSchema = targetSchemaFor({
@@ -29,8 +34,13 @@ export const vaultTargetSchema = targetSchemaFor({
   settingsKey: "vault",
   settings: vaultSettingsSchema,
   durationLimits: VAULT_DURATION_LIMITS,
+  scope: vaultScopeSettingsSchema,
+  checkScopes: ({ defaultScopes }) =>
+    defaultScopes.length > 1
+      ? [[["defaultScopes"], "a vault target reads one path: name one default scope"]]
+      : [],
 });
-export type VaultTarget = TargetOfKind<"vault", "vault", VaultTargetSettings>;
+export type VaultTarget = TargetOfKind<"vault", "vault", VaultTargetSettings, VaultScopeSettings>;
 
 /** The target as a `vault` one. */
 export const asVaultTarget = targetNarrowing<VaultTarget>("vault", "vault", "Vault");

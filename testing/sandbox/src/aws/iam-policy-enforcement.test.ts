@@ -209,11 +209,36 @@ describe("IAM evaluates the role's inline policies on calls made with session cr
         RoleSessionName: "narrowed",
         Policy: JSON.stringify({
           Version: "2012-10-17",
-          Statement: [{ Effect: "Deny", Action: "secretsmanager:Get*", Resource: "*" }],
+          // The Allow keeps the refusal down to the Deny, not to the session policy's implicit deny.
+          Statement: [
+            { Effect: "Allow", Action: "*", Resource: "*" },
+            { Effect: "Deny", Action: "secretsmanager:Get*", Resource: "*" },
+          ],
         }),
       }),
     );
-    await refusedToRead(credentialsOf(response.Credentials));
+    const error = (await readSecret(credentialsOf(response.Credentials)).catch((e: unknown) => e)) as Error;
+    expect(error.message).toMatch(/with an explicit deny/);
+  });
+
+  it("a session policy narrows the session: what none of its Allow statements covers is refused", async () => {
+    const response = await stsClient(sandbox).send(
+      new AssumeRoleCommand({
+        RoleArn: ROLE,
+        RoleSessionName: "scoped",
+        Policy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: "*" }],
+        }),
+      }),
+    );
+    const scoped = credentialsOf(response.Credentials);
+    expect((await readSecret(scoped)).SecretString).toBe("not-a-real-password");
+    await expectAwsError(chainFrom(scoped), {
+      code: "AccessDenied",
+      status: 403,
+      message: /sts:AssumeRole on resource: .* because no session policy allows the sts:AssumeRole action/,
+    });
   });
 
   it("an IAM call made with a denied session is refused too", async () => {

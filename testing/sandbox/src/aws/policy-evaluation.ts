@@ -6,8 +6,12 @@ import { type Principal, principalArn, type Session } from "./aws-sandbox-state.
  * made with session credentials is refused when any statement of the session's role's inline
  * policies, or of its session policy, explicitly denies it. An explicit Deny overrides any Allow.
  *
- * Simplified, on purpose: the role's permission policies are not modelled, so everything a session
- * does is taken as allowed unless a Deny applies (no implicit deny, no Allow evaluation, no
+ * A session policy narrows the session (AWS intersects it with the role's policies): a call made with
+ * a session that has one is refused unless one of its Allow statements applies ("no session policy
+ * allows the action"). [EVAL] https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session
+ *
+ * Simplified, on purpose: the role's permission policies are not modelled, so a session without a
+ * session policy may do everything unless a Deny applies (no Allow evaluation of the role, no
  * permissions boundaries, SCPs or resource policies). Calls signed with the long-term sandbox key are
  * not evaluated. Condition context keys: `aws:userid`, `aws:SourceIdentity`, `aws:PrincipalTag/<key>`
  * (the session's tags), `aws:TokenIssueTime`, `aws:PrincipalArn`; all single-valued. An operator the
@@ -155,6 +159,23 @@ export function explicitlyDenied(
   return false;
 }
 
+/** True when one of the document's Allow statements applies to the call. */
+export function explicitlyAllowed(
+  document: string,
+  action: string,
+  resource: string,
+  context: Map<string, string>,
+): boolean {
+  const parsed = JSON.parse(document) as Json;
+  if (!isObject(parsed)) return false;
+  return asList(parsed.Statement).some(
+    (statement) =>
+      isObject(statement) &&
+      statement.Effect === "Allow" &&
+      statementApplies(statement, action, resource, context),
+  );
+}
+
 /**
  * Refuses a call made with session credentials that the session's role's inline policies or its
  * session policy explicitly deny, with IAM's AccessDenied message (403; the JSON services'
@@ -175,11 +196,13 @@ export function authorizeCall(
     ...session.role.inlinePolicies.values(),
     ...(session.policy === undefined ? [] : [session.policy]),
   ];
-  if (explicitlyDenied(documents, action, resource, sessionContext(session))) {
-    throw new AwsQueryError(
-      code === "AccessDenied" ? 403 : 400,
-      code,
-      `User: ${principalArn(caller)} is not authorized to perform: ${action} on resource: ${shownResource} with an explicit deny in an identity-based policy`,
-    );
+  const context = sessionContext(session);
+  const status = code === "AccessDenied" ? 403 : 400;
+  const refused = `User: ${principalArn(caller)} is not authorized to perform: ${action} on resource: ${shownResource}`;
+  if (explicitlyDenied(documents, action, resource, context)) {
+    throw new AwsQueryError(status, code, `${refused} with an explicit deny in an identity-based policy`);
+  }
+  if (session.policy !== undefined && !explicitlyAllowed(session.policy, action, resource, context)) {
+    throw new AwsQueryError(status, code, `${refused} because no session policy allows the ${action} action`);
   }
 }
