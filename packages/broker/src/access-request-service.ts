@@ -74,7 +74,12 @@ export function createAccessRequestService(deps: Deps) {
       const onCall = await onCallFacts(deps, principal, target, now);
       const facts: AskingFacts = { ...onCall, preApproved: false };
       const asking = {
-        request: requestDetails(target, { durationSeconds, ticket, reason: input.reason }),
+        request: requestDetails(target, {
+          durationSeconds,
+          ticket,
+          reason: input.reason,
+          scopes: input.scopes ?? [],
+        }),
         onCall: facts.onCall,
         incidents: facts.incidents,
       };
@@ -86,6 +91,7 @@ export function createAccessRequestService(deps: Deps) {
       if (scopeProblem) throw new InvalidRequestError(scopeProblem);
       const auto = decideAsking(deps, "AutoApprove", principal, target, {
         ...asking,
+        request: { ...asking.request, scopes },
         preApproved: facts.preApproved,
       });
       const until = pendingUntil(target, now);
