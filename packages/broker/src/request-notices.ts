@@ -7,7 +7,7 @@ import { directMessageOrSkip, type EventOf, type NoticeDeps } from "./notice-dep
  * DM to its requester, and the escalation DMs to the approvers of the level it moved to.
  */
 export function createRequestNotices(deps: NoticeDeps) {
-  const { store, targets, messenger, clock } = deps;
+  const { store, targets, messenger, clock, alertsChannel } = deps;
   const dm = directMessageOrSkip(deps);
 
   const requestCard = async (requestId: string): Promise<RequestCard | undefined> => {
@@ -72,11 +72,23 @@ export function createRequestNotices(deps: NoticeDeps) {
     const card = await requestCard(event.subjectId);
     if (!card) return;
     const approved = event.action === "request.approved";
+    // Approved by policy: the card in the approvers' channel shows it, and so does the alerts channel.
+    const byPolicy = event.action === "request.approved" && event.data.policies.length > 0;
+    if (byPolicy && alertsChannel) {
+      await messenger.alert(alertsChannel, {
+        kind: "auto-approved",
+        requestId: card.request.id,
+        targetId: card.request.targetId,
+        requesterId: card.request.requesterId,
+        policies: event.data.policies,
+        reason: card.request.reason,
+      });
+    }
     await dm(card.request.requesterId, {
       kind: "decision",
       targetId: card.request.targetId,
       outcome: approved ? "approved" : "denied",
-      by: approved ? card.approvals : [card.deniedBy ?? event.actor],
+      by: byPolicy ? [event.actor] : approved ? card.approvals : [card.deniedBy ?? event.actor],
       comment: card.denyComment,
     });
   };

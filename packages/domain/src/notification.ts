@@ -90,6 +90,15 @@ export type Alert =
       readonly ended: number;
     }
   | {
+      /** A request approved by policy, not by a person: on call, on an incident, pre-approved. */
+      readonly kind: "auto-approved";
+      readonly requestId: string;
+      readonly targetId: string;
+      readonly requesterId: string;
+      readonly policies: readonly string[];
+      readonly reason: string;
+    }
+  | {
       readonly kind: "rotation-failed";
       readonly rotationId: string;
       readonly step: string;

@@ -215,3 +215,18 @@ export function renderRevocationCutoffAlert(input: {
     `:rotating_light: *Revocation budget exhausted* on \`${userText(input.role, 300)}\`: its ${input.revocations} revocations no longer fit the role's inline policy budget, so every session issued before ${at} is refused except those of its ${input.kept} live grants (sessions on this role that Leasehold did not issue included).${ended} Look for who revokes so much on this role.`,
   );
 }
+
+/** A request approved by policy, for the alerts channel: never silently. */
+export function renderAutoApprovedAlert(input: {
+  requestId: string;
+  targetId: string;
+  requesterId: string;
+  policies: readonly string[];
+  reason: string;
+}): Message {
+  const policies = input.policies.map((p) => `\`${userText(p, 128)}\``).join(", ");
+  return plain(
+    `${esc(input.requesterId)} was granted ${esc(input.targetId)} by policy ${esc(input.policies.join(", "))}, without an approver.`,
+    `:robot_face: *Approved by policy* ${policies}: ${esc(input.requesterId)} was granted \`${userText(input.targetId, 63)}\` without an approver (request ${esc(input.requestId)}). Reason: ${userText(input.reason, 500)}`,
+  );
+}

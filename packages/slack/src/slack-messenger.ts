@@ -9,6 +9,7 @@ import {
 import type { KnownBlock } from "@slack/types";
 import type { WebClient } from "@slack/web-api";
 import {
+  renderAutoApprovedAlert,
   renderDecisionDm,
   renderEndedDm,
   renderEscalatedDm,
@@ -47,6 +48,8 @@ export function renderAlert(alert: Alert) {
       return renderRotationFailedAlert(alert);
     case "revocation-cutoff":
       return renderRevocationCutoffAlert(alert);
+    case "auto-approved":
+      return renderAutoApprovedAlert(alert);
   }
 }
 

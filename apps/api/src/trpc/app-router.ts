@@ -51,9 +51,11 @@ export function createAppRouter(broker: ApiUseCases) {
     requests: router({
       create: rateLimitedProcedure("requests")
         .input(requestAccessInput)
-        .mutation(async ({ ctx, input }) =>
-          renderRequest(await broker.requests.create(ctx.principal, input)),
-        ),
+        .mutation(async ({ ctx, input }) => {
+          const created = await broker.requests.create(ctx.principal, input);
+          // How approval by policy went: approved, held back by its daily limit, or provider down.
+          return { ...renderRequest(created), autoApproval: created.autoApproval };
+        }),
       get: authedProcedure
         .input(requestIdInput)
         .query(async ({ ctx, input }) =>
