@@ -20,6 +20,7 @@ const bystander = person("bo@example.com", ["engineering"]);
 /** On call too, with a daily allowance of their own (the allowance is per person and target). */
 const busy = person("cy@example.com", ["engineering"]);
 const responder = person("di@example.com", ["engineering"]);
+const second = person("ed@example.com", ["engineering"]);
 
 const target: Target = awsRoleTargetSchema.parse({
   id: "payments-prod",
@@ -58,6 +59,7 @@ beforeAll(async () => {
       { id: "PBO0001", name: "Bo", email: bystander.id },
       { id: "PCY0001", name: "Cy", email: busy.id },
       { id: "PDI0001", name: "Di", email: responder.id },
+      { id: "PED0001", name: "Ed", email: second.id },
     ],
     escalationPolicies: [{ id: "PEPPAY1", name: "payments" }],
     services: [{ id: "PSVCPAY", name: "payments", escalationPolicyId: "PEPPAY1" }],
@@ -161,5 +163,18 @@ describe("approval by policy", () => {
     expect(h.enqueued).toContainEqual({ queue: "revoke", grantId: grant.id });
     const events = await eventsOf(grant.id);
     expect(events.at(-1)).toMatchObject({ actor: "system:incident", action: "grant.revoke_requested" });
+  });
+
+  it("a webhook about an incident ends its grants only once PagerDuty says it is no longer open", async () => {
+    pd.triggerIncident({ id: "PINC002", title: "db down", serviceId: "PSVCPAY", assigneeIds: ["PED0001"] });
+    const created = await ask(broker, second);
+    const grant = await h.deps.store.read((repos) => repos.grants.findByRequestId(created.request.id));
+    if (!grant) throw new Error("expected a grant");
+    await broker.grants.issue(grant.id, { isLast: true });
+    // A replayed or forged "resolved" while the incident is open ends nothing.
+    expect(await broker.grants.incidentResolved("pagerduty", "PINC002")).toBe(0);
+    pd.resolveIncident("PINC002");
+    expect(await broker.grants.incidentResolved("pagerduty", "PINC002")).toBe(1);
+    expect((await h.deps.store.read((repos) => repos.grants.findById(grant.id)))?.state).toBe("revoking");
   });
 });
