@@ -3,6 +3,7 @@ import { type AuditLog, auditLog } from "./audit-log.js";
 import type { Database, SqlExecutor } from "./database.js";
 import { type GrantRepo, grantRepo } from "./grant-repo.js";
 import { type NotificationRepo, notificationRepo } from "./notification-repo.js";
+import { type PreApprovalRepo, preApprovalRepo } from "./pre-approval-repo.js";
 import { type RotationRunRepo, rotationRunRepo } from "./rotation-run-repo.js";
 
 /** The repositories, bound to one executor (the pool, or one transaction). */
@@ -12,6 +13,7 @@ export type Repositories = {
   readonly audit: AuditLog;
   readonly notifications: NotificationRepo;
   readonly rotations: RotationRunRepo;
+  readonly preApprovals: PreApprovalRepo;
 };
 
 /**
@@ -38,6 +40,7 @@ export function createStore(db: Database, options: { auditKey: Buffer; grantKey:
     audit: auditLog(sql, options.auditKey),
     notifications: notificationRepo(sql),
     rotations: rotationRunRepo(sql),
+    preApprovals: preApprovalRepo(sql),
   });
   const pooled = bind(db);
   return {

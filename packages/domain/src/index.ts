@@ -10,6 +10,7 @@ export * from "./grant.js";
 export * from "./lease-policy.js";
 export * from "./limits.js";
 export * from "./notification.js";
+export * from "./pre-approval.js";
 export * from "./principal.js";
 export * from "./schemas.js";
 export * from "./target.js";
