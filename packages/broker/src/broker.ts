@@ -8,6 +8,7 @@ import { createGrantExtendService } from "./grant-extend-service.js";
 import { createGrantIssueService } from "./grant-issue-service.js";
 import { createGrantQueryService } from "./grant-query-service.js";
 import { createLeaseService } from "./lease-service.js";
+import { createPreApprovalService } from "./pre-approval-service.js";
 import {
   createReconcileService,
   DEFAULT_RECONCILE_OPTIONS,
@@ -59,6 +60,8 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions = {}) {
       release: revocation.release,
     },
     leases: { create: leases.create, renew: extension.renew },
+    /** Windows in which a person's requests for a target are auto-approved (issue 13). */
+    preApprovals: createPreApprovalService(deps),
     rotations: createRotationService({ ...deps, setup: options.rotation }),
     audit: createAuditService(deps),
     reconcile: createReconcileService({

@@ -50,6 +50,7 @@ describe("the pre-approval input", () => {
     ["a time without a zone", { startsAt: "2026-12-06T22:00:00" }, /ISO 8601 time with a zone/],
     ["a date that is not a time", { endsAt: "tomorrow" }, /ISO 8601/],
     ["a look-alike principal", { principalId: "dev@exam\u212Aple.com" }, /NFKC/],
+    ["a workload", { principalId: "k8s:orders-api" }, /only a person/],
     ["a target id in capitals", { targetId: "Prod" }, /lower-case/],
     ["a reason too short", { reason: "ok" }, /at least 3/],
     ["a reason too long", { reason: "x".repeat(501) }, /at most 500/],

@@ -51,7 +51,10 @@ export const preApprovalReasonSchema = boundedText({ min: 3, max: 500, multiline
  */
 export const createPreApprovalInput = z
   .object({
-    principalId: principalIdSchema,
+    // A person: the built-in policy auto-approves people's requests; workloads lease without asking.
+    principalId: principalIdSchema.refine((id) => !id.includes(":"), {
+      message: "only a person (an email) can be pre-approved; workloads lease without an approval",
+    }),
     targetId: targetIdSchema,
     startsAt: instantSchema.optional(),
     endsAt: instantSchema,

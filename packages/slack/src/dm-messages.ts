@@ -215,3 +215,26 @@ export function renderRevocationCutoffAlert(input: {
     `:rotating_light: *Revocation budget exhausted* on \`${userText(input.role, 300)}\`: its ${input.revocations} revocations no longer fit the role's inline policy budget, so every session issued before ${at} is refused except those of its ${input.kept} live grants (sessions on this role that Leasehold did not issue included).${ended} Look for who revokes so much on this role.`,
   );
 }
+
+/**
+ * To the target's approvers' channel (and the alerts channel): a person's requests for a target will
+ * be approved without asking anyone during a window, so the approvers see who, when and why up front.
+ */
+export function renderPreApprovalAlert(input: {
+  preApprovalId: string;
+  targetId: string;
+  principalId: string;
+  approverId: string;
+  startsAt: Date;
+  endsAt: Date;
+  reason: string;
+}): Message {
+  const who = userText(input.principalId, 200);
+  const target = userText(input.targetId, 100);
+  return plain(
+    `${esc(input.approverId)} pre-approved ${esc(input.principalId)} for ${esc(input.targetId)} from ${input.startsAt.toISOString()} to ${input.endsAt.toISOString()}.`,
+    `:calendar: *Pre-approval*: ${userText(input.approverId, 200)} pre-approved ${who} for *${target}* from ${slackTime(
+      input.startsAt,
+    )} to ${slackTime(input.endsAt)}. Their requests in this window are approved without asking (still rate-limited, and each one is posted here). Revoke it with \`leasehold preapprovals revoke ${input.preApprovalId}\`.\n> ${userText(input.reason, 500)}`,
+  );
+}

@@ -13,6 +13,7 @@ import {
   renderEndedDm,
   renderEscalatedDm,
   renderGrantedDm,
+  renderPreApprovalAlert,
   renderReminderDm,
   renderRevocationCutoffAlert,
   renderRevocationDebtAlert,
@@ -47,6 +48,8 @@ export function renderAlert(alert: Alert) {
       return renderRotationFailedAlert(alert);
     case "revocation-cutoff":
       return renderRevocationCutoffAlert(alert);
+    case "pre-approval":
+      return renderPreApprovalAlert(alert);
   }
 }
 
