@@ -393,6 +393,85 @@ describe("input validation", () => {
   });
 });
 
+describe("pre-approval windows", () => {
+  const inHours = (n: number) => new Date(Date.now() + n * 3_600_000).toISOString();
+  const window = {
+    principalId: "dev@example.com",
+    targetId: "prod-readonly",
+    startsAt: inHours(2),
+    endsAt: inHours(8),
+    reason: "maintenance night CHG-9",
+  };
+  const windows = async () =>
+    Number((await db.query<{ n: string }>("SELECT count(*)::text AS n FROM pre_approvals"))[0]?.n);
+  const cases: [string, string, unknown, number, RegExp][] = [
+    ["a window over 7 days", "alice", { ...window, endsAt: inHours(2 + 7 * 24 + 1) }, 400, /at most 7 days/],
+    ["a time without a zone", "alice", { ...window, startsAt: "2026-12-24T22:00:00" }, 400, /with a zone/],
+    [
+      "a window already over",
+      "alice",
+      { ...window, startsAt: inHours(-3), endsAt: inHours(-1) },
+      400,
+      /ended/,
+    ],
+    [
+      "a start 31 days ahead",
+      "alice",
+      { ...window, startsAt: inHours(744), endsAt: inHours(748) },
+      400,
+      /30 days/,
+    ],
+    ["a workload", "alice", { ...window, principalId: "k8s:orders" }, 400, /only a person/],
+    ["an oversize reason", "alice", { ...window, reason: "x".repeat(501) }, 400, /at most 500/],
+    ["an unknown field", "alice", { ...window, requiredApprovals: 0 }, 400, /requiredApprovals/],
+    ["a non-approver", "mallory", window, 403, /may not approve dev@example.com's requests/],
+    ["the person themself", "alice", { ...window, principalId: "alice@example.com" }, 403, /yourself/],
+  ];
+
+  it.each(cases)("refuses %s clearly and records nothing", async (_name, who, input, status, message) => {
+    const [before, rows] = [await counts(), await windows()];
+    const reply = await call("preApprovals.create", input, bearer(await tokenFor(issuer, who as "alice")));
+    expect({ status: reply.status, message: reply.message }).toEqual({
+      status,
+      message: expect.stringMatching(message),
+    });
+    expect(await counts()).toEqual(before);
+    expect(await windows()).toBe(rows);
+  });
+
+  it("an approver creates a window, the person sees it, the approver revokes it", async () => {
+    const created = await call("preApprovals.create", window, bearer(await tokenFor(issuer, "alice")));
+    expect(created.status).toBe(200);
+    const { id } = (created.body as { result: { data: { id: string } } }).result.data;
+    expect(created.body).toMatchObject({
+      result: { data: { principalId: "dev@example.com", approverId: "alice@example.com", revokedAt: null } },
+    });
+    const listed = await call("preApprovals.list", { current: true }, bearer(await tokenFor(issuer, "dev")));
+    expect(listed.body).toMatchObject({ result: { data: [{ id, startsAt: window.startsAt }] } });
+    const hidden = await call("preApprovals.list", {}, bearer(await tokenFor(issuer, "mallory")));
+    expect(hidden.body).toMatchObject({ result: { data: [] } });
+    expect(
+      (await call("preApprovals.revoke", { preApprovalId: id }, bearer(await tokenFor(issuer, "bob"))))
+        .status,
+    ).toBe(403);
+    const revoked = await call(
+      "preApprovals.revoke",
+      { preApprovalId: id },
+      bearer(await tokenFor(issuer, "alice")),
+    );
+    expect(revoked.body).toMatchObject({ result: { data: { id, revokedBy: "alice@example.com" } } });
+    const again = await call(
+      "preApprovals.revoke",
+      { preApprovalId: id },
+      bearer(await tokenFor(issuer, "alice")),
+    );
+    expect(again).toMatchObject({
+      status: 409,
+      message: expect.stringMatching(/already ended or been revoked/),
+    });
+  });
+});
+
 describe("HTTP", () => {
   it("sends security headers on every response", async () => {
     for (const url of ["/healthz", "/trpc/me", "/no-such-page"]) {

@@ -11,6 +11,7 @@ import {
   leasesCommand,
   revokeCommand,
 } from "./commands/grant-commands.js";
+import { preapprovalsCommand, preapproveCommand } from "./commands/pre-approval-commands.js";
 import {
   approveCommand,
   cancelCommand,
@@ -31,6 +32,8 @@ const COMMANDS: readonly Command[] = [
   approveCommand,
   denyCommand,
   cancelCommand,
+  preapproveCommand,
+  preapprovalsCommand,
   credsCommand,
   execCommand,
   credentialProcessCommand,

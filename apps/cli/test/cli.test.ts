@@ -197,4 +197,53 @@ describe("the leasehold CLI against local mode", () => {
       stderr: expect.stringMatching(/--reason/),
     });
   });
+
+  it("pre-approves a person for a window, lists it to its approvers and them, and lets only its maker revoke it", async () => {
+    const created = JSON.parse(
+      await ok(
+        "alice",
+        "preapprove",
+        "dev@example.com",
+        "sandbox-readonly",
+        "--for",
+        "2h",
+        "--reason",
+        "maintenance night",
+        "--json",
+      ),
+    ) as { id: string; approverId: string };
+    expect(created.approverId).toBe("alice@example.com");
+    expect(await ok("dev", "preapprovals")).toMatch(
+      new RegExp(`^${created.id}  active +dev@example.com on sandbox-readonly`),
+    );
+    // Another approver of the target sees it too (who sees nothing: the broker's and the API's tests).
+    expect(await ok("bob", "preapprovals", "--target", "sandbox-readonly")).toContain(created.id);
+    expect(
+      await run(
+        "alice",
+        "preapprove",
+        "alice@example.com",
+        "sandbox-readonly",
+        "--for",
+        "2h",
+        "--reason",
+        "mine",
+      ),
+    ).toMatchObject({ code: 4, stderr: expect.stringMatching(/yourself/) });
+    expect(
+      await run(
+        "alice",
+        "preapprove",
+        "dev@example.com",
+        "sandbox-readonly",
+        "--for",
+        "8d",
+        "--reason",
+        "long",
+      ),
+    ).toMatchObject({ code: 2, stderr: expect.stringMatching(/at most 7 days/) });
+    expect(await run("bob", "preapprovals", "revoke", created.id)).toMatchObject({ code: 4 });
+    expect(await ok("alice", "preapprovals", "revoke", created.id)).toMatch(/revoked/);
+    expect(await ok("dev", "preapprovals")).toBe("no pre-approvals\n");
+  });
 });

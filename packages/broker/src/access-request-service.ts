@@ -71,8 +71,11 @@ export function createAccessRequestService(deps: Deps) {
       const ticket = resolveTicket(target, input.ticket);
       const now = clock();
       // The provider is asked before the transaction opens (invariant 8).
-      const onCall = await onCallFacts(deps, principal, target, now);
-      const facts: AskingFacts = { ...onCall, preApproved: false };
+      const [onCall, window] = await Promise.all([
+        onCallFacts(deps, principal, target, now),
+        store.read((repos) => repos.preApprovals.activeFor(principal.id, target.id, now)),
+      ]);
+      const facts: AskingFacts = { ...onCall, preApproved: window !== undefined };
       const asking = {
         request: requestDetails(target, {
           durationSeconds,

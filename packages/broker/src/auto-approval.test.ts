@@ -177,4 +177,20 @@ describe("approval by policy", () => {
     expect(await broker.grants.incidentResolved("pagerduty", "PINC002")).toBe(1);
     expect((await h.deps.store.read((repos) => repos.grants.findById(grant.id)))?.state).toBe("revoking");
   });
+
+  it("approves inside a pre-approval window an approver opened, and not after it is revoked", async () => {
+    const lead = person("lead@example.com", ["sre"]);
+    const window = await broker.preApprovals.create(lead, {
+      principalId: bystander.id,
+      targetId: target.id,
+      endsAt: new Date(h.clock.now.getTime() + 3_600_000),
+      reason: "maintenance night CHG-9",
+    });
+    const inside = await ask(broker, bystander);
+    expect(inside.autoApproval).toMatchObject({ outcome: "approved", policies: ["builtin/pre-approved"] });
+    await broker.preApprovals.revoke(lead, window.id);
+    const after = await ask(broker, bystander);
+    expect(after.request.state).toBe("pending");
+    await broker.requests.cancel(bystander, after.request.id);
+  });
 });

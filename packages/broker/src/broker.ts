@@ -9,6 +9,7 @@ import { createGrantIssueService } from "./grant-issue-service.js";
 import { createGrantQueryService } from "./grant-query-service.js";
 import { createIncidentGrantService } from "./incident-grants.js";
 import { createLeaseService } from "./lease-service.js";
+import { createPreApprovalService } from "./pre-approval-service.js";
 import {
   createReconcileService,
   DEFAULT_RECONCILE_OPTIONS,
@@ -63,6 +64,8 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions = {}) {
       incidentResolved: incidents.incidentResolved,
     },
     leases: { create: leases.create, renew: extension.renew },
+    /** Windows in which a person's requests for a target are auto-approved (issue 13). */
+    preApprovals: createPreApprovalService(deps),
     rotations: createRotationService({ ...deps, setup: options.rotation }),
     audit: createAuditService(deps),
     reconcile: createReconcileService({

@@ -16,6 +16,7 @@ export * from "./messenger.js";
 export * from "./notice-deps.js";
 export * from "./notification-lanes.js";
 export * from "./notification-service.js";
+export * from "./pre-approval-service.js";
 export * from "./reconcile-service.js";
 export * from "./request-escalation-service.js";
 export * from "./review-service.js";

@@ -23,6 +23,7 @@ export const NOTIFIED: ReadonlySet<AuditAction> = new Set<AuditAction>([
   "grant.issue_failed",
   "grant.revocation_failed",
   "rotation.failed",
+  "preapproval.created",
 ]);
 
 /** The cursor row that remembers the newest event queued in a lane. */
@@ -30,9 +31,9 @@ const laneCursor = (lane: string) => `${NOTIFICATION_CURSOR}-lane:${lane}`;
 
 /**
  * Turns new audit events into queued deliveries, in audit order, each chained to the previous event
- * of its lane. A lane is the person the event concerns (a request's requester, a grant's holder), so
- * "approved, issuing now" and "granted until" reach them in the order they happened, and a request's
- * card sees its changes in order; rotations share one lane. Lanes do not wait for each other.
+ * of its lane. A lane is the person the event concerns (a request's requester, a grant's holder, a
+ * pre-approval's person), so "approved, issuing now" and "granted until" reach them in the order they
+ * happened, and a request's card sees its changes in order; rotations share one lane. Lanes do not wait for each other.
  *
  * The global cursor and each lane's newest queued event are advanced in one transaction after the
  * batch is queued: a dispatch that fails midway queues the same deliveries, with the same
@@ -46,11 +47,14 @@ export function createNotificationDispatcher(deps: {
 
   const laneOf = async (event: AuditEvent): Promise<string> => {
     if (event.subjectType === "rotation") return "rotations";
-    const person = await store.read(async (r) =>
-      event.subjectType === "request"
-        ? (await r.requests.findById(event.subjectId))?.requesterId
-        : (await r.grants.findById(event.subjectId))?.principalId,
-    );
+    const person = await store.read(async (r) => {
+      if (event.subjectType === "request") return (await r.requests.findById(event.subjectId))?.requesterId;
+      // The pre-approved person's lane: the window is announced before their requests inside it.
+      if (event.subjectType === "preapproval") {
+        return (await r.preApprovals.findById(event.subjectId))?.principalId;
+      }
+      return (await r.grants.findById(event.subjectId))?.principalId;
+    });
     // A subject that is gone gets a lane of its own; its delivery will find nothing to say.
     return person === undefined ? `${event.subjectType}:${event.subjectId}` : `person:${person}`;
   };

@@ -209,4 +209,59 @@ describe("deciding notifications from the audit trail", () => {
       },
     ]);
   });
+
+  it("a new pre-approval window is posted once to the approvers' and the alerts channel, in its person's lane", async () => {
+    const window = {
+      principalId: requester.id,
+      targetId: target.id,
+      startsAt: new Date(h.clock.now.getTime() + 3_600_000),
+      endsAt: new Date(h.clock.now.getTime() + 7_200_000),
+      reason: "maintenance night",
+    };
+    // Earlier tests' events first, so what follows queues only this test's.
+    await notifications.dispatch();
+    const created = await h.broker.preApprovals.create(approverA, window);
+    queued = [];
+    await notifications.dispatch();
+    const [delivery] = queued;
+    const mine = await ask();
+    await notifications.dispatch();
+    // The person's next request waits for the window's post: its lane is theirs.
+    expect(queued).toHaveLength(2);
+    expect(queued[1]?.after).toBe(delivery?.seq);
+    queued.splice(1);
+    await deliverAll();
+    const alert = {
+      kind: "pre-approval",
+      preApprovalId: created.id,
+      targetId: target.id,
+      principalId: requester.id,
+      approverId: approverA.id,
+      startsAt: window.startsAt,
+      endsAt: window.endsAt,
+      reason: "maintenance night",
+    };
+    expect(sent).toEqual([
+      { to: "alert", channel: APPROVERS, alert },
+      { to: "alert", channel: ALERTS, alert },
+    ]);
+    await h.broker.requests.cancel(requester, mine.request.id);
+  });
+
+  it("a window revoked before its post is delivered is not announced", async () => {
+    await notifications.dispatch();
+    const created = await h.broker.preApprovals.create(approverA, {
+      principalId: requester.id,
+      targetId: target.id,
+      endsAt: new Date(h.clock.now.getTime() + 3_600_000),
+      reason: "changed my mind",
+    });
+    await h.broker.preApprovals.revoke(approverA, created.id);
+    queued = [];
+    await notifications.dispatch();
+    // Only the creation is notified; its delivery finds the window withdrawn.
+    expect(queued).toHaveLength(1);
+    await deliverAll();
+    expect(sent).toEqual([]);
+  });
 });

@@ -2,6 +2,7 @@ import { readAuditEvent } from "@leasehold/domain";
 import { createGrantNotices } from "./grant-notices.js";
 import type { EventOf, NoticeDeps } from "./notice-deps.js";
 import { createNotificationDispatcher } from "./notification-lanes.js";
+import { createPreApprovalNotices } from "./pre-approval-notices.js";
 import { createRequestNotices } from "./request-notices.js";
 
 export type NotificationDeps = NoticeDeps;
@@ -18,6 +19,7 @@ export function createNotificationService(deps: NotificationDeps) {
   const dispatcher = createNotificationDispatcher(deps);
   const requests = createRequestNotices(deps);
   const grants = createGrantNotices(deps);
+  const preApprovals = createPreApprovalNotices(deps);
 
   const onRotationEvent = async (event: EventOf<"rotation">) => {
     if (event.action !== "rotation.failed" || !alertsChannel) return;
@@ -61,6 +63,7 @@ export function createNotificationService(deps: NotificationDeps) {
       else if (event.subjectType === "grant") await grants.onGrantEvent(event);
       else if (event.subjectType === "rotation") await onRotationEvent(event);
       else if (event.subjectType === "revocation") await onRevocationEvent(event);
+      else if (event.subjectType === "preapproval") await preApprovals.onPreApprovalEvent(event);
       // Drift corrections are for the audit trail and the logs; nobody is notified of them.
     },
 

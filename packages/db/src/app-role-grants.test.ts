@@ -125,6 +125,27 @@ describe("an application role that does not own the tables", () => {
     expect(await auditLog(db, key).verify()).toMatchObject({ ok: true, events: 2 });
   });
 
+  it("records a pre-approval window and withdraws it", async () => {
+    const store = createStore(db, { auditKey: key, grantKey: Buffer.alloc(32, 2) });
+    const window = {
+      id: randomUUID(),
+      targetId: "prod",
+      principalId: "dev@example.com",
+      approverId: "alice@example.com",
+      reason: "maintenance",
+      startsAt: now,
+      endsAt: new Date(now.getTime() + 3_600_000),
+      createdAt: now,
+      revokedAt: null,
+      revokedBy: null,
+    };
+    await store.transaction((repos) => repos.preApprovals.insert(window));
+    const revoked = await store.transaction((repos) =>
+      repos.preApprovals.revoke(window.id, "alice@example.com", now),
+    );
+    expect(revoked).toMatchObject({ revokedAt: now, revokedBy: "alice@example.com" });
+  });
+
   it("claims, counts and sweeps expiring keys (the PostgreSQL-only mode's replay cache and rate limits)", async () => {
     const keys = expiringKeyRepo(db);
     expect(await keys.claim("replay:1", 1)).toBe(true);
@@ -144,6 +165,8 @@ describe("an application role that does not own the tables", () => {
     ["CREATE TABLE", "CREATE TABLE shadow (id integer)"],
     ["DELETE (grants)", "DELETE FROM grants"],
     ["UPDATE (audit_head id)", "UPDATE audit_head SET id = 2"],
+    ["DELETE (pre_approvals)", "DELETE FROM pre_approvals"],
+    ["UPDATE (a pre-approval's window)", "UPDATE pre_approvals SET ends_at = ends_at + interval '1 day'"],
   ])("refuses %s on its own connection", async (_name, statement) => {
     await expect(db.query(statement)).rejects.toMatchObject({ code: "42501" });
   });

@@ -22,6 +22,8 @@ export const appRolePrivileges: Readonly<Record<string, string>> = {
   grant_incidents: "SELECT, INSERT",
   audit_cursors: "SELECT, INSERT, UPDATE",
   rotation_runs: "SELECT, INSERT, UPDATE",
+  // Revoking sets revoked_at and revoked_by; nothing else of a window ever changes.
+  pre_approvals: "SELECT, INSERT, UPDATE (revoked_at, revoked_by)",
   // Each write deletes a few expired keys (expiring-key-repo.ts).
   expiring_keys: "SELECT, INSERT, UPDATE, DELETE",
 };

@@ -7,5 +7,6 @@ export * from "./grant-repo.js";
 export * from "./migrate.js";
 export * from "./notification-repo.js";
 export * from "./open-database.js";
+export * from "./pre-approval-repo.js";
 export * from "./rotation-run-repo.js";
 export * from "./store.js";

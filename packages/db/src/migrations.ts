@@ -229,4 +229,29 @@ CREATE TABLE grant_incidents (
 CREATE INDEX grant_incidents_by_incident ON grant_incidents (provider, incident_id);
 `,
   },
+  {
+    id: "0011_pre_approvals",
+    sql: `
+-- Pre-approval windows (pre-approval.ts in the domain): an approver lets one person have one target
+-- during [starts_at, ends_at) without being asked again. Withdrawn by setting revoked_at/revoked_by,
+-- never by deleting the row, so the record of who pre-approved whom stays.
+CREATE TABLE pre_approvals (
+  id           uuid PRIMARY KEY,
+  target_id    text NOT NULL,
+  principal_id text NOT NULL,
+  approver_id  text NOT NULL,
+  reason       text NOT NULL,
+  starts_at    timestamptz NOT NULL,
+  ends_at      timestamptz NOT NULL,
+  created_at   timestamptz NOT NULL,
+  revoked_at   timestamptz,
+  revoked_by   text,
+  CHECK (ends_at > starts_at),
+  CHECK ((revoked_at IS NULL) = (revoked_by IS NULL))
+);
+-- The auto-approval's question, asked on every request: does a window cover this person, target, now?
+CREATE INDEX pre_approvals_lookup ON pre_approvals (principal_id, target_id, ends_at);
+CREATE INDEX pre_approvals_by_target ON pre_approvals (target_id, created_at DESC);
+`,
+  },
 ];

@@ -4,6 +4,7 @@ import { type AutoApprovalRepo, autoApprovalRepo } from "./auto-approval-repo.js
 import type { Database, SqlExecutor } from "./database.js";
 import { type GrantRepo, grantRepo } from "./grant-repo.js";
 import { type NotificationRepo, notificationRepo } from "./notification-repo.js";
+import { type PreApprovalRepo, preApprovalRepo } from "./pre-approval-repo.js";
 import { type RotationRunRepo, rotationRunRepo } from "./rotation-run-repo.js";
 
 /** The repositories, bound to one executor (the pool, or one transaction). */
@@ -14,6 +15,7 @@ export type Repositories = {
   readonly notifications: NotificationRepo;
   readonly rotations: RotationRunRepo;
   readonly autoApprovals: AutoApprovalRepo;
+  readonly preApprovals: PreApprovalRepo;
 };
 
 /**
@@ -41,6 +43,7 @@ export function createStore(db: Database, options: { auditKey: Buffer; grantKey:
     notifications: notificationRepo(sql),
     rotations: rotationRunRepo(sql),
     autoApprovals: autoApprovalRepo(sql),
+    preApprovals: preApprovalRepo(sql),
   });
   const pooled = bind(db);
   return {

@@ -90,6 +90,20 @@ export const auditDataSchemas = {
     kept: z.number(),
     ended: z.number(),
   }),
+  /**
+   * An approver pre-approved `principalId` for `targetId` during the window (subject: the
+   * pre-approval); requests inside it are auto-approved by policy. `policies` allowed the approver.
+   */
+  "preapproval.created": z.object({
+    targetId: id,
+    principalId: id,
+    startsAt: isoTime,
+    endsAt: isoTime,
+    reason: text,
+    policies,
+  }),
+  /** The pre-approval was withdrawn before its window ended (the actor withdrew it). */
+  "preapproval.revoked": z.object({ targetId: id, principalId: id }),
 } as const satisfies { readonly [A in AuditAction]: z.ZodType<{ readonly [key: string]: JsonValue }> };
 
 /** The `data` of one audit action. */

@@ -23,13 +23,15 @@ export const auditActions = [
   "rotation.failed",
   "drift.corrected",
   "revocation.cutoff",
+  "preapproval.created",
+  "preapproval.revoked",
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
 /** What an audit event is about. */
-export type AuditSubjectType = "request" | "grant" | "rotation" | "drift" | "revocation";
+export type AuditSubjectType = "request" | "grant" | "rotation" | "drift" | "revocation" | "preapproval";
 
 /** The subject type an action's events are about: `request.*` concerns a request, and so on. */
 export type AuditSubjectOf<A extends AuditAction> = A extends `${infer S extends AuditSubjectType}.${string}`

@@ -11,6 +11,7 @@ export * from "./lease-policy.js";
 export * from "./limits.js";
 export * from "./notification.js";
 export * from "./on-call-binding.js";
+export * from "./pre-approval.js";
 export * from "./principal.js";
 export * from "./request-scope.js";
 export * from "./schemas.js";

@@ -99,6 +99,20 @@ export type Alert =
       readonly reason: string;
     }
   | {
+      /**
+       * An approver pre-approved a person for a target: their requests inside the window are
+       * approved without anyone being asked, so the approvers hear of the window once, up front.
+       */
+      readonly kind: "pre-approval";
+      readonly preApprovalId: string;
+      readonly targetId: string;
+      readonly principalId: string;
+      readonly approverId: string;
+      readonly startsAt: Date;
+      readonly endsAt: Date;
+      readonly reason: string;
+    }
+  | {
       readonly kind: "rotation-failed";
       readonly rotationId: string;
       readonly step: string;

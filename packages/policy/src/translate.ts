@@ -89,7 +89,11 @@ function builtinPolicies(admins: PrincipalSet): string[] {
   const out = [
     policy("builtin/holder-extends", "permit", { action: action("Extend") }, ["context.holder"]),
     policy("builtin/holder-revokes", "permit", { action: action("Revoke") }, ["context.holder"]),
-    policy("builtin/pre-approved", "permit", { action: action("AutoApprove") }, ["context.preApproved"]),
+    // A window is one approver's word: it approves only where one approval is enough.
+    policy("builtin/pre-approved", "permit", { action: action("AutoApprove") }, [
+      "context.preApproved",
+      "resource.requiredApprovals == 1",
+    ]),
   ];
   const members = memberCondition(admins);
   if (members) {

@@ -230,3 +230,26 @@ export function renderAutoApprovedAlert(input: {
     `:robot_face: *Approved by policy* ${policies}: ${esc(input.requesterId)} was granted \`${userText(input.targetId, 63)}\` without an approver (request ${esc(input.requestId)}). Reason: ${userText(input.reason, 500)}`,
   );
 }
+
+/**
+ * To the target's approvers' channel (and the alerts channel): a person's requests for a target will
+ * be approved without asking anyone during a window, so the approvers see who, when and why up front.
+ */
+export function renderPreApprovalAlert(input: {
+  preApprovalId: string;
+  targetId: string;
+  principalId: string;
+  approverId: string;
+  startsAt: Date;
+  endsAt: Date;
+  reason: string;
+}): Message {
+  const who = userText(input.principalId, 200);
+  const target = userText(input.targetId, 100);
+  return plain(
+    `${esc(input.approverId)} pre-approved ${esc(input.principalId)} for ${esc(input.targetId)} from ${input.startsAt.toISOString()} to ${input.endsAt.toISOString()}.`,
+    `:calendar: *Pre-approval*: ${userText(input.approverId, 200)} pre-approved ${who} for *${target}* from ${slackTime(
+      input.startsAt,
+    )} to ${slackTime(input.endsAt)}. Their requests in this window are approved without asking (still rate-limited, and each one is posted here). Revoke it with \`leasehold preapprovals revoke ${input.preApprovalId}\`.\n> ${userText(input.reason, 500)}`,
+  );
+}

@@ -1,7 +1,7 @@
 import type { AccessRequest, Grant } from "@leasehold/domain";
 import { describe, expect, it } from "vitest";
 import { renderAppHome } from "./app-home.js";
-import { renderGrantedDm, renderReminderDm } from "./dm-messages.js";
+import { renderGrantedDm, renderPreApprovalAlert, renderReminderDm } from "./dm-messages.js";
 import { type RequestCard, renderRequestMessage } from "./request-message.js";
 import { renderDenyModal, renderRequestModal } from "./request-modal.js";
 import { SLACK_IDS } from "./slack-ids.js";
@@ -112,6 +112,29 @@ describe("direct messages", () => {
     expect(
       JSON.stringify(renderReminderDm({ grantId: "g", targetId: "t", expiresAt: at, extendBySeconds: 0 })),
     ).not.toContain(SLACK_IDS.actions.extend);
+  });
+});
+
+describe("alerts", () => {
+  it("a pre-approval names who, for what, when and how to revoke it, with the reason escaped", () => {
+    const alert = renderPreApprovalAlert({
+      preApprovalId: "0b7e4a8e-8a39-4b8e-9d8f-0c1d2e3f4a5b",
+      targetId: "prod-readonly",
+      principalId: "dev@example.com",
+      approverId: "alice@example.com",
+      startsAt: new Date("2026-12-24T22:00:00Z"),
+      endsAt: new Date("2026-12-25T04:00:00Z"),
+      reason: "maintenance <!channel> <https://evil.example|runbook>",
+    });
+    expect(alert.text).toBe(
+      "alice@example.com pre-approved dev@example.com for prod-readonly from 2026-12-24T22:00:00.000Z to 2026-12-25T04:00:00.000Z.",
+    );
+    const shown = JSON.stringify(alert.blocks);
+    expect(shown).toContain("leasehold preapprovals revoke 0b7e4a8e-8a39-4b8e-9d8f-0c1d2e3f4a5b");
+    expect(shown).toContain("<!date^1798149600^");
+    expect(shown).toContain("&lt;!channel&gt;");
+    expect(shown).not.toContain("<!channel>");
+    expect(shown).not.toContain("<https://evil");
   });
 });
 

@@ -14,6 +14,7 @@ import {
   renderEndedDm,
   renderEscalatedDm,
   renderGrantedDm,
+  renderPreApprovalAlert,
   renderReminderDm,
   renderRevocationCutoffAlert,
   renderRevocationDebtAlert,
@@ -50,6 +51,8 @@ export function renderAlert(alert: Alert) {
       return renderRevocationCutoffAlert(alert);
     case "auto-approved":
       return renderAutoApprovedAlert(alert);
+    case "pre-approval":
+      return renderPreApprovalAlert(alert);
   }
 }
 

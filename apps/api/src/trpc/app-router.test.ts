@@ -33,11 +33,19 @@ const INPUTS: Record<string, unknown> = {
   "rotations.runs": { rotationId: "db-password" },
   "audit.list": { afterSeq: 0 },
   "audit.verify": undefined,
+  "preApprovals.create": {
+    principalId: "dev@example.com",
+    targetId: "prod",
+    endsAt: "2026-12-24T06:00:00Z",
+    reason: "maintenance night",
+  },
+  "preApprovals.list": { targetId: "prod" },
+  "preApprovals.revoke": { preApprovalId: id },
 };
 
 /** Use cases that only say who was called, by refusing with their own name. */
 function namingUseCases(): ApiUseCases {
-  const nouns = ["targets", "requests", "reviews", "grants", "leases", "rotations", "audit"];
+  const nouns = ["targets", "requests", "reviews", "grants", "leases", "rotations", "audit", "preApprovals"];
   const naming = (noun: string) =>
     new Proxy(
       {},

@@ -3,10 +3,13 @@ import {
   auditListInput,
   auditVerifyInput,
   createLeaseInput,
+  createPreApprovalInput,
   extendGrantInput,
   grantIdInput,
+  listPreApprovalsInput,
   listRequestsInput,
   pageInput,
+  preApprovalIdInput,
   renewLeaseInput,
   requestAccessInput,
   requestIdInput,
@@ -15,7 +18,14 @@ import {
   rotationIdInput,
   rotationRunsInput,
 } from "@leasehold/domain";
-import { renderAuditEvent, renderGrant, renderRequest, renderRotationRun, renderTarget } from "./render.js";
+import {
+  renderAuditEvent,
+  renderGrant,
+  renderPreApproval,
+  renderRequest,
+  renderRotationRun,
+  renderTarget,
+} from "./render.js";
 import { authedProcedure, rateLimitedProcedure, router } from "./trpc.js";
 
 /** The use cases the API calls, each under the name of the procedure that calls it. */
@@ -27,6 +37,7 @@ export type ApiUseCases = {
   readonly leases: Pick<Broker["leases"], "create" | "renew">;
   readonly rotations: Pick<Broker["rotations"], "dryRun" | "run" | "runs">;
   readonly audit: Pick<Broker["audit"], "list" | "verify">;
+  readonly preApprovals: Pick<Broker["preApprovals"], "create" | "list" | "revoke">;
 };
 
 /**
@@ -136,6 +147,26 @@ export function createAppRouter(broker: ApiUseCases) {
         .input(rotationRunsInput)
         .query(async ({ ctx, input }) =>
           (await broker.rotations.runs(ctx.principal, input.rotationId, input.limit)).map(renderRotationRun),
+        ),
+    }),
+
+    /** Approvers: windows in which a person's requests for a target are auto-approved. */
+    preApprovals: router({
+      // Counted with the caller's requests: each window is posted to the approvers' channel.
+      create: rateLimitedProcedure("requests")
+        .input(createPreApprovalInput)
+        .mutation(async ({ ctx, input }) =>
+          renderPreApproval(await broker.preApprovals.create(ctx.principal, input)),
+        ),
+      list: authedProcedure
+        .input(listPreApprovalsInput)
+        .query(async ({ ctx, input }) =>
+          (await broker.preApprovals.list(ctx.principal, input)).map(renderPreApproval),
+        ),
+      revoke: authedProcedure
+        .input(preApprovalIdInput)
+        .mutation(async ({ ctx, input }) =>
+          renderPreApproval(await broker.preApprovals.revoke(ctx.principal, input.preApprovalId)),
         ),
     }),
 

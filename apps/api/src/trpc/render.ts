@@ -1,6 +1,6 @@
 import type { RequestView } from "@leasehold/broker";
 import type { RotationRun } from "@leasehold/db";
-import type { AuditEvent, Grant, Target } from "@leasehold/domain";
+import type { AuditEvent, Grant, PreApproval, Target } from "@leasehold/domain";
 
 /** API output shapes: plain JSON, instants as ISO-8601 strings, never a credential. */
 
@@ -72,4 +72,17 @@ export const renderRotationRun = (run: RotationRun) => ({
   lastError: run.lastError,
   startedAt: iso(run.startedAt),
   finishedAt: iso(run.finishedAt),
+});
+
+export const renderPreApproval = (p: PreApproval) => ({
+  id: p.id,
+  targetId: p.targetId,
+  principalId: p.principalId,
+  approverId: p.approverId,
+  reason: p.reason,
+  startsAt: iso(p.startsAt),
+  endsAt: iso(p.endsAt),
+  createdAt: iso(p.createdAt),
+  revokedAt: iso(p.revokedAt),
+  revokedBy: p.revokedBy,
 });
