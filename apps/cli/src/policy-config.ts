@@ -40,7 +40,9 @@ export function configFileAt(path: string): string {
 function fromHere(problem: string, sources: readonly PolicySource[], baseDir: string): string {
   const source = sources.find((s) => problem.startsWith(`${s.file}:`));
   if (!source) return problem;
-  return `${relative(process.cwd(), resolve(baseDir, source.file))}${problem.slice(source.file.length)}`;
+  const full = resolve(baseDir, source.file);
+  const here = relative(process.cwd(), full);
+  return `${here.startsWith("..") ? full : here}${problem.slice(source.file.length)}`;
 }
 
 /** Every problem of the configuration and its policies, or the loaded configuration. */
