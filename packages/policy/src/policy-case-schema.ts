@@ -107,6 +107,14 @@ const pathText = (path: readonly PropertyKey[]) =>
     "",
   );
 
+/** The value at an issue's path in the data (zod does not report the input itself). */
+const valueAt = (data: unknown, path: readonly PropertyKey[]): unknown =>
+  path.reduce<unknown>(
+    (value, key) =>
+      value !== null && typeof value === "object" ? (value as Record<PropertyKey, unknown>)[key] : undefined,
+    data,
+  );
+
 /** A list of cases, or `{ now, cases }` where `now` is the time of every case that names none. */
 export function parsePolicyCases(data: unknown): PolicyCasesFile {
   const result = Array.isArray(data)
@@ -117,7 +125,7 @@ export function parsePolicyCases(data: unknown): PolicyCasesFile {
   throw new PolicyCaseError(
     result.error.issues.map((issue) => {
       const at = pathText([...(prefix ? [prefix] : []), ...issue.path]);
-      return `${at || "(top level)"}: ${issue.code === "invalid_type" && issue.input === undefined ? "this field is required" : issue.message}`;
+      return `${at || "(top level)"}: ${valueAt(data, issue.path) === undefined ? "this field is required" : issue.message}`;
     }),
   );
 }
