@@ -1,6 +1,7 @@
 import {
   ACTIONS,
   approversOf,
+  caseContextSchema,
   caseQuery,
   cedarSchema,
   DIFF_TIME,
@@ -133,9 +134,9 @@ function diff(ctx: CliContext, positionals: string[], values: Record<string, unk
     throw new CliError(`--fail-on takes ${FAIL_ON.join(", ")}`, EXIT.usage);
   }
   const atText = option(values, "at");
-  const at = atText === undefined ? DIFF_TIME : new Date(atText);
-  if (Number.isNaN(at.getTime()))
-    throw new CliError("--at takes an ISO time like 2026-12-07T10:30:00Z", EXIT.usage);
+  const atParsed = caseContextSchema.shape.now.safeParse(atText);
+  if (!atParsed.success) throw new CliError("--at takes an ISO time like 2026-12-07T10:30:00Z", EXIT.usage);
+  const at = atParsed.data === undefined ? DIFF_TIME : new Date(atParsed.data);
   const before = loadPolicyConfig(oldPath);
   const after = loadPolicyConfig(newPath);
   const result = diffAccess(before.world, after.world, at);
