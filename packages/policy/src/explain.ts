@@ -33,8 +33,8 @@ export type Explanation = {
   readonly verdicts: readonly PolicyVerdict[];
 };
 
-/** Not a real policy id: the permit-all a forbid is asked beside. */
-const PERMIT_ALL_ID = "explain/permit-all";
+/** The permit-all a forbid is asked beside; the space keeps it apart from every policy id (policy-set.ts). */
+const PERMIT_ALL_ID = "explain permit-all";
 
 /** Whether the action applies to this kind of principal (people request, workloads lease). */
 const appliesTo = (query: PolicyQuery<Action>): boolean =>
