@@ -13,6 +13,8 @@ export function readCliEnv(env: NodeJS.ProcessEnv = process.env) {
       /** Local mode's state folder, where its seeded people's tokens are. */
       LEASEHOLD_DATA_DIR: z.string().min(1).default(".leasehold"),
       XDG_CONFIG_HOME: z.string().min(1).optional(),
+      /** leasehold.yaml, for the policy commands (which read it, and never call the API). */
+      LEASEHOLD_CONFIG: z.string().min(1).max(4096).default("leasehold.yaml"),
     })
     .safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== "")));
   if (!parsed.success) {
@@ -25,6 +27,7 @@ export function readCliEnv(env: NodeJS.ProcessEnv = process.env) {
     token: parsed.data.LEASEHOLD_TOKEN,
     dataDir: parsed.data.LEASEHOLD_DATA_DIR,
     tokenFile: join(configDir, "token"),
+    configFile: parsed.data.LEASEHOLD_CONFIG,
     /** The environment handed to `leasehold exec` children (they get credentials added). */
     childEnv: env,
   };

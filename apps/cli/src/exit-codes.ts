@@ -18,6 +18,11 @@ export const EXIT = {
   unavailable: 7,
   /** `request --wait` ended without access: denied, cancelled, expired or failed. */
   noAccess: 8,
+  /**
+   * leasehold.yaml, a policy file or a policy cases file is not valid (sysexits' EX_CONFIG, as the
+   * apps exit on a bad configuration).
+   */
+  config: 78,
 } as const;
 
 /** A failure the CLI explains and exits with. */

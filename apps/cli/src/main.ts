@@ -11,6 +11,7 @@ import {
   leasesCommand,
   revokeCommand,
 } from "./commands/grant-commands.js";
+import { approversCommand, policyCommand } from "./commands/policy-commands.js";
 import { preapprovalsCommand, preapproveCommand } from "./commands/pre-approval-commands.js";
 import {
   approveCommand,
@@ -41,6 +42,8 @@ const COMMANDS: readonly Command[] = [
   revokeCommand,
   leasesCommand,
   auditCommand,
+  policyCommand,
+  approversCommand,
 ];
 
 const GLOBAL = new Set(["--json", "--help", "-h"]);
@@ -54,7 +57,9 @@ function help(): string {
     "",
     "Add --json to any command for machine-readable output. LEASEHOLD_URL says where the API is.",
     "Exit codes: 0 ok, 1 failure, 2 usage, 3 not logged in, 4 forbidden, 5 not found, 6 conflict,",
-    "7 Leasehold or a backend unavailable, 8 no access (denied, expired, failed); exec exits with its command's code.",
+    "7 Leasehold or a backend unavailable, 8 no access (denied, expired, failed), 78 leasehold.yaml, a policy",
+    "or a cases file is invalid; exec exits with its command's code. `policy` and `approvers` read leasehold.yaml",
+    "($LEASEHOLD_CONFIG or --config) and never call the API.",
   ].join("\n");
 }
 

@@ -1,7 +1,8 @@
 import * as cedar from "@cedar-policy/cedar-wasm/nodejs";
 import type { Principal, PrincipalSet, Target } from "@leasehold/domain";
+import { cedarRequest, type PolicyResource } from "./cedar-request.js";
 import { type LoadedPolicy, loadPolicies, type PolicySource } from "./policy-set.js";
-import { ACTION_SPECS, type Action, cedarSchema, NAMESPACE } from "./schema.js";
+import { ACTION_SPECS, type Action, cedarSchema } from "./schema.js";
 import { translateConfig } from "./translate.js";
 
 /** What a person asked for, as policies see it. */
@@ -32,11 +33,7 @@ export type ContextOf = {
   Rotate: Record<string, never>;
 };
 
-/** What a decision is about: a target, the audit trail, or a rotation. */
-export type PolicyResource =
-  | { readonly type: "Target"; readonly target: Target }
-  | { readonly type: "AuditTrail" }
-  | { readonly type: "Rotation"; readonly id: string };
+export type { PolicyResource };
 
 export type PolicyQuery<A extends Action> = {
   readonly action: A;
@@ -65,55 +62,6 @@ export type PolicyEngine = {
 const SCHEMA_NAME = "leasehold";
 let preparsedSchema = false;
 let policySetCount = 0;
-
-const uid = (type: string, id: string) => ({ type: `${NAMESPACE}::${type}`, id });
-
-/** The principal and resource as Cedar entities: attributes and groups come only from verified claims. */
-function entitiesOf(principal: Principal, resource: PolicyResource): cedar.EntityJson[] {
-  const groups = principal.groups.map((g) => uid("Group", g));
-  const who: cedar.EntityJson =
-    principal.kind === "human"
-      ? { uid: uid("Person", principal.id), attrs: { provider: principal.provider }, parents: groups }
-      : {
-          uid: uid("Workload", principal.id),
-          attrs: { provider: principal.provider, subject: principal.subject },
-          parents: groups,
-          tags: { ...principal.claims },
-        };
-  if (resource.type !== "Target") return [who];
-  const t = resource.target;
-  return [
-    who,
-    {
-      uid: uid("Target", t.id),
-      attrs: {
-        kind: t.kind,
-        environment: t.environment,
-        requiredApprovals: t.requiredApprovals,
-        maxDurationSeconds: t.maxDurationSeconds,
-      },
-      parents: [],
-      tags: { ...t.tags },
-    },
-  ];
-}
-
-const resourceUid = (resource: PolicyResource) =>
-  resource.type === "Target"
-    ? uid("Target", resource.target.id)
-    : resource.type === "AuditTrail"
-      ? uid("AuditTrail", "audit")
-      : uid("Rotation", resource.id);
-
-/** The time fields every context has, in UTC: a datetime, the ISO weekday and the hour. */
-function clockOf(now: Date): cedar.Context {
-  const weekday = now.getUTCDay() === 0 ? 7 : now.getUTCDay();
-  return {
-    now: { __extn: { fn: "datetime", arg: now.toISOString() } },
-    weekday,
-    hour: now.getUTCHours(),
-  };
-}
 
 /**
  * Loads the sources against Leasehold's schema and returns the engine that decides with them. Throws
@@ -145,11 +93,7 @@ export function createPolicyEngine(sources: readonly PolicySource[]): PolicyEngi
         return { allowed: false, policies: [], advice: [] };
       }
       const answer = cedar.statefulIsAuthorized({
-        principal: uid(type, query.principal.id),
-        action: uid("Action", query.action),
-        resource: resourceUid(query.resource),
-        context: { ...clockOf(query.now), ...(query.context as cedar.Context) },
-        entities: entitiesOf(query.principal, query.resource),
+        ...cedarRequest(query),
         preparsedSchemaName: SCHEMA_NAME,
         preparsedPolicySetId: setId,
         validateRequest: true,
