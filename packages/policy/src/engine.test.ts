@@ -12,7 +12,7 @@ const targetSchema = targetSchemaFor({
   durationLimits: { minSeconds: 900, maxSeconds: 43_200 },
 });
 
-const prod: Target = targetSchema.parse({
+const prodInput = {
   id: "prod",
   kind: "session",
   session: {},
@@ -28,7 +28,8 @@ const prod: Target = targetSchema.parse({
     { provider: "ci", subject: "repo:acme/*", claims: { ref: "refs/heads/main" }, maxTtl: "1h" },
     { provider: "ci", subject: "exact", maxTtl: "1h" },
   ],
-});
+};
+const prod: Target = targetSchema.parse(prodInput);
 
 const person = (id: string, groups: string[] = []): Principal => ({
   id,
@@ -231,6 +232,34 @@ when { context.request.durationSeconds * 9223372036854775807 > 86400 };
         { file: "b.cedar", text },
       ]),
     ).toThrow(/b\.cedar:1: policy id "same" is already used at a\.cedar:1/);
+  });
+
+  it("decides each target with its own policies and the unpinned ones (the slice gives Cedar's answer)", () => {
+    const staging: Target = targetSchema.parse({ ...prodInput, id: "staging", environment: "staging" });
+    const engine = createPolicyEngine([
+      translateConfig({ targets: [prod, staging], admins: { users: [], groups: [] } }),
+      {
+        file: "pins.cedar",
+        text: `@id("no-prod")
+forbid (principal, action == Leasehold::Action::"Request", resource == Leasehold::Target::"prod");
+@id("staging-weekends")
+forbid (principal, action == Leasehold::Action::"Request", resource)
+when { resource.environment == "staging" && context.weekday > 5 };
+`,
+      },
+    ]);
+    const dev = person("dev@example.com", ["eng"]);
+    const ask = (target: Target, at: Date) =>
+      engine.decide({
+        action: "Request",
+        principal: dev,
+        resource: { type: "Target", target },
+        context: asking,
+        now: at,
+      });
+    expect(ask(prod, now).policies).toEqual(["no-prod"]);
+    expect(ask(staging, now)).toMatchObject({ allowed: true, policies: ["target/staging/requesters"] });
+    expect(ask(staging, new Date("2026-12-05T10:00:00Z")).policies).toEqual(["staging-weekends"]);
   });
 
   it("cannot be escaped by a group name that looks like Cedar", () => {

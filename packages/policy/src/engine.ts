@@ -64,6 +64,36 @@ let preparsedSchema = false;
 let policySetCount = 0;
 
 /**
+ * Cedar reads every policy of a set for every decision, so a decision about one target is asked of
+ * that target's slice only: the policies whose scope names it (`resource == Target::"x"`) and those
+ * that name no single target. A policy pinned to another target can never match, so the answer is the
+ * same; with 500 targets it is about 2,000 policies fewer. Slices are parsed once, on first use.
+ */
+function policySlices(policies: readonly LoadedPolicy[]): (targetId: string | undefined) => string {
+  const prefix = `set-${++policySetCount}`;
+  const unpinned = policies.filter((p) => p.target === undefined);
+  const pinned = new Map<string, LoadedPolicy[]>();
+  for (const policy of policies) {
+    if (policy.target !== undefined)
+      pinned.set(policy.target, [...(pinned.get(policy.target) ?? []), policy]);
+  }
+  const parsed = new Set<string>();
+  return (targetId) => {
+    const own = targetId === undefined ? undefined : pinned.get(targetId);
+    const id = own === undefined ? prefix : `${prefix}/${targetId}`;
+    if (!parsed.has(id)) {
+      const slice = [...unpinned, ...(own ?? [])];
+      const answer = cedar.preparsePolicySet(id, {
+        staticPolicies: Object.fromEntries(slice.map((p) => [p.id, p.text])),
+      });
+      if (answer.type === "failure") throw new Error(`policies failed to load: ${answer.errors[0]?.message}`);
+      parsed.add(id);
+    }
+    return id;
+  };
+}
+
+/**
  * Loads the sources against Leasehold's schema and returns the engine that decides with them. Throws
  * PolicyLoadError naming file, line and column of every problem.
  */
@@ -76,12 +106,8 @@ export function createPolicyEngine(sources: readonly PolicySource[]): PolicyEngi
       throw new Error(`Leasehold's own Cedar schema does not parse: ${answer.errors[0]?.message}`);
     preparsedSchema = true;
   }
-  const setId = `set-${++policySetCount}`;
   const byId = new Map(policies.map((p) => [p.id, p]));
-  const parsed = cedar.preparsePolicySet(setId, {
-    staticPolicies: Object.fromEntries(policies.map((p) => [p.id, p.text])),
-  });
-  if (parsed.type === "failure") throw new Error(`policies failed to load: ${parsed.errors[0]?.message}`);
+  const setFor = policySlices(policies);
 
   return {
     policies,
@@ -95,7 +121,7 @@ export function createPolicyEngine(sources: readonly PolicySource[]): PolicyEngi
       const answer = cedar.statefulIsAuthorized({
         ...cedarRequest(query),
         preparsedSchemaName: SCHEMA_NAME,
-        preparsedPolicySetId: setId,
+        preparsedPolicySetId: setFor(query.resource.type === "Target" ? query.resource.target.id : undefined),
         validateRequest: true,
       });
       if (answer.type === "failure") {

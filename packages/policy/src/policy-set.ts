@@ -1,4 +1,5 @@
 import * as cedar from "@cedar-policy/cedar-wasm/nodejs";
+import { NAMESPACE } from "./schema.js";
 
 /** A file of Cedar policies: where it came from (for messages) and its text. */
 export type PolicySource = { readonly file: string; readonly text: string };
@@ -12,7 +13,16 @@ export type LoadedPolicy = {
   readonly line: number;
   readonly text: string;
   readonly annotations: Readonly<Record<string, string>>;
+  /** The one target its scope names (`resource == Leasehold::Target::"x"`), or undefined. */
+  readonly target: string | undefined;
 };
+
+/** The target id a policy's resource scope pins, when it pins exactly one. */
+function pinnedTarget(resource: cedar.ResourceConstraint): string | undefined {
+  if (resource.op !== "==" || !("entity" in resource)) return undefined;
+  const uid = "__entity" in resource.entity ? resource.entity.__entity : resource.entity;
+  return uid.type === `${NAMESPACE}::Target` ? uid.id : undefined;
+}
 
 /** Why a policy set could not be loaded: one line per problem, each naming file, line and column. */
 export class PolicyLoadError extends Error {
@@ -76,7 +86,15 @@ function policiesOf(source: PolicySource): LoadedPolicy[] {
         `${source.file}:${line}: @id("${id.slice(0, 130)}") is not a policy id: use letters, digits and ._/:- (at most 128)`,
       ]);
     }
-    return { id, effect: json.json.effect, file: source.file, line, text, annotations };
+    return {
+      id,
+      effect: json.json.effect,
+      file: source.file,
+      line,
+      text,
+      annotations,
+      target: pinnedTarget(json.json.resource),
+    };
   });
 }
 

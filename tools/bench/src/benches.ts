@@ -4,6 +4,7 @@ import { p2SqlLeaseRate } from "./p2-sql-lease-rate.js";
 import { p3ExpiryAtScale } from "./p3-expiry-at-scale.js";
 import { p4MemoryPerExpiry } from "./p4-memory-per-expiry.js";
 import { p5AuthenticatedCalls } from "./p5-authenticated-calls.js";
+import { p6PolicyDecision } from "./p6-policy-decision.js";
 
 /** Every benchmark, in the order `pnpm bench` runs them. */
 export const BENCHES: readonly Bench[] = [
@@ -12,4 +13,5 @@ export const BENCHES: readonly Bench[] = [
   p3ExpiryAtScale,
   p4MemoryPerExpiry,
   p5AuthenticatedCalls,
+  p6PolicyDecision,
 ];
