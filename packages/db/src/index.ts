@@ -1,5 +1,6 @@
 export * from "./access-request-repo.js";
 export * from "./audit-log.js";
+export * from "./break-glass-repo.js";
 export * from "./database.js";
 export * from "./expiring-key-repo.js";
 export * from "./grant-repo.js";

@@ -22,6 +22,7 @@ const request = (overrides: Partial<AccessRequest> = {}): AccessRequest => ({
   decidedAt: null,
   escalationLevel: 0,
   escalateAt: null,
+  breakGlass: false,
   ...overrides,
 });
 

@@ -1,5 +1,6 @@
 import { type AccessRequestRepo, accessRequestRepo } from "./access-request-repo.js";
 import { type AuditLog, auditLog } from "./audit-log.js";
+import { type BreakGlassRepo, breakGlassRepo } from "./break-glass-repo.js";
 import type { Database, SqlExecutor } from "./database.js";
 import { type GrantRepo, grantRepo } from "./grant-repo.js";
 import { type NotificationRepo, notificationRepo } from "./notification-repo.js";
@@ -12,6 +13,7 @@ export type Repositories = {
   readonly audit: AuditLog;
   readonly notifications: NotificationRepo;
   readonly rotations: RotationRunRepo;
+  readonly breakGlass: BreakGlassRepo;
 };
 
 /**
@@ -38,6 +40,7 @@ export function createStore(db: Database, options: { auditKey: Buffer; grantKey:
     audit: auditLog(sql, options.auditKey),
     notifications: notificationRepo(sql),
     rotations: rotationRunRepo(sql),
+    breakGlass: breakGlassRepo(sql),
   });
   const pooled = bind(db);
   return {
