@@ -1,12 +1,19 @@
-import { ForbiddenError, requestAccessInput } from "@leasehold/domain";
-import { renderRequestModal, SLACK_IDS } from "@leasehold/slack";
+import { breakGlassInput, ForbiddenError, requestAccessInput } from "@leasehold/domain";
+import { BREAK_GLASS_VALUE, renderRequestModal, SLACK_IDS } from "@leasehold/slack";
 import type { App } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
 import { type BotDeps, explain, refuse } from "./bot-deps.js";
 
 type ViewValues = Record<
   string,
-  Record<string, { value?: string | null; selected_option?: { value: string } | null }>
+  Record<
+    string,
+    {
+      value?: string | null;
+      selected_option?: { value: string } | null;
+      selected_options?: { value: string }[] | null;
+    }
+  >
 >;
 
 /** Which modal block shows an error about which field. */
@@ -56,7 +63,11 @@ export function registerRequestListeners(app: App, deps: BotDeps): void {
     const field = (input: { block: string; action: string }) => values[input.block]?.[input.action];
     const ids = SLACK_IDS.requestInputs;
     const ticket = field(ids.ticket)?.value ?? "";
-    const parsed = requestAccessInput.safeParse({
+    // The same fields either way; a break-glass is parsed with its own schema and use case.
+    const breakGlass = (field(ids.breakGlass)?.selected_options ?? []).some(
+      (o) => o.value === BREAK_GLASS_VALUE,
+    );
+    const parsed = (breakGlass ? breakGlassInput : requestAccessInput).safeParse({
       targetId: field(ids.target)?.selected_option?.value ?? "",
       durationSeconds: Number(field(ids.duration)?.selected_option?.value ?? Number.NaN),
       reason: field(ids.reason)?.value ?? "",
@@ -73,7 +84,8 @@ export function registerRequestListeners(app: App, deps: BotDeps): void {
     }
     try {
       const principal = await identity.principalFor(body.user.id);
-      await broker.requests.create(principal, parsed.data);
+      if (breakGlass) await broker.requests.breakGlass(principal, parsed.data);
+      else await broker.requests.create(principal, parsed.data);
       await ack();
     } catch (error) {
       const message = explain(error, log);
@@ -81,7 +93,9 @@ export function registerRequestListeners(app: App, deps: BotDeps): void {
         ? ids.duration.block
         : /ticket/i.test(message)
           ? ids.ticket.block
-          : ids.target.block;
+          : /break[- ]glass/i.test(message)
+            ? ids.breakGlass.block
+            : ids.target.block;
       await ack({ response_action: "errors", errors: { [block]: message.slice(0, 150) } });
     }
   });
