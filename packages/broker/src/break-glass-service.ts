@@ -47,6 +47,10 @@ function parsed<T>(schema: z.ZodType<T>, input: unknown): T {
   return result.data;
 }
 
+/** The advice of a refusal no policy explained. */
+const askInstead = (targetId: string) =>
+  `break-glass on ${targetId} is only for the people its breakGlass.allowed names; ask for access with approval instead (leasehold request ${targetId})`;
+
 /** Why this person may not break glass now, or nothing. Runs under the person's lock. */
 function blockedBecause(blocking: { request: AccessRequest; reviewed: boolean; grantState: string | null }) {
   const { request } = blocking;
@@ -85,7 +89,11 @@ export function createBreakGlassService(deps: Deps) {
         onCall: false,
         incidents: [],
       });
-      if (!decision.allowed) throw refusal(`you may not break glass on ${target.id}`, decision);
+      if (!decision.allowed) {
+        // A refusal by no permit at all has no advice of its own: say what the person can do instead.
+        const advice = decision.advice.length > 0 ? decision.advice : [askInstead(target.id)];
+        throw refusal(`you may not break glass on ${target.id}`, { ...decision, advice });
+      }
       const now = clock();
       const request: AccessRequest = {
         id: newId(),
