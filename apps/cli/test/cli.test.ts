@@ -197,4 +197,54 @@ describe("the leasehold CLI against local mode", () => {
       stderr: expect.stringMatching(/--reason/),
     });
   });
+  // Last: it leaves dev a break-glass grant until its end.
+  it("breaks glass without approval, refuses a second and self-review, and records an approver's review", async () => {
+    const args = ["request", "sandbox-readonly", "--break-glass", "--for", "15m"];
+    const glass = JSON.parse(await ok("dev", ...args, "--reason", "sandbox is on fire", "--json"));
+    expect(glass).toMatchObject({ targetId: "sandbox-readonly", durationSeconds: 900, review: null });
+    expect(glass.grantId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await run("dev", ...args, "--reason", "again")).toMatchObject({
+      code: 6,
+      stderr: expect.stringMatching(/has not been reviewed yet/),
+    });
+    expect(await run("alice", ...args, "--reason", "me too")).toMatchObject({
+      code: 4,
+      stderr: expect.stringMatching(/you may not break glass on sandbox-readonly/),
+    });
+    expect(await run("dev", "request", "sandbox-readonly", "--break-glass")).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/--reason/),
+    });
+
+    const open = JSON.parse(await ok("alice", "break-glass", "open", "--json")) as {
+      toReview: { id: string }[];
+    };
+    expect(open.toReview.map((item) => item.id)).toContain(glass.id);
+    expect(await ok("dev", "break-glass", "open")).toContain(`your break-glass ${glass.id}`);
+    expect(await run("dev", "break-glass", "review", glass.id, "--justified")).toMatchObject({
+      code: 4,
+      stderr: expect.stringMatching(/your own break-glass/),
+    });
+    expect(await run("alice", "break-glass", "review", glass.id)).toMatchObject({ code: 2 });
+    expect(
+      await ok(
+        "alice",
+        "break-glass",
+        "review",
+        glass.id,
+        "--justified",
+        "--comment",
+        "confirmed on the bridge",
+      ),
+    ).toMatch(/marked justified/);
+    expect(await run("bob", "break-glass", "review", glass.id, "--unjustified")).toMatchObject({
+      code: 6,
+      stderr: expect.stringMatching(/already marked justified by alice@example.com/),
+    });
+    // Reviewed, but its grant is still live: still one at a time.
+    expect(await run("dev", ...args, "--reason", "once more")).toMatchObject({
+      code: 6,
+      stderr: expect.stringMatching(/at most one break-glass at a time/),
+    });
+  });
 });

@@ -42,6 +42,8 @@ targets:
     requiredApprovals: 2
     maxDuration: 1h
     defaultDuration: 15m
+    # dev may break glass: access at once, broadcast to the approvers' channel and reviewed afterwards.
+    breakGlass: { allowed: { users: [dev@example.com] }, maxDuration: 30m }
     slack: { approversChannel: ${LOCAL_SLACK.channel} }
     aws:
       roleArn: ${LOCAL_ROLE_ARN}

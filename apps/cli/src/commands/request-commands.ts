@@ -1,5 +1,6 @@
 import { formatDuration, parseDuration } from "@leasehold/domain";
-import { type Command, option, required } from "../cli-context.js";
+import type { Api } from "../api-client.js";
+import { type CliContext, type Command, option, required } from "../cli-context.js";
 import { CliError, EXIT } from "../exit-codes.js";
 
 const POLL_MS = 1000;
@@ -13,15 +14,66 @@ const parseFor = (text: string | undefined): number | undefined => {
   return seconds;
 };
 
+/** Follows a request's grant until it is active (or ends), showing where it stands. */
+async function followGrant(ctx: CliContext, api: Api, targetId: string, requestId: string): Promise<number> {
+  for (;;) {
+    const grants = await api.grants.list.query({ limit: 50 });
+    const grant = grants.find((g) => g.requestId === requestId);
+    if (grant?.state === "active") {
+      ctx.print(
+        `access to ${targetId} is active until ${grant.expiresAt}\n  leasehold creds ${grant.id}\n  leasehold exec ${grant.id} -- <command>`,
+        grant,
+      );
+      return EXIT.ok;
+    }
+    if (grant && grant.state !== "issuing") {
+      ctx.print(`the grant is ${grant.state}${grant.lastError ? `: ${grant.lastError}` : ""}`, grant);
+      return EXIT.noAccess;
+    }
+    // While a backend is down the grant keeps waiting; its last error says why.
+    ctx.status(`approved; issuing ${targetId}…${grant?.lastError ? ` (waiting: ${grant.lastError})` : ""}`);
+    await sleep(POLL_MS);
+  }
+}
+
+/** `request … --break-glass`: access at once, without approval, for whom policy allows it. */
+async function breakGlass(
+  ctx: CliContext,
+  input: {
+    targetId: string;
+    reason: string;
+    durationSeconds: number | undefined;
+    ticket: string | undefined;
+  },
+  wait: boolean,
+): Promise<number> {
+  const api = ctx.api();
+  const result = await api.requests.breakGlass.mutate({
+    targetId: input.targetId,
+    reason: input.reason,
+    ...(input.durationSeconds !== undefined ? { durationSeconds: input.durationSeconds } : {}),
+    ...(input.ticket ? { ticket: input.ticket } : {}),
+  });
+  const line = `BREAK-GLASS: ${input.targetId} activated for ${formatDuration(result.durationSeconds)} without approval (request ${result.id}, grant ${result.grantId}).\nIt has been announced to the approvers and must be reviewed; until it is, you cannot break glass again.`;
+  if (!wait) {
+    ctx.print(line, result);
+    return EXIT.ok;
+  }
+  ctx.status(line);
+  return followGrant(ctx, api, input.targetId, result.id);
+}
+
 export const requestCommand: Command = {
   name: "request",
-  usage: "leasehold request <target> --reason <text> [--for 1h] [--ticket OPS-1] [--wait]",
-  summary: "ask for access; with --wait, follow it until the credentials are ready",
+  usage: "leasehold request <target> --reason <text> [--for 1h] [--ticket OPS-1] [--wait] [--break-glass]",
+  summary:
+    "ask for access; with --wait, follow it until the credentials are ready; --break-glass: at once, no approval (broadcast and reviewed)",
   options: {
     reason: { type: "string" },
     for: { type: "string" },
     ticket: { type: "string" },
     wait: { type: "boolean" },
+    "break-glass": { type: "boolean" },
   },
   async run(ctx, { positionals, values }) {
     const targetId = required(positionals, 1, "the target (see `leasehold targets`)");
@@ -29,6 +81,9 @@ export const requestCommand: Command = {
     if (!reason) throw new CliError("say why with --reason", EXIT.usage);
     const durationSeconds = parseFor(option(values, "for"));
     const ticket = option(values, "ticket");
+    if (values["break-glass"]) {
+      return breakGlass(ctx, { targetId, reason, durationSeconds, ticket }, values.wait === true);
+    }
     const api = ctx.api();
     const request = await api.requests.create.mutate({
       targetId,
@@ -59,24 +114,7 @@ export const requestCommand: Command = {
       }
       await sleep(POLL_MS);
     }
-    for (;;) {
-      const grants = await api.grants.list.query({ limit: 50 });
-      const grant = grants.find((g) => g.requestId === request.id);
-      if (grant?.state === "active") {
-        ctx.print(
-          `access to ${targetId} is active until ${grant.expiresAt}\n  leasehold creds ${grant.id}\n  leasehold exec ${grant.id} -- <command>`,
-          grant,
-        );
-        return EXIT.ok;
-      }
-      if (grant && grant.state !== "issuing") {
-        ctx.print(`the grant is ${grant.state}${grant.lastError ? `: ${grant.lastError}` : ""}`, grant);
-        return EXIT.noAccess;
-      }
-      // While a backend is down the grant keeps waiting; its last error says why.
-      ctx.status(`approved; issuing ${targetId}…${grant?.lastError ? ` (waiting: ${grant.lastError})` : ""}`);
-      await sleep(POLL_MS);
-    }
+    return followGrant(ctx, api, targetId, request.id);
   },
 };
 
