@@ -166,6 +166,20 @@ describe("break-glass on postgres", () => {
     await expect(justify(me, request.id)).rejects.toThrow(/you cannot review your own break-glass/);
     await expect(justify(outsider, request.id)).rejects.toThrow(ForbiddenError);
     expect(await auditCount()).toBe(before);
+    // The database refuses it too, however the id is spelt.
+    const selfReview = h.deps.store.transaction((r) =>
+      r.breakGlass.insertReview(
+        {
+          requestId: request.id,
+          reviewerId: me.id.toUpperCase(),
+          verdict: "justified",
+          comment: null,
+          reviewedAt: h.clock.now,
+        },
+        me.id,
+      ),
+    );
+    await expect(selfReview).rejects.toThrow(/check constraint/);
     // Not even an approver who breaks glass may review their own.
     const sre = person(`sre-${people}@example.com`, ["sre", "oncall"]);
     const own = await breakGlass(sre);
