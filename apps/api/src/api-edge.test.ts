@@ -359,6 +359,35 @@ describe("input validation", () => {
       /no such grant/,
     ],
     ["an audit page too large", "audit.list", { afterSeq: 0, limit: 100000 }, 400, /limit/],
+    ["a break-glass without a reason", "requests.breakGlass", { targetId: "prod-readonly" }, 400, /reason/],
+    [
+      "a break-glass with a blank reason",
+      "requests.breakGlass",
+      { targetId: "prod-readonly", reason: "   " },
+      400,
+      /reason must be at least 3/,
+    ],
+    [
+      "a break-glass by someone the target does not allow",
+      "requests.breakGlass",
+      { targetId: "prod-readonly", reason: "prod is down" },
+      403,
+      /you may not break glass on prod-readonly/,
+    ],
+    [
+      "an unknown break-glass verdict",
+      "requests.reviewBreakGlass",
+      { requestId: randomUUID(), verdict: "meh" },
+      400,
+      /verdict/,
+    ],
+    [
+      "a review of no break-glass",
+      "requests.reviewBreakGlass",
+      { requestId: randomUUID(), verdict: "justified" },
+      404,
+      /no such break-glass/,
+    ],
   ];
 
   it.each(cases)("refuses %s clearly and changes nothing", async (_name, path, input, status, message) => {

@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { explainError } from "./api-client.js";
 import { type Command, createContext } from "./cli-context.js";
 import { auditCommand } from "./commands/audit-commands.js";
+import { breakGlassCommand } from "./commands/break-glass-commands.js";
 import {
   credentialProcessCommand,
   credsCommand,
@@ -35,6 +36,7 @@ const COMMANDS: readonly Command[] = [
   cancelCommand,
   preapproveCommand,
   preapprovalsCommand,
+  breakGlassCommand,
   credsCommand,
   execCommand,
   credentialProcessCommand,

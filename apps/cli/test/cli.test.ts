@@ -204,7 +204,7 @@ describe("the leasehold CLI against local mode", () => {
         "alice",
         "preapprove",
         "dev@example.com",
-        "sandbox-readonly",
+        "sandbox-scratch",
         "--for",
         "2h",
         "--reason",
@@ -213,17 +213,21 @@ describe("the leasehold CLI against local mode", () => {
       ),
     ) as { id: string; approverId: string };
     expect(created.approverId).toBe("alice@example.com");
+    // Inside the window, dev's request is approved by the built-in policy, not by a person.
+    expect(
+      await ok("dev", "request", "sandbox-scratch", "--for", "15m", "--reason", "maintenance", "--wait"),
+    ).toMatch(/access to sandbox-scratch is active until/);
     expect(await ok("dev", "preapprovals")).toMatch(
-      new RegExp(`^${created.id}  active +dev@example.com on sandbox-readonly`),
+      new RegExp(`^${created.id}  active +dev@example.com on sandbox-scratch`),
     );
     // Another approver of the target sees it too (who sees nothing: the broker's and the API's tests).
-    expect(await ok("bob", "preapprovals", "--target", "sandbox-readonly")).toContain(created.id);
+    expect(await ok("bob", "preapprovals", "--target", "sandbox-scratch")).toContain(created.id);
     expect(
       await run(
         "alice",
         "preapprove",
         "alice@example.com",
-        "sandbox-readonly",
+        "sandbox-scratch",
         "--for",
         "2h",
         "--reason",
@@ -235,7 +239,7 @@ describe("the leasehold CLI against local mode", () => {
         "alice",
         "preapprove",
         "dev@example.com",
-        "sandbox-readonly",
+        "sandbox-scratch",
         "--for",
         "8d",
         "--reason",
@@ -245,5 +249,56 @@ describe("the leasehold CLI against local mode", () => {
     expect(await run("bob", "preapprovals", "revoke", created.id)).toMatchObject({ code: 4 });
     expect(await ok("alice", "preapprovals", "revoke", created.id)).toMatch(/revoked/);
     expect(await ok("dev", "preapprovals")).toBe("no pre-approvals\n");
+  });
+
+  // Last: it leaves dev a break-glass grant until its end.
+  it("breaks glass without approval, refuses a second and self-review, and records an approver's review", async () => {
+    const args = ["request", "sandbox-readonly", "--break-glass", "--for", "15m"];
+    const glass = JSON.parse(await ok("dev", ...args, "--reason", "sandbox is on fire", "--json"));
+    expect(glass).toMatchObject({ targetId: "sandbox-readonly", durationSeconds: 900, review: null });
+    expect(glass.grantId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await run("dev", ...args, "--reason", "again")).toMatchObject({
+      code: 6,
+      stderr: expect.stringMatching(/has not been reviewed yet/),
+    });
+    expect(await run("alice", ...args, "--reason", "me too")).toMatchObject({
+      code: 4,
+      stderr: expect.stringMatching(/you may not break glass on sandbox-readonly/),
+    });
+    expect(await run("dev", "request", "sandbox-readonly", "--break-glass")).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/--reason/),
+    });
+
+    const open = JSON.parse(await ok("alice", "break-glass", "open", "--json")) as {
+      toReview: { id: string }[];
+    };
+    expect(open.toReview.map((item) => item.id)).toContain(glass.id);
+    expect(await ok("dev", "break-glass", "open")).toContain(`your break-glass ${glass.id}`);
+    expect(await run("dev", "break-glass", "review", glass.id, "--justified")).toMatchObject({
+      code: 4,
+      stderr: expect.stringMatching(/your own break-glass/),
+    });
+    expect(await run("alice", "break-glass", "review", glass.id)).toMatchObject({ code: 2 });
+    expect(
+      await ok(
+        "alice",
+        "break-glass",
+        "review",
+        glass.id,
+        "--justified",
+        "--comment",
+        "confirmed on the bridge",
+      ),
+    ).toMatch(/marked justified/);
+    expect(await run("bob", "break-glass", "review", glass.id, "--unjustified")).toMatchObject({
+      code: 6,
+      stderr: expect.stringMatching(/already marked justified by alice@example.com/),
+    });
+    // Reviewed, but its grant is still live: still one at a time.
+    expect(await run("dev", ...args, "--reason", "once more")).toMatchObject({
+      code: 6,
+      stderr: expect.stringMatching(/at most one break-glass at a time/),
+    });
   });
 });

@@ -7,7 +7,7 @@ import type { WebClient } from "@slack/web-api";
 /** The use cases the bot calls, under the names the API gives them. */
 export type BotUseCases = {
   readonly targets: Pick<Broker["targets"], "list">;
-  readonly requests: Pick<Broker["requests"], "create" | "list">;
+  readonly requests: Pick<Broker["requests"], "create" | "list" | "breakGlass" | "reviewBreakGlass">;
   readonly reviews: Pick<Broker["reviews"], "submit" | "checkReviewable">;
   readonly grants: Pick<Broker["grants"], "extend" | "revoke" | "list">;
 };

@@ -1,5 +1,5 @@
-import { ForbiddenError, requestAccessInput } from "@leasehold/domain";
-import { renderRequestModal, SLACK_IDS, scopesPicked } from "@leasehold/slack";
+import { breakGlassInput, ForbiddenError, requestAccessInput } from "@leasehold/domain";
+import { BREAK_GLASS_VALUE, renderRequestModal, SLACK_IDS, scopesPicked } from "@leasehold/slack";
 import type { App } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
 import { type BotDeps, explain, refuse } from "./bot-deps.js";
@@ -71,11 +71,21 @@ export function registerRequestListeners(app: App, deps: BotDeps): void {
       targetId,
       (field(ids.scopes)?.selected_options ?? []).map((o) => o.value),
     );
-    if ("problem" in picked) {
-      await ack({ response_action: "errors", errors: { [ids.scopes.block]: picked.problem } });
+    // The same fields either way; a break-glass is parsed with its own schema and use case.
+    const breakGlass = (field(ids.breakGlass)?.selected_options ?? []).some(
+      (o) => o.value === BREAK_GLASS_VALUE,
+    );
+    const scopeProblem =
+      "problem" in picked
+        ? picked.problem
+        : breakGlass && picked.scopes.length > 0
+          ? "a break-glass takes the target's default scopes; leave scopes empty"
+          : undefined;
+    if (scopeProblem !== undefined || "problem" in picked) {
+      await ack({ response_action: "errors", errors: { [ids.scopes.block]: scopeProblem ?? "" } });
       return;
     }
-    const parsed = requestAccessInput.safeParse({
+    const parsed = (breakGlass ? breakGlassInput : requestAccessInput).safeParse({
       targetId,
       durationSeconds: Number(field(ids.duration)?.selected_option?.value ?? Number.NaN),
       reason: field(ids.reason)?.value ?? "",
@@ -93,7 +103,8 @@ export function registerRequestListeners(app: App, deps: BotDeps): void {
     }
     try {
       const principal = await identity.principalFor(body.user.id);
-      await broker.requests.create(principal, parsed.data);
+      if (breakGlass) await broker.requests.breakGlass(principal, parsed.data);
+      else await broker.requests.create(principal, parsed.data);
       await ack();
     } catch (error) {
       const message = explain(error, log);
@@ -101,9 +112,11 @@ export function registerRequestListeners(app: App, deps: BotDeps): void {
         ? ids.duration.block
         : /ticket/i.test(message)
           ? ids.ticket.block
-          : /scope/i.test(message)
-            ? ids.scopes.block
-            : ids.target.block;
+          : /break[- ]glass/i.test(message)
+            ? ids.breakGlass.block
+            : /scope/i.test(message)
+              ? ids.scopes.block
+              : ids.target.block;
       await ack({ response_action: "errors", errors: { [block]: message.slice(0, 150) } });
     }
   });

@@ -1,4 +1,4 @@
-import { idSchema, reviewInput } from "@leasehold/domain";
+import { type BreakGlassVerdict, idSchema, reviewBreakGlassInput, reviewInput } from "@leasehold/domain";
 import { renderDenyModal, SLACK_IDS } from "@leasehold/slack";
 import type { App, BlockAction, ButtonAction } from "@slack/bolt";
 import { type BotDeps, explain, refuse } from "./bot-deps.js";
@@ -7,7 +7,8 @@ import { type BotDeps, explain, refuse } from "./bot-deps.js";
  * Approve and Deny. Authorization is the broker's, exactly as for the API: the clicker is mapped to a
  * principal explicitly, the requester can never approve, non-approvers are refused, and a decided
  * request refuses further clicks. A refusal is an ephemeral message and changes nothing. The channel
- * message itself is rewritten by the notifier from the audit trail.
+ * message itself is rewritten by the notifier from the audit trail. Mark justified / Mark unjustified
+ * on a break-glass broadcast record its review the same way (the person who broke the glass is refused).
  */
 export function registerReviewListeners(app: App, deps: BotDeps): void {
   const { broker, identity, log } = deps;
@@ -24,6 +25,27 @@ export function registerReviewListeners(app: App, deps: BotDeps): void {
       await refuse(client, { user: body.user.id, channel: body.channel?.id }, error, log);
     }
   });
+
+  const markBreakGlass = (verdict: BreakGlassVerdict) =>
+    app.action<BlockAction<ButtonAction>>(
+      verdict === "justified"
+        ? SLACK_IDS.actions.breakGlassJustified
+        : SLACK_IDS.actions.breakGlassUnjustified,
+      async ({ ack, body, action, client }) => {
+        await ack();
+        try {
+          const principal = await identity.principalFor(body.user.id);
+          await broker.requests.reviewBreakGlass(
+            principal,
+            reviewBreakGlassInput.parse({ requestId: action.value, verdict }),
+          );
+        } catch (error) {
+          await refuse(client, { user: body.user.id, channel: body.channel?.id }, error, log);
+        }
+      },
+    );
+  markBreakGlass("justified");
+  markBreakGlass("unjustified");
 
   app.action<BlockAction<ButtonAction>>(SLACK_IDS.actions.deny, async ({ ack, body, action, client }) => {
     await ack();

@@ -113,6 +113,7 @@ export function createAccessRequestService(deps: Deps) {
         decidedAt: null,
         escalationLevel: 0,
         escalateAt: firstEscalationAt(target, now, until),
+        breakGlass: false,
       };
       const grant = await commitAudited(store, now, async (repos, record) => {
         await checkRequestCaps(repos, limits, principal, now);

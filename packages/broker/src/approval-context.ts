@@ -5,7 +5,7 @@ import type { ApprovalContext } from "@leasehold/providers";
 /**
  * The approval behind a grant, for the provider's session tags and scopes; null for grants without a
  * request. The scopes decide what is issued but sit on the request row, which the grant's MAC does not
- * cover: they are used only if the request's authentic `request.created` audit event names the same
+ * cover: they are used only if the request's authentic `request.created` (or `request.break_glass`) audit event names the same
  * ones, so a database writer without the master key cannot widen a grant by editing them.
  */
 export async function approvalContextFor(store: Store, grant: Grant): Promise<ApprovalContext | null> {
@@ -21,8 +21,14 @@ export async function approvalContextFor(store: Store, grant: Grant): Promise<Ap
   if (!request)
     throw new UpstreamError(`request ${requestId} of grant ${grant.id} is missing`, { retryable: false });
   const tally = tallyReviews(reviews, request.requesterId, request.requiredApprovals);
-  const asked = events.map(readAuditEvent).find((event) => event?.action === "request.created");
-  const recorded = asked?.action === "request.created" ? asked.data.scopes : undefined;
+  // Asked for as a request, or as a break-glass: either event records the scopes.
+  const asked = events
+    .map(readAuditEvent)
+    .find((event) => event?.action === "request.created" || event?.action === "request.break_glass");
+  const recorded =
+    asked?.action === "request.created" || asked?.action === "request.break_glass"
+      ? asked.data.scopes
+      : undefined;
   if (recorded === undefined || recorded.join("\n") !== request.scopes.join("\n")) {
     throw new ConflictError(
       "this grant's request names scopes the audit trail does not; it was changed outside Leasehold and is not issued",

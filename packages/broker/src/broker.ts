@@ -1,5 +1,6 @@
 import { createAccessRequestService } from "./access-request-service.js";
 import { createAuditService } from "./audit-service.js";
+import { createBreakGlassService } from "./break-glass-service.js";
 import type { BrokerDeps } from "./broker-deps.js";
 import { createCredentialService } from "./credential-service.js";
 import { createDriftService } from "./drift-service.js";
@@ -37,6 +38,7 @@ export type BrokerOptions = {
  */
 export function createBroker(deps: BrokerDeps, options: BrokerOptions = {}) {
   const requests = createAccessRequestService(deps);
+  const breakGlass = createBreakGlassService(deps);
   const issue = createGrantIssueService(deps);
   const credentials = createCredentialService(deps);
   const extension = createGrantExtendService(deps);
@@ -47,7 +49,12 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions = {}) {
   const incidents = createIncidentGrantService(deps);
   return {
     targets: createTargetQueryService(deps),
-    requests,
+    requests: {
+      ...requests,
+      breakGlass: breakGlass.breakGlass,
+      reviewBreakGlass: breakGlass.reviewBreakGlass,
+      openBreakGlass: breakGlass.openBreakGlass,
+    },
     reviews: createReviewService(deps),
     grants: {
       get: query.get,

@@ -4,7 +4,7 @@ import type { Logger } from "./broker-deps.js";
 
 /**
  * Whether the grant row says what the audit trail says it is: the worker issues only a grant whose
- * creation (and, for a person, whose request and its approval) is in the trail as authentic events,
+ * creation (and, for a person, whose request and its approval, or its break-glass) is in the trail as authentic events,
  * matching the row's holder, target, request and duration. A database writer without the master key
  * can insert or change a grant row, but cannot write authentic events; such a grant is never issued.
  * `duration: false` skips the duration (an extension has moved it since the creation); `firstIssue`
@@ -34,13 +34,16 @@ export async function assertGrantProvenance(
         sameDuration(created.data.durationSeconds);
     } else if ("requestId" in created.data && created.data.requestId === grant.requestId) {
       const request = await events(grant.requestId);
-      const asked = request.find((e) => e?.action === "request.created");
+      // A break-glass is asked and approved by policy in one event; any other request needs its approval.
+      const asked = request.find(
+        (e) => e?.action === "request.created" || e?.action === "request.break_glass",
+      );
       provenance =
         sameDuration(created.data.durationSeconds) &&
-        asked?.action === "request.created" &&
+        (asked?.action === "request.created" || asked?.action === "request.break_glass") &&
         samePrincipalId(asked.actor, grant.principalId) &&
         asked.data.targetId === grant.targetId &&
-        request.some((e) => e?.action === "request.approved");
+        (asked.action === "request.break_glass" || request.some((e) => e?.action === "request.approved"));
     }
   }
   if (!provenance) {

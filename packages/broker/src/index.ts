@@ -1,6 +1,7 @@
 export * from "./access-request-service.js";
 export * from "./audit-service.js";
 export * from "./authorization.js";
+export * from "./break-glass-service.js";
 export * from "./broker.js";
 export * from "./broker-deps.js";
 export * from "./credential-cipher.js";

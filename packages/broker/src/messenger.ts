@@ -1,4 +1,4 @@
-import type { Alert, DirectMessage, MessageRef, RequestCard } from "@leasehold/domain";
+import type { Alert, BreakGlassCard, DirectMessage, MessageRef, RequestCard } from "@leasehold/domain";
 
 /**
  * What the notification use case needs from a chat platform; Slack's adapter implements it in
@@ -13,6 +13,10 @@ export type Messenger = {
   postRequestCard(channel: string, card: RequestCard): Promise<MessageRef>;
   /** Rewrites a posted card in place. */
   updateRequestCard(message: MessageRef, card: RequestCard): Promise<void>;
+  /** Posts the broadcast of a break-glass (with its review actions) to a channel; returns where it landed. */
+  postBreakGlassCard(channel: string, card: BreakGlassCard): Promise<MessageRef>;
+  /** Rewrites a posted break-glass broadcast in place (its review). */
+  updateBreakGlassCard(message: MessageRef, card: BreakGlassCard): Promise<void>;
   /** Messages the person behind `principalId`; "no-recipient" when they have no account there. */
   directMessage(principalId: string, message: DirectMessage): Promise<"sent" | "no-recipient">;
   /** Posts an alert to a channel. */

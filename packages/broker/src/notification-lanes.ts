@@ -16,6 +16,9 @@ export const NOTIFIED: ReadonlySet<AuditAction> = new Set<AuditAction>([
   "request.cancelled",
   "request.expired",
   "request.escalated",
+  // Always: a break-glass is broadcast and its review shown, whatever the policies say.
+  "request.break_glass",
+  "request.break_glass_reviewed",
   "grant.issued",
   "grant.extended",
   "grant.expired",

@@ -68,6 +68,9 @@ describe("deciding notifications from the audit trail", () => {
       updateRequestCard: async (message, card) => {
         sent.push({ to: "update", message, card });
       },
+      // Break-glass broadcasts are tested through the Slack stand-in (apps/worker's break-glass-notices.test.ts).
+      postBreakGlassCard: () => Promise.reject(new Error("no break-glass in these tests")),
+      updateBreakGlassCard: () => Promise.reject(new Error("no break-glass in these tests")),
       directMessage: async (principalId, message) => {
         sent.push({ to: "dm", principalId, message });
         return "sent";

@@ -42,6 +42,7 @@ function standInRequest(principalId: string, target: Target, now: Date): AccessR
     decidedAt: null,
     escalationLevel: 0,
     escalateAt: null,
+    breakGlass: false,
   };
 }
 

@@ -1,10 +1,12 @@
 import { type RequestCard, tallyReviews, UpstreamError } from "@leasehold/domain";
+import { createBreakGlassNotices } from "./break-glass-notices.js";
 import { createEscalationNotices } from "./escalation-notices.js";
 import { directMessageOrSkip, type EventOf, type NoticeDeps } from "./notice-deps.js";
 
 /**
  * A request's card in its approvers' channel (and in each channel it was escalated to), the decision
- * DM to its requester, and the escalation DMs to the approvers of the level it moved to.
+ * DM to its requester, the escalation DMs to the approvers of the level it moved to, and the
+ * broadcast of a break-glass (break-glass-notices.ts).
  */
 export function createRequestNotices(deps: NoticeDeps) {
   const { store, targets, messenger, clock, alertsChannel } = deps;
@@ -61,8 +63,14 @@ export function createRequestNotices(deps: NoticeDeps) {
   };
 
   const escalations = createEscalationNotices(deps, requestCard);
+  const breakGlass = createBreakGlassNotices(deps);
 
   const onRequestEvent = async (event: EventOf<"request">) => {
+    // A break-glass has no approval card: its own broadcast, which every one of them gets.
+    if (event.action === "request.break_glass" || event.action === "request.break_glass_reviewed") {
+      await breakGlass.onEvent(event);
+      return;
+    }
     await showRequest(event.subjectId, event.action !== "request.created");
     if (event.action === "request.escalated") {
       await escalations.escalate(event.subjectId, event.data.toLevel);

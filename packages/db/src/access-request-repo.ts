@@ -1,7 +1,7 @@
 import type { AccessRequest, RequestState, Review, ReviewDecision } from "@leasehold/domain";
 import type { SqlExecutor } from "./database.js";
 
-type RequestRow = {
+export type RequestRow = {
   id: string;
   target_id: string;
   requester_id: string;
@@ -16,6 +16,7 @@ type RequestRow = {
   decided_at: Date | null;
   escalation_level: number;
   escalate_at: Date | null;
+  break_glass: boolean;
 };
 
 type ReviewRow = {
@@ -26,7 +27,7 @@ type ReviewRow = {
   created_at: Date;
 };
 
-const toRequest = (row: RequestRow): AccessRequest => ({
+export const toRequest = (row: RequestRow): AccessRequest => ({
   id: row.id,
   targetId: row.target_id,
   requesterId: row.requester_id,
@@ -41,6 +42,7 @@ const toRequest = (row: RequestRow): AccessRequest => ({
   decidedAt: row.decided_at,
   escalationLevel: row.escalation_level,
   escalateAt: row.escalate_at,
+  breakGlass: row.break_glass,
 });
 
 const toReview = (row: ReviewRow): Review => ({
@@ -60,8 +62,9 @@ export function accessRequestRepo(sql: SqlExecutor) {
     async insert(request: AccessRequest): Promise<void> {
       await sql.query(
         `INSERT INTO access_requests (id, target_id, requester_id, reason, ticket, duration_seconds,
-           required_approvals, state, created_at, pending_until, decided_at, escalation_level, escalate_at, scopes)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::text[])`,
+           required_approvals, state, created_at, pending_until, decided_at, escalation_level, escalate_at,
+           scopes, break_glass)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::text[], $15)`,
         [
           request.id,
           request.targetId,
@@ -77,6 +80,7 @@ export function accessRequestRepo(sql: SqlExecutor) {
           request.escalationLevel,
           request.escalateAt,
           [...request.scopes],
+          request.breakGlass,
         ],
       );
     },

@@ -88,6 +88,7 @@ describe("an application role that does not own the tables", () => {
         decidedAt: null,
         escalationLevel: 0,
         escalateAt: null,
+        breakGlass: false,
       });
       await repos.audit.append(
         {

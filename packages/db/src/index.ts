@@ -1,6 +1,7 @@
 export * from "./access-request-repo.js";
 export * from "./audit-log.js";
 export * from "./auto-approval-repo.js";
+export * from "./break-glass-repo.js";
 export * from "./database.js";
 export * from "./expiring-key-repo.js";
 export * from "./grant-repo.js";

@@ -208,6 +208,40 @@ CREATE TABLE slack_escalation_messages (
 `,
   },
   {
+    id: "0009_break_glass",
+    sql: `
+-- Break-glass (break-glass.ts in the domain): a request approved by policy as it is made, with no
+-- approver; it is never pending. Its grant comes from the same transaction.
+ALTER TABLE access_requests ADD COLUMN break_glass boolean NOT NULL DEFAULT false;
+ALTER TABLE access_requests ADD CONSTRAINT access_requests_break_glass_approved
+  CHECK (NOT break_glass OR state = 'approved');
+CREATE INDEX access_requests_break_glass ON access_requests (requester_id, created_at DESC) WHERE break_glass;
+
+-- The one review of a break-glass, by an approver who is not its requester (the requester is copied
+-- here so the database itself refuses a self-review). A break-glass without a row is an open item,
+-- and blocks its requester's next break-glass; the check runs under the requester's advisory lock in
+-- the creating transaction, so two concurrent break-glasses cannot both pass it.
+CREATE TABLE break_glass_reviews (
+  request_id   uuid PRIMARY KEY REFERENCES access_requests (id),
+  requester_id text NOT NULL,
+  reviewer_id  text NOT NULL CHECK (lower(reviewer_id) <> lower(requester_id)),
+  verdict      text NOT NULL CHECK (verdict IN ('justified', 'unjustified')),
+  comment      text,
+  reviewed_at  timestamptz NOT NULL
+);
+
+-- Where each break-glass was broadcast (the alerts channel and the target's approvers' channel), so
+-- its review rewrites each post in place and a repeated delivery does not post it twice.
+CREATE TABLE slack_break_glass_messages (
+  request_id uuid NOT NULL REFERENCES access_requests (id),
+  channel    text NOT NULL,
+  ts         text NOT NULL,
+  created_at timestamptz NOT NULL,
+  PRIMARY KEY (request_id, channel)
+);
+`,
+  },
+  {
     id: "0010_auto_approval",
     sql: `
 -- Requests approved by policy rather than by people (on call, on an incident, pre-approved): the

@@ -23,6 +23,7 @@ const request = (overrides: Partial<AccessRequest> = {}): AccessRequest => ({
   decidedAt: null,
   escalationLevel: 0,
   escalateAt: null,
+  breakGlass: false,
   ...overrides,
 });
 

@@ -1,6 +1,7 @@
 import { type AccessRequestRepo, accessRequestRepo } from "./access-request-repo.js";
 import { type AuditLog, auditLog } from "./audit-log.js";
 import { type AutoApprovalRepo, autoApprovalRepo } from "./auto-approval-repo.js";
+import { type BreakGlassRepo, breakGlassRepo } from "./break-glass-repo.js";
 import type { Database, SqlExecutor } from "./database.js";
 import { type GrantRepo, grantRepo } from "./grant-repo.js";
 import { type NotificationRepo, notificationRepo } from "./notification-repo.js";
@@ -16,6 +17,7 @@ export type Repositories = {
   readonly rotations: RotationRunRepo;
   readonly autoApprovals: AutoApprovalRepo;
   readonly preApprovals: PreApprovalRepo;
+  readonly breakGlass: BreakGlassRepo;
 };
 
 /**
@@ -44,6 +46,7 @@ export function createStore(db: Database, options: { auditKey: Buffer; grantKey:
     rotations: rotationRunRepo(sql),
     autoApprovals: autoApprovalRepo(sql),
     preApprovals: preApprovalRepo(sql),
+    breakGlass: breakGlassRepo(sql),
   });
   const pooled = bind(db);
   return {

@@ -52,6 +52,11 @@ export type AccessRequest = {
   readonly escalationLevel: number;
   /** When it next escalates if still undecided; null when it never will. */
   readonly escalateAt: Date | null;
+  /**
+   * A break-glass: approved by policy when made, with no approver, then broadcast and reviewed
+   * afterwards (break-glass.ts). Never pending.
+   */
+  readonly breakGlass: boolean;
 };
 
 /** One reviewer's decision; at most one per reviewer per request. */

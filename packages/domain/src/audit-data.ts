@@ -39,6 +39,24 @@ export const auditDataSchemas = {
   "request.expired": z.object({ pendingUntil: isoTime }),
   /** Nobody decided within the target's escalateAfter: the request moved one level up (escalation.ts). */
   "request.escalated": z.object({ fromLevel: z.int().min(0), toLevel: z.int().min(1) }),
+  /**
+   * Access activated without approval (break-glass): the request is approved as it is made, and a
+   * `grant.created` follows in the same transaction. Always broadcast, and reviewed afterwards.
+   */
+  "request.break_glass": z.object({
+    targetId: id,
+    durationSeconds: z.number(),
+    ticket: text.nullable(),
+    reason: text,
+    policies,
+    scopes: z.array(id).max(50).default([]),
+  }),
+  /** An approver's verdict on a break-glass after the fact; one per break-glass. */
+  "request.break_glass_reviewed": z.object({
+    verdict: z.enum(["justified", "unjustified"]),
+    comment: text.nullable(),
+    policies,
+  }),
   "grant.created": z.union([
     z.object({ requestId: id, targetId: id, durationSeconds: z.number() }),
     z.object({ targetId: id, durationSeconds: z.number(), lease: z.literal(true), rule: text, policies }),

@@ -7,6 +7,8 @@ export const auditActions = [
   "request.cancelled",
   "request.expired",
   "request.escalated",
+  "request.break_glass",
+  "request.break_glass_reviewed",
   "grant.created",
   "grant.issued",
   "grant.issue_failed",

@@ -2,6 +2,7 @@ export * from "./access-request.js";
 export * from "./approval-policy.js";
 export * from "./audit.js";
 export * from "./audit-data.js";
+export * from "./break-glass.js";
 export * from "./clock.js";
 export * from "./duration.js";
 export * from "./errors.js";

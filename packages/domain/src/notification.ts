@@ -1,4 +1,5 @@
 import type { AccessRequest } from "./access-request.js";
+import type { BreakGlassReview } from "./break-glass.js";
 import { UpstreamError } from "./errors.js";
 
 /**
@@ -22,6 +23,16 @@ export type RequestCard = {
   readonly denyComment: string | null;
 };
 
+/**
+ * What the broadcast of a break-glass shows: who, which target, why, for how long, and its review
+ * (null until an approver marks it justified or unjustified).
+ */
+export type BreakGlassCard = {
+  readonly request: AccessRequest;
+  readonly targetDescription: string;
+  readonly review: BreakGlassReview | null;
+};
+
 /** Where a posted request card lives, so later events edit it in place. */
 export type MessageRef = { readonly channel: string; readonly ts: string };
 
@@ -41,6 +52,18 @@ export type DirectMessage =
       readonly waitingSince: Date;
       /** Where the request was re-posted for a decision; null when no channel is configured. */
       readonly channel: string | null;
+    }
+  | {
+      /** Someone broke glass on a target this approver approves: it waits for their review. */
+      readonly kind: "break-glass";
+      readonly requestId: string;
+      readonly targetId: string;
+      readonly requesterId: string;
+      readonly reason: string;
+      readonly ticket: string | null;
+      readonly durationSeconds: number;
+      /** The channels the broadcast went to, where it can be marked justified or not. */
+      readonly channels: readonly string[];
     }
   | {
       readonly kind: "decision";

@@ -1,4 +1,5 @@
 export * from "./app-home.js";
+export * from "./break-glass-message.js";
 export * from "./dm-messages.js";
 export * from "./request-message.js";
 export * from "./request-modal.js";

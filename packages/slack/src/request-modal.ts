@@ -82,6 +82,10 @@ const option = (text: string, value: string): PlainTextOption => ({
   value,
 });
 
+/** The request modal's break-glass option: its label and the value a submission carries when ticked. */
+export const BREAK_GLASS_LABEL = "Break glass (no approval; broadcast and reviewed)";
+export const BREAK_GLASS_VALUE = "break-glass";
+
 /** The modal behind `/access`, the shortcut and the App Home button: only targets the user may request. */
 export function renderRequestModal(targets: readonly RequestableTarget[]): ModalView {
   const ids = SLACK_IDS.requestInputs;
@@ -147,6 +151,22 @@ export function renderRequestModal(targets: readonly RequestableTarget[]): Modal
         element: { type: "plain_text_input", action_id: ids.ticket.action, max_length: 128 },
       },
       ...scopesInput(targets),
+      {
+        // Only people a target's policy allows may break glass; anyone else is refused on submit.
+        type: "input",
+        block_id: ids.breakGlass.block,
+        optional: true,
+        label: { type: "plain_text", text: "Emergency" },
+        hint: {
+          type: "plain_text",
+          text: "Access starts at once, capped at the target's break-glass maximum; it is announced to the alerts channel and the approvers, and must be reviewed afterwards.",
+        },
+        element: {
+          type: "checkboxes",
+          action_id: ids.breakGlass.action,
+          options: [option(BREAK_GLASS_LABEL, BREAK_GLASS_VALUE)],
+        },
+      },
     ],
   };
 }

@@ -21,6 +21,7 @@ const request: AccessRequest = {
   decidedAt: null,
   escalationLevel: 0,
   escalateAt: null,
+  breakGlass: false,
 };
 
 const card = (overrides: Partial<RequestCard> = {}): RequestCard => ({

@@ -8,6 +8,8 @@ export const SLACK_IDS = {
     extend: "leasehold_extend",
     revoke: "leasehold_revoke",
     openRequest: "leasehold_open_request",
+    breakGlassJustified: "leasehold_break_glass_justified",
+    breakGlassUnjustified: "leasehold_break_glass_unjustified",
   },
   views: {
     request: "leasehold_request",
@@ -20,6 +22,7 @@ export const SLACK_IDS = {
     reason: { block: "reason", action: "reason" },
     ticket: { block: "ticket", action: "ticket" },
     scopes: { block: "scopes", action: "scopes" },
+    breakGlass: { block: "break_glass", action: "break_glass" },
   },
   denyInputs: { comment: { block: "comment", action: "comment" } },
 } as const;

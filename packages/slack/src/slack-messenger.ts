@@ -1,5 +1,6 @@
 import {
   type Alert,
+  type BreakGlassCard,
   type DirectMessage,
   type MessageRef,
   type RequestCard,
@@ -8,6 +9,7 @@ import {
 } from "@leasehold/domain";
 import type { KnownBlock } from "@slack/types";
 import type { WebClient } from "@slack/web-api";
+import { renderBreakGlassDm, renderBreakGlassMessage } from "./break-glass-message.js";
 import {
   renderAutoApprovedAlert,
   renderDecisionDm,
@@ -37,6 +39,8 @@ export function renderDirectMessage(message: DirectMessage) {
       return renderEndedDm(message);
     case "escalated":
       return renderEscalatedDm(message);
+    case "break-glass":
+      return renderBreakGlassDm(message);
   }
 }
 
@@ -102,6 +106,18 @@ export function createSlackMessenger(deps: { client: WebClient; identity: SlackI
     async updateRequestCard(message: MessageRef, card: RequestCard) {
       await call("chat.update", () =>
         client.chat.update({ channel: message.channel, ts: message.ts, ...renderRequestMessage(card) }),
+      );
+    },
+
+    async postBreakGlassCard(channel: string, card: BreakGlassCard): Promise<MessageRef> {
+      const posted = await post(channel, renderBreakGlassMessage(card));
+      if (!posted.ts) throw new UpstreamError("chat.postMessage answered without a ts", { retryable: true });
+      return { channel: posted.channel ?? channel, ts: posted.ts };
+    },
+
+    async updateBreakGlassCard(message: MessageRef, card: BreakGlassCard) {
+      await call("chat.update", () =>
+        client.chat.update({ channel: message.channel, ts: message.ts, ...renderBreakGlassMessage(card) }),
       );
     },
 

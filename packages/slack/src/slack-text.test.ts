@@ -56,6 +56,7 @@ describe("the notification text of every message is escaped like its blocks", ()
     decidedAt: null,
     escalationLevel: 0,
     escalateAt: null,
+    breakGlass: false,
   };
   const at = new Date("2026-11-23T12:00:00Z");
   const messages = {

@@ -42,6 +42,20 @@ targets:
     requiredApprovals: 2
     maxDuration: 1h
     defaultDuration: 15m
+    # dev may break glass: access at once, broadcast to the approvers' channel and reviewed afterwards.
+    breakGlass: { allowed: { users: [dev@example.com] }, maxDuration: 30m }
+    slack: { approversChannel: ${LOCAL_SLACK.channel} }
+    aws:
+      roleArn: ${LOCAL_ROLE_ARN}
+      sessionTags: { environment: local }
+  # One approval is enough here, so an approver may also pre-approve someone for a window.
+  - id: sandbox-scratch
+    kind: aws-role
+    description: The same role, for scratch work that one approver may approve
+    requesters: { groups: [engineering] }
+    approvers: { groups: [sre] }
+    maxDuration: 1h
+    defaultDuration: 15m
     slack: { approversChannel: ${LOCAL_SLACK.channel} }
     aws:
       roleArn: ${LOCAL_ROLE_ARN}

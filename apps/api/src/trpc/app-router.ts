@@ -2,6 +2,7 @@ import type { Broker } from "@leasehold/broker";
 import {
   auditListInput,
   auditVerifyInput,
+  breakGlassInput,
   createLeaseInput,
   createPreApprovalInput,
   extendGrantInput,
@@ -13,6 +14,7 @@ import {
   renewLeaseInput,
   requestAccessInput,
   requestIdInput,
+  reviewBreakGlassInput,
   reviewInput,
   revokeGrantInput,
   rotationIdInput,
@@ -20,6 +22,7 @@ import {
 } from "@leasehold/domain";
 import {
   renderAuditEvent,
+  renderBreakGlass,
   renderGrant,
   renderPreApproval,
   renderRequest,
@@ -31,7 +34,10 @@ import { authedProcedure, rateLimitedProcedure, router } from "./trpc.js";
 /** The use cases the API calls, each under the name of the procedure that calls it. */
 export type ApiUseCases = {
   readonly targets: Pick<Broker["targets"], "list">;
-  readonly requests: Pick<Broker["requests"], "create" | "get" | "list" | "cancel">;
+  readonly requests: Pick<
+    Broker["requests"],
+    "create" | "get" | "list" | "cancel" | "breakGlass" | "reviewBreakGlass" | "openBreakGlass"
+  >;
   readonly reviews: Pick<Broker["reviews"], "submit">;
   readonly grants: Pick<Broker["grants"], "get" | "list" | "credentials" | "extend" | "revoke">;
   readonly leases: Pick<Broker["leases"], "create" | "renew">;
@@ -80,6 +86,27 @@ export function createAppRouter(broker: ApiUseCases) {
       cancel: authedProcedure.input(requestIdInput).mutation(async ({ ctx, input }) => {
         const request = await broker.requests.cancel(ctx.principal, input.requestId);
         return { id: request.id, state: request.state };
+      }),
+      /** Access without approval, for whom policy allows it; broadcast at once and reviewed afterwards. */
+      breakGlass: rateLimitedProcedure("requests")
+        .input(breakGlassInput)
+        .mutation(async ({ ctx, input }) => {
+          const { request, grant } = await broker.requests.breakGlass(ctx.principal, input);
+          return { ...renderBreakGlass({ request, review: null }), grantId: grant.id };
+        }),
+      /** An approver marks a break-glass justified or unjustified; once, and never its requester. */
+      reviewBreakGlass: authedProcedure
+        .input(reviewBreakGlassInput)
+        .mutation(async ({ ctx, input }) =>
+          renderBreakGlass(await broker.requests.reviewBreakGlass(ctx.principal, input)),
+        ),
+      /** Unreviewed break-glasses the caller may review, and the caller's own that blocks their next. */
+      openBreakGlass: authedProcedure.input(pageInput).query(async ({ ctx, input }) => {
+        const open = await broker.requests.openBreakGlass(ctx.principal, input);
+        return {
+          toReview: open.toReview.map(renderBreakGlass),
+          mine: open.mine && renderBreakGlass(open.mine),
+        };
       }),
     }),
 

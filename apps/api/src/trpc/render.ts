@@ -1,4 +1,4 @@
-import type { RequestView } from "@leasehold/broker";
+import type { BreakGlassItem, RequestView } from "@leasehold/broker";
 import type { RotationRun } from "@leasehold/db";
 import type { AuditEvent, Grant, PreApproval, Target } from "@leasehold/domain";
 
@@ -36,12 +36,31 @@ export const renderRequest = ({ request, reviews, tally }: RequestView) => ({
   approvalsNeeded: tally.needed,
   /** Escalation levels it has moved up because nobody decided in time (0: not escalated). */
   escalationLevel: request.escalationLevel,
+  /** Activated without approval (break-glass); reviewed afterwards. */
+  breakGlass: request.breakGlass,
   reviews: reviews.map((r) => ({
     reviewerId: r.reviewerId,
     decision: r.decision,
     comment: r.comment,
     createdAt: iso(r.createdAt),
   })),
+});
+
+export const renderBreakGlass = ({ request, review }: BreakGlassItem) => ({
+  id: request.id,
+  targetId: request.targetId,
+  requesterId: request.requesterId,
+  reason: request.reason,
+  ticket: request.ticket,
+  durationSeconds: request.durationSeconds,
+  createdAt: iso(request.createdAt),
+  /** Null until an approver marks it justified or unjustified. */
+  review: review && {
+    reviewerId: review.reviewerId,
+    verdict: review.verdict,
+    comment: review.comment,
+    reviewedAt: iso(review.reviewedAt),
+  },
 });
 
 export const renderGrant = (grant: Grant) => ({

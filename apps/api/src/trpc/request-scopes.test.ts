@@ -52,6 +52,7 @@ function apiWith(asked: RequestAccessInput[]) {
             decidedAt: null,
             escalationLevel: 0,
             escalateAt: null,
+            breakGlass: false,
           },
           reviews: [],
           tally: tallyReviews([], dev.id, 1),

@@ -1,5 +1,6 @@
 import { formatDuration, parseDuration } from "@leasehold/domain";
-import { type Command, option, required } from "../cli-context.js";
+import type { Api } from "../api-client.js";
+import { type CliContext, type Command, option, required } from "../cli-context.js";
 import { CliError, EXIT } from "../exit-codes.js";
 
 const POLL_MS = 1000;
@@ -17,11 +18,61 @@ const parseFor = (text: string | undefined): number | undefined => {
 const scopesOf = (value: unknown): string[] =>
   Array.isArray(value) ? value.filter((item): item is string => typeof item === "string") : [];
 
+/** Follows a request's grant until it is active (or ends), showing where it stands. */
+async function followGrant(ctx: CliContext, api: Api, targetId: string, requestId: string): Promise<number> {
+  for (;;) {
+    const grants = await api.grants.list.query({ limit: 50 });
+    const grant = grants.find((g) => g.requestId === requestId);
+    if (grant?.state === "active") {
+      ctx.print(
+        `access to ${targetId} is active until ${grant.expiresAt}\n  leasehold creds ${grant.id}\n  leasehold exec ${grant.id} -- <command>`,
+        grant,
+      );
+      return EXIT.ok;
+    }
+    if (grant && grant.state !== "issuing") {
+      ctx.print(`the grant is ${grant.state}${grant.lastError ? `: ${grant.lastError}` : ""}`, grant);
+      return EXIT.noAccess;
+    }
+    // While a backend is down the grant keeps waiting; its last error says why.
+    ctx.status(`approved; issuing ${targetId}…${grant?.lastError ? ` (waiting: ${grant.lastError})` : ""}`);
+    await sleep(POLL_MS);
+  }
+}
+
+/** `request … --break-glass`: access at once, without approval, for whom policy allows it. */
+async function breakGlass(
+  ctx: CliContext,
+  input: {
+    targetId: string;
+    reason: string;
+    durationSeconds: number | undefined;
+    ticket: string | undefined;
+  },
+  wait: boolean,
+): Promise<number> {
+  const api = ctx.api();
+  const result = await api.requests.breakGlass.mutate({
+    targetId: input.targetId,
+    reason: input.reason,
+    ...(input.durationSeconds !== undefined ? { durationSeconds: input.durationSeconds } : {}),
+    ...(input.ticket ? { ticket: input.ticket } : {}),
+  });
+  const line = `BREAK-GLASS: ${input.targetId} activated for ${formatDuration(result.durationSeconds)} without approval (request ${result.id}, grant ${result.grantId}).\nIt has been announced to the approvers and must be reviewed; until it is, you cannot break glass again.`;
+  if (!wait) {
+    ctx.print(line, result);
+    return EXIT.ok;
+  }
+  ctx.status(line);
+  return followGrant(ctx, api, input.targetId, result.id);
+}
+
 export const requestCommand: Command = {
   name: "request",
   usage:
-    "leasehold request <target> --reason <text> [--for 1h] [--ticket OPS-1] [--scope <name>]... [--wait]",
-  summary: "ask for access; with --wait, follow it until the credentials are ready",
+    "leasehold request <target> --reason <text> [--for 1h] [--ticket OPS-1] [--scope <name>]... [--wait] [--break-glass]",
+  summary:
+    "ask for access; with --wait, follow it until the credentials are ready; --break-glass: at once, no approval (broadcast and reviewed)",
   options: {
     reason: { type: "string" },
     for: { type: "string" },
@@ -29,6 +80,7 @@ export const requestCommand: Command = {
     /** Repeatable: one scope per --scope (see `leasehold targets`); none: the target's defaults. */
     scope: { type: "string", multiple: true },
     wait: { type: "boolean" },
+    "break-glass": { type: "boolean" },
   },
   async run(ctx, { positionals, values }) {
     const targetId = required(positionals, 1, "the target (see `leasehold targets`)");
@@ -37,6 +89,11 @@ export const requestCommand: Command = {
     const durationSeconds = parseFor(option(values, "for"));
     const ticket = option(values, "ticket");
     const scopes = scopesOf(values.scope);
+    if (values["break-glass"]) {
+      if (scopes.length > 0)
+        throw new CliError("a break-glass takes the target's default scopes; leave out --scope", EXIT.usage);
+      return breakGlass(ctx, { targetId, reason, durationSeconds, ticket }, values.wait === true);
+    }
     const api = ctx.api();
     const request = await api.requests.create.mutate({
       targetId,
@@ -47,8 +104,14 @@ export const requestCommand: Command = {
     });
     if (!values.wait) {
       const scoped = request.scopes.length > 0 ? ` (scopes: ${request.scopes.join(", ")})` : "";
+      // Approved by policy (on call, an incident, a pre-approval window), or why not when it could be.
+      const auto = request.autoApproval;
+      const where =
+        request.state === "approved"
+          ? (auto?.message ?? "approved")
+          : `waiting for ${request.approvalsNeeded} approval(s)${auto ? ` (${auto.message})` : ""}`;
       ctx.print(
-        `requested ${targetId}${scoped} for ${formatDuration(request.durationSeconds)}: ${request.id}\nwaiting for ${request.approvalsNeeded} approval(s)`,
+        `requested ${targetId}${scoped} for ${formatDuration(request.durationSeconds)}: ${request.id}\n${where}`,
         request,
       );
       return EXIT.ok;
@@ -69,24 +132,7 @@ export const requestCommand: Command = {
       }
       await sleep(POLL_MS);
     }
-    for (;;) {
-      const grants = await api.grants.list.query({ limit: 50 });
-      const grant = grants.find((g) => g.requestId === request.id);
-      if (grant?.state === "active") {
-        ctx.print(
-          `access to ${targetId} is active until ${grant.expiresAt}\n  leasehold creds ${grant.id}\n  leasehold exec ${grant.id} -- <command>`,
-          grant,
-        );
-        return EXIT.ok;
-      }
-      if (grant && grant.state !== "issuing") {
-        ctx.print(`the grant is ${grant.state}${grant.lastError ? `: ${grant.lastError}` : ""}`, grant);
-        return EXIT.noAccess;
-      }
-      // While a backend is down the grant keeps waiting; its last error says why.
-      ctx.status(`approved; issuing ${targetId}…${grant?.lastError ? ` (waiting: ${grant.lastError})` : ""}`);
-      await sleep(POLL_MS);
-    }
+    return followGrant(ctx, api, targetId, request.id);
   },
 };
 
