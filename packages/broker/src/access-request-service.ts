@@ -4,6 +4,7 @@ import {
   ConflictError,
   ForbiddenError,
   firstEscalationAt,
+  type Grant,
   InvalidRequestError,
   NotFoundError,
   nextRequestState,
@@ -21,13 +22,7 @@ import {
 } from "@leasehold/domain";
 import { commitAudited } from "./audited-change.js";
 import { maySeeRequest } from "./authorization.js";
-import {
-  type AskingFacts,
-  type AutoApproval,
-  approveByPolicy,
-  describeAutoApproval,
-  onCallFacts,
-} from "./auto-approval.js";
+import { type AutoApproval, approveByPolicy, askingFacts, describeAutoApproval } from "./auto-approval.js";
 import type { BrokerDeps } from "./broker-deps.js";
 import { capsOrDefault, checkRequestCaps } from "./caps.js";
 import { decideApprove, decideAsking, refusal, requestDetails } from "./policy-checks.js";
@@ -59,6 +54,21 @@ export function createAccessRequestService(deps: Deps) {
     return { request, reviews, tally: tallyReviews(reviews, request.requesterId, request.requiredApprovals) };
   };
 
+  /** A new request as its requester hears of it; approved by policy, its grant's issue is queued. */
+  const answer = async (request: AccessRequest, grant: Grant | null, autoApproval: AutoApproval) => {
+    if (!grant) {
+      const tally = tallyReviews([], request.requesterId, request.requiredApprovals);
+      return { request, reviews: [], tally, autoApproval };
+    }
+    // After commit, as for a final approval: a lost enqueue is made good by the sweep.
+    await deps.queues.issue(grant.id).catch((error: unknown) => {
+      log.warn({ grantId: grant.id, err: String(error) }, "could not enqueue issue; the sweep will retry");
+    });
+    log.info({ requestId: request.id, policies: autoApproval?.policies }, "request approved by policy");
+    const approved = { ...request, state: "approved" as const, decidedAt: grant.createdAt };
+    return { request: approved, reviews: [], tally: tallyReviews([], request.requesterId, 0), autoApproval };
+  };
+
   return {
     /**
      * Asks for access to a target. Refused before anything is recorded if policy does not allow it;
@@ -70,12 +80,8 @@ export function createAccessRequestService(deps: Deps) {
       const durationSeconds = resolveDuration(target, input.durationSeconds);
       const ticket = resolveTicket(target, input.ticket);
       const now = clock();
-      // The provider is asked before the transaction opens (invariant 8).
-      const [onCall, window] = await Promise.all([
-        onCallFacts(deps, principal, target, now),
-        store.read((repos) => repos.preApprovals.activeFor(principal.id, target.id, now)),
-      ]);
-      const facts: AskingFacts = { ...onCall, preApproved: window !== undefined };
+      // The on-call provider is asked before the transaction opens (invariant 8).
+      const facts = await askingFacts(deps, principal, target, now);
       const asking = {
         request: requestDetails(target, {
           durationSeconds,
@@ -146,22 +152,7 @@ export function createAccessRequestService(deps: Deps) {
         { requestId: request.id, targetId: target.id, requester: principal.id, scopes },
         "access requested",
       );
-      const autoApproval = describeAutoApproval(auto, facts, grant, target);
-      if (!grant) {
-        return {
-          request,
-          reviews: [],
-          tally: tallyReviews([], principal.id, request.requiredApprovals),
-          autoApproval,
-        };
-      }
-      // After commit, as for a final approval: a lost enqueue is made good by the sweep.
-      await deps.queues.issue(grant.id).catch((error: unknown) => {
-        log.warn({ grantId: grant.id, err: String(error) }, "could not enqueue issue; the sweep will retry");
-      });
-      log.info({ requestId: request.id, policies: auto.policies }, "request approved by policy");
-      const approved = { ...request, state: "approved" as const, decidedAt: now };
-      return { request: approved, reviews: [], tally: tallyReviews([], principal.id, 0), autoApproval };
+      return answer(request, grant, describeAutoApproval(auto, facts, grant, target));
     },
 
     /** The requester withdraws a pending request. */

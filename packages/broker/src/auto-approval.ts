@@ -36,13 +36,27 @@ export type AutoApproval = {
   readonly message: string;
 } | null;
 
-type FactDeps = Pick<BrokerDeps, "onCall" | "clock" | "log">;
+type FactDeps = Pick<BrokerDeps, "onCall" | "clock" | "log" | "store">;
+
+/** Everything AutoApprove's context needs to know of a person asking, read before any transaction. */
+export async function askingFacts(
+  deps: FactDeps,
+  principal: Principal,
+  target: Target,
+  now: Date,
+): Promise<AskingFacts> {
+  const [onCall, window] = await Promise.all([
+    onCallFacts(deps, principal, target, now),
+    deps.store.read((repos) => repos.preApprovals.activeFor(principal.id, target.id, now)),
+  ]);
+  return { ...onCall, preApproved: window !== undefined };
+}
 
 /**
  * Asks the target's on-call provider about the requester (an email names them there). A provider
  * that cannot answer gives no facts, so nothing is approved by them; the request waits for people.
  */
-export async function onCallFacts(
+async function onCallFacts(
   { onCall, log }: FactDeps,
   principal: Principal,
   target: Target,
