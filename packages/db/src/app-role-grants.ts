@@ -20,6 +20,9 @@ export const appRolePrivileges: Readonly<Record<string, string>> = {
   slack_request_messages: "SELECT, INSERT",
   slack_escalation_messages: "SELECT, INSERT",
   grant_incidents: "SELECT, INSERT",
+  // A break-glass is reviewed once; its posts are remembered to be rewritten in place.
+  break_glass_reviews: "SELECT, INSERT",
+  slack_break_glass_messages: "SELECT, INSERT",
   audit_cursors: "SELECT, INSERT, UPDATE",
   rotation_runs: "SELECT, INSERT, UPDATE",
   // Revoking sets revoked_at and revoked_by; nothing else of a window ever changes.
