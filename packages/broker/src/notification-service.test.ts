@@ -27,6 +27,8 @@ const target = awsRoleTargetSchema.parse({
   slack: { approversChannel: APPROVERS },
   aws: { roleArn: "arn:aws:iam::123456789012:role/ProdReadOnly" },
 });
+/** The same with one approval per request: where a pre-approval window may stand for it. */
+const single = { ...target, id: "prod-single", requiredApprovals: 1 };
 
 /** Issuing always fails for good, so a grant ends in `grant.issue_failed`. */
 const refusingProvider: CredentialProvider = {
@@ -52,7 +54,7 @@ describe("deciding notifications from the audit trail", () => {
   let notifications: NotificationService;
 
   beforeAll(async () => {
-    h = await createHarness("pglite", refusingProvider, { targets: [target] });
+    h = await createHarness("pglite", refusingProvider, { targets: [target, single] });
   });
   afterAll(async () => {
     await h.close();
@@ -216,7 +218,7 @@ describe("deciding notifications from the audit trail", () => {
   it("a new pre-approval window is posted once to the approvers' and the alerts channel, in its person's lane", async () => {
     const window = {
       principalId: requester.id,
-      targetId: target.id,
+      targetId: single.id,
       startsAt: new Date(h.clock.now.getTime() + 3_600_000),
       endsAt: new Date(h.clock.now.getTime() + 7_200_000),
       reason: "maintenance night",
@@ -237,7 +239,7 @@ describe("deciding notifications from the audit trail", () => {
     const alert = {
       kind: "pre-approval",
       preApprovalId: created.id,
-      targetId: target.id,
+      targetId: single.id,
       principalId: requester.id,
       approverId: approverA.id,
       startsAt: window.startsAt,
@@ -255,7 +257,7 @@ describe("deciding notifications from the audit trail", () => {
     await notifications.dispatch();
     const created = await h.broker.preApprovals.create(approverA, {
       principalId: requester.id,
-      targetId: target.id,
+      targetId: single.id,
       endsAt: new Date(h.clock.now.getTime() + 3_600_000),
       reason: "changed my mind",
     });
