@@ -20,6 +20,15 @@ import { createAppRouter } from "./trpc/app-router.js";
  * Every refusal must be clear, change nothing, and log no secret.
  */
 
+/** A target one approval is enough for: where a pre-approval window may stand for it. */
+const SINGLE_APPROVAL_TARGET = `  - id: staging-readonly
+    kind: aws-role
+    requesters: { groups: [engineering] }
+    approvers: { groups: [sre] }
+    maxDuration: 1h
+    aws: { roleArn: "arn:aws:iam::123456789012:role/StagingReadOnly" }
+`;
+
 let issuer: OidcIssuer;
 let db: Database;
 let app: FastifyInstance;
@@ -31,7 +40,10 @@ let redis: Redis;
 beforeAll(async () => {
   issuer = await startOidcIssuer();
   db = await createTestDatabase("pglite");
-  const config = parseConfig(TEST_CONFIG.replaceAll("{issuer}", issuer.url), "test.yaml");
+  const config = parseConfig(
+    `${TEST_CONFIG}${SINGLE_APPROVAL_TARGET}`.replaceAll("{issuer}", issuer.url),
+    "test.yaml",
+  );
   const targets = targetCatalog(config.targets);
   const log = pino(
     { level: "debug" },
@@ -426,7 +438,7 @@ describe("pre-approval windows", () => {
   const inHours = (n: number) => new Date(Date.now() + n * 3_600_000).toISOString();
   const window = {
     principalId: "dev@example.com",
-    targetId: "prod-readonly",
+    targetId: "staging-readonly",
     startsAt: inHours(2),
     endsAt: inHours(8),
     reason: "maintenance night CHG-9",

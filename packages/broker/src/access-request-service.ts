@@ -96,7 +96,9 @@ export function createAccessRequestService(deps: Deps) {
       if (!decision.allowed) throw refusal(`you may not request ${target.id}`, decision);
       // After the policy: someone who may not request the target does not learn its scopes.
       const scopes = resolveRequestedScopes(target, input.scopes);
-      const scopeProblem = providers.get(target.kind).scopeProblem?.({ target, scopes });
+      // No scopes, nothing to fit: the target's own policy is issued as it is.
+      const scopeProblem =
+        scopes.length > 0 ? providers.get(target.kind).scopeProblem?.({ target, scopes }) : undefined;
       if (scopeProblem) throw new InvalidRequestError(scopeProblem);
       const auto = decideAsking(deps, "AutoApprove", principal, target, {
         ...asking,
