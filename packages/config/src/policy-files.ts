@@ -47,7 +47,7 @@ export function loadPolicyEngine(config: LeaseholdConfig, baseDir: string): Poli
   try {
     return policyEngineFor(config, sources);
   } catch (error) {
-    if (error instanceof PolicyLoadError) throw new ConfigError("the policies", error.problems);
+    if (error instanceof PolicyLoadError) throw new ConfigError("a policy file", error.problems);
     throw error;
   }
 }
