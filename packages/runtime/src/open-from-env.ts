@@ -54,6 +54,8 @@ export async function openBrokerFromEnv(
     reconcile?: ReconcileOptions;
     expiry?: ExpiryOptions;
     slack?: BrokerSettings["slack"];
+    /** Replaces the on-call source leasehold.yaml's onCall block would make (local mode's stand-in). */
+    onCall?: OnCallSource;
   } = {},
 ): Promise<OpenBroker> {
   const config = overrides.config ?? loadConfigFile(env.LEASEHOLD_CONFIG);
@@ -63,7 +65,7 @@ export async function openBrokerFromEnv(
   return openBroker({
     config,
     policy,
-    ...onCallFromEnv(config, env.targetEnv),
+    ...(overrides.onCall ? { onCall: overrides.onCall } : onCallFromEnv(config, env.targetEnv)),
     databaseUrl: env.DATABASE_URL,
     migrationUrl: env.DATABASE_MIGRATION_URL,
     dataDir: env.LEASEHOLD_DATA_DIR,

@@ -12,6 +12,16 @@ export const LOCAL_PEOPLE = {
   sec: { email: "sec@example.com", groups: ["security"], role: "admin", slackId: "U0LOCALSEC" },
 } as const;
 
+/**
+ * The local PagerDuty stand-in: dev is on call for the sandbox service, so dev's requests for
+ * sandbox-oncall are approved by policy (and broadcast), as an on-call engineer's would be.
+ */
+export const LOCAL_PAGERDUTY = {
+  token: "local-pagerduty-stand-in-not-a-key",
+  service: "PSANDBOX",
+  escalationPolicy: "PEPSANDBOX",
+} as const;
+
 /** The local Slack stand-in's bot token (not a real token) and approvers' channel. */
 export const LOCAL_SLACK = {
   botToken: "xoxb-local-stand-in-not-a-token",
@@ -20,6 +30,7 @@ export const LOCAL_SLACK = {
 
 export const localConfig = (
   issuerUrl: string,
+  pagerDutyUrl: string,
 ) => `# Written by local mode at each start; edit leasehold.example.yaml for your own.
 identityProviders:
   - name: local
@@ -33,6 +44,8 @@ slack:
     engineering: [dev@example.com]
     sre: [alice@example.com, bob@example.com]
     security: [sec@example.com]
+onCall:
+  pagerduty: { apiUrl: "${pagerDutyUrl}" }
 targets:
   - id: sandbox-readonly
     kind: aws-role
@@ -44,6 +57,20 @@ targets:
     defaultDuration: 15m
     # dev may break glass: access at once, broadcast to the approvers' channel and reviewed afterwards.
     breakGlass: { allowed: { users: [dev@example.com] }, maxDuration: 30m }
+    slack: { approversChannel: ${LOCAL_SLACK.channel} }
+    aws:
+      roleArn: ${LOCAL_ROLE_ARN}
+      sessionTags: { environment: local }
+  # Whoever is on call for the sandbox service in PagerDuty (the stand-in: dev) is approved by policy.
+  - id: sandbox-oncall
+    kind: aws-role
+    description: The same role, approved by policy for whoever is on call
+    requesters: { groups: [engineering, sre] }
+    approvers: { groups: [sre] }
+    maxDuration: 1h
+    defaultDuration: 15m
+    onCall: { provider: pagerduty, service: ${LOCAL_PAGERDUTY.service}, schedules: [${LOCAL_PAGERDUTY.escalationPolicy}] }
+    autoApprove: { onCall: true }
     slack: { approversChannel: ${LOCAL_SLACK.channel} }
     aws:
       roleArn: ${LOCAL_ROLE_ARN}

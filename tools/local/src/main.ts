@@ -4,18 +4,20 @@ import { join, resolve } from "node:path";
 import { startApi } from "@leasehold/api/start-api";
 import { reconcileOptionsFor } from "@leasehold/broker";
 import { parseConfig } from "@leasehold/config";
+import { createPagerDutySource } from "@leasehold/providers";
 import { createLogger, type OpenBroker, onShutdown, openBrokerFromEnv, runMain } from "@leasehold/runtime";
 import {
   type OidcIssuer,
   SANDBOX_ACCESS_KEY,
   startAwsSandbox,
   startOidcIssuer,
+  startPagerDutySandbox,
   startSlackSandbox,
 } from "@leasehold/sandbox";
 import { startSlackBot } from "@leasehold/slack-bot/start-slack-bot";
 import { startWorker } from "@leasehold/worker/start-worker";
 import { readLocalEnv, wantsRealAws } from "./env.js";
-import { LOCAL_PEOPLE, LOCAL_ROLE_ARN, LOCAL_SLACK, localConfig } from "./local-policy.js";
+import { LOCAL_PAGERDUTY, LOCAL_PEOPLE, LOCAL_ROLE_ARN, LOCAL_SLACK, localConfig } from "./local-policy.js";
 import { localDatabase } from "./local-postgres.js";
 
 /** Local tokens last a working day, so a walkthrough does not need fresh ones. */
@@ -34,7 +36,8 @@ runMain(async () => {
   const log = createLogger("leasehold-local", env.LOG_LEVEL);
 
   const issuer = await startOidcIssuer();
-  const configText = localConfig(issuer.url);
+  const pagerDuty = await startLocalPagerDuty();
+  const configText = localConfig(issuer.url, pagerDuty.url);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   writeFileSync(join(dataDir, "leasehold.local.yaml"), configText);
   const config = parseConfig(configText, join(dataDir, "leasehold.local.yaml"));
@@ -65,6 +68,7 @@ runMain(async () => {
     reconcile: reconcileOptionsFor(env.LEASEHOLD_SWEEP_INTERVAL),
     expiry: { providerCallsAtOnce: LOCAL_WORKER_CONCURRENCY },
     slack: { token: LOCAL_SLACK.botToken, apiUrl: slack.apiUrl },
+    onCall: createPagerDutySource({ apiUrl: pagerDuty.url, token: LOCAL_PAGERDUTY.token }),
     ...(sandbox
       ? { aws: { region: env.AWS_REGION, endpoint: sandbox.url, credentials: SANDBOX_ACCESS_KEY } }
       : {}),
@@ -109,6 +113,7 @@ runMain(async () => {
     await database.stop();
     await sandbox?.close();
     await slack.close();
+    await pagerDuty.close();
     await issuer.close();
   });
   process.stderr.write(
@@ -118,6 +123,28 @@ runMain(async () => {
     }),
   );
 });
+
+/** PagerDuty's stand-in with the seeded people, dev on call for the sandbox service. */
+function startLocalPagerDuty() {
+  const people = Object.values(LOCAL_PEOPLE);
+  return startPagerDutySandbox({
+    token: LOCAL_PAGERDUTY.token,
+    users: people.map((p) => ({ id: p.slackId.replace("U0", "P"), name: p.email, email: p.email })),
+    escalationPolicies: [{ id: LOCAL_PAGERDUTY.escalationPolicy, name: "sandbox" }],
+    services: [
+      { id: LOCAL_PAGERDUTY.service, name: "sandbox", escalationPolicyId: LOCAL_PAGERDUTY.escalationPolicy },
+    ],
+    oncalls: [
+      {
+        userId: LOCAL_PEOPLE.dev.slackId.replace("U0", "P"),
+        escalationPolicyId: LOCAL_PAGERDUTY.escalationPolicy,
+        level: 1,
+        start: null,
+        end: null,
+      },
+    ],
+  });
+}
 
 /** A fresh token for each seeded person under `<dataDir>/tokens/`, readable by this user only. */
 async function writeTokens(issuer: OidcIssuer, dataDir: string): Promise<void> {
