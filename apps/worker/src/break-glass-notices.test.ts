@@ -1,21 +1,9 @@
-import { randomUUID } from "node:crypto";
-import {
-  type Broker,
-  createBroker,
-  createCredentialCipher,
-  createNotificationService,
-  type NotificationService,
-  targetCatalog,
-} from "@leasehold/broker";
-import { slackSettingsSchema, targetConfigSchema } from "@leasehold/config";
-import { createStore, type Database, type Store } from "@leasehold/db";
-import type { Principal } from "@leasehold/domain";
-import { policyEngineFor } from "@leasehold/policy";
-import { type CredentialProvider, providerRegistry } from "@leasehold/providers";
-import { type SlackSandbox, startSlackSandbox } from "@leasehold/sandbox";
-import { createSlackClient, createSlackIdentity, createSlackMessenger, SLACK_IDS } from "@leasehold/slack";
-import { createTestDatabase } from "@leasehold/test-kit";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { Broker } from "@leasehold/broker";
+import { targetConfigSchema } from "@leasehold/config";
+import type { SlackSandbox } from "@leasehold/sandbox";
+import { SLACK_IDS } from "@leasehold/slack";
+import { afterEach, describe, expect, it } from "vitest";
+import { type NotificationStack, person, startNotificationStack, textOf } from "./test-notification-stack.js";
 
 /*
  * What a break-glass says, and to whom: its `request.break_glass` event, delivered through the real
@@ -26,28 +14,9 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 const APPROVERS = "C0APPROVE";
 const ALERTS = "C0ALERTS";
-const TOKEN = "xoxb-1111111111-break-glass-test";
-const person = (id: string, groups: string[]): Principal => ({
-  id,
-  kind: "human",
-  provider: "corp",
-  subject: id,
-  groups,
-});
 const dev = person("dev@example.com", ["eng", "oncall"]);
 const boss = person("boss@example.com", []);
 const cto = person("cto@example.com", []);
-
-/** Never called: nothing here is issued. */
-const idleProvider: CredentialProvider = {
-  kind: "aws-role",
-  issue: () => Promise.reject(new Error("not in this test")),
-  discardEarlierAttempts: async () => {},
-  revoke: async () => {},
-  expire: async () => {},
-  release: async () => {},
-  needsRelease: () => false,
-};
 
 const target = targetConfigSchema.parse({
   id: "prod",
@@ -62,20 +31,16 @@ const target = targetConfigSchema.parse({
   aws: { roleArn: "arn:aws:iam::123456789012:role/Prod" },
 });
 
-const textOf = (message: { text: string; blocks: readonly unknown[] } | undefined) =>
-  `${message?.text ?? ""} ${JSON.stringify(message?.blocks ?? [])}`;
-
 describe("break-glass broadcast through the Slack stand-in", () => {
+  let stack: NotificationStack;
   let slack: SlackSandbox;
-  let db: Database;
-  let store: Store;
   let broker: Broker;
-  let queued: number[];
 
-  beforeEach(async () => {
-    slack = await startSlackSandbox({
-      botToken: TOKEN,
-      users: [
+  /** The stand-in, the broker and the notification service, with or without an alerts channel. */
+  const start = async (alertsChannel: string | undefined) => {
+    stack = await startNotificationStack({
+      targets: [target],
+      slackUsers: [
         { id: "U0DEV", name: "dev", email: dev.id },
         { id: "U0BOSS", name: "boss", email: boss.id },
         { id: "U0CTO", name: "cto", email: cto.id },
@@ -84,56 +49,18 @@ describe("break-glass broadcast through the Slack stand-in", () => {
         { id: APPROVERS, name: "approvals" },
         { id: ALERTS, name: "security-alerts" },
       ],
-      rateLimitPerChannelPerSecond: 0,
+      ...(alertsChannel === undefined ? {} : { alertsChannel }),
     });
-    db = await createTestDatabase("pglite");
-    store = createStore(db, { auditKey: Buffer.alloc(32, 1), grantKey: Buffer.alloc(32, 2) });
-    const targets = targetCatalog([target]);
-    broker = createBroker({
-      store,
-      targets,
-      providers: providerRegistry([idleProvider]),
-      queues: { issue: async () => {}, expireAt: async () => {}, revoke: async () => {} },
-      cipher: createCredentialCipher(Buffer.alloc(32, 2)),
-      clock: () => new Date(),
-      newId: randomUUID,
-      policy: policyEngineFor({ targets: targets.list(), admins: { users: [], groups: [] } }),
-      log: { info() {}, warn() {}, error() {} },
-    });
-    queued = [];
-  });
+    ({ slack, broker } = stack);
+    return stack.notifications;
+  };
 
   afterEach(async () => {
-    await db.close();
-    await slack.close();
+    await stack.close();
   });
 
-  /** The notification use case over the real Slack messenger, with or without an alerts channel. */
-  const notifierWith = (alertsChannel: string | undefined): NotificationService => {
-    const client = createSlackClient({ token: TOKEN, apiUrl: slack.apiUrl });
-    return createNotificationService({
-      store,
-      targets: targetCatalog([target]),
-      messenger: createSlackMessenger({
-        client,
-        identity: createSlackIdentity(slackSettingsSchema.parse({}), client),
-      }),
-      queue: {
-        deliver: async (seq) => {
-          queued.push(seq);
-        },
-        remindAt: async () => {},
-      },
-      alertsChannel,
-      clock: () => new Date(),
-      log: { info() {}, warn() {}, error() {} },
-    });
-  };
-  const notify = async (notifications: NotificationService) => {
-    await notifications.dispatch();
-    for (const seq of queued.splice(0)) await notifications.deliver(seq);
-  };
-  const dms = (userId: string) => slack.messages(slack.dmChannelOf(userId));
+  const notify = () => stack.notify();
+  const dms = (userId: string) => stack.dms(userId);
   const breakGlass = () =>
     broker.requests.breakGlass(dev, {
       targetId: "prod",
@@ -143,9 +70,9 @@ describe("break-glass broadcast through the Slack stand-in", () => {
     });
 
   it("posts to the alerts and approvers' channels with review buttons, DMs the named approvers, and shows the review in place", async () => {
-    const notifications = notifierWith(ALERTS);
+    await start(ALERTS);
     const { request } = await breakGlass();
-    await notify(notifications);
+    await notify();
     for (const channel of [ALERTS, APPROVERS]) {
       const posts = slack.messages(channel);
       expect(posts).toHaveLength(1);
@@ -174,7 +101,7 @@ describe("break-glass broadcast through the Slack stand-in", () => {
       verdict: "justified",
       comment: "paged and confirmed",
     });
-    await notify(notifications);
+    await notify();
     for (const channel of [ALERTS, APPROVERS]) {
       const posts = slack.messages(channel);
       expect(posts).toHaveLength(1);
@@ -187,10 +114,10 @@ describe("break-glass broadcast through the Slack stand-in", () => {
   });
 
   it("a repeated delivery posts nothing twice", async () => {
-    const notifications = notifierWith(ALERTS);
+    const notifications = await start(ALERTS);
     await breakGlass();
     await notifications.dispatch();
-    const seqs = queued.splice(0);
+    const seqs = stack.queued.splice(0);
     for (const seq of seqs) await notifications.deliver(seq);
     for (const seq of seqs) await notifications.deliver(seq);
     expect(slack.messages(ALERTS)).toHaveLength(1);
@@ -198,9 +125,9 @@ describe("break-glass broadcast through the Slack stand-in", () => {
   });
 
   it("without an alerts channel, the target's approvers' channel still gets it", async () => {
-    const notifications = notifierWith(undefined);
+    await start(undefined);
     await breakGlass();
-    await notify(notifications);
+    await notify();
     expect(slack.messages(APPROVERS)).toHaveLength(1);
     expect(textOf(slack.messages(APPROVERS)[0])).toContain("Break-glass: prod");
     expect(slack.messages(ALERTS)).toHaveLength(0);

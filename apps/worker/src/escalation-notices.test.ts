@@ -1,21 +1,8 @@
-import { randomUUID } from "node:crypto";
-import {
-  type Broker,
-  createBroker,
-  createCredentialCipher,
-  createNotificationService,
-  type NotificationService,
-  targetCatalog,
-} from "@leasehold/broker";
-import { slackSettingsSchema, targetConfigSchema } from "@leasehold/config";
-import { createStore, type Database } from "@leasehold/db";
-import type { Principal } from "@leasehold/domain";
-import { policyEngineFor } from "@leasehold/policy";
-import { type CredentialProvider, providerRegistry } from "@leasehold/providers";
-import { type SlackSandbox, startSlackSandbox } from "@leasehold/sandbox";
-import { createSlackClient, createSlackIdentity, createSlackMessenger } from "@leasehold/slack";
-import { createTestDatabase } from "@leasehold/test-kit";
+import type { Broker, NotificationService } from "@leasehold/broker";
+import { targetConfigSchema } from "@leasehold/config";
+import type { SlackSandbox } from "@leasehold/sandbox";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type NotificationStack, person, startNotificationStack, textOf } from "./test-notification-stack.js";
 
 /*
  * What an escalation says, and to whom: the sweep's `request.escalated` event, delivered through the
@@ -26,27 +13,9 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 const APPROVERS = "C0APPROVE";
 const LEADS = "C0LEADS";
-const person = (id: string, groups: string[]): Principal => ({
-  id,
-  kind: "human",
-  provider: "corp",
-  subject: id,
-  groups,
-});
 const dev = person("dev@example.com", ["eng"]);
 const boss = person("boss@example.com", []);
 const cto = person("cto@example.com", []);
-
-/** Never called: these tests end before any grant is issued. */
-const idleProvider: CredentialProvider = {
-  kind: "aws-role",
-  issue: () => Promise.reject(new Error("not in this test")),
-  discardEarlierAttempts: async () => {},
-  revoke: async () => {},
-  expire: async () => {},
-  release: async () => {},
-  needsRelease: () => false,
-};
 
 const target = targetConfigSchema.parse({
   id: "prod",
@@ -65,21 +34,19 @@ const target = targetConfigSchema.parse({
   aws: { roleArn: "arn:aws:iam::123456789012:role/Prod" },
 });
 
-const textOf = (message: { text: string; blocks: readonly unknown[] } | undefined) =>
-  `${message?.text ?? ""} ${JSON.stringify(message?.blocks ?? [])}`;
-
 describe("escalation notices through the Slack stand-in", () => {
+  let stack: NotificationStack;
   let slack: SlackSandbox;
-  let db: Database;
   let broker: Broker;
   let notifications: NotificationService;
   let queued: number[];
   let now: Date;
 
   beforeEach(async () => {
-    slack = await startSlackSandbox({
-      botToken: "xoxb-1111111111-escalation-test",
-      users: [
+    now = new Date();
+    stack = await startNotificationStack({
+      targets: [target],
+      slackUsers: [
         { id: "U0DEV", name: "dev", email: dev.id },
         { id: "U0BOSS", name: "boss", email: boss.id },
         { id: "U0CTO", name: "cto", email: cto.id },
@@ -88,59 +55,20 @@ describe("escalation notices through the Slack stand-in", () => {
         { id: APPROVERS, name: "approvals" },
         { id: LEADS, name: "sre-leads" },
       ],
-      rateLimitPerChannelPerSecond: 0,
+      clock: () => now,
     });
-    db = await createTestDatabase("pglite");
-    const store = createStore(db, { auditKey: Buffer.alloc(32, 1), grantKey: Buffer.alloc(32, 2) });
-    const targets = targetCatalog([target]);
-    const log = { info() {}, warn() {}, error() {} };
-    now = new Date();
-    const clock = () => now;
-    broker = createBroker({
-      store,
-      targets,
-      providers: providerRegistry([idleProvider]),
-      queues: { issue: async () => {}, expireAt: async () => {}, revoke: async () => {} },
-      cipher: createCredentialCipher(Buffer.alloc(32, 2)),
-      clock,
-      newId: randomUUID,
-      policy: policyEngineFor({ targets: targets.list(), admins: { users: [], groups: [] } }),
-      log,
-    });
-    const client = createSlackClient({ token: "xoxb-1111111111-escalation-test", apiUrl: slack.apiUrl });
-    queued = [];
-    notifications = createNotificationService({
-      store,
-      targets,
-      messenger: createSlackMessenger({
-        client,
-        identity: createSlackIdentity(slackSettingsSchema.parse({}), client),
-      }),
-      queue: {
-        deliver: async (seq) => {
-          queued.push(seq);
-        },
-        remindAt: async () => {},
-      },
-      alertsChannel: undefined,
-      clock,
-      log,
-    });
+    ({ slack, broker, notifications, queued } = stack);
   });
 
   afterEach(async () => {
-    await db.close();
-    await slack.close();
+    await stack.close();
   });
 
-  const notify = async () => {
-    await notifications.dispatch();
-    for (const seq of queued.splice(0)) await notifications.deliver(seq);
-  };
+  const notify = () => stack.notify();
   const after = (from: Date, seconds: number) => {
     now = new Date(from.getTime() + seconds * 1000);
   };
-  const dms = (userId: string) => slack.messages(slack.dmChannelOf(userId));
+  const dms = (userId: string) => stack.dms(userId);
 
   it("re-posts the request to each level's channel and DMs its named approvers, never the requester", async () => {
     const { request } = await broker.requests.create(dev, {
@@ -212,7 +140,8 @@ describe("escalation notices through the Slack stand-in", () => {
     after(request.createdAt, 3600);
     await broker.reconcile.run();
     await broker.reviews.submit(boss, { requestId: request.id, decision: "deny", comment: "not now" });
-    queued = [];
+    // Level 1's deliveries were run above: forget them, so only what came since is delivered.
+    queued.splice(0);
     await notify();
     expect(slack.messages(APPROVERS)).toHaveLength(1);
     expect(dms("U0CTO")).toHaveLength(0);

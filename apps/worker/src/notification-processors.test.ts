@@ -1,16 +1,8 @@
 import { randomUUID } from "node:crypto";
-import {
-  type Broker,
-  createBroker,
-  createCredentialCipher,
-  createNotificationService,
-  targetCatalog,
-} from "@leasehold/broker";
-import { slackSettingsSchema, targetConfigSchema } from "@leasehold/config";
-import { createStore, type Database, type Store } from "@leasehold/db";
-import type { Principal } from "@leasehold/domain";
-import { policyEngineFor } from "@leasehold/policy";
-import { type CredentialProvider, providerRegistry } from "@leasehold/providers";
+import type { Broker } from "@leasehold/broker";
+import { targetConfigSchema } from "@leasehold/config";
+import type { Store } from "@leasehold/db";
+import type { CredentialProvider } from "@leasehold/providers";
 import {
   createQueueProducer,
   notificationQueues,
@@ -18,17 +10,12 @@ import {
   type QueueWorker,
 } from "@leasehold/queue";
 import { NOTIFICATION_DISPATCH_EVERY_MS } from "@leasehold/runtime";
-import { type SlackSandbox, startSlackSandbox } from "@leasehold/sandbox";
-import { createSlackClient, createSlackIdentity, createSlackMessenger } from "@leasehold/slack";
-import {
-  createScratchQueueStore,
-  createTestDatabase,
-  queueBackends,
-  type ScratchQueueStore,
-} from "@leasehold/test-kit";
+import type { SlackSandbox } from "@leasehold/sandbox";
+import { createScratchQueueStore, queueBackends, type ScratchQueueStore } from "@leasehold/test-kit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startProcessors } from "./job-harness.js";
 import { notificationProcessors } from "./notification-processors.js";
+import { type NotificationStack, person, startNotificationStack } from "./test-notification-stack.js";
 
 /** Issues at once, so a test can activate a grant without a real backend. */
 const instantProvider: CredentialProvider = {
@@ -60,18 +47,11 @@ const instantProvider: CredentialProvider = {
  * queue until Slack takes them. Real database, real Redis, the real WebClient against the stand-in.
  */
 const CHANNEL = "C0APPROVE";
-const person = (id: string, groups: string[]): Principal => ({
-  id,
-  kind: "human",
-  provider: "corp",
-  subject: id,
-  groups,
-});
 const dev = person("dev@example.com", ["eng"]);
 const [alice, bob] = [person("alice@example.com", ["sre"]), person("bob@example.com", ["sre"])];
 describe.each(queueBackends)("notifications when Slack misbehaves, queues on %s", (queueBackend) => {
+  let stack: NotificationStack;
   let slack: SlackSandbox;
-  let db: Database;
   let broker: Broker;
   let producer: QueueProducer;
   let workers: QueueWorker[] = [];
@@ -79,60 +59,36 @@ describe.each(queueBackends)("notifications when Slack misbehaves, queues on %s"
   let store: Store;
 
   beforeEach(async () => {
-    slack = await startSlackSandbox({
-      botToken: "xoxb-1111111111-notifier-test",
-      users: [{ id: "U0DEV", name: "dev", email: dev.id, emailConfirmed: true }],
+    queueStore = await createScratchQueueStore(queueBackend);
+    const connection = queueStore.connection;
+    producer = createQueueProducer(connection);
+    stack = await startNotificationStack({
+      targets: [
+        targetConfigSchema.parse({
+          id: "prod",
+          kind: "aws-role",
+          requesters: { groups: ["eng"] },
+          approvers: { groups: ["sre"] },
+          requiredApprovals: 2,
+          maxDuration: "1h",
+          slack: { approversChannel: CHANNEL },
+          aws: { roleArn: "arn:aws:iam::123456789012:role/Prod" },
+        }),
+      ],
+      slackUsers: [{ id: "U0DEV", name: "dev", email: dev.id, emailConfirmed: true }],
       channels: [
         { id: CHANNEL, name: "approvals" },
         { id: "C0ALERTS", name: "security-alerts" },
       ],
-      rateLimitPerChannelPerSecond: 0,
-    });
-    db = await createTestDatabase("pglite");
-    store = createStore(db, { auditKey: Buffer.alloc(32, 1), grantKey: Buffer.alloc(32, 2) });
-    const targets = targetCatalog([
-      targetConfigSchema.parse({
-        id: "prod",
-        kind: "aws-role",
-        requesters: { groups: ["eng"] },
-        approvers: { groups: ["sre"] },
-        requiredApprovals: 2,
-        maxDuration: "1h",
-        slack: { approversChannel: CHANNEL },
-        aws: { roleArn: "arn:aws:iam::123456789012:role/Prod" },
-      }),
-    ]);
-    const log = { info() {}, warn() {}, error() {} };
-    broker = createBroker({
-      store,
-      targets,
-      providers: providerRegistry([instantProvider]),
-      queues: { issue: async () => {}, expireAt: async () => {}, revoke: async () => {} },
-      cipher: createCredentialCipher(Buffer.alloc(32, 2)),
-      clock: () => new Date(),
-      newId: randomUUID,
-      policy: policyEngineFor({ targets: targets.list(), admins: { users: [], groups: [] } }),
-      log,
-    });
-    queueStore = await createScratchQueueStore(queueBackend);
-    const connection = queueStore.connection;
-    producer = createQueueProducer(connection);
-    const client = createSlackClient({
-      token: "xoxb-1111111111-notifier-test",
-      apiUrl: slack.apiUrl,
-      timeoutMs: 300,
-    });
-    const settings = slackSettingsSchema.parse({ alertsChannel: "C0ALERTS" });
-    const notifications = createNotificationService({
-      store,
-      targets,
-      messenger: createSlackMessenger({ client, identity: createSlackIdentity(settings, client) }),
+      alertsChannel: "C0ALERTS",
+      provider: instantProvider,
+      // The notifications go through the real queues, and a call that hangs times out quickly.
       queue: notificationQueues(producer),
-      alertsChannel: settings.alertsChannel,
-      clock: () => new Date(),
-      log,
+      slackTimeoutMs: 300,
     });
-    workers = startProcessors(notificationProcessors(notifications), connection, { log, lockMs: 5000 });
+    ({ slack, broker, store } = stack);
+    const log = { info() {}, warn() {}, error() {} };
+    workers = startProcessors(notificationProcessors(stack.notifications), connection, { log, lockMs: 5000 });
     await producer.scheduleRepeating("notifyDispatch", NOTIFICATION_DISPATCH_EVERY_MS);
   });
 
@@ -140,8 +96,7 @@ describe.each(queueBackends)("notifications when Slack misbehaves, queues on %s"
     await Promise.all(workers.map((w) => w.close()));
     await producer.close();
     await queueStore.close();
-    await db.close();
-    await slack.close();
+    await stack.close();
   });
 
   const ask = () =>
