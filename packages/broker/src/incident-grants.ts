@@ -22,7 +22,7 @@ export function createIncidentGrantService({ store, onCall, queues, clock, log }
     const moved = await commitAudited(store, now, async (repos, record) => {
       const grant = await repos.grants.lockById(bound.grantId);
       // Still issuing: the next sweep ends it once it is active.
-      if (!grant || grant.state !== "active") return false;
+      if (grant?.state !== "active") return false;
       const updated = await moveGrant(repos, record, grant.id, {
         event: "revoke-requested",
         at: now,
