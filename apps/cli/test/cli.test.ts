@@ -198,6 +198,25 @@ describe("the leasehold CLI against local mode", () => {
     });
   });
 
+  it("approves dev's request by policy while PagerDuty (the stand-in) has dev on call, and says so", async () => {
+    const answer = await ok(
+      "dev",
+      "request",
+      "sandbox-oncall",
+      "--for",
+      "15m",
+      "--reason",
+      "paged for INC-3",
+    );
+    expect(answer).toMatch(/approved by policy target\/sandbox-oncall\/auto-approve\/on-call/);
+    // bob is not on call: his request waits for approvers, and he may cancel it.
+    const bobs = JSON.parse(
+      await ok("bob", "request", "sandbox-oncall", "--for", "15m", "--reason", "curious", "--json"),
+    ) as { id: string; state: string; autoApproval: unknown };
+    expect(bobs).toMatchObject({ state: "pending", autoApproval: null });
+    await ok("bob", "cancel", bobs.id);
+  });
+
   it("pre-approves a person for a window, lists it to its approvers and them, and lets only its maker revoke it", async () => {
     const created = JSON.parse(
       await ok(

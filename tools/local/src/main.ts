@@ -45,23 +45,7 @@ runMain(async () => {
   const sandbox = wantsRealAws(env) ? undefined : await startAwsSandbox({ roles: [{ arn: LOCAL_ROLE_ARN }] });
   // Slack: the Web API stand-in and the bot over HTTP with a generated signing secret, so the whole
   // flow (request message, approvals, DMs) runs; real Slack is not reachable from local mode.
-  const slack = await startSlackSandbox({
-    botToken: LOCAL_SLACK.botToken,
-    users: Object.values(LOCAL_PEOPLE).map((p) => ({
-      id: p.slackId,
-      name: p.email.split("@")[0] ?? "",
-      email: p.email,
-      emailConfirmed: true,
-    })),
-    channels: [
-      {
-        id: LOCAL_SLACK.channel,
-        name: "local-approvals",
-        memberIds: Object.values(LOCAL_PEOPLE).map((p) => p.slackId),
-      },
-    ],
-    rateLimitPerChannelPerSecond: 0,
-  });
+  const slack = await startLocalSlack();
   const database = await localDatabase(env, dataDir);
   const open = await openBrokerFromEnv({ ...env, ...database.settings, LEASEHOLD_DATA_DIR: dataDir }, log, {
     config,
@@ -123,6 +107,27 @@ runMain(async () => {
     }),
   );
 });
+
+/** Slack's Web API stand-in with the seeded people and the approvers' channel. */
+function startLocalSlack() {
+  return startSlackSandbox({
+    botToken: LOCAL_SLACK.botToken,
+    users: Object.values(LOCAL_PEOPLE).map((p) => ({
+      id: p.slackId,
+      name: p.email.split("@")[0] ?? "",
+      email: p.email,
+      emailConfirmed: true,
+    })),
+    channels: [
+      {
+        id: LOCAL_SLACK.channel,
+        name: "local-approvals",
+        memberIds: Object.values(LOCAL_PEOPLE).map((p) => p.slackId),
+      },
+    ],
+    rateLimitPerChannelPerSecond: 0,
+  });
+}
 
 /** PagerDuty's stand-in with the seeded people, dev on call for the sandbox service. */
 function startLocalPagerDuty() {
