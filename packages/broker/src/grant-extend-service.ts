@@ -19,6 +19,7 @@ import { commitGrantStep, type GrantStep } from "./audited-change.js";
 import type { BrokerDeps } from "./broker-deps.js";
 import { grantBinding } from "./credential-cipher.js";
 import { authorizeGrantUse } from "./grant-access.js";
+import { decideExtend, refusal } from "./policy-checks.js";
 import { assertGrantProvenance, assertStoredGrantSealed } from "./grant-provenance.js";
 
 type Deps = Pick<
@@ -131,6 +132,8 @@ export function createGrantExtendService(deps: Deps) {
           "this grant is a lease: renew it with leases.renew, within its lease rule (grants.extend extends only grants from an access request)",
         );
       }
+      const decision = decideExtend(deps, principal, target, input.extendBySeconds);
+      if (!decision.allowed) throw refusal(`you may not extend ${target.id} now`, decision);
       const { deadline } = resolveExtension(target, grant, input.extendBySeconds, clock());
       return moveDeadline(principal, grant, target, deadline);
     },
@@ -143,6 +146,8 @@ export function createGrantExtendService(deps: Deps) {
           "this grant came from an access request: extend it with grants.extend (leases.renew renews only leases)",
         );
       }
+      const decision = decideExtend(deps, principal, target, input.incrementSeconds);
+      if (!decision.allowed) throw refusal(`you may not renew ${target.id} now`, decision);
       const deadline = resolveRenewal(target, leaseRule, grant, input.incrementSeconds, clock());
       return moveDeadline(principal, grant, target, deadline);
     },
