@@ -19,22 +19,25 @@ import { commitGrantStep, type GrantStep } from "./audited-change.js";
 import type { BrokerDeps } from "./broker-deps.js";
 import { grantBinding } from "./credential-cipher.js";
 import { authorizeGrantUse } from "./grant-access.js";
-import { decideExtend, refusal } from "./policy-checks.js";
 import { assertGrantProvenance, assertStoredGrantSealed } from "./grant-provenance.js";
+import { decideExtend, refusal } from "./policy-checks.js";
 
 type Deps = Pick<
   BrokerDeps,
   "store" | "targets" | "policy" | "providers" | "queues" | "cipher" | "clock" | "log"
 >;
 
-/** The caller's grant, still extendable; for a lease, also the lease rule that still allows it. */
+/**
+ * The caller's grant, still extendable by what is asked (the Extend policies decide); for a lease, also
+ * the lease rule that still allows it.
+ */
 async function holderGrant(
   deps: Deps,
   principal: Principal,
-  grantId: string,
   use: "extend" | "renew",
+  asked: ExtendGrantInput | RenewLeaseInput,
 ): Promise<{ grant: Grant; target: Target; leaseRule: LeaseRule | null }> {
-  const grant = await deps.store.read((repos) => repos.grants.findById(grantId));
+  const grant = await deps.store.read((repos) => repos.grants.findById(asked.grantId));
   if (!grant) throw new NotFoundError("there is no such grant");
   const leaseRule = authorizeGrantUse(deps, principal, grant, {
     others: null,
@@ -43,6 +46,9 @@ async function holderGrant(
   if (!canApplyGrantEvent(grant.state, "extended")) throw new ConflictError(`this grant is ${grant.state}`);
   const target = deps.targets.get(grant.targetId);
   if (!target) throw new ConflictError(`target ${grant.targetId} is no longer configured`);
+  const bySeconds = "extendBySeconds" in asked ? asked.extendBySeconds : asked.incrementSeconds;
+  const decision = decideExtend(deps, principal, target, bySeconds);
+  if (!decision.allowed) throw refusal(`you may not ${use} ${target.id} now`, decision);
   return { grant, target, leaseRule };
 }
 
@@ -126,28 +132,24 @@ export function createGrantExtendService(deps: Deps) {
   return {
     /** A person extends their access, within the target's maximum lifetime; a lease is renewed instead. */
     async extend(principal: Principal, input: ExtendGrantInput): Promise<Grant> {
-      const { grant, target, leaseRule } = await holderGrant(deps, principal, input.grantId, "extend");
+      const { grant, target, leaseRule } = await holderGrant(deps, principal, "extend", input);
       if (leaseRule) {
         throw new InvalidRequestError(
           "this grant is a lease: renew it with leases.renew, within its lease rule (grants.extend extends only grants from an access request)",
         );
       }
-      const decision = decideExtend(deps, principal, target, input.extendBySeconds);
-      if (!decision.allowed) throw refusal(`you may not extend ${target.id} now`, decision);
       const { deadline } = resolveExtension(target, grant, input.extendBySeconds, clock());
       return moveDeadline(principal, grant, target, deadline);
     },
 
     /** A workload renews its lease, within the lease rule that still matches it. */
     async renew(principal: Principal, input: RenewLeaseInput): Promise<Grant> {
-      const { grant, target, leaseRule } = await holderGrant(deps, principal, input.grantId, "renew");
+      const { grant, target, leaseRule } = await holderGrant(deps, principal, "renew", input);
       if (!leaseRule) {
         throw new InvalidRequestError(
           "this grant came from an access request: extend it with grants.extend (leases.renew renews only leases)",
         );
       }
-      const decision = decideExtend(deps, principal, target, input.incrementSeconds);
-      if (!decision.allowed) throw refusal(`you may not renew ${target.id} now`, decision);
       const deadline = resolveRenewal(target, leaseRule, grant, input.incrementSeconds, clock());
       return moveDeadline(principal, grant, target, deadline);
     },
