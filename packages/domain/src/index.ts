@@ -1,8 +1,8 @@
 export * from "./access-request.js";
 export * from "./approval-policy.js";
 export * from "./audit.js";
-export * from "./audit-sink.js";
 export * from "./audit-data.js";
+export * from "./audit-sink.js";
 export * from "./break-glass.js";
 export * from "./clock.js";
 export * from "./duration.js";
@@ -11,6 +11,7 @@ export * from "./escalation.js";
 export * from "./grant.js";
 export * from "./lease-policy.js";
 export * from "./limits.js";
+export * from "./metrics.js";
 export * from "./notification.js";
 export * from "./on-call-binding.js";
 export * from "./pre-approval.js";

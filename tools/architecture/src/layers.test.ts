@@ -30,6 +30,8 @@ const TIERS: readonly (readonly string[])[] = [
     "@leasehold/slack",
     // Cedar: decides who may do what (WebAssembly, no I/O).
     "@leasehold/policy",
+    // Prometheus: the Metrics port over prom-client, and /metrics for the apps without HTTP.
+    "@leasehold/metrics",
   ],
   // The use cases; the configuration file, composed from the providers' schemas.
   ["@leasehold/broker", "@leasehold/config"],
