@@ -46,6 +46,22 @@ describe.each(queueBackends)("grant queues on %s", (backend) => {
     expect(jobs.map((j) => j.id)).toEqual([grantId]);
   });
 
+  it("reports each queue's depth: waiting and delayed jobs", async () => {
+    const conn = await connection();
+    const producer = createQueueProducer(conn);
+    cleanups.push(() => producer.close());
+    const queues = grantQueues(producer);
+    const now = new Date();
+    await queues.issue(randomUUID());
+    await queues.issue(randomUUID());
+    await queues.expireAt(randomUUID(), new Date(now.getTime() + 60_000), now);
+    const depths = new Map((await producer.depths()).map((d) => [d.queue, d.depth]));
+    expect(depths.get(queueRegistry.grantIssue.name)).toBe(2);
+    expect(depths.get(queueRegistry.grantExpire.name)).toBe(1);
+    expect(depths.get(queueRegistry.grantRevoke.name)).toBe(0);
+    expect(depths.size).toBe(Object.keys(queueRegistry).length);
+  });
+
   it("schedules expiry for the deadline", async () => {
     const conn = await connection();
     const queues = openQueues(conn);

@@ -34,8 +34,13 @@ export type QueueProducer = {
   ): Promise<void>;
   /** Resolves when the queue store answers; for readiness checks. */
   ping(): Promise<void>;
+  /** Jobs not yet done (waiting, delayed, running) per registered queue name, for the metrics. */
+  depths(): Promise<{ queue: string; depth: number }[]>;
   close(): Promise<void>;
 };
+
+/** The job states that count as a queue's depth: everything not yet finished. */
+const PENDING_STATES = ["waiting", "delayed", "active", "prioritized", "waiting-children"] as const;
 
 export function createQueueProducer(connection: QueueConnection): QueueProducer {
   const store = openQueueStore(connection, "producer");
@@ -125,6 +130,14 @@ export function createQueueProducer(connection: QueueConnection): QueueProducer 
     async ping() {
       await within(store.ping(), "ping");
     },
+    depths: () =>
+      Promise.all(
+        (Object.keys(queueRegistry) as QueueKey[]).map(async (key) => {
+          const counts = await within(queue(key).getJobCounts(...PENDING_STATES), `count ${key}`, key);
+          const depth = Object.values(counts).reduce((sum, n) => sum + n, 0);
+          return { queue: queueRegistry[key].name, depth };
+        }),
+      ),
     close: () => store.close([...open.values()]),
   };
 }

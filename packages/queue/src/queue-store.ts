@@ -6,7 +6,14 @@ import type { Job, Processor, Queue, WorkerOptions } from "bullmq";
  */
 export type AnyQueue = Pick<
   Queue,
-  "add" | "getJob" | "getJobs" | "upsertJobScheduler" | "getJobSchedulers" | "removeJobScheduler" | "close"
+  | "add"
+  | "getJob"
+  | "getJobs"
+  | "getJobCounts"
+  | "upsertJobScheduler"
+  | "getJobSchedulers"
+  | "removeJobScheduler"
+  | "close"
 > & { on(event: "error", listener: (error: Error) => void): unknown };
 
 /** The part of a BullMQ worker Leasehold uses: its events, its close, and looking up its queue's jobs. */
