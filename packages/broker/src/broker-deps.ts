@@ -1,5 +1,5 @@
 import type { Store } from "@leasehold/db";
-import type { Caps, Clock, Target } from "@leasehold/domain";
+import type { Caps, Clock, Metrics, Target } from "@leasehold/domain";
 import type { PolicyEngine } from "@leasehold/policy";
 import type { OnCallSource, ProviderRegistry } from "@leasehold/providers";
 import type { GrantQueues } from "@leasehold/queue";
@@ -42,6 +42,8 @@ export type BrokerDeps = {
   readonly onCall?: OnCallSource | undefined;
   /** Per-principal caps (leasehold.yaml's `limits`); omitted: DEFAULT_CAPS. */
   readonly caps?: Caps | undefined;
+  /** Where issue and revoke latencies, expiry lateness and rotation outcomes are counted; omitted: nowhere. */
+  readonly metrics?: Metrics | undefined;
 };
 
 /** How a worker job is running, for deciding between "retry" and "give up". */

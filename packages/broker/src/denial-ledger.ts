@@ -4,7 +4,7 @@ import type { DenialLedger, DenialOutcome } from "@leasehold/providers";
 import { commitAudited, moveGrant } from "./audited-change.js";
 import type { BrokerDeps } from "./broker-deps.js";
 
-type Deps = Pick<BrokerDeps, "store" | "targets" | "queues" | "clock" | "log">;
+type Deps = Pick<BrokerDeps, "store" | "targets" | "queues" | "clock" | "log" | "metrics">;
 
 /**
  * The database side of revocations that share one backend object (see DenialLedger): a lock every
@@ -17,6 +17,7 @@ export function createDenialLedger(deps: Deps): DenialLedger {
 
   const record = async (store: Store, outcome: DenialOutcome) => {
     const { cutoff, scope } = outcome;
+    if (outcome.budget) deps.metrics?.iamPolicyBudgetUsed(scope, outcome.budget.used / outcome.budget.limit);
     if (!cutoff) return;
     const now = clock();
     const ended = await commitAudited(store, now, async (repos, write) => {

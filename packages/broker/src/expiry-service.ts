@@ -1,4 +1,11 @@
-import { type Grant, grantTransition, SYSTEM_ACTOR, type Target, UpstreamError } from "@leasehold/domain";
+import {
+  type Grant,
+  grantTransition,
+  noMetrics,
+  SYSTEM_ACTOR,
+  type Target,
+  UpstreamError,
+} from "@leasehold/domain";
 import type { CredentialProvider } from "@leasehold/providers";
 import { commitAudited } from "./audited-change.js";
 import type { Attempt, BrokerDeps } from "./broker-deps.js";
@@ -7,7 +14,7 @@ import { isRetryable } from "./failures.js";
 import { recordRevocationDebt } from "./revocation-debt.js";
 import { targetOfGrant } from "./target-of-grant.js";
 
-type Deps = Pick<BrokerDeps, "store" | "targets" | "providers" | "clock" | "log">;
+type Deps = Pick<BrokerDeps, "store" | "targets" | "providers" | "clock" | "log" | "metrics">;
 
 export type ExpiryOptions = {
   /** Provider calls at expiry (a Vault lease revocation, a SQL role drop) made at once per batch. */
@@ -69,6 +76,7 @@ function oneEntryPerGrant(callers: readonly Waiting[]): Waiting[] {
 // biome-ignore lint/complexity/noExcessiveLinesPerFunction: a factory whose functions share the batch queue it closes over; each function is short.
 export function createExpiryService(deps: Deps, options: ExpiryOptions = {}) {
   const { store, targets, providers, clock, log } = deps;
+  const metrics = deps.metrics ?? noMetrics;
   const providerCallsAtOnce = options.providerCallsAtOnce ?? 8;
   let waiting: Waiting[] = [];
   let inFlight = 0;
@@ -113,11 +121,13 @@ export function createExpiryService(deps: Deps, options: ExpiryOptions = {}) {
     const confirmed: Due[] = [];
     await forEachConcurrently(due, providerCallsAtOnce, async (item) => {
       try {
+        const calledAt = clock().getTime();
         await item.provider.expire({
           grant: item.grant,
           target: item.target,
           signal: item.entry.attempt.signal,
         });
+        metrics.revokeCompleted(item.target.kind, (clock().getTime() - calledAt) / 1000);
         confirmed.push(item);
       } catch (error) {
         failed.push({ entry: item.entry, grant: item.grant, error });
@@ -186,8 +196,11 @@ export function createExpiryService(deps: Deps, options: ExpiryOptions = {}) {
     for (const { entry, grant } of chunk) {
       const ended = expired.has(grant.id);
       entry.resolve(ended ? "expired" : "skipped");
-      if (ended)
-        log.info({ grantId: grant.id, lateMs: now.getTime() - grant.expiresAt.getTime() }, "grant expired");
+      if (ended) {
+        const lateMs = now.getTime() - grant.expiresAt.getTime();
+        metrics.expiryLateness(lateMs / 1000);
+        log.info({ grantId: grant.id, lateMs }, "grant expired");
+      }
     }
   }
 

@@ -2,6 +2,7 @@ import {
   addSeconds,
   type Grant,
   grantTransition,
+  noMetrics,
   SYSTEM_ACTOR,
   type Target,
   UpstreamError,
@@ -13,7 +14,10 @@ import { grantBinding } from "./credential-cipher.js";
 import { describeFailure, isRetryable } from "./failures.js";
 import { assertGrantProvenance, assertStoredGrantSealed } from "./grant-provenance.js";
 
-type Deps = Pick<BrokerDeps, "store" | "targets" | "providers" | "queues" | "cipher" | "clock" | "log">;
+type Deps = Pick<
+  BrokerDeps,
+  "store" | "targets" | "providers" | "queues" | "cipher" | "clock" | "log" | "metrics"
+>;
 
 /**
  * Issues an approved grant (the worker's issue job). Idempotent and crash-safe (invariant 4):
@@ -22,7 +26,9 @@ type Deps = Pick<BrokerDeps, "store" | "targets" | "providers" | "queues" | "cip
  * - only the latest attempt may move the grant to active, so at most one credential is delivered.
  */
 // biome-ignore lint/complexity/noExcessiveLinesPerFunction: a factory whose helpers (fail, wait, issue) share the dependencies it closes over; each is short.
-export function createGrantIssueService({ store, targets, providers, queues, cipher, clock, log }: Deps) {
+export function createGrantIssueService(deps: Deps) {
+  const { store, targets, providers, queues, cipher, clock, log } = deps;
+  const metrics = deps.metrics ?? noMetrics;
   const fail = async (grant: Grant, error: unknown) => {
     const now = clock();
     const reason = describeFailure(error);
@@ -95,6 +101,7 @@ export function createGrantIssueService({ store, targets, providers, queues, cip
           await provider.discardEarlierAttempts({ grant, target, signal: attempt.signal });
         }
         const approval = await approvalContextFor(store, grant);
+        const calledAt = clock().getTime();
         const issued = await provider.issue({
           grant,
           target,
@@ -104,6 +111,7 @@ export function createGrantIssueService({ store, targets, providers, queues, cip
           signal: attempt.signal,
         });
         const now = clock();
+        metrics.grantIssued(target.kind, (now.getTime() - calledAt) / 1000);
         const active = await commitGrantStep(store, grant.id, {
           event: "issued",
           at: now,

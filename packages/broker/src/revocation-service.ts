@@ -5,6 +5,7 @@ import {
   type Grant,
   NotFoundError,
   nextGrantState,
+  noMetrics,
   type Principal,
   type RevokeGrantInput,
   SYSTEM_ACTOR,
@@ -17,7 +18,10 @@ import { authorizeGrantUse } from "./grant-access.js";
 import { recordRevocationDebt } from "./revocation-debt.js";
 import { targetOfGrant } from "./target-of-grant.js";
 
-type Deps = Pick<BrokerDeps, "store" | "targets" | "providers" | "queues" | "clock" | "policy" | "log">;
+type Deps = Pick<
+  BrokerDeps,
+  "store" | "targets" | "providers" | "queues" | "clock" | "policy" | "log" | "metrics"
+>;
 
 /**
  * How grants end early (revoke: asked for by a person, carried out by the worker) and the clean-up
@@ -26,6 +30,7 @@ type Deps = Pick<BrokerDeps, "store" | "targets" | "providers" | "queues" | "clo
  */
 export function createRevocationService(deps: Deps) {
   const { store, targets, providers, queues, clock, log } = deps;
+  const metrics = deps.metrics ?? noMetrics;
   // Revocations that share one backend object (an IAM role) are written through it.
   const denials = createDenialLedger(deps);
   return {
@@ -73,8 +78,10 @@ export function createRevocationService(deps: Deps) {
       if (!grant || !canApplyGrantEvent(grant.state, "revoked")) return "skipped";
       try {
         const target = targetOfGrant(targets, grant);
+        const calledAt = clock().getTime();
         await providers.get(target.kind).revoke({ grant, target, signal: attempt.signal, denials });
         const now = clock();
+        metrics.revokeCompleted(target.kind, (now.getTime() - calledAt) / 1000);
         await commitGrantStep(store, grant.id, {
           event: "revoked",
           at: now,

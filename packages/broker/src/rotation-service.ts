@@ -3,6 +3,7 @@ import type { RotationRun, RotationStep } from "@leasehold/db";
 import {
   ForbiddenError,
   NotFoundError,
+  noMetrics,
   type Principal,
   SYSTEM_ACTOR,
   UpstreamError,
@@ -56,7 +57,10 @@ export type RotationSetup = {
   ) => Promise<void>;
 };
 
-export type RotationDeps = Pick<BrokerDeps, "store" | "cipher" | "clock" | "newId" | "policy" | "log"> & {
+export type RotationDeps = Pick<
+  BrokerDeps,
+  "store" | "cipher" | "clock" | "newId" | "policy" | "log" | "metrics"
+> & {
   /** Absent when leasehold.yaml configures no rotations: then there are none to start or run. */
   readonly setup: RotationSetup | undefined;
 };
@@ -74,6 +78,7 @@ const after = (step: RotationStep, other: RotationStep) => ORDER.indexOf(step) >
 // biome-ignore lint/complexity/noExcessiveLinesPerFunction: a factory whose helpers and methods share the dependencies it closes over; each is short.
 export function createRotationService(deps: RotationDeps) {
   const { store, cipher, clock, newId, log, setup } = deps;
+  const metrics = deps.metrics ?? noMetrics;
   const configured = (id: string): Rotation | undefined => setup?.rotations.get(id);
 
   const rotationOf = (id: string) => {
@@ -115,9 +120,9 @@ export function createRotationService(deps: RotationDeps) {
       }
     }
     const reason = describeFailure(error);
-    await commitAudited(store, clock(), async (repos, record) => {
+    const ended = await commitAudited(store, clock(), async (repos, record) => {
       const failed = await repos.rotations.finish(run.id, "failed", clock(), reason);
-      if (!failed) return;
+      if (!failed) return false;
       record({
         actor: SYSTEM_ACTOR.worker,
         action: "rotation.failed",
@@ -125,7 +130,10 @@ export function createRotationService(deps: RotationDeps) {
         subjectId: run.id,
         data: { rotation: rotationId, step: run.step, error: reason, rolledBack },
       });
+      return true;
     });
+    // Counted once committed, and once per run however many workers raced to end it.
+    if (ended) metrics.rotationOutcome(rotationId, "failed");
     log.error(
       { rotation: rotationId, runId: run.id, step: run.step, error: reason, rolledBack },
       "ROTATION FAILED",
@@ -202,9 +210,9 @@ export function createRotationService(deps: RotationDeps) {
 
   /** Ends a run as succeeded, with its audit event. */
   const succeed = async (run: RotationRun, rotationId: string) => {
-    await commitAudited(store, clock(), async (repos, record) => {
+    const ended = await commitAudited(store, clock(), async (repos, record) => {
       const done = await repos.rotations.finish(run.id, "succeeded", clock(), null);
-      if (!done) return;
+      if (!done) return false;
       record({
         actor: SYSTEM_ACTOR.worker,
         action: "rotation.succeeded",
@@ -212,7 +220,9 @@ export function createRotationService(deps: RotationDeps) {
         subjectId: run.id,
         data: { rotation: rotationId, attempts: run.attempts },
       });
+      return true;
     });
+    if (ended) metrics.rotationOutcome(rotationId, "succeeded");
     log.info({ rotation: rotationId, runId: run.id }, "rotation succeeded");
   };
 

@@ -99,6 +99,21 @@ export const slackBotEnv = {
   SLACK_BOT_PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
 };
 
+/**
+ * Prometheus' /metrics: the API serves it on its own port; the worker and the bot only when
+ * METRICS_PORT is set. A token, when set, must come as `Authorization: Bearer <token>`.
+ */
+export const metricsEnv = {
+  METRICS_HOST: z.string().trim().min(1).max(255).default("127.0.0.1"),
+  METRICS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
+  METRICS_TOKEN: z
+    .string()
+    .min(16, "METRICS_TOKEN must be at least 16 characters (openssl rand -hex 32)")
+    .max(256)
+    .regex(/^\S+$/, "METRICS_TOKEN may not contain spaces")
+    .optional(),
+};
+
 export const httpEnv = {
   HOST: z.string().min(1).max(255).default("127.0.0.1"),
   PORT: z.coerce.number().int().min(0).max(65_535).default(8080),

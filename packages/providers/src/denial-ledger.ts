@@ -40,4 +40,9 @@ export type DenialOutcome = {
   } | null;
   /** Live grants the cut-off could not keep: their sessions no longer work, so the broker ends them. */
   readonly ended: readonly string[];
+  /**
+   * How much of the object's size limit is now used (an IAM role's inline-policy characters, all
+   * policies together), for the budget metric; absent where the backend has no such limit.
+   */
+  readonly budget?: { readonly used: number; readonly limit: number };
 };

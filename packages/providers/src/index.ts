@@ -1,5 +1,6 @@
 export * from "./aws-sts/aws-clients.js";
 export { toAwsError } from "./aws-sts/aws-errors.js";
+export { asAwsRoleTarget } from "./aws-sts/aws-role-schemas.js";
 export * from "./aws-sts/deny-policy.js";
 export * from "./aws-sts/session-identity.js";
 export * from "./aws-sts/sts-provider.js";

@@ -26,11 +26,14 @@ export async function writeRoleDenials(
   const policies = rolePolicies(iam, input.roleArn, input.signal);
   const names = await policies.names();
   let others = 0;
+  // Earlier versions' per-grant policies: counted while they exist, deleted below.
+  let superseded = 0;
   let previous: string | undefined;
   for (const name of names) {
     const document = await policies.get(name);
     if (name === DENIALS_POLICY_NAME) previous = document;
     else if (document !== undefined) others += policySize(document);
+    if (document !== undefined && PER_GRANT_REVOCATION.test(name)) superseded += policySize(document);
   }
   const plan = planRoleDenials({
     roleArn: input.roleArn,
@@ -51,5 +54,10 @@ export async function writeRoleDenials(
       continued: previous?.includes("aws:TokenIssueTime") ?? false,
     },
     ended: plan.ended,
+    budget: {
+      // What the role holds now: the per-grant policies are gone, the denials policy is written.
+      used: others - superseded + (plan.document === null ? 0 : policySize(plan.document)),
+      limit: ROLE_INLINE_POLICY_BUDGET,
+    },
   };
 }

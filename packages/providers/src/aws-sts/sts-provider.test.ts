@@ -314,6 +314,12 @@ describe("the STS provider against the stand-in", () => {
     await provider.revoke({ grant: revoked[0] as Grant, target, denials: ledger });
     expect(Object.keys(sandbox.rolePolicies("Deploy")).sort()).toEqual(["leasehold-denials", "teams-own"]);
     expect(outcomes[0]?.cutoff).toMatchObject({ revocations: 61, kept: 0, continued: false });
+    // The budget figure counts the role's own policy and the denials written, as IAM does.
+    const written = Object.values(sandbox.rolePolicies("Deploy"))
+      .map((doc) => String(doc).replace(/\s/g, "").length)
+      .reduce((sum, n) => sum + n, 0);
+    expect(outcomes[0]?.budget).toEqual({ used: written, limit: 10_240 });
+    expect(written).toBeGreaterThan(9_000);
   });
 
   it("when the revocations outgrow the budget, a cut-off refuses every older session except the live grants'", async () => {
