@@ -5,7 +5,8 @@ import { startApi } from "./start-api.js";
 runMain(async () => {
   const env = readApiEnv();
   const log = createLogger("leasehold-api", env.LOG_LEVEL);
-  const open = await openBrokerFromEnv(env, log);
+  // The API exports the gauges read from the database and queues: it always serves /metrics.
+  const open = await openBrokerFromEnv(env, log, { metrics: { app: "api", healthGauges: true } });
   const api = await startApi({
     useCases: open.broker,
     readiness: open.readiness,
@@ -21,6 +22,7 @@ runMain(async () => {
             incidentResolved: (incidentId) => open.broker.grants.incidentResolved("pagerduty", incidentId),
           }
         : undefined,
+    metrics: { port: open.metrics.metrics, render: open.metrics.render, token: env.METRICS_TOKEN },
   });
   onShutdown(log, async () => {
     await api.close();

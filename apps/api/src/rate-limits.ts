@@ -29,6 +29,8 @@ export type RateLimitSettings = {
   readonly store: RateLimitStore;
   /** leasehold.yaml's `limits.rates`: the window in seconds and the calls per principal per window. */
   readonly rates: { readonly window: number } & Readonly<Record<RateName, number>>;
+  /** Told of each refusal (the rate-limit metric); the name is one of RATE_NAMES. */
+  readonly onRefused?: (name: RateName) => void;
 };
 
 /** Counts one call of `name` by `principalId` in this HTTP request; throws LimitExceededError past the limit. */
@@ -66,6 +68,7 @@ export async function registerRateLimits(
     counting.set(req, principalId);
     const result = await limiter(req);
     if (result.isAllowed || !result.isExceeded) return;
+    settings.onRefused?.(name);
     throw new LimitExceededError(
       `limits.rates.${name}`,
       `${principalId} made more than ${result.max} ${USE_CASE[name]} calls in ${settings.rates.window} s`,

@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { LimitExceededError } from "@leasehold/domain";
+import { LimitExceededError, type Metrics } from "@leasehold/domain";
+import { metricsAuthorized } from "@leasehold/metrics";
 import type { TRPCError } from "@trpc/server";
 import { type CreateFastifyContextOptions, fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { tokenRejectionReason } from "./auth/token-rejection.js";
 import type { TokenVerifier } from "./auth/token-verifier.js";
 import { DEFAULT_HTTP_LIMITS, type HttpLimits, hardenHttp, httpServerOptions } from "./http-edge.js";
 import { type RateLimitSettings, registerRateLimits } from "./rate-limits.js";
@@ -25,6 +27,16 @@ export type ServerDeps = {
   readonly rateLimits: RateLimitSettings;
   /** PagerDuty's incident webhooks; omitted: not served (incidents are polled by the sweep). */
   readonly pagerDutyWebhooks?: PagerDutyWebhooks | undefined;
+  /** GET /metrics and the refusals counted for it; omitted: not served. */
+  readonly metrics?: ApiMetrics | undefined;
+};
+
+/** What the API serves at /metrics and counts its refusals through. */
+export type ApiMetrics = {
+  readonly port: Pick<Metrics, "tokenRejected" | "rateLimited">;
+  render(): Promise<{ readonly contentType: string; readonly body: string }>;
+  /** METRICS_TOKEN: when set, a scrape must send it as a bearer token. */
+  readonly token?: string | undefined;
 };
 
 /** Largest request body accepted: inputs are small and bounded field by field anyway. */
@@ -38,6 +50,7 @@ export async function buildServer({
   limits,
   rateLimits,
   pagerDutyWebhooks,
+  metrics,
 }: ServerDeps): Promise<FastifyInstance> {
   const applied: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...limits };
   const app = Fastify({
@@ -48,9 +61,13 @@ export async function buildServer({
   });
   app.server.maxConnections = applied.maxConnections;
   await hardenHttp(app);
-  const rateCheckFor = await registerRateLimits(app, rateLimits);
+  const rateCheckFor = await registerRateLimits(
+    app,
+    metrics ? { ...rateLimits, onRefused: (name) => metrics.port.rateLimited(name) } : rateLimits,
+  );
 
   app.get("/healthz", async () => ({ ok: true }));
+  if (metrics) registerMetricsRoute(app, metrics);
   if (pagerDutyWebhooks) await registerWebhookRoutes(app, pagerDutyWebhooks);
   app.get("/readyz", async (_request, reply) => {
     const checks = await Promise.all(
@@ -85,6 +102,7 @@ export async function buildServer({
     } catch (error) {
       const message = error instanceof Error ? error.message : "the token is not valid";
       req.log.info({ reason: message }, "authentication refused");
+      metrics?.port.tokenRejected(tokenRejectionReason(message));
       return { auth: { error: message }, requestId: req.id, logError, checkRate };
     }
   };
@@ -108,6 +126,17 @@ export async function buildServer({
     },
   });
   return app;
+}
+
+/** Prometheus' scrape: the exposition text, behind METRICS_TOKEN when one is set. */
+function registerMetricsRoute(app: FastifyInstance, metrics: ApiMetrics) {
+  app.get("/metrics", async (request, reply) => {
+    if (!metricsAuthorized(metrics.token, request.headers.authorization)) {
+      return reply.code(401).header("www-authenticate", "Bearer").send({ error: "send the metrics token" });
+    }
+    const { contentType, body } = await metrics.render();
+    return reply.type(contentType).send(body);
+  });
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -5,7 +5,7 @@ import type { FastifyBaseLogger } from "fastify";
 import { Redis } from "ioredis";
 import { createTokenVerifier } from "./auth/token-verifier.js";
 import type { RateLimitSettings, RateLimitStore } from "./rate-limits.js";
-import { buildServer, type Readiness } from "./server.js";
+import { type ApiMetrics, buildServer, type Readiness } from "./server.js";
 import { type ApiUseCases, createAppRouter } from "./trpc/app-router.js";
 import type { PagerDutyWebhooks } from "./webhook-routes.js";
 
@@ -31,6 +31,8 @@ export async function startApi(options: {
     rates: RateLimitSettings["rates"];
   };
   pagerDutyWebhooks?: PagerDutyWebhooks | undefined;
+  /** GET /metrics; omitted: not served. */
+  metrics?: ApiMetrics | undefined;
 }): Promise<{ address: string; close(): Promise<void> }> {
   const { log } = options;
   const store = openRateLimitStore(options.rateLimits.store, log);
@@ -41,6 +43,7 @@ export async function startApi(options: {
     logger: log,
     rateLimits: { store: store.settings, rates: options.rateLimits.rates },
     pagerDutyWebhooks: options.pagerDutyWebhooks,
+    metrics: options.metrics,
   });
   const address = await app.listen({ host: options.host, port: options.port });
   log.info({ address }, "leasehold api listening");

@@ -2,6 +2,7 @@ import {
   awsEnv,
   ConfigError,
   coreEnv,
+  metricsEnv,
   parseEnv,
   redisEnv,
   sharedDatabaseEnv,
@@ -20,7 +21,16 @@ export type SlackConnection =
  */
 export function readBotEnv(env: NodeJS.ProcessEnv = process.env) {
   const parsed = parseEnv(
-    { ...coreEnv, ...sharedDatabaseEnv, ...redisEnv, ...awsEnv, ...slackEnv, ...vaultEnv, ...slackBotEnv },
+    {
+      ...coreEnv,
+      ...sharedDatabaseEnv,
+      ...redisEnv,
+      ...awsEnv,
+      ...slackEnv,
+      ...vaultEnv,
+      ...slackBotEnv,
+      ...metricsEnv,
+    },
     env,
   );
   const {

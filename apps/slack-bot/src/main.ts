@@ -1,3 +1,4 @@
+import { listenForMetrics } from "@leasehold/metrics";
 import { createLogger, onShutdown, openBrokerFromEnv, runMain } from "@leasehold/runtime";
 import { readBotEnv } from "./env.js";
 import { startSlackBot } from "./start-slack-bot.js";
@@ -5,7 +6,7 @@ import { startSlackBot } from "./start-slack-bot.js";
 runMain(async () => {
   const env = readBotEnv();
   const log = createLogger("leasehold-slack-bot", env.LOG_LEVEL);
-  const open = await openBrokerFromEnv(env, log);
+  const open = await openBrokerFromEnv(env, log, { metrics: { app: "slack-bot", healthGauges: false } });
   const bot = await startSlackBot({
     useCases: open.broker,
     settings: open.config.slack,
@@ -16,7 +17,17 @@ runMain(async () => {
     log,
     replayStore: open.shortLivedState,
   });
+  const metrics =
+    env.METRICS_PORT === undefined
+      ? undefined
+      : await listenForMetrics(open.metrics, {
+          host: env.METRICS_HOST,
+          port: env.METRICS_PORT,
+          token: env.METRICS_TOKEN,
+        });
+  if (metrics) log.info({ address: metrics.address }, "metrics listening");
   onShutdown(log, async () => {
+    await metrics?.close();
     await bot.close();
     await open.close();
   });

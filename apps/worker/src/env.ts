@@ -1,6 +1,7 @@
 import {
   awsEnv,
   coreEnv,
+  metricsEnv,
   parseEnv,
   redisEnv,
   sharedDatabaseEnv,
@@ -15,7 +16,16 @@ import {
  */
 export const readWorkerEnv = (env: NodeJS.ProcessEnv = process.env) => ({
   ...parseEnv(
-    { ...coreEnv, ...sharedDatabaseEnv, ...redisEnv, ...awsEnv, ...slackEnv, ...workerEnv, ...vaultEnv },
+    {
+      ...coreEnv,
+      ...sharedDatabaseEnv,
+      ...redisEnv,
+      ...awsEnv,
+      ...slackEnv,
+      ...workerEnv,
+      ...vaultEnv,
+      ...metricsEnv,
+    },
     env,
   ),
   /** Variables named by targets themselves (`sql.adminUrlEnv`). */

@@ -1,5 +1,5 @@
 import { type Attempt, describeFailure, isRetryable, type Logger } from "@leasehold/broker";
-import { isDomainError, RetryAfterError } from "@leasehold/domain";
+import { isDomainError, type Metrics, RetryAfterError } from "@leasehold/domain";
 import {
   type JobContext,
   type Payload,
@@ -33,10 +33,17 @@ export type ProcessorSpec<Q extends QueueKey> = {
   readonly run: (payload: Payload<Q>, job: JobRun) => Promise<unknown>;
 };
 
+/** How a processor runs: the job lock, the log, and where failed attempts are counted. */
+export type ProcessorOptions = {
+  readonly lockMs: number;
+  readonly log: Logger;
+  readonly metrics?: Pick<Metrics, "jobFailed"> | undefined;
+};
+
 /** A processor ready to start; the queue's payload type stays inside. */
 export type Processor = {
   readonly queue: QueueKey;
-  start(connection: QueueConnection, options: { readonly lockMs: number; readonly log: Logger }): QueueWorker;
+  start(connection: QueueConnection, options: ProcessorOptions): QueueWorker;
 };
 
 /**
@@ -66,7 +73,7 @@ export function defineProcessor<Q extends QueueKey>(spec: ProcessorSpec<Q>): Pro
   const queueName = queueRegistry[spec.queue].name;
   return {
     queue: spec.queue,
-    start: (connection, { lockMs, log }) =>
+    start: (connection, { lockMs, log, metrics }) =>
       startQueueWorker(
         spec.queue,
         async (payload, context) => {
@@ -99,7 +106,8 @@ export function defineProcessor<Q extends QueueKey>(spec: ProcessorSpec<Q>): Pro
           lockMs,
           ...(spec.limiter ? { limiter: spec.limiter } : {}),
           // Unexpected errors keep their original (with its stack) as the cause, for the operator's log.
-          onFailed: (jobId, error) =>
+          onFailed: (jobId, error) => {
+            metrics?.jobFailed(queueName);
             log.warn(
               {
                 queue: queueName,
@@ -108,7 +116,8 @@ export function defineProcessor<Q extends QueueKey>(spec: ProcessorSpec<Q>): Pro
                 ...(error.cause ? { err: error.cause } : {}),
               },
               "job attempt failed",
-            ),
+            );
+          },
         },
       ),
   };
@@ -118,5 +127,5 @@ export function defineProcessor<Q extends QueueKey>(spec: ProcessorSpec<Q>): Pro
 export const startProcessors = (
   processors: readonly Processor[],
   connection: QueueConnection,
-  options: { readonly lockMs: number; readonly log: Logger },
+  options: ProcessorOptions,
 ): QueueWorker[] => processors.map((p) => p.start(connection, options));

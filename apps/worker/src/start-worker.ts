@@ -1,4 +1,5 @@
 import type { Broker, Logger, NotificationService } from "@leasehold/broker";
+import type { Metrics } from "@leasehold/domain";
 import type { QueueConnection } from "@leasehold/queue";
 import { grantProcessors } from "./grant-processors.js";
 import { startProcessors } from "./job-harness.js";
@@ -40,6 +41,8 @@ export async function startWorker(options: {
   /** How often the drift scan runs; default DRIFT_EVERY_SWEEPS sweep intervals. */
   driftIntervalMs?: number;
   log: Logger;
+  /** Where failed job attempts and sweeps are counted; omitted: nowhere. */
+  metrics?: Pick<Metrics, "jobFailed" | "sweepFinished">;
 }): Promise<{ close(): Promise<void> }> {
   const { useCases, log } = options;
   const { grants, rotations, reconcile, drift, notifications } = useCases;
@@ -50,7 +53,7 @@ export async function startWorker(options: {
       ...(notifications ? notificationProcessors(notifications) : []),
     ],
     options.queue,
-    { lockMs: options.lockMs, log },
+    { lockMs: options.lockMs, log, metrics: options.metrics },
   );
   await options.ensureSchedules();
   const sweep = startSweepLoop({
@@ -59,7 +62,15 @@ export async function startWorker(options: {
     log,
     steps: [
       // Behind when it expired grants their jobs should have expired: then it sweeps again in a second.
-      { name: "reconcile", run: async (signal) => ({ behind: (await reconcile.run(signal)).overdue > 0 }) },
+      {
+        name: "reconcile",
+        run: async (signal) => {
+          const started = performance.now();
+          const { overdue } = await reconcile.run(signal);
+          options.metrics?.sweepFinished((performance.now() - started) / 1000, overdue);
+          return { behind: overdue > 0 };
+        },
+      },
       // A rotation run untouched for a quarter of an hour has lost its job; queue it again.
       { name: "rotations", run: () => rotations.resumeStalled(new Date(Date.now() - 15 * 60_000), 100) },
       // Job schedulers live in Redis: after a flush or a restart without persistence, put them back.

@@ -32,13 +32,13 @@ export type SlackDeliveryOutcome = "delivered" | "failed" | "rate_limited";
 export type RotationOutcome = "succeeded" | "failed";
 /** Why a token was refused; a closed set so the label stays bounded. */
 export const TOKEN_REJECTION_REASONS = [
-  "missing",
   "malformed",
-  "bad_signature",
-  "expired",
+  "untrusted_issuer",
   "wrong_audience",
-  "wrong_issuer",
-  "unknown_principal",
+  "expired",
+  "bad_signature",
+  "bad_claims",
+  "idp_unreachable",
   "other",
 ] as const;
 export type TokenRejectionReason = (typeof TOKEN_REJECTION_REASONS)[number];

@@ -24,7 +24,10 @@ export function healthReader(deps: {
   const rotationIds = deps.config.rotations.map((r) => r.id);
   const intervals = new Map(deps.config.rotations.map((r) => [r.id, cronInterval(r.schedule.cron)]));
   return async () => {
-    const [counts, queueDepths] = await Promise.all([readHealthCounts(deps.db, rotationIds), deps.producer.depths()]);
+    const [counts, queueDepths] = await Promise.all([
+      readHealthCounts(deps.db, rotationIds),
+      deps.producer.depths(),
+    ]);
     const now = deps.clock().getTime();
     const grants = new Map<string, { state: string; targetKind: string; count: number }>();
     const debt = new Map<string, { backend: string; targetKind: string; count: number }>();
@@ -56,7 +59,12 @@ export function healthReader(deps: {
 const backendOf = (target: Target): string =>
   target.kind === "aws-role" ? asAwsRoleTarget(target).aws.roleArn : target.id;
 
-function add<T extends { count: number }>(into: Map<string, T>, row: Omit<T, "count">, key: string, n: number) {
+function add<T extends { count: number }>(
+  into: Map<string, T>,
+  row: Omit<T, "count">,
+  key: string,
+  n: number,
+) {
   const existing = into.get(key);
   if (existing) existing.count += n;
   else into.set(key, { ...row, count: n } as T);

@@ -12,7 +12,8 @@ import {
 } from "@leasehold/broker";
 import { deriveKeys, type LeaseholdConfig, slackSettingsSchema } from "@leasehold/config";
 import { createStore, type Database, openDatabase } from "@leasehold/db";
-import { type Clock, systemClock } from "@leasehold/domain";
+import { type Clock, type Metrics, systemClock } from "@leasehold/domain";
+import { type AppMetrics, createAppMetrics } from "@leasehold/metrics";
 import { type PolicyEngine, policyEngineFor } from "@leasehold/policy";
 import {
   type AwsClientOptions,
@@ -33,6 +34,7 @@ import {
 } from "@leasehold/queue";
 import { createSlackClient, createSlackIdentity, createSlackMessenger } from "@leasehold/slack";
 import { providersFor, rotationSetup } from "./backends.js";
+import { healthReader } from "./health-reader.js";
 
 export type BrokerSettings = {
   readonly config: LeaseholdConfig;
@@ -59,6 +61,12 @@ export type BrokerSettings = {
   readonly clock?: Clock;
   readonly reconcile?: ReconcileOptions;
   readonly expiry?: ExpiryOptions;
+  /**
+   * The app's metrics: its name (the `app` label) and whether it exports the gauges read from the
+   * database and queues (one app does: the API). Omitted: counted for /metrics all the same, without
+   * process metrics or gauges (tests, local mode's helpers).
+   */
+  readonly metrics?: { readonly app: string; readonly healthGauges: boolean };
 };
 
 /** What an app gets: the use cases and what runs beside them; never the database or the queues. */
@@ -67,6 +75,8 @@ export type OpenBroker = {
   /** Present when `slack` was given: what to tell whom, from the audit trail. */
   readonly notifications: NotificationService | undefined;
   readonly config: LeaseholdConfig;
+  /** What /metrics serves, and the port the app's own edges (API, Slack, sweep) report through. */
+  readonly metrics: AppMetrics;
   /** For the API's POST /webhooks/pagerduty; empty when leasehold.yaml names no webhook secrets. */
   readonly pagerDutyWebhookSecrets: readonly string[];
   /** Where the worker's processors take their jobs from. */
@@ -122,11 +132,18 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
   });
   const producer = createQueueProducer(queue);
   const rotation = config.rotations.length > 0 ? rotationSetup(backends, passwords, producer) : undefined;
+  const clock = settings.clock ?? systemClock;
+  const metrics = createAppMetrics({
+    app: settings.metrics?.app ?? "leasehold",
+    defaultMetrics: settings.metrics !== undefined,
+    ...(settings.metrics?.healthGauges ? { snapshot: healthReader({ db, producer, config, clock }) } : {}),
+  });
   const deps = {
     store: createStore(db, { auditKey: keys.auditChain, grantKey: keys.grantRows }),
     targets: targetCatalog(config.targets),
-    clock: settings.clock ?? systemClock,
+    clock,
     log,
+    metrics: metrics.metrics,
   };
   const broker = createBroker(
     {
@@ -146,12 +163,13 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
     },
   );
   const notifications = settings.slack
-    ? slackNotifications(settings.slack, config, producer, deps)
+    ? slackNotifications(settings.slack, config, producer, deps, metrics.metrics)
     : undefined;
   return {
     broker,
     notifications,
     config,
+    metrics,
     pagerDutyWebhookSecrets: settings.pagerDutyWebhookSecrets ?? [],
     queue,
     shortLivedState:
@@ -194,12 +212,17 @@ function slackNotifications(
   config: LeaseholdConfig,
   producer: QueueProducer,
   deps: Omit<Parameters<typeof createNotificationService>[0], "messenger" | "queue" | "alertsChannel">,
+  metrics: Metrics,
 ): NotificationService {
   const settings = config.slack ?? slackSettingsSchema.parse({});
   const client = createSlackClient(slack);
   return createNotificationService({
     ...deps,
-    messenger: createSlackMessenger({ client, identity: createSlackIdentity(settings, client) }),
+    messenger: createSlackMessenger({
+      client,
+      identity: createSlackIdentity(settings, client),
+      metrics,
+    }),
     queue: notificationQueues(producer),
     alertsChannel: settings.alertsChannel,
   });

@@ -3,6 +3,8 @@ import {
   type BreakGlassCard,
   type DirectMessage,
   type MessageRef,
+  type Metrics,
+  noMetrics,
   type RequestCard,
   RetryAfterError,
   UpstreamError,
@@ -76,20 +78,32 @@ export function slackFailure(method: string, error: unknown): UpstreamError {
   });
 }
 
-const call = async <T>(method: string, work: () => Promise<T>): Promise<T> => {
-  try {
-    return await work();
-  } catch (error) {
-    throw slackFailure(method, error);
-  }
-};
+/** A Web API call, its failure translated, its outcome counted (delivered, failed, rate_limited). */
+const callCounting =
+  (metrics: Metrics) =>
+  async <T>(method: string, work: () => Promise<T>): Promise<T> => {
+    try {
+      const result = await work();
+      metrics.slackDelivery("delivered");
+      return result;
+    } catch (error) {
+      const failure = slackFailure(method, error);
+      metrics.slackDelivery(failure instanceof RetryAfterError ? "rate_limited" : "failed");
+      throw failure;
+    }
+  };
 
 /**
  * Slack as the notification use case's messenger (the Messenger contract in @leasehold/broker):
  * renders each notice with the functions in this package and sends it with the Web API client.
  */
-export function createSlackMessenger(deps: { client: WebClient; identity: SlackIdentity }) {
+export function createSlackMessenger(deps: {
+  client: WebClient;
+  identity: SlackIdentity;
+  metrics?: Metrics;
+}) {
   const { client, identity } = deps;
+  const call = callCounting(deps.metrics ?? noMetrics);
   const post = (channel: string, message: { text: string; blocks: KnownBlock[] }) =>
     call("chat.postMessage", () =>
       client.chat.postMessage({ channel, text: message.text, blocks: message.blocks }),
