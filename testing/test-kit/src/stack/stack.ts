@@ -30,6 +30,8 @@ export type StackOptions = {
   jobLockSeconds?: number;
   /** More environment for every process (Slack settings, for example). */
   env?: Record<string, string>;
+  /** More environment for one app's processes (a port of its own, such as METRICS_PORT). */
+  appEnv?: Partial<Record<AppName, Record<string, string>>>;
   /** Also run the Slack bot (HTTP mode, on a free port). */
   slackBot?: boolean;
   /** How many Slack bot processes to run (default 1 with `slackBot`, else 0). */
@@ -133,7 +135,7 @@ export async function startStack<TRouter extends AnyTRPCRouter>(
         ["--conditions=@leasehold/source", "--import", "tsx", "src/main.ts"],
         {
           cwd: appDir(app),
-          env,
+          env: { ...env, ...options.appEnv?.[app] },
           stdio: ["ignore", "pipe", "pipe"],
         },
       );
