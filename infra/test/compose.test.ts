@@ -20,6 +20,8 @@ const service = (name: string) => objectAt(services, name, "compose.yaml service
 
 const APPS = ["api", "worker", "slack-bot"] as const;
 const INFRASTRUCTURE = ["redis", "postgres", "vault"] as const;
+/** Prometheus and Grafana, under `--profile metrics`. */
+const MONITORING = ["prometheus", "grafana"] as const;
 
 /** A service's `environment`, in either of compose's two forms, as a map. */
 function environmentOf(definition: JsonObject): Record<string, string> {
@@ -64,8 +66,9 @@ const dockerfileStages = [...readInfra("Dockerfile").matchAll(/^FROM\s+\S+\s+AS\
 );
 
 describe("compose.yaml", () => {
-  it("runs Redis, PostgreSQL, Vault and the three apps", () => {
-    expect(Object.keys(services).sort()).toEqual([...APPS, ...INFRASTRUCTURE].sort());
+  it("runs Redis, PostgreSQL, Vault and the three apps, and Prometheus and Grafana on request", () => {
+    expect(Object.keys(services).sort()).toEqual([...APPS, ...INFRASTRUCTURE, ...MONITORING].sort());
+    for (const name of MONITORING) expect(service(name).profiles, name).toEqual(["metrics"]);
   });
 
   it("pins every image to a tag (never latest), and builds each app from its Dockerfile target", () => {
@@ -83,9 +86,9 @@ describe("compose.yaml", () => {
     }
   });
 
-  it("publishes only the API's and the bot's ports, on 127.0.0.1 only", () => {
+  it("publishes only the API's, the bot's and Grafana's ports, on 127.0.0.1 only", () => {
     const published = Object.entries(services).filter(([, raw]) => isObject(raw) && raw.ports !== undefined);
-    expect(published.map(([name]) => name).sort()).toEqual(["api", "slack-bot"]);
+    expect(published.map(([name]) => name).sort()).toEqual(["api", "grafana", "slack-bot"]);
     for (const [name, raw] of published) {
       const ports = isObject(raw) && Array.isArray(raw.ports) ? raw.ports : [];
       expect(ports.length, name).toBeGreaterThan(0);
@@ -96,6 +99,27 @@ describe("compose.yaml", () => {
     }
     expect(service("api").ports).toEqual(["127.0.0.1:8080:8080"]);
     expect(service("slack-bot").ports).toEqual(["127.0.0.1:3000:3000"]);
+    expect(service("grafana").ports).toEqual(["127.0.0.1:3001:3000"]);
+  });
+
+  it("Prometheus scrapes each app where its /metrics listens, and loads the alert rules", () => {
+    const prometheus = parse(readInfra("prometheus/prometheus.yml")) as {
+      rule_files: string[];
+      scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+    };
+    const targets = prometheus.scrape_configs.flatMap((job) => job.static_configs.flatMap((c) => c.targets));
+    expect(targets).toEqual([
+      `api:${environmentOf(service("api")).PORT}`,
+      `worker:${environmentOf(service("worker")).METRICS_PORT}`,
+      `slack-bot:${environmentOf(service("slack-bot")).METRICS_PORT}`,
+    ]);
+    for (const app of ["worker", "slack-bot"]) {
+      expect(environmentOf(service(app)).METRICS_HOST, app).toBe("0.0.0.0");
+    }
+    expect(prometheus.rule_files).toEqual(["/etc/prometheus/alerts.yaml"]);
+    expect(service("prometheus").volumes).toContain("./prometheus:/etc/prometheus:ro");
+    // Grafana never gets compose.env, where Leasehold's secrets are.
+    expect(envFilesOf(service("grafana"))).toEqual([]);
   });
 
   it("the published ports are the ones the apps listen on", () => {

@@ -246,7 +246,10 @@ describe("Kubernetes manifests", () => {
       );
       expect(secretKeyOf(variable)).toEqual({ name: SECRET, key: name, optional: false });
     }
-    expect(arrayAt(bot, "ports", "bot")).toEqual([{ name: "http", containerPort: 3000, protocol: "TCP" }]);
+    expect(arrayAt(bot, "ports", "bot")).toEqual([
+      { name: "http", containerPort: 3000, protocol: "TCP" },
+      { name: "metrics", containerPort: 9464, protocol: "TCP" },
+    ]);
     const service = named("Service", "leasehold-slack-bot");
     expect(arrayAt(objectAt(service, "spec", "Service"), "ports", "Service")).toEqual([
       { name: "http", port: 3000, targetPort: "http", protocol: "TCP" },
@@ -277,6 +280,22 @@ function configMapPolicy(): string {
   const data = objectAt(named("ConfigMap", "leasehold-config"), "data", "ConfigMap");
   return String(present(data["leasehold.yaml"], "leasehold.yaml in the ConfigMap"));
 }
+
+/** The NetworkPolicy that lets Prometheus scrape /metrics. */
+const METRICS_POLICY = "metrics-ingress";
+
+describe("Prometheus scraping", () => {
+  it.each(APPS)("the %s pods are annotated for scraping on the port their /metrics listens on", (app) => {
+    const template = objectAt(objectAt(deploymentOf(app), "spec", app), "template", app);
+    const annotations = objectAt(objectAt(template, "metadata", app), "annotations", app);
+    expect(annotations).toMatchObject({ "prometheus.io/scrape": "true", "prometheus.io/path": "/metrics" });
+    const [container] = containersOf(deploymentOf(app));
+    const env = envOf(present(container, app));
+    const port = app === "api" ? "PORT" : "METRICS_PORT";
+    expect(env.find((e) => e.name === port)?.value, port).toBe(annotations["prometheus.io/port"]);
+    if (app !== "api") expect(env.find((e) => e.name === "METRICS_HOST")?.value).toBe("0.0.0.0");
+  });
+});
 
 describe("NetworkPolicies", () => {
   const policies = ofKind("NetworkPolicy");
@@ -372,7 +391,7 @@ describe("NetworkPolicies", () => {
   it("admit traffic only to the API's and the bot's ports, from the ingress controller's namespace", () => {
     const ingress = policies.filter((p) => {
       const spec = objectAt(p, "spec", "NetworkPolicy");
-      return Array.isArray(spec.ingress);
+      return Array.isArray(spec.ingress) && p.metadata.name !== METRICS_POLICY;
     });
     expect(ingress.map((p) => p.metadata.name).sort()).toEqual(["api-ingress", "slack-bot-ingress"]);
     const expected = { "api-ingress": [8080, "api"], "slack-bot-ingress": [3000, "slack-bot"] } as const;
@@ -387,8 +406,19 @@ describe("NetworkPolicies", () => {
         expect(isObject(peer) && peer.ipBlock === undefined, "no ipBlock ingress").toBe(true);
       }
     }
-    // Nothing admits traffic to the worker.
+    // Nothing but the metrics scrape admits traffic to the worker.
     const worker = podLabelsOf(deploymentOf("worker"));
     expect(ingress.filter((p) => selects(p, worker))).toEqual([]);
+  });
+
+  it("admit Prometheus from the monitoring namespace to each app's metrics port, and nothing else", () => {
+    const policy = named("NetworkPolicy", METRICS_POLICY);
+    for (const app of APPS) expect(selects(policy, podLabelsOf(deploymentOf(app))), app).toBe(true);
+    const rules = arrayAt(objectAt(policy, "spec", "np"), "ingress", "ingress");
+    expect(portsOfRules(rules)).toEqual([8080, 9464]);
+    const peers = rules.filter(isObject).flatMap((r) => (Array.isArray(r.from) ? r.from : []));
+    expect(peers).toEqual([
+      { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } },
+    ]);
   });
 });
