@@ -2,7 +2,14 @@ import { randomUUID } from "node:crypto";
 import { IAMClient } from "@aws-sdk/client-iam";
 import { STSClient } from "@aws-sdk/client-sts";
 import { createStore, type Database } from "@leasehold/db";
-import { type Caps, type GrantState, newGrant, type Principal, type Target } from "@leasehold/domain";
+import {
+  type Caps,
+  type GrantState,
+  type Metrics,
+  newGrant,
+  type Principal,
+  type Target,
+} from "@leasehold/domain";
 import { policyEngineFor } from "@leasehold/policy";
 import {
   awsRoleTargetSchema,
@@ -139,6 +146,7 @@ export async function createHarness(
     reconcile?: ReconcileOptions;
     expiry?: ExpiryOptions;
     caps?: Caps;
+    metrics?: Metrics;
   } = {},
 ): Promise<Harness> {
   const raw = await createTestDatabase(dialect);
@@ -172,6 +180,7 @@ export async function createHarness(
     policy: policyEngineFor({ targets, admins: HARNESS_ADMINS }),
     log: silent,
     caps: options.caps,
+    metrics: options.metrics,
   };
   return {
     db,
