@@ -1,6 +1,6 @@
 import type { IAMClient } from "@aws-sdk/client-iam";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
-import type { Principal } from "@leasehold/domain";
+import { noMetrics, type Principal } from "@leasehold/domain";
 import type { Credential } from "@leasehold/providers";
 import { awsRoleTargetSchema } from "@leasehold/providers";
 import { type AwsSandbox, startAwsSandbox } from "@leasehold/sandbox";
@@ -48,6 +48,8 @@ describe("the revocation budget of a role shared by a workload and people", () =
   let iam: IAMClient;
   // The stand-in starts before the harness; from then on it keeps the harness clock.
   const now = () => h?.clock.now ?? new Date();
+  /** The budget share each denials write reported, by role. */
+  const budget = new Map<string, number>();
 
   beforeAll(async () => {
     sandbox = await startAwsSandbox({ roles: [{ arn: ROLE_ARN }], clock: now });
@@ -56,6 +58,7 @@ describe("the revocation budget of a role shared by a workload and people", () =
     h = await createHarness("postgres", clients.provider, {
       targets: [prodTarget, ciTarget],
       caps: { pendingRequests: 10, activeGrants: 10, activeLeases: 1000 },
+      metrics: { ...noMetrics, iamPolicyBudgetUsed: (role, ratio) => budget.set(role, ratio) },
     });
   }, 30_000);
   afterAll(async () => {
@@ -117,7 +120,10 @@ describe("the revocation budget of a role shared by a workload and people", () =
     });
     const policies = sandbox.rolePolicies("ProdReadOnly");
     expect(Object.keys(policies)).toEqual(["leasehold-denials"]);
-    expect((policies["leasehold-denials"] ?? "").replace(/\s/g, "").length).toBeLessThanOrEqual(10_240);
+    const size = (policies["leasehold-denials"] ?? "").replace(/\s/g, "").length;
+    expect(size).toBeLessThanOrEqual(10_240);
+    // The budget metric says how full the role is: the denials policy is all it holds.
+    expect(budget.get(ROLE_ARN)).toBe(size / 10_240);
 
     expect(await works(personSession)).toBe(true);
     expect(await works(liveLeaseSession)).toBe(true);

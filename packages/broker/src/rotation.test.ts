@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { UpstreamError } from "@leasehold/domain";
+import { noMetrics, UpstreamError } from "@leasehold/domain";
 import type { CredentialProvider } from "@leasehold/providers";
 import {
   createDatabasePasswords,
@@ -46,6 +46,8 @@ describe("rotating a MariaDB password held in Vault KV", () => {
   let h: Harness;
   /** Injected failures: a step name → how many times it should fail before working. */
   let failures: Map<string, { times: number; retryable: boolean }>;
+  /** Rotation outcomes reported through the Metrics port. */
+  const outcomes: string[] = [];
   const queued: string[] = [];
   const delays: number[] = [];
 
@@ -123,10 +125,15 @@ describe("rotating a MariaDB password held in Vault KV", () => {
         delays.push(delayMs ?? 0);
       },
     };
-    h = await createHarness("pglite", noProvider, { targets: [], rotation: setup });
+    h = await createHarness("pglite", noProvider, {
+      targets: [],
+      rotation: setup,
+      metrics: { ...noMetrics, rotationOutcome: (id, outcome) => outcomes.push(`${id} ${outcome}`) },
+    });
   });
   beforeEach(() => {
     failures = new Map();
+    outcomes.length = 0;
   });
   afterAll(async () => {
     await h.close();
@@ -164,6 +171,7 @@ describe("rotating a MariaDB password held in Vault KV", () => {
       "rotation.succeeded",
     ]);
     expect(JSON.stringify(events)).not.toContain(after?.password);
+    expect(outcomes).toEqual([`${rotation.id} succeeded`]);
   });
 
   it.each(["create", "set", "test", "finish"])(
@@ -206,6 +214,7 @@ describe("rotating a MariaDB password held in Vault KV", () => {
       action: "rotation.failed",
       data: { rolledBack: true, step: "test" },
     });
+    expect(outcomes).toEqual([`${rotation.id} failed`]);
   });
 
   it("gives up after the last attempt and leaves the current secret working", async () => {
