@@ -107,6 +107,10 @@ async function apiReplica(
     readiness: {},
     logger: log,
     rateLimits: { store, rates: options.rates ?? RATES },
+    metrics: {
+      port: { tokenRejected: () => undefined, rateLimited: (name) => refusalsCounted.push(name) },
+      render: async () => ({ contentType: "text/plain", body: "" }),
+    },
   });
   opened.push(() => app.close());
   return app;
@@ -117,6 +121,9 @@ async function freshBrokerDatabase(): Promise<Database> {
   opened.push(() => db.close());
   return db;
 }
+
+/** The rate-limit refusals the replicas counted for /metrics. */
+const refusalsCounted: string[] = [];
 
 type Reply = { status: number; retryAfter: string | undefined; body: unknown };
 
@@ -171,6 +178,7 @@ describe.each(STORES)("rate limits counted in %s", (kind) => {
   });
 
   it("refuses a principal's third requests.create in the window with 429 and Retry-After, on every replica", async () => {
+    refusalsCounted.length = 0;
     // The first is recorded; the second is refused by the broker (a cap), not the rate, but counts.
     expect((await post(replicas[0], "requests.create", { ...request, ticket: "INC-1" }, "dev")).status).toBe(
       200,
@@ -181,6 +189,8 @@ describe.each(STORES)("rate limits counted in %s", (kind) => {
     expectRateRefusal(await post(replicas[1], "requests.create", request, "dev"), "limits.rates.requests");
     // Another principal has a count of its own.
     expect((await post(replicas[0], "requests.create", request, "alice")).status).toBe(403);
+    // Each refusal by the rate (not the cap's) is counted for the metric, under the limit's name.
+    expect(refusalsCounted).toEqual(["requests", "requests"]);
   });
 
   it.each([
