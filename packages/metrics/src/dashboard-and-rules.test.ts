@@ -39,7 +39,7 @@ async function exportedSeriesNames(): Promise<Set<string>> {
   const names = new Set<string>();
   for (const metric of await app.registry.getMetricsAsJSON()) {
     names.add(metric.name);
-    if (metric.type === "histogram")
+    if (String(metric.type) === "histogram")
       for (const s of ["_bucket", "_sum", "_count"]) names.add(metric.name + s);
     if (String(metric.type) === "summary") for (const s of ["_sum", "_count"]) names.add(metric.name + s);
   }
