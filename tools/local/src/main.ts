@@ -53,6 +53,8 @@ runMain(async () => {
     expiry: { providerCallsAtOnce: LOCAL_WORKER_CONCURRENCY },
     slack: { token: LOCAL_SLACK.botToken, apiUrl: slack.apiUrl },
     onCall: createPagerDutySource({ apiUrl: pagerDuty.url, token: LOCAL_PAGERDUTY.token }),
+    // One process runs all three apps here: one registry, with the gauges, served on the API's /metrics.
+    metrics: { app: "local", healthGauges: true },
     ...(sandbox
       ? { aws: { region: env.AWS_REGION, endpoint: sandbox.url, credentials: SANDBOX_ACCESS_KEY } }
       : {}),
@@ -65,7 +67,9 @@ runMain(async () => {
     lockMs: 30_000,
     sweepIntervalMs: env.LEASEHOLD_SWEEP_INTERVAL * 1000,
     log,
+    metrics: open.metrics.metrics,
   });
+  open.metrics.setSweepInterval(env.LEASEHOLD_SWEEP_INTERVAL);
   const signingSecret = randomBytes(32).toString("hex");
   const bot = await startSlackBot({
     useCases: open.broker,
@@ -85,6 +89,7 @@ runMain(async () => {
     port: env.PORT,
     log,
     rateLimits: { store: open.shortLivedState, rates: config.limits.rates },
+    metrics: { port: open.metrics.metrics, render: open.metrics.render },
   });
 
   await writeTokens(issuer, dataDir);
