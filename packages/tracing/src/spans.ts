@@ -7,6 +7,11 @@ export type SpanOptions = {
   readonly kind?: SpanKind;
   /** Start under this context instead of the active one (a job continuing its enqueuer's trace). */
   readonly parent?: Context;
+  /**
+   * Only as part of a trace already under way: with no span active, `work` runs without one (a commit
+   * is worth a span inside a request or a job, not as a trace of its own every time a timer ticks).
+   */
+  readonly onlyInTrace?: boolean;
 };
 
 /** The kind of an error for a span: a domain error's code, else `internal`. Never its message. */
@@ -28,6 +33,7 @@ export async function withSpan<T>(
   options: SpanOptions = {},
 ): Promise<T> {
   const parent = options.parent ?? context.active();
+  if (options.onlyInTrace && trace.getSpan(parent) === undefined) return work();
   return tracer().startActiveSpan(
     name,
     { kind: options.kind ?? SpanKind.INTERNAL, attributes: allowedAttributes(attributes) },
