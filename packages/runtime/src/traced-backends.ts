@@ -44,16 +44,15 @@ export function tracedStore(store: Store): Store {
   };
 }
 
-/** The job data with the caller's trace context (the enqueue span's). */
-function withTrace<P>(key: QueueKey, payload: P): P {
-  if (!carriesTrace(key)) return payload;
+/** The job data with the active trace context (the enqueue span's), when there is one. */
+function withTrace<P>(payload: P): P {
   const trace = injectTraceContext();
   return trace ? { ...payload, trace } : payload;
 }
 
 /**
  * A producer whose issue, revoke and rotation-run jobs get an enqueue span and carry its trace context;
- * other queues (notifications, expiry, schedules) pass straight through, so timers make no traces.
+ * other queues (notifications, expiry, schedules) pass straight through, so their timers make no traces.
  */
 export function tracedProducer(producer: QueueProducer): QueueProducer {
   const enqueue = <T>(key: QueueKey, jobId: string, work: () => Promise<T>) =>
@@ -72,7 +71,7 @@ export function tracedProducer(producer: QueueProducer): QueueProducer {
     ...producer,
     add: (key, payload, jobId, delayMs) =>
       carriesTrace(key)
-        ? enqueue(key, jobId, () => producer.add(key, withTrace(key, payload), jobId, delayMs))
+        ? enqueue(key, jobId, () => producer.add(key, withTrace(payload), jobId, delayMs))
         : producer.add(key, payload, jobId, delayMs),
   };
 }
