@@ -5,12 +5,13 @@ import { CliError, EXIT } from "../exit-codes.js";
 const UNITS_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 /**
- * `now`, a time relative to now (`-30d`, `-12h`, `-90m`), or an ISO 8601 time passed on as written
- * (the API validates it). Relative times are the terminal's clock, as a person typing them means.
+ * `now`, a time before now (`-30d`, `-12h`, `-90m`; the dash may be left out, since the shell's
+ * `--from -30d` reads as two options: write `--from=-30d` or `--from 30d`), or an ISO 8601 time
+ * passed on as written (the API validates it). Relative times are the terminal's clock.
  */
 export function parseWhen(text: string, now: Date, flag: string): string {
   if (text === "now") return now.toISOString();
-  const relative = /^-(\d{1,5})([mhd])$/.exec(text);
+  const relative = /^-?(\d{1,5})([mhd])$/.exec(text);
   if (relative) {
     const amount = Number(relative[1]);
     const unit = UNITS_MS[relative[2] as keyof typeof UNITS_MS];
@@ -18,7 +19,7 @@ export function parseWhen(text: string, now: Date, flag: string): string {
   }
   if (!/^\d{4}-\d{2}-\d{2}T/.test(text)) {
     throw new CliError(
-      `${flag} takes an ISO 8601 time (2026-12-01T00:00:00Z), now, or -<n>d/-<n>h/-<n>m`,
+      `${flag} takes an ISO 8601 time (2026-12-01T00:00:00Z), now, or a time before now: --from=-30d, --from 12h`,
       EXIT.usage,
     );
   }
@@ -44,7 +45,7 @@ function kindOf(values: Record<string, unknown>) {
 export const reportCommand: Command = {
   name: "report",
   usage:
-    "leasehold report access --from <ISO|-30d> [--to <ISO|now>] [--person <id>] [--target <id>] [--kind <kind>] [--limit <n>] [--format text|json|csv] | leasehold report standing [--format text|json|csv]",
+    "leasehold report access --from=<ISO|-30d> [--to <ISO|now>] [--person <id>] [--target <id>] [--kind <kind>] [--limit <n>] [--format text|json|csv] | leasehold report standing [--format text|json|csv]",
   summary:
     "who held which target when, and standing access, from the verified audit trail (admins, auditors)",
   options: {
@@ -61,7 +62,7 @@ export const reportCommand: Command = {
     const now = new Date();
     if (positionals[1] === "access") {
       const from = option(values, "from");
-      if (!from) throw new CliError("say where the report starts: --from <ISO|-30d>", EXIT.usage);
+      if (!from) throw new CliError("say where the report starts: --from=<ISO|-30d>", EXIT.usage);
       const limit = option(values, "limit");
       const report = await ctx.api().reports.access.query({
         from: parseWhen(from, now, "--from"),
