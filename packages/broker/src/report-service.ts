@@ -27,7 +27,6 @@ const LIVE = new Set<AccessReportRow["ending"]>(["issuing", "active", "revoking"
  * when (`access`), and what is standing now (`standing`). Whom the ReadAudit policies allow: admins
  * and auditors.
  */
-// biome-ignore lint/complexity/noExcessiveLinesPerFunction: a service: the two reports over one verified read.
 export function createReportService(deps: Deps) {
   const { store, log, clock, targets } = deps;
   const assertReader = (principal: Principal) => {
