@@ -12,12 +12,14 @@ import {
   putObject,
   type S3Request,
 } from "./s3-actions.js";
+import { decodeAwsChunked } from "./s3-aws-chunked.js";
 import { renderS3Error, type S3Reply } from "./s3-wire.js";
 import {
   headerValues,
   parseAuthorization,
   type ReceivedRequest,
   type SigV4Authorization,
+  STREAMING_UNSIGNED_TRAILER,
   UNSIGNED_PAYLOAD,
 } from "./sigv4-verify.js";
 
@@ -184,13 +186,17 @@ export function answerS3(state: SandboxState, request: ReceivedRequest, hooks: S
         "Missing required header for this request: x-amz-content-sha256",
       );
     }
-    if (contentHash !== UNSIGNED_PAYLOAD && !/^[0-9a-f]{64}$/.test(contentHash)) {
-      // STREAMING-… payloads (aws-chunked bodies) are not decoded here; see README.md.
+    const streaming = contentHash === STREAMING_UNSIGNED_TRAILER;
+    if (contentHash !== UNSIGNED_PAYLOAD && !streaming && !/^[0-9a-f]{64}$/.test(contentHash)) {
+      // Signed aws-chunked bodies (STREAMING-AWS4-HMAC-SHA256-…) are not decoded here; see README.md.
       throw notImplemented(`x-amz-content-sha256: ${contentHash.slice(0, 64)}`);
     }
     const principal = authStep(() => hooks.authenticate(authorization, now));
+    const received = streaming
+      ? decodeAwsChunked(request.rawHeaders, request.body)
+      : { rawHeaders: request.rawHeaders, body: request.body };
     const { bucket: bucketName, key, query } = splitPath(request.url);
-    const route = routeOf(request.method, key, query, request.rawHeaders);
+    const route = routeOf(request.method, key, query, received.rawHeaders);
     action = route.action;
     const bucket = state.buckets.get(bucketName);
     if (bucket === undefined)
@@ -211,7 +217,7 @@ export function answerS3(state: SandboxState, request: ReceivedRequest, hooks: S
     if (fault !== undefined) {
       throw new AwsQueryError(fault.status, fault.code, fault.message ?? `Injected ${fault.code}`);
     }
-    const reply = route.run({ bucket, key, query, rawHeaders: request.rawHeaders, body: request.body, now });
+    const reply = route.run({ bucket, key, query, ...received, now });
     return {
       call: { service: S3_SERVICE, action, status: reply.status, ...recorded() },
       requestId,

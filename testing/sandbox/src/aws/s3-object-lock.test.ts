@@ -1,3 +1,4 @@
+import { Readable } from "node:stream";
 import {
   DeleteObjectCommand,
   GetObjectCommand,
@@ -131,6 +132,45 @@ describe("S3 with Object Lock on the AWS stand-in, through the real SDK", () => 
     await bare.send(new PutObjectCommand({ Bucket: PLAIN, Key: "k", Body: "x" }));
     expect(sandbox.s3Versions(LOCKED, "k")).toEqual([]);
     expect(sandbox.s3Versions(DEFAULTED, "k")).toEqual([]);
+  });
+
+  it("refuses half a lock, a past retain-until date and an unknown mode", async () => {
+    const s3 = s3Client(sandbox);
+    const put = (extra: Partial<ConstructorParameters<typeof PutObjectCommand>[0]>) =>
+      s3.send(new PutObjectCommand({ Bucket: LOCKED, Key: "k", Body: "x", ...extra }));
+    await expectAwsError(put({ ObjectLockMode: "COMPLIANCE" }), { code: "InvalidRequest", status: 400 });
+    await expectAwsError(put({ ObjectLockRetainUntilDate: inDays(1) }), {
+      code: "InvalidRequest",
+      status: 400,
+    });
+    await expectAwsError(put({ ObjectLockMode: "COMPLIANCE", ObjectLockRetainUntilDate: inDays(-1) }), {
+      code: "InvalidArgument",
+      status: 400,
+      message: "The retain until date must be in the future!",
+    });
+    await expectAwsError(
+      put({ ObjectLockMode: "FOREVER" as "COMPLIANCE", ObjectLockRetainUntilDate: inDays(1) }),
+      { code: "InvalidArgument", status: 400 },
+    );
+    expect(sandbox.s3Versions(LOCKED, "k")).toEqual([]);
+  });
+
+  it("decodes a streamed (aws-chunked) put and checks its trailing checksum", async () => {
+    const s3 = s3Client(sandbox);
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: LOCKED,
+        Key: "streamed",
+        Body: Readable.from([Buffer.from("hello "), Buffer.from("world")]),
+        ContentLength: 11,
+        ObjectLockMode: "COMPLIANCE",
+        ObjectLockRetainUntilDate: inDays(1),
+      }),
+    );
+    expect(sandbox.s3Versions(LOCKED, "streamed")).toMatchObject([
+      { body: "hello world", lockMode: "COMPLIANCE" },
+    ]);
+    expect(sandbox.calls.at(-1)).toMatchObject({ service: "s3", action: "PutObject", status: 200 });
   });
 
   it("checks Content-MD5 and checksums against the body", async () => {

@@ -303,6 +303,8 @@ export function checkRequestTime(
 
 /** The `x-amz-content-sha256` value of an S3 request whose body is not signed. */
 export const UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
+/** An `aws-chunked` S3 body whose chunks are unsigned and end with a checksum trailer. */
+export const STREAMING_UNSIGNED_TRAILER = "STREAMING-UNSIGNED-PAYLOAD-TRAILER";
 
 const CONTENT_HASH_MISMATCH = "The provided 'x-amz-content-sha256' header does not match what was computed.";
 
@@ -322,7 +324,8 @@ export function verifySignature(
 ): void {
   const declaredHash = headerValues(request.rawHeaders, "x-amz-content-sha256")[0];
   // S3 lets a client leave the payload unsigned (the other services always sign it).
-  const unsigned = style === "s3" && declaredHash === UNSIGNED_PAYLOAD;
+  const unsigned =
+    style === "s3" && (declaredHash === UNSIGNED_PAYLOAD || declaredHash === STREAMING_UNSIGNED_TRAILER);
   if (declaredHash !== undefined && !unsigned && declaredHash !== sha256Hex(request.body)) {
     // S3 answers 400 XAmzContentSHA256Mismatch; STS and IAM a 403 SignatureDoesNotMatch.
     throw style === "s3"
