@@ -43,3 +43,17 @@ export const s3AuditSinkSchema = z
   .strict();
 
 export type S3AuditSinkSettings = z.output<typeof s3AuditSinkSchema>;
+
+/**
+ * `s3://bucket/prefix` (as `leasehold audit verify --checkpoint` takes it) → bucket and prefix, held to
+ * the same rules as the sink's settings. Throws a message that says what is expected.
+ */
+export function parseS3AuditLocation(url: string): { bucket: string; prefix: string } {
+  const match = /^s3:\/\/([^/]+)\/(.+?)\/?$/.exec(url.trim());
+  const bucket = s3AuditSinkSchema.shape.bucket.safeParse(match?.[1]);
+  const prefix = s3AuditSinkSchema.shape.prefix.safeParse(match?.[2]);
+  if (match === null || !bucket.success || !prefix.success) {
+    throw new Error(`"${url.slice(0, 200)}" is not an S3 location like s3://my-audit-bucket/leasehold-audit`);
+  }
+  return { bucket: bucket.data, prefix: prefix.data };
+}

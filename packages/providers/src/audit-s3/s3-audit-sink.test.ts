@@ -4,7 +4,7 @@ import { UpstreamError } from "@leasehold/domain";
 import { type AwsSandbox, SANDBOX_ACCESS_KEY, startAwsSandbox } from "@leasehold/sandbox";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { readS3AuditObjects } from "./s3-audit-reader.js";
-import { s3AuditSinkSchema } from "./s3-audit-schema.js";
+import { parseS3AuditLocation, s3AuditSinkSchema } from "./s3-audit-schema.js";
 import { createS3AuditSink } from "./s3-audit-sink.js";
 
 const BUCKET = "leasehold-audit-locked";
@@ -187,5 +187,27 @@ describe("s3AuditSinkSchema", () => {
     ["an unknown field", { endpoint: "http://x" }],
   ])("refuses %s", (_, change) => {
     expect(s3AuditSinkSchema.safeParse({ ...valid, ...change }).success).toBe(false);
+  });
+});
+
+describe("parseS3AuditLocation", () => {
+  it("splits an s3:// location into bucket and prefix", () => {
+    expect(parseS3AuditLocation("s3://my-audit/leasehold/prod/")).toEqual({
+      bucket: "my-audit",
+      prefix: "leasehold/prod",
+    });
+  });
+
+  it.each([
+    "my-audit/x",
+    "s3://my-audit",
+    "s3://my-audit/",
+    "s3://My_Audit/x",
+    "s3://my-audit//x",
+    "https://my-audit/x",
+  ])("refuses %s", (url) => {
+    expect(() => parseS3AuditLocation(url)).toThrow(
+      "is not an S3 location like s3://my-audit-bucket/leasehold-audit",
+    );
   });
 });

@@ -1,4 +1,5 @@
 import { Readable } from "node:stream";
+import { PutRolePolicyCommand } from "@aws-sdk/client-iam";
 import {
   DeleteObjectCommand,
   GetObjectCommand,
@@ -7,16 +8,18 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
 } from "@aws-sdk/client-s3";
+import { AssumeRoleCommand } from "@aws-sdk/client-sts";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startAwsSandbox } from "./aws-sandbox.js";
 import type { AwsSandbox } from "./aws-sandbox-types.js";
-import { expectAwsError, manualClock, s3Client } from "./test-aws-clients.js";
+import { expectAwsError, iamClient, manualClock, s3Client, stsClient } from "./test-aws-clients.js";
 
 const LOCKED = "audit-locked";
 const GOVERNED = "audit-governed";
 const DEFAULTED = "audit-default";
 const PLAIN = "plain-bucket";
 const DAY_MS = 24 * 3600 * 1000;
+const ROLE = "arn:aws:iam::123456789012:role/AuditWriter";
 
 describe("S3 with Object Lock on the AWS stand-in, through the real SDK", () => {
   const clock = manualClock();
@@ -33,7 +36,7 @@ describe("S3 with Object Lock on the AWS stand-in, through the real SDK", () => 
 
   beforeAll(async () => {
     sandbox = await startAwsSandbox({
-      roles: [],
+      roles: [{ arn: ROLE }],
       clock: clock.now,
       buckets: [
         { name: LOCKED, objectLock: {} },
@@ -233,6 +236,36 @@ describe("S3 with Object Lock on the AWS stand-in, through the real SDK", () => 
       code: "InvalidArgument",
       status: 400,
     });
+  });
+
+  it("refuses a session's S3 call that its role's inline policy denies, naming the object", async () => {
+    const assumed = await stsClient(sandbox).send(
+      new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: "writer", DurationSeconds: 900 }),
+    );
+    const credentials = {
+      accessKeyId: assumed.Credentials?.AccessKeyId ?? "",
+      secretAccessKey: assumed.Credentials?.SecretAccessKey ?? "",
+      sessionToken: assumed.Credentials?.SessionToken ?? "",
+    };
+    const s3 = s3Client(sandbox, { credentials });
+    await s3.send(new PutObjectCommand({ Bucket: PLAIN, Key: "before", Body: "x" }));
+    const policy = {
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Deny", Action: "s3:PutObject", Resource: `arn:aws:s3:::${PLAIN}/*` }],
+    };
+    await iamClient(sandbox).send(
+      new PutRolePolicyCommand({
+        RoleName: "AuditWriter",
+        PolicyName: "no-put",
+        PolicyDocument: JSON.stringify(policy),
+      }),
+    );
+    await expectAwsError(s3.send(new PutObjectCommand({ Bucket: PLAIN, Key: "after", Body: "x" })), {
+      code: "AccessDenied",
+      status: 403,
+      message: /is not authorized to perform: s3:PutObject on resource: arn:aws:s3:::plain-bucket\/after/,
+    });
+    expect(sandbox.s3Versions(PLAIN, "after")).toEqual([]);
   });
 
   it("answers the bucket's Object Lock configuration, and its absence", async () => {
