@@ -6,13 +6,23 @@ import {
   metricsEnv,
   parseEnv,
   redisEnv,
+  tracingEnv,
   vaultEnv,
 } from "@leasehold/config";
 
 /** The API's settings: the only place in the app that reads process.env. */
 export const readApiEnv = (env: NodeJS.ProcessEnv = process.env) => ({
   ...parseEnv(
-    { ...coreEnv, ...databaseEnv, ...redisEnv, ...httpEnv, ...awsEnv, ...vaultEnv, ...metricsEnv },
+    {
+      ...coreEnv,
+      ...databaseEnv,
+      ...redisEnv,
+      ...httpEnv,
+      ...awsEnv,
+      ...vaultEnv,
+      ...metricsEnv,
+      ...tracingEnv,
+    },
     env,
   ),
   /** Variables named by targets themselves (`sql.adminUrlEnv`). */

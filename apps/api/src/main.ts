@@ -1,10 +1,12 @@
 import { createLogger, onShutdown, openBrokerFromEnv, runMain } from "@leasehold/runtime";
+import { startTracing } from "@leasehold/tracing";
 import { readApiEnv } from "./env.js";
 import { startApi } from "./start-api.js";
 
 runMain(async () => {
   const env = readApiEnv();
   const log = createLogger("leasehold-api", env.LOG_LEVEL);
+  const stopTracing = startTracing({ serviceName: "leasehold-api", env });
   // The API exports the gauges read from the database and queues: it always serves /metrics.
   const open = await openBrokerFromEnv(env, log, { metrics: { app: "api", healthGauges: true } });
   const api = await startApi({
@@ -27,5 +29,6 @@ runMain(async () => {
   onShutdown(log, async () => {
     await api.close();
     await open.close();
+    await stopTracing();
   });
 });

@@ -8,6 +8,7 @@ import {
   sharedDatabaseEnv,
   slackBotEnv,
   slackEnv,
+  tracingEnv,
   vaultEnv,
 } from "@leasehold/config";
 
@@ -30,6 +31,7 @@ export function readBotEnv(env: NodeJS.ProcessEnv = process.env) {
       ...vaultEnv,
       ...slackBotEnv,
       ...metricsEnv,
+      ...tracingEnv,
     },
     env,
   );

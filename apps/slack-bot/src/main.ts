@@ -1,11 +1,13 @@
 import { listenForMetrics } from "@leasehold/metrics";
 import { createLogger, onShutdown, openBrokerFromEnv, runMain } from "@leasehold/runtime";
+import { startTracing } from "@leasehold/tracing";
 import { readBotEnv } from "./env.js";
 import { startSlackBot } from "./start-slack-bot.js";
 
 runMain(async () => {
   const env = readBotEnv();
   const log = createLogger("leasehold-slack-bot", env.LOG_LEVEL);
+  const stopTracing = startTracing({ serviceName: "leasehold-slack-bot", env });
   const open = await openBrokerFromEnv(env, log, { metrics: { app: "slack-bot", healthGauges: false } });
   const bot = await startSlackBot({
     useCases: open.broker,
@@ -30,5 +32,6 @@ runMain(async () => {
     await metrics?.close();
     await bot.close();
     await open.close();
+    await stopTracing();
   });
 });

@@ -6,6 +6,7 @@ import {
   redisEnv,
   sharedDatabaseEnv,
   slackEnv,
+  tracingEnv,
   vaultEnv,
   workerEnv,
 } from "@leasehold/config";
@@ -25,6 +26,7 @@ export const readWorkerEnv = (env: NodeJS.ProcessEnv = process.env) => ({
       ...workerEnv,
       ...vaultEnv,
       ...metricsEnv,
+      ...tracingEnv,
     },
     env,
   ),

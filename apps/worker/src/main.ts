@@ -1,12 +1,14 @@
 import { reconcileOptionsFor } from "@leasehold/broker";
 import { listenForMetrics } from "@leasehold/metrics";
 import { createLogger, onShutdown, openBrokerFromEnv, runMain } from "@leasehold/runtime";
+import { startTracing } from "@leasehold/tracing";
 import { readWorkerEnv } from "./env.js";
 import { startWorker } from "./start-worker.js";
 
 runMain(async () => {
   const env = readWorkerEnv();
   const log = createLogger("leasehold-worker", env.LOG_LEVEL);
+  const stopTracing = startTracing({ serviceName: "leasehold-worker", env });
   const open = await openBrokerFromEnv(env, log, {
     reconcile: reconcileOptionsFor(env.LEASEHOLD_SWEEP_INTERVAL, env.LEASEHOLD_RELEASE_MARGIN),
     expiry: { providerCallsAtOnce: env.LEASEHOLD_WORKER_CONCURRENCY },
@@ -37,5 +39,6 @@ runMain(async () => {
     await metrics?.close();
     await worker.close();
     await open.close();
+    await stopTracing();
   });
 });

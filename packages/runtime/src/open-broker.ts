@@ -35,6 +35,7 @@ import {
 import { createSlackClient, createSlackIdentity, createSlackMessenger } from "@leasehold/slack";
 import { providersFor, rotationSetup } from "./backends.js";
 import { healthReader } from "./health-reader.js";
+import { tracedProducer, tracedProvider, tracedStore } from "./traced-backends.js";
 
 export type BrokerSettings = {
   readonly config: LeaseholdConfig;
@@ -130,16 +131,20 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
     await db.close();
     throw error;
   });
-  const producer = createQueueProducer(queue);
+  const untracedProducer = createQueueProducer(queue);
+  const producer = tracedProducer(untracedProducer);
   const rotation = config.rotations.length > 0 ? rotationSetup(backends, passwords, producer) : undefined;
   const clock = settings.clock ?? systemClock;
   const metrics = createAppMetrics({
     app: settings.metrics?.app ?? "leasehold",
     defaultMetrics: settings.metrics !== undefined,
-    ...(settings.metrics?.healthGauges ? { snapshot: healthReader({ db, producer, config, clock }) } : {}),
+    // A scrape's reads are not traced: they would add a trace every few seconds and tell nothing.
+    ...(settings.metrics?.healthGauges
+      ? { snapshot: healthReader({ db, producer: untracedProducer, config, clock }) }
+      : {}),
   });
   const deps = {
-    store: createStore(db, { auditKey: keys.auditChain, grantKey: keys.grantRows }),
+    store: tracedStore(createStore(db, { auditKey: keys.auditChain, grantKey: keys.grantRows })),
     targets: targetCatalog(config.targets),
     clock,
     log,
@@ -148,7 +153,7 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
   const broker = createBroker(
     {
       ...deps,
-      providers: providerRegistry(providers),
+      providers: providerRegistry(providers.map(tracedProvider)),
       queues: grantQueues(producer),
       cipher: createCredentialCipher(keys.credentials),
       newId: randomUUID,

@@ -32,6 +32,8 @@ const TIERS: readonly (readonly string[])[] = [
     "@leasehold/policy",
     // Prometheus: the Metrics port over prom-client, and /metrics for the apps without HTTP.
     "@leasehold/metrics",
+    // OpenTelemetry: spans out over OTLP, trace context in job data, the attribute allow-list.
+    "@leasehold/tracing",
   ],
   // The use cases; the configuration file, composed from the providers' schemas.
   ["@leasehold/broker", "@leasehold/config"],

@@ -1,5 +1,6 @@
 import type { Broker } from "@leasehold/broker";
 import {
+  accessReportInput,
   auditListInput,
   auditVerifyInput,
   breakGlassInput,
@@ -44,6 +45,7 @@ export type ApiUseCases = {
   readonly rotations: Pick<Broker["rotations"], "dryRun" | "run" | "runs">;
   readonly audit: Pick<Broker["audit"], "list" | "verify">;
   readonly preApprovals: Pick<Broker["preApprovals"], "create" | "list" | "revoke">;
+  readonly reports: Pick<Broker["reports"], "access" | "standing">;
 };
 
 /**
@@ -206,6 +208,14 @@ export function createAppRouter(broker: ApiUseCases) {
       verify: authedProcedure
         .input(auditVerifyInput)
         .query(({ ctx, input }) => broker.audit.verify(ctx.principal, input.expectedHead)),
+    }),
+
+    /** Admins and auditors: access reports built from the verified audit trail (JSON; the CLI writes CSV). */
+    reports: router({
+      access: authedProcedure
+        .input(accessReportInput)
+        .query(({ ctx, input }) => broker.reports.access(ctx.principal, input)),
+      standing: authedProcedure.query(({ ctx }) => broker.reports.standing(ctx.principal)),
     }),
   });
 }
