@@ -50,6 +50,13 @@ describe("the worker's sweep", () => {
           throw new Error("IAM unreachable");
         },
       },
+      audit: {
+        checkpoint: async () => {
+          ran.push("audit-checkpoint");
+          return undefined;
+        },
+        checkpointKeyId: "0123456789abcdef",
+      },
       notifications: undefined,
     };
     const worker = await startWorker({
@@ -67,6 +74,8 @@ describe("the worker's sweep", () => {
       // The grant sweep kept its own cadence while the drift scan failed and waits its longer interval.
       expect(ran.filter((r) => r === "reconcile").length).toBeGreaterThanOrEqual(3);
       expect(ran.filter((r) => r === "drift")).toEqual(["drift"]);
+      // The checkpoint step runs at start and on its own few-second timer, not the sweep's 50 ms.
+      expect(ran.filter((r) => r === "audit-checkpoint")).toEqual(["audit-checkpoint"]);
     } finally {
       await worker.close();
     }
