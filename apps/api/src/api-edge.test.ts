@@ -371,6 +371,27 @@ describe("input validation", () => {
       /no such grant/,
     ],
     ["an audit page too large", "audit.list", { afterSeq: 0, limit: 100000 }, 400, /limit/],
+    [
+      "an access report over more than 366 days",
+      "reports.access",
+      { from: "2025-01-01T00:00:00Z", to: "2026-03-01T00:00:00Z" },
+      400,
+      /at most 366 days/,
+    ],
+    [
+      "an access report from no time",
+      "reports.access",
+      { from: "last week", to: "2026-03-01T00:00:00Z" },
+      400,
+      /ISO 8601/,
+    ],
+    [
+      "an access report for someone neither admin nor auditor",
+      "reports.access",
+      { from: "2026-01-01T00:00:00Z", to: "2026-03-01T00:00:00Z" },
+      403,
+      /only admins and auditors/,
+    ],
     ["a break-glass without a reason", "requests.breakGlass", { targetId: "prod-readonly" }, 400, /reason/],
     [
       "a break-glass with a blank reason",

@@ -14,6 +14,7 @@ import {
 } from "./commands/grant-commands.js";
 import { approversCommand, policyCommand } from "./commands/policy-commands.js";
 import { preapprovalsCommand, preapproveCommand } from "./commands/pre-approval-commands.js";
+import { reportCommand } from "./commands/report-commands.js";
 import {
   approveCommand,
   cancelCommand,
@@ -44,6 +45,7 @@ const COMMANDS: readonly Command[] = [
   revokeCommand,
   leasesCommand,
   auditCommand,
+  reportCommand,
   policyCommand,
   approversCommand,
 ];

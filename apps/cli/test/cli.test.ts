@@ -385,4 +385,22 @@ describe("the leasehold CLI against local mode", () => {
       stderr: expect.stringMatching(/at most one break-glass at a time/),
     });
   });
+
+  it("writes the access report as CSV for an admin, neutralising formulas, and refuses it to others", async () => {
+    for (const who of ["dev", "alice", "bob", "sec"]) await ok(who, "login", "--local", who);
+    const grantId = await approvedGrant("=1+1 report me, please");
+    await ok("dev", "creds", grantId, "--format", "json");
+    await ok("sec", "revoke", grantId);
+    expect(await run("dev", "report", "access", "--from=-1d")).toMatchObject({ code: 4 });
+    expect(await run("sec", "report", "access", "--from", "yesterday")).toMatchObject({ code: 2 });
+    const csv = await ok("sec", "report", "access", "--from", "1d", "--to", "now", "--format", "csv");
+    const [header, ...lines] = csv.split("\r\n");
+    expect(header).toMatch(/^grant_id,request_id,holder,target,kind,/);
+    const line = lines.find((l) => l.startsWith(grantId)) ?? "";
+    expect(line).toContain(`,dev@example.com,sandbox-readonly,request,`);
+    expect(line).toContain(`,"'=1+1 report me, please",`);
+    expect(line).toMatch(/,(revoking|revoked),sec@example\.com,,,1,/);
+    const standing = JSON.parse(await ok("sec", "report", "standing", "--format", "json"));
+    expect(standing.active.map((g: { grantId: string }) => g.grantId)).not.toContain(grantId);
+  });
 });

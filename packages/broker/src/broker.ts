@@ -17,6 +17,7 @@ import {
   DEFAULT_RECONCILE_OPTIONS,
   type ReconcileOptions,
 } from "./reconcile-service.js";
+import { createReportService } from "./report-service.js";
 import { createRequestEscalationService } from "./request-escalation-service.js";
 import { createReviewService } from "./review-service.js";
 import { createRevocationService } from "./revocation-service.js";
@@ -81,6 +82,8 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions = {}) {
       ...createAuditService(deps),
       ...createAuditCheckpointService(deps, options.auditCheckpoints),
     },
+    /** Access reports from the verified audit trail (admins and auditors). */
+    reports: createReportService(deps),
     reconcile: createReconcileService({
       ...deps,
       requests,

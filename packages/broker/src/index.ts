@@ -20,6 +20,7 @@ export * from "./notification-lanes.js";
 export * from "./notification-service.js";
 export * from "./pre-approval-service.js";
 export * from "./reconcile-service.js";
+export * from "./report-service.js";
 export * from "./request-escalation-service.js";
 export * from "./review-service.js";
 export * from "./revocation-service.js";

@@ -132,6 +132,8 @@ export const leaseholdConfigSchema = z
     identityProviders: z.array(identityProviderSchema).min(1, "name at least one identity provider").max(20),
     /** May revoke any grant and read and verify the audit trail. */
     admins: principalSetSchema.default({ users: [], groups: [] }),
+    /** May read and verify the audit trail and the access reports; may change nothing. */
+    auditors: principalSetSchema.default({ users: [], groups: [] }),
     targets: z.array(targetConfigSchema).max(500).default([]),
     slack: slackSettingsSchema.optional(),
     /**

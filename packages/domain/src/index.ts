@@ -1,3 +1,4 @@
+export * from "./access-report.js";
 export * from "./access-request.js";
 export * from "./approval-policy.js";
 export * from "./audit.js";

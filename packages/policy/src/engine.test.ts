@@ -145,6 +145,41 @@ describe("leasehold.yaml's lists as Cedar", () => {
     expect(read(person("boss@example.com"))).toBe(true);
     expect(read(person("lead@example.com"))).toBe(false);
   });
+
+  it("lets auditors read the audit trail, by auditors/read-audit, and change nothing", () => {
+    const withAuditors = createPolicyEngine([
+      translateConfig({
+        targets: [prod],
+        admins: { users: ["boss@example.com"], groups: [] },
+        auditors: { users: [], groups: ["audit"] },
+      }),
+    ]);
+    const auditor = person("ann@example.com", ["audit"]);
+    const read = withAuditors.decide({
+      action: "ReadAudit",
+      principal: auditor,
+      resource: { type: "AuditTrail" },
+      context: {},
+      now,
+    });
+    expect(read).toMatchObject({ allowed: true, policies: ["auditors/read-audit"] });
+    const rotate = withAuditors.decide({
+      action: "Rotate",
+      principal: auditor,
+      resource: { type: "Rotation", id: "db" },
+      context: {},
+      now,
+    });
+    expect(rotate.allowed).toBe(false);
+    const revoke = withAuditors.decide({
+      action: "Revoke",
+      principal: auditor,
+      resource: { type: "Target", target: prod },
+      context: { holder: false },
+      now,
+    });
+    expect(revoke.allowed).toBe(false);
+  });
 });
 
 describe("policy files beside leasehold.yaml", () => {

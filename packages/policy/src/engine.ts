@@ -153,8 +153,12 @@ export function createPolicyEngine(sources: readonly PolicySource[]): PolicyEngi
   };
 }
 
-/** The engine for leasehold.yaml's lists (targets, admins) and the policy files beside it. */
+/** The engine for leasehold.yaml's lists (targets, admins, auditors) and the policy files beside it. */
 export const policyEngineFor = (
-  config: { readonly targets: readonly Target[]; readonly admins: PrincipalSet },
+  config: {
+    readonly targets: readonly Target[];
+    readonly admins: PrincipalSet;
+    readonly auditors?: PrincipalSet | undefined;
+  },
   files: readonly PolicySource[] = [],
 ): PolicyEngine => createPolicyEngine([translateConfig(config), ...files]);

@@ -14,6 +14,8 @@ export type PolicyWorld = {
   readonly engine: PolicyEngine;
   readonly targets: readonly Target[];
   readonly admins: PrincipalSet;
+  /** Who may read the audit trail and the access reports (leasehold.yaml's `auditors`). */
+  readonly auditors?: PrincipalSet | undefined;
   readonly rotations: readonly { readonly id: string }[];
   readonly slack?:
     | {
@@ -40,6 +42,7 @@ const SYNTHETIC_PROVIDER = "leasehold-policy";
 function principalSets(world: PolicyWorld): PrincipalSet[] {
   return [
     world.admins,
+    ...(world.auditors ? [world.auditors] : []),
     ...world.targets.flatMap((t) => [
       t.requesters,
       t.approvers,

@@ -85,7 +85,7 @@ function targetPolicies(target: Target): string[] {
 }
 
 /** What every installation allows unless a forbid policy says otherwise. */
-function builtinPolicies(admins: PrincipalSet): string[] {
+function builtinPolicies(admins: PrincipalSet, auditors: PrincipalSet | undefined): string[] {
   const out = [
     policy("builtin/holder-extends", "permit", { action: action("Extend") }, ["context.holder"]),
     policy("builtin/holder-revokes", "permit", { action: action("Revoke") }, ["context.holder"]),
@@ -105,11 +105,23 @@ function builtinPolicies(admins: PrincipalSet): string[] {
       out.push(policy(`admins/${suffix}`, "permit", { action: action(name) }, [members]));
     }
   }
+  // Auditors read (the trail and the access reports built from it) and change nothing.
+  const auditorMembers = auditors ? memberCondition(auditors) : undefined;
+  if (auditorMembers) {
+    out.push(policy("auditors/read-audit", "permit", { action: action("ReadAudit") }, [auditorMembers]));
+  }
   return out;
 }
 
-/** leasehold.yaml's lists (targets, admins) and the built-in rules, as one Cedar source. */
-export function translateConfig(input: { targets: readonly Target[]; admins: PrincipalSet }): PolicySource {
-  const text = [...builtinPolicies(input.admins), ...input.targets.flatMap(targetPolicies)].join("\n");
+/** leasehold.yaml's lists (targets, admins, auditors) and the built-in rules, as one Cedar source. */
+export function translateConfig(input: {
+  targets: readonly Target[];
+  admins: PrincipalSet;
+  auditors?: PrincipalSet | undefined;
+}): PolicySource {
+  const text = [
+    ...builtinPolicies(input.admins, input.auditors),
+    ...input.targets.flatMap(targetPolicies),
+  ].join("\n");
   return { file: TRANSLATED_FILE, text };
 }

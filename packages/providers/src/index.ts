@@ -1,3 +1,4 @@
+export * from "./audit-s3/index.js";
 export * from "./aws-sts/aws-clients.js";
 export { toAwsError } from "./aws-sts/aws-errors.js";
 export * from "./aws-sts/deny-policy.js";

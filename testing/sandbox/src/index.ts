@@ -1,4 +1,4 @@
-// Local stand-ins for AWS STS/IAM/Secrets Manager, an OIDC issuer, the Slack Web API, HashiCorp Vault,
+// Local stand-ins for AWS STS/IAM/Secrets Manager/S3, an OIDC issuer, the Slack Web API, HashiCorp Vault,
 // PagerDuty and Opsgenie; see README.md.
 export { startAwsSandbox } from "./aws/aws-sandbox.js";
 export { SANDBOX_ACCESS_KEY, SANDBOX_USER_ARN } from "./aws/aws-sandbox-state.js";
@@ -10,7 +10,10 @@ export type {
   AwsSandboxService,
   AwsServiceName,
   IssuedSession,
+  SandboxBucketConfig,
   SandboxRoleConfig,
+  SandboxS3LockMode,
+  SandboxS3ObjectVersion,
 } from "./aws/aws-sandbox-types.js";
 export { SECRETS_MANAGER_LIMITS } from "./aws/secrets-manager-limits.js";
 export type {

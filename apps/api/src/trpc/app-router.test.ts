@@ -45,11 +45,23 @@ const INPUTS: Record<string, unknown> = {
   },
   "preApprovals.list": { targetId: "prod" },
   "preApprovals.revoke": { preApprovalId: id },
+  "reports.access": { from: "2026-12-01T00:00:00Z", to: "2026-12-02T00:00:00Z" },
+  "reports.standing": undefined,
 };
 
 /** Use cases that only say who was called, by refusing with their own name. */
 function namingUseCases(): ApiUseCases {
-  const nouns = ["targets", "requests", "reviews", "grants", "leases", "rotations", "audit", "preApprovals"];
+  const nouns = [
+    "targets",
+    "requests",
+    "reviews",
+    "grants",
+    "leases",
+    "rotations",
+    "audit",
+    "preApprovals",
+    "reports",
+  ];
   const naming = (noun: string) =>
     new Proxy(
       {},

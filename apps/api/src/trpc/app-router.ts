@@ -1,5 +1,6 @@
 import type { Broker } from "@leasehold/broker";
 import {
+  accessReportInput,
   auditListInput,
   auditVerifyInput,
   breakGlassInput,
@@ -44,6 +45,7 @@ export type ApiUseCases = {
   readonly rotations: Pick<Broker["rotations"], "dryRun" | "run" | "runs">;
   readonly audit: Pick<Broker["audit"], "list" | "verify" | "publicKey">;
   readonly preApprovals: Pick<Broker["preApprovals"], "create" | "list" | "revoke">;
+  readonly reports: Pick<Broker["reports"], "access" | "standing">;
 };
 
 /**
@@ -208,6 +210,14 @@ export function createAppRouter(broker: ApiUseCases) {
         .query(({ ctx, input }) => broker.audit.verify(ctx.principal, input.expectedHead)),
       /** The Ed25519 public key (SPKI PEM) and key id that audit checkpoints are signed with. */
       publicKey: authedProcedure.query(({ ctx }) => broker.audit.publicKey(ctx.principal)),
+    }),
+
+    /** Admins and auditors: access reports built from the verified audit trail (JSON; the CLI writes CSV). */
+    reports: router({
+      access: authedProcedure
+        .input(accessReportInput)
+        .query(({ ctx, input }) => broker.reports.access(ctx.principal, input)),
+      standing: authedProcedure.query(({ ctx }) => broker.reports.standing(ctx.principal)),
     }),
   });
 }

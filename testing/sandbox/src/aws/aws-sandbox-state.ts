@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { STS_LIMITS } from "./aws-limits.js";
 import type { AwsCall, AwsFault, IssuedSession, SandboxRoleConfig } from "./aws-sandbox-types.js";
+import type { S3Store } from "./s3-store.js";
 import type { SecretsStore } from "./secrets-manager-store.js";
 
 /** The long-term test key the stand-in accepts. Its id is deliberately not AKIA-shaped, so no scanner or person mistakes it for a real key. */
@@ -126,6 +127,8 @@ export type SandboxState = {
   faults: AwsFault[];
   /** Secrets Manager secrets. */
   secrets: SecretsStore;
+  /** S3 buckets and their objects. */
+  buckets: S3Store;
   /** Request and response bodies and the strings decoded from them, for allPayloadsText(). */
   payloads: string[];
 };

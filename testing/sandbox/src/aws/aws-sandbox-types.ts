@@ -15,8 +15,40 @@ export type SandboxRoleConfig = {
   externalId?: string;
 };
 
+/** Object Lock retention modes. */
+export type SandboxS3LockMode = "COMPLIANCE" | "GOVERNANCE";
+
+/**
+ * Test device: an S3 bucket that exists from start (and again, empty, after `reset()`), standing in
+ * for CreateBucket with `x-amz-bucket-object-lock-enabled: true` plus PutObjectLockConfiguration.
+ */
+export type SandboxBucketConfig = {
+  /** A valid S3 bucket name (3–63 of a–z, 0–9, `.`, `-`). */
+  name: string;
+  /** The bucket's region; requests signed for another are refused as S3 does. Default us-east-1. */
+  region?: string;
+  /** Object Lock enabled (which makes the bucket versioned), with an optional default retention. */
+  objectLock?: { defaultRetention?: { mode: SandboxS3LockMode; days: number } };
+};
+
+/** A snapshot of one stored S3 object version (or delete marker), newest last in `s3Versions`. */
+export type SandboxS3ObjectVersion = {
+  key: string;
+  /** "null" in a bucket without Object Lock (unversioned). */
+  versionId: string;
+  deleteMarker: boolean;
+  /** The body as UTF-8 text. */
+  body: string;
+  contentType: string;
+  lastModified: Date;
+  lockMode?: SandboxS3LockMode;
+  retainUntil?: Date;
+};
+
 export type AwsSandboxOptions = {
   roles: readonly SandboxRoleConfig[];
+  /** S3 buckets that exist from start (S3 on the same server; see README.md). */
+  buckets?: readonly SandboxBucketConfig[];
   /** Secrets Manager secrets that exist from start (and again after `reset()`). */
   secrets?: readonly SandboxSecretConfig[];
   /** Default 0: a free port chosen by the OS. */
@@ -66,17 +98,17 @@ export type IssuedSession = {
 export type AwsServiceName = "sts" | "iam";
 
 /** Every service the stand-in answers: the query-protocol ones and Secrets Manager (JSON 1.1). */
-export type AwsSandboxService = AwsServiceName | "secretsmanager";
+export type AwsSandboxService = AwsServiceName | "secretsmanager" | "s3";
 
 /** Every request the stand-in answered. `service` is "unknown" when the signature did not say. */
 export type AwsCall = {
   service: AwsSandboxService | "unknown";
-  /** The query Action, or the Secrets Manager operation (from X-Amz-Target). */
+  /** The query Action, the Secrets Manager operation (from X-Amz-Target), or the S3 operation. */
   action: string;
   status: number;
   errorCode?: string;
   accessKeyId?: string;
-  /** Secrets Manager calls: the region the request was signed for. */
+  /** Secrets Manager and S3 calls: the region the request was signed for. */
   region?: string;
 };
 
@@ -113,12 +145,14 @@ export type AwsSandbox = {
    * values, XML text), one string: a secret shows up verbatim whichever encoding it travelled in.
    */
   allPayloadsText(): string;
+  /** Every version of an S3 object, oldest first (delete markers included); [] when there is none. */
+  s3Versions(bucket: string, key: string): SandboxS3ObjectVersion[];
   injectFault(fault: AwsFault): void;
   /** Forgets calls, issued records and payloads (issued credentials keep working). */
   clearRecords(): void;
   /**
-   * Back to the state just after start: no records, faults, sessions or inline policies, and only the
-   * configured secrets, exactly as they were.
+   * Back to the state just after start: no records, faults, sessions or inline policies, only the
+   * configured secrets, exactly as they were, and the configured buckets, empty.
    */
   reset(): void;
   /**

@@ -30,6 +30,8 @@ import {
 } from "./iam-actions.js";
 import { authorizeCall } from "./policy-evaluation.js";
 import { parseQueryParams, type QueryParams } from "./query-params.js";
+import { answerS3, isS3Request } from "./s3-endpoint.js";
+import { createBuckets, versionRecord } from "./s3-store.js";
 import { answerSecretsManager, isSecretsManagerRequest } from "./secrets-manager-endpoint.js";
 import { createConfiguredSecrets, secretRecord, uniqueSecretNamed } from "./secrets-manager-setup.js";
 import {
@@ -37,15 +39,16 @@ import {
   headerValues,
   parseAuthorization,
   type ReceivedRequest,
+  type SigningStyle,
   type SigV4Authorization,
   verifySignature,
 } from "./sigv4-verify.js";
 import { assumeRole, getCallerIdentity, type STS_ACTIONS } from "./sts-actions.js";
 
 /**
- * The AWS stand-in: one HTTP server answering STS and IAM in the query protocol and Secrets Manager in
- * JSON 1.1 (secrets-manager-endpoint.ts), told apart by the service in the SigV4 credential scope, so
- * the real SDK can be pointed at it with `endpoint` or AWS_ENDPOINT_URL_STS / _IAM / _SECRETS_MANAGER.
+ * The AWS stand-in: one HTTP server answering STS and IAM in the query protocol, Secrets Manager in
+ * JSON 1.1 (secrets-manager-endpoint.ts) and S3 in REST-XML (s3-endpoint.ts), told apart by the service
+ * in the SigV4 credential scope, so the real SDK can be pointed at it with `endpoint` or AWS_ENDPOINT_URL_*.
  * What it enforces, and what it does not, is in README.md.
  */
 
@@ -93,6 +96,7 @@ function authenticate(
   request: ReceivedRequest,
   authorization: SigV4Authorization,
   now: Date,
+  style: SigningStyle = "default",
 ): Principal {
   const token = headerValues(request.rawHeaders, "x-amz-security-token")[0];
   let principal: Principal;
@@ -121,7 +125,7 @@ function authenticate(
     secretAccessKey = session.secretAccessKey;
   }
   const amzDate = checkRequestTime(request.rawHeaders, authorization, now);
-  verifySignature(request, authorization, amzDate, secretAccessKey);
+  verifySignature(request, authorization, amzDate, secretAccessKey, style);
   return principal;
 }
 
@@ -141,8 +145,14 @@ function takeFault(state: SandboxState, service: AwsSandboxService, action: stri
 
 const isServiceName = (service: string): service is AwsServiceName => service === "sts" || service === "iam";
 
-/** `contentType` defaults to the query protocol's text/xml. */
-type Outcome = { call: AwsCall; requestId: string; body: string; contentType?: string };
+/** `contentType` defaults to the query protocol's text/xml; `headers` replace the defaults (S3). */
+type Outcome = {
+  call: AwsCall;
+  requestId: string;
+  body: string | Buffer;
+  contentType?: string;
+  headers?: Record<string, string>;
+};
 
 const unescapeXml = (text: string): string =>
   text
@@ -188,7 +198,7 @@ function answer(state: SandboxState, request: ReceivedRequest, contentType: stri
       throw new AwsQueryError(
         403,
         "SignatureDoesNotMatch",
-        `Credential should be scoped to correct service: 'sts'. The stand-in serves only sts, iam and secretsmanager, not '${authorization.service}'.`,
+        `Credential should be scoped to correct service: 'sts'. The stand-in serves only sts, iam, secretsmanager and s3, not '${authorization.service}'.`,
       );
     }
     service = authorization.service;
@@ -292,6 +302,7 @@ export async function startAwsSandbox(options: AwsSandboxOptions): Promise<AwsSa
     calls: [],
     faults: [],
     secrets: createSecrets(),
+    buckets: createBuckets(options.buckets ?? []),
     payloads: [],
   };
 
@@ -316,22 +327,29 @@ export async function startAwsSandbox(options: AwsSandboxOptions): Promise<AwsSa
       rawHeaders: req.rawHeaders,
       body,
     };
-    const outcome = isSecretsManagerRequest(request)
+    const outcome: Outcome = isSecretsManagerRequest(request)
       ? answerSecretsManager(state, request, {
           authenticate: (authorization, now) => authenticate(state, request, authorization, now),
           takeFault: (action) => takeFault(state, "secretsmanager", action),
         })
-      : answer(state, request, req.headers["content-type"]);
+      : isS3Request(request)
+        ? answerS3(state, request, {
+            authenticate: (authorization, now) => authenticate(state, request, authorization, now, "s3"),
+            takeFault: (action) => takeFault(state, "s3", action),
+          })
+        : answer(state, request, req.headers["content-type"]);
     const { call, requestId, body: document } = outcome;
     state.calls.push(call);
-    state.payloads.push(...payloadTexts(body.toString("utf8")), ...payloadTexts(document));
+    state.payloads.push(...payloadTexts(body.toString("utf8")), ...payloadTexts(document.toString()));
     const issued = state.issued.at(-1);
     if (options.beforeAssumeRoleResponse && call.action === "AssumeRole" && call.status === 200 && issued) {
       await options.beforeAssumeRoleResponse(issued);
     }
     res.writeHead(call.status, {
-      "Content-Type": outcome.contentType ?? "text/xml",
-      "x-amzn-RequestId": requestId,
+      ...(outcome.headers ?? {
+        "Content-Type": outcome.contentType ?? "text/xml",
+        "x-amzn-RequestId": requestId,
+      }),
       // The server's (possibly injected) clock, as AWS sends it: the SDK corrects its clock skew from this.
       Date: clock().toUTCString(),
     });
@@ -356,6 +374,8 @@ export async function startAwsSandbox(options: AwsSandboxOptions): Promise<AwsSa
     },
     secret: (name, region) => secretRecord(uniqueSecretNamed(state.secrets, name, region)),
     allPayloadsText: () => state.payloads.join("\n"),
+    s3Versions: (bucket, key) =>
+      (state.buckets.get(bucket)?.keys.get(key) ?? []).map((version) => versionRecord(key, version)),
     injectFault(fault) {
       if (!Number.isInteger(fault.times) || fault.times < 1) throw new Error("A fault needs times ≥ 1");
       state.faults.push({ ...fault });
@@ -372,6 +392,7 @@ export async function startAwsSandbox(options: AwsSandboxOptions): Promise<AwsSa
         calls: [],
         faults: [],
         secrets: createSecrets(),
+        buckets: createBuckets(options.buckets ?? []),
         payloads: [],
       });
     },

@@ -5,7 +5,7 @@ import { AwsQueryError } from "./aws-query-error.js";
  * AWS Signature Version 4 verification for header-signed requests (`Authorization: AWS4-HMAC-SHA256 …`),
  * written from the published algorithm rather than borrowed from the SDK, so the SDK's signer is
  * checked by an independent implementation. Presigned URLs (signature in the query string) are not
- * accepted: the SDK clients we test never send them to STS or IAM.
+ * accepted: the SDK clients we test never send them. S3 signs differently (see SigningStyle).
  */
 
 const ALGORITHM = "AWS4-HMAC-SHA256";
@@ -132,6 +132,23 @@ function canonicalUri(path: string): string {
   return `/${segments.map(uriEncode).join("/")}${trailing}`;
 }
 
+/**
+ * S3's canonical URI: the path encoded once and never normalised (`a//b` and `..` are parts of a key).
+ * Each segment is decoded and re-encoded so a client's choice of escapes does not matter.
+ */
+function s3CanonicalUri(path: string): string {
+  return path
+    .split("/")
+    .map((segment) => uriEncode(safeDecode(segment)))
+    .join("/");
+}
+
+/**
+ * How a service signs: every service but S3 normalises and double-encodes the path and hashes the
+ * body; S3 encodes once and signs the value of `x-amz-content-sha256` (which may be UNSIGNED-PAYLOAD).
+ */
+export type SigningStyle = "default" | "s3";
+
 /** Query parameters decoded, re-encoded per SigV4 and sorted by name, then value. */
 function canonicalQuery(query: string): string {
   if (query === "") return "";
@@ -166,6 +183,7 @@ export function buildCanonicalRequest(
   request: ReceivedRequest,
   signedHeaders: readonly string[],
   payloadHash: string,
+  style: SigningStyle = "default",
 ): string {
   const queryStart = request.url.indexOf("?");
   const path = queryStart === -1 ? request.url : request.url.slice(0, queryStart);
@@ -175,7 +193,7 @@ export function buildCanonicalRequest(
     .join("");
   return [
     request.method.toUpperCase(),
-    canonicalUri(path),
+    style === "s3" ? s3CanonicalUri(path) : canonicalUri(path),
     canonicalQuery(query),
     headers,
     signedHeaders.join(";"),
@@ -199,9 +217,14 @@ export function computeSignature(
   authorization: SigV4Authorization,
   amzDate: string,
   secretAccessKey: string,
+  style: SigningStyle = "default",
 ): Buffer {
   const { date, region, service } = authorization;
-  const canonical = buildCanonicalRequest(request, authorization.signedHeaders, sha256Hex(request.body));
+  const payloadHash =
+    style === "s3"
+      ? (headerValues(request.rawHeaders, "x-amz-content-sha256")[0] ?? "")
+      : sha256Hex(request.body);
+  const canonical = buildCanonicalRequest(request, authorization.signedHeaders, payloadHash, style);
   const scope = `${date}/${region}/${service}/aws4_request`;
   const stringToSign = [ALGORITHM, amzDate, scope, sha256Hex(canonical)].join("\n");
   return createHmac("sha256", deriveSigningKey(secretAccessKey, date, region, service))
@@ -278,6 +301,13 @@ export function checkRequestTime(
   return amzDate;
 }
 
+/** The `x-amz-content-sha256` value of an S3 request whose body is not signed. */
+export const UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
+/** An `aws-chunked` S3 body whose chunks are unsigned and end with a checksum trailer. */
+export const STREAMING_UNSIGNED_TRAILER = "STREAMING-UNSIGNED-PAYLOAD-TRAILER";
+
+const CONTENT_HASH_MISMATCH = "The provided 'x-amz-content-sha256' header does not match what was computed.";
+
 const SIGNATURE_MISMATCH =
   "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
 
@@ -290,16 +320,19 @@ export function verifySignature(
   authorization: SigV4Authorization,
   amzDate: string,
   secretAccessKey: string,
+  style: SigningStyle = "default",
 ): void {
   const declaredHash = headerValues(request.rawHeaders, "x-amz-content-sha256")[0];
-  if (declaredHash !== undefined && declaredHash !== sha256Hex(request.body)) {
-    throw new AwsQueryError(
-      403,
-      "SignatureDoesNotMatch",
-      "The provided 'x-amz-content-sha256' header does not match what was computed.",
-    );
+  // S3 lets a client leave the payload unsigned (the other services always sign it).
+  const unsigned =
+    style === "s3" && (declaredHash === UNSIGNED_PAYLOAD || declaredHash === STREAMING_UNSIGNED_TRAILER);
+  if (declaredHash !== undefined && !unsigned && declaredHash !== sha256Hex(request.body)) {
+    // S3 answers 400 XAmzContentSHA256Mismatch; STS and IAM a 403 SignatureDoesNotMatch.
+    throw style === "s3"
+      ? new AwsQueryError(400, "XAmzContentSHA256Mismatch", CONTENT_HASH_MISMATCH)
+      : new AwsQueryError(403, "SignatureDoesNotMatch", CONTENT_HASH_MISMATCH);
   }
-  const expected = computeSignature(request, authorization, amzDate, secretAccessKey);
+  const expected = computeSignature(request, authorization, amzDate, secretAccessKey, style);
   const provided = /^[0-9a-f]{64}$/.test(authorization.signature)
     ? Buffer.from(authorization.signature, "hex")
     : Buffer.alloc(0);

@@ -3,6 +3,7 @@
  * (Named test-*.ts so the build leaves it out.)
  */
 import { IAMClient } from "@aws-sdk/client-iam";
+import { S3Client } from "@aws-sdk/client-s3";
 import { STSClient } from "@aws-sdk/client-sts";
 import { expect } from "vitest";
 import { SANDBOX_ACCESS_KEY } from "./aws-sandbox-state.js";
@@ -33,6 +34,21 @@ export const iamClient = (sandbox: AwsSandbox, options: ClientOptions = {}) =>
     endpoint: sandbox.url,
     credentials: options.credentials ?? SANDBOX_ACCESS_KEY,
     maxAttempts: options.maxAttempts ?? 3,
+    systemClockOffset: (options.clockOffsetSeconds ?? 0) * 1000,
+  });
+
+/** An S3 client addressing buckets path style (`/<bucket>/<key>`), as the stand-in serves them. */
+export const s3Client = (
+  sandbox: AwsSandbox,
+  options: ClientOptions & { checksums?: "WHEN_SUPPORTED" | "WHEN_REQUIRED" } = {},
+) =>
+  new S3Client({
+    region: options.region ?? "us-east-1",
+    endpoint: sandbox.url,
+    forcePathStyle: true,
+    credentials: options.credentials ?? SANDBOX_ACCESS_KEY,
+    maxAttempts: options.maxAttempts ?? 1,
+    requestChecksumCalculation: options.checksums ?? "WHEN_SUPPORTED",
     systemClockOffset: (options.clockOffsetSeconds ?? 0) * 1000,
   });
 
