@@ -1,7 +1,7 @@
 import type { KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { checkpointKeyId, parseCheckpointPublicKey, verifyCheckpoint } from "@leasehold/config";
-import { type AuditCheckpoint, auditCheckpointSchema } from "@leasehold/domain";
+import { type AuditCheckpoint, auditCheckpointSchema, UpstreamError } from "@leasehold/domain";
 import { CliError, EXIT } from "./exit-codes.js";
 
 /**
@@ -11,10 +11,43 @@ import { CliError, EXIT } from "./exit-codes.js";
  * line cut short by a crash; a checkpoint line that does not parse is reported, never skipped.
  */
 
-export type FoundCheckpoint = { readonly line: number; readonly checkpoint: AuditCheckpoint };
+/** `where` says where it was found, for messages: `line 12` of a file, `event 40` of an S3 sink. */
+export type FoundCheckpoint = { readonly where: string; readonly checkpoint: AuditCheckpoint };
 
 /** A file larger than this is not read whole: sink files are rotated by size. */
 const MAX_FILE_BYTES = 512 * 1024 * 1024;
+
+/**
+ * The checkpoints at `location`: a file, or `s3://bucket/prefix` where an S3 audit sink stores its
+ * objects (read with the AWS SDK's credential chain; every object is read, to check every checkpoint).
+ */
+export async function readCheckpoints(
+  location: string,
+  s3: { readonly region: string; readonly endpoint: string | undefined },
+): Promise<FoundCheckpoint[]> {
+  if (!location.startsWith("s3://")) return readCheckpointFile(location);
+  // Loaded only for s3://: the providers (and the AWS SDK) stay out of every other command's start.
+  const { parseS3AuditLocation, readS3AuditObjects } = await import("@leasehold/providers");
+  let where: { bucket: string; prefix: string };
+  try {
+    where = parseS3AuditLocation(location);
+  } catch (error) {
+    throw new CliError((error as Error).message, EXIT.usage);
+  }
+  const events = await readS3AuditObjects({ ...s3, ...where }).catch((error: unknown) => {
+    // S3 refused or could not be reached: say so, with the exit code for "try again later".
+    if (error instanceof UpstreamError) throw new CliError(error.message, EXIT.unavailable);
+    throw error;
+  });
+  const found = events
+    .filter((event) => event.action === "audit.checkpoint")
+    .map((event) => ({
+      where: `event ${event.seq}`,
+      checkpoint: checkpointOf(event, `${location} event ${event.seq}`) as AuditCheckpoint,
+    }));
+  if (found.length === 0) throw new CliError(`${location} holds no audit checkpoint`, EXIT.failure);
+  return found;
+}
 
 export function readCheckpointFile(path: string): FoundCheckpoint[] {
   let text: string;
@@ -36,14 +69,14 @@ export function checkpointsIn(text: string, source: string): FoundCheckpoint[] {
   const whole = parseJson(text);
   if (whole !== null && typeof whole === "object" && !Array.isArray(whole)) {
     const checkpoint = checkpointOf(whole, source);
-    return checkpoint ? [{ line: 1, checkpoint }] : [];
+    return checkpoint ? [{ where: "line 1", checkpoint }] : [];
   }
   const found: FoundCheckpoint[] = [];
   text.split("\n").forEach((line, index) => {
     const value = parseJson(line);
     if (value === undefined || value === null || typeof value !== "object" || Array.isArray(value)) return;
     const checkpoint = checkpointOf(value, `${source} line ${index + 1}`);
-    if (checkpoint) found.push({ line: index + 1, checkpoint });
+    if (checkpoint) found.push({ where: `line ${index + 1}`, checkpoint });
   });
   return found;
 }
@@ -108,7 +141,7 @@ export function checkpointProblems(
   const problems: string[] = [];
   let before: FoundCheckpoint | undefined;
   for (const entry of found) {
-    const { checkpoint, line } = entry;
+    const { checkpoint, where } = entry;
     const key = keys.get(checkpoint.keyId);
     const check = key
       ? verifyCheckpoint(checkpoint, key)
@@ -116,10 +149,10 @@ export function checkpointProblems(
           ok: false as const,
           reason: `it names key ${checkpoint.keyId}, and no public key given has that id`,
         };
-    if (!check.ok) problems.push(`line ${line} (checkpoint of event ${checkpoint.seq}): ${check.reason}`);
+    if (!check.ok) problems.push(`${where} (checkpoint of event ${checkpoint.seq}): ${check.reason}`);
     if (before && checkpoint.seq <= before.checkpoint.seq) {
       problems.push(
-        `line ${line}: the checkpoint of event ${checkpoint.seq} follows one of event ${before.checkpoint.seq} (line ${before.line}): the trail was set back and signed again`,
+        `${where}: the checkpoint of event ${checkpoint.seq} follows one of event ${before.checkpoint.seq} (${before.where}): the trail was set back and signed again`,
       );
     }
     before = entry;

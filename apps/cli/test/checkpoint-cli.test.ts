@@ -5,7 +5,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type CheckpointKey, checkpointKeyOf, deriveKeys, signCheckpoint } from "@leasehold/config";
-import { afterAll, describe, expect, it } from "vitest";
+import type { AuditEvent } from "@leasehold/domain";
+import { createS3AuditSink, s3AuditSinkSchema } from "@leasehold/providers";
+import { type AwsSandbox, SANDBOX_ACCESS_KEY, startAwsSandbox } from "@leasehold/sandbox";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 /**
  * `leasehold audit checkpoint verify` as a real process, offline, as an auditor runs it: a sink's
@@ -17,12 +20,12 @@ const dir = mkdtempSync(join(tmpdir(), "lh-checkpoint-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 type Result = { code: number | null; stdout: string; stderr: string };
-const run = (...args: string[]) =>
+const runWith = (env: Record<string, string>, ...args: string[]) =>
   new Promise<Result>((resolve) => {
     // No LEASEHOLD_URL that answers and no token: the command must not need either.
     const child = spawn(process.execPath, [...CLI, ...args], {
       cwd: repoRoot,
-      env: { PATH: process.env.PATH, HOME: dir, LEASEHOLD_URL: "http://127.0.0.1:9" },
+      env: { PATH: process.env.PATH, HOME: dir, LEASEHOLD_URL: "http://127.0.0.1:9", ...env },
     });
     let stdout = "";
     let stderr = "";
@@ -34,6 +37,8 @@ const run = (...args: string[]) =>
     });
     child.on("exit", (code) => resolve({ code, stdout, stderr }));
   });
+
+const run = (...args: string[]) => runWith({}, ...args);
 
 let files = 0;
 const file = (text: string) => {
@@ -222,5 +227,122 @@ describe("leasehold audit checkpoint verify (offline)", () => {
       code: 2,
       stderr: expect.stringMatching(/cannot read .*ENOENT/),
     });
+  });
+});
+
+describe("leasehold audit checkpoint verify s3://… (an S3 Object Lock sink on the AWS stand-in)", () => {
+  const BUCKET = "leasehold-audit";
+  const REGION = "eu-west-1";
+  let sandbox: AwsSandbox;
+  let awsEnv: Record<string, string>;
+  beforeAll(async () => {
+    sandbox = await startAwsSandbox({
+      roles: [],
+      buckets: [{ name: BUCKET, region: REGION, objectLock: {} }],
+    });
+    // What an auditor's shell holds: the SDK's own variables, nothing of Leasehold's.
+    awsEnv = {
+      AWS_REGION: REGION,
+      AWS_ENDPOINT_URL: sandbox.url,
+      AWS_ACCESS_KEY_ID: SANDBOX_ACCESS_KEY.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: SANDBOX_ACCESS_KEY.secretAccessKey,
+    };
+  });
+  afterAll(() => sandbox?.close());
+
+  const asEvent = (line: string): AuditEvent => {
+    const event = JSON.parse(line);
+    return { ...event, at: new Date(event.at) };
+  };
+  const deliver = async (prefix: string, lines: string[]) => {
+    const sink = createS3AuditSink({
+      ...s3AuditSinkSchema.parse({
+        name: "archive",
+        kind: "s3",
+        bucket: BUCKET,
+        prefix,
+        region: REGION,
+        retentionDays: 1,
+      }),
+      region: REGION,
+      endpoint: sandbox.url,
+      credentials: SANDBOX_ACCESS_KEY,
+    });
+    // Two batches, as the worker delivers them: two locked objects.
+    await sink.deliver(lines.slice(0, 3).map(asEvent));
+    await sink.deliver(lines.slice(3).map(asEvent));
+    await sink.close?.();
+  };
+
+  it("reads the sink's objects and checks every checkpoint in them", async () => {
+    await deliver("audit/good", goodLines);
+    const result = await runWith(
+      awsEnv,
+      "audit",
+      "checkpoint",
+      "verify",
+      `s3://${BUCKET}/audit/good`,
+      "--public-key",
+      publicKey,
+    );
+    expect(result, result.stderr).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/^2 checkpoints verified; the newest covers event 4 /),
+    });
+  });
+
+  it("fails, naming the event, when a stored checkpoint does not verify", async () => {
+    const lines = [...goodLines];
+    const forged = JSON.parse(eventLine(5, 4));
+    forged.data.hash = hashOf(1);
+    lines[4] = JSON.stringify(forged);
+    await deliver("audit/forged", lines);
+    expect(
+      await runWith(
+        awsEnv,
+        "audit",
+        "checkpoint",
+        "verify",
+        `s3://${BUCKET}/audit/forged`,
+        "--public-key",
+        publicKey,
+      ),
+    ).toMatchObject({
+      code: 1,
+      stdout: expect.stringMatching(/event 5 \(checkpoint of event 4\): the signature does not match/),
+    });
+  });
+
+  it("says what is wrong with the location or the bucket", async () => {
+    expect(
+      await runWith(awsEnv, "audit", "checkpoint", "verify", "s3://", "--public-key", publicKey),
+    ).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/not an S3 location like s3:\/\/my-audit-bucket/),
+    });
+    const missing = await runWith(
+      awsEnv,
+      "audit",
+      "checkpoint",
+      "verify",
+      "s3://no-such-bucket/audit",
+      "--public-key",
+      publicKey,
+    );
+    expect(missing).toMatchObject({
+      code: 7,
+      stderr: expect.stringMatching(/S3 ListObjectsV2 s3:\/\/no-such-bucket/),
+    });
+    expect(
+      await runWith(
+        awsEnv,
+        "audit",
+        "checkpoint",
+        "verify",
+        `s3://${BUCKET}/audit/empty`,
+        "--public-key",
+        publicKey,
+      ),
+    ).toMatchObject({ code: 1, stderr: expect.stringMatching(/holds no audit checkpoint/) });
   });
 });

@@ -3,7 +3,7 @@ import type { AuditCheckpoint } from "@leasehold/domain";
 import {
   checkpointProblems,
   type FoundCheckpoint,
-  readCheckpointFile,
+  readCheckpoints,
   readPublicKeys,
 } from "../checkpoint-file.js";
 import { type CliContext, type Command, option, required } from "../cli-context.js";
@@ -14,10 +14,10 @@ const PAGE = 500;
 export const auditCommand: Command = {
   name: "audit",
   usage: [
-    "leasehold audit verify [--expect <seq>:<hash> | --checkpoint <file> [--public-key <pem>]...]",
+    "leasehold audit verify [--expect <seq>:<hash> | --checkpoint <file|s3://bucket/prefix> [--public-key <pem>]...]",
     "       leasehold audit export [--after <seq>]",
     "       leasehold audit public-key",
-    "       leasehold audit checkpoint verify <file> --public-key <pem> [--public-key <pem>]...",
+    "       leasehold audit checkpoint verify <file|s3://bucket/prefix> --public-key <pem> [--public-key <pem>]...",
   ].join("\n"),
   summary:
     "verify the audit chain (against a head you recorded or a signed checkpoint), export it as JSON lines, check checkpoints' signatures offline (admins; `checkpoint verify` needs no login)",
@@ -90,7 +90,7 @@ async function verifyAgainstCheckpoint(ctx: CliContext, values: Record<string, u
   if (option(values, "expect") !== undefined) {
     throw new CliError("give --expect or --checkpoint, not both", EXIT.usage);
   }
-  const found = readCheckpointFile(file);
+  const found = await readCheckpoints(file, ctx.env.s3);
   const api = ctx.api();
   const files = publicKeyFiles(values);
   const keys =
@@ -128,11 +128,15 @@ async function verifyAgainstCheckpoint(ctx: CliContext, values: Record<string, u
 }
 
 /** `audit checkpoint verify <file> --public-key <pem>`: signatures and order only, with no API and no login. */
-function verifyCheckpointsOffline(ctx: CliContext, positionals: string[], values: Record<string, unknown>) {
+async function verifyCheckpointsOffline(
+  ctx: CliContext,
+  positionals: string[],
+  values: Record<string, unknown>,
+) {
   const file = required(positionals, 3, "the checkpoint file");
   const files = publicKeyFiles(values);
   if (files.length === 0) throw new CliError("give the public key with --public-key <pem file>", EXIT.usage);
-  const found = readCheckpointFile(file);
+  const found = await readCheckpoints(file, ctx.env.s3);
   const problems = checkpointProblems(found, readPublicKeys(files));
   const newest = (found.at(-1) as FoundCheckpoint).checkpoint;
   ctx.print(
