@@ -1,10 +1,12 @@
 import { createLogger, onShutdown, openBrokerFromEnv, runMain } from "@leasehold/runtime";
+import { startTracing } from "@leasehold/tracing";
 import { readApiEnv } from "./env.js";
 import { startApi } from "./start-api.js";
 
 runMain(async () => {
   const env = readApiEnv();
   const log = createLogger("leasehold-api", env.LOG_LEVEL);
+  const stopTracing = startTracing({ serviceName: "leasehold-api", env });
   const open = await openBrokerFromEnv(env, log);
   const api = await startApi({
     useCases: open.broker,
@@ -25,5 +27,6 @@ runMain(async () => {
   onShutdown(log, async () => {
     await api.close();
     await open.close();
+    await stopTracing();
   });
 });

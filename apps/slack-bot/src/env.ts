@@ -7,6 +7,7 @@ import {
   sharedDatabaseEnv,
   slackBotEnv,
   slackEnv,
+  tracingEnv,
   vaultEnv,
 } from "@leasehold/config";
 
@@ -20,7 +21,16 @@ export type SlackConnection =
  */
 export function readBotEnv(env: NodeJS.ProcessEnv = process.env) {
   const parsed = parseEnv(
-    { ...coreEnv, ...sharedDatabaseEnv, ...redisEnv, ...awsEnv, ...slackEnv, ...vaultEnv, ...slackBotEnv },
+    {
+      ...coreEnv,
+      ...sharedDatabaseEnv,
+      ...redisEnv,
+      ...awsEnv,
+      ...slackEnv,
+      ...vaultEnv,
+      ...slackBotEnv,
+      ...tracingEnv,
+    },
     env,
   );
   const {

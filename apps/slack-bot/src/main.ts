@@ -1,10 +1,12 @@
 import { createLogger, onShutdown, openBrokerFromEnv, runMain } from "@leasehold/runtime";
+import { startTracing } from "@leasehold/tracing";
 import { readBotEnv } from "./env.js";
 import { startSlackBot } from "./start-slack-bot.js";
 
 runMain(async () => {
   const env = readBotEnv();
   const log = createLogger("leasehold-slack-bot", env.LOG_LEVEL);
+  const stopTracing = startTracing({ serviceName: "leasehold-slack-bot", env });
   const open = await openBrokerFromEnv(env, log);
   const bot = await startSlackBot({
     useCases: open.broker,
@@ -19,5 +21,6 @@ runMain(async () => {
   onShutdown(log, async () => {
     await bot.close();
     await open.close();
+    await stopTracing();
   });
 });

@@ -7,6 +7,7 @@ import { registerGrantListeners } from "./grant-listeners.js";
 import { registerRequestListeners } from "./request-listeners.js";
 import { registerReviewListeners } from "./review-listeners.js";
 import type { ReplayCache } from "./slack-request-check.js";
+import { traceInteractions } from "./traced-interactions.js";
 
 /** Bolt's logger interface over the process's pino logger (Bolt never logs request bodies at info). */
 function boltLogger(log: PinoLogger): BoltLogger {
@@ -63,6 +64,7 @@ export function createSlackApp(
       timeout: 5_000,
     },
   });
+  traceInteractions(app);
   registerRequestListeners(app, deps);
   registerReviewListeners(app, deps);
   registerGrantListeners(app, deps);

@@ -5,6 +5,7 @@ import {
   redisEnv,
   sharedDatabaseEnv,
   slackEnv,
+  tracingEnv,
   vaultEnv,
   workerEnv,
 } from "@leasehold/config";
@@ -15,7 +16,16 @@ import {
  */
 export const readWorkerEnv = (env: NodeJS.ProcessEnv = process.env) => ({
   ...parseEnv(
-    { ...coreEnv, ...sharedDatabaseEnv, ...redisEnv, ...awsEnv, ...slackEnv, ...workerEnv, ...vaultEnv },
+    {
+      ...coreEnv,
+      ...sharedDatabaseEnv,
+      ...redisEnv,
+      ...awsEnv,
+      ...slackEnv,
+      ...workerEnv,
+      ...vaultEnv,
+      ...tracingEnv,
+    },
     env,
   ),
   /** Variables named by targets themselves (`sql.adminUrlEnv`). */

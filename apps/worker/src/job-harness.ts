@@ -1,6 +1,7 @@
 import { type Attempt, describeFailure, isRetryable, type Logger } from "@leasehold/broker";
 import { isDomainError, RetryAfterError } from "@leasehold/domain";
 import {
+  carriesTrace,
   type JobContext,
   type Payload,
   type QueueConnection,
@@ -10,6 +11,7 @@ import {
   startQueueWorker,
   UnrecoverableError,
 } from "@leasehold/queue";
+import { extractTraceContext, type SpanAttributes, SpanKind, withSpan } from "@leasehold/tracing";
 
 /** How often a job that must follow another checks whether that one is done. */
 const ORDER_POLL_MS = 250;
@@ -62,6 +64,34 @@ export async function runJob(
   }
 }
 
+/**
+ * Runs a job of a queue whose jobs carry their enqueuer's trace context (issue, revoke, rotation runs)
+ * in a span that continues that trace: the API's call → this job → the provider call and the commit.
+ */
+function inJobSpan(
+  queue: QueueKey,
+  payload: object,
+  jobId: string,
+  attempt: number,
+  work: () => Promise<void>,
+) {
+  if (!carriesTrace(queue)) return work();
+  const name = queueRegistry[queue].name;
+  const ids: SpanAttributes = {
+    "messaging.system": "bullmq",
+    "messaging.operation.type": "process",
+    "messaging.destination.name": name,
+    "messaging.message.id": jobId,
+    "leasehold.job.attempt": attempt,
+  };
+  if ("grantId" in payload && typeof payload.grantId === "string")
+    ids["leasehold.grant.id"] = payload.grantId;
+  if ("rotationId" in payload && typeof payload.rotationId === "string")
+    ids["leasehold.rotation.id"] = payload.rotationId;
+  const parent = extractTraceContext("trace" in payload ? payload.trace : undefined);
+  return withSpan(`job ${name}`, ids, work, { kind: SpanKind.CONSUMER, parent });
+}
+
 export function defineProcessor<Q extends QueueKey>(spec: ProcessorSpec<Q>): Processor {
   const queueName = queueRegistry[spec.queue].name;
   return {
@@ -76,22 +106,24 @@ export function defineProcessor<Q extends QueueKey>(spec: ProcessorSpec<Q>): Pro
             throw await context.retryAfter(ORDER_POLL_MS);
           }
           const givingUp = spec.givingUp;
-          await runJob(
-            context,
-            (attempt) => spec.run(payload, { ...attempt, jobId: context.jobId }),
-            givingUp === undefined
-              ? undefined
-              : (error) =>
-                  log.error(
-                    {
-                      queue: queueName,
-                      jobId: context.jobId,
-                      attempts: context.attempt,
-                      error: describeFailure(error),
-                    },
-                    givingUp,
-                  ),
-          );
+          const run = () =>
+            runJob(
+              context,
+              (attempt) => spec.run(payload, { ...attempt, jobId: context.jobId }),
+              givingUp === undefined
+                ? undefined
+                : (error) =>
+                    log.error(
+                      {
+                        queue: queueName,
+                        jobId: context.jobId,
+                        attempts: context.attempt,
+                        error: describeFailure(error),
+                      },
+                      givingUp,
+                    ),
+            );
+          await inJobSpan(spec.queue, payload, context.jobId, context.attempt, run);
         },
         connection,
         {

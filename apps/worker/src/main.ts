@@ -1,11 +1,13 @@
 import { reconcileOptionsFor } from "@leasehold/broker";
 import { createLogger, onShutdown, openBrokerFromEnv, runMain } from "@leasehold/runtime";
+import { startTracing } from "@leasehold/tracing";
 import { readWorkerEnv } from "./env.js";
 import { startWorker } from "./start-worker.js";
 
 runMain(async () => {
   const env = readWorkerEnv();
   const log = createLogger("leasehold-worker", env.LOG_LEVEL);
+  const stopTracing = startTracing({ serviceName: "leasehold-worker", env });
   const open = await openBrokerFromEnv(env, log, {
     reconcile: reconcileOptionsFor(env.LEASEHOLD_SWEEP_INTERVAL, env.LEASEHOLD_RELEASE_MARGIN),
     expiry: { providerCallsAtOnce: env.LEASEHOLD_WORKER_CONCURRENCY },
@@ -23,5 +25,6 @@ runMain(async () => {
   onShutdown(log, async () => {
     await worker.close();
     await open.close();
+    await stopTracing();
   });
 });

@@ -104,6 +104,14 @@ export const slackBotEnv = {
   SLACK_BOT_PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
 };
 
+/** OpenTelemetry traces (README, "Traces"): exported over OTLP/HTTP only when the endpoint is set. */
+export const tracingEnv = {
+  OTEL_EXPORTER_OTLP_ENDPOINT: z
+    .url({ protocol: /^https?$/, error: "must be the collector's http(s) URL, e.g. http://collector:4318" })
+    .max(2048)
+    .optional(),
+};
+
 export const httpEnv = {
   HOST: z.string().min(1).max(255).default("127.0.0.1"),
   PORT: z.coerce.number().int().min(0).max(65_535).default(8080),

@@ -9,6 +9,7 @@ import {
   redisEnv,
   slackBotEnv,
   slackEnv,
+  tracingEnv,
   vaultEnv,
   workerEnv,
 } from "./env.js";
@@ -46,6 +47,7 @@ describe("the README's references match the code", () => {
       slackEnv,
       slackBotEnv,
       workerEnv,
+      tracingEnv,
     ];
     const variables = slices.flatMap((slice) => Object.keys(slice)).sort();
     expect(documented("env-reference").sort()).toEqual(variables);

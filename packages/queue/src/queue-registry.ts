@@ -3,7 +3,18 @@ import { idSchema } from "@leasehold/domain";
 import type { JobsOptions } from "bullmq";
 import { z } from "zod";
 
+/**
+ * The trace context of the call that enqueued a job (W3C `traceparent`/`tracestate`), so the worker's
+ * span continues its trace; absent when tracing is off. Bounded here; @leasehold/tracing checks the format.
+ */
+export const jobTraceSchema = z
+  .object({ traceparent: z.string().max(55), tracestate: z.string().max(512).optional() })
+  .strict()
+  .optional();
+
 const grantJob = z.object({ grantId: idSchema }).strict();
+/** Issue and revoke continue the trace of the call that asked for them; expiry runs at a deadline hours later, on its own. */
+const tracedGrantJob = z.object({ grantId: idSchema, trace: jobTraceSchema }).strict();
 
 /**
  * Every queue Leasehold uses: its Redis name, its payload schema, and how its jobs retry. Job ids are
@@ -13,7 +24,7 @@ export const queueRegistry = {
   /** Call the provider for an approved grant. */
   grantIssue: {
     name: "grant-issue",
-    payload: grantJob,
+    payload: tracedGrantJob,
     options: { attempts: 6, backoff: { type: "exponential", delay: 1_000 } },
   },
   /** At the grant's deadline: make sure the credential is dead, then mark it expired. */
@@ -25,7 +36,7 @@ export const queueRegistry = {
   /** End a grant early. Failures retry with backoff, then become revocation debt. */
   grantRevoke: {
     name: "grant-revoke",
-    payload: grantJob,
+    payload: tracedGrantJob,
     options: { attempts: 8, backoff: { type: "exponential", delay: 2_000 } },
   },
   /**
@@ -65,6 +76,7 @@ export const queueRegistry = {
         rotationId: z.string().min(1).max(63),
         triggerKey: z.string().min(1).max(255),
         triggeredBy: z.string().min(1).max(255),
+        trace: jobTraceSchema,
       })
       .strict(),
     options: { attempts: 6, backoff: { type: "exponential", delay: 5_000 } },
@@ -72,6 +84,9 @@ export const queueRegistry = {
 } as const satisfies Record<string, { name: string; payload: z.ZodType; options: JobsOptions }>;
 
 export type QueueKey = keyof typeof queueRegistry;
+
+/** Whether a queue's jobs carry the trace context of their enqueuer (the grant jobs and rotation runs). */
+export const carriesTrace = (key: QueueKey): boolean => "trace" in queueRegistry[key].payload.shape;
 export type Payload<Q extends QueueKey> = z.output<(typeof queueRegistry)[Q]["payload"]>;
 
 /**

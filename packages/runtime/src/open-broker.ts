@@ -39,6 +39,7 @@ import {
 } from "@leasehold/queue";
 import { createSlackClient, createSlackIdentity, createSlackMessenger } from "@leasehold/slack";
 import { providersFor, rotationSetup } from "./backends.js";
+import { tracedProducer, tracedProvider, tracedStore } from "./traced-backends.js";
 
 export type BrokerSettings = {
   readonly config: LeaseholdConfig;
@@ -129,10 +130,10 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
     await db.close();
     throw error;
   });
-  const producer = createQueueProducer(queue);
+  const producer = tracedProducer(createQueueProducer(queue));
   const rotation = config.rotations.length > 0 ? rotationSetup(backends, passwords, producer) : undefined;
   const deps = {
-    store: createStore(db, { auditKey: keys.auditChain, grantKey: keys.grantRows }),
+    store: tracedStore(createStore(db, { auditKey: keys.auditChain, grantKey: keys.grantRows })),
     targets: targetCatalog(config.targets),
     clock: settings.clock ?? systemClock,
     log,
@@ -140,7 +141,7 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
   const broker = createBroker(
     {
       ...deps,
-      providers: providerRegistry(providers),
+      providers: providerRegistry(providers.map(tracedProvider)),
       queues: grantQueues(producer),
       cipher: createCredentialCipher(keys.credentials),
       newId: randomUUID,

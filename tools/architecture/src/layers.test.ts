@@ -30,6 +30,8 @@ const TIERS: readonly (readonly string[])[] = [
     "@leasehold/slack",
     // Cedar: decides who may do what (WebAssembly, no I/O).
     "@leasehold/policy",
+    // OpenTelemetry: spans out over OTLP, trace context in job data, the attribute allow-list.
+    "@leasehold/tracing",
   ],
   // The use cases; the configuration file, composed from the providers' schemas.
   ["@leasehold/broker", "@leasehold/config"],

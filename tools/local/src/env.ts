@@ -1,4 +1,13 @@
-import { awsEnv, coreEnv, databaseEnv, httpEnv, parseEnv, redisEnv, vaultEnv } from "@leasehold/config";
+import {
+  awsEnv,
+  coreEnv,
+  databaseEnv,
+  httpEnv,
+  parseEnv,
+  redisEnv,
+  tracingEnv,
+  vaultEnv,
+} from "@leasehold/config";
 import { z } from "zod";
 
 const localEnv = {
@@ -13,7 +22,16 @@ const localEnv = {
 /** Local mode's settings: the only place in the app that reads process.env. */
 export const readLocalEnv = (env: NodeJS.ProcessEnv = process.env) => ({
   ...parseEnv(
-    { ...coreEnv, ...databaseEnv, ...redisEnv, ...httpEnv, ...awsEnv, ...localEnv, ...vaultEnv },
+    {
+      ...coreEnv,
+      ...databaseEnv,
+      ...redisEnv,
+      ...httpEnv,
+      ...awsEnv,
+      ...localEnv,
+      ...vaultEnv,
+      ...tracingEnv,
+    },
     env,
   ),
   /** Variables named by targets themselves (`sql.adminUrlEnv`). */

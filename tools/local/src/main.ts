@@ -15,6 +15,7 @@ import {
   startSlackSandbox,
 } from "@leasehold/sandbox";
 import { startSlackBot } from "@leasehold/slack-bot/start-slack-bot";
+import { startTracing } from "@leasehold/tracing";
 import { startWorker } from "@leasehold/worker/start-worker";
 import { readLocalEnv, wantsRealAws } from "./env.js";
 import { LOCAL_PAGERDUTY, LOCAL_PEOPLE, LOCAL_ROLE_ARN, LOCAL_SLACK, localConfig } from "./local-policy.js";
@@ -34,6 +35,7 @@ runMain(async () => {
   const env = readLocalEnv();
   const dataDir = resolve(env.LEASEHOLD_DATA_DIR);
   const log = createLogger("leasehold-local", env.LOG_LEVEL);
+  const stopTracing = startTracing({ serviceName: "leasehold-local", env });
 
   const issuer = await startOidcIssuer();
   const pagerDuty = await startLocalPagerDuty();
@@ -99,6 +101,7 @@ runMain(async () => {
     await slack.close();
     await pagerDuty.close();
     await issuer.close();
+    await stopTracing();
   });
   process.stderr.write(
     banner(api.address, dataDir, sandbox !== undefined, bot.address ?? "", {

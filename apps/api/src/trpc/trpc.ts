@@ -1,4 +1,5 @@
 import { type ErrorCode, isDomainError, type Principal } from "@leasehold/domain";
+import { SpanKind, withSpan } from "@leasehold/tracing";
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
 import { ZodError } from "zod";
@@ -62,9 +63,31 @@ const translateErrors = t.middleware(async ({ ctx, next, path }) => {
   });
 });
 
+/**
+ * One span per call, named for its procedure: the caller appears by kind only (`human`, `workload` or
+ * `anonymous`), never by email or token; the audit trail says who. Outcome is the tRPC error code.
+ */
+const traceProcedure = t.middleware(({ ctx, path, next }) =>
+  withSpan(
+    `trpc ${path}`,
+    {
+      "rpc.system": "trpc",
+      "rpc.method": path,
+      "leasehold.http.request_id": ctx.requestId,
+      "leasehold.principal.kind": "principal" in ctx.auth ? ctx.auth.principal.kind : "anonymous",
+    },
+    async () => {
+      const result = await next();
+      if (!result.ok) throw result.error;
+      return result;
+    },
+    { kind: SpanKind.SERVER },
+  ),
+);
+
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
-export const publicProcedure = t.procedure.use(translateErrors);
+export const publicProcedure = t.procedure.use(traceProcedure).use(translateErrors);
 
 /** Every procedure but health checks: refuses callers without a valid bearer token. */
 export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
