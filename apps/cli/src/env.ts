@@ -15,6 +15,14 @@ export function readCliEnv(env: NodeJS.ProcessEnv = process.env) {
       XDG_CONFIG_HOME: z.string().min(1).optional(),
       /** leasehold.yaml, for the policy commands (which read it, and never call the API). */
       LEASEHOLD_CONFIG: z.string().min(1).max(4096).default("leasehold.yaml"),
+      /** For `--checkpoint s3://…`: the bucket's region; credentials come from the AWS SDK's own chain. */
+      AWS_REGION: z
+        .string()
+        .regex(/^[a-z0-9-]{1,30}$/, "must be a region like eu-west-1")
+        .default("us-east-1"),
+      /** An S3-compatible endpoint (or a stand-in), addressed path style, as the S3 audit sink does. */
+      AWS_ENDPOINT_URL_S3: z.url({ protocol: /^https?$/ }).optional(),
+      AWS_ENDPOINT_URL: z.url({ protocol: /^https?$/ }).optional(),
     })
     .safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== "")));
   if (!parsed.success) {
@@ -28,6 +36,11 @@ export function readCliEnv(env: NodeJS.ProcessEnv = process.env) {
     dataDir: parsed.data.LEASEHOLD_DATA_DIR,
     tokenFile: join(configDir, "token"),
     configFile: parsed.data.LEASEHOLD_CONFIG,
+    /** Where `--checkpoint s3://…` reads an S3 audit sink's objects. */
+    s3: {
+      region: parsed.data.AWS_REGION,
+      endpoint: parsed.data.AWS_ENDPOINT_URL_S3 ?? parsed.data.AWS_ENDPOINT_URL,
+    },
     /** The environment handed to `leasehold exec` children (they get credentials added). */
     childEnv: env,
   };

@@ -1,9 +1,10 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { fromProcess } from "@aws-sdk/credential-provider-process";
+import { checkpointKeyOf, deriveKeys, parseMasterKey, signCheckpoint } from "@leasehold/config";
 import { type LocalMode, startLocalMode } from "@leasehold/test-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -195,6 +196,70 @@ describe("the leasehold CLI against local mode", () => {
     expect(await run("dev", "request", "sandbox-readonly")).toMatchObject({
       code: 2,
       stderr: expect.stringMatching(/--reason/),
+    });
+  });
+
+  it("verifies the trail against the worker's signed checkpoint, and names the gap when the trail is short of one", async () => {
+    // The worker signs a checkpoint within seconds of the first events; an export is a JSON-lines
+    // file as a sink writes one.
+    let exported = "";
+    for (let i = 0; i < 60 && !exported.includes('"audit.checkpoint"'); i++) {
+      exported = await ok("sec", "audit", "export");
+      if (!exported.includes('"audit.checkpoint"')) await new Promise((r) => setTimeout(r, 500));
+    }
+    const dir = mkdtempSync(join(tmpdir(), "lh-cli-checkpoint-"));
+    const sinkFile = join(dir, "audit.jsonl");
+    writeFileSync(sinkFile, exported);
+    expect(await ok("sec", "audit", "verify", "--checkpoint", sinkFile)).toMatch(
+      /^the audit trail verifies against the checkpoint of event \d+ \([0-9a-f]{64}\), signed .* by key [0-9a-f]{16}: \d+ events/,
+    );
+
+    // The public key the API gives is the one derived from local mode's master key; with it saved,
+    // an auditor checks the checkpoints with no API at all.
+    const served = JSON.parse(await ok("sec", "audit", "public-key", "--json"));
+    const key = checkpointKeyOf(
+      deriveKeys(parseMasterKey(readFileSync(join(local.dataDir, "master.key"), "utf8"))).auditCheckpoint,
+    );
+    expect(served).toEqual({ keyId: key.keyId, publicKeyPem: key.publicKeyPem });
+    const pem = join(dir, "leasehold.pub");
+    writeFileSync(pem, await ok("sec", "audit", "public-key"));
+    expect(await ok("dev", "audit", "checkpoint", "verify", sinkFile, "--public-key", pem)).toMatch(
+      /checkpoints? verified/,
+    );
+    expect(await ok("sec", "audit", "verify", "--checkpoint", sinkFile, "--public-key", pem)).toMatch(
+      /verifies/,
+    );
+    expect(await run("dev", "audit", "public-key")).toMatchObject({ code: 4 });
+
+    // A checkpoint the trail falls short of (as after a superuser deleted the newest events and
+    // rewound the head): the verify fails and names the missing events.
+    const head = JSON.parse(await ok("sec", "audit", "verify", "--json")).head as {
+      seq: number;
+      hash: string;
+    };
+    const ahead = join(dir, "ahead.json");
+    const seq = head.seq + 1000;
+    writeFileSync(
+      ahead,
+      JSON.stringify(signCheckpoint(key, { seq, hash: "e".repeat(64), at: new Date().toISOString() })),
+    );
+    expect(await run("sec", "audit", "verify", "--checkpoint", ahead)).toMatchObject({
+      code: 1,
+      stdout: expect.stringMatching(
+        new RegExp(
+          `DOES NOT VERIFY[\\s\\S]*the gap: events \\d+–${seq} are signed in the checkpoint and missing from the trail[\\s\\S]*newer events were removed`,
+        ),
+      ),
+    });
+    // One whose event the trail holds with another hash: rewritten.
+    const other = join(dir, "other.json");
+    writeFileSync(
+      other,
+      JSON.stringify(signCheckpoint(key, { seq: 1, hash: "e".repeat(64), at: new Date().toISOString() })),
+    );
+    expect(await run("sec", "audit", "verify", "--checkpoint", other)).toMatchObject({
+      code: 1,
+      stdout: expect.stringMatching(/DOES NOT VERIFY[\s\S]*event 1: .*rewritten/),
     });
   });
 

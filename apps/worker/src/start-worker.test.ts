@@ -13,6 +13,7 @@ const waitFor = async (done: () => boolean) => {
 describe("the worker's sweep", () => {
   it("runs the drift scan as a step of its own: at start, and a failing scan never stops the grant sweep", async () => {
     const ran: string[] = [];
+    const infos: { fields: Record<string, unknown>; message: string }[] = [];
     const report: ReconcileReport = {
       requestsExpired: 0,
       requestsEscalated: 0,
@@ -50,6 +51,13 @@ describe("the worker's sweep", () => {
           throw new Error("IAM unreachable");
         },
       },
+      audit: {
+        checkpoint: async () => {
+          ran.push("audit-checkpoint");
+          return undefined;
+        },
+        checkpointKeyId: "0123456789abcdef",
+      },
       notifications: undefined,
     };
     const worker = await startWorker({
@@ -60,13 +68,20 @@ describe("the worker's sweep", () => {
       lockMs: 30_000,
       sweepIntervalMs: 50,
       driftIntervalMs: 60_000,
-      log: silent,
+      log: { ...silent, info: (fields, message) => infos.push({ fields, message }) },
     });
     try {
       await waitFor(() => ran.filter((r) => r === "reconcile").length >= 3);
       // The grant sweep kept its own cadence while the drift scan failed and waits its longer interval.
       expect(ran.filter((r) => r === "reconcile").length).toBeGreaterThanOrEqual(3);
       expect(ran.filter((r) => r === "drift")).toEqual(["drift"]);
+      // The checkpoint step runs at start and on its own few-second timer, not the sweep's 50 ms.
+      expect(ran.filter((r) => r === "audit-checkpoint")).toEqual(["audit-checkpoint"]);
+      // Auditors match checkpoints to the key the worker names at start.
+      expect(infos).toContainEqual({
+        fields: expect.objectContaining({ auditCheckpointKeyId: "0123456789abcdef" }),
+        message: "leasehold worker running",
+      });
     } finally {
       await worker.close();
     }

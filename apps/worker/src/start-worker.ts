@@ -19,12 +19,19 @@ const CATCH_UP_MS = 1000;
  */
 const DRIFT_EVERY_SWEEPS = 20;
 
+/**
+ * How often the worker asks whether an audit checkpoint is due (leasehold.yaml's auditCheckpoints
+ * decides whether it is): often enough that "every N events" is kept within a few seconds.
+ */
+const CHECKPOINT_CHECK_MS = 5000;
+
 /** What the worker runs: the use cases its jobs and its sweep call. */
 export type WorkerUseCases = {
   readonly grants: Pick<Broker["grants"], "issue" | "expire" | "finishRevoke">;
   readonly rotations: Pick<Broker["rotations"], "tick" | "start" | "execute" | "resumeStalled">;
   readonly reconcile: Broker["reconcile"];
   readonly drift: Broker["drift"];
+  readonly audit: Pick<Broker["audit"], "checkpoint" | "checkpointKeyId">;
   /** Present when a messenger is configured: notifications and reminders run here too. */
   readonly notifications: NotificationService | undefined;
 };
@@ -45,7 +52,7 @@ export async function startWorker(options: {
   metrics?: Pick<Metrics, "jobFailed" | "sweepFinished">;
 }): Promise<{ close(): Promise<void> }> {
   const { useCases, log } = options;
-  const { grants, rotations, reconcile, drift, notifications } = useCases;
+  const { grants, rotations, reconcile, drift, audit, notifications } = useCases;
   const workers = startProcessors(
     [
       ...grantProcessors(grants, { concurrency: options.concurrency }),
@@ -82,9 +89,15 @@ export async function startWorker(options: {
         intervalMs: options.driftIntervalMs ?? DRIFT_EVERY_SWEEPS * options.sweepIntervalMs,
         run: (signal) => drift.run(signal),
       },
+      // Signed checkpoints of the audit trail; one worker at a time writes them (a database lock).
+      { name: "audit-checkpoint", intervalMs: CHECKPOINT_CHECK_MS, run: () => audit.checkpoint() },
     ],
   });
-  log.info({ sweepIntervalSeconds: options.sweepIntervalMs / 1000 }, "leasehold worker running");
+  // Auditors check checkpoints against this key id (`leasehold audit public-key`).
+  log.info(
+    { sweepIntervalSeconds: options.sweepIntervalMs / 1000, auditCheckpointKeyId: audit.checkpointKeyId },
+    "leasehold worker running",
+  );
   return {
     // The sweep stops first; workers finish the jobs they hold, and nothing is taken from Redis after.
     close: async () => {

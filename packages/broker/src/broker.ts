@@ -1,4 +1,5 @@
 import { createAccessRequestService } from "./access-request-service.js";
+import { type CheckpointSetup, createAuditCheckpointService } from "./audit-checkpoint-service.js";
 import { createAuditService } from "./audit-service.js";
 import { createBreakGlassService } from "./break-glass-service.js";
 import type { BrokerDeps } from "./broker-deps.js";
@@ -30,6 +31,8 @@ export type BrokerOptions = {
   readonly expiry?: ExpiryOptions;
   /** Absent when leasehold.yaml configures no rotations: the broker then has none. */
   readonly rotation?: RotationSetup;
+  /** The key and schedule of the audit trail's signed checkpoints; absent: none are written. */
+  readonly auditCheckpoints?: CheckpointSetup;
 };
 
 /**
@@ -75,7 +78,10 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions = {}) {
     /** Windows in which a person's requests for a target are auto-approved (issue 13). */
     preApprovals: createPreApprovalService(deps),
     rotations: createRotationService({ ...deps, setup: options.rotation }),
-    audit: createAuditService(deps),
+    audit: {
+      ...createAuditService(deps),
+      ...createAuditCheckpointService(deps, options.auditCheckpoints),
+    },
     /** Access reports from the verified audit trail (admins and auditors). */
     reports: createReportService(deps),
     reconcile: createReconcileService({

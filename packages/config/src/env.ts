@@ -53,6 +53,11 @@ export const coreEnv = {
   LEASEHOLD_CONFIG: z.string().min(1).max(4096).default("leasehold.yaml"),
   /** 32 random bytes, base64 or hex. Unset is allowed only with the embedded database (see master-key.ts). */
   LEASEHOLD_MASTER_KEY: z.string().optional(),
+  /**
+   * An Ed25519 private key (PKCS#8 PEM) to sign the audit trail's checkpoints with. Unset: one derived
+   * from the master key (checkpoint-key.ts).
+   */
+  LEASEHOLD_CHECKPOINT_KEY: z.string().min(1).max(4096).optional(),
   /** Where the embedded database and a generated local master key live. */
   LEASEHOLD_DATA_DIR: z.string().min(1).max(4096).default(".leasehold"),
   /**

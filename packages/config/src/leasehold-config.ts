@@ -113,6 +113,19 @@ export const limitsSchema = z
   .strict();
 export type LimitsConfig = z.output<typeof limitsSchema>;
 
+/**
+ * How often the worker signs a checkpoint of the audit trail (audit-checkpoint.ts in the domain):
+ * after `everyEvents` events or `everySeconds` seconds since the last one, whichever comes first, and
+ * never while the trail stands still.
+ */
+export const auditCheckpointsSchema = z
+  .object({
+    everyEvents: z.int().min(1).max(1_000_000).default(1000),
+    everySeconds: z.int().min(10).max(86_400).default(300),
+  })
+  .strict();
+export type AuditCheckpointsConfig = z.output<typeof auditCheckpointsSchema>;
+
 /** The whole of leasehold.yaml. */
 export const leaseholdConfigSchema = z
   .object({
@@ -135,6 +148,8 @@ export const leaseholdConfigSchema = z
     onCall: onCallSettingsSchema.default({}),
     /** Caps and rate limits; every field has a safe default. */
     limits: limitsSchema.default(() => limitsSchema.parse({})),
+    /** Signed checkpoints of the audit trail; both fields have defaults. */
+    auditCheckpoints: auditCheckpointsSchema.default(() => auditCheckpointsSchema.parse({})),
   })
   .strict()
   .superRefine((config, ctx) => {

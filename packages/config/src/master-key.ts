@@ -1,6 +1,7 @@
-import { hkdfSync, randomBytes } from "node:crypto";
+import { hkdfSync, type KeyObject, randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { ed25519FromSeed } from "./checkpoint-key.js";
 import { ConfigError } from "./config-error.js";
 
 const KEY_BYTES = 32;
@@ -14,6 +15,11 @@ export type MasterKeys = {
   readonly auditChain: Buffer;
   /** HMAC-SHA256 key for each grant row's security-relevant fields (holder, target, state, …). */
   readonly grantRows: Buffer;
+  /**
+   * Ed25519 private key that signs the audit trail's checkpoints: the HKDF output is its seed
+   * (checkpoint-key.ts). LEASEHOLD_CHECKPOINT_KEY replaces it (resolveCheckpointKey).
+   */
+  readonly auditCheckpoint: KeyObject;
 };
 
 /** Parses a master key written as base64 or hex; refuses anything that is not exactly 32 bytes. */
@@ -69,5 +75,6 @@ export function deriveKeys(master: Buffer): MasterKeys {
     credentials: derive("credentials"),
     auditChain: derive("audit-chain"),
     grantRows: derive("grant-rows"),
+    auditCheckpoint: ed25519FromSeed(derive("audit-checkpoint")),
   };
 }

@@ -126,6 +126,35 @@ describe("an application role that does not own the tables", () => {
     expect(await auditLog(db, key).verify()).toMatchObject({ ok: true, events: 2 });
   });
 
+  it("appends a checkpoint over the locked head and finds the latest one (FOR UPDATE on its column grant)", async () => {
+    const store = createStore(db, { auditKey: key, grantKey: Buffer.alloc(32, 2) });
+    const before = await store.read((repos) => repos.audit.latestSeq());
+    const event = await store.transaction((repos) =>
+      repos.audit.appendOverHead(
+        (head) => ({
+          actor: "system:checkpoint",
+          action: "audit.checkpoint",
+          subjectType: "audit",
+          subjectId: String(head.seq),
+          data: {
+            seq: head.seq,
+            hash: head.hash,
+            at: now.toISOString(),
+            keyId: "0".repeat(16),
+            signature: `${"A".repeat(86)}==`,
+          },
+        }),
+        now,
+      ),
+    );
+    expect(event).toMatchObject({ seq: before + 1, subjectId: String(before) });
+    expect(await store.read((repos) => repos.audit.latestOf("audit.checkpoint"))).toEqual({
+      seq: before + 1,
+      at: now,
+    });
+    expect((await auditLog(db, key).verify()).ok).toBe(true);
+  });
+
   it("records a pre-approval window and withdraws it", async () => {
     const store = createStore(db, { auditKey: key, grantKey: Buffer.alloc(32, 2) });
     const window = {

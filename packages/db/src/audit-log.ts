@@ -159,6 +159,35 @@ export function auditLog(sql: SqlExecutor, key: Buffer) {
       return rows.map(toEvent).filter((event) => sameHash(event.hash, chainHash(key, event)));
     },
 
+    /**
+     * Appends the one event `build` makes from the chain head as it stands (the newest event's seq and
+     * hash), with the head locked from the read to the append: nothing can come between, so a
+     * checkpoint signed in `build` covers exactly the event before it. Inside a transaction only.
+     */
+    async appendOverHead(
+      build: (head: { readonly seq: number; readonly hash: string }) => AuditEventInput,
+      at: Date,
+    ): Promise<AuditEvent> {
+      const [head] = await sql.query<{ seq: string | number; hash: string }>(
+        "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE",
+      );
+      if (!head) throw new Error("audit_head is missing: the database was not migrated");
+      const [event] = await appendMany([build({ seq: Number(head.seq), hash: head.hash })], at);
+      if (!event) throw new Error("no audit event was appended");
+      return event;
+    },
+
+    /** The newest event of `action` (its seq and time), if any: how long since the last checkpoint. */
+    async latestOf(action: AuditAction): Promise<{ seq: number; at: Date } | undefined> {
+      // Walks the primary key backwards and stops at the first match: checkpoints are frequent, so
+      // only the events since the last one are read.
+      const [row] = await sql.query<{ seq: string | number; at: Date }>(
+        "SELECT seq, at FROM audit_events WHERE action = $1 ORDER BY seq DESC LIMIT 1",
+        [action],
+      );
+      return row ? { seq: Number(row.seq), at: row.at } : undefined;
+    },
+
     /** The newest event's sequence number (0 for an empty trail): where a later `list` can start. */
     async latestSeq(): Promise<number> {
       const [row] = await sql.query<{ seq: string }>(

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { AuditAction, AuditSubjectOf, AuditSubjectType, JsonValue } from "./audit.js";
+import { auditCheckpointSchema } from "./audit-checkpoint.js";
 
 /**
  * The `data` each audit action carries, one schema per action. Writers are typed against these (see
@@ -122,6 +123,12 @@ export const auditDataSchemas = {
   }),
   /** The pre-approval was withdrawn before its window ended (the actor withdrew it). */
   "preapproval.revoked": z.object({ targetId: id, principalId: id }),
+  /**
+   * The worker signed the trail's head as it stood: `seq` and `hash` of the newest event before this
+   * one (also the subject id), at `at`, with the checkpoint key `keyId` (audit-checkpoint.ts). Copied
+   * to every sink with the other events, it anchors the trail outside the database.
+   */
+  "audit.checkpoint": auditCheckpointSchema,
 } as const satisfies { readonly [A in AuditAction]: z.ZodType<{ readonly [key: string]: JsonValue }> };
 
 /** The `data` of one audit action. */

@@ -27,13 +27,22 @@ export const auditActions = [
   "revocation.cutoff",
   "preapproval.created",
   "preapproval.revoked",
+  "audit.checkpoint",
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
 /** What an audit event is about. */
-export type AuditSubjectType = "request" | "grant" | "rotation" | "drift" | "revocation" | "preapproval";
+export type AuditSubjectType =
+  | "request"
+  | "grant"
+  | "rotation"
+  | "drift"
+  | "revocation"
+  | "preapproval"
+  /** The trail itself: its signed checkpoints (audit-checkpoint.ts). */
+  | "audit";
 
 /** The subject type an action's events are about: `request.*` concerns a request, and so on. */
 export type AuditSubjectOf<A extends AuditAction> = A extends `${infer S extends AuditSubjectType}.${string}`
@@ -66,4 +75,6 @@ export const SYSTEM_ACTOR = {
   drift: "system:drift",
   /** The end of an incident a grant rested on (polled, or a provider's webhook). */
   incident: "system:incident",
+  /** The worker's signed checkpoints of the audit trail. */
+  checkpoint: "system:checkpoint",
 } as const;

@@ -2,6 +2,7 @@ export * from "./access-report.js";
 export * from "./access-request.js";
 export * from "./approval-policy.js";
 export * from "./audit.js";
+export * from "./audit-checkpoint.js";
 export * from "./audit-data.js";
 export * from "./audit-sink.js";
 export * from "./break-glass.js";

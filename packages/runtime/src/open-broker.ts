@@ -10,7 +10,13 @@ import {
   type ReconcileOptions,
   targetCatalog,
 } from "@leasehold/broker";
-import { deriveKeys, type LeaseholdConfig, slackSettingsSchema } from "@leasehold/config";
+import {
+  deriveKeys,
+  type LeaseholdConfig,
+  resolveCheckpointKey,
+  signCheckpoint,
+  slackSettingsSchema,
+} from "@leasehold/config";
 import { createStore, type Database, openDatabase } from "@leasehold/db";
 import { type Clock, type Metrics, systemClock } from "@leasehold/domain";
 import { type AppMetrics, createAppMetrics } from "@leasehold/metrics";
@@ -51,6 +57,8 @@ export type BrokerSettings = {
   readonly dataDir: string;
   readonly queue: QueueConnection;
   readonly masterKey: Buffer;
+  /** LEASEHOLD_CHECKPOINT_KEY: a PEM Ed25519 private key; unset, one derived from the master key. */
+  readonly checkpointKeyPem?: string | undefined;
   readonly aws: AwsClientOptions;
   /** Needed when a target has `kind: vault`. */
   readonly vault?: VaultSettings | undefined;
@@ -122,6 +130,7 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
   const providers = providersFor(backends);
   const passwords = createDatabasePasswords();
   const keys = deriveKeys(settings.masterKey);
+  const checkpointKey = resolveCheckpointKey(settings.checkpointKeyPem, keys.auditCheckpoint);
   const db = await openDatabase({
     databaseUrl: settings.databaseUrl,
     migrationUrl: settings.migrationUrl,
@@ -165,6 +174,14 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
       ...(settings.reconcile ? { reconcile: settings.reconcile } : {}),
       ...(settings.expiry ? { expiry: settings.expiry } : {}),
       ...(rotation ? { rotation } : {}),
+      auditCheckpoints: {
+        signer: {
+          keyId: checkpointKey.keyId,
+          publicKeyPem: checkpointKey.publicKeyPem,
+          sign: (head) => signCheckpoint(checkpointKey, head),
+        },
+        schedule: config.auditCheckpoints,
+      },
     },
   );
   const notifications = settings.slack

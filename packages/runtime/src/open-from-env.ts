@@ -25,6 +25,7 @@ import { type BrokerSettings, type OpenBroker, openBroker } from "./open-broker.
 export type BrokerEnv = {
   readonly LEASEHOLD_CONFIG: string;
   readonly LEASEHOLD_MASTER_KEY?: string | undefined;
+  readonly LEASEHOLD_CHECKPOINT_KEY?: string | undefined;
   readonly LEASEHOLD_DATA_DIR: string;
   readonly LEASEHOLD_QUEUE_BACKEND?: QueueBackend | undefined;
   readonly LEASEHOLD_QUEUE_PREFIX: string;
@@ -76,6 +77,7 @@ export async function openBrokerFromEnv(
       databaseUrl: env.DATABASE_URL,
       dataDir: env.LEASEHOLD_DATA_DIR,
     }),
+    checkpointKeyPem: env.LEASEHOLD_CHECKPOINT_KEY,
     aws: overrides.aws ?? { region: env.AWS_REGION },
     vault: vaultSettingsFromEnv(
       env,

@@ -36,6 +36,7 @@ const INPUTS: Record<string, unknown> = {
   "rotations.runs": { rotationId: "db-password" },
   "audit.list": { afterSeq: 0 },
   "audit.verify": undefined,
+  "audit.publicKey": undefined,
   "preApprovals.create": {
     principalId: "dev@example.com",
     targetId: "prod",

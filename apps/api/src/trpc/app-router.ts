@@ -43,7 +43,7 @@ export type ApiUseCases = {
   readonly grants: Pick<Broker["grants"], "get" | "list" | "credentials" | "extend" | "revoke">;
   readonly leases: Pick<Broker["leases"], "create" | "renew">;
   readonly rotations: Pick<Broker["rotations"], "dryRun" | "run" | "runs">;
-  readonly audit: Pick<Broker["audit"], "list" | "verify">;
+  readonly audit: Pick<Broker["audit"], "list" | "verify" | "publicKey">;
   readonly preApprovals: Pick<Broker["preApprovals"], "create" | "list" | "revoke">;
   readonly reports: Pick<Broker["reports"], "access" | "standing">;
 };
@@ -208,6 +208,8 @@ export function createAppRouter(broker: ApiUseCases) {
       verify: authedProcedure
         .input(auditVerifyInput)
         .query(({ ctx, input }) => broker.audit.verify(ctx.principal, input.expectedHead)),
+      /** The Ed25519 public key (SPKI PEM) and key id that audit checkpoints are signed with. */
+      publicKey: authedProcedure.query(({ ctx }) => broker.audit.publicKey(ctx.principal)),
     }),
 
     /** Admins and auditors: access reports built from the verified audit trail (JSON; the CLI writes CSV). */
