@@ -19,7 +19,7 @@ import {
 } from "@leasehold/config";
 import { createStore, type Database, openDatabase } from "@leasehold/db";
 import { type Clock, type Metrics, systemClock } from "@leasehold/domain";
-import { type AppMetrics, createAppMetrics } from "@leasehold/metrics";
+import { type AppMetrics, createAppMetrics, type HealthSnapshot } from "@leasehold/metrics";
 import { type PolicyEngine, policyEngineFor } from "@leasehold/policy";
 import {
   type AwsClientOptions,
@@ -144,14 +144,10 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
   const producer = tracedProducer(untracedProducer);
   const rotation = config.rotations.length > 0 ? rotationSetup(backends, passwords, producer) : undefined;
   const clock = settings.clock ?? systemClock;
-  const metrics = createAppMetrics({
-    app: settings.metrics?.app ?? "leasehold",
-    defaultMetrics: settings.metrics !== undefined,
-    // A scrape's reads are not traced: they would add a trace every few seconds and tell nothing.
-    ...(settings.metrics?.healthGauges
-      ? { snapshot: healthReader({ db, producer: untracedProducer, config, clock }) }
-      : {}),
-  });
+  // A scrape's reads are not traced: they would add a trace every few seconds and tell nothing.
+  const metrics = appMetricsFor(settings, () =>
+    healthReader({ db, producer: untracedProducer, config, clock }),
+  );
   const deps = {
     store: tracedStore(createStore(db, { auditKey: keys.auditChain, grantKey: keys.grantRows })),
     targets: targetCatalog(config.targets),
@@ -216,6 +212,15 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
       await db.close();
     },
   };
+}
+
+/** The app's metrics as BrokerSettings.metrics asks; `health` makes the gauges' reader when wanted. */
+function appMetricsFor(settings: BrokerSettings, health: () => () => Promise<HealthSnapshot>): AppMetrics {
+  return createAppMetrics({
+    app: settings.metrics?.app ?? "leasehold",
+    defaultMetrics: settings.metrics !== undefined,
+    ...(settings.metrics?.healthGauges ? { snapshot: health() } : {}),
+  });
 }
 
 /**
