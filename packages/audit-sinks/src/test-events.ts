@@ -1,7 +1,11 @@
 import type { AuditEvent } from "@leasehold/domain";
 
 /** Consecutive audit events `from`..`from + count - 1`, shaped like the trail's (hashes are placeholders). */
-export function auditEvents(from: number, count: number, at = new Date("2026-12-06T01:00:00.000Z")): AuditEvent[] {
+export function auditEvents(
+  from: number,
+  count: number,
+  at = new Date("2026-12-06T01:00:00.000Z"),
+): AuditEvent[] {
   return Array.from({ length: count }, (_, i) => {
     const seq = from + i;
     return {

@@ -25,7 +25,11 @@ export const fileAuditSinkSchema = z
     rotate: z
       .object({
         /** Rotate once the current file holds at least this many bytes (1 KiB to 100 GiB). */
-        maxBytes: z.int().min(1024).max(100 * 1024 ** 3).optional(),
+        maxBytes: z
+          .int()
+          .min(1024)
+          .max(100 * 1024 ** 3)
+          .optional(),
         /** Rotate once the current file is this old (`1d`, `12h`). */
         maxAge: durationSchema.optional(),
       })

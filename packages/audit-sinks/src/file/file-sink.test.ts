@@ -114,6 +114,8 @@ describe("the file audit sink", () => {
   });
 
   it("accepts only an absolute path", () => {
-    expect(fileAuditSinkSchema.safeParse({ name: "f", kind: "file", path: "audit.jsonl" }).success).toBe(false);
+    expect(fileAuditSinkSchema.safeParse({ name: "f", kind: "file", path: "audit.jsonl" }).success).toBe(
+      false,
+    );
   });
 });

@@ -72,11 +72,7 @@ export function createFileSink(settings: FileAuditSinkSettings, deps: { clock: (
     if (!current || current.size === 0) return;
     const now = deps.clock();
     const bornAt =
-      created?.ino === current.ino
-        ? created.at
-        : current.birthtimeMs > 0
-          ? current.birthtime
-          : current.mtime;
+      created?.ino === current.ino ? created.at : current.birthtimeMs > 0 ? current.birthtime : current.mtime;
     const tooBig = rotate.maxBytes !== undefined && current.size >= rotate.maxBytes;
     const tooOld = rotate.maxAge !== undefined && now.getTime() - bornAt.getTime() >= rotate.maxAge * 1000;
     if (!tooBig && !tooOld) return;
