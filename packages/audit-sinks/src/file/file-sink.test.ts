@@ -25,7 +25,7 @@ const linesOf = async (path: string) =>
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 /** Every record of the current file and the rotated ones, oldest file first. */
-const allSeqs = async (path: string) => {
+const allSeqs = async () => {
   const files = (await readdir(dir)).filter((f) => f !== "audit.jsonl").sort();
   const seqs: unknown[] = [];
   for (const f of [...files, "audit.jsonl"]) {
@@ -72,7 +72,7 @@ describe("the file audit sink", () => {
     const path = join(dir, "audit.jsonl");
     const sink = sinkAt(path, { rotate: { maxBytes: 1024 } });
     for (let from = 1; from <= 40; from += 4) await sink.deliver(auditEvents(from, 4));
-    const { files, seqs } = await allSeqs(path);
+    const { files, seqs } = await allSeqs();
     expect(files.length).toBeGreaterThan(2);
     for (const f of files) expect(f).toMatch(/^audit\.jsonl\.\d{8}T\d{9}Z(-\d+)?$/);
     expect(seqs).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
@@ -80,7 +80,7 @@ describe("the file audit sink", () => {
     // Just after a rotation the current file is gone; a redelivery must still see event 40.
     await rm(path);
     await sinkAt(path).deliver(auditEvents(37, 5));
-    expect((await allSeqs(path)).seqs).toEqual(Array.from({ length: 41 }, (_, i) => i + 1));
+    expect((await allSeqs()).seqs).toEqual(Array.from({ length: 41 }, (_, i) => i + 1));
   });
 
   it("rotates by age on the clock it is given", async () => {
@@ -90,10 +90,10 @@ describe("the file audit sink", () => {
     await sink.deliver(auditEvents(1, 2));
     now = new Date("2026-12-06T00:59:59Z");
     await sink.deliver(auditEvents(3, 1));
-    expect((await allSeqs(path)).files).toEqual([]);
+    expect((await allSeqs()).files).toEqual([]);
     now = new Date("2026-12-06T01:00:00Z");
     await sink.deliver(auditEvents(4, 1));
-    const { files, seqs } = await allSeqs(path);
+    const { files, seqs } = await allSeqs();
     expect(files).toEqual(["audit.jsonl.20261206T010000000Z"]);
     expect(seqs).toEqual([1, 2, 3, 4]);
     expect((await linesOf(path)).map((r) => r.seq)).toEqual([4]);

@@ -8,7 +8,7 @@ import { auditEvents } from "../test-events.js";
 import { createWebhookSink } from "./webhook-sink.js";
 import { webhookAuditSinkSchema } from "./webhook-sink-schema.js";
 
-const HMAC_KEY = "k".repeat(20) + "-webhook-hmac-key-0123456789";
+const HMAC_KEY = "a-test-webhook-hmac-key-of-enough-length-0123";
 const HEC_TOKEN = "6a0e0ab6-5c1a-4b1e-9d5e-0f1c2b3a4d5e";
 const env = { SINK_HMAC: HMAC_KEY, HEC_TOKEN };
 
