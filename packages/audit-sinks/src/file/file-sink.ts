@@ -64,7 +64,7 @@ export function createFileSink(settings: FileAuditSinkSettings, deps: { clock: (
     const inCurrent = current ? await lastSeqOf(path, true) : undefined;
     if (inCurrent !== undefined) return inCurrent;
     const newest = (await rotatedFiles()).at(-1);
-    return (newest && (await lastSeqOf(join(dir, newest), false))) ?? 0;
+    return newest === undefined ? 0 : ((await lastSeqOf(join(dir, newest), false)) ?? 0);
   };
 
   const rotateIfDue = async () => {
