@@ -1,4 +1,5 @@
 export * from "./access-request-service.js";
+export * from "./audit-export-service.js";
 export * from "./audit-service.js";
 export * from "./authorization.js";
 export * from "./break-glass-service.js";
