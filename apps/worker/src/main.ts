@@ -10,9 +10,10 @@ runMain(async () => {
     reconcile: reconcileOptionsFor(env.LEASEHOLD_SWEEP_INTERVAL, env.LEASEHOLD_RELEASE_MARGIN),
     expiry: { providerCallsAtOnce: env.LEASEHOLD_WORKER_CONCURRENCY },
     slack: env.SLACK_BOT_TOKEN ? { token: env.SLACK_BOT_TOKEN, apiUrl: env.SLACK_API_URL } : undefined,
+    exportAudit: true,
   });
   const worker = await startWorker({
-    useCases: { ...open.broker, notifications: open.notifications },
+    useCases: { ...open.broker, notifications: open.notifications, auditExport: open.auditExport },
     queue: open.queue,
     ensureSchedules: open.ensureSchedules,
     concurrency: env.LEASEHOLD_WORKER_CONCURRENCY,

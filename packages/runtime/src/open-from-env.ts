@@ -56,6 +56,8 @@ export async function openBrokerFromEnv(
     slack?: BrokerSettings["slack"];
     /** Replaces the on-call source leasehold.yaml's onCall block would make (local mode's stand-in). */
     onCall?: OnCallSource;
+    /** Open leasehold.yaml's audit sinks and export to them (the worker). */
+    exportAudit?: boolean;
   } = {},
 ): Promise<OpenBroker> {
   const config = overrides.config ?? loadConfigFile(env.LEASEHOLD_CONFIG);
@@ -88,6 +90,7 @@ export async function openBrokerFromEnv(
     ...(overrides.reconcile ? { reconcile: overrides.reconcile } : {}),
     ...(overrides.expiry ? { expiry: overrides.expiry } : {}),
     ...(overrides.slack ? { slack: overrides.slack } : {}),
+    ...(overrides.exportAudit ? { auditSinkEnv: env.targetEnv } : {}),
   });
 }
 
