@@ -113,6 +113,15 @@ describe("the file audit sink", () => {
     });
   });
 
+  it("refuses to splice another history: the file's newest event differs from the trail's of that seq", async () => {
+    const path = join(dir, "audit.jsonl");
+    await sinkAt(path).deliver(auditEvents(1, 3));
+    const before = await readFile(path, "utf8");
+    const rewritten = auditEvents(2, 3).map((e) => (e.seq === 3 ? { ...e, hash: "f".repeat(64) } : e));
+    await expect(sinkAt(path).deliver(rewritten)).rejects.toThrow(/event 3 .* differs from the trail's/);
+    expect(await readFile(path, "utf8")).toBe(before);
+  });
+
   it("accepts only an absolute path", () => {
     expect(fileAuditSinkSchema.safeParse({ name: "f", kind: "file", path: "audit.jsonl" }).success).toBe(
       false,

@@ -1,22 +1,10 @@
-import { mkdir, open, readdir, rename, stat, truncate } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { mkdir, open, stat, truncate } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { type AuditEvent, type AuditSink, UpstreamError } from "@leasehold/domain";
 import { recordOf } from "../audit-record.js";
+import { fsyncDirectory, rotatedFilesOf, rotateIfDue } from "./file-rotation.js";
 import type { FileAuditSinkSettings } from "./file-sink-schema.js";
-import { readTail, seqOfLine } from "./file-tail.js";
-
-/** `20261206T012000123Z`: sorts as it happened, and is safe in a file name on every system. */
-const stampOf = (at: Date) => at.toISOString().replace(/[-:.]/g, "");
-const ROTATED = /^\d{8}T\d{9}Z(?:-\d+)?$/;
-
-const fsyncDirectory = async (dir: string) => {
-  const handle = await open(dir, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-};
+import { readTail, recordOfLine } from "./file-tail.js";
 
 /**
  * The JSON-lines file sink. Each delivery first reads the last `seq` the file holds (or, when the
@@ -29,19 +17,21 @@ const fsyncDirectory = async (dir: string) => {
 export function createFileSink(settings: FileAuditSinkSettings, deps: { clock: () => Date }): AuditSink {
   const { path, format, rotate } = settings;
   const dir = dirname(path);
-  const base = basename(path);
-  /** When this process created the current file (an inode it knows); else the file's own times. */
-  let created: { ino: number; at: Date } | undefined;
+  /**
+   * Since when the current file exists: when this process created it, else its birth time, else (a
+   * file system that keeps none) when this process first saw it.
+   */
+  let known: { ino: number; at: Date } | undefined;
+  const bornAt = (ino: number, birthtime: Date | undefined) => {
+    if (known?.ino !== ino) known = { ino, at: birthtime ?? deps.clock() };
+    return known.at;
+  };
 
   const failure = (what: string, cause?: unknown) =>
     new UpstreamError(`file audit sink "${settings.name}": ${what}`, { retryable: true, cause });
 
-  const rotatedFiles = async () =>
-    (await readdir(dir))
-      .filter((f) => f.startsWith(`${base}.`) && ROTATED.test(f.slice(base.length + 1)))
-      .sort();
-
-  const lastSeqOf = async (file: string, cutPartial: boolean): Promise<number | undefined> => {
+  type LastRecord = { seq: number; hash: string | undefined };
+  const lastRecordOf = async (file: string, cutPartial: boolean): Promise<LastRecord | undefined> => {
     const handle = await open(file, "r");
     let tail: Awaited<ReturnType<typeof readTail>>;
     try {
@@ -51,43 +41,42 @@ export function createFileSink(settings: FileAuditSinkSettings, deps: { clock: (
     }
     if (tail.partialFrom !== undefined && cutPartial) await truncate(file, tail.partialFrom);
     if (tail.lastLine === undefined) return undefined;
-    const seq = seqOfLine(tail.lastLine);
-    if (seq === undefined) {
+    const record = recordOfLine(tail.lastLine);
+    if (record === undefined) {
       throw failure(`the last line of ${file} is not a Leasehold audit record; move the file aside`);
     }
-    return seq;
+    return record;
   };
 
-  /** The newest `seq` on disk: the current file's last record, else the newest rotated file's, else 0. */
-  const lastSeqOnDisk = async (): Promise<number> => {
+  /** The newest record on disk: the current file's last, else the newest rotated file's; undefined: none. */
+  const lastOnDisk = async (): Promise<LastRecord | undefined> => {
     const current = await stat(path).catch(() => undefined);
-    const inCurrent = current ? await lastSeqOf(path, true) : undefined;
+    const inCurrent = current ? await lastRecordOf(path, true) : undefined;
     if (inCurrent !== undefined) return inCurrent;
-    const newest = (await rotatedFiles()).at(-1);
-    return newest === undefined ? 0 : ((await lastSeqOf(join(dir, newest), false)) ?? 0);
+    const newest = (await rotatedFilesOf(path)).at(-1);
+    return newest === undefined ? undefined : lastRecordOf(join(dir, newest), false);
   };
 
-  const rotateIfDue = async () => {
-    const current = await stat(path).catch(() => undefined);
-    if (!current || current.size === 0) return;
-    const now = deps.clock();
-    const bornAt =
-      created?.ino === current.ino ? created.at : current.birthtimeMs > 0 ? current.birthtime : current.mtime;
-    const tooBig = rotate.maxBytes !== undefined && current.size >= rotate.maxBytes;
-    const tooOld = rotate.maxAge !== undefined && now.getTime() - bornAt.getTime() >= rotate.maxAge * 1000;
-    if (!tooBig && !tooOld) return;
-    const taken = new Set(await rotatedFiles());
-    let name = `${base}.${stampOf(now)}`;
-    for (let n = 1; taken.has(name); n += 1) name = `${base}.${stampOf(now)}-${n}`;
-    await rename(path, join(dir, name));
-    await fsyncDirectory(dir);
+  /**
+   * The file's newest event must be the trail's event of that seq. When it is not, the trail was
+   * rewritten or restored from an older backup since the file got it: appending would splice two
+   * histories, so the sink refuses (and the outage alert names it) until someone looks.
+   */
+  const checkSameHistory = (last: LastRecord | undefined, events: readonly AuditEvent[]) => {
+    const same = last && events.find((event) => event.seq === last.seq);
+    if (same && last.hash !== undefined && last.hash !== same.hash) {
+      throw new UpstreamError(
+        `file audit sink "${settings.name}": event ${last.seq} in ${path} differs from the trail's (the trail was rewritten or restored); run leasehold audit verify`,
+        { retryable: false },
+      );
+    }
   };
 
   const append = async (text: string) => {
     const existed = await stat(path).catch(() => undefined);
     const handle = await open(path, "a");
     try {
-      if (!existed) created = { ino: (await handle.stat()).ino, at: deps.clock() };
+      if (!existed) known = { ino: (await handle.stat()).ino, at: deps.clock() };
       await handle.writeFile(text, "utf8");
       await handle.sync();
     } finally {
@@ -103,10 +92,11 @@ export function createFileSink(settings: FileAuditSinkSettings, deps: { clock: (
       if (events.length === 0) return;
       try {
         await mkdir(dir, { recursive: true });
-        const last = await lastSeqOnDisk();
-        const fresh = events.filter((event) => event.seq > last);
+        const last = await lastOnDisk();
+        checkSameHistory(last, events);
+        const fresh = events.filter((event) => event.seq > (last?.seq ?? 0));
         if (fresh.length === 0) return;
-        await rotateIfDue();
+        await rotateIfDue(path, rotate, deps.clock(), bornAt);
         await append(fresh.map((event) => `${JSON.stringify(recordOf(format, event))}\n`).join(""));
       } catch (error) {
         if (error instanceof UpstreamError) throw error;

@@ -43,12 +43,19 @@ function locate(buffer: Buffer, start: number, size: number): FileTail | undefin
   return { lastLine: buffer.subarray(before + 1, lastNewline).toString("utf8"), partialFrom };
 }
 
-/** The `seq` a record line carries: `seq` in the JSON format, `metadata.sequence` in OCSF. */
-export function seqOfLine(line: string): number | undefined {
+/** What a record line says of its event: `seq` and `hash` (top level in JSON, `metadata`/`unmapped` in OCSF). */
+export function recordOfLine(line: string): { seq: number; hash: string | undefined } | undefined {
   try {
-    const record = JSON.parse(line) as { seq?: unknown; metadata?: { sequence?: unknown } };
+    const record = JSON.parse(line) as {
+      seq?: unknown;
+      hash?: unknown;
+      metadata?: { sequence?: unknown };
+      unmapped?: { hash?: unknown };
+    };
     const seq = record.seq ?? record.metadata?.sequence;
-    return typeof seq === "number" && Number.isSafeInteger(seq) && seq > 0 ? seq : undefined;
+    const hash = record.hash ?? record.unmapped?.hash;
+    if (typeof seq !== "number" || !Number.isSafeInteger(seq) || seq <= 0) return undefined;
+    return { seq, hash: typeof hash === "string" ? hash : undefined };
   } catch {
     return undefined;
   }
