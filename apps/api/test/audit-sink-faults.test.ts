@@ -1,4 +1,7 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type AwsSandbox, type OidcIssuer, startAwsSandbox, startOidcIssuer } from "@leasehold/sandbox";
@@ -7,12 +10,16 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { eventually, type Stack, startStack } from "./stack.js";
 
 /**
- * The audit trail copied to a file sink by the real worker process while that worker is SIGKILLed
- * again and again, mid-export or not: once the trail stops growing, the file (and its rotated parts)
- * holds every event exactly once, in order. The per-sink cursor resumes after each kill, and the file
- * sink's last-seq check drops what a killed worker delivered but could not record.
+ * The audit trail copied out by the real worker process while that worker is SIGKILLed again and
+ * again, mid-export or not, and while the webhook receiver is down for a while: once the trail stops
+ * growing, the file (and its rotated parts) holds every event exactly once, in order, and the
+ * receiver, dropping repeats by seq, has every event in order. The per-sink cursor resumes after each
+ * kill and after the outage; the file sink's last-seq check drops what a killed worker delivered but
+ * could not record.
  */
-const config = (path: string) => `
+const HMAC_KEY = "fault-suite-webhook-hmac-key-0123456789abcdef";
+
+const config = (path: string, webhookUrl: string) => `
 identityProviders:
   - name: corp
     issuer: "{issuer}"
@@ -37,24 +44,80 @@ auditSinks:
     kind: file
     path: ${path}
     rotate: { maxBytes: 8192 }
+  - name: siem
+    kind: webhook
+    url: ${webhookUrl}
+    hmacKeyEnv: SIEM_HMAC_KEY
+    batchSize: 7
+    attempts: 2
+    backoffMs: 100
 `;
 
-describe("an audit file sink across worker SIGKILLs", () => {
+/** A SIEM's intake: checks each body's signature, answers 503 while `down`, keeps each event by seq. */
+async function startReceiver() {
+  const firstSeen: number[] = [];
+  const seen = new Set<number>();
+  let badSignatures = 0;
+  let refused = 0;
+  let down = false;
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks);
+      const given = Buffer.from(String(req.headers["x-leasehold-signature"] ?? ""));
+      const expected = Buffer.from(`sha256=${createHmac("sha256", HMAC_KEY).update(body).digest("hex")}`);
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+        badSignatures += 1;
+        res.writeHead(401).end();
+        return;
+      }
+      if (down) {
+        refused += 1;
+        res.writeHead(503).end();
+        return;
+      }
+      for (const event of (JSON.parse(body.toString("utf8")) as { events: { seq: number }[] }).events) {
+        if (!seen.has(event.seq)) firstSeen.push(event.seq);
+        seen.add(event.seq);
+      }
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/intake`,
+    firstSeen,
+    stats: () => ({ badSignatures, refused }),
+    setDown: (value: boolean) => {
+      down = value;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe("audit sinks across worker SIGKILLs and a receiver outage", () => {
   let aws: AwsSandbox;
   let people: OidcIssuer;
   let stack: Stack;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
   const dir = mkdtempSync(join(tmpdir(), "lh-sink-faults-"));
   const path = join(dir, "audit.jsonl");
 
   beforeAll(async () => {
-    [aws, people] = await Promise.all([startAwsSandbox({ roles: [{ arn: ROLE_ARN }] }), startOidcIssuer()]);
+    [aws, people, receiver] = await Promise.all([
+      startAwsSandbox({ roles: [{ arn: ROLE_ARN }] }),
+      startOidcIssuer(),
+      startReceiver(),
+    ]);
     stack = await startStack({
       sandbox: aws,
       issuerUrl: people.url,
-      config: config(path),
+      config: config(path, receiver.url),
       sweepIntervalSeconds: 1,
       // A killed worker's jobs are taken up again two seconds later, not thirty.
       jobLockSeconds: 2,
+      env: { SIEM_HMAC_KEY: HMAC_KEY },
     });
   }, 120_000);
 
@@ -64,7 +127,7 @@ describe("an audit file sink across worker SIGKILLs", () => {
 
   afterAll(async () => {
     await stack?.stop();
-    await Promise.all([aws?.close(), people?.close()]);
+    await Promise.all([aws?.close(), people?.close(), receiver?.close()]);
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -87,10 +150,12 @@ describe("an audit file sink across worker SIGKILLs", () => {
     });
   };
 
-  it("holds every event exactly once, in order", async () => {
+  it("the file holds every event exactly once, and the receiver every event, in order", async () => {
     const dev = stack.client(await tokenFor(people, "dev"));
     const alice = stack.client(await tokenFor(people, "alice"));
     for (let round = 0; round < 4; round += 1) {
+      // The receiver is down for the first two rounds: the webhook sink falls behind, the file does not.
+      receiver.setDown(round < 2);
       // Events keep coming while the worker dies: requests, approvals, and the issues it owes.
       const work = (async () => {
         // One after another: a requester may have one pending request per target.
@@ -108,9 +173,18 @@ describe("an audit file sink across worker SIGKILLs", () => {
       await work;
       await stack.workerExited();
       await stack.startWorker();
+      if (round === 1) {
+        // Let the outage fail deliveries before the receiver comes back: with two attempts per POST,
+        // four refusals are at least two failed deliveries, in two rounds of the export.
+        await eventually(
+          async () => (receiver.stats().refused >= 4 ? true : undefined),
+          20_000,
+          "failed deliveries",
+        );
+      }
     }
-    // Issues the kills interrupted go on after the loop: wait for a moment the file has caught up with
-    // the trail as it is then (the head read before and after the file, unchanged).
+    // Issues the kills interrupted go on after the loop: wait for a moment both sinks have caught up
+    // with the trail as it is then (the head read before and after them, unchanged).
     const head = async () =>
       Number(
         (await stack.db.query<{ seq: string }>("SELECT max(seq)::text AS seq FROM audit_events"))[0]?.seq,
@@ -118,14 +192,18 @@ describe("an audit file sink across worker SIGKILLs", () => {
     const last = await eventually(
       async () => {
         const before = await head();
-        const onDisk = seqsOnDisk().length;
-        return onDisk >= before && (await head()) === before ? before : undefined;
+        const caughtUp = seqsOnDisk().length >= before && receiver.firstSeen.length >= before;
+        return caughtUp && (await head()) === before ? before : undefined;
       },
       60_000,
-      "the file to catch up with the trail",
+      "the sinks to catch up with the trail",
     );
     expect(last).toBeGreaterThanOrEqual(4 * 5 * 3);
-    expect(seqsOnDisk()).toEqual(Array.from({ length: last }, (_, i) => i + 1));
+    const all = Array.from({ length: last }, (_, i) => i + 1);
+    expect(seqsOnDisk()).toEqual(all);
     expect(readdirSync(dir).length).toBeGreaterThan(1);
+    expect(receiver.firstSeen).toEqual(all);
+    expect(receiver.stats().badSignatures).toBe(0);
+    expect(receiver.stats().refused).toBeGreaterThanOrEqual(4);
   }, 180_000);
 });
