@@ -49,6 +49,29 @@ const consecutiveAfter = (after: number, events: readonly AuditEvent[]): AuditEv
   return run;
 };
 
+/** Where each sink stands against the trail's head at `now`. */
+async function sinkStatuses(store: Store, sinks: readonly AuditSink[], now: Date): Promise<SinkStatus[]> {
+  const head = await store.read((r) => r.audit.latestSeq());
+  const cursors = new Map(
+    (await store.read((r) => r.auditSinks.list())).map((c): [string, AuditSinkCursor] => [c.sink, c]),
+  );
+  const statuses: SinkStatus[] = [];
+  for (const { name } of sinks) {
+    const cursor = cursors.get(name);
+    const seq = cursor?.seq ?? 0;
+    const [oldest] = await store.read((r) => r.audit.list({ afterSeq: seq, limit: 1 }));
+    statuses.push({
+      sink: name,
+      seq,
+      lagEvents: Math.max(0, head - seq),
+      lagSeconds: oldest ? Math.max(0, (now.getTime() - oldest.at.getTime()) / 1000) : 0,
+      lastError: cursor?.lastError ?? null,
+      failingSince: cursor?.failingSince ?? null,
+    });
+  }
+  return statuses;
+}
+
 /**
  * Copies the audit trail to the configured sinks (the worker, every second). Each sink is exported
  * under a lock of its own (`audit-sink:<name>`), so replicas never deliver to one sink at once: read
@@ -89,7 +112,8 @@ export function createAuditExportService(deps: AuditExportDeps) {
   };
 
   const exportSink = async (sink: AuditSink, locked: Store): Promise<SinkRound> => {
-    let after = (await locked.read((r) => r.auditSinks.find(sink.name)))?.seq ?? 0;
+    const cursor = await locked.read((r) => r.auditSinks.find(sink.name));
+    let after = cursor?.seq ?? 0;
     let delivered = 0;
     for (let batch = 0; batch < BATCHES_PER_ROUND; batch += 1) {
       const read = await locked.read((r) => r.audit.list({ afterSeq: after, limit: batchSize }));
@@ -102,7 +126,10 @@ export function createAuditExportService(deps: AuditExportDeps) {
         await sink.deliver(events);
       } catch (error) {
         const message = (error as Error).message;
-        log.warn({ sink: sink.name, afterSeq: after, error: message }, "audit sink delivery failed");
+        // Once per outage and per new error, not every second the outage lasts.
+        if (!cursor?.failingSince || cursor.lastError !== message) {
+          log.warn({ sink: sink.name, afterSeq: after, error: message }, "audit sink delivery failed");
+        }
         await locked.transaction((r) => r.auditSinks.recordFailure(sink.name, message, clock()));
         await alertIfDue(locked, sink.name);
         return { sink: sink.name, delivered, error: message };
@@ -126,29 +153,8 @@ export function createAuditExportService(deps: AuditExportDeps) {
       return rounds;
     },
 
-    /** Each configured sink's lag and outage, oldest undelivered event first. */
-    async exportStatus(): Promise<SinkStatus[]> {
-      const now = clock();
-      const head = await store.read((r) => r.audit.latestSeq());
-      const cursors = new Map(
-        (await store.read((r) => r.auditSinks.list())).map((c): [string, AuditSinkCursor] => [c.sink, c]),
-      );
-      const statuses: SinkStatus[] = [];
-      for (const { name } of deps.sinks) {
-        const cursor = cursors.get(name);
-        const seq = cursor?.seq ?? 0;
-        const [oldest] = await store.read((r) => r.audit.list({ afterSeq: seq, limit: 1 }));
-        statuses.push({
-          sink: name,
-          seq,
-          lagEvents: Math.max(0, head - seq),
-          lagSeconds: oldest ? Math.max(0, (now.getTime() - oldest.at.getTime()) / 1000) : 0,
-          lastError: cursor?.lastError ?? null,
-          failingSince: cursor?.failingSince ?? null,
-        });
-      }
-      return statuses;
-    },
+    /** Each configured sink's lag and outage, for /metrics and the CLI. */
+    exportStatus: (): Promise<SinkStatus[]> => sinkStatuses(store, deps.sinks, clock()),
 
     async close(): Promise<void> {
       await Promise.all(deps.sinks.map((sink) => sink.close?.()));
