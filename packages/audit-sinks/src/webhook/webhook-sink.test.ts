@@ -108,6 +108,22 @@ describe("the webhook audit sink", () => {
     expect((error as UpstreamError).retryable).toBe(false);
   });
 
+  it("does not follow a redirect elsewhere with the signed body", async () => {
+    const elsewhere = await receiver(() => ({ status: 200 }));
+    const redirecting = createServer((_req, res) => {
+      res.writeHead(307, { location: elsewhere.url }).end();
+    });
+    await new Promise<void>((resolve) => redirecting.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/audit`;
+      await expect(sinkFor(url).deliver(auditEvents(1, 1))).rejects.toThrow(/answered 307/);
+      expect(elsewhere.received).toEqual([]);
+    } finally {
+      redirecting.closeAllConnections();
+      await new Promise((resolve) => redirecting.close(resolve));
+    }
+  });
+
   it("counts a receiver that does not answer in time as a failed try", async () => {
     const { url } = await receiver(() => "hang");
     await expect(sinkFor(url, { attempts: 1, timeoutMs: 200 }).deliver(auditEvents(1, 1))).rejects.toThrow(

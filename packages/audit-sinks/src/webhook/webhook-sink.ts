@@ -67,6 +67,8 @@ export function createWebhookSink(settings: WebhookAuditSinkSettings, deps: Webh
         method: "POST",
         headers: request.headers,
         body: request.body,
+        // A redirect is not followed: it would carry the signed body (and a HEC token) somewhere else.
+        redirect: "manual",
         signal: AbortSignal.timeout(settings.timeoutMs),
       });
     } catch (error) {
