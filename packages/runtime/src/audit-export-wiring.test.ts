@@ -29,6 +29,7 @@ describe("opening leasehold.yaml's audit sinks", () => {
       } catch (e) {
         return e;
       }
+      return undefined;
     })();
     expect(error).toBeInstanceOf(ConfigError);
     const message = String((error as Error).message) + JSON.stringify(error);
