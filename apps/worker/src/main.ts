@@ -14,10 +14,11 @@ runMain(async () => {
     expiry: { providerCallsAtOnce: env.LEASEHOLD_WORKER_CONCURRENCY },
     slack: env.SLACK_BOT_TOKEN ? { token: env.SLACK_BOT_TOKEN, apiUrl: env.SLACK_API_URL } : undefined,
     metrics: { app: "worker", healthGauges: false },
+    exportAudit: true,
   });
   open.metrics.setSweepInterval(env.LEASEHOLD_SWEEP_INTERVAL);
   const worker = await startWorker({
-    useCases: { ...open.broker, notifications: open.notifications },
+    useCases: { ...open.broker, notifications: open.notifications, auditExport: open.auditExport },
     queue: open.queue,
     ensureSchedules: open.ensureSchedules,
     concurrency: env.LEASEHOLD_WORKER_CONCURRENCY,

@@ -1,6 +1,7 @@
-import type { Broker, Logger, NotificationService } from "@leasehold/broker";
+import type { AuditExportService, Broker, Logger, NotificationService } from "@leasehold/broker";
 import type { Metrics } from "@leasehold/domain";
 import type { QueueConnection } from "@leasehold/queue";
+import { auditExportProcessors } from "./audit-export-processors.js";
 import { grantProcessors } from "./grant-processors.js";
 import { startProcessors } from "./job-harness.js";
 import { notificationProcessors } from "./notification-processors.js";
@@ -34,6 +35,8 @@ export type WorkerUseCases = {
   readonly audit: Pick<Broker["audit"], "checkpoint" | "checkpointKeyId">;
   /** Present when a messenger is configured: notifications and reminders run here too. */
   readonly notifications: NotificationService | undefined;
+  /** Present when leasehold.yaml names audit sinks: the trail is copied out every second. */
+  readonly auditExport?: Pick<AuditExportService, "exportAll"> | undefined;
 };
 
 /** Runs the processors and the sweep; used by main.ts and local mode. */
@@ -52,12 +55,13 @@ export async function startWorker(options: {
   metrics?: Pick<Metrics, "jobFailed" | "sweepFinished">;
 }): Promise<{ close(): Promise<void> }> {
   const { useCases, log } = options;
-  const { grants, rotations, reconcile, drift, audit, notifications } = useCases;
+  const { grants, rotations, reconcile, drift, audit, notifications, auditExport } = useCases;
   const workers = startProcessors(
     [
       ...grantProcessors(grants, { concurrency: options.concurrency }),
       ...rotationProcessors(rotations),
       ...(notifications ? notificationProcessors(notifications) : []),
+      ...(auditExport ? auditExportProcessors(auditExport) : []),
     ],
     options.queue,
     { lockMs: options.lockMs, log, metrics: options.metrics },

@@ -1,5 +1,6 @@
 export * from "./access-request-service.js";
 export * from "./audit-checkpoint-service.js";
+export * from "./audit-export-service.js";
 export * from "./audit-service.js";
 export * from "./authorization.js";
 export * from "./break-glass-service.js";

@@ -1,3 +1,4 @@
+export * from "./audit-sink-config.js";
 export * from "./checkpoint-key.js";
 export * from "./config-error.js";
 export * from "./env.js";

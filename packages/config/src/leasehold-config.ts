@@ -8,6 +8,7 @@ import {
 } from "@leasehold/domain";
 import { onCallSettingsSchema } from "@leasehold/providers/schemas";
 import { z } from "zod";
+import { auditSinkConfigSchema } from "./audit-sink-config.js";
 import { rotationConfigSchema } from "./rotation-config.js";
 import { targetConfigSchema } from "./target-config.js";
 
@@ -150,6 +151,8 @@ export const leaseholdConfigSchema = z
     limits: limitsSchema.default(() => limitsSchema.parse({})),
     /** Signed checkpoints of the audit trail; both fields have defaults. */
     auditCheckpoints: auditCheckpointsSchema.default(() => auditCheckpointsSchema.parse({})),
+    /** Where the worker copies the audit trail, each with a cursor of its own (README, "Audit sinks"). */
+    auditSinks: z.array(auditSinkConfigSchema).max(10, "at most 10 audit sinks").default([]),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -172,6 +175,20 @@ export const leaseholdConfigSchema = z
     );
     duplicates(config.targets, (t) => t.id, "targets", "target id");
     duplicates(config.rotations, (r) => r.id, "rotations", "rotation id");
+    duplicates(config.auditSinks, (s) => s.name, "auditSinks", "sink name");
+    // Two file sinks on one file would each see the other's lines as their own and skip events.
+    const filePaths = new Set<string>();
+    config.auditSinks.forEach((sink, index) => {
+      if (sink.kind !== "file") return;
+      if (filePaths.has(sink.path)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["auditSinks", index, "path"],
+          message: "another file sink writes here",
+        });
+      }
+      filePaths.add(sink.path);
+    });
     config.targets.forEach((target, index) => {
       const provider = target.onCall?.provider;
       if (provider !== undefined && config.onCall[provider] === undefined) {

@@ -24,6 +24,7 @@ export const appRolePrivileges: Readonly<Record<string, string>> = {
   break_glass_reviews: "SELECT, INSERT",
   slack_break_glass_messages: "SELECT, INSERT",
   audit_cursors: "SELECT, INSERT, UPDATE",
+  audit_sink_cursors: "SELECT, INSERT, UPDATE",
   rotation_runs: "SELECT, INSERT, UPDATE",
   // Revoking sets revoked_at and revoked_by; nothing else of a window ever changes.
   pre_approvals: "SELECT, INSERT, UPDATE (revoked_at, revoked_by)",

@@ -1,5 +1,6 @@
 export * from "./access-request-repo.js";
 export * from "./audit-log.js";
+export * from "./audit-sink-cursor-repo.js";
 export * from "./auto-approval-repo.js";
 export * from "./break-glass-repo.js";
 export * from "./database.js";

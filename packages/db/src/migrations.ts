@@ -288,4 +288,20 @@ CREATE INDEX pre_approvals_lookup ON pre_approvals (principal_id, target_id, end
 CREATE INDEX pre_approvals_by_target ON pre_approvals (target_id, created_at DESC);
 `,
   },
+  {
+    id: "0012_audit_sink_cursors",
+    sql: `
+-- How far each audit sink (leasehold.yaml's auditSinks, by name) has durably received the trail: the
+-- export moves seq only after the sink accepted every event up to it. A failing sink keeps its seq and
+-- records why and since when; alerted_at remembers that its one alert for this outage went out.
+CREATE TABLE audit_sink_cursors (
+  sink          text PRIMARY KEY,
+  seq           bigint NOT NULL CHECK (seq >= 0),
+  updated_at    timestamptz NOT NULL,
+  last_error    text,
+  failing_since timestamptz,
+  alerted_at    timestamptz
+);
+`,
+  },
 ];

@@ -1,5 +1,6 @@
 import { type AccessRequestRepo, accessRequestRepo } from "./access-request-repo.js";
 import { type AuditLog, auditLog } from "./audit-log.js";
+import { type AuditSinkCursorRepo, auditSinkCursorRepo } from "./audit-sink-cursor-repo.js";
 import { type AutoApprovalRepo, autoApprovalRepo } from "./auto-approval-repo.js";
 import { type BreakGlassRepo, breakGlassRepo } from "./break-glass-repo.js";
 import type { Database, SqlExecutor } from "./database.js";
@@ -18,6 +19,7 @@ export type Repositories = {
   readonly autoApprovals: AutoApprovalRepo;
   readonly preApprovals: PreApprovalRepo;
   readonly breakGlass: BreakGlassRepo;
+  readonly auditSinks: AuditSinkCursorRepo;
 };
 
 /**
@@ -47,6 +49,7 @@ export function createStore(db: Database, options: { auditKey: Buffer; grantKey:
     autoApprovals: autoApprovalRepo(sql),
     preApprovals: preApprovalRepo(sql),
     breakGlass: breakGlassRepo(sql),
+    auditSinks: auditSinkCursorRepo(sql),
   });
   const pooled = bind(db);
   return {

@@ -1,4 +1,11 @@
+import { z } from "zod";
 import type { AuditEvent } from "./audit.js";
+
+/** A sink's name in leasehold.yaml: its cursor is kept under it, so renaming a sink starts it over. */
+export const auditSinkNameSchema = z
+  .string()
+  .trim()
+  .regex(/^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/, "a sink name is lower-case letters, digits and dashes");
 
 /**
  * Where the audit trail is copied outside Leasehold's database: a JSON-lines file, a webhook (or Splunk

@@ -141,6 +141,19 @@ export type Alert =
       readonly step: string;
       readonly error: string;
       readonly rolledBack: boolean;
+    }
+  | {
+      /**
+       * An audit sink has failed every delivery for longer than the alert threshold: its copy of the
+       * trail falls behind (nothing is lost; it resumes where it stopped). Raised once per outage.
+       */
+      readonly kind: "audit-sink-failing";
+      readonly sink: string;
+      readonly failingSince: Date;
+      /** The last delivery's error, as the sink put it (never a secret). */
+      readonly error: string;
+      /** Events written to the trail that the sink does not hold yet. */
+      readonly behindEvents: number;
     };
 
 /**

@@ -62,6 +62,15 @@ export const queueRegistry = {
     payload: z.object({}).strict(),
     options: { attempts: 1 },
   },
+  /**
+   * Copies new audit events to the configured audit sinks (a job scheduler, every second). Each sink
+   * is exported under a database lock of its own, so overlapping runs on two workers deliver once.
+   */
+  auditExport: {
+    name: "audit-export",
+    payload: z.object({}).strict(),
+    options: { attempts: 1 },
+  },
   /** A rotation's schedule ticked (a job scheduler per rotation: one tick across all workers). */
   rotationTick: {
     name: "rotation-tick",

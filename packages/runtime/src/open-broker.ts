@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import {
+  type AuditExportService,
   type Broker,
   createBroker,
   createCredentialCipher,
@@ -39,6 +40,7 @@ import {
   type QueueProducer,
 } from "@leasehold/queue";
 import { createSlackClient, createSlackIdentity, createSlackMessenger } from "@leasehold/slack";
+import { AUDIT_EXPORT_EVERY_MS, auditExportFor, auditSinksFrom } from "./audit-export-wiring.js";
 import { providersFor, rotationSetup } from "./backends.js";
 import { healthReader } from "./health-reader.js";
 import { tracedProducer, tracedProvider, tracedStore } from "./traced-backends.js";
@@ -66,6 +68,11 @@ export type BrokerSettings = {
   readonly sqlAdminUrls?: ReadonlyMap<string, string>;
   /** Where notifications go (the worker only): Slack's bot token and, for a stand-in, its API URL. */
   readonly slack?: { readonly token: string; readonly apiUrl: string | undefined } | undefined;
+  /**
+   * The environment the audit sinks' secrets are read from (the worker only): given, leasehold.yaml's
+   * `auditSinks` are opened and exported; omitted, this process exports nothing.
+   */
+  readonly auditSinkEnv?: Readonly<Record<string, string | undefined>> | undefined;
   readonly log: Logger;
   readonly clock?: Clock;
   readonly reconcile?: ReconcileOptions;
@@ -83,6 +90,8 @@ export type OpenBroker = {
   readonly broker: Broker;
   /** Present when `slack` was given: what to tell whom, from the audit trail. */
   readonly notifications: NotificationService | undefined;
+  /** Present in the worker when leasehold.yaml names audit sinks: copies the trail out. */
+  readonly auditExport: AuditExportService | undefined;
   readonly config: LeaseholdConfig;
   /** What /metrics serves, and the port the app's own edges (API, Slack, sweep) report through. */
   readonly metrics: AppMetrics;
@@ -131,6 +140,10 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
   const passwords = createDatabasePasswords();
   const keys = deriveKeys(settings.masterKey);
   const checkpointKey = resolveCheckpointKey(settings.checkpointKeyPem, keys.auditCheckpoint);
+  // Built before anything opens: a sink's missing secret stops the process at once.
+  const sinks = settings.auditSinkEnv
+    ? auditSinksFrom(config.auditSinks, settings.auditSinkEnv, settings.clock ?? systemClock)
+    : [];
   const db = await openDatabase({
     databaseUrl: settings.databaseUrl,
     migrationUrl: settings.migrationUrl,
@@ -183,9 +196,20 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
   const notifications = settings.slack
     ? slackNotifications(settings.slack, config, producer, deps, metrics.metrics)
     : undefined;
+  const auditExport = auditExportFor(config, sinks, { ...deps, slack: settings.slack });
+  if (auditExport) {
+    metrics.feedAuditSinkLag(async () =>
+      (await auditExport.exportStatus()).map((s) => ({
+        sink: s.sink,
+        events: s.lagEvents,
+        seconds: s.lagSeconds,
+      })),
+    );
+  }
   return {
     broker,
     notifications,
+    auditExport,
     config,
     metrics,
     pagerDutyWebhookSecrets: settings.pagerDutyWebhookSecrets ?? [],
@@ -205,9 +229,11 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
         })),
       );
       if (notifications) await producer.scheduleRepeating("notifyDispatch", NOTIFICATION_DISPATCH_EVERY_MS);
+      if (auditExport) await producer.scheduleRepeating("auditExport", AUDIT_EXPORT_EVERY_MS);
     },
     async close() {
       await producer.close();
+      await auditExport?.close();
       await Promise.all([...providers.map((p) => p.close?.()), passwords.close()]);
       await db.close();
     },

@@ -58,6 +58,8 @@ export async function openBrokerFromEnv(
     /** Replaces the on-call source leasehold.yaml's onCall block would make (local mode's stand-in). */
     onCall?: OnCallSource;
     metrics?: BrokerSettings["metrics"];
+    /** Open leasehold.yaml's audit sinks and export to them (the worker). */
+    exportAudit?: boolean;
   } = {},
 ): Promise<OpenBroker> {
   const config = overrides.config ?? loadConfigFile(env.LEASEHOLD_CONFIG);
@@ -92,6 +94,7 @@ export async function openBrokerFromEnv(
     ...(overrides.expiry ? { expiry: overrides.expiry } : {}),
     ...(overrides.slack ? { slack: overrides.slack } : {}),
     ...(overrides.metrics ? { metrics: overrides.metrics } : {}),
+    ...(overrides.exportAudit ? { auditSinkEnv: env.targetEnv } : {}),
   });
 }
 

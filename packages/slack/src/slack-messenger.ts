@@ -11,6 +11,7 @@ import {
 } from "@leasehold/domain";
 import type { KnownBlock } from "@slack/types";
 import type { WebClient } from "@slack/web-api";
+import { renderAuditSinkFailingAlert } from "./audit-sink-alert.js";
 import { renderBreakGlassDm, renderBreakGlassMessage } from "./break-glass-message.js";
 import {
   renderAutoApprovedAlert,
@@ -59,6 +60,8 @@ export function renderAlert(alert: Alert) {
       return renderAutoApprovedAlert(alert);
     case "pre-approval":
       return renderPreApprovalAlert(alert);
+    case "audit-sink-failing":
+      return renderAuditSinkFailingAlert(alert);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { AccessRequest } from "@leasehold/domain";
 import { describe, expect, it } from "vitest";
+import { renderAuditSinkFailingAlert } from "./audit-sink-alert.js";
 import {
   renderDecisionDm,
   renderEndedDm,
@@ -99,6 +100,12 @@ describe("the notification text of every message is escaped like its blocks", ()
       revocations: 300,
       kept: 2,
       ended: 1,
+    }),
+    sink: renderAuditSinkFailingAlert({
+      sink: "<!here>",
+      failingSince: new Date("2026-12-05T11:58:00Z"),
+      error: "HEC code 9: <!channel>",
+      behindEvents: 12,
     }),
     request: renderRequestMessage({
       request,

@@ -28,6 +28,8 @@ const TIERS: readonly (readonly string[])[] = [
     "@leasehold/queue",
     "@leasehold/providers",
     "@leasehold/slack",
+    // Where the audit trail is copied outside the database: file, webhook/Splunk HEC, syslog.
+    "@leasehold/audit-sinks",
     // Cedar: decides who may do what (WebAssembly, no I/O).
     "@leasehold/policy",
     // Prometheus: the Metrics port over prom-client, and /metrics for the apps without HTTP.

@@ -1,3 +1,4 @@
+import { auditSinkNameSchema } from "@leasehold/domain";
 import { z } from "zod";
 
 /**
@@ -15,13 +16,7 @@ const PREFIX = /^(?!.*(?:^|\/)\.{1,2}(?:\/|$))[A-Za-z0-9!_.*'()-]+(?:\/[A-Za-z0-
 export const s3AuditSinkSchema = z
   .object({
     /** Its cursor is kept under this name (the same rule as every sink's name). */
-    name: z
-      .string()
-      .trim()
-      .regex(
-        /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/,
-        "a sink name is lower-case letters, digits and dashes",
-      ),
+    name: auditSinkNameSchema,
     kind: z.literal("s3"),
     bucket: z.string().trim().regex(BUCKET_NAME, "is an S3 bucket name (3–63 of a–z, 0–9, '.', '-')"),
     /** Objects are written as `<prefix>/<first seq>-<last seq>.jsonl`. */
