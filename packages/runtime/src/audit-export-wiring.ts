@@ -85,3 +85,19 @@ export function auditExportFor(
     alertAfterSeconds: DEFAULT_SINK_ALERT_AFTER_SECONDS,
   });
 }
+
+/** Each sink's lag, read at scrape time from the export's own status (`leasehold_audit_sink_lag_*`). */
+export function feedSinkLag(
+  metrics: {
+    feedAuditSinkLag(read: () => Promise<readonly { sink: string; events: number; seconds: number }[]>): void;
+  },
+  auditExport: Pick<AuditExportService, "exportStatus">,
+): void {
+  metrics.feedAuditSinkLag(async () =>
+    (await auditExport.exportStatus()).map((s) => ({
+      sink: s.sink,
+      events: s.lagEvents,
+      seconds: s.lagSeconds,
+    })),
+  );
+}

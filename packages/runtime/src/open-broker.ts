@@ -40,7 +40,7 @@ import {
   type QueueProducer,
 } from "@leasehold/queue";
 import { createSlackClient, createSlackIdentity, createSlackMessenger } from "@leasehold/slack";
-import { AUDIT_EXPORT_EVERY_MS, auditExportFor, auditSinksFrom } from "./audit-export-wiring.js";
+import { AUDIT_EXPORT_EVERY_MS, auditExportFor, auditSinksFrom, feedSinkLag } from "./audit-export-wiring.js";
 import { providersFor, rotationSetup } from "./backends.js";
 import { healthReader } from "./health-reader.js";
 import { tracedProducer, tracedProvider, tracedStore } from "./traced-backends.js";
@@ -138,12 +138,7 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
   };
   const providers = providersFor(backends);
   const passwords = createDatabasePasswords();
-  const keys = deriveKeys(settings.masterKey);
-  const checkpointKey = resolveCheckpointKey(settings.checkpointKeyPem, keys.auditCheckpoint);
-  // Built before anything opens: a sink's missing secret stops the process at once.
-  const sinks = settings.auditSinkEnv
-    ? auditSinksFrom(config.auditSinks, settings.auditSinkEnv, settings.clock ?? systemClock)
-    : [];
+  const { keys, checkpointKey, sinks } = keysAndSinks(settings);
   const db = await openDatabase({
     databaseUrl: settings.databaseUrl,
     migrationUrl: settings.migrationUrl,
@@ -184,11 +179,7 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
       ...(settings.expiry ? { expiry: settings.expiry } : {}),
       ...(rotation ? { rotation } : {}),
       auditCheckpoints: {
-        signer: {
-          keyId: checkpointKey.keyId,
-          publicKeyPem: checkpointKey.publicKeyPem,
-          sign: (head) => signCheckpoint(checkpointKey, head),
-        },
+        signer: checkpointSigner(checkpointKey),
         schedule: config.auditCheckpoints,
       },
     },
@@ -197,15 +188,7 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
     ? slackNotifications(settings.slack, config, producer, deps, metrics.metrics)
     : undefined;
   const auditExport = auditExportFor(config, sinks, { ...deps, slack: settings.slack });
-  if (auditExport) {
-    metrics.feedAuditSinkLag(async () =>
-      (await auditExport.exportStatus()).map((s) => ({
-        sink: s.sink,
-        events: s.lagEvents,
-        seconds: s.lagSeconds,
-      })),
-    );
-  }
+  if (auditExport) feedSinkLag(metrics, auditExport);
   return {
     broker,
     notifications,
@@ -248,6 +231,26 @@ function appMetricsFor(settings: BrokerSettings, health: () => () => Promise<Hea
     ...(settings.metrics?.healthGauges ? { snapshot: health() } : {}),
   });
 }
+
+/**
+ * What is read before anything opens: the keys derived from the master key, the checkpoint key, and
+ * the audit sinks with their secrets (a missing one stops the process at once).
+ */
+function keysAndSinks(settings: BrokerSettings) {
+  const keys = deriveKeys(settings.masterKey);
+  const checkpointKey = resolveCheckpointKey(settings.checkpointKeyPem, keys.auditCheckpoint);
+  const sinks = settings.auditSinkEnv
+    ? auditSinksFrom(settings.config.auditSinks, settings.auditSinkEnv, settings.clock ?? systemClock)
+    : [];
+  return { keys, checkpointKey, sinks };
+}
+
+/** Signs checkpoints with the resolved key; the broker holds only this port, never the key's config. */
+const checkpointSigner = (key: ReturnType<typeof resolveCheckpointKey>) => ({
+  keyId: key.keyId,
+  publicKeyPem: key.publicKeyPem,
+  sign: (head: Parameters<typeof signCheckpoint>[1]) => signCheckpoint(key, head),
+});
 
 /**
  * The queue connection, with a PostgreSQL queue schema migrated first (through DATABASE_MIGRATION_URL
