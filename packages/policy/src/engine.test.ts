@@ -138,6 +138,23 @@ describe("leasehold.yaml's lists as Cedar", () => {
     );
   });
 
+  it("answers the same question alike within a second, and never mixes up who asks", () => {
+    const ask = (groups: string[], at: Date) =>
+      engine.decide({
+        action: "Request",
+        principal: person("dev@example.com", groups),
+        resource,
+        context: asking,
+        now: at,
+      }).allowed;
+    const early = new Date("2026-12-07T10:30:00.100Z");
+    const late = new Date("2026-12-07T10:30:00.900Z");
+    expect([ask(["eng"], early), ask(["eng"], late)]).toEqual([true, true]);
+    // The same person without the group, in the same second: asked afresh, and refused.
+    expect(ask([], late)).toBe(false);
+    expect(ask(["eng"], late)).toBe(true);
+  });
+
   it("lets admins read the audit trail and nobody else", () => {
     const read = (p: Principal) =>
       engine.decide({ action: "ReadAudit", principal: p, resource: { type: "AuditTrail" }, context: {}, now })

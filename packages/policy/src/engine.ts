@@ -109,6 +109,40 @@ export function createPolicyEngine(sources: readonly PolicySource[]): PolicyEngi
   const byId = new Map(policies.map((p) => [p.id, p]));
   const setFor = policySlices(policies);
 
+  /** Cedar's answer to one question, read as Leasehold reads it (a broken forbid refuses). */
+  const ask = <A extends Action>(query: PolicyQuery<A>): PolicyDecision => {
+    const answer = cedar.statefulIsAuthorized({
+      ...cedarRequest(query),
+      preparsedSchemaName: SCHEMA_NAME,
+      preparsedPolicySetId: setFor(query.resource.type === "Target" ? query.resource.target.id : undefined),
+      validateRequest: true,
+    });
+    if (answer.type === "failure") {
+      // The request itself did not fit the schema: a bug in Leasehold, never a user's input.
+      throw new Error(
+        `policy request for ${query.action} is malformed: ${answer.errors.map((e) => e.message).join("; ")}`,
+      );
+    }
+    const { decision, diagnostics } = answer.response;
+    // Cedar skips a policy whose evaluation fails. A skipped forbid must not let a request through:
+    // fail closed, naming it.
+    const brokenForbids = diagnostics.errors.filter((e) => byId.get(e.policyId)?.effect === "forbid");
+    if (brokenForbids.length > 0) {
+      return {
+        allowed: false,
+        policies: brokenForbids.map((e) => e.policyId),
+        advice: brokenForbids.map((e) => `policy ${e.policyId} could not be evaluated (${e.error.message})`),
+      };
+    }
+    const deciding = diagnostics.reason;
+    const advice = deciding.flatMap((id) => {
+      const note = byId.get(id)?.annotations.advice;
+      return decision === "deny" && note !== undefined ? [note] : [];
+    });
+    return { allowed: decision === "allow", policies: deciding, advice };
+  };
+  const answers = secondMemo<PolicyDecision>();
+
   return {
     policies,
     decide(query) {
@@ -118,38 +152,44 @@ export function createPolicyEngine(sources: readonly PolicySource[]): PolicyEngi
       if (!ACTION_SPECS[query.action].principals.includes(type)) {
         return { allowed: false, policies: [], advice: [] };
       }
-      const answer = cedar.statefulIsAuthorized({
-        ...cedarRequest(query),
-        preparsedSchemaName: SCHEMA_NAME,
-        preparsedPolicySetId: setFor(query.resource.type === "Target" ? query.resource.target.id : undefined),
-        validateRequest: true,
-      });
-      if (answer.type === "failure") {
-        // The request itself did not fit the schema: a bug in Leasehold, never a user's input.
-        throw new Error(
-          `policy request for ${query.action} is malformed: ${answer.errors.map((e) => e.message).join("; ")}`,
-        );
-      }
-      const { decision, diagnostics } = answer.response;
-      // Cedar skips a policy whose evaluation fails. A skipped forbid must not let a request through:
-      // fail closed, naming it.
-      const brokenForbids = diagnostics.errors.filter((e) => byId.get(e.policyId)?.effect === "forbid");
-      if (brokenForbids.length > 0) {
-        return {
-          allowed: false,
-          policies: brokenForbids.map((e) => e.policyId),
-          advice: brokenForbids.map(
-            (e) => `policy ${e.policyId} could not be evaluated (${e.error.message})`,
-          ),
-        };
-      }
-      const deciding = diagnostics.reason;
-      const advice = deciding.flatMap((id) => {
-        const note = byId.get(id)?.annotations.advice;
-        return decision === "deny" && note !== undefined ? [note] : [];
-      });
-      return { allowed: decision === "allow", policies: deciding, advice };
+      // Policies see the time to the second, so within one second the same question has the same
+      // answer: a workload using its lease hundreds of times a second asks Cedar once.
+      const second = Math.floor(query.now.getTime() / 1000);
+      const { principal, resource, action, context } = query;
+      const key = JSON.stringify([
+        action,
+        principal.kind,
+        principal.id,
+        principal.provider,
+        principal.subject,
+        principal.groups,
+        principal.claims ?? null,
+        resource.type === "Target" ? resource.target.id : resource.type === "Rotation" ? resource.id : "",
+        resource.type,
+        context,
+      ]);
+      return answers(second, key, () => ask({ ...query, now: new Date(second * 1000) }));
     },
+  };
+}
+
+/** Most answers kept for one second: beyond it, questions are simply asked. */
+const MAX_ANSWERS_PER_SECOND = 10_000;
+
+/** Answers remembered for the current second only; a new second starts empty. */
+function secondMemo<T>(): (second: number, key: string, compute: () => T) => T {
+  let current = Number.NaN;
+  let answers = new Map<string, T>();
+  return (second, key, compute) => {
+    if (second !== current) {
+      current = second;
+      answers = new Map();
+    }
+    const known = answers.get(key);
+    if (known !== undefined) return known;
+    const answer = compute();
+    if (answers.size < MAX_ANSWERS_PER_SECOND) answers.set(key, answer);
+    return answer;
   };
 }
 
