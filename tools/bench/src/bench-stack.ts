@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { AppRouter } from "@leasehold/api/router";
 import { type AwsSandbox, type OidcIssuer, startAwsSandbox, startOidcIssuer } from "@leasehold/sandbox";
 import {
@@ -35,14 +38,19 @@ export async function startBenchStack(
   // Sessions of 15 minutes or more outlive every benchmark, so the stand-in's clock needs no tricks.
   const sandbox = await startAwsSandbox({ roles: [{ arn: ROLE_ARN, maxSessionDurationSeconds: 3600 }] });
   let issuer: OidcIssuer | undefined;
+  const sinkDir = mkdtempSync(join(tmpdir(), "leasehold-bench-"));
   try {
     issuer = await startOidcIssuer();
     const stack = await startStack<AppRouter>({
       ...options,
       sandbox,
       issuerUrl: issuer.url,
-      // A benchmark measures throughput: the caps and rate limits must not be what it measures.
-      config: `${TEST_CONFIG}limits: { pendingRequests: 1000, activeGrants: 1000, rates: { requests: 100000, revocations: 100000 } }\n`,
+      // A benchmark measures throughput: the caps and rate limits must not be what it measures. The
+      // worker copies the audit trail to a file sink as it runs, as a production worker with a sink does.
+      config: `${TEST_CONFIG}limits: { pendingRequests: 1000, activeGrants: 1000, rates: { requests: 100000, revocations: 100000 } }
+auditSinks:
+  - { name: bench-file, kind: file, path: ${join(sinkDir, "audit.jsonl")} }
+`,
     });
     const started = issuer;
     return {
@@ -54,11 +62,13 @@ export async function startBenchStack(
         await stack.stop();
         await started.close();
         await sandbox.close();
+        rmSync(sinkDir, { recursive: true, force: true });
       },
     };
   } catch (error) {
     await issuer?.close();
     await sandbox.close();
+    rmSync(sinkDir, { recursive: true, force: true });
     throw error;
   }
 }
