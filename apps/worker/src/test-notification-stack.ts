@@ -53,7 +53,7 @@ const idleProvider: CredentialProvider = {
   needsRelease: () => false,
 };
 
-const BOT_TOKEN = "xoxb-1111111111-notification-test";
+const BOT_TOKEN = "xoxb-stand-in-notification-test";
 const silent = { info() {}, warn() {}, error() {} };
 
 export type NotificationStackOptions = {

@@ -1,4 +1,4 @@
-import { auditSinkNameSchema } from "@leasehold/domain";
+import { auditSinkNameSchema, envVarNameSchema } from "@leasehold/domain";
 import { z } from "zod";
 
 /**
@@ -9,11 +9,8 @@ import { z } from "zod";
 /** A sink's name (the domain's rule, shared with the S3 sink). */
 export const sinkNameSchema = auditSinkNameSchema;
 
-/** An environment variable's name, such as `LEASEHOLD_SINK_HMAC_KEY`. */
-export const envNameSchema = z
-  .string()
-  .trim()
-  .regex(/^[A-Z_][A-Z0-9_]{0,127}$/, "is the name of an environment variable, like LEASEHOLD_SINK_HMAC_KEY");
+/** An environment variable's name (the rule every setting that names one follows). */
+export const envNameSchema = envVarNameSchema;
 
 /** `json`: each event as the API renders it. `ocsf`: an OCSF-shaped mapping (audit-record.ts). */
 export const recordFormatSchema = z.enum(["json", "ocsf"]).default("json");

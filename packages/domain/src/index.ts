@@ -16,6 +16,7 @@ export * from "./limits.js";
 export * from "./metrics.js";
 export * from "./notification.js";
 export * from "./on-call-binding.js";
+export * from "./outbound-settings.js";
 export * from "./pre-approval.js";
 export * from "./principal.js";
 export * from "./request-scope.js";

@@ -1,25 +1,9 @@
+import { outboundUrlSchema } from "@leasehold/domain";
 import { z } from "zod";
 import { envNameSchema, sinkNameSchema, timeoutMsSchema } from "../sink-settings.js";
 
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
-
-/**
- * HTTPS, or HTTP to a loopback address (a local collector or a test receiver). No credentials or query
- * in the URL: a token there would end up in logs; secrets come from the variables named below.
- */
-const endpointSchema = z
-  .string()
-  .trim()
-  .max(2048)
-  .url()
-  .refine((value) => {
-    const url = new URL(value);
-    return url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK.has(url.hostname));
-  }, "must be https:// (http:// only to 127.0.0.1, localhost or [::1])")
-  .refine((value) => {
-    const url = new URL(value);
-    return url.username === "" && url.password === "" && url.search === "" && url.hash === "";
-  }, "must have no user, password, query or fragment (name the variable holding a secret instead)");
+/** Where batches go: an outbound URL (HTTPS, or HTTP to a loopback collector or test receiver). */
+const endpointSchema = outboundUrlSchema;
 
 /** Splunk HEC's event metadata (wave2 contract §5); each at most what Splunk's own names allow. */
 const hecName = z

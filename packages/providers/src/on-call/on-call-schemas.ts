@@ -1,3 +1,4 @@
+import { envVarNameSchema, outboundUrlSchema } from "@leasehold/domain";
 import { z } from "zod";
 
 export { type OnCallBinding, type OnCallProvider, onCallBindingSchema, pagerDutyId } from "@leasehold/domain";
@@ -8,32 +9,13 @@ export { type OnCallBinding, type OnCallProvider, onCallBindingSchema, pagerDuty
  * variables that hold them.
  */
 
-/** An environment variable's name, such as `PAGERDUTY_API_TOKEN`. */
-const envName = z
-  .string()
-  .trim()
-  .regex(/^[A-Z_][A-Z0-9_]{0,127}$/, "is the name of an environment variable, like PAGERDUTY_API_TOKEN");
-
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
+const envName = envVarNameSchema;
 
 /**
  * An API base URL: HTTPS (both services refuse plain HTTP), or HTTP to a loopback address for a local
  * stand-in. Kept without a trailing slash so paths join cleanly.
  */
-const apiUrl = z
-  .string()
-  .trim()
-  .max(2048)
-  .url()
-  .refine((value) => {
-    const url = new URL(value);
-    return url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK.has(url.hostname));
-  }, "must be https:// (http:// only to 127.0.0.1, localhost or [::1])")
-  .refine(
-    (value) => new URL(value).search === "" && new URL(value).hash === "",
-    "must have no query or fragment",
-  )
-  .transform((value) => value.replace(/\/+$/, ""));
+const apiUrl = outboundUrlSchema.transform((value) => value.replace(/\/+$/, ""));
 
 /** Milliseconds to wait for one answer before the provider counts as unavailable. */
 const timeoutMs = z.number().int().min(100).max(30_000).default(5_000);

@@ -28,6 +28,7 @@ import {
   listRolePolicies,
   putRolePolicy,
 } from "./iam-actions.js";
+import { payloadTexts } from "./payload-texts.js";
 import { authorizeCall } from "./policy-evaluation.js";
 import { parseQueryParams, type QueryParams } from "./query-params.js";
 import { answerS3, isS3Request } from "./s3-endpoint.js";
@@ -153,32 +154,6 @@ type Outcome = {
   contentType?: string;
   headers?: Record<string, string>;
 };
-
-const unescapeXml = (text: string): string =>
-  text
-    .replaceAll("&lt;", "<")
-    .replaceAll("&gt;", ">")
-    .replaceAll("&quot;", '"')
-    .replaceAll("&apos;", "'")
-    .replaceAll("&amp;", "&");
-
-function jsonStrings(value: unknown, into: string[] = []): string[] {
-  if (typeof value === "string") into.push(value);
-  else if (Array.isArray(value)) for (const item of value) jsonStrings(item, into);
-  else if (typeof value === "object" && value !== null)
-    for (const item of Object.values(value)) jsonStrings(item, into);
-  return into;
-}
-
-/** A body and the strings decoded from it: JSON string values, XML text or form values. */
-function payloadTexts(text: string): string[] {
-  if (text === "") return [];
-  try {
-    return [text, ...jsonStrings(JSON.parse(text))];
-  } catch {
-    return [text, ...(text.startsWith("<") ? [unescapeXml(text)] : parseQueryParams(text).values())];
-  }
-}
 
 /** Everything between the received bytes and the response document; never throws. */
 // One pass from request to response in AWS's order (fault, signature, service, action); splitting it would
