@@ -3,13 +3,12 @@ import {
   type AccessRequest,
   ConflictError,
   ForbiddenError,
-  firstEscalationAt,
   type Grant,
   InvalidRequestError,
   NotFoundError,
+  newPendingRequest,
   nextRequestState,
   type Principal,
-  pendingUntil,
   type RequestAccessInput,
   type Review,
   resolveDuration,
@@ -105,24 +104,15 @@ export function createAccessRequestService(deps: Deps) {
         request: { ...asking.request, scopes },
         preApproved: facts.preApproved,
       });
-      const until = pendingUntil(target, now);
-      const request: AccessRequest = {
+      const request = newPendingRequest(target, {
         id: newId(),
-        targetId: target.id,
         requesterId: principal.id,
         reason: input.reason,
         ticket,
         durationSeconds,
         scopes,
-        requiredApprovals: target.requiredApprovals,
-        state: "pending",
-        createdAt: now,
-        pendingUntil: until,
-        decidedAt: null,
-        escalationLevel: 0,
-        escalateAt: firstEscalationAt(target, now, until),
-        breakGlass: false,
-      };
+        now,
+      });
       const grant = await commitAudited(store, now, async (repos, record) => {
         await checkRequestCaps(repos, limits, principal, now);
         try {

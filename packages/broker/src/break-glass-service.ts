@@ -9,6 +9,7 @@ import {
   InvalidRequestError,
   NotFoundError,
   newGrant,
+  newPendingRequest,
   type Principal,
   type ReviewBreakGlassInput,
   resolveBreakGlassDuration,
@@ -97,20 +98,20 @@ export function createBreakGlassService(deps: Deps) {
       }
       const now = clock();
       const request: AccessRequest = {
-        id: newId(),
-        targetId: target.id,
-        requesterId: principal.id,
-        reason: input.reason,
-        ticket,
-        durationSeconds,
-        // A break-glass takes the target's default scopes: nothing is picked in an emergency.
-        scopes: resolveRequestedScopes(target, undefined),
-        requiredApprovals: target.requiredApprovals,
+        ...newPendingRequest(target, {
+          id: newId(),
+          requesterId: principal.id,
+          reason: input.reason,
+          ticket,
+          durationSeconds,
+          // A break-glass takes the target's default scopes: nothing is picked in an emergency.
+          scopes: resolveRequestedScopes(target, undefined),
+          now,
+        }),
+        // Approved by policy as it is made: never pending, never escalated.
         state: "approved",
-        createdAt: now,
         pendingUntil: now,
         decidedAt: now,
-        escalationLevel: 0,
         escalateAt: null,
         breakGlass: true,
       };

@@ -6,6 +6,7 @@ import {
   InvalidRequestError,
   type ListPreApprovalsInput,
   NotFoundError,
+  newPendingRequest,
   type PreApproval,
   type Principal,
   resolvePreApprovalWindow,
@@ -26,25 +27,16 @@ const VISIBLE_SCAN = 1000;
  * pre-approved person, with the target's neutral details (default duration, no ticket, no reason),
  * so only policies about who approves whom for what decide, not one request's particulars.
  */
-function standInRequest(principalId: string, target: Target, now: Date): AccessRequest {
-  return {
+const standInRequest = (principalId: string, target: Target, now: Date): AccessRequest =>
+  newPendingRequest(target, {
     id: "00000000-0000-0000-0000-000000000000",
-    targetId: target.id,
     requesterId: principalId,
     reason: "",
     ticket: null,
     durationSeconds: target.defaultDurationSeconds,
     scopes: target.defaultScopes,
-    requiredApprovals: target.requiredApprovals,
-    state: "pending",
-    createdAt: now,
-    pendingUntil: now,
-    decidedAt: null,
-    escalationLevel: 0,
-    escalateAt: null,
-    breakGlass: false,
-  };
-}
+    now,
+  });
 
 /** Whether `principal` may approve a request by `principalId` for `target` (never their own). */
 const mayApproveFor = (deps: PolicyDeps, principal: Principal, principalId: string, target: Target) =>

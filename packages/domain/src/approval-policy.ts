@@ -1,6 +1,7 @@
-import type { Review } from "./access-request.js";
+import type { AccessRequest, Review } from "./access-request.js";
 import { addSeconds } from "./clock.js";
 import { InvalidRequestError } from "./errors.js";
+import { firstEscalationAt } from "./escalation.js";
 import { samePrincipalId } from "./principal.js";
 import type { Target } from "./target.js";
 
@@ -40,6 +41,32 @@ export function resolveTicket(target: Target, ticket: string | undefined): strin
 
 /** When a request made at `now` for this target stops waiting for approval. */
 export const pendingUntil = (target: Target, now: Date): Date => addSeconds(now, target.pendingTtlSeconds);
+
+/**
+ * A request for `target` as it is made: pending, waiting until the target's pending TTL, first
+ * escalating when the target says, not a break-glass. Its fields are checked by the caller.
+ */
+export function newPendingRequest(
+  target: Target,
+  input: Pick<AccessRequest, "id" | "requesterId" | "reason" | "ticket" | "durationSeconds" | "scopes"> & {
+    readonly now: Date;
+  },
+): AccessRequest {
+  const { now, ...asked } = input;
+  const until = pendingUntil(target, now);
+  return {
+    ...asked,
+    targetId: target.id,
+    requiredApprovals: target.requiredApprovals,
+    state: "pending",
+    createdAt: now,
+    pendingUntil: until,
+    decidedAt: null,
+    escalationLevel: 0,
+    escalateAt: firstEscalationAt(target, now, until),
+    breakGlass: false,
+  };
+}
 
 export type Tally = {
   /** Distinct approvers so far, in the order they approved. */
