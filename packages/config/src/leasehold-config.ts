@@ -2,7 +2,9 @@ import {
   DEFAULT_CAPS,
   DEFAULT_RATES,
   durationSchema,
+  envVarNameSchema,
   groupNameSchema,
+  outboundUrlSchema,
   principalIdSchema,
   principalSetSchema,
 } from "@leasehold/domain";
@@ -24,6 +26,40 @@ const claimNameSchema = z
   .min(1)
   .max(100)
   .regex(/^[\w.:/-]+$/, "a claim name is like email or groups");
+
+const clientIdSchema = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[\x21-\x7e]+$/, "a client id is printable ASCII without spaces");
+
+/**
+ * People sign in through this provider: the console by authorization code with PKCE, the CLI by the
+ * device authorization grant. Its client secret, when it has one, comes from an environment variable.
+ */
+export const loginSettingsSchema = z
+  .object({
+    /** The console's client (authorization code + PKCE); its redirect URI is `<publicUrl>/auth/callback`. */
+    clientId: clientIdSchema,
+    /** The variable holding the console client's secret; omitted: a public client (PKCE alone). */
+    clientSecretEnv: envVarNameSchema.optional(),
+    /** The CLI's client (device grant). Its ID tokens are accepted as bearer tokens. Default: clientId. */
+    cliClientId: clientIdSchema.optional(),
+    /** Scopes asked for at sign-in; must include openid. */
+    scopes: z
+      .array(
+        z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]{1,100}$/, "a scope is printable ASCII without spaces"),
+      )
+      .max(20)
+      .refine((scopes) => scopes.includes("openid"), "scopes must include openid")
+      .default(["openid", "email", "profile", "groups"]),
+    /** How long a console session lasts after sign-in; 5m to 24h. */
+    sessionTtl: durationSchema
+      .refine((s) => s >= 300 && s <= 86_400, "sessionTtl must be between 5m and 24h")
+      .default(8 * 3600),
+  })
+  .strict();
+export type LoginSettings = z.output<typeof loginSettingsSchema>;
 
 /** An OIDC issuer whose tokens Leasehold accepts. */
 export const identityProviderSchema = z
@@ -54,6 +90,8 @@ export const identityProviderSchema = z
     maxTokenLifetime: durationSchema
       .refine((s) => s >= 60, "maxTokenLifetime must be at least 1m (write it like 1h or 24h)")
       .optional(),
+    /** People sign in to the console and the CLI through this provider (at most one provider). */
+    login: loginSettingsSchema.optional(),
   })
   .strict();
 export type IdentityProviderConfig = z.output<typeof identityProviderSchema>;
@@ -131,6 +169,11 @@ export type AuditCheckpointsConfig = z.output<typeof auditCheckpointsSchema>;
 export const leaseholdConfigSchema = z
   .object({
     identityProviders: z.array(identityProviderSchema).min(1, "name at least one identity provider").max(20),
+    /**
+     * Where people reach the API and the console, like https://leasehold.example.com: the OIDC redirect
+     * URI (`<publicUrl>/auth/callback`) and the links in Slack. Local mode uses its own address.
+     */
+    publicUrl: outboundUrlSchema.optional(),
     /** May revoke any grant and read and verify the audit trail. */
     admins: principalSetSchema.default({ users: [], groups: [] }),
     /** May read and verify the audit trail and the access reports; may change nothing. */
@@ -173,6 +216,22 @@ export const leaseholdConfigSchema = z
       "identityProviders",
       "issuer and audience",
     );
+    config.identityProviders.forEach((provider, index) => {
+      if (provider.login === undefined) return;
+      if (provider.kind !== "human") {
+        ctx.addIssue({
+          code: "custom",
+          path: ["identityProviders", index, "login"],
+          message: "only a human provider signs people in",
+        });
+      } else if (config.identityProviders.findIndex((p) => p.login !== undefined) !== index) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["identityProviders", index, "login"],
+          message: "only one provider may sign people in",
+        });
+      }
+    });
     duplicates(config.targets, (t) => t.id, "targets", "target id");
     duplicates(config.rotations, (r) => r.id, "rotations", "rotation id");
     duplicates(config.auditSinks, (s) => s.name, "auditSinks", "sink name");

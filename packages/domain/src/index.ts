@@ -21,5 +21,6 @@ export * from "./pre-approval.js";
 export * from "./principal.js";
 export * from "./request-scope.js";
 export * from "./schemas.js";
+export * from "./step-up.js";
 export * from "./target.js";
 export * from "./text.js";

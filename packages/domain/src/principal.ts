@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { Authentication } from "./step-up.js";
 
 /**
  * Someone authenticated: a person (from an OIDC ID token) or a workload (from a workload identity
@@ -14,6 +15,8 @@ export type Principal = {
   readonly groups: readonly string[];
   /** A workload's verified string claims (repository, namespace, …), matched by lease rules. */
   readonly claims?: Readonly<Record<string, string>>;
+  /** How this call was authenticated (for step-up and the audit trail); absent: a bearer token. */
+  readonly authentication?: Authentication;
 };
 
 // The safe set for an email that names a person: ASCII letters, digits and ._%+=/'- before the @;

@@ -12,6 +12,7 @@ import {
   scopeNameSchema,
   type TargetScope,
 } from "./request-scope.js";
+import { stepUpSchema } from "./step-up.js";
 import { boundedText } from "./text.js";
 
 /*
@@ -117,6 +118,11 @@ const targetBaseShape = {
     )
     .refine((tags) => Object.keys(tags).length <= 50, "at most 50 tags")
     .default({}),
+  /**
+   * Approvals and break-glass activations count only from a fresh sign-in with the identity provider
+   * (step-up.ts); a Slack click on such a target links to the console instead.
+   */
+  stepUp: stepUpSchema.optional(),
   /** Who may activate this target without approval, and for how long at most (break-glass). */
   breakGlass: z
     .object({
@@ -289,6 +295,8 @@ function targetPolicyOf(target: TargetBaseInput, limits: DurationLimits) {
         target.breakGlass.maxDuration ?? Math.max(limits.minSeconds, Math.min(3600, target.maxDuration)),
     },
     autoApprove: target.autoApprove,
+    /** Undefined: approvals count from any authenticated approver. */
+    stepUp: target.stepUp,
     onCall: target.onCall,
     slackChannel: target.slack?.approversChannel,
     scopes: target.scopes as readonly TargetScope[],

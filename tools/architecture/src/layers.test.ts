@@ -45,7 +45,8 @@ const TIERS: readonly (readonly string[])[] = [
   ["@leasehold/api", "@leasehold/worker", "@leasehold/slack-bot"],
   // What runs the apps: local mode, the test kit, the benchmark runner; the CLI, a client of the API.
   ["@leasehold/local", "@leasehold/test-kit"],
-  ["@leasehold/bench", "@leasehold/cli"],
+  // The web console, a client of the API typed from its router.
+  ["@leasehold/bench", "@leasehold/cli", "@leasehold/console"],
 ];
 /** What tests may use from any tier: the stand-ins, the test kit, and local mode (which runs the apps). */
 const TESTING = new Set(["@leasehold/sandbox", "@leasehold/test-kit", "@leasehold/local"]);
