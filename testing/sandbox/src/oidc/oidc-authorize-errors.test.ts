@@ -42,6 +42,17 @@ describe("OIDC stand-in: authorization request errors", () => {
     }
   });
 
+  it("allowRedirectUri registers a callback after start; unknown clients are refused", async () => {
+    const late = "http://127.0.0.1:9/late/callback";
+    expect((await authorize({ ...valid, redirect_uri: late })).status).toBe(400);
+    issuer.allowRedirectUri("spa", late);
+    const page = await authorize({ ...valid, redirect_uri: late });
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-security-policy")).toContain("form-action 'self' http://127.0.0.1:9;");
+    expect(() => issuer.allowRedirectUri("nobody", late)).toThrow(/nobody/);
+    expect(issuer.people.map((person) => person.sub)).toEqual(["alice"]);
+  });
+
   it("a missing code_challenge, plain PKCE, or prompt=none redirects back with the error, state and iss", async () => {
     const { code_challenge: _omitted, ...withoutChallenge } = valid;
     const cases: [Record<string, string>, string][] = [
