@@ -127,6 +127,7 @@ export async function startOidcIssuer(options: OidcIssuerOptions = {}): Promise<
     devices: new BoundedMap(),
     userCodes: new BoundedMap(),
     refreshTokens: new BoundedMap(),
+    userCodeFailures: [],
   };
   const jwks = () => ({ keys: [keys.RS256.publicJwk, keys.ES256.publicJwk] });
   const server = createServer(createProviderRouter(context, jwks));
