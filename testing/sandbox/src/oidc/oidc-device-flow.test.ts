@@ -67,7 +67,12 @@ describe("OIDC stand-in: device authorization grant (RFC 8628)", () => {
     const polling = pollDeviceAuthorizationGrant(config, started);
     expect((await device({ user_code: typed, person: "alice", decision: "approve" })).status).toBe(200);
     const tokens = await polling;
-    expect(tokens.claims()).toMatchObject({ sub: "alice", aud: "leasehold-cli", groups: ["admins"] });
+    expect(tokens.claims()).toMatchObject({
+      sub: "alice",
+      aud: "leasehold-cli",
+      groups: ["admins"],
+      acr: "urn:leasehold:local:password",
+    });
     expect(typeof tokens.claims()?.auth_time).toBe("number");
     expect((await poll(started.device_code)).body).toMatchObject({ error: "invalid_grant" });
 
