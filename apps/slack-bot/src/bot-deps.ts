@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Broker, Logger } from "@leasehold/broker";
-import { type Clock, isDomainError, StepUpRequiredError } from "@leasehold/domain";
+import { type Clock, idSchema, isDomainError, StepUpRequiredError } from "@leasehold/domain";
 import { escapeMrkdwn, type SlackIdentity } from "@leasehold/slack";
 import type { WebClient } from "@slack/web-api";
 
@@ -76,9 +76,9 @@ export async function refuseOrSendToConsole(
   deps: Pick<BotDeps, "consoleUrl" | "log">,
 ): Promise<void> {
   if (!(error instanceof StepUpRequiredError)) return refuse(client, where, error, deps.log);
-  // The broker refuses for step-up only after the request id parsed as a UUID: safe in a link.
+  // Only a UUID goes into the link: the button's value comes from the click, not from us.
   const next =
-    deps.consoleUrl && requestId
+    deps.consoleUrl && idSchema.safeParse(requestId).success && requestId
       ? `approve in the console: <${approvalLink(deps.consoleUrl, requestId)}|open request ${requestId}>`
       : "approve in the Leasehold console";
   const text = `:closed_lock_with_key: ${escapeMrkdwn(error.targetId)} needs a fresh sign-in, which a click in Slack is not: ${next}.`;
