@@ -163,7 +163,10 @@ describe("leasehold login with the device grant", { timeout: 60_000 }, () => {
     expect(api.bearers.at(-1)).toBe(stored.idToken);
 
     expect(await run(home, "logout")).toMatchObject({ code: 0 });
-    expect(await run(home, "whoami")).toMatchObject({ code: 3, stderr: expect.stringMatching(/not logged in/) });
+    expect(await run(home, "whoami")).toMatchObject({
+      code: 3,
+      stderr: expect.stringMatching(/not logged in/),
+    });
   });
 
   it("says so, with exit code 3, when the sign-in is denied", async () => {
@@ -196,7 +199,10 @@ describe("leasehold login with the device grant", { timeout: 60_000 }, () => {
     writeFileSync(path, JSON.stringify({ ...before, expiresAt: new Date(Date.now() - 1000).toISOString() }));
 
     const whoami = await run(home, "whoami");
-    expect(whoami, whoami.stderr).toMatchObject({ code: 0, stdout: expect.stringMatching(/^dev@example\.com/) });
+    expect(whoami, whoami.stderr).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/^dev@example\.com/),
+    });
     const after = JSON.parse(readFileSync(path, "utf8"));
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(after.refreshToken).not.toBe(before.refreshToken);
@@ -219,10 +225,16 @@ describe("leasehold login with the device grant", { timeout: 60_000 }, () => {
 
   it("keeps old bare-JWT token files working, and --token-file writes the new format", async () => {
     const home = newHome();
-    const token = await issuer.mint({ sub: DEV.sub, email: DEV.email, groups: DEV.groups }, { audience: CLIENT_ID });
+    const token = await issuer.mint(
+      { sub: DEV.sub, email: DEV.email, groups: DEV.groups },
+      { audience: CLIENT_ID },
+    );
     const path = tokenFile(home);
     writeTokenFileAs(path, token);
-    expect(await run(home, "whoami")).toMatchObject({ code: 0, stdout: expect.stringMatching(/^dev@example\.com/) });
+    expect(await run(home, "whoami")).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/^dev@example\.com/),
+    });
 
     const brought = join(home, "brought.jwt");
     writeFileSync(brought, token);
