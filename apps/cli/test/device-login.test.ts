@@ -1,28 +1,26 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { type OidcIssuer, startOidcIssuer } from "@leasehold/sandbox";
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  CLIENT_ID,
+  CLIENTS,
+  DEV,
+  deviceLogin,
+  finished,
+  newHome,
+  startCli,
+  tokenFile,
+} from "./device-login-process.js";
 
 /**
  * `leasehold login`'s device sign-in as a real process against the OIDC stand-in (device endpoints, token
  * endpoint with rotating refresh tokens) and a small stand-in for the API: `/auth/cli`, and a `/trpc/me`
  * that verifies the bearer ID token against the stand-in's JWKS, as the API does.
  */
-const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
-const CLI = ["--conditions=@leasehold/source", "--import", "tsx", "apps/cli/src/main.ts"];
-const CLIENT_ID = "leasehold-cli";
-const DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code" as const;
-const DEV = { sub: "dev", email: "dev@example.com", name: "Dev", groups: ["engineering"] };
-
-type Result = { code: number | null; stdout: string; stderr: string };
-type Prompt = { verificationUri: string; userCode: string; verificationUriComplete?: string };
-
 /** The API stand-in: `/<name>/auth/cli` and `/<name>/trpc/me` for each issuer; `/nologin/auth/cli` is a 404. */
 async function startApiStandIn(issuers: Record<string, OidcIssuer>) {
   const bearers: string[] = [];
@@ -68,9 +66,7 @@ describe("leasehold login with the device grant", { timeout: 60_000 }, () => {
   let api: Awaited<ReturnType<typeof startApiStandIn>>;
 
   beforeAll(async () => {
-    const clients = [
-      { clientId: CLIENT_ID, redirectUris: [], grantTypes: [DEVICE_GRANT, "refresh_token" as const] },
-    ];
+    const clients = CLIENTS;
     issuer = await startOidcIssuer({ people: [DEV], clients, deviceCode: { intervalSeconds: 1 } });
     shortIssuer = await startOidcIssuer({
       people: [DEV],
@@ -85,52 +81,9 @@ describe("leasehold login with the device grant", { timeout: 60_000 }, () => {
     await shortIssuer?.close();
   });
 
-  const newHome = () => mkdtempSync(join(tmpdir(), "lh-device-"));
-  const tokenFile = (home: string) => join(home, "leasehold", "token");
-  const start = (home: string, apiName: string, ...args: string[]) =>
-    spawn(process.execPath, [...CLI, ...args], {
-      cwd: repoRoot,
-      env: { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: home, LEASEHOLD_URL: api.url(apiName) },
-    });
-  const finished = (child: ChildProcess) =>
-    new Promise<Result>((resolve) => {
-      let stdout = "";
-      let stderr = "";
-      child.stdout?.on("data", (c) => {
-        stdout += c;
-      });
-      child.stderr?.on("data", (c) => {
-        stderr += c;
-      });
-      child.on("exit", (code) => resolve({ code, stdout, stderr }));
-    });
-  const run = (home: string, ...args: string[]) => finished(start(home, "main", ...args));
-  /** The first stdout line of `login --json`: where to sign in and the code. */
-  const promptOf = (child: ChildProcess) =>
-    new Promise<Prompt>((resolve, reject) => {
-      let text = "";
-      child.stdout?.on("data", (c) => {
-        text += c;
-        const newline = text.indexOf("\n");
-        if (newline >= 0) resolve(JSON.parse(text.slice(0, newline)));
-      });
-      child.on("exit", () => reject(new Error(`login exited before prompting: ${text}`)));
-    });
-  const decide = async (on: OidcIssuer, userCode: string, decision: "approve" | "deny") => {
-    const response = await fetch(`${on.url}/device`, {
-      method: "POST",
-      body: new URLSearchParams({ user_code: userCode, person: DEV.sub, decision }),
-    });
-    expect(response.status).toBe(200);
-  };
-  /** Starts `login --json`, decides at the stand-in once it prompts, and returns the CLI's result. */
-  const login = async (home: string, decision: "approve" | "deny") => {
-    const child = start(home, "main", "login", "--json");
-    const result = finished(child);
-    const prompt = await promptOf(child);
-    await decide(issuer, prompt.userCode, decision);
-    return { prompt, result: await result };
-  };
+  const run = (home: string, ...args: string[]) => finished(startCli(home, api.url("main"), ...args));
+  const login = (home: string, decision: "approve" | "deny") =>
+    deviceLogin(home, api.url("main"), issuer, decision);
 
   it("signs in when the code is approved, stores the tokens 0600 and whoami works", async () => {
     const home = newHome();
@@ -181,7 +134,7 @@ describe("leasehold login with the device grant", { timeout: 60_000 }, () => {
 
   it("says so, with exit code 3, when the code expires before it is approved", async () => {
     const home = newHome();
-    const result = await finished(start(home, "short", "login"));
+    const result = await finished(startCli(home, api.url("short"), "login"));
     expect(result).toMatchObject({
       code: 3,
       stderr: expect.stringContaining(
@@ -251,7 +204,7 @@ describe("leasehold login with the device grant", { timeout: 60_000 }, () => {
   });
 
   it("tells people to bring a token when the server has no sign-in configured", async () => {
-    const result = await finished(start(newHome(), "nologin", "login"));
+    const result = await finished(startCli(newHome(), api.url("nologin"), "login"));
     expect(result).toMatchObject({
       code: 2,
       stderr: "leasehold: this Leasehold server has no sign-in configured; use --token-file\n",
