@@ -60,22 +60,43 @@ export async function fetchCliLoginSettings(apiUrl: string): Promise<CliLoginSet
     await response.body?.cancel();
     throw new CliError("this Leasehold server has no sign-in configured; use --token-file", EXIT.usage);
   }
-  const text = await response.text();
-  if (!response.ok)
-    throw new CliError(`Leasehold answered ${response.status} to /auth/cli`, EXIT.unavailable);
-  let json: unknown;
-  try {
-    if (text.length > MAX_SETTINGS_BYTES) throw new Error("too long");
-    json = JSON.parse(text);
-  } catch {
-    throw new CliError("Leasehold's /auth/cli answer is not valid JSON", EXIT.failure);
+  if (!response.ok) {
+    await response.body?.cancel();
+    throw new CliError(
+      `Leasehold answered ${response.status} to /auth/cli`,
+      response.status >= 500 ? EXIT.unavailable : EXIT.failure,
+    );
   }
+  const json = await boundedJson(response, MAX_SETTINGS_BYTES);
+  if (json === undefined)
+    throw new CliError("Leasehold's /auth/cli answer is not JSON of at most 16 KiB", EXIT.failure);
   const parsed = cliLoginSettingsSchema.safeParse(json);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
     throw new CliError(`Leasehold's /auth/cli answer is not valid: ${problems}`, EXIT.failure);
   }
   return parsed.data;
+}
+
+/** The body as JSON, read no further than `maxBytes`; undefined when it is longer or not JSON. */
+async function boundedJson(response: Response, maxBytes: number): Promise<unknown> {
+  const reader = response.body?.getReader();
+  if (!reader) return undefined;
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  for (let next = await reader.read(); !next.done; next = await reader.read()) {
+    length += next.value.byteLength;
+    if (length > maxBytes) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(next.value);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  } catch {
+    return undefined;
+  }
 }
 
 /** The issuer's configuration (discovery) for the CLI, a public client (no secret: it could not keep one). */

@@ -21,7 +21,10 @@ import {
  * endpoint with rotating refresh tokens) and a small stand-in for the API: `/auth/cli`, and a `/trpc/me`
  * that verifies the bearer ID token against the stand-in's JWKS, as the API does.
  */
-/** The API stand-in: `/<name>/auth/cli` and `/<name>/trpc/me` for each issuer; `/nologin/auth/cli` is a 404. */
+/**
+ * The API stand-in: `/<name>/auth/cli` and `/<name>/trpc/me` for each issuer; `/nologin/auth/cli` is a 404;
+ * `/huge` and `/plain-http` answer what the CLI must refuse.
+ */
 async function startApiStandIn(issuers: Record<string, OidcIssuer>) {
   const bearers: string[] = [];
   const server: Server = createServer(async (req, res) => {
@@ -31,6 +34,11 @@ async function startApiStandIn(issuers: Record<string, OidcIssuer>) {
     const answer = (status: number, body: unknown) => {
       res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
     };
+    // Answers no API should give: an oversized one, and one sending the CLI to a plain-http issuer.
+    if (name === "huge") return answer(200, { issuer: `https://idp.example.com/${"x".repeat(20_000)}` });
+    if (name === "plain-http") {
+      return answer(200, { issuer: "http://idp.example.com", clientId: CLIENT_ID, scope: "openid" });
+    }
     if (!issuer) return answer(404, { error: "not found" });
     if (rest.join("/") === "auth/cli") {
       return answer(200, { issuer: issuer.url, clientId: CLIENT_ID, scope: "openid email profile groups" });
@@ -209,6 +217,15 @@ describe("leasehold login with the device grant", { timeout: 60_000 }, () => {
       code: 2,
       stderr: "leasehold: this Leasehold server has no sign-in configured; use --token-file\n",
     });
+  });
+
+  it("refuses an /auth/cli answer that is too long, or that sends it to a plain-http issuer elsewhere", async () => {
+    expect(await finished(startCli(newHome(), api.url("huge"), "login"))).toMatchObject({
+      code: 1,
+      stderr: "leasehold: Leasehold's /auth/cli answer is not JSON of at most 16 KiB\n",
+    });
+    const plain = await finished(startCli(newHome(), api.url("plain-http"), "login"));
+    expect(plain).toMatchObject({ code: 1, stderr: expect.stringContaining("issuer: must be an https URL") });
   });
 });
 
