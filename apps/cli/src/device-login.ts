@@ -69,17 +69,34 @@ export async function deviceLogin(
       : {}),
     expiresInSeconds: prompt.data.expires_in,
   });
-  // Polling stops when the code expires, as the identity provider said it would.
-  const codeExpiry = AbortSignal.timeout(prompt.data.expires_in * 1000);
-  try {
-    const tokens = await oidc.pollDeviceAuthorizationGrant(config, authorization, undefined, {
-      signal: codeExpiry,
-    });
-    return loginFromTokenResponse(settings.issuer, settings.clientId, tokens);
-  } catch (error) {
-    if (error instanceof CliError) throw error;
-    if (codeExpiry.aborted) throw new CliError(EXPIRED_CODE, EXIT.unauthenticated);
-    throw refusal(error, "the sign-in failed at the identity provider");
+  const tokens = await pollUntilDecided(config, authorization, prompt.data.expires_in);
+  return loginFromTokenResponse(settings.issuer, settings.clientId, tokens);
+}
+
+/**
+ * Polls until the person decides or the code expires. openid-client keeps to `interval` and adds 5 s on
+ * `slow_down`; when the identity provider cannot be reached or does not answer in time, polling goes on at
+ * twice the interval each time (RFC 8628 §3.5), until the code expires.
+ */
+async function pollUntilDecided(
+  config: oidc.Configuration,
+  authorization: oidc.DeviceAuthorizationResponse,
+  expiresInSeconds: number,
+) {
+  const codeExpiry = AbortSignal.timeout(expiresInSeconds * 1000);
+  let interval = authorization.interval ?? 5;
+  for (;;) {
+    try {
+      return await oidc.pollDeviceAuthorizationGrant(config, { ...authorization, interval }, undefined, {
+        signal: codeExpiry,
+      });
+    } catch (error) {
+      if (codeExpiry.aborted) throw new CliError(EXPIRED_CODE, EXIT.unauthenticated);
+      const unreachable =
+        error instanceof TypeError || (error instanceof oidc.ClientError && error.code === "OAUTH_TIMEOUT");
+      if (!unreachable) throw refusal(error, "the sign-in failed at the identity provider");
+      interval *= 2;
+    }
   }
 }
 
