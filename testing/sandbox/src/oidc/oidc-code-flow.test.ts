@@ -132,6 +132,21 @@ describe("OIDC stand-in: authorization code with PKCE", () => {
     expect(access.payload).not.toHaveProperty("nonce");
   });
 
+  it("a confidential client with a wrong secret, by either method, is invalid_client (401)", async () => {
+    const basic = Buffer.from("console:wrong-secret").toString("base64");
+    const attempts: RequestInit[] = [
+      { headers: { "content-type": "application/x-www-form-urlencoded", authorization: `Basic ${basic}` } },
+      { headers: { "content-type": "application/x-www-form-urlencoded" } },
+    ];
+    for (const [index, init] of attempts.entries()) {
+      const body = new URLSearchParams({ grant_type: "refresh_token", refresh_token: "unknown" });
+      if (index === 1) body.set("client_id", "console");
+      const answer = await fetch(`${issuer.url}/token`, { method: "POST", body, ...init });
+      expect(answer.status).toBe(401);
+      expect(await answer.json()).toMatchObject({ error: "invalid_client" });
+    }
+  });
+
   it("a wrong code_verifier is invalid_grant, and the code is spent", async () => {
     const { html, verifier, state } = await startSignIn();
     const callback = await clickPerson(html, "bob");

@@ -67,10 +67,13 @@ export function createProviderRouter(context: ProviderContext, jwks: () => unkno
       const allow = Object.keys(route).join(", ");
       return sendJson(res, 405, { error: "method_not_allowed" }, { Allow: allow });
     }
-    Promise.resolve(handler(req, res, url)).catch(() => {
-      if (!res.headersSent)
-        sendHtml(res, 500, renderErrorPage("Server error", "The stand-in failed; see the test output."));
-      else res.destroy();
-    });
+    // Through a promise so a synchronous throw is answered too, instead of taking the process down.
+    Promise.resolve()
+      .then(() => handler(req, res, url))
+      .catch(() => {
+        if (!res.headersSent)
+          sendHtml(res, 500, renderErrorPage("Server error", "The stand-in failed; see the test output."));
+        else res.destroy();
+      });
   };
 }
