@@ -4,10 +4,14 @@ import { CliError, EXIT, exitCodeFor } from "./exit-codes.js";
 
 export type Api = ReturnType<typeof createTRPCClient<AppRouter>>;
 
-export function createApi(url: string, token: string): Api {
+/** A client for the API; `bearer` is asked before each call (it may refresh the stored sign-in). */
+export function createApi(url: string, bearer: () => Promise<string>): Api {
   return createTRPCClient<AppRouter>({
     links: [
-      httpLink({ url: `${url.replace(/\/$/, "")}/trpc`, headers: { authorization: `Bearer ${token}` } }),
+      httpLink({
+        url: `${url.replace(/\/$/, "")}/trpc`,
+        headers: async () => ({ authorization: `Bearer ${await bearer()}` }),
+      }),
     ],
   });
 }
@@ -16,6 +20,8 @@ export function createApi(url: string, token: string): Api {
 export function explainError(error: unknown, url: string): CliError {
   if (error instanceof CliError) return error;
   if (error instanceof TRPCClientError) {
+    // A failure finding the bearer token (not logged in, sign-in expired) before the call was sent.
+    if (error.cause instanceof CliError) return error.cause;
     const code = (error.data as { code?: string } | undefined)?.code;
     if (code === undefined && /fetch failed|ECONNREFUSED/i.test(String(error.cause ?? error.message))) {
       return new CliError(

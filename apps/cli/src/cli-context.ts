@@ -1,9 +1,9 @@
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
 import type { ParseArgsConfig } from "node:util";
 import { type Api, createApi } from "./api-client.js";
+import { currentBearer } from "./bearer-token.js";
 import type { CliEnv } from "./env.js";
 import { CliError, EXIT } from "./exit-codes.js";
+import { type StoredLogin, writeTokenFile } from "./token-file.js";
 
 /** What a command gets: settings, output, and an authenticated API client on demand. */
 export type CliContext = {
@@ -14,7 +14,8 @@ export type CliContext = {
   /** A progress line for people (stderr; rewritten in place on a terminal); never in --json output. */
   status(line: string): void;
   api(): Api;
-  saveToken(token: string): void;
+  /** Stores a login in the token file (mode 0600). */
+  saveLogin(login: StoredLogin): void;
 };
 
 export type Command = {
@@ -30,14 +31,6 @@ export type Command = {
 };
 
 export function createContext(env: CliEnv, json: boolean): CliContext {
-  const readToken = () => {
-    if (env.token) return env.token;
-    try {
-      return readFileSync(env.tokenFile, "utf8").trim();
-    } catch {
-      throw new CliError("you are not logged in; run `leasehold login`", EXIT.unauthenticated);
-    }
-  };
   let lastStatus = "";
   return {
     env,
@@ -53,12 +46,8 @@ export function createContext(env: CliEnv, json: boolean): CliContext {
       if (process.stderr.isTTY) process.stderr.write(`\r\x1b[2K${line}`);
       else process.stderr.write(`${line}\n`);
     },
-    api: () => createApi(env.url, readToken()),
-    saveToken(token) {
-      mkdirSync(dirname(env.tokenFile), { recursive: true, mode: 0o700 });
-      writeFileSync(env.tokenFile, token, { mode: 0o600 });
-      chmodSync(env.tokenFile, 0o600);
-    },
+    api: () => createApi(env.url, () => currentBearer(env)),
+    saveLogin: (login) => writeTokenFile(env.tokenFile, login),
   };
 }
 

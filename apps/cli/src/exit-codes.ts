@@ -5,16 +5,23 @@ export const EXIT = {
   ok: 0,
   /** Something unexpected; the message says what. */
   failure: 1,
-  /** The command line was wrong: unknown command, missing or bad argument. */
+  /**
+   * The command line was wrong: unknown command, missing or bad argument; also `login` against a server
+   * with no sign-in configured (use --token-file).
+   */
   usage: 2,
-  /** Not logged in, or the token was refused: run `leasehold login`. */
+  /**
+   * Not logged in, the token was refused, or the sign-in expired and could not be refreshed: run
+   * `leasehold login`. `login` exits with it too when its code expired before it was approved, or the
+   * sign-in was denied at the identity provider.
+   */
   unauthenticated: 3,
   /** Logged in but not allowed. */
   forbidden: 4,
   notFound: 5,
   /** The thing is not in a state that allows this (already decided, already ended, …). */
   conflict: 6,
-  /** Leasehold, or a backend behind it, is unreachable or failing: try again later. */
+  /** Leasehold, the identity provider, or a backend behind Leasehold is unreachable or failing: try again later. */
   unavailable: 7,
   /** `request --wait` ended without access: denied, cancelled, expired or failed. */
   noAccess: 8,

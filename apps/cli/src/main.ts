@@ -12,6 +12,7 @@ import {
   leasesCommand,
   revokeCommand,
 } from "./commands/grant-commands.js";
+import { loginCommand, logoutCommand } from "./commands/login-commands.js";
 import { approversCommand, policyCommand } from "./commands/policy-commands.js";
 import { preapprovalsCommand, preapproveCommand } from "./commands/pre-approval-commands.js";
 import { reportCommand } from "./commands/report-commands.js";
@@ -22,12 +23,13 @@ import {
   requestCommand,
   requestsCommand,
 } from "./commands/request-commands.js";
-import { loginCommand, targetsCommand, whoamiCommand } from "./commands/session-commands.js";
+import { targetsCommand, whoamiCommand } from "./commands/session-commands.js";
 import { readCliEnv } from "./env.js";
 import { CliError, EXIT } from "./exit-codes.js";
 
 const COMMANDS: readonly Command[] = [
   loginCommand,
+  logoutCommand,
   whoamiCommand,
   targetsCommand,
   requestCommand,
@@ -60,10 +62,11 @@ function help(): string {
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     "",
     "Add --json to any command for machine-readable output. LEASEHOLD_URL says where the API is.",
-    "Exit codes: 0 ok, 1 failure, 2 usage, 3 not logged in, 4 forbidden, 5 not found, 6 conflict,",
-    "7 Leasehold or a backend unavailable, 8 no access (denied, expired, failed), 78 leasehold.yaml, a policy",
-    "or a cases file is invalid; exec exits with its command's code. `policy` and `approvers` read leasehold.yaml",
-    "($LEASEHOLD_CONFIG or --config) and never call the API.",
+    "Exit codes: 0 ok, 1 failure, 2 usage (also: login on a server with no sign-in configured), 3 not logged",
+    "in (also: sign-in expired, or a login whose code expired or was denied), 4 forbidden, 5 not found,",
+    "6 conflict, 7 Leasehold, the identity provider or a backend unavailable, 8 no access (denied, expired,",
+    "failed), 78 leasehold.yaml, a policy or a cases file is invalid; exec exits with its command's code.",
+    "`policy` and `approvers` read leasehold.yaml ($LEASEHOLD_CONFIG or --config) and never call the API.",
   ].join("\n");
 }
 
