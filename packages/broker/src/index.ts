@@ -27,3 +27,4 @@ export * from "./review-service.js";
 export * from "./revocation-service.js";
 export * from "./rotation-service.js";
 export * from "./target-query-service.js";
+export * from "./web-session-service.js";

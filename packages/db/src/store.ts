@@ -8,6 +8,7 @@ import { type GrantRepo, grantRepo } from "./grant-repo.js";
 import { type NotificationRepo, notificationRepo } from "./notification-repo.js";
 import { type PreApprovalRepo, preApprovalRepo } from "./pre-approval-repo.js";
 import { type RotationRunRepo, rotationRunRepo } from "./rotation-run-repo.js";
+import { type WebSessionRepo, webSessionRepo } from "./web-session-repo.js";
 
 /** The repositories, bound to one executor (the pool, or one transaction). */
 export type Repositories = {
@@ -20,6 +21,7 @@ export type Repositories = {
   readonly preApprovals: PreApprovalRepo;
   readonly breakGlass: BreakGlassRepo;
   readonly auditSinks: AuditSinkCursorRepo;
+  readonly webSessions: WebSessionRepo;
 };
 
 /**
@@ -50,6 +52,7 @@ export function createStore(db: Database, options: { auditKey: Buffer; grantKey:
     preApprovals: preApprovalRepo(sql),
     breakGlass: breakGlassRepo(sql),
     auditSinks: auditSinkCursorRepo(sql),
+    webSessions: webSessionRepo(sql),
   });
   const pooled = bind(db);
   return {
