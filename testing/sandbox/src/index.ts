@@ -22,7 +22,13 @@ export type {
   SandboxSecretVersionRecord,
 } from "./aws/secrets-manager-types.js";
 export type { MintOptions, OidcIssuer, OidcIssuerOptions, OidcSigningAlg } from "./oidc/oidc-issuer.js";
-export { startOidcIssuer } from "./oidc/oidc-issuer.js";
+export { DEFAULT_ACR as OIDC_DEFAULT_ACR, startOidcIssuer } from "./oidc/oidc-issuer.js";
+export type {
+  OidcClient,
+  OidcDeviceCodeOptions,
+  OidcGrantType,
+  OidcPerson,
+} from "./oidc/oidc-provider-types.js";
 export { startOpsgenieSandbox } from "./opsgenie/opsgenie-sandbox.js";
 export type {
   OpsgenieCall,

@@ -27,7 +27,11 @@ describe("OIDC issuer stand-in", () => {
     ]);
     // Public halves only.
     for (const key of keySet.keys) expect(key).not.toHaveProperty("d");
-    expect((await fetch(`${issuer.url}/authorize`)).status).toBe(404);
+    // With no client registered, /authorize refuses with a page and never redirects.
+    const authorize = await fetch(`${issuer.url}/authorize`, { redirect: "manual" });
+    expect(authorize.status).toBe(400);
+    expect(authorize.headers.get("location")).toBeNull();
+    expect((await fetch(`${issuer.url}/nowhere`)).status).toBe(404);
   });
 
   it("mints tokens that verify against the JWKS with the default claims filled in", async () => {

@@ -10,11 +10,21 @@ import {
   UnsecuredJWT,
 } from "jose";
 import { baseUrl, closeServer, listen } from "../http/http-server.js";
+import { createProviderRouter } from "./oidc-provider-router.js";
+import type {
+  OidcClient,
+  OidcDeviceCodeOptions,
+  OidcPerson,
+  ProviderContext,
+} from "./oidc-provider-types.js";
+import { BoundedMap } from "./oidc-stores.js";
 
 /**
- * A minimal OpenID Connect issuer for tests and local mode: discovery, a JWKS with one RS256 and one
- * ES256 key (generated at start, never persisted), and `mint` to sign whatever token a test needs,
- * including broken ones. It has no login, authorization or token endpoint: tokens come from `mint`.
+ * An OpenID Connect issuer for tests and local mode: discovery, a JWKS with one RS256 and one ES256
+ * key (generated at start, never persisted), `mint` to sign whatever token a test needs (including
+ * broken ones), and a working OpenID provider for seeded people and clients: authorization code with
+ * PKCE S256 behind an HTML login page, rotating refresh tokens, and the RFC 8628 device grant. All state
+ * is in memory and bounded.
  */
 
 export type OidcSigningAlg = "RS256" | "ES256";
@@ -46,6 +56,10 @@ export type OidcIssuer = {
   /** A compact JWT with `iss`, `iat`, `exp` (and `aud`) filled in unless the claims or options say otherwise. */
   mint(claims: JWTPayload, options?: MintOptions): Promise<string>;
   close(): Promise<void>;
+  /** The people the login and device pages offer. */
+  people: readonly OidcPerson[];
+  /** Registers one more exact redirect URI for a client (local mode learns its callback after listen). */
+  allowRedirectUri(clientId: string, uri: string): void;
 };
 
 export type OidcIssuerOptions = {
@@ -53,7 +67,16 @@ export type OidcIssuerOptions = {
   host?: string;
   /** Time used for default `iat`/`exp`; default the wall clock. */
   clock?: () => Date;
+  /** People who can sign in (one button each on the login and device pages). */
+  people?: OidcPerson[];
+  /** Registered clients; none means /authorize and /token refuse everyone. */
+  clients?: OidcClient[];
+  deviceCode?: OidcDeviceCodeOptions;
+  /** `acr` of ID tokens from a completed sign-in; default "urn:leasehold:local:password". */
+  acr?: string;
 };
+
+export const DEFAULT_ACR = "urn:leasehold:local:password";
 
 /** Token lifetime when neither the claims nor the options set `exp`. */
 const DEFAULT_LIFETIME_SECONDS = 300;
@@ -78,25 +101,35 @@ export async function startOidcIssuer(options: OidcIssuerOptions = {}): Promise<
   };
 
   let url = "";
-  const server = createServer((req, res) => {
-    const path = (req.url ?? "/").split("?")[0];
-    const json = (status: number, body: unknown) => {
-      res.writeHead(status, { "Content-Type": "application/json", "Cache-Control": "no-store" });
-      res.end(JSON.stringify(body));
-    };
-    if (req.method !== "GET") return json(405, { error: "method_not_allowed" });
-    if (path === "/.well-known/openid-configuration") {
-      return json(200, {
-        issuer: url,
-        jwks_uri: `${url}/jwks`,
-        response_types_supported: ["id_token"],
-        subject_types_supported: ["public"],
-        id_token_signing_alg_values_supported: ["RS256", "ES256"],
-      });
-    }
-    if (path === "/jwks") return json(200, { keys: [keys.RS256.publicJwk, keys.ES256.publicJwk] });
-    return json(404, { error: "not_found" });
-  });
+  const people = (options.people ?? []).map((person) => ({ ...person, groups: [...person.groups] }));
+  const context: ProviderContext = {
+    issuer: () => url,
+    clock,
+    acr: options.acr ?? DEFAULT_ACR,
+    people,
+    clients: new Map(
+      (options.clients ?? []).map((client) => [
+        client.clientId,
+        { ...client, redirectUris: [...client.redirectUris] },
+      ]),
+    ),
+    deviceCode: {
+      expiresInSeconds: options.deviceCode?.expiresInSeconds ?? 600,
+      intervalSeconds: options.deviceCode?.intervalSeconds ?? 5,
+    },
+    // Endpoint tokens are RS256, the algorithm relying parties assume when they register none.
+    sign: (payload) =>
+      new SignJWT(payload)
+        .setProtectedHeader({ alg: "RS256", typ: "JWT", kid: keys.RS256.kid })
+        .sign(keys.RS256.privateKey),
+    pending: new BoundedMap(),
+    codes: new BoundedMap(),
+    devices: new BoundedMap(),
+    userCodes: new BoundedMap(),
+    refreshTokens: new BoundedMap(),
+  };
+  const jwks = () => ({ keys: [keys.RS256.publicJwk, keys.ES256.publicJwk] });
+  const server = createServer(createProviderRouter(context, jwks));
 
   const port = await listen(server, options.port ?? 0, options.host ?? "127.0.0.1");
   url = baseUrl(options.host ?? "127.0.0.1", port);
@@ -123,5 +156,12 @@ export async function startOidcIssuer(options: OidcIssuerOptions = {}): Promise<
       .sign(key.privateKey);
   }
 
-  return { url, jwksUri: `${url}/jwks`, mint, close: () => closeServer(server) };
+  function allowRedirectUri(clientId: string, uri: string): void {
+    const client = context.clients.get(clientId);
+    if (client === undefined) throw new Error(`No client ${clientId} is registered with the OIDC stand-in`);
+    new URL(uri); // throws on a malformed URI, at registration rather than at sign-in
+    if (!client.redirectUris.includes(uri)) client.redirectUris.push(uri);
+  }
+
+  return { url, jwksUri: `${url}/jwks`, mint, close: () => closeServer(server), people, allowRedirectUri };
 }
