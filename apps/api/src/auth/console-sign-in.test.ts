@@ -1,15 +1,7 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONSOLE_CSP } from "../http-edge.js";
-import {
-  CLI_CLIENT_ID,
-  INDEX_HTML,
-  type SignInStack,
-  setCookie,
-  signIn,
-  startSignInStack,
-  throughLoginPage,
-} from "./test-sign-in.js";
+import { type SignInStack, setCookie, signIn, startSignInStack, throughLoginPage } from "./test-sign-in.js";
 
 /**
  * The console's sign-in end to end: a browser's requests (plain fetch, cookies by hand) through the
@@ -57,7 +49,12 @@ describe("console sign-in (authorization code + PKCE through the stand-in)", () 
     expect(response.status).toBe(200);
     expect(response.headers.get("cache-control")).toBe("no-store");
     const body = (await response.json()) as Record<string, unknown>;
-    expect(body.principal).toEqual({ id: "dev@example.com", kind: "human", provider: "corp", groups: ["engineering"] });
+    expect(body.principal).toEqual({
+      id: "dev@example.com",
+      kind: "human",
+      provider: "corp",
+      groups: ["engineering"],
+    });
     expect(body.csrfToken).toMatch(/^[\w-]{43}$/);
     expect(Date.now() - Date.parse(String(body.authTime))).toBeLessThan(60_000);
     expect(body.acr).toBe("urn:leasehold:local:password");
@@ -67,7 +64,9 @@ describe("console sign-in (authorization code + PKCE through the stand-in)", () 
   it("stores only hashes: neither the cookie's value nor the CSRF token is in the database", async () => {
     const { cookie } = await signIn(stack, "dev", COOKIE);
     const csrf = ((await (await sessionOf(cookie)).json()) as { csrfToken: string }).csrfToken;
-    const rows = await stack.db.query<{ dump: string }>("SELECT row_to_json(s)::text AS dump FROM web_sessions s");
+    const rows = await stack.db.query<{ dump: string }>(
+      "SELECT row_to_json(s)::text AS dump FROM web_sessions s",
+    );
     const dump = rows.map((r) => r.dump).join("\n");
     const value = cookie.split("=")[1] ?? "";
     expect(dump).not.toContain(value);
@@ -84,7 +83,11 @@ describe("console sign-in (authorization code + PKCE through the stand-in)", () 
     expect(without.status).toBe(403);
     const wrong = await createRequest({ cookie, "x-leasehold-csrf": `${csrf.slice(0, -1)}A` });
     expect(wrong.status).toBe(403);
-    const otherOrigin = await createRequest({ cookie, "x-leasehold-csrf": csrf, origin: "https://evil.example" });
+    const otherOrigin = await createRequest({
+      cookie,
+      "x-leasehold-csrf": csrf,
+      origin: "https://evil.example",
+    });
     expect(otherOrigin.status).toBe(403);
     expect(await requestRows()).toBe(before);
 
@@ -123,7 +126,10 @@ describe("console sign-in (authorization code + PKCE through the stand-in)", () 
     expect(used.status).toBe(303);
     const before = await sessionRows();
 
-    const replay = await fetch(first.callback, { headers: { cookie: first.loginCookie }, redirect: "manual" });
+    const replay = await fetch(first.callback, {
+      headers: { cookie: first.loginCookie },
+      redirect: "manual",
+    });
     expect(replay.status).toBe(400);
     expect(setCookie(replay, COOKIE)).toBeUndefined();
 
@@ -139,7 +145,10 @@ describe("console sign-in (authorization code + PKCE through the stand-in)", () 
   });
 
   it("shows the IdP's refusal when the person cancels at the login page", async () => {
-    const { callback, loginCookie } = await throughLoginPage(stack, "dev", { cookieName: COOKIE, decision: "deny" });
+    const { callback, loginCookie } = await throughLoginPage(stack, "dev", {
+      cookieName: COOKIE,
+      decision: "deny",
+    });
     const response = await fetch(callback, { headers: { cookie: loginCookie }, redirect: "manual" });
     expect(response.status).toBe(400);
     expect(await response.text()).toContain("access_denied");
@@ -175,7 +184,12 @@ describe("console sign-in (authorization code + PKCE through the stand-in)", () 
     );
     expect(row).toBeDefined();
     const snapshot = async () =>
-      (await stack.db.query<{ dump: string }>("SELECT row_to_json(s)::text AS dump FROM web_sessions s WHERE id = $1", [row?.id]))[0]?.dump;
+      (
+        await stack.db.query<{ dump: string }>(
+          "SELECT row_to_json(s)::text AS dump FROM web_sessions s WHERE id = $1",
+          [row?.id],
+        )
+      )[0]?.dump;
     const before = await snapshot();
     const response = await sessionOf(cookie);
     expect(response.status).toBe(401);

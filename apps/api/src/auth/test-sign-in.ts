@@ -32,7 +32,8 @@ const STEP_UP_TARGET = `  - id: prod-admin
 `;
 
 /** A built console's shape: index.html and one hashed asset. */
-export const INDEX_HTML = '<!doctype html><html><head><script type="module" src="/assets/app-3f9a.js"></script></head><body><div id="root"></div></body></html>';
+export const INDEX_HTML =
+  '<!doctype html><html><head><script type="module" src="/assets/app-3f9a.js"></script></head><body><div id="root"></div></body></html>';
 
 function consoleDir(): string {
   const dir = mkdtempSync(join(tmpdir(), "leasehold-console-"));
@@ -134,7 +135,11 @@ export async function throughLoginPage(
   const form = new URLSearchParams({ pending });
   if (options.decision) form.set("decision", options.decision);
   else form.set("person", PEOPLE[person].sub);
-  const chosen = await fetch(`${stack.issuer.url}/authorize`, { method: "POST", body: form, redirect: "manual" });
+  const chosen = await fetch(`${stack.issuer.url}/authorize`, {
+    method: "POST",
+    body: form,
+    redirect: "manual",
+  });
   return { callback: chosen.headers.get("location") ?? "", loginCookie: `leasehold-login=${login.value}` };
 }
 
