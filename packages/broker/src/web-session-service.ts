@@ -1,5 +1,6 @@
 import type { WebSession } from "@leasehold/db";
 import { ForbiddenError, NotFoundError, type Principal } from "@leasehold/domain";
+import { commitAudited } from "./audited-change.js";
 import type { BrokerDeps } from "./broker-deps.js";
 import { mayReadAudit } from "./policy-checks.js";
 
@@ -41,7 +42,20 @@ export function createWebSessionService(deps: Deps) {
         createdAt: now,
         expiresAt: new Date(now.getTime() + input.ttlSeconds * 1000),
       };
-      await store.read((repos) => repos.webSessions.insert({ ...session, idHash: input.idHash }));
+      await commitAudited(store, now, async (repos, record) => {
+        await repos.webSessions.insert({ ...session, idHash: input.idHash });
+        record({
+          actor: principal.id,
+          action: "session.started",
+          subjectType: "session",
+          subjectId: session.id,
+          data: {
+            authTime: session.authTime?.toISOString() ?? null,
+            acr: session.acr,
+            expiresAt: session.expiresAt.toISOString(),
+          },
+        });
+      });
       return { ...session, lastSeenAt: now };
     },
 
@@ -57,9 +71,22 @@ export function createWebSessionService(deps: Deps) {
       });
     },
 
-    /** Sign-out: ends this cookie's session. */
-    async end(idHash: Buffer, endedBy: string): Promise<boolean> {
-      return store.read((repos) => repos.webSessions.endByHash(idHash, clock(), endedBy));
+    /** Sign-out (or a new sign-in in the same browser, `reason`): ends this cookie's session. */
+    async end(idHash: Buffer, reason: string): Promise<boolean> {
+      const now = clock();
+      return commitAudited(store, now, async (repos, record) => {
+        const ended = await repos.webSessions.endByHash(idHash, now, reason);
+        if (ended) {
+          record({
+            actor: ended.principalId,
+            action: "session.ended",
+            subjectType: "session",
+            subjectId: ended.id,
+            data: { reason },
+          });
+        }
+        return ended !== undefined;
+      });
     },
 
     async list(principal: Principal, page: { readonly limit: number }): Promise<WebSessionView[]> {
@@ -71,9 +98,20 @@ export function createWebSessionService(deps: Deps) {
     /** Ends someone's session at once: their next call with its cookie is refused. */
     async revoke(principal: Principal, sessionId: string): Promise<{ readonly revoked: true }> {
       assertAdmin(principal);
-      const ended = await store.read((repos) =>
-        repos.webSessions.endById(sessionId, clock(), `revoked by ${principal.id}`),
-      );
+      const now = clock();
+      const ended = await commitAudited(store, now, async (repos, record) => {
+        const session = await repos.webSessions.endById(sessionId, now, `revoked by ${principal.id}`);
+        if (session) {
+          record({
+            actor: principal.id,
+            action: "session.revoked",
+            subjectType: "session",
+            subjectId: session.id,
+            data: { principalId: session.principalId },
+          });
+        }
+        return session;
+      });
       if (!ended) throw new NotFoundError("no open session has this id");
       return { revoked: true };
     },

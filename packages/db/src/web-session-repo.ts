@@ -39,6 +39,10 @@ const toWebSession = (row: WebSessionRow): WebSession => ({
   lastSeenAt: row.last_seen_at,
 });
 
+/** A session just ended: its public id and whose it was. */
+export type EndedWebSession = { readonly id: string; readonly principalId: string };
+type EndedRow = { id: string; principal_id: string };
+
 const COLUMNS = "id, principal, csrf_hash, auth_time, acr, created_at, expires_at, last_seen_at";
 
 export type WebSessionRepo = ReturnType<typeof webSessionRepo>;
@@ -87,24 +91,25 @@ export function webSessionRepo(sql: SqlExecutor) {
       );
     },
 
-    /** Ends the open session of this cookie (sign-out); false when there was none. */
-    async endByHash(idHash: Buffer, now: Date, endedBy: string): Promise<boolean> {
-      const rows = await sql.query(
+    /** Ends the open session of this cookie (sign-out); what it was, or nothing when there was none. */
+    async endByHash(idHash: Buffer, now: Date, endedBy: string): Promise<EndedWebSession | undefined> {
+      const [row] = await sql.query<EndedRow>(
         `UPDATE web_sessions SET ended_at = $2, ended_by = $3
-         WHERE id_hash = $1 AND ended_at IS NULL RETURNING id`,
+         WHERE id_hash = $1 AND ended_at IS NULL RETURNING id, principal->>'id' AS principal_id`,
         [idHash, now, endedBy],
       );
-      return rows.length === 1;
+      return row && { id: row.id, principalId: row.principal_id };
     },
 
-    /** Ends the open session with this public id (an admin's revocation); false when there was none. */
-    async endById(id: string, now: Date, endedBy: string): Promise<boolean> {
-      const rows = await sql.query(
+    /** Ends the open session with this public id (an admin's revocation); nothing when there was none. */
+    async endById(id: string, now: Date, endedBy: string): Promise<EndedWebSession | undefined> {
+      const [row] = await sql.query<EndedRow>(
         `UPDATE web_sessions SET ended_at = $2, ended_by = $3
-         WHERE id = $1 AND ended_at IS NULL AND expires_at > $2 RETURNING id`,
+         WHERE id = $1 AND ended_at IS NULL AND expires_at > $2
+         RETURNING id, principal->>'id' AS principal_id`,
         [id, now, endedBy],
       );
-      return rows.length === 1;
+      return row && { id: row.id, principalId: row.principal_id };
     },
 
     /** Open sessions, newest first. */

@@ -154,6 +154,16 @@ describe("sessions as admins see them", () => {
       [devRow?.id],
     );
     expect(ended?.ended_by).toBe("revoked by sec@example.com");
+    const events = await stack.db.query<{ action: string; actor: string; data: unknown }>(
+      "SELECT action, actor, data FROM audit_events WHERE subject_type = 'session' AND subject_id = $1 ORDER BY seq",
+      [devRow?.id],
+    );
+    expect(events.map((e) => [e.action, e.actor])).toEqual([
+      ["session.started", "dev@example.com"],
+      ["session.revoked", "sec@example.com"],
+    ]);
+    expect(events[1]?.data).toEqual({ principalId: "dev@example.com" });
+    expect(JSON.stringify(events)).not.toContain(dev.cookie.split("=")[1]);
   });
 
   it("refuses the listing and revocation to someone who may not read the audit trail", async () => {

@@ -167,6 +167,10 @@ describe("console sign-in (authorization code + PKCE through the stand-in)", () 
     });
     expect(logout.status).toBe(204);
     expect(setCookie(logout, COOKIE)?.header).toMatch(/Max-Age=0|Expires=Thu, 01 Jan 1970/);
+    const [ended] = await stack.db.query<{ actor: string; data: unknown }>(
+      "SELECT actor, data FROM audit_events WHERE action = 'session.ended' ORDER BY seq DESC LIMIT 1",
+    );
+    expect(ended).toEqual({ actor: "dev@example.com", data: { reason: "signed out" } });
     expect((await sessionOf(cookie)).status).toBe(401);
     const trpc = await fetch(`${stack.api}/trpc/me`, { headers: { cookie } });
     expect(trpc.status).toBe(401);
