@@ -1,4 +1,4 @@
-import type { WebSession } from "@leasehold/db";
+import type { WebLogin, WebSession } from "@leasehold/db";
 import { ForbiddenError, NotFoundError, type Principal } from "@leasehold/domain";
 import { commitAudited } from "./audited-change.js";
 import type { BrokerDeps } from "./broker-deps.js";
@@ -57,6 +57,16 @@ export function createWebSessionService(deps: Deps) {
         });
       });
       return { ...session, lastSeenAt: now };
+    },
+
+    /** Keeps a sign-in in flight (by the hash of the browser's handle) for whichever replica gets its callback. */
+    async holdLogin(handleHash: Buffer, login: WebLogin): Promise<void> {
+      await store.read((repos) => repos.webLogins.insert(handleHash, login, clock()));
+    },
+
+    /** The sign-in in flight of this handle, once; nothing when unknown, taken already or expired. */
+    async takeLogin(handleHash: Buffer): Promise<WebLogin | undefined> {
+      return store.read((repos) => repos.webLogins.take(handleHash, clock()));
     },
 
     /** The open (not ended, not expired) session of this cookie, its activity recorded; or nothing. */

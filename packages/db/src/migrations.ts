@@ -328,6 +328,21 @@ CREATE TABLE web_sessions (
 );
 -- The admins' listing: sessions still open, newest first.
 CREATE INDEX web_sessions_open ON web_sessions (created_at DESC) WHERE ended_at IS NULL;
+
+-- Sign-ins in flight (GET /auth/login until /auth/callback), shared by every API replica: keyed by the
+-- SHA-256 of the random handle in the browser's leasehold-login cookie, taken (deleted) once, living
+-- ten minutes; each new one deletes a few expired ones, so the table stays small.
+CREATE TABLE web_logins (
+  handle_hash   bytea PRIMARY KEY CHECK (octet_length(handle_hash) = 32),
+  state         text NOT NULL,
+  nonce         text NOT NULL,
+  code_verifier text NOT NULL,
+  return_to     text NOT NULL,
+  max_age       integer,
+  acr           text,
+  expires_at    timestamptz NOT NULL
+);
+CREATE INDEX web_logins_expiry ON web_logins (expires_at);
 `,
   },
 ];

@@ -8,6 +8,7 @@ import { type GrantRepo, grantRepo } from "./grant-repo.js";
 import { type NotificationRepo, notificationRepo } from "./notification-repo.js";
 import { type PreApprovalRepo, preApprovalRepo } from "./pre-approval-repo.js";
 import { type RotationRunRepo, rotationRunRepo } from "./rotation-run-repo.js";
+import { type WebLoginRepo, webLoginRepo } from "./web-login-repo.js";
 import { type WebSessionRepo, webSessionRepo } from "./web-session-repo.js";
 
 /** The repositories, bound to one executor (the pool, or one transaction). */
@@ -22,6 +23,7 @@ export type Repositories = {
   readonly breakGlass: BreakGlassRepo;
   readonly auditSinks: AuditSinkCursorRepo;
   readonly webSessions: WebSessionRepo;
+  readonly webLogins: WebLoginRepo;
 };
 
 /**
@@ -53,6 +55,7 @@ export function createStore(db: Database, options: { auditKey: Buffer; grantKey:
     breakGlass: breakGlassRepo(sql),
     auditSinks: auditSinkCursorRepo(sql),
     webSessions: webSessionRepo(sql),
+    webLogins: webLoginRepo(sql),
   });
   const pooled = bind(db);
   return {

@@ -144,6 +144,32 @@ describe("console sign-in (authorization code + PKCE through the stand-in)", () 
     expect(await sessionRows()).toBe(before);
   });
 
+  it("finishes at any replica a sign-in another replica began (sign-ins in flight are in the database)", async () => {
+    const { callback, loginCookie } = await throughLoginPage(stack, "dev", {
+      cookieName: COOKIE,
+      at: stack.replica,
+    });
+    expect(callback.startsWith(`${stack.api}/auth/callback?`)).toBe(true);
+    const handle = loginCookie.split("=")[1] ?? "";
+    const stored = await stack.db.query<{ dump: string }>(
+      "SELECT row_to_json(l)::text AS dump FROM web_logins l",
+    );
+    expect(stored.map((r) => r.dump).join("\n")).not.toContain(handle);
+    const response = await fetch(callback, { headers: { cookie: loginCookie }, redirect: "manual" });
+    expect(response.status).toBe(303);
+    expect(setCookie(response, COOKIE)).toBeDefined();
+  });
+
+  it("refuses a sign-in that took longer than ten minutes", async () => {
+    const { callback, loginCookie } = await throughLoginPage(stack, "dev", { cookieName: COOKIE });
+    await stack.db.query("UPDATE web_logins SET expires_at = now() - interval '1 second'");
+    const before = await sessionRows();
+    const response = await fetch(callback, { headers: { cookie: loginCookie }, redirect: "manual" });
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain("took too long");
+    expect(await sessionRows()).toBe(before);
+  });
+
   it("shows the IdP's refusal when the person cancels at the login page", async () => {
     const { callback, loginCookie } = await throughLoginPage(stack, "dev", {
       cookieName: COOKIE,

@@ -39,7 +39,7 @@ const errorPage = (reply: FastifyReply, status: number, message: string) =>
 /** GET /auth/login and GET /auth/callback: the console's OIDC sign-in (authorization code + PKCE). */
 export function registerLoginRoutes(app: FastifyInstance, options: LoginRoutesOptions): void {
   const configuration = createLoginClient(options.login);
-  const pending = createPendingLogins();
+  const pending = createPendingLogins(options.cookies.sessions, options.clock);
   // The redirect URI is `<publicUrl>/auth/callback`; publicUrl is known once the API listens.
   const redirectUri = () => `${options.cookies.publicUrl().replace(/\/$/, "")}/auth/callback`;
   const loginCookie = {
@@ -66,13 +66,13 @@ export function registerLoginRoutes(app: FastifyInstance, options: LoginRoutesOp
       return errorPage(reply, 502, "the identity provider could not be reached; try again in a moment");
     }
     const codeVerifier = client.randomPKCECodeVerifier();
-    const login: Omit<PendingLogin, "expiresAt"> = {
+    const login: PendingLogin = {
       state: client.randomState(),
       nonce: client.randomNonce(),
       codeVerifier,
       returnTo,
-      maxAge: stepUp?.maxAge,
-      acr: stepUp?.acr,
+      maxAge: stepUp?.maxAge ?? null,
+      acr: stepUp?.acr ?? null,
     };
     const url = client.buildAuthorizationUrl(config, {
       redirect_uri: redirectUri(),
@@ -89,7 +89,7 @@ export function registerLoginRoutes(app: FastifyInstance, options: LoginRoutesOp
           }
         : {}),
     });
-    const handle = pending.add(login);
+    const handle = await pending.add(login);
     return reply
       .setCookie(LOGIN_COOKIE, handle, { ...loginCookie, maxAge: PENDING_LOGIN_TTL_MS / 1000 })
       .header("cache-control", "no-store")
@@ -97,7 +97,7 @@ export function registerLoginRoutes(app: FastifyInstance, options: LoginRoutesOp
   });
 
   app.get("/auth/callback", async (request, reply) => {
-    const login = pending.take(request.cookies[LOGIN_COOKIE]);
+    const login = await pending.take(request.cookies[LOGIN_COOKIE]);
     reply.clearCookie(LOGIN_COOKIE, loginCookie);
     if (!login) {
       return errorPage(
@@ -133,7 +133,7 @@ async function finishSignIn(
         expectedState: login.state,
         expectedNonce: login.nonce,
         idTokenExpected: true,
-        ...(login.maxAge !== undefined ? { maxAge: login.maxAge } : {}),
+        ...(login.maxAge !== null ? { maxAge: login.maxAge } : {}),
       },
       { redirect_uri: redirectUri() },
     );
@@ -151,7 +151,7 @@ async function finishSignIn(
     return errorPage(reply, 403, (error as Error).message);
   }
   const acr = typeof claims.acr === "string" ? claims.acr.slice(0, 255) : null;
-  if (login.acr !== undefined && acr !== login.acr) {
+  if (login.acr !== null && acr !== login.acr) {
     return errorPage(reply, 403, `this sign-in is not of the class the target asks for (${login.acr})`);
   }
   const previous = await sessionOf(request, options.cookies);

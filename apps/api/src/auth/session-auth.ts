@@ -11,7 +11,7 @@ import {
 } from "./session-secrets.js";
 
 /** The session use cases the edge calls (the broker's `sessions`). */
-export type SessionPort = Pick<Broker["sessions"], "start" | "find" | "end">;
+export type SessionPort = Pick<Broker["sessions"], "start" | "find" | "end" | "holdLogin" | "takeLogin">;
 
 /** How this API keeps console sessions: the cookie's name and flags, its public origin, the store. */
 export type CookieSessions = {

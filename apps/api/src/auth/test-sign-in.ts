@@ -48,6 +48,8 @@ export type SignInStack = {
   readonly db: Database;
   readonly broker: Broker;
   readonly api: string;
+  /** Another API replica on the same database, with the first one's address as its public URL. */
+  readonly replica: string;
   close(): Promise<void>;
 };
 
@@ -83,26 +85,33 @@ export async function startSignInStack(options: { insecureCookies: boolean }): P
   });
   const provider = config.identityProviders[0];
   if (!provider) throw new Error("the test config has no identity provider");
-  const api = await startApi({
-    useCases: broker,
-    readiness: {},
-    identityProviders: config.identityProviders,
-    host: "127.0.0.1",
-    port: 0,
-    log,
-    rateLimits: { store: { kind: "postgres", database: db }, rates: config.limits.rates },
-    insecureCookies: options.insecureCookies,
-    consoleDir: consoleDir(),
-    login: { provider, clientSecret: CONSOLE_CLIENT.clientSecret },
-    targets: config.targets,
-  });
+  const serve = (publicUrl?: string) =>
+    startApi({
+      useCases: broker,
+      readiness: {},
+      identityProviders: config.identityProviders,
+      host: "127.0.0.1",
+      port: 0,
+      log,
+      rateLimits: { store: { kind: "postgres", database: db }, rates: config.limits.rates },
+      insecureCookies: options.insecureCookies,
+      consoleDir: consoleDir(),
+      login: { provider, clientSecret: CONSOLE_CLIENT.clientSecret },
+      targets: config.targets,
+      publicUrl,
+    });
+  const api = await serve();
+  // A second replica on the same database, whose public URL is the first's (as behind one load balancer).
+  const replica = await serve(api.address);
   issuer.allowRedirectUri(CONSOLE_CLIENT.clientId, `${api.address}/auth/callback`);
   return {
     issuer,
     db,
     broker,
     api: api.address,
+    replica: replica.address,
     close: async () => {
+      await replica.close();
       await api.close();
       await db.close();
       await issuer.close();
@@ -121,11 +130,14 @@ export function setCookie(response: Response, name: string): { value: string; he
 export async function throughLoginPage(
   stack: SignInStack,
   person: keyof typeof PEOPLE,
-  options: { cookieName: string; loginPath?: string; decision?: "deny" },
+  options: { cookieName: string; loginPath?: string; decision?: "deny"; at?: string },
 ): Promise<{ callback: string; loginCookie: string }> {
-  const start = await fetch(`${stack.api}${options.loginPath ?? "/auth/login?returnTo=/grants"}`, {
-    redirect: "manual",
-  });
+  const start = await fetch(
+    `${options.at ?? stack.api}${options.loginPath ?? "/auth/login?returnTo=/grants"}`,
+    {
+      redirect: "manual",
+    },
+  );
   if (start.status !== 302) throw new Error(`/auth/login answered ${start.status}`);
   const login = setCookie(start, "leasehold-login");
   const authorize = start.headers.get("location") ?? "";

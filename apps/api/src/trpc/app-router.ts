@@ -48,8 +48,11 @@ export type ApiUseCases = {
   readonly audit: Pick<Broker["audit"], "list" | "verify" | "publicKey">;
   readonly preApprovals: Pick<Broker["preApprovals"], "create" | "list" | "revoke">;
   readonly reports: Pick<Broker["reports"], "access" | "standing">;
-  /** `list` and `revoke` are procedures; `start`, `find` and `end` are the sign-in edge's (auth/). */
-  readonly sessions: Pick<Broker["sessions"], "list" | "revoke" | "start" | "find" | "end">;
+  /** `list` and `revoke` are procedures; the others are the sign-in edge's (auth/). */
+  readonly sessions: Pick<
+    Broker["sessions"],
+    "list" | "revoke" | "start" | "find" | "end" | "holdLogin" | "takeLogin"
+  >;
 };
 
 /**
