@@ -19,9 +19,6 @@ export type WebSessionView = Omit<WebSession, "csrfHash">;
  */
 export function createWebSessionService(deps: Deps) {
   const { store, clock } = deps;
-  const assertAdmin = (principal: Principal) => {
-    if (!mayReadAudit(deps, principal)) throw new ForbiddenError("only admins may see or revoke sessions");
-  };
   return {
     async start(input: {
       readonly idHash: Buffer;
@@ -99,6 +96,17 @@ export function createWebSessionService(deps: Deps) {
       });
     },
 
+    ...createWebSessionAdmin(deps),
+  };
+}
+
+/** Listing and revoking sessions: admins only (the ReadAudit policies). */
+function createWebSessionAdmin(deps: Deps) {
+  const { store, clock } = deps;
+  const assertAdmin = (principal: Principal) => {
+    if (!mayReadAudit(deps, principal)) throw new ForbiddenError("only admins may see or revoke sessions");
+  };
+  return {
     async list(principal: Principal, page: { readonly limit: number }): Promise<WebSessionView[]> {
       assertAdmin(principal);
       const sessions = await store.read((repos) => repos.webSessions.listOpen(clock(), page.limit));

@@ -81,7 +81,10 @@ describe("console sign-in (authorization code + PKCE through the stand-in)", () 
 
     const without = await createRequest({ cookie });
     expect(without.status).toBe(403);
-    const wrong = await createRequest({ cookie, "x-leasehold-csrf": `${csrf.slice(0, -1)}A` });
+    const wrong = await createRequest({
+      cookie,
+      "x-leasehold-csrf": `${csrf.slice(0, -1)}${csrf.endsWith("A") ? "B" : "A"}`,
+    });
     expect(wrong.status).toBe(403);
     const otherOrigin = await createRequest({
       cookie,
