@@ -37,6 +37,8 @@ export function newSessionSecrets(): SessionSecrets & { readonly cookieValue: st
 /** What a presented cookie stands for, or nothing when it is not shaped like one of ours. */
 export function sessionSecretsFromCookie(value: string | undefined): SessionSecrets | undefined {
   if (value === undefined || !COOKIE_VALUE.test(value)) return undefined;
+  // The last character carries two unused bits: only the one spelling we issue is accepted.
+  if (Buffer.from(value, "base64url").toString("base64url") !== value) return undefined;
   return secretsOf(value);
 }
 

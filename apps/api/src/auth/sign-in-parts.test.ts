@@ -34,6 +34,13 @@ describe("session secrets", () => {
     expect(matchesHash(undefined, fresh.csrfHash)).toBe(false);
     expect(sessionSecretsFromCookie(`${fresh.cookieValue}=`)).toBeUndefined();
     expect(sessionSecretsFromCookie("short")).toBeUndefined();
+    // The same 32 bytes spelled with other unused low bits in the last character.
+    const last = "AEIMQUYcgkosw048".indexOf(fresh.cookieValue.at(-1) ?? "");
+    const respelled = `${fresh.cookieValue.slice(0, -1)}${"BFJNRVZdhlptx159"[last]}`;
+    expect(Buffer.from(respelled, "base64url").equals(Buffer.from(fresh.cookieValue, "base64url"))).toBe(
+      true,
+    );
+    expect(sessionSecretsFromCookie(respelled)).toBeUndefined();
     expect(fresh.csrfToken).not.toBe(fresh.cookieValue);
   });
 });
