@@ -1,7 +1,15 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONSOLE_CSP } from "../http-edge.js";
-import { CLI_CLIENT_ID, INDEX_HTML, type SignInStack, signIn, startSignInStack } from "./test-sign-in.js";
+import {
+  CLI_CLIENT_ID,
+  INDEX_HTML,
+  type SignInStack,
+  setCookie,
+  signIn,
+  startSignInStack,
+  throughLoginPage,
+} from "./test-sign-in.js";
 
 /**
  * What the API serves a browser besides the sign-in: the console's files and their headers, the
@@ -76,6 +84,29 @@ describe("sign-in settings and step-up", () => {
     expect(plain.searchParams.get("max_age")).toBeNull();
     const stepUp = new URL((await get("/auth/login?stepUp=prod-admin")).headers.get("location") ?? "");
     expect(stepUp.searchParams.get("max_age")).toBe("300");
+  });
+
+  it("completes a step-up sign-in, and refuses one whose acr is not the class the target asks for", async () => {
+    const fresh = await throughLoginPage(stack, "dev", {
+      cookieName: SECURE_COOKIE,
+      loginPath: "/auth/login?stepUp=prod-admin&returnTo=/approvals",
+    });
+    const done = await fetch(fresh.callback, { headers: { cookie: fresh.loginCookie }, redirect: "manual" });
+    expect(done.status).toBe(303);
+    expect(done.headers.get("location")).toBe("/approvals");
+
+    const start = await get("/auth/login?stepUp=prod-mfa");
+    const asked = new URL(start.headers.get("location") ?? "");
+    expect(asked.searchParams.get("max_age")).toBe("120");
+    expect(asked.searchParams.get("acr_values")).toBe("urn:leasehold:mfa");
+    const mfa = await throughLoginPage(stack, "dev", {
+      cookieName: SECURE_COOKIE,
+      loginPath: "/auth/login?stepUp=prod-mfa",
+    });
+    const refused = await fetch(mfa.callback, { headers: { cookie: mfa.loginCookie }, redirect: "manual" });
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toContain("urn:leasehold:mfa");
+    expect(setCookie(refused, SECURE_COOKIE)).toBeUndefined();
   });
 
   it("refuses an unknown step-up target and a returnTo off this site", async () => {

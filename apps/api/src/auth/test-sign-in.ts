@@ -21,7 +21,7 @@ export const PEOPLE = {
   sec: { sub: "sub-sec", email: "sec@example.com", name: "Sec", groups: ["security"] },
 };
 
-/** A target whose approvals need a sign-in within five minutes. */
+/** Targets whose approvals need a recent sign-in (the second, also one of a class the stand-in does not report). */
 const STEP_UP_TARGET = `  - id: prod-admin
     kind: aws-role
     requesters: { groups: [engineering] }
@@ -29,6 +29,13 @@ const STEP_UP_TARGET = `  - id: prod-admin
     maxDuration: 1h
     stepUp: { maxAge: 5m }
     aws: { roleArn: "arn:aws:iam::123456789012:role/ProdAdmin" }
+  - id: prod-mfa
+    kind: aws-role
+    requesters: { groups: [engineering] }
+    approvers: { groups: [sre] }
+    maxDuration: 1h
+    stepUp: { maxAge: 2m, acr: "urn:leasehold:mfa" }
+    aws: { roleArn: "arn:aws:iam::123456789012:role/ProdMfa" }
 `;
 
 /** A built console's shape: index.html and one hashed asset. */
