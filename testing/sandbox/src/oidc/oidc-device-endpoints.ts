@@ -70,14 +70,41 @@ function findPending(context: ProviderContext, typed: string | undefined) {
 }
 
 const UNKNOWN_CODE = "That code is unknown, expired or already used. Check your device and try again.";
+/**
+ * Wrong user codes accepted per minute, across everyone: 20^8 codes and this cap make guessing a live
+ * code hopeless within a device code's lifetime (RFC 8628 §5.1). Global, since a stand-in has no accounts.
+ */
+export const USER_CODE_FAILURES_PER_MINUTE = 20;
+const TOO_MANY = "Too many wrong codes. Wait a minute, then try again.";
+
+/** Whether user-code entry is throttled right now (forgetting failures older than a minute). */
+function throttled(context: ProviderContext): boolean {
+  const since = context.clock().getTime() - 60_000;
+  const failures = context.userCodeFailures;
+  while (failures.length > 0 && (failures[0] ?? 0) <= since) failures.shift();
+  return failures.length >= USER_CODE_FAILURES_PER_MINUTE;
+}
+
+/** findPending behind the throttle: a miss counts as a failure; while throttled nothing is looked up. */
+function lookUpTyped(context: ProviderContext, typed: string | undefined) {
+  if (throttled(context)) return "throttled" as const;
+  const found = findPending(context, typed);
+  if (found === undefined) context.userCodeFailures.push(context.clock().getTime());
+  return found;
+}
+
+function sendLookupFailure(res: ServerResponse, failure: "throttled" | undefined) {
+  if (failure === "throttled") return sendHtml(res, 429, renderDeviceCodeEntry(TOO_MANY));
+  sendHtml(res, 400, renderDeviceCodeEntry(UNKNOWN_CODE));
+}
 
 /** GET /device[?user_code=]: code entry, then the approval page naming the client. */
 export function handleDeviceGet(context: ProviderContext, url: URL, res: ServerResponse) {
   const params = parseParams(url.searchParams);
   const typed = params.ok ? params.get("user_code") : undefined;
   if (typed === undefined) return sendHtml(res, params.ok ? 200 : 400, renderDeviceCodeEntry());
-  const found = findPending(context, typed);
-  if (found === undefined) return sendHtml(res, 400, renderDeviceCodeEntry(UNKNOWN_CODE));
+  const found = lookUpTyped(context, typed);
+  if (found === undefined || found === "throttled") return sendLookupFailure(res, found);
   const userCode = displayUserCode(found.userCode);
   sendHtml(res, 200, renderDeviceApproval({ userCode, client: found.client, people: context.people }));
 }
@@ -86,8 +113,8 @@ export function handleDeviceGet(context: ProviderContext, url: URL, res: ServerR
 export async function handleDevicePost(context: ProviderContext, req: IncomingMessage, res: ServerResponse) {
   const form = await readForm(req);
   if (!form.ok) return sendHtml(res, 400, renderErrorPage("Request refused", form.reason));
-  const found = findPending(context, form.get("user_code"));
-  if (found === undefined) return sendHtml(res, 400, renderDeviceCodeEntry(UNKNOWN_CODE));
+  const found = lookUpTyped(context, form.get("user_code"));
+  if (found === undefined || found === "throttled") return sendLookupFailure(res, found);
   const decision = form.get("decision");
   if (decision === "deny") {
     found.entry.status = "denied";

@@ -67,7 +67,12 @@ describe("OIDC stand-in: device authorization grant (RFC 8628)", () => {
     const polling = pollDeviceAuthorizationGrant(config, started);
     expect((await device({ user_code: typed, person: "alice", decision: "approve" })).status).toBe(200);
     const tokens = await polling;
-    expect(tokens.claims()).toMatchObject({ sub: "alice", aud: "leasehold-cli", groups: ["admins"] });
+    expect(tokens.claims()).toMatchObject({
+      sub: "alice",
+      aud: "leasehold-cli",
+      groups: ["admins"],
+      acr: "urn:leasehold:local:password",
+    });
     expect(typeof tokens.claims()?.auth_time).toBe("number");
     expect((await poll(started.device_code)).body).toMatchObject({ error: "invalid_grant" });
 
@@ -112,6 +117,35 @@ describe("OIDC stand-in: device authorization grant (RFC 8628)", () => {
       expect((await fetch(`${issuer.url}/device?user_code=${started.user_code}`)).status).toBe(400);
     } finally {
       offsetMs = 0;
+    }
+  });
+});
+
+describe("OIDC stand-in: user-code guessing", () => {
+  it("after 20 wrong user codes in a minute even the right one is refused until the minute passes", async () => {
+    let offsetMs = 0;
+    const issuer = await startOidcIssuer({
+      people: [ALICE],
+      clients: [{ clientId: "leasehold-cli", redirectUris: [] }],
+      clock: () => new Date(Date.now() + offsetMs),
+    });
+    try {
+      const config = await discovery(new URL(issuer.url), "leasehold-cli", undefined, undefined, {
+        execute: [allowInsecureRequests],
+      });
+      const started = await initiateDeviceAuthorization(config, { scope: "openid" });
+      for (const letter of "BCDFGHJKLMNPQRSTVWXZ")
+        expect((await fetch(`${issuer.url}/device?user_code=BBBB-BBB${letter}`)).status).toBe(400);
+      const blocked = await fetch(`${issuer.url}/device`, {
+        method: "POST",
+        headers: FORM,
+        body: new URLSearchParams({ user_code: started.user_code, person: "alice", decision: "approve" }),
+      });
+      expect(blocked.status).toBe(429);
+      offsetMs = 61_000;
+      expect((await fetch(`${issuer.url}/device?user_code=${started.user_code}`)).status).toBe(200);
+    } finally {
+      await issuer.close();
     }
   });
 });

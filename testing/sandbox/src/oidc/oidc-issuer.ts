@@ -10,14 +10,9 @@ import {
   UnsecuredJWT,
 } from "jose";
 import { baseUrl, closeServer, listen } from "../http/http-server.js";
+import { createProviderContext } from "./oidc-provider-context.js";
 import { createProviderRouter } from "./oidc-provider-router.js";
-import type {
-  OidcClient,
-  OidcDeviceCodeOptions,
-  OidcPerson,
-  ProviderContext,
-} from "./oidc-provider-types.js";
-import { BoundedMap } from "./oidc-stores.js";
+import type { OidcClient, OidcDeviceCodeOptions, OidcPerson } from "./oidc-provider-types.js";
 
 /**
  * An OpenID Connect issuer for tests and local mode: discovery, a JWKS with one RS256 and one ES256
@@ -76,7 +71,7 @@ export type OidcIssuerOptions = {
   acr?: string;
 };
 
-export const DEFAULT_ACR = "urn:leasehold:local:password";
+export { DEFAULT_ACR } from "./oidc-provider-context.js";
 
 /** Token lifetime when neither the claims nor the options set `exp`. */
 const DEFAULT_LIFETIME_SECONDS = 300;
@@ -101,33 +96,15 @@ export async function startOidcIssuer(options: OidcIssuerOptions = {}): Promise<
   };
 
   let url = "";
-  const people = (options.people ?? []).map((person) => ({ ...person, groups: [...person.groups] }));
-  const context: ProviderContext = {
+  const context = createProviderContext(options, {
     issuer: () => url,
     clock,
-    acr: options.acr ?? DEFAULT_ACR,
-    people,
-    clients: new Map(
-      (options.clients ?? []).map((client) => [
-        client.clientId,
-        { ...client, redirectUris: [...client.redirectUris] },
-      ]),
-    ),
-    deviceCode: {
-      expiresInSeconds: options.deviceCode?.expiresInSeconds ?? 600,
-      intervalSeconds: options.deviceCode?.intervalSeconds ?? 5,
-    },
     // Endpoint tokens are RS256, the algorithm relying parties assume when they register none.
     sign: (payload) =>
       new SignJWT(payload)
         .setProtectedHeader({ alg: "RS256", typ: "JWT", kid: keys.RS256.kid })
         .sign(keys.RS256.privateKey),
-    pending: new BoundedMap(),
-    codes: new BoundedMap(),
-    devices: new BoundedMap(),
-    userCodes: new BoundedMap(),
-    refreshTokens: new BoundedMap(),
-  };
+  });
   const jwks = () => ({ keys: [keys.RS256.publicJwk, keys.ES256.publicJwk] });
   const server = createServer(createProviderRouter(context, jwks));
 
@@ -163,5 +140,12 @@ export async function startOidcIssuer(options: OidcIssuerOptions = {}): Promise<
     if (!client.redirectUris.includes(uri)) client.redirectUris.push(uri);
   }
 
-  return { url, jwksUri: `${url}/jwks`, mint, close: () => closeServer(server), people, allowRedirectUri };
+  return {
+    url,
+    jwksUri: `${url}/jwks`,
+    mint,
+    close: () => closeServer(server),
+    people: context.people,
+    allowRedirectUri,
+  };
 }

@@ -83,4 +83,6 @@ export type ProviderContext = {
   /** Normalized user code → device code hash. */
   userCodes: BoundedMap<string>;
   refreshTokens: BoundedMap<SignIn>;
+  /** Epoch ms of recent wrong user codes, to throttle guessing (RFC 8628 §5.1). */
+  userCodeFailures: number[];
 };
