@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
+import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONSOLE_CSP } from "../http-edge.js";
+import { startApi } from "../start-api.js";
 import {
   CLI_CLIENT_ID,
   INDEX_HTML,
@@ -218,5 +220,32 @@ describe("sessions as admins see them", () => {
     });
     expect(revoke.status).toBe(403);
     expect((await get("/auth/session", { cookie: dev.cookie })).status).toBe(200);
+  });
+});
+
+describe("an API without console sign-in", () => {
+  it("says so at /auth/session and serves no /auth/login or /auth/cli", async () => {
+    const api = await startApi({
+      useCases: stack.broker,
+      readiness: {},
+      identityProviders: [],
+      host: "127.0.0.1",
+      port: 0,
+      log: pino({ level: "silent" }),
+      rateLimits: {
+        store: { kind: "postgres", database: stack.db },
+        rates: { window: 60, requests: 10, leases: 10, revocations: 10 },
+      },
+    });
+    try {
+      const session = await fetch(`${api.address}/auth/session`);
+      expect(session.status).toBe(401);
+      expect(await session.json()).toEqual({ error: "console sign-in is not configured" });
+      expect((await fetch(`${api.address}/auth/cli`)).status).toBe(404);
+      expect((await fetch(`${api.address}/auth/login`, { redirect: "manual" })).status).toBe(404);
+      expect((await fetch(`${api.address}/`)).status).toBe(404);
+    } finally {
+      await api.close();
+    }
   });
 });
