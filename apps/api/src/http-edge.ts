@@ -76,7 +76,27 @@ function loggableUrl(url: string): string {
   return query === -1 ? path : `${path}?[redacted]`;
 }
 
-/** Security headers, 405 for other methods, and a 404 that neither logs nor echoes the URL. */
+/**
+ * The console's pages (and the sign-in's error pages): its own scripts, styles and API only, never
+ * inline code, never framed, forms posting only here.
+ */
+export const CONSOLE_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "font-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+/**
+ * Security headers, 405 for other methods, and a 404 that neither logs nor echoes the URL. The CSP is
+ * chosen per response: HTML gets the console's, everything else (JSON) keeps helmet's `'none'`.
+ */
 export async function hardenHttp(app: FastifyInstance): Promise<void> {
   await app.register(helmet, {
     // The API serves JSON only: nothing may be loaded, framed or run from its responses.
@@ -88,6 +108,13 @@ export async function hardenHttp(app: FastifyInstance): Promise<void> {
       .code(405)
       .header("allow", ALLOWED_METHODS.join(", "))
       .send({ error: `method ${request.method} is not allowed; use GET or POST` });
+  });
+  app.addHook("onSend", async (_request, reply, payload) => {
+    const type = reply.getHeader("content-type");
+    if (typeof type === "string" && type.startsWith("text/html")) {
+      reply.header("content-security-policy", CONSOLE_CSP);
+    }
+    return payload;
   });
   app.setNotFoundHandler(async (_request, reply) => reply.code(404).send({ error: "not found" }));
 }

@@ -1,5 +1,6 @@
 import { createLogger, onShutdown, openBrokerFromEnv, runMain } from "@leasehold/runtime";
 import { startTracing } from "@leasehold/tracing";
+import { consoleLoginSettings } from "./console-login-settings.js";
 import { readApiEnv } from "./env.js";
 import { startApi } from "./start-api.js";
 
@@ -25,6 +26,7 @@ runMain(async () => {
           }
         : undefined,
     metrics: { port: open.metrics.metrics, render: open.metrics.render, token: env.METRICS_TOKEN },
+    ...consoleLoginSettings(open.config, env.targetEnv),
   });
   onShutdown(log, async () => {
     await api.close();

@@ -1,9 +1,14 @@
 import { randomUUID } from "node:crypto";
-import { LimitExceededError, type Metrics } from "@leasehold/domain";
+import cookie from "@fastify/cookie";
+import { type Clock, LimitExceededError, type Metrics, type StepUp } from "@leasehold/domain";
 import { metricsAuthorized } from "@leasehold/metrics";
 import type { TRPCError } from "@trpc/server";
 import { type CreateFastifyContextOptions, fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { registerConsoleAssets } from "./auth/console-assets.js";
+import type { LoginSetup } from "./auth/login-client.js";
+import { registerLoginRoutes, registerSessionRoutes } from "./auth/login-routes.js";
+import { type CookieSessions, cookieAuthOf, registerTrpcSessionGuard } from "./auth/session-auth.js";
 import { tokenRejectionReason } from "./auth/token-rejection.js";
 import type { TokenVerifier } from "./auth/token-verifier.js";
 import { DEFAULT_HTTP_LIMITS, type HttpLimits, hardenHttp, httpServerOptions } from "./http-edge.js";
@@ -29,6 +34,20 @@ export type ServerDeps = {
   readonly pagerDutyWebhooks?: PagerDutyWebhooks | undefined;
   /** GET /metrics and the refusals counted for it; omitted: not served. */
   readonly metrics?: ApiMetrics | undefined;
+  /** Console sessions, the OIDC sign-in and the built console; omitted: bearer tokens only. */
+  readonly web?: WebEdge | undefined;
+};
+
+/** What the browser-facing part of the API needs. */
+export type WebEdge = {
+  readonly cookies: CookieSessions;
+  /** The provider people sign in with; omitted: no /auth/login, and /auth/session says so. */
+  readonly login?: LoginSetup | undefined;
+  /** A target's step-up rule, for `/auth/login?stepUp=<targetId>`. */
+  readonly stepUpOf: (targetId: string) => StepUp | undefined;
+  /** The built console (index.html and assets/); omitted: not served. */
+  readonly consoleDir?: string | undefined;
+  readonly clock: Clock;
 };
 
 /** What the API serves at /metrics and counts its refusals through. */
@@ -51,6 +70,7 @@ export async function buildServer({
   rateLimits,
   pagerDutyWebhooks,
   metrics,
+  web,
 }: ServerDeps): Promise<FastifyInstance> {
   const applied: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...limits };
   const app = Fastify({
@@ -65,6 +85,8 @@ export async function buildServer({
     app,
     metrics ? { ...rateLimits, onRefused: (name) => metrics.port.rateLimited(name) } : rateLimits,
   );
+
+  if (web) await registerWebEdge(app, web);
 
   app.get("/healthz", async () => ({ ok: true }));
   if (metrics) registerMetricsRoute(app, metrics);
@@ -91,7 +113,10 @@ export async function buildServer({
     const match = typeof header === "string" ? /^Bearer ([^\s]+)$/i.exec(header) : null;
     if (!match?.[1]) {
       return {
-        auth: { error: "send Authorization: Bearer <OIDC token>" },
+        // Without a bearer token, the session cookie's verdict (session-auth.ts), when one was sent.
+        auth: cookieAuthOf(req) ?? {
+          error: "send Authorization: Bearer <OIDC token>, or sign in to the console",
+        },
         requestId: req.id,
         logError,
         checkRate,
@@ -126,6 +151,22 @@ export async function buildServer({
     },
   });
   return app;
+}
+
+/** Cookies, console sessions (and their CSRF guard on /trpc), the sign-in routes and the console. */
+async function registerWebEdge(app: FastifyInstance, web: WebEdge): Promise<void> {
+  await app.register(cookie);
+  registerTrpcSessionGuard(app, web.cookies);
+  registerSessionRoutes(app, web.cookies, web.login);
+  if (web.login) {
+    registerLoginRoutes(app, {
+      login: web.login,
+      cookies: web.cookies,
+      stepUpOf: web.stepUpOf,
+      clock: web.clock,
+    });
+  }
+  if (web.consoleDir !== undefined) registerConsoleAssets(app, web.consoleDir);
 }
 
 /** Prometheus' scrape: the exposition text, behind METRICS_TOKEN when one is set. */

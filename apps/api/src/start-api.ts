@@ -1,8 +1,9 @@
 import type { IdentityProviderConfig } from "@leasehold/config";
 import type { Database } from "@leasehold/db";
-import { systemClock } from "@leasehold/domain";
+import { type StepUp, systemClock } from "@leasehold/domain";
 import type { FastifyBaseLogger } from "fastify";
 import { Redis } from "ioredis";
+import type { LoginSetup } from "./auth/login-client.js";
 import { createTokenVerifier } from "./auth/token-verifier.js";
 import type { RateLimitSettings, RateLimitStore } from "./rate-limits.js";
 import { type ApiMetrics, buildServer, type Readiness } from "./server.js";
@@ -33,8 +34,21 @@ export async function startApi(options: {
   pagerDutyWebhooks?: PagerDutyWebhooks | undefined;
   /** GET /metrics; omitted: not served. */
   metrics?: ApiMetrics | undefined;
+  /** The URL people reach the API and console at (the redirect URI's base); default: the listen address. */
+  publicUrl?: string | undefined;
+  /** Local mode over http only: the session cookie without `__Host-` and Secure. */
+  insecureCookies?: boolean | undefined;
+  /** The built console to serve at `/`; omitted: not served. */
+  consoleDir?: string | undefined;
+  /** The provider people sign in to the console with; omitted: no sign-in (bearer tokens only). */
+  login?: { provider: IdentityProviderConfig; clientSecret?: string | undefined } | undefined;
+  /** The targets' step-up rules, for `/auth/login?stepUp=<targetId>`. */
+  targets?: readonly { readonly id: string; readonly stepUp?: StepUp | undefined }[] | undefined;
 }): Promise<{ address: string; close(): Promise<void> }> {
   const { log } = options;
+  const login = loginSetup(options.login);
+  let address: string | undefined;
+  const publicUrl = () => (options.publicUrl ?? address ?? "http://127.0.0.1").replace(/\/$/, "");
   const store = openRateLimitStore(options.rateLimits.store, log);
   const app = await buildServer({
     appRouter: createAppRouter(options.useCases),
@@ -44,8 +58,15 @@ export async function startApi(options: {
     rateLimits: { store: store.settings, rates: options.rateLimits.rates },
     pagerDutyWebhooks: options.pagerDutyWebhooks,
     metrics: options.metrics,
+    web: {
+      cookies: { sessions: options.useCases.sessions, secure: !options.insecureCookies, publicUrl },
+      login,
+      stepUpOf: (targetId) => options.targets?.find((t) => t.id === targetId)?.stepUp,
+      consoleDir: options.consoleDir,
+      clock: systemClock,
+    },
   });
-  const address = await app.listen({ host: options.host, port: options.port });
+  address = await app.listen({ host: options.host, port: options.port });
   log.info({ address }, "leasehold api listening");
   return {
     address,
@@ -54,6 +75,16 @@ export async function startApi(options: {
       await store.close();
     },
   };
+}
+
+/** The sign-in's provider, which must be one with `login` settings. */
+function loginSetup(
+  login: { provider: IdentityProviderConfig; clientSecret?: string | undefined } | undefined,
+) {
+  if (!login) return undefined;
+  const { provider, clientSecret } = login;
+  if (!provider.login) throw new Error(`identity provider ${provider.name} has no login settings`);
+  return { provider: { ...provider, login: provider.login }, clientSecret } satisfies LoginSetup;
 }
 
 /** The rate-limit store's connection: a Redis client of its own, or the caller's database as it is. */

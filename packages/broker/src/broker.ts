@@ -26,6 +26,7 @@ import { createRevocationService } from "./revocation-service.js";
 import { listRotations } from "./rotation-list.js";
 import { createRotationService, type RotationSetup } from "./rotation-service.js";
 import { createTargetQueryService } from "./target-query-service.js";
+import { createWebSessionService } from "./web-session-service.js";
 
 export type { RotationSetup } from "./rotation-service.js";
 
@@ -96,6 +97,8 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions = {}) {
     },
     /** Access reports from the verified audit trail (admins and auditors). */
     reports: createReportService(deps),
+    /** The console's sign-in sessions: the API's edge keeps them; admins list and revoke them. */
+    sessions: createWebSessionService(deps),
     reconcile: createReconcileService({
       ...deps,
       requests,

@@ -29,3 +29,4 @@ export * from "./revocation-service.js";
 export * from "./rotation-list.js";
 export * from "./rotation-service.js";
 export * from "./target-query-service.js";
+export * from "./web-session-service.js";

@@ -28,6 +28,10 @@ export const appRolePrivileges: Readonly<Record<string, string>> = {
   rotation_runs: "SELECT, INSERT, UPDATE",
   // Revoking sets revoked_at and revoked_by; nothing else of a window ever changes.
   pre_approvals: "SELECT, INSERT, UPDATE (revoked_at, revoked_by)",
+  // A session is seen, then ended; its identity, principal and lifetime never change.
+  web_sessions: "SELECT, INSERT, UPDATE (last_seen_at, ended_at, ended_by)",
+  // A sign-in in flight is taken by deleting it; expired ones are deleted as new ones arrive.
+  web_logins: "SELECT, INSERT, DELETE",
   // Each write deletes a few expired keys (expiring-key-repo.ts).
   expiring_keys: "SELECT, INSERT, UPDATE, DELETE",
 };

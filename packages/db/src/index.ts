@@ -13,3 +13,5 @@ export * from "./open-database.js";
 export * from "./pre-approval-repo.js";
 export * from "./rotation-run-repo.js";
 export * from "./store.js";
+export * from "./web-login-repo.js";
+export * from "./web-session-repo.js";

@@ -304,4 +304,45 @@ CREATE TABLE audit_sink_cursors (
 );
 `,
   },
+  {
+    id: "0013_web_sessions",
+    sql: `
+-- The console's sign-in sessions (apps/api auth/). The browser's cookie holds a random id; only its
+-- SHA-256 is kept, so a copy of this table cannot be replayed as a cookie. The CSRF token is derived
+-- from the cookie's id and kept as a hash too. "id" is the public handle admins list and revoke by.
+-- A session ends by setting ended_at/ended_by (sign-out, revocation), never by deleting the row.
+CREATE TABLE web_sessions (
+  id_hash      bytea PRIMARY KEY CHECK (octet_length(id_hash) = 32),
+  id           uuid NOT NULL UNIQUE,
+  principal    jsonb NOT NULL,
+  csrf_hash    bytea NOT NULL CHECK (octet_length(csrf_hash) = 32),
+  auth_time    timestamptz,
+  acr          text,
+  created_at   timestamptz NOT NULL,
+  expires_at   timestamptz NOT NULL,
+  last_seen_at timestamptz NOT NULL,
+  ended_at     timestamptz,
+  ended_by     text,
+  CHECK (expires_at > created_at),
+  CHECK ((ended_at IS NULL) = (ended_by IS NULL))
+);
+-- The admins' listing: sessions still open, newest first.
+CREATE INDEX web_sessions_open ON web_sessions (created_at DESC) WHERE ended_at IS NULL;
+
+-- Sign-ins in flight (GET /auth/login until /auth/callback), shared by every API replica: keyed by the
+-- SHA-256 of the random handle in the browser's leasehold-login cookie, taken (deleted) once, living
+-- ten minutes; each new one deletes a few expired ones, so the table stays small.
+CREATE TABLE web_logins (
+  handle_hash   bytea PRIMARY KEY CHECK (octet_length(handle_hash) = 32),
+  state         text NOT NULL,
+  nonce         text NOT NULL,
+  code_verifier text NOT NULL,
+  return_to     text NOT NULL,
+  max_age       integer,
+  acr           text,
+  expires_at    timestamptz NOT NULL
+);
+CREATE INDEX web_logins_expiry ON web_logins (expires_at);
+`,
+  },
 ];

@@ -8,6 +8,8 @@ import { type GrantRepo, grantRepo } from "./grant-repo.js";
 import { type NotificationRepo, notificationRepo } from "./notification-repo.js";
 import { type PreApprovalRepo, preApprovalRepo } from "./pre-approval-repo.js";
 import { type RotationRunRepo, rotationRunRepo } from "./rotation-run-repo.js";
+import { type WebLoginRepo, webLoginRepo } from "./web-login-repo.js";
+import { type WebSessionRepo, webSessionRepo } from "./web-session-repo.js";
 
 /** The repositories, bound to one executor (the pool, or one transaction). */
 export type Repositories = {
@@ -20,6 +22,8 @@ export type Repositories = {
   readonly preApprovals: PreApprovalRepo;
   readonly breakGlass: BreakGlassRepo;
   readonly auditSinks: AuditSinkCursorRepo;
+  readonly webSessions: WebSessionRepo;
+  readonly webLogins: WebLoginRepo;
 };
 
 /**
@@ -50,6 +54,8 @@ export function createStore(db: Database, options: { auditKey: Buffer; grantKey:
     preApprovals: preApprovalRepo(sql),
     breakGlass: breakGlassRepo(sql),
     auditSinks: auditSinkCursorRepo(sql),
+    webSessions: webSessionRepo(sql),
+    webLogins: webLoginRepo(sql),
   });
   const pooled = bind(db);
   return {

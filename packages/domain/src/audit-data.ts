@@ -137,6 +137,15 @@ export const auditDataSchemas = {
   /** The pre-approval was withdrawn before its window ended (the actor withdrew it). */
   "preapproval.revoked": z.object({ targetId: id, principalId: id }),
   /**
+   * Someone signed in to the console (subject: the session's public id; actor: the person): when the
+   * identity provider says they authenticated, how (`acr`), and until when the session lasts.
+   */
+  "session.started": z.object({ authTime: isoTime.nullable(), acr: text.nullable(), expiresAt: isoTime }),
+  /** The person signed out, or signed in again in the same browser (`reason`). */
+  "session.ended": z.object({ reason: text }),
+  /** An admin (the actor) ended someone's session (`principalId`) at once. */
+  "session.revoked": z.object({ principalId: id }),
+  /**
    * The worker signed the trail's head as it stood: `seq` and `hash` of the newest event before this
    * one (also the subject id), at `at`, with the checkpoint key `keyId` (audit-checkpoint.ts). Copied
    * to every sink with the other events, it anchors the trail outside the database.

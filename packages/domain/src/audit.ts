@@ -27,6 +27,9 @@ export const auditActions = [
   "revocation.cutoff",
   "preapproval.created",
   "preapproval.revoked",
+  "session.started",
+  "session.ended",
+  "session.revoked",
   "audit.checkpoint",
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
@@ -41,6 +44,8 @@ export type AuditSubjectType =
   | "drift"
   | "revocation"
   | "preapproval"
+  /** A console sign-in session (its public id, never its cookie). */
+  | "session"
   /** The trail itself: its signed checkpoints (audit-checkpoint.ts). */
   | "audit";
 

@@ -137,3 +137,6 @@ export const rotationIdInput = z.object({ rotationId: targetIdSchema }).strict()
 export const rotationRunsInput = z
   .object({ rotationId: targetIdSchema, limit: z.int().min(1).max(100).default(20) })
   .strict();
+
+/** An admin's revocation of a console session, by its public id (never the cookie's value). */
+export const sessionIdInput = z.object({ sessionId: idSchema }).strict();

@@ -74,14 +74,14 @@ export function createTokenVerifier(
       const candidates = providers.filter((p) => p.issuer === unverified.iss);
       if (candidates.length === 0) throw new UnauthenticatedError("the token's issuer is not trusted");
       const audiences = typeof unverified.aud === "string" ? [unverified.aud] : (unverified.aud ?? []);
-      const provider = candidates.find((p) => audiences.includes(p.audience));
+      const provider = candidates.find((p) => acceptedAudiences(p).some((a) => audiences.includes(a)));
       if (!provider) throw new UnauthenticatedError("the token is not meant for Leasehold (audience)");
 
       let payload: JWTPayload;
       try {
         ({ payload } = await jwtVerify(token, await keySetFor(provider), {
           issuer: provider.issuer,
-          audience: provider.audience,
+          audience: acceptedAudiences(provider),
           algorithms: ALGORITHMS,
           clockTolerance: provider.clockSkew,
           currentDate: now,
@@ -90,13 +90,34 @@ export function createTokenVerifier(
       } catch (error) {
         throw new UnauthenticatedError(describeJoseError(error));
       }
-      assertIssueTime(provider, payload, now);
-      const principal = toPrincipal(provider, payload);
+      const principal = principalFromClaims(provider, payload, now);
       // `exp` is a required claim, so jwtVerify has checked it is a number.
       verified.set(token, principal, (payload.exp ?? 0) * 1000, now.getTime());
       return principal;
     },
   };
+}
+
+/** The provider's audience, and the CLI's client when people sign in with it (its ID tokens are bearers). */
+function acceptedAudiences(provider: IdentityProviderConfig): string[] {
+  const cli = provider.login?.cliClientId;
+  return cli && cli !== provider.audience ? [provider.audience, cli] : [provider.audience];
+}
+
+/**
+ * The principal of claims whose signature, issuer, audience and expiry were verified (by jwtVerify
+ * here, by openid-client for the console's sign-in): the issue time and lifetime rules, then the
+ * principal from verified claims only, with how it authenticated (`token`, and when, from `auth_time`).
+ */
+export function principalFromClaims(
+  provider: IdentityProviderConfig,
+  claims: JWTPayload,
+  now: Date,
+): Principal {
+  assertIssueTime(provider, claims, now);
+  const principal = toPrincipal(provider, claims);
+  const authTime = typeof claims.auth_time === "number" ? new Date(claims.auth_time * 1000) : undefined;
+  return { ...principal, authentication: { method: "token", ...(authTime ? { authTime } : {}) } };
 }
 
 /**

@@ -51,6 +51,8 @@ const INPUTS: Record<string, unknown> = {
   "preApprovals.revoke": { preApprovalId: id },
   "reports.access": { from: "2026-12-01T00:00:00Z", to: "2026-12-02T00:00:00Z" },
   "reports.standing": undefined,
+  "sessions.list": { limit: 10 },
+  "sessions.revoke": { sessionId: id },
 };
 
 /** Use cases that only say who was called, by refusing with their own name. */
@@ -65,6 +67,7 @@ function namingUseCases(): ApiUseCases {
     "audit",
     "preApprovals",
     "reports",
+    "sessions",
   ];
   const naming = (noun: string) =>
     new Proxy(

@@ -20,6 +20,7 @@ import {
   revokeGrantInput,
   rotationIdInput,
   rotationRunsInput,
+  sessionIdInput,
 } from "@leasehold/domain";
 import {
   renderAuditEvent,
@@ -30,6 +31,7 @@ import {
   renderRotation,
   renderRotationRun,
   renderTarget,
+  renderWebSession,
 } from "./render.js";
 import { authedProcedure, rateLimitedProcedure, router } from "./trpc.js";
 
@@ -50,6 +52,11 @@ export type ApiUseCases = {
   readonly audit: Pick<Broker["audit"], "list" | "verify" | "publicKey">;
   readonly preApprovals: Pick<Broker["preApprovals"], "create" | "list" | "revoke">;
   readonly reports: Pick<Broker["reports"], "access" | "standing">;
+  /** `list` and `revoke` are procedures; the others are the sign-in edge's (auth/). */
+  readonly sessions: Pick<
+    Broker["sessions"],
+    "list" | "revoke" | "start" | "find" | "end" | "holdLogin" | "takeLogin"
+  >;
 };
 
 /**
@@ -240,6 +247,18 @@ export function createAppRouter(broker: ApiUseCases) {
         .input(accessReportInput)
         .query(({ ctx, input }) => broker.reports.access(ctx.principal, input)),
       standing: authedProcedure.query(({ ctx }) => broker.reports.standing(ctx.principal)),
+    }),
+
+    /** Admins: the console's open sessions, and ending one at once. */
+    sessions: router({
+      list: authedProcedure
+        .input(pageInput)
+        .query(async ({ ctx, input }) =>
+          (await broker.sessions.list(ctx.principal, input)).map(renderWebSession),
+        ),
+      revoke: authedProcedure
+        .input(sessionIdInput)
+        .mutation(({ ctx, input }) => broker.sessions.revoke(ctx.principal, input.sessionId)),
     }),
   });
 }

@@ -1,4 +1,4 @@
-import type { BreakGlassItem, RequestView, RotationSummary } from "@leasehold/broker";
+import type { BreakGlassItem, RequestView, RotationSummary, WebSessionView } from "@leasehold/broker";
 import type { RotationRun } from "@leasehold/db";
 import type { AuditEvent, Grant, PreApproval, Target } from "@leasehold/domain";
 
@@ -112,4 +112,19 @@ export const renderPreApproval = (p: PreApproval) => ({
   createdAt: iso(p.createdAt),
   revokedAt: iso(p.revokedAt),
   revokedBy: p.revokedBy,
+});
+
+/** A console session as admins see it: who, how they signed in, and its times; nothing secret. */
+export const renderWebSession = (session: WebSessionView) => ({
+  id: session.id,
+  principal: {
+    id: session.principal.id,
+    kind: session.principal.kind,
+    provider: session.principal.provider,
+  },
+  authTime: iso(session.authTime),
+  acr: session.acr,
+  createdAt: session.createdAt.toISOString(),
+  expiresAt: session.expiresAt.toISOString(),
+  lastSeenAt: session.lastSeenAt.toISOString(),
 });
