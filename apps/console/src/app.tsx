@@ -1,6 +1,7 @@
-import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
 import { Layout, SignedOut } from "./components/layout.js";
+import { httpStatus } from "./lib/api-error.js";
 import { matchRoute, type Route } from "./lib/routes.js";
 import { useLocationKey } from "./navigation.js";
 import { AdminPage } from "./pages/admin-page.js";
@@ -30,13 +31,35 @@ export function App() {
       </main>
     );
   }
-  return <SignedIn session={state.session} location={location} />;
+  const ended = () => setState({ status: "signed-out", reason: "your session ended" });
+  return <SignedIn session={state.session} location={location} onSessionEnded={ended} />;
 }
 
-function SignedIn({ session, location }: { readonly session: Session; readonly location: string }) {
-  const [queryClient] = useState(
-    () => new QueryClient({ defaultOptions: { queries: { retry: 1, refetchOnWindowFocus: true } } }),
-  );
+/** A client whose calls, when the API no longer knows the session (401), send the person to sign in. */
+function createQueryClient(onSessionEnded: () => void) {
+  const onError = (error: unknown) => {
+    if (httpStatus(error) === 401) onSessionEnded();
+  };
+  return new QueryClient({
+    queryCache: new QueryCache({ onError }),
+    mutationCache: new MutationCache({ onError }),
+    defaultOptions: {
+      queries: {
+        retry: (count, error) => httpStatus(error) === null && count < 1,
+        refetchOnWindowFocus: true,
+      },
+    },
+  });
+}
+
+type SignedInProps = {
+  readonly session: Session;
+  readonly location: string;
+  readonly onSessionEnded: () => void;
+};
+
+function SignedIn({ session, location, onSessionEnded }: SignedInProps) {
+  const [queryClient] = useState(() => createQueryClient(onSessionEnded));
   const [client] = useState(() => createApiClient(session.csrfToken));
   const url = new URL(location, window.location.origin);
   const route = matchRoute(url.pathname, url.search);

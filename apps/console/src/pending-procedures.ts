@@ -48,8 +48,19 @@ export type PendingProcedures = {
     >;
   };
   sessions: {
-    list: Query<void, { id: string; [field: string]: unknown }[]>;
-    revoke: Mutation<{ sessionId: string }, unknown>;
+    list: Query<
+      { limit?: number },
+      {
+        id: string;
+        principal: { id: string; kind: string; provider: string };
+        authTime: string | null;
+        acr: string | null;
+        createdAt: string;
+        expiresAt: string;
+        lastSeenAt: string;
+      }[]
+    >;
+    revoke: Mutation<{ sessionId: string }, { revoked: true }>;
   };
   local: {
     slackMessages: Query<

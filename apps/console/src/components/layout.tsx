@@ -55,7 +55,8 @@ export function SignedOut({ reason, returnTo }: { readonly reason: string; reado
   return (
     <main id="main" className="content narrow">
       <h1>Sign in to Leasehold</h1>
-      <p>You are not signed in ({reason}).</p>
+      <p>You are not signed in.</p>
+      {reason !== "not signed in" && <p className="muted">The API says: {reason}.</p>}
       <p>
         <a className="button" href={loginUrl(returnTo)}>
           Sign in

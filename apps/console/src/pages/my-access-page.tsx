@@ -24,7 +24,7 @@ export function MyAccessPage() {
         <QueryState query={grants} label="grants">
           {active.length === 0 ? (
             <p>
-              No active grants. <Link to="/request">Request access</Link>.
+              No active grants: <Link to="/request">ask for access</Link>.
             </p>
           ) : (
             active.map((grant) => (

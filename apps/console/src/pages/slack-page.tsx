@@ -6,7 +6,11 @@ import { useTRPC } from "../trpc.js";
 /** `/slack` (local mode): what the bot posted to the Slack stand-in, channels and DMs, as text. */
 export function SlackPage() {
   const trpc = useTRPC();
-  const slack = useQuery({ ...trpc.local.slackMessages.queryOptions(), refetchInterval: 5000 });
+  // New messages appear as the bot sends them; outside local mode there is nothing to poll.
+  const slack = useQuery({
+    ...trpc.local.slackMessages.queryOptions(),
+    refetchInterval: (query) => (query.state.data?.available === false ? false : 5000),
+  });
   const messages = slack.data?.messages ?? [];
   return (
     <>
