@@ -79,12 +79,12 @@ function RequesterHistory({ requestId }: { readonly requestId: string }) {
   const trpc = useTRPC();
   const history = useQuery(trpc.requests.history.queryOptions({ requestId }));
   return (
-    <details className="history">
-      <summary>Requester's history on this target</summary>
+    <section className="history" aria-labelledby={`history-${requestId}`}>
+      <h3 id={`history-${requestId}`}>Requester's history on this target</h3>
       <QueryState query={history} label="history">
         <GrantTable grants={history.data?.grants ?? []} />
       </QueryState>
-    </details>
+    </section>
   );
 }
 

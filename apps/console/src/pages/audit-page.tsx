@@ -41,7 +41,7 @@ export function AuditPage() {
           )}
         </QueryState>
       </section>
-      <EventPages />
+      <EventPages headSeq={verify.data?.head.seq} />
     </>
   );
 }
@@ -70,7 +70,7 @@ function LastCheckpoint({ headSeq }: { readonly headSeq: number }) {
   );
 }
 
-function EventPages() {
+function EventPages({ headSeq }: { readonly headSeq: number | undefined }) {
   const trpc = useTRPC();
   // Each entry is the `afterSeq` of a page already seen, so "Previous" can go back.
   const [starts, setStarts] = useState<readonly number[]>([0]);
@@ -99,6 +99,14 @@ function EventPages() {
           onClick={() => last !== undefined && setStarts([...starts, last])}
         >
           Next page
+        </button>
+        <button
+          type="button"
+          className="button secondary"
+          disabled={headSeq === undefined}
+          onClick={() => headSeq !== undefined && setStarts([...starts, Math.max(0, headSeq - PAGE)])}
+        >
+          Latest events
         </button>
       </nav>
     </section>
