@@ -18,6 +18,7 @@ runMain(async () => {
     port: env.SLACK_BOT_PORT,
     log,
     replayStore: open.shortLivedState,
+    consoleUrl: open.config.publicUrl,
   });
   const metrics =
     env.METRICS_PORT === undefined

@@ -1,7 +1,7 @@
 import { type BreakGlassVerdict, idSchema, reviewBreakGlassInput, reviewInput } from "@leasehold/domain";
 import { renderDenyModal, SLACK_IDS } from "@leasehold/slack";
 import type { App, BlockAction, ButtonAction } from "@slack/bolt";
-import { type BotDeps, explain, refuse } from "./bot-deps.js";
+import { type BotDeps, explain, refuse, refuseOrSendToConsole } from "./bot-deps.js";
 
 /**
  * Approve and Deny. Authorization is the broker's, exactly as for the API: the clicker is mapped to a
@@ -13,8 +13,11 @@ import { type BotDeps, explain, refuse } from "./bot-deps.js";
 export function registerReviewListeners(app: App, deps: BotDeps): void {
   const { broker, identity, log } = deps;
 
+  // On a target with stepUp the broker refuses a Slack principal's approval before recording
+  // anything (a click is not a fresh sign-in): the clicker is sent to the console instead.
   app.action<BlockAction<ButtonAction>>(SLACK_IDS.actions.approve, async ({ ack, body, action, client }) => {
     await ack();
+    const where = { user: body.user.id, channel: body.channel?.id };
     try {
       const principal = await identity.principalFor(body.user.id);
       await broker.reviews.submit(
@@ -22,7 +25,7 @@ export function registerReviewListeners(app: App, deps: BotDeps): void {
         reviewInput.parse({ requestId: action.value, decision: "approve" }),
       );
     } catch (error) {
-      await refuse(client, { user: body.user.id, channel: body.channel?.id }, error, log);
+      await refuseOrSendToConsole(client, where, action.value, error, deps);
     }
   });
 
@@ -40,7 +43,8 @@ export function registerReviewListeners(app: App, deps: BotDeps): void {
             reviewBreakGlassInput.parse({ requestId: action.value, verdict }),
           );
         } catch (error) {
-          await refuse(client, { user: body.user.id, channel: body.channel?.id }, error, log);
+          const where = { user: body.user.id, channel: body.channel?.id };
+          await refuseOrSendToConsole(client, where, action.value, error, deps);
         }
       },
     );

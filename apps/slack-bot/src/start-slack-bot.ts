@@ -50,6 +50,8 @@ export async function startSlackBot(options: {
    * The replay cache over HTTP: Redis (REDIS_URL, keys under LEASEHOLD_QUEUE_PREFIX) or PostgreSQL.
    */
   replayStore: ReplayStore;
+  /** The console's address (leasehold.yaml's `publicUrl`): approvals that need step-up link there. */
+  consoleUrl?: string | undefined;
 }): Promise<{ address: string | undefined; close(): Promise<void> }> {
   const { connection, log } = options;
   const replay = connection.mode === "http" ? connectReplayCache(options.replayStore, log) : undefined;
@@ -63,6 +65,7 @@ export async function startSlackBot(options: {
     pino: log,
     apiUrl: options.apiUrl,
     replay: replay?.cache,
+    consoleUrl: options.consoleUrl,
   });
   try {
     // Checks the bot token with Slack (auth.test).

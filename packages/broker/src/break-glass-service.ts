@@ -1,5 +1,6 @@
 import {
   type AccessRequest,
+  authenticationRecord,
   type BreakGlassInput,
   type BreakGlassReview,
   breakGlassInput,
@@ -23,7 +24,14 @@ import type { z } from "zod";
 import { commitAudited } from "./audited-change.js";
 import type { BrokerDeps } from "./broker-deps.js";
 import { capsOrDefault, checkRequestCaps } from "./caps.js";
-import { decideApprove, decideAsking, mayReadAudit, refusal, requestDetails } from "./policy-checks.js";
+import {
+  assertSteppedUp,
+  decideApprove,
+  decideAsking,
+  mayReadAudit,
+  refusal,
+  requestDetails,
+} from "./policy-checks.js";
 
 /** A break-glass and the grant it created. */
 export type BreakGlassResult = { readonly request: AccessRequest; readonly grant: Grant };
@@ -97,6 +105,7 @@ export function createBreakGlassService(deps: Deps) {
         throw refusal(`you may not break glass on ${target.id}`, { ...decision, advice });
       }
       const now = clock();
+      assertSteppedUp(principal, target, now);
       const request: AccessRequest = {
         ...newPendingRequest(target, {
           id: newId(),
@@ -141,6 +150,7 @@ export function createBreakGlassService(deps: Deps) {
             reason: input.reason,
             policies: [...decision.policies],
             scopes: [...request.scopes],
+            authentication: authenticationRecord(principal.authentication),
           },
         });
         await repos.grants.insert(grant);
@@ -180,6 +190,7 @@ export function createBreakGlassService(deps: Deps) {
         if (!target) throw new ConflictError(`target ${request.targetId} is no longer configured`);
         const decision = decideApprove(deps, principal, target, request, []);
         if (!decision.allowed) throw refusal(`you are not an approver for ${target.id}`, decision);
+        assertSteppedUp(principal, target, now);
         const review: BreakGlassReview = {
           requestId: request.id,
           reviewerId: principal.id,
@@ -198,7 +209,12 @@ export function createBreakGlassService(deps: Deps) {
           action: "request.break_glass_reviewed",
           subjectType: "request",
           subjectId: request.id,
-          data: { verdict: input.verdict, comment: review.comment, policies: [...decision.policies] },
+          data: {
+            verdict: input.verdict,
+            comment: review.comment,
+            policies: [...decision.policies],
+            authentication: authenticationRecord(principal.authentication),
+          },
         });
         return { request, review };
       });

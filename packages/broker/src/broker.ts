@@ -1,3 +1,4 @@
+import type { Principal } from "@leasehold/domain";
 import { createAccessRequestService } from "./access-request-service.js";
 import { type CheckpointSetup, createAuditCheckpointService } from "./audit-checkpoint-service.js";
 import { createAuditService } from "./audit-service.js";
@@ -7,6 +8,7 @@ import { createCredentialService } from "./credential-service.js";
 import { createDriftService } from "./drift-service.js";
 import { createExpiryService, type ExpiryOptions } from "./expiry-service.js";
 import { createGrantExtendService } from "./grant-extend-service.js";
+import { createGrantHistoryService } from "./grant-history-service.js";
 import { createGrantIssueService } from "./grant-issue-service.js";
 import { createGrantQueryService } from "./grant-query-service.js";
 import { createIncidentGrantService } from "./incident-grants.js";
@@ -21,6 +23,7 @@ import { createReportService } from "./report-service.js";
 import { createRequestEscalationService } from "./request-escalation-service.js";
 import { createReviewService } from "./review-service.js";
 import { createRevocationService } from "./revocation-service.js";
+import { listRotations } from "./rotation-list.js";
 import { createRotationService, type RotationSetup } from "./rotation-service.js";
 import { createTargetQueryService } from "./target-query-service.js";
 
@@ -51,6 +54,8 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions = {}) {
   const query = createGrantQueryService(deps);
   const leases = createLeaseService({ ...deps, issue, credentials });
   const incidents = createIncidentGrantService(deps);
+  const history = createGrantHistoryService(deps);
+  const rotationDeps = { ...deps, setup: options.rotation };
   return {
     targets: createTargetQueryService(deps),
     requests: {
@@ -58,11 +63,15 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions = {}) {
       breakGlass: breakGlass.breakGlass,
       reviewBreakGlass: breakGlass.reviewBreakGlass,
       openBreakGlass: breakGlass.openBreakGlass,
+      /** The requester's earlier grants on the request's target, for its reviewers. */
+      history: history.requestHistory,
     },
     reviews: createReviewService(deps),
     grants: {
       get: query.get,
       list: query.list,
+      timeline: history.timeline,
+      revocationDebt: history.revocationDebt,
       credentials: credentials.credentials,
       extend: extension.extend,
       revoke: revocation.revoke,
@@ -77,7 +86,10 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions = {}) {
     leases: { create: leases.create, renew: extension.renew },
     /** Windows in which a person's requests for a target are auto-approved (issue 13). */
     preApprovals: createPreApprovalService(deps),
-    rotations: createRotationService({ ...deps, setup: options.rotation }),
+    rotations: {
+      ...createRotationService(rotationDeps),
+      list: (principal: Principal) => listRotations(rotationDeps, principal),
+    },
     audit: {
       ...createAuditService(deps),
       ...createAuditCheckpointService(deps, options.auditCheckpoints),

@@ -5,7 +5,9 @@ import {
   type LeaseRule,
   type Principal,
   type Review,
+  StepUpRequiredError,
   samePrincipalId,
+  stepUpProblem,
   type Target,
   tallyReviews,
 } from "@leasehold/domain";
@@ -112,6 +114,17 @@ export function assertMayReview(
   const decision = decideApprove(deps, principal, target, request, reviews);
   if (!decision.allowed) throw refusal(`you are not an approver for ${target.id}`, decision);
   return decision;
+}
+
+/**
+ * Refuses a call whose sign-in does not satisfy the target's `stepUp` (a fresh sign-in with the
+ * identity provider, of a given class): an approval or a break-glass on such a target counts only from
+ * someone who proved moments ago that they are at the keyboard. Called before anything is recorded.
+ */
+export function assertSteppedUp(principal: Principal, target: Target, now: Date): void {
+  if (!target.stepUp) return;
+  const problem = stepUpProblem(target.stepUp, principal.authentication, now);
+  if (problem) throw new StepUpRequiredError(target.id, problem);
 }
 
 /** Admins' reading: the audit trail, and every grant and request (the policies for ReadAudit). */

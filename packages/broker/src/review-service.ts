@@ -1,5 +1,6 @@
 import {
   type AccessRequest,
+  authenticationRecord,
   ConflictError,
   type Grant,
   NotFoundError,
@@ -14,7 +15,7 @@ import {
 import type { RequestView } from "./access-request-service.js";
 import { commitAudited } from "./audited-change.js";
 import type { BrokerDeps } from "./broker-deps.js";
-import { assertMayReview } from "./policy-checks.js";
+import { assertMayReview, assertSteppedUp } from "./policy-checks.js";
 
 export type ReviewResult = RequestView & {
   /** The grant created by the final approval; null otherwise. */
@@ -33,7 +34,7 @@ export function createReviewService(deps: Deps) {
   const { store, targets, queues, clock, newId, log } = deps;
   /**
    * The checks every review passes first: an eligible reviewer (the policies that allowed it are
-   * returned), and a request still open.
+   * returned, with the target), and a request still open.
    */
   const assertOpenFor = (
     principal: Principal,
@@ -46,7 +47,29 @@ export function createReviewService(deps: Deps) {
     const decision = assertMayReview(deps, principal, target, request, reviews);
     if (request.state !== "pending") throw new ConflictError(`this request is already ${request.state}`);
     if (request.pendingUntil <= now) throw new ConflictError("this request expired before it was decided");
-    return decision;
+    return { decision, target };
+  };
+
+  /**
+   * After commit: enqueue. If Redis is unreachable the grant stays "issuing" and the sweep enqueues
+   * it again, so the decision is never lost.
+   */
+  const announce = async (principal: Principal, input: ReviewInput, result: ReviewResult) => {
+    const { grant } = result;
+    if (grant) {
+      await queues.issue(grant.id).catch((error: unknown) => {
+        log.warn({ grantId: grant.id, err: String(error) }, "could not enqueue issue; the sweep will retry");
+      });
+    }
+    log.info(
+      {
+        requestId: input.requestId,
+        reviewer: principal.id,
+        decision: input.decision,
+        state: result.request.state,
+      },
+      "request reviewed",
+    );
   };
 
   return {
@@ -71,7 +94,14 @@ export function createReviewService(deps: Deps) {
       const result = await commitAudited(store, now, async (repos, record): Promise<ReviewResult> => {
         const request = await repos.requests.lockById(input.requestId);
         if (!request) throw new NotFoundError("there is no such request");
-        const decision = assertOpenFor(principal, request, await repos.requests.listReviews(request.id), now);
+        const { decision, target } = assertOpenFor(
+          principal,
+          request,
+          await repos.requests.listReviews(request.id),
+          now,
+        );
+        // A denial needs no fresh sign-in: refusing access can only make things safer.
+        if (input.decision === "approve") assertSteppedUp(principal, target, now);
 
         const review = {
           requestId: request.id,
@@ -88,7 +118,12 @@ export function createReviewService(deps: Deps) {
           action: "request.reviewed",
           subjectType: "request",
           subjectId: request.id,
-          data: { decision: input.decision, comment: review.comment, policies: [...decision.policies] },
+          data: {
+            decision: input.decision,
+            comment: review.comment,
+            policies: [...decision.policies],
+            authentication: authenticationRecord(principal.authentication),
+          },
         });
 
         const reviews = await repos.requests.listReviews(request.id);
@@ -131,25 +166,7 @@ export function createReviewService(deps: Deps) {
         return { request: decided, reviews, tally, grant };
       });
 
-      // After commit: enqueue. If Redis is unreachable the grant stays "issuing" and the sweep
-      // enqueues it again, so the decision is never lost.
-      if (result.grant) {
-        await queues.issue(result.grant.id).catch((error: unknown) => {
-          log.warn(
-            { grantId: result.grant?.id, err: String(error) },
-            "could not enqueue issue; the sweep will retry",
-          );
-        });
-      }
-      log.info(
-        {
-          requestId: input.requestId,
-          reviewer: principal.id,
-          decision: input.decision,
-          state: result.request.state,
-        },
-        "request reviewed",
-      );
+      await announce(principal, input, result);
       return result;
     },
   };

@@ -105,7 +105,14 @@ describe("rotating a MariaDB password held in Secrets Manager", () => {
         [...secretIds].map(([id, rotationSecretId]) => [
           id,
           {
-            config: { id, database: { username }, password: { length: 32 }, schedule: { jitterSeconds: 0 } },
+            config: {
+              id,
+              description: "",
+              secret: { awsSecretsManager: { secretId: rotationSecretId } },
+              database: { username },
+              password: { length: 32 },
+              schedule: { cron: "0 3 * * *", jitterSeconds: 0 },
+            },
             secret: secretStoreFor(rotationSecretId),
             database: {
               generate: (length: number) => database().generate(length),

@@ -31,12 +31,16 @@ type Staged = z.output<typeof stagedSchema>;
  */
 export type RotationSettings = {
   readonly id: string;
+  /** What leasehold.yaml says of the rotated secret (shown to admins). */
+  readonly description: string;
+  /** Where the secret lives, under leasehold.yaml's own key (`awsSecretsManager` or `vaultKv`). */
+  readonly secret: { readonly awsSecretsManager: unknown } | { readonly vaultKv: unknown };
   /** The role whose password rotates; the secret must name it. */
   readonly database: { readonly username: string };
   /** Length of each new password. */
   readonly password: { readonly length: number };
   /** A scheduled run starts up to this long after its tick, so rotations do not all start at once. */
-  readonly schedule: { readonly jitterSeconds: number };
+  readonly schedule: { readonly cron: string; readonly jitterSeconds: number };
 };
 
 /** A configured rotation and the two ports it runs through (built once, when the broker opens). */

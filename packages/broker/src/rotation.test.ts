@@ -76,9 +76,11 @@ describe("rotating a MariaDB password held in Vault KV", () => {
     // As leasehold.yaml's rotation would give it: the secret is in Vault KV at secret/orders/<username>.
     rotation = {
       id: "orders-app",
+      description: "the orders app's MySQL password",
+      secret: { vaultKv: { mount: "secret", path: `orders/${username}` } },
       database: { username },
       password: { length: 32 },
-      schedule: { jitterSeconds: 60 },
+      schedule: { cron: "0 3 * * *", jitterSeconds: 60 },
     };
     passwords = createDatabasePasswords();
     const store = vaultKvStore(session, "secret", `orders/${username}`);

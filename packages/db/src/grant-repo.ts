@@ -286,6 +286,14 @@ export function grantRepo(sql: SqlExecutor, key: Buffer) {
         limit,
       ]),
 
+    /** One principal's grants on one target, newest first: a request's history for its reviewers. */
+    listByPrincipalOnTarget: (principalId: string, targetId: string, limit: number) =>
+      many(
+        `SELECT ${COLUMNS} FROM grants WHERE principal_id = $1 AND target_id = $2
+         ORDER BY created_at DESC LIMIT $3`,
+        [principalId, targetId, limit],
+      ),
+
     /** Grants whose credential may still work although their deadline has passed. */
     listPastDeadline: (now: Date, debtRestedBefore: Date, limit: number) =>
       many(

@@ -17,6 +17,15 @@ const json: z.ZodType<JsonValue> = z.lazy(() =>
 const none = z.object({});
 /** The policies that decided (their ids); empty in events written before policies were Cedar. */
 const policies = z.array(id).max(100).default([]);
+/** How an approver (or a person breaking glass) authenticated; null in events from before step-up. */
+const authentication = z
+  .object({
+    method: z.enum(["console", "token", "slack"]),
+    authTime: isoTime.nullable(),
+    acr: z.string().max(255).nullable(),
+  })
+  .nullable()
+  .default(null);
 
 export const auditDataSchemas = {
   "request.created": z.object({
@@ -32,6 +41,7 @@ export const auditDataSchemas = {
     decision: z.enum(["approve", "deny"]),
     comment: text.nullable(),
     policies,
+    authentication,
   }),
   /** `approvers` are the people who approved; `policies` the policies that did, when none did (actor `policy:<id>`). */
   "request.approved": z.object({ approvers: z.array(id), policies }),
@@ -51,12 +61,14 @@ export const auditDataSchemas = {
     reason: text,
     policies,
     scopes: z.array(id).max(50).default([]),
+    authentication,
   }),
   /** An approver's verdict on a break-glass after the fact; one per break-glass. */
   "request.break_glass_reviewed": z.object({
     verdict: z.enum(["justified", "unjustified"]),
     comment: text.nullable(),
     policies,
+    authentication,
   }),
   "grant.created": z.union([
     z.object({ requestId: id, targetId: id, durationSeconds: z.number() }),

@@ -28,6 +28,22 @@ export class ForbiddenError extends DomainError {
   readonly code = "FORBIDDEN";
 }
 
+/**
+ * The caller may do this, but not with the sign-in this call carries: the target asks for a fresh
+ * sign-in with the identity provider (its `stepUp`). `targetId` lets an edge send the person to sign
+ * in again for that target (the console's `/auth/login?stepUp=<targetId>`).
+ */
+export class StepUpRequiredError extends DomainError {
+  override readonly name = "StepUpRequiredError";
+  readonly code = "FORBIDDEN";
+  readonly targetId: string;
+
+  constructor(targetId: string, message: string) {
+    super(message);
+    this.targetId = targetId;
+  }
+}
+
 /** The action is valid in general but not in the current state (a decided request, an ended grant). */
 export class ConflictError extends DomainError {
   override readonly name = "ConflictError";

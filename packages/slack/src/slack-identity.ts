@@ -42,6 +42,8 @@ export function createSlackIdentity(settings: SlackIdentitySettings, client: Web
     provider: "slack",
     subject: slackUserId,
     groups: groupsOf(id),
+    // A Slack session, not a sign-in with the identity provider: never enough for step-up.
+    authentication: { method: "slack" },
   });
 
   return {

@@ -27,6 +27,7 @@ import {
   renderGrant,
   renderPreApproval,
   renderRequest,
+  renderRotation,
   renderRotationRun,
   renderTarget,
 } from "./render.js";
@@ -37,12 +38,15 @@ export type ApiUseCases = {
   readonly targets: Pick<Broker["targets"], "list">;
   readonly requests: Pick<
     Broker["requests"],
-    "create" | "get" | "list" | "cancel" | "breakGlass" | "reviewBreakGlass" | "openBreakGlass"
+    "create" | "get" | "list" | "cancel" | "breakGlass" | "reviewBreakGlass" | "openBreakGlass" | "history"
   >;
   readonly reviews: Pick<Broker["reviews"], "submit">;
-  readonly grants: Pick<Broker["grants"], "get" | "list" | "credentials" | "extend" | "revoke">;
+  readonly grants: Pick<
+    Broker["grants"],
+    "get" | "list" | "credentials" | "extend" | "revoke" | "timeline" | "revocationDebt"
+  >;
   readonly leases: Pick<Broker["leases"], "create" | "renew">;
-  readonly rotations: Pick<Broker["rotations"], "dryRun" | "run" | "runs">;
+  readonly rotations: Pick<Broker["rotations"], "dryRun" | "run" | "runs" | "list">;
   readonly audit: Pick<Broker["audit"], "list" | "verify" | "publicKey">;
   readonly preApprovals: Pick<Broker["preApprovals"], "create" | "list" | "revoke">;
   readonly reports: Pick<Broker["reports"], "access" | "standing">;
@@ -110,6 +114,10 @@ export function createAppRouter(broker: ApiUseCases) {
           mine: open.mine && renderBreakGlass(open.mine),
         };
       }),
+      /** The requester's last grants on the request's target, for whoever may see the request. */
+      history: authedProcedure.input(requestIdInput).query(async ({ ctx, input }) => ({
+        grants: (await broker.requests.history(ctx.principal, input.requestId)).map(renderGrant),
+      })),
     }),
 
     reviews: router({
@@ -128,6 +136,16 @@ export function createAppRouter(broker: ApiUseCases) {
         .input(pageInput)
         .query(async ({ ctx, input }) =>
           (await broker.grants.list(ctx.principal, input.limit)).map(renderGrant),
+        ),
+      /** The audit events about the grant and its request, oldest first; for whoever may see the grant. */
+      timeline: authedProcedure.input(grantIdInput).query(async ({ ctx, input }) => ({
+        events: (await broker.grants.timeline(ctx.principal, input.grantId)).map(renderAuditEvent),
+      })),
+      /** Admins: grants whose revocation gave up (their credential may still work). */
+      revocationDebt: authedProcedure
+        .input(pageInput)
+        .query(async ({ ctx, input }) =>
+          (await broker.grants.revocationDebt(ctx.principal, input)).map(renderGrant),
         ),
       /** A mutation, not a query: every read is audited, and credentials must not travel in a URL. */
       credentials: authedProcedure.input(grantIdInput).mutation(async ({ ctx, input }) => {
@@ -163,6 +181,10 @@ export function createAppRouter(broker: ApiUseCases) {
 
     /** Admins: rotations of long-lived secrets. */
     rotations: router({
+      /** The configured rotations, each with its latest run. */
+      list: authedProcedure.query(async ({ ctx }) =>
+        (await broker.rotations.list(ctx.principal)).map(renderRotation),
+      ),
       /** Checks a rotation without changing anything. */
       dryRun: authedProcedure
         .input(rotationIdInput)

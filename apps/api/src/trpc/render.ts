@@ -1,4 +1,4 @@
-import type { BreakGlassItem, RequestView } from "@leasehold/broker";
+import type { BreakGlassItem, RequestView, RotationSummary } from "@leasehold/broker";
 import type { RotationRun } from "@leasehold/db";
 import type { AuditEvent, Grant, PreApproval, Target } from "@leasehold/domain";
 
@@ -91,6 +91,14 @@ export const renderRotationRun = (run: RotationRun) => ({
   lastError: run.lastError,
   startedAt: iso(run.startedAt),
   finishedAt: iso(run.finishedAt),
+});
+
+export const renderRotation = (rotation: RotationSummary) => ({
+  id: rotation.id,
+  kind: rotation.kind,
+  schedule: { cron: rotation.schedule.cron, jitterSeconds: rotation.schedule.jitterSeconds },
+  targetDescription: rotation.targetDescription,
+  lastRun: rotation.lastRun && renderRotationRun(rotation.lastRun),
 });
 
 export const renderPreApproval = (p: PreApproval) => ({

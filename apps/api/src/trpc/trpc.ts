@@ -1,4 +1,4 @@
-import { type ErrorCode, isDomainError, type Principal } from "@leasehold/domain";
+import { type ErrorCode, isDomainError, type Principal, StepUpRequiredError } from "@leasehold/domain";
 import { SpanKind, withSpan } from "@leasehold/tracing";
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
@@ -32,12 +32,21 @@ const t = initTRPC.context<Context>().create({
       error.code === "BAD_REQUEST" && error.cause instanceof ZodError
         ? error.cause.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message }))
         : undefined;
+    // A refusal for want of a fresh sign-in names the target, so the console can send the person to
+    // sign in again for it (/auth/login?stepUp=<targetId>) and come back.
+    const stepUp =
+      error.cause instanceof StepUpRequiredError ? { targetId: error.cause.targetId } : undefined;
     return {
       message: issues
         ? `invalid input: ${issues.map((i) => `${i.path || "input"}: ${i.message}`).join("; ")}`
         : shape.message,
       code: shape.code,
-      data: { code: shape.data.code, httpStatus: shape.data.httpStatus, ...(issues ? { issues } : {}) },
+      data: {
+        code: shape.data.code,
+        httpStatus: shape.data.httpStatus,
+        ...(issues ? { issues } : {}),
+        ...(stepUp ? { stepUp } : {}),
+      },
     };
   },
 });
