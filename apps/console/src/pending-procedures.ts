@@ -2,16 +2,14 @@ import type {
   DecorateMutationProcedure,
   DecorateQueryProcedure,
   DefaultFeatureFlags,
-  inferOutput,
-  TRPCOptionsProxy,
 } from "@trpc/tanstack-react-query";
 import type { AppRouter } from "./api.js";
 
 /**
- * TEMPORARY: procedures being added to the API in parallel with the console (issue 15: the broker's
- * `requests.history`, `grants.timeline`, `grants.revocationDebt`, `rotations.list`; api-login's
- * `sessions.*`; local mode's `local.slackMessages`), typed as their contracts describe them. `trpc.ts`
- * applies this in its one cast; delete this file and that cast once `AppRouter` has them all.
+ * TEMPORARY: procedures being added to the API in parallel with the console (issue 15: api-login's
+ * `sessions.*`, typed as that branch renders them; local mode's `local.slackMessages`, as the brief
+ * describes it). `trpc.ts` applies this in its one cast; delete this file and that cast once `AppRouter`
+ * has them.
  */
 type ErrorShape = AppRouter["_def"]["_config"]["$types"]["errorShape"];
 type Def<I, O> = {
@@ -24,29 +22,7 @@ type Def<I, O> = {
 type Query<I, O> = DecorateQueryProcedure<Def<I, O>>;
 type Mutation<I, O> = DecorateMutationProcedure<Def<I, O>>;
 
-type Api = TRPCOptionsProxy<AppRouter>;
-type RenderedGrant = inferOutput<Api["grants"]["get"]>;
-type RenderedAuditEvent = inferOutput<Api["audit"]["list"]>[number];
-type RenderedRotationRun = { id: string; state: string; startedAt: string | null };
-
 export type PendingProcedures = {
-  requests: { history: Query<{ requestId: string }, { grants: RenderedGrant[] }> };
-  grants: {
-    timeline: Query<{ grantId: string }, { events: RenderedAuditEvent[] }>;
-    revocationDebt: Query<{ limit?: number }, RenderedGrant[]>;
-  };
-  rotations: {
-    list: Query<
-      void,
-      {
-        id: string;
-        kind: string;
-        schedule: string;
-        targetDescription: string;
-        lastRun: RenderedRotationRun | null;
-      }[]
-    >;
-  };
   sessions: {
     list: Query<
       { limit?: number },

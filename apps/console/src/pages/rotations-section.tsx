@@ -17,7 +17,8 @@ export function RotationsSection() {
             <article key={r.id} className="card" aria-labelledby={`rotation-${r.id}`}>
               <h3 id={`rotation-${r.id}`}>{r.id}</h3>
               <p>
-                {r.kind} · {r.schedule} · {r.targetDescription}
+                {r.kind} · schedule <code>{r.schedule.cron}</code>
+                {r.schedule.jitterSeconds > 0 && ` (± ${r.schedule.jitterSeconds}s)`} · {r.targetDescription}
               </p>
               <p>
                 Last run:{" "}
