@@ -79,12 +79,12 @@ function SignedIn({ session, location, onSessionEnded }: SignedInProps) {
 function useFocusOnNavigation(path: string) {
   const first = useRef(true);
   useEffect(() => {
+    document.title = `${document.querySelector("h1")?.textContent ?? "Leasehold"} · Leasehold`;
     if (first.current) {
       first.current = false;
       return;
     }
     document.getElementById("main")?.focus();
-    document.title = `${document.querySelector("h1")?.textContent ?? "Leasehold"} · Leasehold`;
   }, [path]);
 }
 

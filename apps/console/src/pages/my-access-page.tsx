@@ -4,13 +4,15 @@ import { Countdown } from "../components/countdown.js";
 import { formatDurationSeconds } from "../lib/countdown.js";
 import { Link } from "../navigation.js";
 import { type AccessRequest, type Grant, useTRPC } from "../trpc.js";
+import { CancelButton } from "./cancel-button.js";
 import { CredentialsPanel } from "./credentials-panel.js";
 import { ExtendForm, RevokeForm } from "./grant-actions.js";
 
 /** `/`: my grants (active ones with a countdown and their actions) and my requests. */
 export function MyAccessPage() {
   const trpc = useTRPC();
-  const grants = useQuery(trpc.grants.list.queryOptions({ limit: 100 }));
+  // Refreshed now and then: the worker issues, expires and revokes grants on its own.
+  const grants = useQuery({ ...trpc.grants.list.queryOptions({ limit: 100 }), refetchInterval: 30_000 });
   const requests = useQuery(trpc.requests.list.queryOptions({ view: "mine", limit: 50 }));
   const targets = useQuery(trpc.targets.list.queryOptions());
   const kindOf = (targetId: string) => targets.data?.find((t) => t.id === targetId)?.kind ?? "";
@@ -109,6 +111,7 @@ function RequestTable({ requests }: { readonly requests: readonly AccessRequest[
           <th scope="col">Approvals</th>
           <th scope="col">Reason</th>
           <th scope="col">Created</th>
+          <th scope="col">Action</th>
         </tr>
       </thead>
       <tbody>
@@ -122,6 +125,7 @@ function RequestTable({ requests }: { readonly requests: readonly AccessRequest[
             </td>
             <td>{r.reason}</td>
             <td>{r.createdAt}</td>
+            <td>{r.state === "pending" && <CancelButton requestId={r.id} />}</td>
           </tr>
         ))}
       </tbody>
