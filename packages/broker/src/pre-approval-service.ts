@@ -1,5 +1,6 @@
 import {
   type AccessRequest,
+  authenticationRecord,
   ConflictError,
   type CreatePreApprovalInput,
   ForbiddenError,
@@ -15,7 +16,7 @@ import {
 } from "@leasehold/domain";
 import { commitAudited } from "./audited-change.js";
 import type { BrokerDeps } from "./broker-deps.js";
-import { decideApprove, mayReadAudit, type PolicyDeps, refusal } from "./policy-checks.js";
+import { assertSteppedUp, decideApprove, mayReadAudit, type PolicyDeps, refusal } from "./policy-checks.js";
 
 type Deps = Pick<BrokerDeps, "store" | "targets" | "clock" | "newId" | "policy" | "log">;
 
@@ -82,6 +83,9 @@ export function createPreApprovalService(deps: Deps) {
         throw refusal(`you may not approve ${input.principalId}'s requests for ${target.id}`, decision);
       }
       const now = clock();
+      // A window approves requests in advance: on a step-up target it needs the fresh sign-in an
+      // approval needs, or it would be the way around step-up.
+      assertSteppedUp(approver, target, now);
       const window = resolvePreApprovalWindow(input, now);
       const preApproval: PreApproval = {
         id: newId(),
@@ -108,6 +112,7 @@ export function createPreApprovalService(deps: Deps) {
             startsAt: preApproval.startsAt.toISOString(),
             endsAt: preApproval.endsAt.toISOString(),
             reason: preApproval.reason,
+            authentication: authenticationRecord(approver.authentication),
             policies: [...decision.policies],
           },
         });

@@ -170,4 +170,21 @@ describe("step-up on postgres", () => {
     const reviewed = (await eventsAbout(request.id)).find((e) => e.action === "request.break_glass_reviewed");
     expect(reviewed?.data).toMatchObject({ authentication: { method: "console", acr: MFA } });
   });
+
+  it("refuses a pre-approval window without step-up, recording nothing: a window approves in advance", async () => {
+    const window = {
+      principalId: requester.id,
+      targetId: guarded.id,
+      endsAt: new Date(h.clock.now.getTime() + 3600_000),
+      reason: "maintenance night",
+    };
+    const before = await auditCount();
+    await expect(
+      h.broker.preApprovals.create(signedIn(approverA, { method: "slack" }), window),
+    ).rejects.toMatchObject({ name: "StepUpRequiredError", targetId: guarded.id });
+    expect(await auditCount()).toBe(before);
+    const created = await h.broker.preApprovals.create(fresh(approverA), window);
+    const [event] = await eventsAbout(created.id);
+    expect(event?.data).toMatchObject({ authentication: { method: "console", acr: MFA } });
+  });
 });

@@ -132,6 +132,7 @@ export const auditDataSchemas = {
     endsAt: isoTime,
     reason: text,
     policies,
+    authentication,
   }),
   /** The pre-approval was withdrawn before its window ended (the actor withdrew it). */
   "preapproval.revoked": z.object({ targetId: id, principalId: id }),
