@@ -8,6 +8,7 @@ import { createTokenVerifier } from "./auth/token-verifier.js";
 import type { RateLimitSettings, RateLimitStore } from "./rate-limits.js";
 import { type ApiMetrics, buildServer, type Readiness } from "./server.js";
 import { type ApiUseCases, createAppRouter } from "./trpc/app-router.js";
+import type { LocalSlackOutbox } from "./trpc/local-slack.js";
 import type { PagerDutyWebhooks } from "./webhook-routes.js";
 
 /** The rate limits' backend, the queues': Redis by URL and key prefix, or the caller's database. */
@@ -44,6 +45,8 @@ export async function startApi(options: {
   login?: { provider: IdentityProviderConfig; clientSecret?: string | undefined } | undefined;
   /** The targets' step-up rules, for `/auth/login?stepUp=<targetId>`. */
   targets?: readonly { readonly id: string; readonly stepUp?: StepUp | undefined }[] | undefined;
+  /** Local mode: what the bot sent to the Slack stand-in, for the console's Slack page. */
+  localSlack?: LocalSlackOutbox | undefined;
 }): Promise<{ address: string; close(): Promise<void> }> {
   const { log } = options;
   const login = loginSetup(options.login);
@@ -51,7 +54,7 @@ export async function startApi(options: {
   const publicUrl = () => (options.publicUrl ?? address ?? "http://127.0.0.1").replace(/\/$/, "");
   const store = openRateLimitStore(options.rateLimits.store, log);
   const app = await buildServer({
-    appRouter: createAppRouter(options.useCases),
+    appRouter: createAppRouter(options.useCases, options.localSlack),
     verifier: createTokenVerifier(options.identityProviders, { clock: systemClock }),
     readiness: options.readiness,
     logger: log,

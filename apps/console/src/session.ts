@@ -55,12 +55,15 @@ export async function fetchSession(): Promise<SessionState> {
   return { status: "signed-in", session };
 }
 
-/** Ends the session (the API requires the CSRF header), then goes to the sign-in page. */
+/**
+ * Ends the session (the API requires the CSRF header), then shows the signed-out page: going straight
+ * to the identity provider would sign a person on a shared machine back in with one click.
+ */
 export async function signOut(csrfToken: string): Promise<void> {
   await fetch("/auth/logout", {
     method: "POST",
     credentials: "same-origin",
     headers: { "x-leasehold-csrf": csrfToken },
   }).catch(() => undefined);
-  window.location.assign("/auth/login");
+  window.location.assign("/");
 }

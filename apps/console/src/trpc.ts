@@ -1,14 +1,12 @@
 import { createTRPCClient, httpBatchLink } from "@trpc/client";
 import { createTRPCContext, type inferOutput, type TRPCOptionsProxy } from "@trpc/tanstack-react-query";
 import type { AppRouter } from "./api.js";
-import type { PendingProcedures } from "./pending-procedures.js";
 
 /** The typed tRPC hooks: every call and its result are typed from the API's router, nothing written by hand. */
 const context = createTRPCContext<AppRouter>();
 export const { TRPCProvider } = context;
 
-/** The typed proxy; the cast adds only the procedures still being written (see pending-procedures.ts). */
-export const useTRPC = () => context.useTRPC() as Api & PendingProcedures;
+export const { useTRPC } = context;
 
 /**
  * The API client: same origin, the session cookie sent by the browser, and the session's CSRF token on

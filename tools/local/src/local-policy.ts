@@ -22,6 +22,12 @@ export const LOCAL_PAGERDUTY = {
   escalationPolicy: "PEPSANDBOX",
 } as const;
 
+/** The OIDC stand-in's clients: the console (public, PKCE) and the CLI (device grant). */
+export const LOCAL_OIDC = {
+  consoleClientId: "leasehold-console",
+  cliClientId: "leasehold",
+} as const;
+
 /** The local Slack stand-in's bot token (not a real token) and approvers' channel. */
 export const LOCAL_SLACK = {
   botToken: "xoxb-local-stand-in-not-a-token",
@@ -36,6 +42,9 @@ identityProviders:
   - name: local
     issuer: "${issuerUrl}"
     audience: leasehold
+    # The console signs people in with authorization code + PKCE; the CLI with the device grant, whose
+    # ID tokens (audience leasehold) it sends as bearer tokens.
+    login: { clientId: ${LOCAL_OIDC.consoleClientId}, cliClientId: ${LOCAL_OIDC.cliClientId} }
 admins:
   groups: [security]
 slack:
@@ -71,6 +80,20 @@ targets:
     defaultDuration: 15m
     onCall: { provider: pagerduty, service: ${LOCAL_PAGERDUTY.service}, schedules: [${LOCAL_PAGERDUTY.escalationPolicy}] }
     autoApprove: { onCall: true }
+    slack: { approversChannel: ${LOCAL_SLACK.channel} }
+    aws:
+      roleArn: ${LOCAL_ROLE_ARN}
+      sessionTags: { environment: local }
+  # Approvals count only from a sign-in with the identity provider in the last 5 minutes: the console
+  # asks the approver to sign in again when theirs is older, and Slack's Approve button links there.
+  - id: sandbox-sensitive
+    kind: aws-role
+    description: The same role, approved only after a fresh sign-in (step-up)
+    requesters: { groups: [engineering] }
+    approvers: { groups: [sre] }
+    maxDuration: 1h
+    defaultDuration: 15m
+    stepUp: { maxAge: 5m }
     slack: { approversChannel: ${LOCAL_SLACK.channel} }
     aws:
       roleArn: ${LOCAL_ROLE_ARN}

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { startApi } from "@leasehold/api/start-api";
 import { reconcileOptionsFor } from "@leasehold/broker";
 import { parseConfig } from "@leasehold/config";
@@ -9,6 +10,7 @@ import { createLogger, type OpenBroker, onShutdown, openBrokerFromEnv, runMain }
 import {
   type OidcIssuer,
   SANDBOX_ACCESS_KEY,
+  type SlackSandbox,
   startAwsSandbox,
   startOidcIssuer,
   startPagerDutySandbox,
@@ -18,8 +20,16 @@ import { startSlackBot } from "@leasehold/slack-bot/start-slack-bot";
 import { startTracing } from "@leasehold/tracing";
 import { startWorker } from "@leasehold/worker/start-worker";
 import { readLocalEnv, wantsRealAws } from "./env.js";
-import { LOCAL_PAGERDUTY, LOCAL_PEOPLE, LOCAL_ROLE_ARN, LOCAL_SLACK, localConfig } from "./local-policy.js";
+import {
+  LOCAL_OIDC,
+  LOCAL_PAGERDUTY,
+  LOCAL_PEOPLE,
+  LOCAL_ROLE_ARN,
+  LOCAL_SLACK,
+  localConfig,
+} from "./local-policy.js";
 import { localDatabase } from "./local-postgres.js";
+import { localSlackOutbox } from "./local-slack.js";
 
 /** Local tokens last a working day, so a walkthrough does not need fresh ones. */
 const LOCAL_WORKER_CONCURRENCY = 4;
@@ -37,7 +47,7 @@ runMain(async () => {
   const log = createLogger("leasehold-local", env.LOG_LEVEL);
   const stopTracing = startTracing({ serviceName: "leasehold-local", env });
 
-  const issuer = await startOidcIssuer();
+  const issuer = await startLocalIssuer();
   const pagerDuty = await startLocalPagerDuty();
   const configText = localConfig(issuer.url, pagerDuty.url);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -72,6 +82,7 @@ runMain(async () => {
     metrics: open.metrics.metrics,
   });
   open.metrics.setSweepInterval(env.LEASEHOLD_SWEEP_INTERVAL);
+  const api = await startLocalApi(open, config, env, log, { issuer, slack });
   const signingSecret = randomBytes(32).toString("hex");
   const bot = await startSlackBot({
     useCases: open.broker,
@@ -82,18 +93,8 @@ runMain(async () => {
     port: 0,
     log,
     replayStore: open.shortLivedState,
+    consoleUrl: api.address,
   });
-  const api = await startApi({
-    useCases: open.broker,
-    readiness: open.readiness,
-    identityProviders: config.identityProviders,
-    host: env.HOST,
-    port: env.PORT,
-    log,
-    rateLimits: { store: open.shortLivedState, rates: config.limits.rates },
-    metrics: { port: open.metrics.metrics, render: open.metrics.render },
-  });
-
   await writeTokens(issuer, dataDir);
 
   onShutdown(log, async () => {
@@ -115,6 +116,67 @@ runMain(async () => {
     }),
   );
 });
+
+/**
+ * The API with the console, signed in to through the OIDC stand-in (plain HTTP on loopback, so no
+ * Secure cookie), and the Slack stand-in's messages for the console's Slack page.
+ */
+async function startLocalApi(
+  open: OpenBroker,
+  config: ReturnType<typeof parseConfig>,
+  env: ReturnType<typeof readLocalEnv>,
+  log: ReturnType<typeof createLogger>,
+  { issuer, slack }: { issuer: OidcIssuer; slack: SlackSandbox },
+) {
+  const api = await startApi({
+    useCases: open.broker,
+    readiness: open.readiness,
+    identityProviders: config.identityProviders,
+    host: env.HOST,
+    port: env.PORT,
+    log,
+    rateLimits: { store: open.shortLivedState, rates: config.limits.rates },
+    metrics: { port: open.metrics.metrics, render: open.metrics.render },
+    consoleDir: CONSOLE_DIR,
+    insecureCookies: true,
+    login: { provider: loginProvider(config) },
+    targets: config.targets,
+    localSlack: localSlackOutbox(slack),
+  });
+  // The redirect URI is known once the API listens (PORT may be 0).
+  issuer.allowRedirectUri(LOCAL_OIDC.consoleClientId, `${api.address}/auth/callback`);
+  return api;
+}
+
+/** The built console (`pnpm start` builds it first); absent, the API says how to build it. */
+const CONSOLE_DIR = fileURLToPath(new URL("../../../apps/console/dist", import.meta.url));
+
+/** The OIDC stand-in with the seeded people, the console's client and the CLI's. */
+function startLocalIssuer() {
+  return startOidcIssuer({
+    people: Object.entries(LOCAL_PEOPLE).map(([name, p]) => ({
+      sub: name,
+      email: p.email,
+      name,
+      groups: [...p.groups],
+    })),
+    clients: [
+      { clientId: LOCAL_OIDC.consoleClientId, redirectUris: [], grantTypes: ["authorization_code"] },
+      {
+        clientId: LOCAL_OIDC.cliClientId,
+        redirectUris: [],
+        grantTypes: ["urn:ietf:params:oauth:grant-type:device_code", "refresh_token"],
+      },
+    ],
+  });
+}
+
+/** The identity provider people sign in through (local mode's config has exactly one). */
+function loginProvider(config: ReturnType<typeof parseConfig>) {
+  const provider = config.identityProviders.find((p) => p.login !== undefined);
+  if (!provider) throw new Error("local mode's configuration names no provider to sign in with");
+  return provider;
+}
 
 /** Slack's Web API stand-in with the seeded people and the approvers' channel. */
 function startLocalSlack() {
@@ -203,6 +265,7 @@ function banner(
     `curl -s -H "authorization: Bearer $(cat ${dataDir}/tokens/${who}.jwt)" -H 'content-type: application/json' \\\n      -d '${body}' ${address}/trpc/${procedure}`;
   return `
   Leasehold is running in LOCAL MODE. Not for production.
+    console    ${address}/   (sign in as dev, alice, bob or sec on the identity provider's page)
     API        ${address}/trpc   (health: ${address}/readyz)
     state      ${dataDir} (local master key, tokens)
     database   ${stores.database}
@@ -214,7 +277,12 @@ function banner(
   People:
 ${people}
 
-  Try it:
+  Try it in the browser: open ${address}/ and sign in as dev; ask for sandbox-readonly; sign in as
+  alice and bob in other browser profiles (or private windows) and approve under Approvals; back as
+  dev, show the credentials; as sec, see the audit trail verified. What the bot sent to Slack is
+  under Slack (local).
+
+  Or with curl:
     1. ask for access as dev:
       ${call("dev", "requests.create", '{"targetId":"sandbox-readonly","durationSeconds":900,"reason":"trying Leasehold"}')}
     2. approve as alice, then bob (use the request id from step 1):

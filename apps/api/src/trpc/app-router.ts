@@ -22,6 +22,7 @@ import {
   rotationRunsInput,
   sessionIdInput,
 } from "@leasehold/domain";
+import { LOCAL_SLACK_MAX_MESSAGES, type LocalSlackOutbox } from "./local-slack.js";
 import {
   renderAuditEvent,
   renderBreakGlass,
@@ -64,7 +65,7 @@ export type ApiUseCases = {
  * own name (which checks authorization), and renders the result.
  */
 // biome-ignore lint/complexity/noExcessiveLinesPerFunction: the router is one declaration of many procedures, each a few lines.
-export function createAppRouter(broker: ApiUseCases) {
+export function createAppRouter(broker: ApiUseCases, localSlack?: LocalSlackOutbox) {
   return router({
     me: authedProcedure.query(({ ctx }) => ({
       id: ctx.principal.id,
@@ -259,6 +260,14 @@ export function createAppRouter(broker: ApiUseCases) {
       revoke: authedProcedure
         .input(sessionIdInput)
         .mutation(({ ctx, input }) => broker.sessions.revoke(ctx.principal, input.sessionId)),
+    }),
+    /** Local mode: what the bot sent to the Slack stand-in, newest last; elsewhere `available: false`. */
+    local: router({
+      slackMessages: authedProcedure.query(async () =>
+        localSlack
+          ? { available: true, messages: (await localSlack.messages()).slice(-LOCAL_SLACK_MAX_MESSAGES) }
+          : { available: false, messages: [] },
+      ),
     }),
   });
 }

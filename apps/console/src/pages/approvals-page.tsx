@@ -10,13 +10,22 @@ export function ApprovalsPage({ highlight }: { readonly highlight: string | null
   const trpc = useTRPC();
   const pending = useQuery(trpc.requests.list.queryOptions({ view: "to-review", limit: 100 }));
   const missing = highlight && pending.data && !pending.data.some((r) => r.id === highlight);
+  // A linked request outside the list (a Slack link, your own request) is still shown while pending:
+  // the API, not the console, decides who may review it, and its refusal is shown as it words it.
+  const linked = useQuery({
+    ...trpc.requests.get.queryOptions({ requestId: highlight ?? "" }),
+    enabled: Boolean(missing),
+  });
   return (
     <>
       <h1>Approvals</h1>
       <QueryState query={pending} label="requests to review">
-        {missing && (
-          <Notice>Request {highlight} is not waiting for your review (it may be decided already).</Notice>
-        )}
+        {missing &&
+          (linked.data?.state === "pending" ? (
+            <ReviewCard request={linked.data} highlighted />
+          ) : (
+            <Notice>Request {highlight} is not waiting for your review (it may be decided already).</Notice>
+          ))}
         {pending.data?.length === 0 ? (
           <p>Nothing waits for your review.</p>
         ) : (

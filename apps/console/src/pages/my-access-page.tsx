@@ -54,7 +54,7 @@ export function MyAccessPage() {
 function ActiveGrant({ grant, targetKind }: { readonly grant: Grant; readonly targetKind: string }) {
   const headingId = `grant-${grant.id}`;
   return (
-    <article className="card" aria-labelledby={headingId}>
+    <article className="card" aria-labelledby={headingId} data-testid={`grant-${grant.id}`}>
       <h3 id={headingId}>{grant.targetId}</h3>
       <p>
         Expires in <Countdown expiresAt={grant.expiresAt} /> ·{" "}

@@ -60,6 +60,11 @@ export async function startLocalMode(env: Record<string, string> = {}): Promise<
     };
     child.stdout?.on("data", onData);
     child.stderr?.on("data", onData);
+    // A process that exits before listening will never listen: say why at once, not at the timeout.
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`local mode exited with code ${code} before it started:\n${output}`));
+    });
   });
   return {
     address,
