@@ -1,10 +1,14 @@
 import { randomBytes } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createPostgresDatabase, type LocalMode, startLocalMode } from "@leasehold/test-kit";
 import pg from "pg";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { query, until } from "../src/api-calls.js";
 import { browserFor, launchChromium, type PersonBrowser, screenshot, signIn } from "../src/browser.js";
+import { runCli } from "../src/cli-process.js";
 
 type Request = { id: string; state: string; targetId: string; reason: string };
 type Grant = { id: string; requestId: string | null; state: string };
@@ -159,6 +163,41 @@ describe("the web console against local mode", () => {
     expect((await query<Request>(page.request, "requests.get", { requestId: own.id })).state).toBe("pending");
   });
 
+  it("asks an approver whose sign-in is older than the target's step-up to sign in again, then counts the approval", async () => {
+    const devPage = await as("dev", "/request");
+    await devPage.getByLabel("Target").selectOption("sandbox-sensitive");
+    await devPage.getByLabel("Reason").fill("e2e: step-up");
+    await devPage.getByRole("button", { name: "Request access" }).click();
+    const request = await until("dev's step-up request", async () =>
+      (await query<Request[]>(devPage.request, "requests.list", { view: "mine" })).find(
+        (r) => r.reason === "e2e: step-up",
+      ),
+    );
+    // alice signed in minutes ago as far as the server knows: older than sandbox-sensitive's 5 minutes.
+    const alice = await as("alice", "/");
+    const aged = await sessionRows(
+      "UPDATE web_sessions SET auth_time = now() - interval '10 minutes' WHERE principal->>'id' = $1 AND ended_at IS NULL",
+      ["alice@example.com"],
+    );
+    expect(aged).toBeGreaterThan(0);
+    await alice.goto(`/approvals?request=${request.id}`);
+    await alice.getByTestId(`request-${request.id}`).getByRole("button", { name: "Approve" }).click();
+    await alice.getByRole("link", { name: "Sign in again to continue" }).waitFor();
+    await screenshot(alice, "14-step-up-required");
+    expect((await query<Request>(alice.request, "requests.get", { requestId: request.id })).state).toBe(
+      "pending",
+    );
+
+    await alice.getByRole("link", { name: "Sign in again to continue" }).click();
+    await alice.getByRole("button", { name: /^Sign in as alice\b/ }).click();
+    await alice.getByTestId(`request-${request.id}`).getByRole("button", { name: "Approve" }).click();
+    const approved = await until("the step-up approval", async () => {
+      const seen = await query<Request>(alice.request, "requests.get", { requestId: request.id });
+      return seen.state === "approved" ? seen : undefined;
+    });
+    expect(approved.state).toBe("approved");
+  });
+
   it("refuses a state-changing call made with the cookie but without the CSRF token, changing nothing", async () => {
     const page = await as("dev", "/");
     const pending = (await query<Request[]>(page.request, "requests.list", { view: "mine" })).find(
@@ -227,5 +266,30 @@ describe("the web console against local mode", () => {
     await tampered.page.getByRole("link", { name: "Sign in" }).waitFor();
     await replay.context.close();
     await tampered.context.close();
+  });
+
+  it("signs the CLI in with the device grant, confirmed on the identity provider's page in a browser", async () => {
+    const env = { LEASEHOLD_URL: local.address, XDG_CONFIG_HOME: mkdtempSync(join(tmpdir(), "lh-e2e-cli-")) };
+    const login = runCli(env, "login", "--json");
+    const prompt = await until("the CLI's sign-in prompt", async () => {
+      const line = login
+        .stdout()
+        .split("\n")
+        .find((l) => l.includes("verificationUriComplete"));
+      return line ? (JSON.parse(line) as { verificationUriComplete: string; userCode: string }) : undefined;
+    });
+    expect(prompt.userCode).toMatch(/^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/);
+    const device = await browserFor(browser, local.address);
+    await device.page.goto(prompt.verificationUriComplete);
+    await device.page.getByRole("button", { name: /^Approve as dev\b/ }).waitFor();
+    await screenshot(device.page, "13-device-sign-in");
+    await device.page.getByRole("button", { name: /^Approve as dev\b/ }).click();
+    expect(await login.exited, login.stderr()).toBe(0);
+    expect(login.stderr()).not.toMatch(/eyJ[\w-]+\.[\w-]+/);
+
+    const whoami = runCli(env, "whoami", "--json");
+    expect(await whoami.exited, whoami.stderr()).toBe(0);
+    expect(JSON.parse(whoami.stdout())).toMatchObject({ id: "dev@example.com", kind: "human" });
+    await device.context.close();
   });
 });
