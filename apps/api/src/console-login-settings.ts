@@ -3,6 +3,13 @@ import { fileURLToPath } from "node:url";
 import { ConfigError, type LeaseholdConfig } from "@leasehold/config";
 
 /**
+ * Where the built console is, relative to this module: beside the app in its container image
+ * (/app/console, copied there by infra/Dockerfile), or in the repository (apps/console/dist, from
+ * apps/api/src with tsx or apps/api/dist when built).
+ */
+const CONSOLE_DIRS = ["../console", "../../console/dist"];
+
+/**
  * The console's sign-in as leasehold.yaml and the environment set it: the provider with `login`
  * (its client secret read from the variable `login.clientSecretEnv` names; a missing one, or a missing
  * publicUrl, stops the API), the public URL, and the built console next to this app when it was built.
@@ -23,12 +30,12 @@ export function consoleLoginSettings(config: LeaseholdConfig, env: NodeJS.Proces
       "publicUrl is required when an identity provider has login (the console's redirect URI is built from it)",
     ]);
   }
-  // apps/api/src/ (tsx) and apps/api/dist/ (built) both sit two levels below apps/.
-  const builtConsole = fileURLToPath(new URL("../../console/dist", import.meta.url));
   return {
     publicUrl: config.publicUrl,
     login: provider ? { provider, clientSecret } : undefined,
-    consoleDir: existsSync(`${builtConsole}/index.html`) ? builtConsole : undefined,
+    consoleDir: CONSOLE_DIRS.map((dir) => fileURLToPath(new URL(dir, import.meta.url))).find((dir) =>
+      existsSync(`${dir}/index.html`),
+    ),
     targets: config.targets,
   };
 }
