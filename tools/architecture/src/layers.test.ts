@@ -47,6 +47,8 @@ const TIERS: readonly (readonly string[])[] = [
   ["@leasehold/local", "@leasehold/test-kit"],
   // The web console, a client of the API typed from its router.
   ["@leasehold/bench", "@leasehold/cli", "@leasehold/console"],
+  // The browser test of the console and the CLI against local mode.
+  ["@leasehold/e2e"],
 ];
 /** What tests may use from any tier: the stand-ins, the test kit, and local mode (which runs the apps). */
 const TESTING = new Set(["@leasehold/sandbox", "@leasehold/test-kit", "@leasehold/local"]);

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { NotFoundError, type Principal } from "@leasehold/domain";
 import { describe, expect, it } from "vitest";
 import { type ApiUseCases, createAppRouter } from "./app-router.js";
+import { LOCAL_SLACK_MAX_MESSAGES } from "./local-slack.js";
 import { createCallerFactory } from "./trpc.js";
 
 const dev: Principal = {
@@ -89,7 +90,10 @@ describe("the API's procedures", () => {
     logError: () => {},
     checkRate: async () => {},
   });
-  const procedures = Object.keys(router._def.procedures).filter((path) => path !== "me");
+  // `me` reads the context only; `local.slackMessages` reads local mode's Slack stand-in (below).
+  const procedures = Object.keys(router._def.procedures).filter(
+    (path) => path !== "me" && path !== "local.slackMessages",
+  );
 
   it("has an input for every procedure here, so none goes unchecked", () => {
     expect(procedures.sort()).toEqual(Object.keys(INPUTS).sort());
@@ -101,5 +105,42 @@ describe("the API's procedures", () => {
       caller as unknown as Record<string, Record<string, (input: unknown) => Promise<unknown>>>
     )[noun]?.[verb];
     await expect(procedure?.(INPUTS[path])).rejects.toThrow(`called ${path}`);
+  });
+});
+
+describe("local.slackMessages", () => {
+  const context = {
+    auth: { principal: dev },
+    requestId: "test",
+    logError: () => {},
+    checkRate: async () => {},
+  };
+  const message = (ts: number) => ({
+    channelId: "C0LOCAL",
+    channelName: "approvals",
+    isDm: false,
+    ts: `${ts}.000100`,
+    text: `message ${ts}`,
+    blocks: [],
+  });
+
+  it("answers that it is not available outside local mode", async () => {
+    const caller = createCallerFactory(createAppRouter(namingUseCases()))(context);
+    expect(await caller.local.slackMessages()).toEqual({ available: false, messages: [] });
+  });
+
+  it("answers the newest messages local mode's Slack stand-in holds, at most LOCAL_SLACK_MAX_MESSAGES", async () => {
+    const held = Array.from({ length: LOCAL_SLACK_MAX_MESSAGES + 5 }, (_, i) => message(i));
+    const router = createAppRouter(namingUseCases(), { messages: async () => held });
+    const answer = await createCallerFactory(router)(context).local.slackMessages();
+    expect(answer.available).toBe(true);
+    expect(answer.messages).toHaveLength(LOCAL_SLACK_MAX_MESSAGES);
+    expect(answer.messages[0]?.text).toBe("message 5");
+  });
+
+  it("refuses a caller without a valid token", async () => {
+    const router = createAppRouter(namingUseCases(), { messages: async () => [message(1)] });
+    const anonymous = createCallerFactory(router)({ ...context, auth: { error: "no token" } });
+    await expect(anonymous.local.slackMessages()).rejects.toThrow(/no token/);
   });
 });

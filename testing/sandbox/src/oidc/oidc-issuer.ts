@@ -12,7 +12,9 @@ import {
 import { baseUrl, closeServer, listen } from "../http/http-server.js";
 import { createProviderContext } from "./oidc-provider-context.js";
 import { createProviderRouter } from "./oidc-provider-router.js";
-import type { OidcClient, OidcDeviceCodeOptions, OidcPerson } from "./oidc-provider-types.js";
+import type { OidcIssuerOptions, OidcPerson } from "./oidc-provider-types.js";
+
+export type { OidcIssuerOptions };
 
 /**
  * An OpenID Connect issuer for tests and local mode: discovery, a JWKS with one RS256 and one ES256
@@ -55,20 +57,6 @@ export type OidcIssuer = {
   people: readonly OidcPerson[];
   /** Registers one more exact redirect URI for a client (local mode learns its callback after listen). */
   allowRedirectUri(clientId: string, uri: string): void;
-};
-
-export type OidcIssuerOptions = {
-  port?: number;
-  host?: string;
-  /** Time used for default `iat`/`exp`; default the wall clock. */
-  clock?: () => Date;
-  /** People who can sign in (one button each on the login and device pages). */
-  people?: OidcPerson[];
-  /** Registered clients; none means /authorize and /token refuse everyone. */
-  clients?: OidcClient[];
-  deviceCode?: OidcDeviceCodeOptions;
-  /** `acr` of ID tokens from a completed sign-in; default "urn:leasehold:local:password". */
-  acr?: string;
 };
 
 export { DEFAULT_ACR } from "./oidc-provider-context.js";

@@ -1,5 +1,4 @@
-import type { OidcIssuerOptions } from "./oidc-issuer.js";
-import type { ProviderContext } from "./oidc-provider-types.js";
+import type { OidcIssuerOptions, ProviderContext } from "./oidc-provider-types.js";
 import { BoundedMap } from "./oidc-stores.js";
 
 /** `acr` of ID tokens from a completed sign-in when the options name none. */

@@ -86,3 +86,17 @@ export type ProviderContext = {
   /** Epoch ms of recent wrong user codes, to throttle guessing (RFC 8628 §5.1). */
   userCodeFailures: number[];
 };
+
+export type OidcIssuerOptions = {
+  port?: number;
+  host?: string;
+  /** Time used for default `iat`/`exp`; default the wall clock. */
+  clock?: () => Date;
+  /** People who can sign in (one button each on the login and device pages). */
+  people?: OidcPerson[];
+  /** Registered clients; none means /authorize and /token refuse everyone. */
+  clients?: OidcClient[];
+  deviceCode?: OidcDeviceCodeOptions;
+  /** `acr` of ID tokens from a completed sign-in; default "urn:leasehold:local:password". */
+  acr?: string;
+};
