@@ -22,6 +22,7 @@ describe("the worker's sweep", () => {
       overdue: 0,
       expiryFailures: 0,
       issuesEnqueued: 0,
+      leasesAbandoned: 0,
       revocationsEnqueued: 0,
       enqueueFailures: 0,
       released: 0,

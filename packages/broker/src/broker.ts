@@ -101,6 +101,7 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions = {}) {
     sessions: createWebSessionService(deps),
     reconcile: createReconcileService({
       ...deps,
+      issue,
       requests,
       escalation: createRequestEscalationService(deps),
       incidents,

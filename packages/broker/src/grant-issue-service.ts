@@ -29,24 +29,30 @@ type Deps = Pick<
 export function createGrantIssueService(deps: Deps) {
   const { store, targets, providers, queues, cipher, clock, log } = deps;
   const metrics = deps.metrics ?? noMetrics;
-  const fail = async (grant: Grant, error: unknown) => {
+  /**
+   * Ends a grant that could not be issued. `attemptInFlight`: its latest attempt may still be creating a
+   * credential (it stalled rather than failed), so, like earlier interrupted attempts, what it creates is
+   * denied and released only after the grant's duration; and a later attempt that started meanwhile wins.
+   */
+  const fail = async (grant: Grant, error: unknown, attemptInFlight = false) => {
     const now = clock();
     const reason = describeFailure(error);
-    await commitGrantStep(store, grant.id, {
+    const failed = await commitGrantStep(store, grant.id, {
       event: "issue-failed",
       at: now,
       changes: {
         endedAt: now,
         lastError: reason,
         // Credentials from interrupted attempts live at most the grant's duration; keep their deny until then.
-        ...(grant.issueAttempts > 1
+        ...(grant.issueAttempts > 1 || attemptInFlight
           ? { expiresAt: new Date(now.getTime() + grant.durationSeconds * 1000) }
           : { releasedAt: now }),
       },
+      ...(attemptInFlight ? { issueAttempts: grant.issueAttempts } : {}),
       actor: SYSTEM_ACTOR.worker,
       data: { error: reason, attempts: grant.issueAttempts },
     });
-    log.error({ grantId: grant.id, error: reason }, "grant could not be issued");
+    if (failed) log.error({ grantId: grant.id, error: reason }, "grant could not be issued");
   };
 
   /**
@@ -82,6 +88,17 @@ export function createGrantIssueService(deps: Deps) {
   };
 
   return {
+    /**
+     * A lease still issuing after the sweep's stall limit. Its only recipient is the API call that
+     * created it (which died, or fell far behind), so it is failed rather than issued again by a worker:
+     * a credential issued to nobody would stay live until its deadline. A call that is merely slow then
+     * finds the lease failed and tells its caller to ask again.
+     */
+    async abandonStalledLease(grant: Grant): Promise<void> {
+      if (grant.requestId !== null || grant.state !== "issuing") return;
+      await fail(grant, new Error("the lease's issue stalled: its API call ended or fell behind"), true);
+    },
+
     async issue(grantId: string, attempt: Attempt): Promise<"issued" | "skipped"> {
       const startedAt = clock();
       const grant = await store.transaction(async (repos) =>

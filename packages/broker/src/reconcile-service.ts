@@ -2,6 +2,7 @@ import type { AccessRequestService } from "./access-request-service.js";
 import type { BrokerDeps } from "./broker-deps.js";
 import type { ExpiryService } from "./expiry-service.js";
 import { describeFailure } from "./failures.js";
+import type { GrantIssueService } from "./grant-issue-service.js";
 import type { IncidentGrantService } from "./incident-grants.js";
 import type { RequestEscalationService } from "./request-escalation-service.js";
 import type { RevocationService } from "./revocation-service.js";
@@ -63,6 +64,8 @@ export type ReconcileReport = {
   /** Of those, the ones whose provider call failed: now revocation debt, retried after a rest. */
   expiryFailures: number;
   issuesEnqueued: number;
+  /** Leases still issuing past the stall limit: failed, since only their API call could receive them. */
+  leasesAbandoned: number;
   revocationsEnqueued: number;
   /** Jobs that could not be enqueued (Redis unreachable); the next sweep tries again. */
   enqueueFailures: number;
@@ -76,6 +79,7 @@ type Deps = Pick<BrokerDeps, "store" | "queues" | "clock" | "log"> & {
   incidents: Pick<IncidentGrantService, "endResolved">;
   expiry: Pick<ExpiryService, "expire">;
   revocation: Pick<RevocationService, "release">;
+  issue: Pick<GrantIssueService, "abandonStalledLease">;
   options?: ReconcileOptions;
 };
 
@@ -84,11 +88,13 @@ type Deps = Pick<BrokerDeps, "store" | "queues" | "clock" | "log"> & {
  * job, a flushed instance, an enqueue that failed after commit) is found here (invariant 5). Grants
  * past their deadline are expired here and now rather than enqueued, so expiry never waits on Redis:
  * the sweep is what covers Redis failing. Stalled issues and revocations are enqueued again (job ids
- * are grant ids, so enqueueing work that is already queued is a no-op).
+ * are grant ids, so enqueueing work that is already queued is a no-op), except a stalled lease's issue,
+ * which is failed: only the API call that created it could have received it.
  */
 // biome-ignore lint/complexity/noExcessiveLinesPerFunction: a factory whose steps share the options it closes over; each step is short.
 export function createReconcileService(deps: Deps) {
-  const { store, queues, clock, log, requests, escalation, incidents, expiry, revocation, options } = deps;
+  const { store, queues, clock, log, requests, escalation, incidents, expiry, revocation, issue, options } =
+    deps;
   const opts = options ?? DEFAULT_RECONCILE_OPTIONS;
   const ago = (now: Date, seconds: number) => new Date(now.getTime() - seconds * 1000);
 
@@ -163,6 +169,7 @@ export function createReconcileService(deps: Deps) {
         overdue: 0,
         expiryFailures: 0,
         issuesEnqueued: 0,
+        leasesAbandoned: 0,
         revocationsEnqueued: 0,
         enqueueFailures: 0,
         released: 0,
@@ -178,8 +185,14 @@ export function createReconcileService(deps: Deps) {
         ]),
       );
       for (const grant of inTransit) {
-        if (grant.state === "issuing") await enqueue(report, () => queues.issue(grant.id), "issuesEnqueued");
-        else await enqueue(report, () => queues.revoke(grant.id), "revocationsEnqueued");
+        if (grant.state !== "issuing") {
+          await enqueue(report, () => queues.revoke(grant.id), "revocationsEnqueued");
+        } else if (grant.requestId === null) {
+          await issue.abandonStalledLease(grant);
+          report.leasesAbandoned += 1;
+        } else {
+          await enqueue(report, () => queues.issue(grant.id), "issuesEnqueued");
+        }
       }
       // Debt before its deadline is retried as a revocation; past it, the expiry above covers it.
       for (const grant of debt) {
