@@ -2,6 +2,7 @@ import pg from "pg";
 import { SQL_ADMIN_TIMEOUTS, type SqlAdmin, type SqlAdminConnection } from "./sql-admin.js";
 import { LEASED_ROLE_PATTERN } from "./sql-credentials.js";
 import { isServerError, SqlAdminError } from "./sql-errors.js";
+import { type PasswordForm, postgresPasswordForm } from "./sql-stored-password.js";
 
 /**
  * Serializes Leasehold's ACL changes on one database. Two transactions that GRANT on the same table at
@@ -89,6 +90,8 @@ export function openPostgresAdmin({
     }
   }
 
+  let passwordForm: Promise<PasswordForm> | undefined;
+
   return {
     engine: "postgres",
     location,
@@ -168,6 +171,23 @@ export function openPostgresAdmin({
         ]);
         return rows.map((row) => row.rolname);
       }),
+
+    passwordForm(signal) {
+      if (passwordForm) return passwordForm;
+      const reading = withClient(async (client) => {
+        signal?.throwIfAborted();
+        const { rows } = await client.query<{ encryption: string; iterations: string | null }>(
+          "SELECT current_setting('password_encryption') AS encryption, current_setting('scram_iterations', true) AS iterations",
+        );
+        return postgresPasswordForm(rows[0]?.encryption ?? "", rows[0]?.iterations ?? null);
+      });
+      passwordForm = reading;
+      // A failed read is not kept: the next lease asks again.
+      reading.catch(() => {
+        if (passwordForm === reading) passwordForm = undefined;
+      });
+      return reading;
+    },
 
     ping: (signal) =>
       withClient(async (c) => {
