@@ -53,7 +53,9 @@ export const p2SqlLeaseRate: Bench = {
         const sides = {
           raw: async (n: number): Promise<Phase> => {
             const { result, cpuMs } = await meterCpu(fixture.processes, () =>
-              closedLoop(n, concurrency, () => raw.createRole()),
+              closedLoop(n, concurrency, async () => {
+                await raw.createRole();
+              }),
             );
             await fixture.dropRoles(raw.takeNames());
             return { loop: result, cpuMs };

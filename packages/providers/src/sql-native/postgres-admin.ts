@@ -12,6 +12,14 @@ import { type PasswordForm, postgresPasswordForm } from "./sql-stored-password.j
  */
 export const POSTGRES_ACL_LOCK = "SELECT pg_advisory_xact_lock(7240469123391452481)";
 
+/**
+ * A statement that only creates a role (CREATE ROLE / CREATE USER / CREATE GROUP): it inserts into
+ * pg_authid (and pg_auth_members for IN ROLE, ROLE, ADMIN) and updates no shared row, so concurrent
+ * ones do not collide the way concurrent GRANTs on one table do. One statement only: a template with a
+ * `;` inside (PostgreSQL's simple protocol runs several) is run under the lock like any other.
+ */
+const CREATES_ROLE = /^\s*CREATE\s+(?:ROLE|USER|GROUP)\s[^;]*;?\s*$/i;
+
 /** How long pg_terminate_backend waits for each session to exit, in milliseconds. */
 const TERMINATE_WAIT_MS = 5000;
 
@@ -73,14 +81,16 @@ export function openPostgresAdmin({
     }
   }
 
+  /** Runs `work` in a transaction; `lockFirst`: take the ACL lock before it (else `work` takes it). */
   async function inTransaction(
     client: pg.PoolClient,
     work: () => Promise<void>,
     signal: AbortSignal | undefined,
+    lockFirst = true,
   ): Promise<void> {
     await client.query("BEGIN");
     try {
-      await client.query(POSTGRES_ACL_LOCK);
+      if (lockFirst) await client.query(POSTGRES_ACL_LOCK);
       await work();
       signal?.throwIfAborted();
       await client.query("COMMIT");
@@ -102,12 +112,21 @@ export function openPostgresAdmin({
         inTransaction(
           client,
           async () => {
+            let locked = false;
             for (const statement of statements) {
               signal?.throwIfAborted();
+              // CREATE ROLE runs before the lock: it changes no ACL, and it is the slow statement (even
+              // given a verifier, PostgreSQL runs PBKDF2 once to refuse an empty password: user.c,
+              // plain_crypt_verify(role, password, "")). The lock then covers the GRANTs and the commit.
+              if (!locked && !CREATES_ROLE.test(statement)) {
+                await client.query(POSTGRES_ACL_LOCK);
+                locked = true;
+              }
               await client.query(statement);
             }
           },
           signal,
+          false,
         ),
       ),
 
