@@ -2,7 +2,9 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypt
 import { createRequire } from "node:module";
 import type { Grant } from "@leasehold/domain";
 import { createSqlScratch, type SqlScratch } from "@leasehold/test-kit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { createDatabasePasswords } from "../rotation/database-password.js";
 import { isScramSha256Verifier, mysqlNativePasswordHash, scramSha256Verifier } from "./password-verifier.js";
 import { openPostgresAdmin } from "./postgres-admin.js";
 import { adminUrlSecrets, parseAdminUrl } from "./sql-admin-pool.js";
@@ -116,6 +118,65 @@ describe("PostgreSQL stores Leasehold's SCRAM verifier as it is", () => {
     expect(isScramSha256Verifier(stored)).toBe(true);
     expect(stored).toMatch(/^SCRAM-SHA-256\$4096:/);
     expect(await scramLoginSucceeds(stored, issued.secret.password ?? "")).toBe(true);
+  });
+
+  it("the CREATE ROLE the server receives carries that verifier, not the password", async () => {
+    // Holding pg_authid makes the lease's CREATE ROLE wait, so its text can be read from pg_stat_activity.
+    const holder = new pg.Client({
+      connectionString: `postgres://postgres@127.0.0.1:5432/${scratch.database}`,
+    });
+    await holder.connect();
+    try {
+      await holder.query("BEGIN");
+      await holder.query("LOCK TABLE pg_authid IN SHARE MODE");
+      const target = sqlTargetSchema.parse(scratch.targetConfig());
+      const grant = grantFor(scratch.grantId());
+      const leasing = provider.issue({ grant, target, approval: null, checkpoint: async () => undefined });
+      const name = sqlRoleName(grant.id, 1);
+      let seen = "";
+      await vi.waitFor(async () => {
+        const { rows } = await holder.query<{ query: string }>(
+          "SELECT query FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'CREATE ROLE%'",
+        );
+        seen = rows[0]?.query ?? "";
+        expect(seen).toContain(name);
+      });
+      await holder.query("ROLLBACK");
+      const issued = await leasing;
+      expect(seen).not.toContain(issued.secret.password ?? "?");
+      expect(seen).toContain(`PASSWORD '${await rolpassword(name)}'`);
+    } finally {
+      await holder.end();
+    }
+  });
+});
+
+describe("a rotation's ALTER ROLE sends the verifier too", () => {
+  let scratch: SqlScratch;
+  beforeAll(async () => {
+    scratch = await createSqlScratch("postgres");
+  });
+  afterAll(async () => {
+    await scratch?.drop();
+  });
+
+  it("the rotated role holds a verifier of the new password", async () => {
+    const username = sqlRoleName(scratch.grantId(), 1);
+    await scratch.superuser(`CREATE ROLE "${username}" LOGIN`);
+    const passwords = createDatabasePasswords();
+    try {
+      const port = passwords.forDatabase({ engine: "postgres", adminUrl: scratch.adminUrl, username });
+      const password = port.generate(32);
+      await port.set(password);
+      const [row] = await scratch.superuser("SELECT rolpassword FROM pg_authid WHERE rolname = $1", [
+        username,
+      ]);
+      const stored = String(row?.rolpassword);
+      expect(stored).toMatch(/^SCRAM-SHA-256\$4096:/);
+      expect(await scramLoginSucceeds(stored, password)).toBe(true);
+    } finally {
+      await passwords.close();
+    }
   });
 });
 
