@@ -121,6 +121,7 @@ export const p2bTargetDatabaseCost: Bench = {
         notes: [
           `CPU: the target database's backends (/proc/<pid>/stat, 10 ms ticks) over ${ROUNDS} rounds of ${CALLS} leases per side at ${CONCURRENCY} in flight, alternating, after ${WARM_UP_CALLS} warm-up calls; through the API these are the worker's admin connections (so the sweep's drift check counts too); ${cpu.api.leases} and ${cpu.raw.leases} calls counted`,
           `lock hold: from the client, lock granted → COMMIT acknowledged, ${LOCK_SAMPLES} transactions per side one at a time, alternating, on one connection each; Leasehold's side sends what its engine sends, in its order: the target's creation statements with the verifier Leasehold computes (passwordForTemplates), CREATE ROLE before the lock, then the GRANT and COMMIT under it (postgres-admin.ts); raw takes the lock first, as Leasehold did before; p99 Leasehold ${ms(hold.leasehold.p99)}, raw ${ms(hold.raw.p99)}`,
+          'why the CPU half is out of reach on PostgreSQL: CREATE ROLE and ALTER ROLE check a supplied verifier against the empty password (user.c: plain_crypt_verify(role, verifier, "")), one PBKDF2 with the verifier\'s own iteration count, as much work as hashing the plaintext; fewer iterations would weaken the verifier. What Leasehold can move is that work out of the lock, which it does',
           `hashing: PBKDF2-HMAC-SHA-256 × 4096 on libuv's thread pool (crypto.pbkdf2), ${VERIFIERS} verifiers; with 8 in flight ${formatNumber(verifier.concurrentWallUs)} µs of wall time per verifier`,
         ],
       };
