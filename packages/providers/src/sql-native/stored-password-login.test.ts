@@ -2,6 +2,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypt
 import { createRequire } from "node:module";
 import type { Grant } from "@leasehold/domain";
 import { createSqlScratch, type SqlScratch } from "@leasehold/test-kit";
+import mysql from "mysql2/promise";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createDatabasePasswords } from "../rotation/database-password.js";
@@ -212,5 +213,37 @@ describe("MariaDB stores Leasehold's mysql_native_password hash", () => {
     });
     expect(await scratch.passwordMatches(name, password)).toBe(true);
     expect(await scratch.passwordMatches(name, `${password.slice(1)}x`)).toBe(false);
+  });
+
+  it("the CREATE USER the server receives carries the hash, not the password", async () => {
+    // Holding the grant tables makes the lease's CREATE USER wait, so its text can be read from the process list.
+    const locker = await mysql.createConnection("mysql://root@127.0.0.1:3306");
+    let seen = "";
+    try {
+      const grant = grantFor(scratch.grantId());
+      const name = sqlRoleName(grant.id, 1);
+      await locker.query("LOCK TABLES mysql.global_priv WRITE");
+      const leasing = provider.issue({
+        grant,
+        target: sqlTargetSchema.parse(scratch.targetConfig()),
+        approval: null,
+        checkpoint: async () => undefined,
+      });
+      await vi.waitFor(async () => {
+        const [rows] = await locker.query<mysql.RowDataPacket[]>(
+          "SELECT INFO AS info FROM information_schema.PROCESSLIST WHERE INFO LIKE 'CREATE USER%'",
+        );
+        seen = String(rows[0]?.info ?? "");
+        expect(seen).toContain(name);
+      });
+      await locker.query("UNLOCK TABLES");
+      const issued = await leasing;
+      expect(seen).not.toContain(issued.secret.password ?? "?");
+      expect(seen).toContain(
+        `IDENTIFIED BY PASSWORD '${mysqlNativePasswordHash(issued.secret.password ?? "")}'`,
+      );
+    } finally {
+      await locker.end();
+    }
   });
 });
