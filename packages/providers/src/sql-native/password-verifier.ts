@@ -16,7 +16,7 @@ export const SCRAM_ITERATIONS = 4096;
 export const SCRAM_SALT_BYTES = 16;
 /** Bounds on an iteration count this module computes or accepts: PostgreSQL's default up to a sane ceiling. */
 const MIN_ITERATIONS = 4096;
-const MAX_ITERATIONS = 1_000_000;
+export const MAX_SCRAM_ITERATIONS = 1_000_000;
 
 const B64 = "[A-Za-z0-9+/]+={0,2}";
 const SCRAM_VERIFIER = new RegExp(`^SCRAM-SHA-256\\$([1-9][0-9]{0,6}):(${B64})\\$(${B64}):(${B64})$`);
@@ -48,8 +48,8 @@ export async function scramSha256Verifier(
   }: { salt?: Buffer; iterations?: number } = {},
 ): Promise<string> {
   assertPrintableAscii(password);
-  if (!Number.isSafeInteger(iterations) || iterations < MIN_ITERATIONS || iterations > MAX_ITERATIONS) {
-    throw new Error(`SCRAM iterations must be ${MIN_ITERATIONS}–${MAX_ITERATIONS}`);
+  if (!Number.isSafeInteger(iterations) || iterations < MIN_ITERATIONS || iterations > MAX_SCRAM_ITERATIONS) {
+    throw new Error(`SCRAM iterations must be ${MIN_ITERATIONS}–${MAX_SCRAM_ITERATIONS}`);
   }
   if (salt.length < SCRAM_SALT_BYTES) throw new Error(`a SCRAM salt is at least ${SCRAM_SALT_BYTES} bytes`);
   const salted = await pbkdf2Async(Buffer.from(password, "ascii"), salt, iterations, 32, "sha256");
@@ -80,7 +80,7 @@ export function isScramSha256Verifier(text: string): boolean {
   const count = Number(iterations);
   return (
     count >= MIN_ITERATIONS &&
-    count <= MAX_ITERATIONS &&
+    count <= MAX_SCRAM_ITERATIONS &&
     isCanonicalBase64(salt, SCRAM_SALT_BYTES, 1024) &&
     isCanonicalBase64(storedKey, 32, 32) &&
     isCanonicalBase64(serverKey, 32, 32)

@@ -54,6 +54,7 @@ describe("what Leasehold sends for a leased role's password", () => {
     });
     // Fewer than PostgreSQL's default: the verifier does not get weaker than the server's default.
     expect(postgresPasswordForm("scram-sha-256", "1")).toEqual({ kind: "scram-sha-256", iterations: 4096 });
+    expect(postgresPasswordForm("scram-sha-256", "2000000")).toEqual({ kind: "plaintext" });
     expect(postgresPasswordForm("md5", null)).toEqual({ kind: "plaintext" });
     expect(mysqlPasswordForm("10.11.19-MariaDB-0+deb12u1")).toEqual({ kind: "mysql-native" });
     expect(mysqlPasswordForm("8.4.3")).toEqual({ kind: "plaintext" });

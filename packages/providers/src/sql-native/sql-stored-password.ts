@@ -1,4 +1,9 @@
-import { mysqlNativePasswordHash, SCRAM_ITERATIONS, scramSha256Verifier } from "./password-verifier.js";
+import {
+  MAX_SCRAM_ITERATIONS,
+  mysqlNativePasswordHash,
+  SCRAM_ITERATIONS,
+  scramSha256Verifier,
+} from "./password-verifier.js";
 
 /**
  * What Leasehold sends in place of a leased role's password, as the target server can take it:
@@ -71,12 +76,11 @@ export async function passwordForTemplates(
 export function postgresPasswordForm(encryption: string, iterations: string | null): PasswordForm {
   if (encryption !== "scram-sha-256") return { kind: "plaintext" };
   const configured = Number(iterations ?? SCRAM_ITERATIONS);
-  // Fewer than PostgreSQL's default would make the verifier weaker than the server's own: not below it.
-  const count =
-    Number.isSafeInteger(configured) && configured > SCRAM_ITERATIONS && configured <= 1_000_000
-      ? configured
-      : SCRAM_ITERATIONS;
-  return { kind: "scram-sha-256", iterations: count };
+  if (!Number.isSafeInteger(configured)) return { kind: "plaintext" };
+  // More than Leasehold computes: the server hashes with its own count. Fewer than PostgreSQL's
+  // default: the verifier is not made weaker than that default.
+  if (configured > MAX_SCRAM_ITERATIONS) return { kind: "plaintext" };
+  return { kind: "scram-sha-256", iterations: Math.max(configured, SCRAM_ITERATIONS) };
 }
 
 /** MySQL/MariaDB's form from `SELECT VERSION()`: MariaDB's says so (`10.11.6-MariaDB-…`). */
