@@ -6,6 +6,9 @@ import { POSTGRES_ACL_LOCK } from "./postgres-admin.js";
 import { createSqlProvider, type SqlProvider } from "./sql-provider.js";
 import { type SqlTarget, sqlTargetSchema } from "./sql-schemas.js";
 
+/** Generous: the machine is shared, and the lease hashes before it reaches the statement. */
+const WAIT = { timeout: 15_000, interval: 20 };
+
 const grantFor = (id: string): Grant => ({
   id,
   requestId: null,
@@ -59,10 +62,11 @@ describe("the PostgreSQL engine's ACL lock", () => {
         const { rows } = await holder.query<{ created: boolean }>(
           `SELECT EXISTS (SELECT 1 FROM pg_locks r WHERE r.pid = w.pid AND r.relation = 'pg_authid'::regclass
                            AND r.mode = 'RowExclusiveLock' AND r.granted) AS created
-             FROM pg_locks w WHERE w.locktype = 'advisory' AND NOT w.granted`,
+             FROM pg_locks w WHERE w.locktype = 'advisory' AND NOT w.granted
+              AND w.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
         );
         expect(rows).toEqual([{ created: true }]);
-      });
+      }, WAIT);
       await holder.query("ROLLBACK");
       const issued = await leasing;
       const session = await scratch.login(issued.secret.url ?? "");

@@ -37,6 +37,9 @@ const sasl = createRequire(import.meta.url)("pg/lib/crypto/sasl.js") as {
   finalizeSession(session: ScramSession, serverFinal: string): void;
 };
 
+/** Generous: the machine is shared, and the lease hashes before it reaches the statement. */
+const WAIT = { timeout: 15_000, interval: 20 };
+
 const hmac = (key: Buffer, text: string) => createHmac("sha256", key).update(text).digest();
 
 /**
@@ -136,12 +139,14 @@ describe("PostgreSQL stores Leasehold's SCRAM verifier as it is", () => {
       const name = sqlRoleName(grant.id, 1);
       let seen = "";
       await vi.waitFor(async () => {
-        const { rows } = await holder.query<{ query: string }>(
-          "SELECT query FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'CREATE ROLE%'",
+        // From another session: inside the holder's transaction pg_stat_activity is a snapshot.
+        const rows = await scratch.superuser(
+          "SELECT query FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'CREATE ROLE%' AND strpos(query, $1) > 0",
+          [name],
         );
-        seen = rows[0]?.query ?? "";
+        seen = String(rows[0]?.query ?? "");
         expect(seen).toContain(name);
-      });
+      }, WAIT);
       await holder.query("ROLLBACK");
       const issued = await leasing;
       expect(seen).not.toContain(issued.secret.password ?? "?");
@@ -231,11 +236,12 @@ describe("MariaDB stores Leasehold's mysql_native_password hash", () => {
       });
       await vi.waitFor(async () => {
         const [rows] = await locker.query<mysql.RowDataPacket[]>(
-          "SELECT INFO AS info FROM information_schema.PROCESSLIST WHERE INFO LIKE 'CREATE USER%'",
+          "SELECT INFO AS info FROM information_schema.PROCESSLIST WHERE INFO LIKE 'CREATE USER%' AND INSTR(INFO, ?) > 0",
+          [name],
         );
         seen = String(rows[0]?.info ?? "");
         expect(seen).toContain(name);
-      });
+      }, WAIT);
       await locker.query("UNLOCK TABLES");
       const issued = await leasing;
       expect(seen).not.toContain(issued.secret.password ?? "?");
