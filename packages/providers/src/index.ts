@@ -18,10 +18,16 @@ export * from "./rotation/secret-store.js";
 export * from "./rotation/secrets-manager-store.js";
 export * from "./rotation/vault-kv-store.js";
 export * from "./schemas.js";
+export * from "./sql-native/password-verifier.js";
 export { POSTGRES_ACL_LOCK } from "./sql-native/postgres-admin.js";
 export { generateSqlPassword, sqlExpiration, sqlRoleName } from "./sql-native/sql-credentials.js";
 export { type SqlErrorContext, sqlUpstreamError } from "./sql-native/sql-errors.js";
 export * from "./sql-native/sql-provider.js";
+export {
+  type PasswordForm,
+  type PasswordForTemplates,
+  passwordForTemplates,
+} from "./sql-native/sql-stored-password.js";
 export * from "./vault/vault-client.js";
 export * from "./vault/vault-errors.js";
 export * from "./vault/vault-provider.js";

@@ -1,6 +1,7 @@
 import type { Bench } from "./bench-result.js";
 import { p1ApprovalToCredentials } from "./p1-approval-to-credentials.js";
 import { p2SqlLeaseRate } from "./p2-sql-lease-rate.js";
+import { p2bTargetDatabaseCost } from "./p2b-target-database-cost.js";
 import { p3ExpiryAtScale } from "./p3-expiry-at-scale.js";
 import { p4MemoryPerExpiry } from "./p4-memory-per-expiry.js";
 import { p5AuthenticatedCalls } from "./p5-authenticated-calls.js";
@@ -10,6 +11,7 @@ import { p6PolicyDecision } from "./p6-policy-decision.js";
 export const BENCHES: readonly Bench[] = [
   p1ApprovalToCredentials,
   p2SqlLeaseRate,
+  p2bTargetDatabaseCost,
   p3ExpiryAtScale,
   p4MemoryPerExpiry,
   p5AuthenticatedCalls,

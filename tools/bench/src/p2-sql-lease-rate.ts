@@ -53,7 +53,9 @@ export const p2SqlLeaseRate: Bench = {
         const sides = {
           raw: async (n: number): Promise<Phase> => {
             const { result, cpuMs } = await meterCpu(fixture.processes, () =>
-              closedLoop(n, concurrency, () => raw.createRole()),
+              closedLoop(n, concurrency, async () => {
+                await raw.createRole();
+              }),
             );
             await fixture.dropRoles(raw.takeNames());
             return { loop: result, cpuMs };
@@ -121,9 +123,9 @@ export const p2SqlLeaseRate: Bench = {
     }
     notes.push(
       `each figure is the faster of ${ROUNDS} rounds of a fixed number of calls (${LEVELS.map((l) => `${l.calls} at ${l.concurrency}`).join(", ")}), after ${WARM_UP_CALLS} warm-up calls per side; the roles of each phase are dropped before the next`,
-      "raw baseline: one transaction per role that takes the same advisory lock as Leasehold's engine (postgres-admin.ts), then CREATE ROLE … LOGIN PASSWORD … VALID UNTIL … and GRANT SELECT ON orders; without the lock about three in four concurrent GRANTs on the table fail (XX000 tuple concurrently updated), so a lock-free loop would measure failures",
-      "why the target is out of reach (CPU and latency above): besides the same CREATE ROLE + GRANT transaction (whose advisory lock, held through PostgreSQL's SCRAM hashing of the password, caps both sides alike), a lease verifies the token, goes through HTTP and tRPC, and commits 4 transactions on Leasehold's own database (grant + audit event; issue attempt; activation with the sealed credential + audit event; audited credential read), and schedules its expiry in Redis. At 1 in flight those extra round trips and commits add more latency than the raw transaction itself takes; at 4–8 in flight the 2 cores are saturated by the API process and Leasehold's database, not by the lock",
-      "left alone (not small): folding the lease's first issue attempt into its creating transaction and its credential-read audit into the activating one would save 2 of the 4 commits, but changes the crash-safety contract of the shared issue service",
+      "raw baseline (as Vault does it): one transaction per role that takes the advisory lock first, then CREATE ROLE … LOGIN PASSWORD '<plaintext>' VALID UNTIL … (PostgreSQL hashes it, inside the lock) and GRANT SELECT ON orders; without the lock about three in four concurrent GRANTs on the table fail (XX000 tuple concurrently updated), so a lock-free loop would measure failures. Leasehold's engine sends a SCRAM verifier it computed (off the event loop) instead of the password, and creates the role before taking the lock (P2b: its lock hold per lease)",
+      "what stands in the way (CPU above; P2b): besides the same CREATE ROLE + GRANT on the target, a lease verifies the token, goes through HTTP and tRPC, commits 4 transactions on Leasehold's own database (grant + audit event; issue attempt; activation with the sealed credential + audit event; audited credential read) and schedules its expiry in Redis. At 1 in flight those round trips and commits add more latency than the raw transaction takes; at 4–8 in flight the 2 shared cores are saturated by the API, the worker and Leasehold's database rather than by the lock. PostgreSQL still runs one PBKDF2 per CREATE ROLE even when given a verifier (user.c refuses an empty password with plain_crypt_verify(role, verifier, \"\")), so the target's CPU per lease does not fall",
+      "not done: folding the lease's first issue attempt into its creating transaction and its credential-read audit into the activating one (2 of the 4 commits); it changes the crash contract of the shared issue service (packages/broker) and was left for a separate change proved by the lease-crash tests",
     );
     return {
       id: "P2",

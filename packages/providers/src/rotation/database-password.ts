@@ -8,6 +8,7 @@ import { adminUrlSecrets, parseAdminUrl } from "../sql-native/sql-admin-pool.js"
 import { generateSqlPassword } from "../sql-native/sql-credentials.js";
 import { sqlUpstreamError } from "../sql-native/sql-errors.js";
 import type { SqlEngine } from "../sql-native/sql-schemas.js";
+import { passwordForTemplates } from "../sql-native/sql-stored-password.js";
 
 /** The database role whose password a rotation changes. */
 export type RotatedDatabase = {
@@ -65,7 +66,7 @@ export function createDatabasePasswords() {
   const context = (db: RotatedDatabase, admin: SqlAdmin, password: string) => ({
     targetId: `rotation of ${db.username}`,
     engine: db.engine,
-    secrets: [...admin.secrets, password],
+    secrets: [...admin.secrets, password] as string[],
   });
 
   const passwords = {
@@ -73,14 +74,11 @@ export function createDatabasePasswords() {
     async set(db: RotatedDatabase, password: string): Promise<void> {
       assertSafe(db, password);
       const admin = adminFor(db);
-      const statement =
-        db.engine === "postgres"
-          ? `ALTER ROLE "${db.username}" WITH PASSWORD '${password}'`
-          : `ALTER USER '${db.username}'@'%' IDENTIFIED BY '${password}'`;
+      const secrets = context(db, admin, password);
       try {
-        await admin.run([statement]);
+        await admin.run([await passwordStatement(db, admin, password, secrets.secrets)]);
       } catch (error) {
-        throw sqlUpstreamError(error, "setting the new password", context(db, admin, password));
+        throw sqlUpstreamError(error, "setting the new password", secrets);
       }
     },
 
@@ -142,6 +140,26 @@ export function createDatabasePasswords() {
     },
   };
   return passwords;
+}
+
+/**
+ * The statement giving the role `password`, with the verifier or hash the server takes in its place
+ * (sql-stored-password.ts), never the password where the server takes one; what it sends is added to
+ * `secrets` (a verifier allows offline guessing, so it stays out of messages too).
+ */
+async function passwordStatement(
+  db: RotatedDatabase,
+  admin: SqlAdmin,
+  password: string,
+  secrets: string[],
+): Promise<string> {
+  const template =
+    db.engine === "postgres"
+      ? `ALTER ROLE "${db.username}" WITH PASSWORD '{{password}}'`
+      : `ALTER USER '${db.username}'@'%' IDENTIFIED BY '{{password}}'`;
+  const sent = await passwordForTemplates(await admin.passwordForm(), [template], password);
+  secrets.push(sent.value);
+  return (sent.templates[0] ?? template).replace("{{password}}", () => sent.value);
 }
 
 export type DatabasePasswords = ReturnType<typeof createDatabasePasswords>;

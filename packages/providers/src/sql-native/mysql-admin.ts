@@ -2,6 +2,7 @@ import mysql, { type PoolConnection, type RowDataPacket } from "mysql2/promise";
 import { SQL_ADMIN_TIMEOUTS, type SqlAdmin, type SqlAdminConnection } from "./sql-admin.js";
 import { LEASED_ROLE_PATTERN } from "./sql-credentials.js";
 import { isServerError, SqlAdminError } from "./sql-errors.js";
+import { mysqlPasswordForm, type PasswordForm } from "./sql-stored-password.js";
 
 const ER_NO_SUCH_THREAD = 1094;
 
@@ -96,6 +97,8 @@ export function openMysqlAdmin({
     }
   }
 
+  let passwordForm: Promise<PasswordForm> | undefined;
+
   return {
     engine: "mysql",
     location,
@@ -140,6 +143,21 @@ export function openMysqlAdmin({
         );
         return rows.map((row) => String(row.name));
       }),
+
+    passwordForm(signal) {
+      if (passwordForm) return passwordForm;
+      const reading = withConnection(async (connection) => {
+        signal?.throwIfAborted();
+        const [rows] = await query(connection, "SELECT VERSION() AS version");
+        return mysqlPasswordForm(String(rows[0]?.version ?? ""));
+      });
+      passwordForm = reading;
+      // A failed read is not kept: the next lease asks again.
+      reading.catch(() => {
+        if (passwordForm === reading) passwordForm = undefined;
+      });
+      return reading;
+    },
 
     ping: (signal) =>
       withConnection(async (c) => {

@@ -2,6 +2,7 @@ import pg from "pg";
 import { SQL_ADMIN_TIMEOUTS, type SqlAdmin, type SqlAdminConnection } from "./sql-admin.js";
 import { LEASED_ROLE_PATTERN } from "./sql-credentials.js";
 import { isServerError, SqlAdminError } from "./sql-errors.js";
+import { type PasswordForm, postgresPasswordForm } from "./sql-stored-password.js";
 
 /**
  * Serializes Leasehold's ACL changes on one database. Two transactions that GRANT on the same table at
@@ -10,6 +11,14 @@ import { isServerError, SqlAdminError } from "./sql-errors.js";
  * lock_timeout (55P03, retryable). Any fixed 64-bit key works; this one is Leasehold's.
  */
 export const POSTGRES_ACL_LOCK = "SELECT pg_advisory_xact_lock(7240469123391452481)";
+
+/**
+ * A statement that only creates a role (CREATE ROLE / CREATE USER / CREATE GROUP): it inserts into
+ * pg_authid (and pg_auth_members for IN ROLE, ROLE, ADMIN) and updates no shared row, so concurrent
+ * ones do not collide the way concurrent GRANTs on one table do. One statement only: a template with a
+ * `;` inside (PostgreSQL's simple protocol runs several) is run under the lock like any other.
+ */
+const CREATES_ROLE = /^\s*CREATE\s+(?:ROLE|USER|GROUP)\s[^;]*;?\s*$/i;
 
 /** How long pg_terminate_backend waits for each session to exit, in milliseconds. */
 const TERMINATE_WAIT_MS = 5000;
@@ -72,14 +81,16 @@ export function openPostgresAdmin({
     }
   }
 
+  /** Runs `work` in a transaction; `lockFirst`: take the ACL lock before it (else `work` takes it). */
   async function inTransaction(
     client: pg.PoolClient,
     work: () => Promise<void>,
     signal: AbortSignal | undefined,
+    lockFirst = true,
   ): Promise<void> {
     await client.query("BEGIN");
     try {
-      await client.query(POSTGRES_ACL_LOCK);
+      if (lockFirst) await client.query(POSTGRES_ACL_LOCK);
       await work();
       signal?.throwIfAborted();
       await client.query("COMMIT");
@@ -88,6 +99,8 @@ export function openPostgresAdmin({
       throw error;
     }
   }
+
+  let passwordForm: Promise<PasswordForm> | undefined;
 
   return {
     engine: "postgres",
@@ -99,12 +112,21 @@ export function openPostgresAdmin({
         inTransaction(
           client,
           async () => {
+            let locked = false;
             for (const statement of statements) {
               signal?.throwIfAborted();
+              // CREATE ROLE runs before the lock: it changes no ACL, and it is the slow statement (even
+              // given a verifier, PostgreSQL runs PBKDF2 once to refuse an empty password: user.c,
+              // plain_crypt_verify(role, password, "")). The lock then covers the GRANTs and the commit.
+              if (!locked && !CREATES_ROLE.test(statement)) {
+                await client.query(POSTGRES_ACL_LOCK);
+                locked = true;
+              }
               await client.query(statement);
             }
           },
           signal,
+          false,
         ),
       ),
 
@@ -168,6 +190,23 @@ export function openPostgresAdmin({
         ]);
         return rows.map((row) => row.rolname);
       }),
+
+    passwordForm(signal) {
+      if (passwordForm) return passwordForm;
+      const reading = withClient(async (client) => {
+        signal?.throwIfAborted();
+        const { rows } = await client.query<{ encryption: string; iterations: string | null }>(
+          "SELECT current_setting('password_encryption') AS encryption, current_setting('scram_iterations', true) AS iterations",
+        );
+        return postgresPasswordForm(rows[0]?.encryption ?? "", rows[0]?.iterations ?? null);
+      });
+      passwordForm = reading;
+      // A failed read is not kept: the next lease asks again.
+      reading.catch(() => {
+        if (passwordForm === reading) passwordForm = undefined;
+      });
+      return reading;
+    },
 
     ping: (signal) =>
       withClient(async (c) => {

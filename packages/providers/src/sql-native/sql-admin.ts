@@ -1,5 +1,6 @@
 import type { SqlLocation } from "./sql-credentials.js";
 import type { SqlEngine } from "./sql-schemas.js";
+import type { PasswordForm } from "./sql-stored-password.js";
 
 /*
  * The contract between the admin pools and the engines (postgres-admin.ts, mysql-admin.ts). It lives
@@ -36,6 +37,11 @@ export type SqlAdmin = {
    * apart from another database's (or another installation's) role on the same server.
    */
   listLeasedRoles(signal?: AbortSignal): Promise<string[]>;
+  /**
+   * What to send for a leased role's password (sql-stored-password.ts), from the server's version and
+   * settings; read once per pool, again after a failure.
+   */
+  passwordForm(signal?: AbortSignal): Promise<PasswordForm>;
   /** A cheap round trip (`SELECT 1`) proving the admin connection works. */
   ping(signal?: AbortSignal): Promise<void>;
   close(): Promise<void>;

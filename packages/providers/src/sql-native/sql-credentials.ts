@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { UpstreamError } from "@leasehold/domain";
+import { isMysqlNativePasswordHash, isScramSha256Verifier } from "./password-verifier.js";
 import { renderSqlTemplate, type SqlEngine, type SqlTarget, sqlTemplateProblem } from "./sql-schemas.js";
 
 /**
@@ -55,6 +56,7 @@ export const sqlExpiration = (at: Date): string => `${at.toISOString().slice(0, 
 
 export type SqlTemplateValues = {
   readonly name: string;
+  /** The generated password, or its verifier or hash (sql-stored-password.ts). */
   readonly password?: string;
   readonly expiration?: string;
 };
@@ -98,11 +100,21 @@ function assertSafeValues(values: SqlTemplateValues): void {
   for (const key of ["name", "password", "expiration"] as const) {
     const value = values[key];
     // Never print the value: it may be a password.
-    if (value !== undefined && !SAFE_SQL_VALUE[key].test(value)) {
+    if (
+      value !== undefined &&
+      !SAFE_SQL_VALUE[key].test(value) &&
+      !(key === "password" && isStoredForm(value))
+    ) {
       throw new Error(`the generated ${key} is outside its safe alphabet; refusing to render SQL`);
     }
   }
 }
+
+/**
+ * A SCRAM verifier (base64, `$`, `:`, digits) or a `*`-and-hex hash: no quote, backslash or whitespace
+ * either, so it cannot end the string literal it sits in.
+ */
+const isStoredForm = (value: string) => isScramSha256Verifier(value) || isMysqlNativePasswordHash(value);
 
 /** Where a credential connects: from the admin URL, without its user name or password. */
 export type SqlLocation = {

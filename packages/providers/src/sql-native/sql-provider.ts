@@ -13,6 +13,7 @@ import {
 import { createSqlDrift } from "./sql-drift.js";
 import { isDuplicateRoleError, type SqlErrorContext, sqlUpstreamError } from "./sql-errors.js";
 import { asSqlTarget, type SqlReference, type SqlTarget } from "./sql-schemas.js";
+import { passwordForTemplates } from "./sql-stored-password.js";
 
 export type SqlProviderOptions = {
   /** The admin connection URL of a target: the app's env.ts reads the variable `sql.adminUrlEnv` names. */
@@ -92,17 +93,24 @@ export function createSqlProvider(options: SqlProviderOptions): SqlProvider {
       const passwords: string[] = [];
       const failure = (error: unknown, action: string) =>
         sqlUpstreamError(error, action, { ...context, secrets: [...passwords, ...context.secrets] });
+      const form = await admin.passwordForm(signal).catch((error: unknown) => {
+        throw failure(error, "reading the server's password settings");
+      });
 
       for (let round = 1; ; round++) {
         // A new password each round: PostgreSQL logs a failed statement's text by default
-        // (log_min_error_statement), so the password of a failed CREATE ROLE must never be used.
+        // (log_min_error_statement), so the password (or verifier) of a failed CREATE ROLE is never used.
         const password = generateSqlPassword();
         passwords.push(password);
-        const creation = renderSqlStatements(target, "creationStatements", {
-          name: username,
-          password,
-          expiration: sqlExpiration(expiresAt),
-        });
+        // The verifier or hash where the server takes one: hashed here, before the lock is taken.
+        const sent = await passwordForTemplates(form, target.sql.creationStatements, password);
+        // A verifier allows offline guessing (RFC 5802 §9): kept out of messages like the password.
+        if (sent.stored) passwords.push(sent.value);
+        const creation = renderSqlStatements(
+          { ...target, sql: { ...target.sql, creationStatements: [...sent.templates] } },
+          "creationStatements",
+          { name: username, password: sent.value, expiration: sqlExpiration(expiresAt) },
+        );
         try {
           await admin.run(creation, signal);
           return {
