@@ -70,7 +70,11 @@ describe("a lease whose API call stalls while issuing", () => {
     const failed = await h.deps.store.read((r) => r.grants.findById(grant?.id ?? ""));
     // What the stalled attempt may still create is denied until the lease's own duration has passed.
     expect(failed?.state).toBe("failed");
-    expect(failed?.releasedAt ?? null).toBeNull();
+    const [row] = await h.db.query<{ released_at: Date | null }>(
+      "SELECT released_at FROM grants WHERE id = $1",
+      [grant?.id],
+    );
+    expect(row?.released_at).toBeNull();
     expect(failed?.expiresAt?.getTime()).toBe(h.clock.now.getTime() + 15 * 60 * 1000);
 
     release();
