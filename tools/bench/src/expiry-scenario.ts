@@ -35,11 +35,12 @@ export const MISSED_BOUND_MS = SWEEP_INTERVAL_SECONDS * 1000;
 const SCHEDULING_LANES = 64;
 /**
  * From the start of seeding to the first deadline, so that seeding ends before it. Seeding the first
- * wave takes 10–15 s here; how long varies with what else runs on the machine, so the second wave
+ * wave takes 10–25 s here; how long varies with what else runs on the machine, so the second wave
  * allows twice what the first took, plus a margin.
  */
 const FIRST_LEAD_MS: Record<QueueBackend, number> = {
-  redis: 25_000,
+  // 25 s was too little on two cores shared with other work: seeding once ran 0.4 s into the window.
+  redis: 45_000,
   // BullMQ's PostgreSQL backend took 176 s to take the 100,000 expiry jobs here (about 570 a second
   // through the producer's pool of 2), so the first deadline must be that much further away.
   postgres: 240_000,
@@ -166,7 +167,10 @@ async function runScenario(
       sweepIntervalSeconds: SWEEP_INTERVAL_SECONDS,
       queueBackend: backend,
       ...(redis ? { redisUrl: redis.url } : {}),
+      // BENCH_CPU_PROFILE_DIR: every process of the stack writes a V8 CPU profile there when it exits.
+      ...(profileDir ? { env: { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } } : {}),
     });
+    log(`worker pid ${bench.stack.workerPids().join(", ")}`);
     const store = queueStoreOf(bench, redis);
     const pids = bench.stack.workerPids();
     const storeBytesBefore = await store.usedBytes();
@@ -308,6 +312,7 @@ async function runWave(
 }
 
 const load = () => loadavg()[0] ?? 0;
+const profileDir = process.env.BENCH_CPU_PROFILE_DIR;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const sleepUntil = (epochMs: number) => sleep(Math.max(0, epochMs - Date.now()));
 
