@@ -1,4 +1,5 @@
 import { loadavg } from "node:os";
+import { fileURLToPath } from "node:url";
 import { type QueueConnection, queueSchemaFor } from "@leasehold/queue";
 import { PEOPLE, type PrivateRedis, ROLE_ARN, startPrivateRedis } from "@leasehold/test-kit";
 import { isLargeRun } from "./bench-options.js";
@@ -168,7 +169,9 @@ async function runScenario(
       queueBackend: backend,
       ...(redis ? { redisUrl: redis.url } : {}),
       // BENCH_CPU_PROFILE_DIR: every process of the stack writes a V8 CPU profile there when it exits.
-      ...(profileDir ? { env: { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } } : {}),
+      ...(profileDir
+        ? { env: { BENCH_CPU_PROFILE_DIR: profileDir, NODE_OPTIONS: `--import ${PROFILE_PRELOAD}` } }
+        : {}),
     });
     log(`worker pid ${bench.stack.workerPids().join(", ")}`);
     const store = queueStoreOf(bench, redis);
@@ -313,6 +316,7 @@ async function runWave(
 
 const load = () => loadavg()[0] ?? 0;
 const profileDir = process.env.BENCH_CPU_PROFILE_DIR;
+const PROFILE_PRELOAD = fileURLToPath(new URL("./cpu-profile-preload.mjs", import.meta.url));
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const sleepUntil = (epochMs: number) => sleep(Math.max(0, epochMs - Date.now()));
 

@@ -24,7 +24,7 @@ export const p4MemoryPerExpiry: Bench = {
       const { memory } = await expiryScenario(backend, false, log);
       const perGrant = (memory.storeBytesAfter - memory.storeBytesBefore) / memory.scheduledJobs;
       const rssMet = memory.workerPeakRssBytes <= TARGET_RSS_BYTES;
-      // The target's 1 KB is Redis memory; PostgreSQL's bytes are on disk, and shown beside it.
+      // The target's 500 B is Redis memory; PostgreSQL's bytes are on disk, and shown beside it.
       const storeMet = backend !== "redis" || perGrant <= TARGET_REDIS_BYTES_PER_GRANT;
       figures.push(
         {
@@ -93,7 +93,7 @@ export const p4MemoryPerExpiry: Bench = {
           " (removeOnComplete/removeOnFail) is the workers' now, not in each job; the options BullMQ still" +
           " stores (jobId, delay, attempts, backoff: ~120 B of JSON) are over Redis's 64 B listpack limit",
         "PostgreSQL per grant = growth of the queue schema's tables (with their indexes and TOAST) across" +
-          " scheduling ÷ jobs scheduled: disk, not memory, so the 1 KB target is Redis's only",
+          " scheduling ÷ jobs scheduled: disk, not memory, so the 500 B target is Redis's only",
       ],
     };
   },
