@@ -53,7 +53,13 @@ export class CheckedHttpReceiver implements Receiver {
     this.#replay = options.replay;
     this.#boltLogger = options.boltLogger;
     this.#log = options.log;
-    this.#bolt = new HTTPReceiver({ signingSecret: options.signingSecret, logger: options.boltLogger });
+    this.#bolt = new HTTPReceiver({
+      signingSecret: options.signingSecret,
+      logger: options.boltLogger,
+      // Answer Slack as soon as a listener acks, and do the work after: Slack gives up after 3 s. A
+      // listener that must answer with the outcome (a modal's errors) does its work before its ack.
+      processBeforeResponse: false,
+    });
   }
 
   init(app: App): void {

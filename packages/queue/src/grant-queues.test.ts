@@ -135,6 +135,55 @@ describe.each(queueBackends)("grant queues on %s", (backend) => {
     await producer.add("notifyDeliver", { seq: 2, after: 1 }, "audit-2");
     expect(await answers).toEqual([true, true, false]);
   });
+
+  it("jobs do not store retention; workers remove finished jobs, and keep delivered notifications", async () => {
+    const conn = await connection();
+    const producer = createQueueProducer(conn);
+    cleanups.push(() => producer.close());
+    const grantId = randomUUID();
+    await producer.add("grantRevoke", { grantId }, grantId);
+    await producer.add("notifyDispatch", {}, "dispatch-1");
+    const revokes = inspect(conn, queueRegistry.grantRevoke.name);
+    const stored = await revokes.getJob(grantId);
+    expect(stored?.opts).not.toHaveProperty("removeOnComplete");
+    expect(stored?.opts).not.toHaveProperty("removeOnFail");
+
+    const finished = (queue: ReturnType<typeof inspect>, id: string) =>
+      new Promise<void>((resolve) => {
+        const poll = async () => {
+          const job = await queue.getJob(id);
+          if (job === undefined || (await job.getState()) === "completed") resolve();
+          else setTimeout(poll, 50);
+        };
+        void poll();
+      });
+    const dispatches = inspect(conn, queueRegistry.notifyDispatch.name);
+    const deliveries = inspect(conn, queueRegistry.notifyDeliver.name);
+    for (const [key, fail] of [
+      ["grantRevoke", false],
+      ["notifyDispatch", true],
+      ["notifyDeliver", false],
+    ] as const) {
+      const worker = startQueueWorker(
+        key,
+        async () => {
+          if (fail) throw new Error("the one attempt fails");
+        },
+        conn,
+      );
+      cleanups.push(() => worker.close());
+    }
+    await producer.add("notifyDeliver", { seq: 7 }, "audit-7");
+    await Promise.all([
+      finished(revokes, grantId),
+      finished(dispatches, "dispatch-1"),
+      finished(deliveries, "audit-7"),
+    ]);
+    // Completed and failed grant jobs are gone; a delivered notification stays (for an hour), completed.
+    expect(await revokes.getJob(grantId)).toBeUndefined();
+    expect(await dispatches.getJob("dispatch-1")).toBeUndefined();
+    expect(await (await deliveries.getJob("audit-7"))?.getState()).toBe("completed");
+  });
 });
 
 describe("grant queues on a Redis Cluster prefix", () => {

@@ -1,7 +1,7 @@
 import { openQueueStore } from "./open-queue-store.js";
 import { type QueueConnection, storeName } from "./queue-connection.js";
 import { QueueUnavailableError, withinQueueDeadline } from "./queue-deadline.js";
-import { notifyJobId, type Payload, type QueueKey, queueRegistry, retentionFor } from "./queue-registry.js";
+import { notifyJobId, type Payload, type QueueKey, queueRegistry } from "./queue-registry.js";
 import type { AnyQueue } from "./queue-store.js";
 
 /** Adds typed jobs to any registered queue, on the store the connection names. */
@@ -71,7 +71,6 @@ export function createQueueProducer(connection: QueueConnection): QueueProducer 
     const entry = queueRegistry[key];
     await queue(key).add(entry.name, entry.payload.parse(payload), {
       ...entry.options,
-      ...retentionFor(key),
       jobId,
       ...(delayMs > 0 ? { delay: delayMs } : {}),
     });

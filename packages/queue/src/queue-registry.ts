@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { idSchema } from "@leasehold/domain";
-import type { JobsOptions } from "bullmq";
+import type { JobsOptions, KeepJobs } from "bullmq";
 import { z } from "zod";
 
 /**
@@ -101,12 +101,13 @@ export type Payload<Q extends QueueKey> = z.output<(typeof queueRegistry)[Q]["pa
 /**
  * Completed and failed jobs are removed: the database, not Redis, is the record of what happened,
  * and a removed job id can be enqueued again by the sweep. Notifications keep completed ids for an
- * hour, so the same event is not sent twice.
+ * hour, so the same event is not sent twice. The workers apply it (`{ count: 0 }`: keep
+ * none) rather than every job storing it in its options: shorter job hashes in Redis.
  */
-export const retentionFor = (key: QueueKey): Pick<JobsOptions, "removeOnComplete" | "removeOnFail"> =>
+export const retentionFor = (key: QueueKey): { removeOnComplete: KeepJobs; removeOnFail: KeepJobs } =>
   key === "notifyDeliver"
-    ? { removeOnComplete: { age: 3600 }, removeOnFail: true }
-    : { removeOnComplete: true, removeOnFail: true };
+    ? { removeOnComplete: { age: 3600 }, removeOnFail: { count: 0 } }
+    : { removeOnComplete: { count: 0 }, removeOnFail: { count: 0 } };
 
 /** The job id of a rotation run: one per rotation and trigger (BullMQ ids may not contain ':'). */
 export const rotationRunJobId = (rotationId: string, triggerKey: string): string =>

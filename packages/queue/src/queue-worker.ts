@@ -1,7 +1,7 @@
 import { DelayedError, type Job, Job as JobClass, UnrecoverableError } from "bullmq";
 import { openQueueStore } from "./open-queue-store.js";
 import type { QueueConnection } from "./queue-connection.js";
-import { type Payload, type QueueKey, queueRegistry } from "./queue-registry.js";
+import { type Payload, type QueueKey, queueRegistry, retentionFor } from "./queue-registry.js";
 import type { AnyWorker } from "./queue-store.js";
 
 /** What a processor learns about the job it runs, beyond the payload. */
@@ -80,6 +80,8 @@ export function startQueueWorker<Q extends QueueKey>(
     },
     {
       concurrency: options.concurrency ?? 8,
+      // Retention lives on the worker, not in each job's stored options (shorter job hashes in Redis).
+      ...retentionFor(key),
       // A crashed worker's jobs are found by this check and run again elsewhere.
       ...(options.lockMs !== undefined
         ? { lockDuration: options.lockMs, stalledInterval: options.lockMs }

@@ -5,7 +5,8 @@ import { p2bTargetDatabaseCost } from "./p2b-target-database-cost.js";
 import { p3ExpiryAtScale } from "./p3-expiry-at-scale.js";
 import { p4MemoryPerExpiry } from "./p4-memory-per-expiry.js";
 import { p5AuthenticatedCalls } from "./p5-authenticated-calls.js";
-import { p6PolicyDecision } from "./p6-policy-decision.js";
+import { p6SlackAcknowledgement } from "./p6-slack-acknowledgement.js";
+import { pcPolicyDecision } from "./pc-policy-decision.js";
 
 /** Every benchmark, in the order `pnpm bench` runs them. */
 export const BENCHES: readonly Bench[] = [
@@ -15,5 +16,6 @@ export const BENCHES: readonly Bench[] = [
   p3ExpiryAtScale,
   p4MemoryPerExpiry,
   p5AuthenticatedCalls,
-  p6PolicyDecision,
+  p6SlackAcknowledgement,
+  pcPolicyDecision,
 ];

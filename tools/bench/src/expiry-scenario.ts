@@ -1,6 +1,8 @@
 import { loadavg } from "node:os";
+import { fileURLToPath } from "node:url";
 import { type QueueConnection, queueSchemaFor } from "@leasehold/queue";
-import { PEOPLE, ROLE_ARN, startPrivateRedis } from "@leasehold/test-kit";
+import { PEOPLE, type PrivateRedis, ROLE_ARN, startPrivateRedis } from "@leasehold/test-kit";
+import { isLargeRun } from "./bench-options.js";
 import { type BenchStack, startBenchStack } from "./bench-stack.js";
 import { type ExpiryOutcome, type ExpiryRow, judgeExpiries } from "./expiry-outcome.js";
 import { scheduleExpiries, seedActiveGrants } from "./grant-seeding.js";
@@ -18,6 +20,14 @@ import { grantsExpiredBySweep } from "./worker-log.js";
  */
 export const GRANTS = 100_000;
 export const WINDOW_MS = 60_000;
+/**
+ * Expiry jobs waiting in all while the window runs: with `--large` a million, the 900,000 beyond the
+ * window's due after it (from one to three hours later), so the queue and the sweep work at that scale.
+ */
+export const SCHEDULED = isLargeRun() ? 1_000_000 : GRANTS;
+/** Where the grants not due in the window fall: from this long after its end, over BACKGROUND_SPAN_MS. */
+const BACKGROUND_AFTER_MS = 3_600_000;
+const BACKGROUND_SPAN_MS = 7_200_000;
 /** The worker's sweep interval: production's default, and the bound of DESIGN.md invariant 5. */
 export const SWEEP_INTERVAL_SECONDS = 15;
 /** A grant still active this long after its deadline is missed (invariant 5: deadline + sweep interval). */
@@ -26,14 +36,15 @@ export const MISSED_BOUND_MS = SWEEP_INTERVAL_SECONDS * 1000;
 const SCHEDULING_LANES = 64;
 /**
  * From the start of seeding to the first deadline, so that seeding ends before it. Seeding the first
- * wave takes 10–15 s here; how long varies with what else runs on the machine, so the second wave
+ * wave takes 10–25 s here; how long varies with what else runs on the machine, so the second wave
  * allows twice what the first took, plus a margin.
  */
 const FIRST_LEAD_MS: Record<QueueBackend, number> = {
-  redis: 25_000,
-  // BullMQ's PostgreSQL backend took 176 s to take the 100,000 expiry jobs here (about 570 a second
-  // through the producer's pool of 2), so the first deadline must be that much further away.
-  postgres: 240_000,
+  // 25 s was too little on two cores shared with other work: seeding once ran 0.4 s into the window.
+  redis: 45_000,
+  // BullMQ's PostgreSQL backend took 176 s, and 336 s on a busier day, to take the 100,000 expiry jobs
+  // here (300–570 a second through the producer's pool of 2): the first deadline must be further away.
+  postgres: 420_000,
 };
 const LEAD_MARGIN_MS = 5_000;
 
@@ -61,6 +72,8 @@ export type MemoryAtScale = {
   readonly workerRssBytesScheduled: number;
   /** VmHWM after the first wave: the most the worker was ever resident. */
   readonly workerPeakRssBytes: number;
+  /** Redis only: one expiry job's hash, by MEMORY USAGE, and how Redis encodes it (listpack or hashtable). */
+  readonly jobKey: { readonly bytes: number; readonly encoding: string } | undefined;
 };
 
 export type ExpiryScenario = {
@@ -69,9 +82,16 @@ export type ExpiryScenario = {
   readonly memory: MemoryAtScale;
 };
 
-/** The queue backends the scenario runs on, side by side. */
-export const QUEUE_BACKENDS = ["redis", "postgres"] as const;
-export type QueueBackend = (typeof QUEUE_BACKENDS)[number];
+/**
+ * The queue backends the scenario runs on, side by side (`--large`: Redis only). BENCH_EXPIRY_BACKENDS
+ * (e.g. `redis`) picks fewer while developing.
+ */
+const ALL_BACKENDS = ["redis", "postgres"] as const;
+export type QueueBackend = (typeof ALL_BACKENDS)[number];
+const picked = process.env.BENCH_EXPIRY_BACKENDS?.split(",");
+export const QUEUE_BACKENDS: readonly QueueBackend[] = isLargeRun()
+  ? ["redis"]
+  : ALL_BACKENDS.filter((b) => picked === undefined || picked.includes(b));
 
 const memo = new Map<QueueBackend, { withFlush: boolean; result: Promise<ExpiryScenario> }>();
 
@@ -96,18 +116,25 @@ type QueueStore = {
   connection: QueueConnection;
   usedBytes(): Promise<number>;
   loseEveryJob(): Promise<void>;
+  /** One expiry job's hash in Redis: its MEMORY USAGE and encoding; undefined on PostgreSQL. */
+  jobKey(jobId: string): Promise<MemoryAtScale["jobKey"]>;
 };
 
-function queueStoreOf(
-  bench: BenchStack,
-  redis: { url: string; usedMemory(): Promise<number>; flushAll(): Promise<void> } | undefined,
-): QueueStore {
+function queueStoreOf(bench: BenchStack, redis: PrivateRedis | undefined): QueueStore {
   const { stack } = bench;
   if (redis) {
     return {
       connection: { backend: "redis", redisUrl: redis.url, prefix: stack.queuePrefix },
       usedBytes: () => redis.usedMemory(),
       loseEveryJob: () => redis.flushAll(),
+      jobKey: async (jobId) => {
+        const key = `${stack.queuePrefix}:grant-expire:${jobId}`;
+        const [bytes, encoding] = await Promise.all([
+          stack.redis.memory("USAGE", key),
+          stack.redis.object("ENCODING", key),
+        ]);
+        return { bytes: Number(bytes ?? 0), encoding: String(encoding ?? "missing") };
+      },
     };
   }
   const schema = queueSchemaFor(stack.queuePrefix);
@@ -122,6 +149,7 @@ function queueStoreOf(
       return Number(row?.bytes ?? 0);
     },
     loseEveryJob: () => stack.loseQueuedJobs(),
+    jobKey: async () => undefined,
   };
 }
 
@@ -140,20 +168,27 @@ async function runScenario(
       sweepIntervalSeconds: SWEEP_INTERVAL_SECONDS,
       queueBackend: backend,
       ...(redis ? { redisUrl: redis.url } : {}),
+      // BENCH_CPU_PROFILE_DIR: every process of the stack writes a V8 CPU profile there when it exits.
+      ...(profileDir
+        ? { env: { BENCH_CPU_PROFILE_DIR: profileDir, NODE_OPTIONS: `--import ${PROFILE_PRELOAD}` } }
+        : {}),
     });
+    log(`worker pid ${bench.stack.workerPids().join(", ")}`);
     const store = queueStoreOf(bench, redis);
     const pids = bench.stack.workerPids();
     const storeBytesBefore = await store.usedBytes();
     const workerRssBytesAtStart = await sumOver(pids, async (pid) => (await readProcessMemory(pid)).rssBytes);
+    await scheduleBackground(bench, store, log);
 
     const first = await runWave(bench, store, log, { label: "normal", leadMs: FIRST_LEAD_MS[backend] });
     const memory: MemoryAtScale = {
-      scheduledJobs: GRANTS,
+      scheduledJobs: SCHEDULED,
       workerRssBytesAtStart,
       storeBytesBefore,
       storeBytesAfter: first.storeBytesScheduled,
       workerRssBytesScheduled: first.workerRssBytesScheduled,
       workerPeakRssBytes: await sumOver(pids, async (pid) => (await readProcessMemory(pid)).peakRssBytes),
+      jobKey: first.jobKey,
     };
     const flushed = withFlush
       ? await runWave(bench, store, log, {
@@ -172,12 +207,36 @@ async function runScenario(
   }
 }
 
+/** The expiries beyond the window (`--large`): scheduled first, due hours after the run. */
+async function scheduleBackground(bench: BenchStack, store: QueueStore, log: (line: string) => void) {
+  const count = SCHEDULED - GRANTS;
+  if (count <= 0) return;
+  const started = Date.now();
+  const windowStart = new Date(started + BACKGROUND_AFTER_MS);
+  log(
+    `scheduling ${count} expiries due from ${windowStart.toISOString()} over ${BACKGROUND_SPAN_MS / 60_000} min`,
+  );
+  const grants = await seedActiveGrants(
+    bench.stack.db,
+    { targetId: "prod-readonly", principalId: PEOPLE.dev.email, roleArn: ROLE_ARN },
+    { count, windowStart, windowMs: BACKGROUND_SPAN_MS },
+  );
+  const inserted = Date.now();
+  await scheduleExpiries(store.connection, grants, SCHEDULING_LANES);
+  log(`background: rows in ${inserted - started} ms, jobs in ${Date.now() - inserted} ms`);
+}
+
 async function runWave(
   bench: BenchStack,
   store: QueueStore,
   log: (line: string) => void,
   options: { label: string; leadMs: number; flushAfterMs?: number },
-): Promise<{ wave: ExpiryWave; storeBytesScheduled: number; workerRssBytesScheduled: number }> {
+): Promise<{
+  wave: ExpiryWave;
+  storeBytesScheduled: number;
+  workerRssBytesScheduled: number;
+  jobKey: MemoryAtScale["jobKey"];
+}> {
   const { stack } = bench;
   const started = Date.now();
   const windowStart = new Date(started + options.leadMs);
@@ -192,6 +251,7 @@ async function runWave(
   await scheduleExpiries(store.connection, grants, SCHEDULING_LANES);
   const scheduled = Date.now();
   const storeBytesScheduled = await store.usedBytes();
+  const jobKey = await store.jobKey(grants[grants.length - 1]?.id ?? "");
   const workerRssBytesScheduled = await sumOver(
     stack.workerPids(),
     async (pid) => (await readProcessMemory(pid)).rssBytes,
@@ -251,10 +311,12 @@ async function runWave(
     `${options.label}: ${outcome.missed} missed, lateness p99 ${outcome.latenessMs?.p99 ?? "-"} ms, ` +
       `${wave.expiredBySweep} expired by the sweep (load average ${wave.loadAverage.toFixed(2)})`,
   );
-  return { wave, storeBytesScheduled, workerRssBytesScheduled };
+  return { wave, storeBytesScheduled, workerRssBytesScheduled, jobKey };
 }
 
 const load = () => loadavg()[0] ?? 0;
+const profileDir = process.env.BENCH_CPU_PROFILE_DIR;
+const PROFILE_PRELOAD = fileURLToPath(new URL("./cpu-profile-preload.mjs", import.meta.url));
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const sleepUntil = (epochMs: number) => sleep(Math.max(0, epochMs - Date.now()));
 

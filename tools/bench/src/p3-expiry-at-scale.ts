@@ -5,15 +5,19 @@ import {
   GRANTS,
   MISSED_BOUND_MS,
   QUEUE_BACKENDS,
+  SCHEDULED,
   SWEEP_INTERVAL_SECONDS,
 } from "./expiry-scenario.js";
 
 /**
  * P3: 100,000 grants whose deadlines fall within one minute, expired by a real worker process; then
  * the same with the queue store losing every job halfway, so the reconciliation sweep alone must catch
- * the rest. On each queue backend, side by side.
+ * the rest. On each queue backend, side by side; with `--large`, among 1,000,000 scheduled expiries.
  */
-const TARGET_P99_LATENESS_MS = 1_000;
+const TARGET_P99_LATENESS_MS = 250;
+/** After the store lost every job, the sweep's catch-up: p99 lateness (and none past the sweep bound). */
+const TARGET_FLUSHED_P99_MS = 5_000;
+const count = (n: number) => n.toLocaleString("en-US");
 
 const waveFigures = (wave: ExpiryWave, prefix: string): Figure[] => [
   {
@@ -28,14 +32,14 @@ const waveFigures = (wave: ExpiryWave, prefix: string): Figure[] => [
 ];
 
 const waveNote = (wave: ExpiryWave) =>
-  `${wave.label}: seeded in ${wave.seedMs} ms, ${GRANTS.toLocaleString("en-US")} jobs scheduled in ` +
+  `${wave.label}: seeded in ${wave.seedMs} ms, ${count(GRANTS)} jobs scheduled in ` +
   `${wave.scheduleMs} ms, ${wave.slackMs} ms before the first deadline` +
   (wave.flushedAfterMs !== undefined ? `; every job lost ${wave.flushedAfterMs} ms into the window` : "") +
   `; load average ${wave.loadAverage.toFixed(2)} at its end`;
 
 export const p3ExpiryAtScale: Bench = {
   id: "P3",
-  title: "100k expiries within one minute, and after the queue store lost every job (Redis | PostgreSQL)",
+  title: `100k expiries within one minute among ${count(SCHEDULED)} scheduled, and after the queue store lost every job (${QUEUE_BACKENDS.join(" | ")})`,
   async run(log) {
     const sweepMs = SWEEP_INTERVAL_SECONDS * 1000;
     const figures = [];
@@ -52,7 +56,8 @@ export const p3ExpiryAtScale: Bench = {
       const flushedMet =
         flushed.outcome.missed === 0 &&
         flushed.outcome.unended === 0 &&
-        (flushed.outcome.latenessMs?.max ?? Number.POSITIVE_INFINITY) <= sweepMs;
+        (flushed.outcome.latenessMs?.max ?? Number.POSITIVE_INFINITY) <= sweepMs &&
+        (flushed.outcome.latenessMs?.p99 ?? Number.POSITIVE_INFINITY) <= TARGET_FLUSHED_P99_MS;
       figures.push(
         ...waveFigures(normal, `${backend}: `),
         ...waveFigures(flushed, `${backend}, jobs lost: `),
@@ -68,8 +73,8 @@ export const p3ExpiryAtScale: Bench = {
       baselines: [],
       target: {
         description:
-          "0 missed, p99 lateness ≤ 1 s; after the jobs are lost 0 missed, lateness ≤ sweep interval" +
-          ` (${SWEEP_INTERVAL_SECONDS} s) — ${verdicts.join("; ")}`,
+          `0 missed, p99 lateness ≤ ${TARGET_P99_LATENESS_MS} ms; after the jobs are lost 0 missed, p99` +
+          ` ≤ ${TARGET_FLUSHED_P99_MS / 1000} s, max ≤ sweep interval (${SWEEP_INTERVAL_SECONDS} s) — ${verdicts.join("; ")}`,
         met,
       },
       notes: [

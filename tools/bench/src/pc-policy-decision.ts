@@ -93,7 +93,7 @@ function measure(run: () => number): number[] {
   return Array.from({ length: SAMPLES }, run);
 }
 
-export const p6PolicyDecision: Bench = {
+export const pcPolicyDecision: Bench = {
   id: "PC",
   title: "Cedar decisions per request (Request + AutoApprove + Approve)",
   async run(log) {
