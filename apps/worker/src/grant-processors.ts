@@ -10,6 +10,8 @@ export function grantProcessors(
     defineProcessor({
       queue: "grantIssue",
       concurrency: options.concurrency,
+      // The requester is waiting for the credential, and the revoker for the revocation to end.
+      startAtOnce: true,
       run: (payload, attempt) => grants.issue(payload.grantId, attempt),
     }),
     defineProcessor({
@@ -22,6 +24,7 @@ export function grantProcessors(
     defineProcessor({
       queue: "grantRevoke",
       concurrency: options.concurrency,
+      startAtOnce: true,
       run: (payload, attempt) => grants.finishRevoke(payload.grantId, attempt),
     }),
   ];

@@ -26,6 +26,11 @@ export type JobRun = Attempt & { readonly jobId: string };
 export type ProcessorSpec<Q extends QueueKey> = {
   readonly queue: Q;
   readonly concurrency: number;
+  /**
+   * Start each job as soon as it is taken (one job per BullMQ worker; queue-worker.ts says why): for
+   * jobs someone is waiting on.
+   */
+  readonly startAtOnce?: boolean;
   /** At most `max` jobs per `durationMs` across all workers. */
   readonly limiter?: { readonly max: number; readonly durationMs: number };
   /** The id of a job on the same queue that must be done before this one runs (ordering). */
@@ -135,6 +140,7 @@ export function defineProcessor<Q extends QueueKey>(spec: ProcessorSpec<Q>): Pro
         connection,
         {
           concurrency: spec.concurrency,
+          ...(spec.startAtOnce ? { startAtOnce: true } : {}),
           lockMs,
           ...(spec.limiter ? { limiter: spec.limiter } : {}),
           // Unexpected errors keep their original (with its stack) as the cause, for the operator's log.

@@ -112,12 +112,18 @@ export function createGrantIssueService(deps: Deps) {
       }
       const provider = providers.get(target.kind);
       try {
-        await assertStoredGrantSealed({ store, log }, grant, "issued");
-        await store.read((repos) => assertGrantProvenance(repos, grant));
+        // The three reads go out together (each on a pooled connection of its own) and are judged in
+        // the order they were once made, one after another: the seal, the provenance, then, after
+        // discarding earlier attempts' sessions, the approval.
+        const sealed = awaitedLater(assertStoredGrantSealed({ store, log }, grant, "issued"));
+        const provenance = awaitedLater(store.read((repos) => assertGrantProvenance(repos, grant)));
+        const approvalRead = awaitedLater(approvalContextFor(store, grant));
+        await sealed;
+        await provenance;
         if (grant.issueAttempts > 1) {
           await provider.discardEarlierAttempts({ grant, target, signal: attempt.signal });
         }
-        const approval = await approvalContextFor(store, grant);
+        const approval = await approvalRead;
         const calledAt = clock().getTime();
         const issued = await provider.issue({
           grant,
@@ -174,6 +180,15 @@ export function createGrantIssueService(deps: Deps) {
       }
     },
   };
+}
+
+/**
+ * `work`, marked as handled so that it may reject while the caller awaits something else first; the
+ * caller still sees the rejection when it awaits `work`.
+ */
+function awaitedLater<T>(work: Promise<T>): Promise<T> {
+  work.catch(() => undefined);
+  return work;
 }
 
 export type GrantIssueService = ReturnType<typeof createGrantIssueService>;

@@ -110,6 +110,46 @@ describe.each(queueBackends)("grant queues on %s", (backend) => {
     ]);
   });
 
+  it("a worker that starts each job at once still holds `concurrency` jobs at a time, and retries", async () => {
+    const conn = await connection();
+    const queues = openQueues(conn);
+    const grantIds = [randomUUID(), randomUUID(), randomUUID()];
+    const running = new Set<string>();
+    const attempts: string[] = [];
+    let release: () => void = () => undefined;
+    const allRunning = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const done = new Set<string>();
+    const finished = new Promise<void>((resolve) => {
+      const worker = startQueueWorker(
+        "grantRevoke",
+        async (payload, context) => {
+          attempts.push(`${payload.grantId}:${context.attempt}`);
+          // The first grant's first attempt fails: the retry must run on one of the workers too.
+          if (payload.grantId === grantIds[0] && context.attempt === 1)
+            throw new Error("provider unavailable");
+          running.add(payload.grantId);
+          if (running.size === grantIds.length) release();
+          // Each job holds its worker until all three run at once: with fewer than three held, this waits forever.
+          await allRunning;
+          done.add(payload.grantId);
+          if (done.size === grantIds.length) resolve();
+        },
+        conn,
+        { concurrency: 3, startAtOnce: true },
+      );
+      cleanups.push(() => worker.close());
+    });
+    for (const grantId of grantIds) await queues.revoke(grantId);
+    await finished;
+    expect([...done].sort()).toEqual([...grantIds].sort());
+    expect(attempts.filter((a) => a.startsWith(`${grantIds[0]}:`))).toEqual([
+      `${grantIds[0]}:1`,
+      `${grantIds[0]}:2`,
+    ]);
+  });
+
   it("a job can tell whether another job on its queue is still to run", async () => {
     const conn = await connection();
     const producer = createQueueProducer(conn);

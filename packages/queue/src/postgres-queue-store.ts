@@ -35,6 +35,7 @@ export function openPostgresQueueStore(connection: PostgresQueueConnection, role
   let pingPool: pg.Pool | undefined;
   return {
     name: "PostgreSQL",
+    workersShareConnection: false,
     reopenAfterOutage: true,
     queue: (name): AnyQueue => new Queue(name, { connection: config }, createPostgresBackend),
     worker: (name, processor, settings): AnyWorker =>

@@ -42,6 +42,12 @@ export type QueueStore = {
    * too. A Redis queue reconnects by itself.
    */
   readonly reopenAfterOutage: boolean;
+  /**
+   * Whether several workers of one process share the store's connection (Redis: each adds only its
+   * blocking connection), so that running one worker per job is cheap. On PostgreSQL BullMQ gives
+   * every worker a pool and a LISTEN connection of its own.
+   */
+  readonly workersShareConnection: boolean;
   queue(name: string): AnyQueue;
   worker(name: string, processor: Processor, settings: WorkerSettings): AnyWorker;
   /** Resolves when the store answers a query; for readiness checks. */

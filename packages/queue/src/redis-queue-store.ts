@@ -10,6 +10,7 @@ export function openRedisQueueStore(connection: RedisQueueConnection, role: Stor
   const base = { connection: redis, prefix: connection.prefix };
   return {
     name: "Redis",
+    workersShareConnection: true,
     reopenAfterOutage: false,
     queue: (name): AnyQueue => new Queue(name, base),
     worker: (name, processor, settings): AnyWorker => new Worker(name, processor, { ...base, ...settings }),
