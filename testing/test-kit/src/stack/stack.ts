@@ -137,7 +137,9 @@ export async function startStack<TRouter extends AnyTRPCRouter>(
     new Promise<{ child: ChildProcess; line: string }>((resolve, reject) => {
       const child = spawn(
         process.execPath,
-        options.built ? ["dist/main.js"] : ["--conditions=@leasehold/source", "--import", "tsx", "src/main.ts"],
+        options.built
+          ? ["dist/main.js"]
+          : ["--conditions=@leasehold/source", "--import", "tsx", "src/main.ts"],
         {
           cwd: appDir(app),
           env: { ...env, ...options.appEnv?.[app] },
