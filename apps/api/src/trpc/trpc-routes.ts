@@ -1,11 +1,5 @@
 import type { AnyTRPCRouter } from "@trpc/server";
-import {
-  callTRPCProcedure,
-  getErrorShape,
-  getTRPCErrorFromUnknown,
-  TRPCError,
-  transformTRPCResponse,
-} from "@trpc/server";
+import { callTRPCProcedure, getErrorShape, getTRPCErrorFromUnknown, TRPCError } from "@trpc/server";
 import { type FastifyHandlerOptions, fastifyRequestHandler } from "@trpc/server/adapters/fastify";
 import { getHTTPStatusCode } from "@trpc/server/http";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
@@ -93,6 +87,8 @@ async function answerQuery<TRouter extends AnyTRPCRouter>(
     return input;
   };
   let ctx: unknown;
+  // The answer before and after the router's transformer (the status is read from the one before).
+  let plain: unknown;
   let body: unknown;
   let error: TRPCError | undefined;
   try {
@@ -106,16 +102,20 @@ async function answerQuery<TRouter extends AnyTRPCRouter>(
       signal: undefined,
       batchIndex: 0,
     });
-    body = { result: { data } };
+    // What transformTRPCResponse makes of it, without its copies of the envelope.
+    plain = { result: { data } };
+    body = { result: { data: config.transformer.output.serialize(data) } };
   } catch (cause) {
     error = getTRPCErrorFromUnknown(cause);
-    body = { error: getErrorShape({ config, ctx, error, input, path, type: "query" }) };
+    const shape = getErrorShape({ config, ctx, error, input, path, type: "query" });
+    plain = { error: shape };
+    body = { error: config.transformer.output.serialize(shape) };
   }
   const headers = options.headers(error ? [error] : []);
   headers.set("vary", "trpc-accept, accept");
   headers.set("content-type", "application/json");
-  res.code(getHTTPStatusCode(body as Parameters<typeof getHTTPStatusCode>[0], error ? [error] : []));
+  res.code(getHTTPStatusCode(plain as Parameters<typeof getHTTPStatusCode>[0], error ? [error] : []));
   for (const [name, value] of headers) res.header(name, value);
   // A Buffer, so that Fastify keeps tRPC's content type as it is (it adds a charset to a string's).
-  return res.send(Buffer.from(JSON.stringify(transformTRPCResponse(config, body as never))));
+  return res.send(Buffer.from(JSON.stringify(body)));
 }
