@@ -2,9 +2,7 @@ import { randomUUID } from "node:crypto";
 import cookie from "@fastify/cookie";
 import { type Clock, LimitExceededError, type Metrics, type StepUp } from "@leasehold/domain";
 import { metricsAuthorized } from "@leasehold/metrics";
-import type { TRPCError } from "@trpc/server";
-import { type CreateFastifyContextOptions, fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from "fastify";
 import { registerConsoleAssets } from "./auth/console-assets.js";
 import type { LoginSetup } from "./auth/login-client.js";
 import { registerLoginRoutes, registerSessionRoutes } from "./auth/login-routes.js";
@@ -13,8 +11,10 @@ import { tokenRejectionReason } from "./auth/token-rejection.js";
 import type { TokenVerifier } from "./auth/token-verifier.js";
 import { DEFAULT_HTTP_LIMITS, type HttpLimits, hardenHttp, httpServerOptions } from "./http-edge.js";
 import { type RateLimitSettings, registerRateLimits } from "./rate-limits.js";
+import { SummaryRequestLog } from "./request-log.js";
 import type { AppRouter } from "./trpc/app-router.js";
 import type { Context } from "./trpc/trpc.js";
+import { registerTrpcRoutes, type TrpcHeaders } from "./trpc/trpc-routes.js";
 import { type PagerDutyWebhooks, registerWebhookRoutes } from "./webhook-routes.js";
 
 /** Named checks for /readyz; each resolves when its dependency answers. */
@@ -78,6 +78,7 @@ export async function buildServer({
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: () => randomUUID(),
     loggerInstance: logger,
+    logController: new SummaryRequestLog(),
   });
   app.server.maxConnections = applied.maxConnections;
   await hardenHttp(app);
@@ -106,7 +107,7 @@ export async function buildServer({
     return reply.code(ready ? 200 : 503).send({ ready, checks: Object.fromEntries(checks) });
   });
 
-  const createContext = async ({ req }: CreateFastifyContextOptions): Promise<Context> => {
+  const createContext = async ({ req }: { req: FastifyRequest }): Promise<Context> => {
     const header = req.headers.authorization;
     const logError = (fields: Record<string, unknown>, message: string) => req.log.error(fields, message);
     const checkRate = rateCheckFor(req);
@@ -132,26 +133,28 @@ export async function buildServer({
     }
   };
 
-  await app.register(fastifyTRPCPlugin, {
+  await registerTrpcRoutes(app, {
     prefix: "/trpc",
-    trpcOptions: {
-      router: appRouter,
-      createContext,
-      // Responses may carry credentials: never let a cache keep one. A call refused by a limit says
-      // when to try again (the latest, when a batch had several).
-      responseMeta: ({ errors }: { errors: readonly TRPCError[] }) => {
-        const headers = new Headers([["cache-control", "no-store"]]);
-        const retryAfter = Math.max(
-          0,
-          ...errors.map((e) => (e.cause instanceof LimitExceededError ? e.cause.retryAfterSeconds : 0)),
-        );
-        if (retryAfter > 0) headers.set("retry-after", String(retryAfter));
-        return { headers };
-      },
-    },
+    router: appRouter,
+    createContext,
+    headers: trpcHeaders,
   });
   return app;
 }
+
+/**
+ * Responses may carry credentials: never let a cache keep one. A call refused by a limit says when to
+ * try again (the latest, when a batch had several).
+ */
+export const trpcHeaders: TrpcHeaders = (errors) => {
+  const headers = new Headers([["cache-control", "no-store"]]);
+  const retryAfter = Math.max(
+    0,
+    ...errors.map((e) => (e.cause instanceof LimitExceededError ? e.cause.retryAfterSeconds : 0)),
+  );
+  if (retryAfter > 0) headers.set("retry-after", String(retryAfter));
+  return headers;
+};
 
 /** Cookies, console sessions (and their CSRF guard on /trpc), the sign-in routes and the console. */
 async function registerWebEdge(app: FastifyInstance, web: WebEdge): Promise<void> {

@@ -3,6 +3,7 @@ export * from "./audit-checkpoint-service.js";
 export * from "./audit-export-service.js";
 export * from "./audit-service.js";
 export * from "./authorization.js";
+export type { AutoApproval } from "./auto-approval.js";
 export * from "./break-glass-service.js";
 export * from "./broker.js";
 export * from "./broker-deps.js";

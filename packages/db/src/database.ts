@@ -4,7 +4,15 @@ import pg from "pg";
 
 /** Runs one parameterized statement. Both a Database and a transaction are executors. */
 export type SqlExecutor = {
-  query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<Row[]>;
+  /**
+   * `name`: prepare the statement once per connection under this name and only execute it after (a
+   * hot read's parse and plan are then paid once, not on every call). One name, one text, always.
+   */
+  query<Row = Record<string, unknown>>(
+    text: string,
+    params?: readonly unknown[],
+    name?: string,
+  ): Promise<Row[]>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(script: string): Promise<void>;
 };
@@ -27,17 +35,30 @@ export type Database = SqlExecutor & {
   close(): Promise<void>;
 };
 
+/** Connections a process's PostgreSQL pool opens at most, unless told otherwise. */
+export const POSTGRES_POOL_SIZE = 10;
+
+type PgQueryable = Pick<pg.Pool | pg.PoolClient, "query">;
+
+/** One statement on a pool or a client, prepared under `name` when one is given. */
+const runOn = async <Row>(client: PgQueryable, text: string, params?: readonly unknown[], name?: string) => {
+  const values = params as unknown[] | undefined;
+  const result =
+    name === undefined
+      ? await client.query(text, values)
+      : await client.query({ name, text, values: values ?? [] });
+  return result.rows as Row[];
+};
+
 /** Opens a PostgreSQL server pool. */
 export function openPostgres(url: string, options: { maxConnections?: number } = {}): Database {
-  const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10 });
+  const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? POSTGRES_POOL_SIZE });
   const inProcess = inProcessLocks();
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on("error", () => {});
-  const run = async <Row>(client: pg.Pool | pg.PoolClient, text: string, params?: readonly unknown[]) =>
-    (await client.query(text, params as unknown[] | undefined)).rows as Row[];
   return {
     dialect: "postgres",
-    query: (text, params) => run(pool, text, params),
+    query: (text, params, name) => runOn(pool, text, params, name),
     exec: async (script) => {
       await pool.query(script);
     },
@@ -53,7 +74,7 @@ export function openPostgres(url: string, options: { maxConnections?: number } =
       try {
         await client.query("BEGIN");
         const result = await work({
-          query: (text, params) => run(client, text, params),
+          query: (text, params, name) => runOn(client, text, params, name),
           exec: async (script) => {
             await client.query(script);
           },
@@ -118,6 +139,7 @@ export async function openPglite(options: { dataDir?: string; loadDataDir?: Blob
  * the repositories take trivially correct here.
  */
 export function wrapPglite(db: PGlite): Database {
+  // PGlite has one connection and no named statements: a name changes nothing here.
   const executor = (target: Pick<PGlite, "query" | "exec">): SqlExecutor => ({
     query: async <Row>(text: string, params?: readonly unknown[]) =>
       (await target.query<Row>(text, params as unknown[] | undefined)).rows,
@@ -142,10 +164,8 @@ export function wrapPglite(db: PGlite): Database {
  * transactions run on it, in turn. It cannot be closed or locked again from inside.
  */
 function pinnedTo(client: pg.PoolClient, broken: () => Error | undefined): Database {
-  const run = async <Row>(text: string, params?: readonly unknown[]) =>
-    (await client.query(text, params as unknown[] | undefined)).rows as Row[];
   const executor: SqlExecutor = {
-    query: run,
+    query: (text, params, name) => runOn(client, text, params, name),
     exec: async (script) => {
       await client.query(script);
     },

@@ -56,14 +56,24 @@ export type GrantOwnership = Pick<
 export type GrantRepo = ReturnType<typeof grantRepo>;
 
 /**
+ * The read behind grants.get and every use of a lease (the API's hottest statement): prepared once per
+ * connection. Exported so that the benchmark's fair floor (tools/bench) sends exactly the same read.
+ */
+export const GRANT_BY_ID = {
+  name: "leasehold_grant_by_id",
+  text: `SELECT ${COLUMNS} FROM grants WHERE id = $1`,
+} as const;
+
+/**
  * Grants: what was issued, its state, and (while active) its sealed credential. Every write of a
  * sealed field keeps the row's MAC (grant-seal.ts) under `key`; it must run in a transaction.
  */
 // biome-ignore lint/complexity/noExcessiveLinesPerFunction: a repository: one query per method over the executor it closes over.
 export function grantRepo(sql: SqlExecutor, key: Buffer) {
-  const many = async (text: string, params: readonly unknown[]) =>
-    (await sql.query<GrantRow>(text, params)).map(toGrant);
-  const one = async (text: string, params: readonly unknown[]) => (await many(text, params))[0];
+  const many = async (text: string, params: readonly unknown[], name?: string) =>
+    (await sql.query<GrantRow>(text, params, name)).map(toGrant);
+  const one = async (text: string, params: readonly unknown[], name?: string) =>
+    (await many(text, params, name))[0];
   /** Runs `change` on the grants of `ids`, re-sealing the changed rows that were sealed before. */
   const sealedChange = async (ids: readonly string[], change: () => Promise<Grant[]>) => {
     const sealedBefore = await lockSealed(sql, key, ids);
@@ -103,7 +113,7 @@ export function grantRepo(sql: SqlExecutor, key: Buffer) {
       return row !== undefined && isSealed(key, grant, row.mac);
     },
 
-    findById: (id: string) => one(`SELECT ${COLUMNS} FROM grants WHERE id = $1`, [id]),
+    findById: (id: string) => one(GRANT_BY_ID.text, [id], GRANT_BY_ID.name),
 
     /** The grants of `ids` that exist, in no particular order. */
     findByIds: (ids: readonly string[]) =>

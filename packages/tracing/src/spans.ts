@@ -3,6 +3,19 @@ import { allowedAttributes, type SpanAttributes } from "./span-attributes.js";
 
 const tracer = () => trace.getTracer("leasehold");
 
+let exporting = false;
+
+/**
+ * Whether spans are being exported (startTracingWith ran and has not stopped). With tracing off a
+ * span would be the API's no-op, so hot paths skip it outright instead of building its attributes.
+ */
+export const tracingActive = (): boolean => exporting;
+
+/** Said by startTracingWith when it starts and stops. */
+export function setTracingActive(active: boolean): void {
+  exporting = active;
+}
+
 export type SpanOptions = {
   readonly kind?: SpanKind;
   /** Start under this context instead of the active one (a job continuing its enqueuer's trace). */
@@ -24,7 +37,7 @@ export function errorKind(error: unknown): string {
  * Runs `work` inside a span named `name` (a constant or a procedure/queue name, never user text), with
  * allow-listed attributes; the span ends with `leasehold.outcome` `ok` or `error` (and the error's
  * kind). The error is rethrown unchanged; its message and stack are not recorded, as they may name
- * people or backends' answers. With tracing off, the API's no-op tracer makes this a plain call.
+ * people or backends' answers. With tracing off (tracingActive), this is a plain call.
  */
 export async function withSpan<T>(
   name: string,
@@ -32,6 +45,7 @@ export async function withSpan<T>(
   work: () => Promise<T>,
   options: SpanOptions = {},
 ): Promise<T> {
+  if (!exporting) return work();
   const parent = options.parent ?? context.active();
   if (options.onlyInTrace && trace.getSpan(parent) === undefined) return work();
   return tracer().startActiveSpan(

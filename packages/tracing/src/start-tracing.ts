@@ -5,6 +5,7 @@ import { NodeSDK } from "@opentelemetry/sdk-node";
 import { BatchSpanProcessor, SimpleSpanProcessor, type SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { allowListExporter } from "./allow-list-exporter.js";
 import { MAX_ATTRIBUTE_LENGTH } from "./span-attributes.js";
+import { setTracingActive } from "./spans.js";
 
 /** What tracing reads from the environment (each app's env.ts parses it with config's `tracingEnv`). */
 export type TracingEnv = {
@@ -45,7 +46,14 @@ export function startTracingWith(options: {
     logRecordProcessors: [],
   });
   sdk.start();
-  return { flush: () => processor.forceFlush(), stop: () => sdk.shutdown() };
+  setTracingActive(true);
+  return {
+    flush: () => processor.forceFlush(),
+    stop: async () => {
+      setTracingActive(false);
+      await sdk.shutdown();
+    },
+  };
 }
 
 /**

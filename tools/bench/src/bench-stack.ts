@@ -1,6 +1,8 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { AppRouter } from "@leasehold/api/router";
 import { type AwsSandbox, type OidcIssuer, startAwsSandbox, startOidcIssuer } from "@leasehold/sandbox";
 import {
@@ -15,12 +17,41 @@ import {
 
 type Stack = KitStack<AppRouter>;
 
+const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
+const APPS = ["api", "worker", "slack-bot"] as const;
+let built = false;
+
+/**
+ * The kit's option to run the apps' builds (`node dist/main.js`): the figures are those of what is
+ * deployed, not of tsx. The first call builds the workspace (`pnpm build`: turbo, which rebuilds only
+ * what changed), so a figure is never taken on a stale build; a failed build or a missing
+ * `dist/main.js` ends the benchmark with what to fix.
+ */
+export function builtApps(): { built: true } {
+  if (!built) {
+    const build = spawnSync("pnpm", ["build"], { cwd: repoRoot, encoding: "utf8" });
+    if (build.status !== 0) {
+      const output = `${build.stdout ?? ""}${build.stderr ?? ""}`.split("\n").slice(-40).join("\n");
+      throw new Error(
+        `pnpm build failed (exit ${build.status ?? build.error?.message}); the benchmarks run the built apps:\n${output}`,
+      );
+    }
+    const missing = APPS.map((app) => join(repoRoot, "apps", app, "dist", "main.js")).filter(
+      (file) => !existsSync(file),
+    );
+    if (missing.length > 0) throw new Error(`pnpm build left no ${missing.join(", ")}`);
+    built = true;
+  }
+  return { built: true };
+}
+
 /** A tRPC client of the stack's API, as one person. */
 export type ApiClient = ReturnType<Stack["client"]>;
 
 /**
  * The real API and worker processes with the AWS stand-in and a test OIDC issuer, configured with the
  * end-to-end tests' leasehold.yaml (one aws-role target, `prod-readonly`, two approvals from `sre`).
+ * The apps run from their builds (see builtApps).
  */
 export type BenchStack = {
   readonly stack: Stack;
@@ -43,6 +74,7 @@ export async function startBenchStack(
     issuer = await startOidcIssuer();
     const stack = await startStack<AppRouter>({
       ...options,
+      ...builtApps(),
       sandbox,
       issuerUrl: issuer.url,
       // A benchmark measures throughput: the caps and rate limits must not be what it measures. The

@@ -9,6 +9,7 @@ import {
   type ScratchDatabases,
   startStack,
 } from "@leasehold/test-kit";
+import { builtApps } from "./bench-stack.js";
 import { backendPids, childPidsIn, type ProcessGroups } from "./process-cpu.js";
 import { dropRoles } from "./role-cleanup.js";
 
@@ -89,6 +90,7 @@ export async function startSqlLeaseFixture(
       // The production default (15 s), not the tests' 1 s: the sweep is part of what a server runs.
       sweepIntervalSeconds: 15,
       env: { ...env, BENCH_PG_ADMIN_URL: scratch.pgUrl },
+      ...builtApps(),
     });
     opened.push({
       close: async () => {

@@ -7,7 +7,8 @@ export type BareServer = { readonly url: string; readonly pid: number; stop(): P
 const benchDir = fileURLToPath(new URL("..", import.meta.url));
 const START_TIMEOUT_MS = 30_000;
 
-export function startBareServer(): Promise<BareServer> {
+/** `databaseUrl`: Leasehold's database, for the fair floor's route (`/grants/<id>`); omitted: not served. */
+export function startBareServer(options: { databaseUrl?: string } = {}): Promise<BareServer> {
   return new Promise((resolve, reject) => {
     // The same node flags as the API's process (stack.ts), and no inherited environment.
     const child = spawn(
@@ -15,7 +16,11 @@ export function startBareServer(): Promise<BareServer> {
       ["--conditions=@leasehold/source", "--import", "tsx", "src/bare-server.ts"],
       {
         cwd: benchDir,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME },
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          ...(options.databaseUrl ? { BARE_DATABASE_URL: options.databaseUrl } : {}),
+        },
         stdio: ["ignore", "pipe", "pipe"],
       },
     );

@@ -49,6 +49,11 @@ export type StackOptions = {
   queueBackend?: "redis" | "postgres";
   /** The PostgreSQL server the stack's database is created on (admin URL); default: the test server. */
   databaseAdminUrl?: string;
+  /**
+   * Run the apps' builds (`node dist/main.js`, which must exist: `pnpm build`) instead of their
+   * sources through tsx; benchmarks measure what is deployed.
+   */
+  built?: boolean;
 };
 
 /** The running stack; `TRouter` is the API's router type (`AppRouter` from @leasehold/api/router). */
@@ -132,7 +137,9 @@ export async function startStack<TRouter extends AnyTRPCRouter>(
     new Promise<{ child: ChildProcess; line: string }>((resolve, reject) => {
       const child = spawn(
         process.execPath,
-        ["--conditions=@leasehold/source", "--import", "tsx", "src/main.ts"],
+        options.built
+          ? ["dist/main.js"]
+          : ["--conditions=@leasehold/source", "--import", "tsx", "src/main.ts"],
         {
           cwd: appDir(app),
           env: { ...env, ...options.appEnv?.[app] },
