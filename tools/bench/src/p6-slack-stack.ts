@@ -17,7 +17,7 @@ import { ROLE_ARN, type Stack, startStack } from "@leasehold/test-kit";
  * needs one approval, so each click is a final approval: the request is approved and a grant issued.
  */
 export const SIGNING_SECRET = "5f0e4c2b9a7d41e8b3c6a1f2d4e8b7c9";
-const BOT_TOKEN = "xoxb-2222222222-leasehold-bench";
+const BOT_TOKEN = "xoxb-bench-stand-in-not-a-token";
 export const TARGETS = 12;
 export const APPROVERS = 10;
 
