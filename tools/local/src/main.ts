@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startApi } from "@leasehold/api/start-api";
@@ -137,7 +137,7 @@ async function startLocalApi(
     log,
     rateLimits: { store: open.shortLivedState, rates: config.limits.rates },
     metrics: { port: open.metrics.metrics, render: open.metrics.render },
-    consoleDir: CONSOLE_DIR,
+    ...(consoleBuilt() ? { consoleDir: CONSOLE_DIR } : {}),
     insecureCookies: true,
     login: { provider: loginProvider(config) },
     targets: config.targets,
@@ -148,8 +148,9 @@ async function startLocalApi(
   return api;
 }
 
-/** The built console (`pnpm start` builds it first); absent, the API says how to build it. */
+/** The built console (`pnpm start` builds it first); absent, the API serves the rest and the banner says so. */
 const CONSOLE_DIR = fileURLToPath(new URL("../../../apps/console/dist", import.meta.url));
+const consoleBuilt = () => existsSync(join(CONSOLE_DIR, "index.html"));
 
 /** The OIDC stand-in with the seeded people, the console's client and the CLI's. */
 function startLocalIssuer() {
@@ -265,7 +266,7 @@ function banner(
     `curl -s -H "authorization: Bearer $(cat ${dataDir}/tokens/${who}.jwt)" -H 'content-type: application/json' \\\n      -d '${body}' ${address}/trpc/${procedure}`;
   return `
   Leasehold is running in LOCAL MODE. Not for production.
-    console    ${address}/   (sign in as dev, alice, bob or sec on the identity provider's page)
+    console    ${consoleBuilt() ? `${address}/   (sign in as dev, alice, bob or sec on the identity provider's page)` : "not built: run `pnpm --filter @leasehold/console build` (`pnpm start` does) and start again"}
     API        ${address}/trpc   (health: ${address}/readyz)
     state      ${dataDir} (local master key, tokens)
     database   ${stores.database}
