@@ -96,10 +96,6 @@ export function startQueueWorker<Q extends QueueKey>(
     ...(options.lockMs !== undefined
       ? { lockDuration: options.lockMs, stalledInterval: options.lockMs }
       : {}),
-    // BullMQ's rate limit, shared by every worker of the queue (its field is `duration`).
-    ...(options.limiter
-      ? { limiter: { max: options.limiter.max, duration: options.limiter.durationMs } }
-      : {}),
   };
   const onFailed = options.onFailed;
   for (let i = 0; i < (oneJobEach ? concurrency : 1); i++) {
