@@ -5,25 +5,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { POSTGRES_ACL_LOCK } from "./postgres-admin.js";
 import { createSqlProvider, type SqlProvider } from "./sql-provider.js";
 import { type SqlTarget, sqlTargetSchema } from "./sql-schemas.js";
+import { grantFor } from "./test-grant.js";
 
 /** Generous: the machine is shared, and the lease hashes before it reaches the statement. */
 const WAIT = { timeout: 15_000, interval: 20 };
-
-const grantFor = (id: string): Grant => ({
-  id,
-  requestId: null,
-  targetId: "orders-readonly",
-  principalId: "ci:app",
-  state: "issuing",
-  durationSeconds: 900,
-  createdAt: new Date(),
-  issuedAt: null,
-  expiresAt: null,
-  endedAt: null,
-  providerRef: null,
-  issueAttempts: 1,
-  lastError: null,
-});
 
 /**
  * PostgreSQL runs PBKDF2 inside CREATE ROLE even when given a verifier, so the engine creates the role

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { sqlRoleName } from "./sql-credentials.js";
 import { createSqlProvider, type SqlProvider } from "./sql-provider.js";
 import { type SqlEngine, type SqlTarget, sqlTargetSchema } from "./sql-schemas.js";
+import { grantFor } from "./test-grant.js";
 
 // Every password the provider generates, so tests can look for it where it must not be.
 const generated = vi.hoisted(() => [] as string[]);
@@ -18,23 +19,6 @@ vi.mock("./sql-credentials.js", async (importOriginal) => {
       return password;
     },
   };
-});
-
-const grantFor = (id: string, overrides: Partial<Grant> = {}): Grant => ({
-  id,
-  requestId: null,
-  targetId: "orders-readonly",
-  principalId: "ci:app",
-  state: "issuing",
-  durationSeconds: 900,
-  createdAt: new Date(),
-  issuedAt: null,
-  expiresAt: null,
-  endedAt: null,
-  providerRef: null,
-  issueAttempts: 1,
-  lastError: null,
-  ...overrides,
 });
 
 const noCheckpoint = async () => undefined;

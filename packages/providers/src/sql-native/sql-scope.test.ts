@@ -1,27 +1,15 @@
-import type { Grant } from "@leasehold/domain";
 import { createSqlScratch, type SqlScratch } from "@leasehold/test-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApprovalContext } from "../credential-provider.js";
 import { createSqlProvider, type SqlProvider } from "./sql-provider.js";
 import { type SqlTarget, sqlTargetSchema } from "./sql-schemas.js";
+import { grantFor } from "./test-grant.js";
 
 /** A SQL target's scope runs its own creation statements: the read-write scope can write, the target's role cannot. */
 
-const grantFor = (id: string): Grant => ({
-  id,
-  requestId: "6f1c0000-0000-4000-8000-000000000002",
-  targetId: "orders-readonly",
-  principalId: "dev@example.com",
-  state: "issuing",
-  durationSeconds: 900,
-  createdAt: new Date(),
-  issuedAt: null,
-  expiresAt: null,
-  endedAt: null,
-  providerRef: null,
-  issueAttempts: 1,
-  lastError: null,
-});
+/** A person's approved grant: the request the scopes were approved on. */
+const scopedGrantFor = (id: string) =>
+  grantFor(id, { requestId: "6f1c0000-0000-4000-8000-000000000002", principalId: "dev@example.com" });
 
 const approval = (scopes: string[]): ApprovalContext => ({
   requestId: "6f1c0000-0000-4000-8000-000000000002",
@@ -76,7 +64,7 @@ describe("SQL scopes on PostgreSQL", () => {
 
   it("creates the role with the scope's statements when asked, and the target's otherwise", async () => {
     const scoped = await provider.issue({
-      grant: grantFor(scratch.grantId()),
+      grant: scopedGrantFor(scratch.grantId()),
       target,
       approval: approval(["read-write"]),
       checkpoint: async () => undefined,
@@ -84,7 +72,7 @@ describe("SQL scopes on PostgreSQL", () => {
     expect(await insertAs(scoped.secret.url ?? "", 10)).toBeUndefined();
 
     const plain = await provider.issue({
-      grant: grantFor(scratch.grantId()),
+      grant: scopedGrantFor(scratch.grantId()),
       target,
       approval: approval([]),
       checkpoint: async () => undefined,
@@ -93,7 +81,7 @@ describe("SQL scopes on PostgreSQL", () => {
   });
 
   it("revokes a scoped role like any other", async () => {
-    const grant = grantFor(scratch.grantId());
+    const grant = scopedGrantFor(scratch.grantId());
     const issued = await provider.issue({
       grant,
       target,

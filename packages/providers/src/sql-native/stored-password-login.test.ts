@@ -1,6 +1,5 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { createRequire } from "node:module";
-import type { Grant } from "@leasehold/domain";
 import { createSqlScratch, type SqlScratch } from "@leasehold/test-kit";
 import mysql from "mysql2/promise";
 import pg from "pg";
@@ -12,22 +11,7 @@ import { adminUrlSecrets, parseAdminUrl } from "./sql-admin-pool.js";
 import { sqlRoleName } from "./sql-credentials.js";
 import { createSqlProvider, type SqlProvider } from "./sql-provider.js";
 import { sqlTargetSchema } from "./sql-schemas.js";
-
-const grantFor = (id: string): Grant => ({
-  id,
-  requestId: null,
-  targetId: "orders-readonly",
-  principalId: "ci:app",
-  state: "issuing",
-  durationSeconds: 900,
-  createdAt: new Date(),
-  issuedAt: null,
-  expiresAt: null,
-  endedAt: null,
-  providerRef: null,
-  issueAttempts: 1,
-  lastError: null,
-});
+import { grantFor } from "./test-grant.js";
 
 /** pg's own SCRAM client: what every `pg` connection runs against a scram-sha-256 server (untyped). */
 type ScramSession = { clientNonce: string; response: string };
