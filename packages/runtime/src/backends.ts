@@ -7,6 +7,7 @@ import {
   createSqlProvider,
   createVaultProvider,
   type DatabasePasswords,
+  rotatedRole,
   type SecretStore,
   secretsManagerStore,
   type VaultSession,
@@ -60,7 +61,7 @@ export function providersFor({ config, aws, vault, sqlAdminUrls }: Backends): Cr
 }
 
 /**
- * Rotations: each one's secret store and database port, built once here. A rotation that names a
+ * Rotations: each one's secret store and rotated credential, built once here. A rotation that names a
  * backend this installation has no settings for stops the broker from opening, with its id.
  */
 export function rotationSetup(
@@ -86,10 +87,11 @@ export function rotationSetup(
     rotations.set(rotation.id, {
       config: rotation,
       secret,
-      database: passwords.forDatabase({
+      credential: rotatedRole(passwords, {
         engine: rotation.database.engine,
         adminUrl,
         username: rotation.database.username,
+        passwordLength: rotation.password.length,
       }),
     });
   }

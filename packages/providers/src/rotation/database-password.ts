@@ -5,7 +5,6 @@ import { openMysqlAdmin } from "../sql-native/mysql-admin.js";
 import { openPostgresAdmin } from "../sql-native/postgres-admin.js";
 import type { SqlAdmin } from "../sql-native/sql-admin.js";
 import { adminUrlSecrets, parseAdminUrl } from "../sql-native/sql-admin-pool.js";
-import { generateSqlPassword } from "../sql-native/sql-credentials.js";
 import { sqlUpstreamError } from "../sql-native/sql-errors.js";
 import type { SqlEngine } from "../sql-native/sql-schemas.js";
 import { passwordForTemplates } from "../sql-native/sql-stored-password.js";
@@ -20,19 +19,6 @@ export type RotatedDatabase = {
 
 const SAFE_USERNAME = /^[a-z_][a-z0-9_]{0,31}$/;
 const SAFE_PASSWORD = /^[A-Za-z0-9]{16,128}$/;
-
-/**
- * The database side of a rotation, for one role: a port, so the rotation service never builds a
- * password or a statement itself. Every method is idempotent.
- */
-export type DatabasePasswordPort = {
-  /** A new random password of `length` characters (16–128) from the alphabet `set` accepts. */
-  generate(length: number): string;
-  /** Gives the role this password (the rotation's "setSecret" step). */
-  set(password: string): Promise<void>;
-  /** Logs in as the role with this password (the rotation's "testSecret" step). */
-  test(password: string): Promise<void>;
-};
 
 /**
  * Sets and tests database passwords for rotations, through the same admin connections as the SQL
@@ -122,15 +108,6 @@ export function createDatabasePasswords() {
       } catch (error) {
         throw sqlUpstreamError(error, "logging in with the new password", context(db, admin, password));
       }
-    },
-
-    /** The port for one rotated role; its admin pool opens on first use. */
-    forDatabase(db: RotatedDatabase): DatabasePasswordPort {
-      return {
-        generate: (length) => generateSqlPassword(length),
-        set: (password) => passwords.set(db, password),
-        test: (password) => passwords.test(db, password),
-      };
     },
 
     async close(): Promise<void> {

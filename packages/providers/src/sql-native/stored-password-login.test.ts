@@ -5,6 +5,7 @@ import mysql from "mysql2/promise";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createDatabasePasswords } from "../rotation/database-password.js";
+import { rotatedRole } from "../rotation/role-password.js";
 import { isScramSha256Verifier, mysqlNativePasswordHash, scramSha256Verifier } from "./password-verifier.js";
 import { openPostgresAdmin } from "./postgres-admin.js";
 import { adminUrlSecrets, parseAdminUrl } from "./sql-admin-pool.js";
@@ -155,9 +156,14 @@ describe("a rotation's ALTER ROLE sends the verifier too", () => {
     await scratch.superuser(`CREATE ROLE "${username}" LOGIN`);
     const passwords = createDatabasePasswords();
     try {
-      const port = passwords.forDatabase({ engine: "postgres", adminUrl: scratch.adminUrl, username });
-      const password = port.generate(32);
-      await port.set(password);
+      const role = rotatedRole(passwords, {
+        engine: "postgres",
+        adminUrl: scratch.adminUrl,
+        username,
+        passwordLength: 32,
+      });
+      const { password = "" } = await role.next({ username, password: "unused-before" }, "run-1");
+      await role.set({ username, password });
       const [row] = await scratch.superuser("SELECT rolpassword FROM pg_authid WHERE rolname = $1", [
         username,
       ]);

@@ -1,0 +1,68 @@
+import { isDomainError, UpstreamError } from "@leasehold/domain";
+import { generateSqlPassword } from "../sql-native/sql-credentials.js";
+import type { DatabasePasswords, RotatedDatabase } from "./database-password.js";
+import type { RotatedCredential, RotationCheck } from "./rotated-credential.js";
+import { requireFields, type SecretValue } from "./secret-store.js";
+
+/** A rotated role and how long its new passwords are (16–128 characters). */
+export type RotatedRole = RotatedDatabase & { readonly passwordLength: number };
+
+/**
+ * One role whose password each run replaces in place: between "set" and "finish" applications
+ * holding the current secret cannot log in (alternating roles close that window). A failed run puts
+ * the previous password back.
+ */
+export function rotatedRole(
+  passwords: Pick<DatabasePasswords, "set" | "test">,
+  role: RotatedRole,
+): RotatedCredential {
+  const where = `the secret of ${role.username}`;
+  const owned = (value: SecretValue) => {
+    const fields = requireFields(value, ["username", "password"], where);
+    if (fields.username !== role.username) {
+      throw new UpstreamError(
+        `the secret's username is not ${role.username}; fix the secret or the rotation`,
+        {
+          retryable: false,
+        },
+      );
+    }
+    return fields;
+  };
+  return {
+    next: async (current) => {
+      owned(current);
+      return { ...current, password: generateSqlPassword(role.passwordLength) };
+    },
+    set: (next) => passwords.set(role, owned(next).password),
+    test: (next) => passwords.test(role, owned(next).password),
+    retire: async () => undefined,
+    undo: (previous) => passwords.set(role, owned(previous).password),
+    check: async (current) => {
+      const fields = requireFields(current, ["username", "password"], where);
+      const names = {
+        check: "the secret names the rotated user",
+        ok: fields.username === role.username,
+        detail: fields.username === role.username ? "" : `it names ${fields.username}`,
+      };
+      return [
+        names,
+        await loginCheck("the current password logs in", () => passwords.test(role, fields.password)),
+      ];
+    },
+  };
+}
+
+/**
+ * A dry run's check that a login works. The upstream error's message is scrubbed (sqlUpstreamError);
+ * any other error is named by its class only, since its message could echo anything.
+ */
+async function loginCheck(check: string, login: () => Promise<void>): Promise<RotationCheck> {
+  try {
+    await login();
+    return { check, ok: true, detail: "" };
+  } catch (error) {
+    const detail = isDomainError(error) ? error.message : `unexpected ${(error as Error)?.name ?? "failure"}`;
+    return { check, ok: false, detail };
+  }
+}
