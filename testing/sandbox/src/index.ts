@@ -10,10 +10,12 @@ export type {
   AwsSandboxService,
   AwsServiceName,
   IssuedSession,
+  SandboxAccessKeyRecord,
   SandboxBucketConfig,
   SandboxRoleConfig,
   SandboxS3LockMode,
   SandboxS3ObjectVersion,
+  SandboxUserConfig,
 } from "./aws/aws-sandbox-types.js";
 export { SECRETS_MANAGER_LIMITS } from "./aws/secrets-manager-limits.js";
 export type {

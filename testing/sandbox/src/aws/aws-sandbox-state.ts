@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { STS_LIMITS } from "./aws-limits.js";
 import type { AwsCall, AwsFault, IssuedSession, SandboxRoleConfig } from "./aws-sandbox-types.js";
+import type { IamUsers } from "./iam-access-keys.js";
 import type { S3Store } from "./s3-store.js";
 import type { SecretsStore } from "./secrets-manager-store.js";
 
@@ -125,6 +126,10 @@ export type SandboxState = {
   issued: IssuedSession[];
   calls: AwsCall[];
   faults: AwsFault[];
+  /** IAM users and their long-term access keys. */
+  users: IamUsers;
+  /** See AwsSandboxOptions.accessKeyActivationSeconds. */
+  accessKeyActivationSeconds: number;
   /** Secrets Manager secrets. */
   secrets: SecretsStore;
   /** S3 buckets and their objects. */

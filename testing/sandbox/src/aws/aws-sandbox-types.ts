@@ -15,6 +15,16 @@ export type SandboxRoleConfig = {
   externalId?: string;
 };
 
+/** An IAM user the stand-in knows, with the long-term access keys it has from start (at most two). */
+export type SandboxUserConfig = {
+  /** The user's name, `[\w+=,.@-]{1,64}`, unique; its ARN is `arn:aws:iam::123456789012:user/<name>`. */
+  name: string;
+  accessKeys?: readonly { accessKeyId: string; secretAccessKey: string; status?: "Active" | "Inactive" }[];
+};
+
+/** One of an IAM user's access keys as the stand-in holds it (never the secret half). */
+export type SandboxAccessKeyRecord = { accessKeyId: string; status: "Active" | "Inactive"; createdAt: Date };
+
 /** Object Lock retention modes. */
 export type SandboxS3LockMode = "COMPLIANCE" | "GOVERNANCE";
 
@@ -49,6 +59,13 @@ export type AwsSandboxOptions = {
   roles: readonly SandboxRoleConfig[];
   /** S3 buckets that exist from start (S3 on the same server; see README.md). */
   buckets?: readonly SandboxBucketConfig[];
+  /** IAM users that exist from start (and again, with their configured keys, after `reset()`). */
+  users?: readonly SandboxUserConfig[];
+  /**
+   * IAM is eventually consistent: a new access key is refused (403 InvalidClientTokenId) for this
+   * many seconds after CreateAccessKey, as real keys are for several seconds (wave2.md §3). Default 0.
+   */
+  accessKeyActivationSeconds?: number;
   /** Secrets Manager secrets that exist from start (and again after `reset()`). */
   secrets?: readonly SandboxSecretConfig[];
   /** Default 0: a free port chosen by the OS. */
@@ -145,6 +162,8 @@ export type AwsSandbox = {
    * values, XML text), one string: a secret shows up verbatim whichever encoding it travelled in.
    */
   allPayloadsText(): string;
+  /** A snapshot of an IAM user's access keys, oldest first. Throws for an unknown user. */
+  accessKeys(userName: string): SandboxAccessKeyRecord[];
   /** Every version of an S3 object, oldest first (delete markers included); [] when there is none. */
   s3Versions(bucket: string, key: string): SandboxS3ObjectVersion[];
   injectFault(fault: AwsFault): void;

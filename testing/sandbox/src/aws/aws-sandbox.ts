@@ -1,17 +1,11 @@
-import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { baseUrl, closeServer, listen, readBody } from "../http/http-server.js";
 import { IAM_LIMITS } from "./aws-limits.js";
 import { AwsQueryError } from "./aws-query-error.js";
 import { type AwsService, renderError, renderResponse } from "./aws-query-xml.js";
-import {
-  createRole,
-  deterministicId,
-  type Principal,
-  SANDBOX_ACCESS_KEY,
-  SANDBOX_USER_ARN,
-  type SandboxState,
-} from "./aws-sandbox-state.js";
+import { authenticate } from "./aws-request-auth.js";
+import { createRole, type Principal, SANDBOX_USER_ARN, type SandboxState } from "./aws-sandbox-state.js";
 import type {
   AwsCall,
   AwsFault,
@@ -20,6 +14,16 @@ import type {
   AwsSandboxService,
   AwsServiceName,
 } from "./aws-sandbox-types.js";
+import {
+  accessKeyRecords,
+  createAccessKey,
+  createUsers,
+  deleteAccessKey,
+  IAM_ACCESS_KEY_ACTIONS,
+  listAccessKeys,
+  updateAccessKey,
+  userResource,
+} from "./iam-access-keys.js";
 import {
   deleteRolePolicy,
   getRole,
@@ -35,15 +39,7 @@ import { answerS3, isS3Request } from "./s3-endpoint.js";
 import { createBuckets, versionRecord } from "./s3-store.js";
 import { answerSecretsManager, isSecretsManagerRequest } from "./secrets-manager-endpoint.js";
 import { createConfiguredSecrets, secretRecord, uniqueSecretNamed } from "./secrets-manager-setup.js";
-import {
-  checkRequestTime,
-  headerValues,
-  parseAuthorization,
-  type ReceivedRequest,
-  type SigningStyle,
-  type SigV4Authorization,
-  verifySignature,
-} from "./sigv4-verify.js";
+import { headerValues, parseAuthorization, type ReceivedRequest } from "./sigv4-verify.js";
 import { assumeRole, getCallerIdentity, type STS_ACTIONS } from "./sts-actions.js";
 
 /**
@@ -71,63 +67,29 @@ const HANDLERS: Record<AwsServiceName, Record<string, Handler>> = {
     GetRolePolicy: (state, _caller, params) => getRolePolicy(state, params),
     DeleteRolePolicy: (state, _caller, params) => deleteRolePolicy(state, params),
     ListRolePolicies: (state, _caller, params) => listRolePolicies(state, params),
+    ...({
+      CreateAccessKey: createAccessKey,
+      ListAccessKeys: listAccessKeys,
+      UpdateAccessKey: updateAccessKey,
+      DeleteAccessKey: deleteAccessKey,
+    } satisfies Record<(typeof IAM_ACCESS_KEY_ACTIONS)[number], Handler>),
   } satisfies Record<(typeof IAM_ACTIONS)[number], Handler>,
 };
 
-/** The role an IAM call names, as the resource its authorization is evaluated against. */
-function iamResource(state: SandboxState, caller: Principal, params: QueryParams): string {
-  const name = params.get("RoleName") ?? "";
+const isAccessKeyAction = (action: string): boolean =>
+  (IAM_ACCESS_KEY_ACTIONS as readonly string[]).includes(action);
+
+/** The role (or, for access keys, the user) an IAM call names: the resource its authorization is evaluated against. */
+function iamResource(state: SandboxState, caller: Principal, action: string, params: QueryParams) {
   const account = caller.kind === "user" ? caller.account : caller.session.role.account;
-  return state.rolesByName.get(name)?.arn ?? `arn:aws:iam::${account}:role/${name}`;
-}
-
-const INVALID_TOKEN = "The security token included in the request is invalid.";
-
-/** Compares secrets in constant time regardless of their lengths. */
-const sameSecret = (a: string, b: string): boolean =>
-  timingSafeEqual(createHash("sha256").update(a).digest(), createHash("sha256").update(b).digest());
-
-/**
- * Who signed the request, after checking, in this order: the key is known, the session token is the
- * one issued with it, the session has not expired, X-Amz-Date is within five minutes of the server
- * clock, and the signature (over the body too) is right.
- */
-function authenticate(
-  state: SandboxState,
-  request: ReceivedRequest,
-  authorization: SigV4Authorization,
-  now: Date,
-  style: SigningStyle = "default",
-): Principal {
-  const token = headerValues(request.rawHeaders, "x-amz-security-token")[0];
-  let principal: Principal;
-  let secretAccessKey: string;
-  if (authorization.accessKeyId === SANDBOX_ACCESS_KEY.accessKeyId) {
-    if (token !== undefined) throw new AwsQueryError(403, "InvalidClientTokenId", INVALID_TOKEN);
-    principal = {
-      kind: "user",
-      accessKeyId: SANDBOX_ACCESS_KEY.accessKeyId,
-      arn: SANDBOX_USER_ARN,
-      account: SANDBOX_USER_ARN.split(":")[4] ?? "",
-      userId: deterministicId("AIDA", SANDBOX_USER_ARN),
-    };
-    secretAccessKey = SANDBOX_ACCESS_KEY.secretAccessKey;
-  } else {
-    const session = state.sessions.get(authorization.accessKeyId);
-    if (session === undefined || token === undefined || !sameSecret(token, session.sessionToken)) {
-      throw new AwsQueryError(403, "InvalidClientTokenId", INVALID_TOKEN);
-    }
-    // Real STS and IAM answer an expired session with 403 ExpiredToken (not the modelled
-    // ExpiredTokenException, which is for expired web identity tokens); see README.md.
-    if (now.getTime() >= session.expiration.getTime()) {
-      throw new AwsQueryError(403, "ExpiredToken", "The security token included in the request is expired");
-    }
-    principal = { kind: "session", accessKeyId: session.accessKeyId, session };
-    secretAccessKey = session.secretAccessKey;
+  if (isAccessKeyAction(action)) {
+    return { arn: userResource(state, account, params), shown: `user ${params.get("UserName") ?? ""}` };
   }
-  const amzDate = checkRequestTime(request.rawHeaders, authorization, now);
-  verifySignature(request, authorization, amzDate, secretAccessKey, style);
-  return principal;
+  const name = params.get("RoleName") ?? "";
+  return {
+    arn: state.rolesByName.get(name)?.arn ?? `arn:aws:iam::${account}:role/${name}`,
+    shown: `role ${name}`,
+  };
 }
 
 /** Takes one use of the first pending fault matching this call, if any. */
@@ -212,9 +174,8 @@ function answer(state: SandboxState, request: ReceivedRequest, contentType: stri
     }
     // IAM governs every call a session makes except GetCallerIdentity, which is never denied.
     if (service === "iam") {
-      authorizeCall(caller, `iam:${action}`, iamResource(state, caller, params), {
-        shownResource: `role ${params.get("RoleName") ?? ""}`,
-      });
+      const resource = iamResource(state, caller, action, params);
+      authorizeCall(caller, `iam:${action}`, resource.arn, { shownResource: resource.shown });
     }
     const fault = takeFault(state, service, action);
     if (fault !== undefined) {
@@ -266,6 +227,7 @@ export async function startAwsSandbox(options: AwsSandboxOptions): Promise<AwsSa
     }
     return { roles: new Map(roles.map((role) => [role.arn, role])), rolesByName };
   };
+  const createIamUsers = () => createUsers(options.users ?? [], startedAt);
   const createSecrets = () =>
     createConfiguredSecrets(options.secrets ?? [], SANDBOX_USER_ARN.split(":")[4] ?? "", startedAt);
   const state: SandboxState = {
@@ -276,6 +238,8 @@ export async function startAwsSandbox(options: AwsSandboxOptions): Promise<AwsSa
     issued: [],
     calls: [],
     faults: [],
+    users: createIamUsers(),
+    accessKeyActivationSeconds: options.accessKeyActivationSeconds ?? 0,
     secrets: createSecrets(),
     buckets: createBuckets(options.buckets ?? []),
     payloads: [],
@@ -347,6 +311,11 @@ export async function startAwsSandbox(options: AwsSandboxOptions): Promise<AwsSa
       if (role === undefined) throw new Error(`The sandbox has no role named "${roleName}"`);
       return Object.fromEntries(role.inlinePolicies);
     },
+    accessKeys(userName) {
+      const user = state.users.get(userName);
+      if (user === undefined) throw new Error(`The sandbox has no user named "${userName}"`);
+      return accessKeyRecords(user);
+    },
     secret: (name, region) => secretRecord(uniqueSecretNamed(state.secrets, name, region)),
     allPayloadsText: () => state.payloads.join("\n"),
     s3Versions: (bucket, key) =>
@@ -366,6 +335,7 @@ export async function startAwsSandbox(options: AwsSandboxOptions): Promise<AwsSa
         issued: [],
         calls: [],
         faults: [],
+        users: createIamUsers(),
         secrets: createSecrets(),
         buckets: createBuckets(options.buckets ?? []),
         payloads: [],

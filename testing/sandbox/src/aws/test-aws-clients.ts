@@ -60,6 +60,7 @@ const MODELLED_NAMES: Record<string, string> = {
   PackedPolicyTooLarge: "PackedPolicyTooLargeException",
   NoSuchEntity: "NoSuchEntityException",
   LimitExceeded: "LimitExceededException",
+  InvalidInput: "InvalidInputException",
 };
 
 /**
