@@ -33,7 +33,37 @@ describe("rotations in leasehold.yaml", () => {
     [{ secret: { vaultKv: { path: "../../sys" } } }, /path is a KV path/],
     [{ secret: {} }, /secret/],
     [{ password: { length: 8 } }, /password.length/],
+    [{ awsIamUser: { userName: "thirdparty-tool" } }, /exactly one of database or awsIamUser/],
   ])("refuses %o", (override, message) => {
     expect(problems({ ...valid, ...override })).toMatch(message);
+  });
+
+  describe("an IAM user's access key", () => {
+    const iamUser = {
+      id: "tool-key",
+      secret: { awsSecretsManager: { secretId: "prod/tool/aws-key" } },
+      awsIamUser: { userName: "thirdparty-tool" },
+      schedule: { cron: "0 4 * * 1" },
+    };
+
+    it("parses a user name held in Secrets Manager", () => {
+      expect(rotationConfigSchema.parse(iamUser)).toMatchObject({
+        awsIamUser: { userName: "thirdparty-tool" },
+      });
+      expect(rotationConfigSchema.parse(iamUser).database).toBeUndefined();
+    });
+
+    it.each([
+      [{ awsIamUser: { userName: "tool user" } }, /awsIamUser.userName: userName is an IAM user name/],
+      [{ awsIamUser: { userName: "x".repeat(65) } }, /userName is an IAM user name/],
+      [{ awsIamUser: {} }, /awsIamUser.userName/],
+      [{ awsIamUser: undefined }, /exactly one of database or awsIamUser/],
+      [
+        { secret: { vaultKv: { path: "tool/aws-key" } } },
+        /secret: an awsIamUser rotation keeps its key in awsSecretsManager/,
+      ],
+    ])("refuses %o", (override, message) => {
+      expect(problems({ ...iamUser, ...override })).toMatch(message);
+    });
   });
 });

@@ -6,7 +6,7 @@ import { z } from "zod";
 const secretSchema = z.union([
   z
     .object({
-      /** An AWS Secrets Manager secret (name or ARN) holding JSON with at least username and password. */
+      /** An AWS Secrets Manager secret (name or ARN) holding JSON: username and password, or accessKeyId and secretAccessKey. */
       awsSecretsManager: z
         .object({
           secretId: z
@@ -38,7 +38,10 @@ const secretSchema = z.union([
     .strict(),
 ]);
 
-/** A long-lived secret rotated on a schedule: the secret, the database role whose password it holds, when. */
+/**
+ * A long-lived secret rotated on a schedule: the secret, what it opens (a database role's password or
+ * an IAM user's access key: exactly one of `database` and `awsIamUser`), when.
+ */
 export const rotationConfigSchema = z
   .object({
     id: targetIdSchema,
@@ -59,7 +62,20 @@ export const rotationConfigSchema = z
             "username is a lower-case role name of letters, digits and _ (at most 32)",
           ),
       })
-      .strict(),
+      .strict()
+      .optional(),
+    /** An IAM user whose access key rotates; the secret holds accessKeyId and secretAccessKey. */
+    awsIamUser: z
+      .object({
+        userName: z
+          .string()
+          .regex(
+            /^[\w+=,.@-]{1,64}$/,
+            "userName is an IAM user name (at most 64 of letters, digits and +=,.@_-)",
+          ),
+      })
+      .strict()
+      .optional(),
     schedule: z
       .object({
         /** Cron, five fields (or six with seconds first), in UTC: `0 3 * * *` is every day at 03:00 UTC. */
@@ -84,6 +100,25 @@ export const rotationConfigSchema = z
       .default({ length: 32 }),
   })
   .strict()
+  .superRefine((rotation, context) => {
+    if ((rotation.database === undefined) === (rotation.awsIamUser === undefined)) {
+      context.addIssue({
+        code: "custom",
+        message: "a rotation rotates exactly one of database or awsIamUser",
+        path: [],
+      });
+    }
+    // The IAM rotation reads the secret's AWSPREVIOUS version to know which key it deactivated at the
+    // last run (the one it may delete now); Vault KV has no such label.
+    if (rotation.awsIamUser !== undefined && !("awsSecretsManager" in rotation.secret)) {
+      context.addIssue({
+        code: "custom",
+        message:
+          "an awsIamUser rotation keeps its key in awsSecretsManager (Vault KV is not supported for IAM keys)",
+        path: ["secret"],
+      });
+    }
+  })
   .transform((rotation) => ({
     ...rotation,
     schedule: { cron: rotation.schedule.cron, jitterSeconds: rotation.schedule.jitter ?? 0 },
