@@ -169,9 +169,11 @@ export function createRotationService(deps: RotationDeps) {
     });
 
   /** Stages a new value for the run (made by the credential) and seals it with the run. */
-  const stageNew = async ({ secret, credential }: Rotation, token: string): Promise<Staged> => {
+  const stageNew = async ({ secret, credential }: Rotation, run: RotationRun): Promise<Staged> => {
+    const token = run.id;
     const current = await secret.readCurrent();
-    const value = (await secret.readPending(token)) ?? (await credential.next(current.value, token));
+    const value =
+      (await secret.readPending(token)) ?? (await credential.next(current.value, token, run.startedAt));
     const fresh: Staged = { value, baseVersion: current.version, previous: current.value };
     const blob = cipher.seal({ id: token }, { staged: JSON.stringify(fresh) });
     await store.transaction((repos) => repos.rotations.savePending(token, blob));
@@ -291,7 +293,7 @@ export function createRotationService(deps: RotationDeps) {
       try {
         const sealed = await store.read((repos) => repos.rotations.pending(run.id));
         // A resumed run continues with the value it staged before; a new one stages one now.
-        staged = sealed ? openStaged(run.id, sealed) : await stageNew(rotation, run.id);
+        staged = sealed ? openStaged(run.id, sealed) : await stageNew(rotation, run);
         await runSteps(rotation, run.id, staged, progress);
         await succeed(run, rotationId);
         return "succeeded";

@@ -14,6 +14,7 @@ export * from "./on-call/opsgenie-source.js";
 export * from "./on-call/pagerduty-source.js";
 export * from "./on-call/pagerduty-webhook.js";
 export * from "./rotation/database-password.js";
+export * from "./rotation/iam-access-key.js";
 export * from "./rotation/role-password.js";
 export * from "./rotation/rotated-credential.js";
 export * from "./rotation/secret-store.js";

@@ -7,6 +7,8 @@ import {
   createSqlProvider,
   createVaultProvider,
   type DatabasePasswords,
+  type RotatedCredential,
+  rotatedIamAccessKey,
   rotatedRole,
   type SecretStore,
   secretsManagerStore,
@@ -78,22 +80,29 @@ export function rotationSetup(
     problems.push(`rotation ${rotation.id} uses Vault KV, but no Vault settings were given (VAULT_ADDR)`);
     return undefined;
   };
+  const credentialFor = (rotation: RotationConfig): RotatedCredential | undefined => {
+    if (rotation.awsIamUser && "awsSecretsManager" in rotation.secret) {
+      // The configuration allows an IAM user only with a Secrets Manager secret.
+      const secret = secretsManagerStore(aws.secretsManager, rotation.secret.awsSecretsManager.secretId);
+      return rotatedIamAccessKey({ iam: aws.iam, stsWith: aws.stsWith, secret }, rotation.awsIamUser);
+    }
+    const adminUrl = sqlAdminUrls.get(rotationUrlKey(rotation.id));
+    if (!rotation.database || !adminUrl) {
+      problems.push(`no admin connection URL for rotation ${rotation.id}`);
+      return undefined;
+    }
+    return rotatedRole(passwords, {
+      engine: rotation.database.engine,
+      adminUrl,
+      username: rotation.database.username,
+      passwordLength: rotation.password.length,
+    });
+  };
   const rotations = new Map<string, Rotation>();
   for (const rotation of config.rotations) {
     const secret = secretStoreFor(rotation);
-    const adminUrl = sqlAdminUrls.get(rotationUrlKey(rotation.id));
-    if (!adminUrl) problems.push(`no admin connection URL for rotation ${rotation.id}`);
-    if (!secret || !adminUrl) continue;
-    rotations.set(rotation.id, {
-      config: rotation,
-      secret,
-      credential: rotatedRole(passwords, {
-        engine: rotation.database.engine,
-        adminUrl,
-        username: rotation.database.username,
-        passwordLength: rotation.password.length,
-      }),
-    });
+    const credential = credentialFor(rotation);
+    if (secret && credential) rotations.set(rotation.id, { config: rotation, secret, credential });
   }
   if (problems.length > 0) throw new ConfigError("the environment", problems);
   return {

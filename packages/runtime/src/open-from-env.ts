@@ -86,7 +86,13 @@ export async function openBrokerFromEnv(
       config.targets.some((t) => t.kind === "vault") || config.rotations.some((r) => "vaultKv" in r.secret),
     ),
     sqlAdminUrls: sqlAdminUrlsFromEnv(
-      [...config.targets, ...config.rotations.map((r) => ({ id: rotationUrlKey(r.id), sql: r.database }))],
+      [
+        ...config.targets,
+        ...config.rotations.map((r) => ({
+          id: rotationUrlKey(r.id),
+          ...(r.database ? { sql: r.database } : {}),
+        })),
+      ],
       env.targetEnv,
     ),
     log,

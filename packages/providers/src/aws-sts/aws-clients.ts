@@ -17,6 +17,9 @@ export function createAwsClients(options: AwsClientOptions) {
     sts: new STSClient({ region: options.region, ...common }),
     iam: new IAMClient({ region: "us-east-1", ...common }),
     secretsManager: new SecretsManagerClient({ region: options.region, ...common }),
+    /** An STS client signing with the given long-term key (a rotated IAM key tested before it is current). */
+    stsWith: (credentials: { readonly accessKeyId: string; readonly secretAccessKey: string }) =>
+      new STSClient({ region: options.region, ...common, credentials }),
   };
 }
 

@@ -15,10 +15,11 @@ export type RotatedCredential = {
   /**
    * Step "create": the value the run will make current, from the value current now (kept as it is
    * but for the fields this credential owns). Refuses a current value it cannot rotate (a missing
-   * field, a username that is not the configured one). `token` is the run's id: work done upstream
-   * for it (an IAM key created) is found again, not done twice, when a crash made the run lose it.
+   * field, a username that is not the configured one). `token` is the run's id and `runStartedAt`
+   * when it started (the rotation service always passes both): work done upstream for it (an IAM key created) is found again, not done twice,
+   * when a crash made the run lose it (an IAM key carries no token, only its creation time).
    */
-  next(current: SecretValue, token: string): Promise<SecretValue>;
+  next(current: SecretValue, token: string, runStartedAt?: Date): Promise<SecretValue>;
   /** Step "set": gives the upstream the new value (a password set; nothing where "create" did it). */
   set(next: SecretValue): Promise<void>;
   /** Step "test": proves the new value works by using it (a login, a signed call). */

@@ -11,13 +11,20 @@ import { parseSecretValue, type SecretStore, type SecretValue } from "./secret-s
 
 const CURRENT = "AWSCURRENT";
 const PENDING = "AWSPENDING";
+const PREVIOUS = "AWSPREVIOUS";
+
+/** A Secrets Manager secret also keeps the value current before the last rotation (AWSPREVIOUS). */
+export type SecretsManagerStore = SecretStore & {
+  /** The AWSPREVIOUS version's value; undefined before the secret's first rotation. */
+  readPrevious(): Promise<SecretValue | undefined>;
+};
 
 /**
  * An AWS Secrets Manager secret, rotated with its own four-step protocol: the new value is staged as
  * AWSPENDING under the run's ClientRequestToken, and finishing moves AWSCURRENT to it (the old value
  * becomes AWSPREVIOUS). A failed run leaves AWSCURRENT where it was.
  */
-export function secretsManagerStore(client: SecretsManagerClient, secretId: string): SecretStore {
+export function secretsManagerStore(client: SecretsManagerClient, secretId: string): SecretsManagerStore {
   const call = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
     try {
       return await work();
@@ -39,6 +46,17 @@ export function secretsManagerStore(client: SecretsManagerClient, secretId: stri
     return entry[0];
   };
 
+  /** A version by id or stage; undefined when the secret has no such version. */
+  const readVersion = async (version: { VersionId: string } | { VersionStage: string }, where: string) => {
+    try {
+      const out = await client.send(new GetSecretValueCommand({ SecretId: secretId, ...version }));
+      return parseSecretValue(out.SecretString, where);
+    } catch (error) {
+      if ((error as Error).name === "ResourceNotFoundException") return undefined;
+      throw toAwsError(error, `Secrets Manager GetSecretValue on ${secretId}`);
+    }
+  };
+
   return {
     async readCurrent() {
       const out = await call("GetSecretValue", () =>
@@ -50,15 +68,9 @@ export function secretsManagerStore(client: SecretsManagerClient, secretId: stri
       };
     },
 
-    async readPending(token) {
-      try {
-        const out = await client.send(new GetSecretValueCommand({ SecretId: secretId, VersionId: token }));
-        return parseSecretValue(out.SecretString, `pending version of ${secretId}`);
-      } catch (error) {
-        if ((error as Error).name === "ResourceNotFoundException") return undefined;
-        throw toAwsError(error, `Secrets Manager GetSecretValue on ${secretId}`);
-      }
-    },
+    readPending: (token) => readVersion({ VersionId: token }, `pending version of ${secretId}`),
+
+    readPrevious: () => readVersion({ VersionStage: PREVIOUS }, `previous version of ${secretId}`),
 
     async stagePending(token, value) {
       // Same token and same value is a no-op; the value for a token never changes (the run keeps it).
