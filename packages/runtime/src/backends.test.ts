@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { ConfigError, loadConfigFile } from "@leasehold/config";
+import { ConfigError, loadConfigFile, rotationConfigSchema } from "@leasehold/config";
 import { createAwsClients, createDatabasePasswords, createVaultSession } from "@leasehold/providers";
 import { describe, expect, it } from "vitest";
 import { providersFor, rotationSetup, rotationUrlKey } from "./backends.js";
@@ -49,5 +49,22 @@ describe("opening the backends", () => {
       5,
     ]);
     await Promise.all([...providers.map((p) => p.close?.()), passwords.close()]);
+  });
+
+  it("opens an IAM access-key rotation with no admin connection URL", () => {
+    const toolKey = rotationConfigSchema.parse({
+      id: "tool-key",
+      secret: { awsSecretsManager: { secretId: "prod/tool/aws-key" } },
+      awsIamUser: { userName: "thirdparty-tool" },
+      schedule: { cron: "0 4 * * 1" },
+    });
+    const backends = {
+      config: { ...config, rotations: [toolKey] },
+      aws,
+      vault: undefined,
+      sqlAdminUrls: new Map<string, string>(),
+    };
+    const setup = rotationSetup(backends, createDatabasePasswords(), producer);
+    expect([...setup.rotations.keys()]).toEqual(["tool-key"]);
   });
 });
