@@ -198,7 +198,7 @@ export function rotatedIamAccessKey(deps: IamAccessKeyDeps, user: RotatedIamUser
       const made = keyOf(next).accessKeyId;
       if (made !== keyOf(previous).accessKeyId) await deleteKey(made);
     },
-    check: (current) => checks({ userName, key: keyOf(current), listKeys, signsAs, previousKeyId }),
+    check: async (current) => checks({ userName, key: keyOf(current), listKeys, signsAs, previousKeyId }),
   };
 }
 
