@@ -167,6 +167,12 @@ describe("IAM access keys in the AWS stand-in", () => {
     expect(error.message).toContain(
       "at 'userName' failed to satisfy constraint: Member must satisfy regular expression pattern",
     );
+    await expectAwsError(iam().send(new ListAccessKeysCommand({ UserName: USER, MaxItems: 1001 })), {
+      code: "ValidationError",
+      status: 400,
+      message:
+        "1 validation error detected: Value '1001' at 'maxItems' failed to satisfy constraint: Member must have value less than or equal to 1000",
+    });
     await expectAwsError(
       iam().send(
         new UpdateAccessKeyCommand({ UserName: USER, AccessKeyId: INITIAL.accessKeyId, Status: "Expired" }),

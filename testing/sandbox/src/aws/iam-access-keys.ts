@@ -170,12 +170,21 @@ export function createAccessKey(
 /** ListAccessKeys: a user holds at most two keys, so one page always holds them all. */
 export function listAccessKeys(state: SandboxState, caller: Principal, params: QueryParams): string {
   const problems: string[] = [];
+  // MaxItems 1–1000 (maxItemsType); one page holds every key anyway, so Marker is not needed.
   const maxItems = params.get("MaxItems");
-  if (
-    maxItems !== undefined &&
-    !(/^\d{1,4}$/.test(maxItems) && Number(maxItems) >= 1 && Number(maxItems) <= 1000)
-  ) {
-    problems.push(constraintProblem(maxItems, "maxItems", "Member must have value between 1 and 1000"));
+  if (maxItems !== undefined) {
+    const value = /^-?\d{1,10}$/.test(maxItems) ? Number(maxItems) : Number.NaN;
+    if (Number.isNaN(value))
+      problems.push(constraintProblem(maxItems, "maxItems", "Member must be an integer"));
+    else if (value < 1) {
+      problems.push(
+        constraintProblem(maxItems, "maxItems", "Member must have value greater than or equal to 1"),
+      );
+    } else if (value > 1000) {
+      problems.push(
+        constraintProblem(maxItems, "maxItems", "Member must have value less than or equal to 1000"),
+      );
+    }
   }
   const user = namedUser(state, caller, params, problems);
   const members = user.accessKeys.map((key) => `<member>${keyMetadata(user, key)}</member>`).join("");
