@@ -246,6 +246,15 @@ describe("rotating an IAM user's access key held in Secrets Manager", () => {
     expect(keys()).toEqual([[INITIAL.accessKeyId, "Active"]]);
   });
 
+  it("a run that gives up before its key was tested deletes that key", async () => {
+    failures.set("after create", 1);
+    const run = await start("tool-key", "gives-up-at-create");
+    await expect(h.broker.rotations.execute(run.id, { isLast: true })).rejects.toThrow(/injected crash/);
+    expect((await h.deps.store.read((r) => r.rotations.findById(run.id)))?.state).toBe("failed");
+    expect(keys()).toEqual([[INITIAL.accessKeyId, "Active"]]);
+    expect((await stage("AWSCURRENT"))?.accessKeyId).toBe(INITIAL.accessKeyId);
+  });
+
   it("a user at two keys with the other not Leasehold's is refused at dry run and at run, and nothing changes", async () => {
     const foreign = await clients.iam.send(new CreateAccessKeyCommand({ UserName: USER }));
     offsetMs += 5000;

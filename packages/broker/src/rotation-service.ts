@@ -80,16 +80,13 @@ export type RotationDeps = Pick<
   readonly setup: RotationSetup | undefined;
 };
 
-const ORDER: readonly RotationStep[] = ["create", "set", "test", "finish", "done"];
-const after = (step: RotationStep, other: RotationStep) => ORDER.indexOf(step) > ORDER.indexOf(other);
-
 /**
  * Rotates a credential held in a secret, in the four steps of Secrets Manager's protocol: create (the
  * credential makes the new value, staged under the run's token), set (the upstream takes it), test (it
  * is used once), finish (it becomes current, and the credential retires the previous one). Each step is
  * recorded when done and is idempotent, so a crash and a retry at any point end in a consistent state.
- * A run that fails after "set" has the credential undo it, unless the new value is already current, so
- * the current secret always keeps working.
+ * A run that fails once its new value was made has the credential undo it, unless the new value is
+ * already current, so the current secret always keeps working and nothing the run made is left behind.
  */
 // biome-ignore lint/complexity/noExcessiveLinesPerFunction: a factory whose helpers and methods share the dependencies it closes over; each is short.
 export function createRotationService(deps: RotationDeps) {
@@ -114,8 +111,9 @@ export function createRotationService(deps: RotationDeps) {
     return parsed.data;
   };
   /**
-   * Ends a run as failed. `restore` undoes "set" when the upstream may already have the new value (the
-   * run got past "set"), and says whether it did.
+   * Ends a run as failed. `restore` (given once a new value was made) undoes what the credential did
+   * upstream, and says whether it did. It runs from "create" on: an IAM key exists from "create", and a
+   * password may have been set by a "set" that crashed before it was recorded.
    */
   const fail = async (
     run: RotationRun,
@@ -124,7 +122,7 @@ export function createRotationService(deps: RotationDeps) {
     restore?: () => Promise<boolean>,
   ) => {
     let rolledBack = false;
-    if (restore && after(run.step, "set")) {
+    if (restore) {
       try {
         rolledBack = await restore();
       } catch (rollbackError) {

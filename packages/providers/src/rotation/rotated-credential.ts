@@ -27,8 +27,9 @@ export type RotatedCredential = {
   /** After the new value became current: retires the previous one (an old IAM key deactivated). */
   retire(previous: SecretValue, next: SecretValue): Promise<void>;
   /**
-   * The run failed after "set": puts the upstream back so `previous`, still current in the secret,
-   * keeps working and nothing the run made is left behind.
+   * The run failed once `next` was made (at any step before the new value became current): puts the
+   * upstream back so `previous`, still current in the secret, keeps working and nothing the run made
+   * is left behind. Must be harmless where the upstream never got `next`.
    */
   undo(previous: SecretValue, next: SecretValue): Promise<void>;
   /** A dry run's checks of the current value, changing nothing. */
