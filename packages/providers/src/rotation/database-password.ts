@@ -7,7 +7,9 @@ import type { SqlAdmin } from "../sql-native/sql-admin.js";
 import { adminUrlSecrets, parseAdminUrl } from "../sql-native/sql-admin-pool.js";
 import { sqlUpstreamError } from "../sql-native/sql-errors.js";
 import type { SqlEngine } from "../sql-native/sql-schemas.js";
+import { generateSqlPassword } from "../sql-native/sql-credentials.js";
 import { passwordForTemplates } from "../sql-native/sql-stored-password.js";
+import { mysqlCloneGrants, postgresCloneStatement } from "./user-clone.js";
 
 /** The database role whose password a rotation changes. */
 export type RotatedDatabase = {
@@ -42,27 +44,37 @@ export function createDatabasePasswords() {
     }
     return admin;
   };
-  const assertSafe = (db: RotatedDatabase, password: string) => {
-    if (!SAFE_USERNAME.test(db.username) || !SAFE_PASSWORD.test(password)) {
+  const assertSafe = (usernames: readonly string[], password?: string) => {
+    const safeNames = usernames.every((name) => SAFE_USERNAME.test(name));
+    if (!safeNames || (password !== undefined && !SAFE_PASSWORD.test(password))) {
       throw new UpstreamError("refusing to build a statement from an unexpected username or password", {
         retryable: false,
       });
     }
   };
-  const context = (db: RotatedDatabase, admin: SqlAdmin, password: string) => ({
+  const context = (db: RotatedDatabase, admin: SqlAdmin, password?: string) => ({
     targetId: `rotation of ${db.username}`,
     engine: db.engine,
-    secrets: [...admin.secrets, password] as string[],
+    secrets: password === undefined ? [...admin.secrets] : [...admin.secrets, password],
   });
+  const exists = async (db: RotatedDatabase): Promise<boolean> => {
+    assertSafe([db.username]);
+    const admin = adminFor(db);
+    try {
+      return (await admin.select(USER_EXISTS[db.engine], [db.username])).length > 0;
+    } catch (error) {
+      throw sqlUpstreamError(error, `looking up the user ${db.username}`, context(db, admin));
+    }
+  };
 
   const passwords = {
     /** Gives the role this password (the rotation's "setSecret" step). Idempotent. */
     async set(db: RotatedDatabase, password: string): Promise<void> {
-      assertSafe(db, password);
+      assertSafe([db.username], password);
       const admin = adminFor(db);
       const secrets = context(db, admin, password);
       try {
-        await admin.run([await passwordStatement(db, admin, password, secrets.secrets)]);
+        await admin.run([await passwordStatement(admin, alterPassword(db), password, secrets.secrets)]);
       } catch (error) {
         throw sqlUpstreamError(error, "setting the new password", secrets);
       }
@@ -70,7 +82,7 @@ export function createDatabasePasswords() {
 
     /** Logs in as the role with this password (the rotation's "testSecret" step). */
     async test(db: RotatedDatabase, password: string): Promise<void> {
-      assertSafe(db, password);
+      assertSafe([db.username], password);
       const admin = adminFor(db);
       const { host, port, database } = admin.location;
       try {
@@ -110,6 +122,41 @@ export function createDatabasePasswords() {
       }
     },
 
+    /** Whether the user exists (an admin query: no login, no password needed). */
+    exists,
+
+    /**
+     * Makes `to` a login user holding what `db.username` holds, unless it exists already; idempotent.
+     * PostgreSQL: `to` is created as a member of `db.username` (INHERIT), or made one if it exists.
+     * MariaDB: `to`@'%' is created with a random password no one keeps, then given every grant
+     * `SHOW GRANTS FOR` lists for `db.username`@'%' (which needs SELECT on the mysql database).
+     */
+    async clone(db: RotatedDatabase, to: string): Promise<void> {
+      assertSafe([db.username, to]);
+      const admin = adminFor(db);
+      const secrets = context(db, admin);
+      try {
+        if (db.engine === "postgres") {
+          const present = await exists({ ...db, username: to });
+          await admin.run([postgresCloneStatement(db.username, to, present)]);
+          return;
+        }
+        // A user created without a password would log in with an empty one.
+        const unknown = generateSqlPassword(32);
+        secrets.secrets.push(unknown);
+        const create = `CREATE USER IF NOT EXISTS '${to}'@'%' IDENTIFIED BY '{{password}}'`;
+        const rows = await admin.select(`SHOW GRANTS FOR '${db.username}'@'%'`, []);
+        const grants = mysqlCloneGrants(
+          rows.map((row) => String(Object.values(row)[0] ?? "")),
+          db.username,
+          to,
+        );
+        await admin.run([await passwordStatement(admin, create, unknown, secrets.secrets), ...grants]);
+      } catch (error) {
+        throw sqlUpstreamError(error, `creating ${to} as a clone of ${db.username}`, secrets);
+      }
+    },
+
     async close(): Promise<void> {
       const open = [...admins.values()];
       admins.clear();
@@ -119,21 +166,29 @@ export function createDatabasePasswords() {
   return passwords;
 }
 
+/** The statement giving the rotated user a new password, `{{password}}` standing for it. */
+const alterPassword = (db: RotatedDatabase) =>
+  db.engine === "postgres"
+    ? `ALTER ROLE "${db.username}" WITH PASSWORD '{{password}}'`
+    : `ALTER USER '${db.username}'@'%' IDENTIFIED BY '{{password}}'`;
+
+/** Finds a user by name: any role on PostgreSQL, the account `name`@'%' on MySQL (SELECT on mysql.user). */
+const USER_EXISTS = {
+  postgres: "SELECT 1 FROM pg_roles WHERE rolname = $1",
+  mysql: "SELECT 1 FROM mysql.user WHERE User = ? AND Host = '%'",
+} as const;
+
 /**
- * The statement giving the role `password`, with the verifier or hash the server takes in its place
+ * `template` rendered with the verifier or hash the server takes in place of `password`
  * (sql-stored-password.ts), never the password where the server takes one; what it sends is added to
  * `secrets` (a verifier allows offline guessing, so it stays out of messages too).
  */
 async function passwordStatement(
-  db: RotatedDatabase,
   admin: SqlAdmin,
+  template: string,
   password: string,
   secrets: string[],
 ): Promise<string> {
-  const template =
-    db.engine === "postgres"
-      ? `ALTER ROLE "${db.username}" WITH PASSWORD '{{password}}'`
-      : `ALTER USER '${db.username}'@'%' IDENTIFIED BY '{{password}}'`;
   const sent = await passwordForTemplates(await admin.passwordForm(), [template], password);
   secrets.push(sent.value);
   return (sent.templates[0] ?? template).replace("{{password}}", () => sent.value);
