@@ -5,9 +5,9 @@ import { openMysqlAdmin } from "../sql-native/mysql-admin.js";
 import { openPostgresAdmin } from "../sql-native/postgres-admin.js";
 import type { SqlAdmin } from "../sql-native/sql-admin.js";
 import { adminUrlSecrets, parseAdminUrl } from "../sql-native/sql-admin-pool.js";
+import { generateSqlPassword, type SqlLocation } from "../sql-native/sql-credentials.js";
 import { sqlUpstreamError } from "../sql-native/sql-errors.js";
 import type { SqlEngine } from "../sql-native/sql-schemas.js";
-import { generateSqlPassword } from "../sql-native/sql-credentials.js";
 import { passwordForTemplates } from "../sql-native/sql-stored-password.js";
 import { mysqlCloneGrants, postgresCloneStatement } from "./user-clone.js";
 
@@ -57,15 +57,6 @@ export function createDatabasePasswords() {
     engine: db.engine,
     secrets: password === undefined ? [...admin.secrets] : [...admin.secrets, password],
   });
-  const exists = async (db: RotatedDatabase): Promise<boolean> => {
-    assertSafe([db.username]);
-    const admin = adminFor(db);
-    try {
-      return (await admin.select(USER_EXISTS[db.engine], [db.username])).length > 0;
-    } catch (error) {
-      throw sqlUpstreamError(error, `looking up the user ${db.username}`, context(db, admin));
-    }
-  };
 
   const passwords = {
     /** Gives the role this password (the rotation's "setSecret" step). Idempotent. */
@@ -84,46 +75,23 @@ export function createDatabasePasswords() {
     async test(db: RotatedDatabase, password: string): Promise<void> {
       assertSafe([db.username], password);
       const admin = adminFor(db);
-      const { host, port, database } = admin.location;
       try {
-        if (db.engine === "postgres") {
-          const client = new pg.Client({
-            host,
-            port,
-            database,
-            user: db.username,
-            password,
-            connectionTimeoutMillis: 10_000,
-          });
-          // A dropped connection fails the query; its 'error' event, unheard, would crash the process.
-          client.on("error", () => undefined);
-          await client.connect();
-          try {
-            await client.query("SELECT 1");
-          } finally {
-            await client.end();
-          }
-        } else {
-          const connection = await mysql.createConnection({
-            host,
-            port,
-            user: db.username,
-            password,
-            connectTimeout: 10_000,
-          });
-          try {
-            await connection.query("SELECT 1");
-          } finally {
-            await connection.end();
-          }
-        }
+        await logIn(db.engine, admin.location, db.username, password);
       } catch (error) {
         throw sqlUpstreamError(error, "logging in with the new password", context(db, admin, password));
       }
     },
 
     /** Whether the user exists (an admin query: no login, no password needed). */
-    exists,
+    async exists(db: RotatedDatabase): Promise<boolean> {
+      assertSafe([db.username]);
+      const admin = adminFor(db);
+      try {
+        return (await admin.select(USER_EXISTS[db.engine], [db.username])).length > 0;
+      } catch (error) {
+        throw sqlUpstreamError(error, `looking up the user ${db.username}`, context(db, admin));
+      }
+    },
 
     /**
      * Makes `to` a login user holding what `db.username` holds, unless it exists already; idempotent.
@@ -136,22 +104,7 @@ export function createDatabasePasswords() {
       const admin = adminFor(db);
       const secrets = context(db, admin);
       try {
-        if (db.engine === "postgres") {
-          const present = await exists({ ...db, username: to });
-          await admin.run([postgresCloneStatement(db.username, to, present)]);
-          return;
-        }
-        // A user created without a password would log in with an empty one.
-        const unknown = generateSqlPassword(32);
-        secrets.secrets.push(unknown);
-        const create = `CREATE USER IF NOT EXISTS '${to}'@'%' IDENTIFIED BY '{{password}}'`;
-        const rows = await admin.select(`SHOW GRANTS FOR '${db.username}'@'%'`, []);
-        const grants = mysqlCloneGrants(
-          rows.map((row) => String(Object.values(row)[0] ?? "")),
-          db.username,
-          to,
-        );
-        await admin.run([await passwordStatement(admin, create, unknown, secrets.secrets), ...grants]);
+        await admin.run(await cloneStatements(admin, db.username, to, secrets.secrets));
       } catch (error) {
         throw sqlUpstreamError(error, `creating ${to} as a clone of ${db.username}`, secrets);
       }
@@ -164,6 +117,60 @@ export function createDatabasePasswords() {
     },
   };
   return passwords;
+}
+
+/** Logs in as `username` and runs `SELECT 1`. */
+async function logIn(engine: SqlEngine, location: SqlLocation, username: string, password: string) {
+  const { host, port, database } = location;
+  if (engine === "postgres") {
+    const client = new pg.Client({
+      host,
+      port,
+      database,
+      user: username,
+      password,
+      connectionTimeoutMillis: 10_000,
+    });
+    // A dropped connection fails the query; its 'error' event, unheard, would crash the process.
+    client.on("error", () => undefined);
+    await client.connect();
+    try {
+      await client.query("SELECT 1");
+    } finally {
+      await client.end();
+    }
+    return;
+  }
+  const connection = await mysql.createConnection({
+    host,
+    port,
+    user: username,
+    password,
+    connectTimeout: 10_000,
+  });
+  try {
+    await connection.query("SELECT 1");
+  } finally {
+    await connection.end();
+  }
+}
+
+/**
+ * The statements making `to` a clone of `from` (user-clone.ts). MySQL's first creates `to` with a
+ * random password no one keeps (added to `secrets`): created without one, it would log in with an
+ * empty password until the rotation's "set".
+ */
+async function cloneStatements(admin: SqlAdmin, from: string, to: string, secrets: string[]) {
+  if (admin.engine === "postgres") {
+    const present = (await admin.select(USER_EXISTS.postgres, [to])).length > 0;
+    return [postgresCloneStatement(from, to, present)];
+  }
+  const unknown = generateSqlPassword(32);
+  secrets.push(unknown);
+  const create = `CREATE USER IF NOT EXISTS '${to}'@'%' IDENTIFIED BY '{{password}}'`;
+  const rows = await admin.select(`SHOW GRANTS FOR '${from}'@'%'`, []);
+  const lines = rows.map((row) => String(Object.values(row)[0] ?? ""));
+  return [await passwordStatement(admin, create, unknown, secrets), ...mysqlCloneGrants(lines, from, to)];
 }
 
 /** The statement giving the rotated user a new password, `{{password}}` standing for it. */

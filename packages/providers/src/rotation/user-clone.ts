@@ -19,12 +19,15 @@ const AUTHENTICATION = / IDENTIFIED (?:BY PASSWORD|VIA|WITH) .*?(?= REQUIRE | WI
 /**
  * MariaDB/MySQL: the statements giving `to`@'%' every grant `SHOW GRANTS FOR from@'%'` listed (one
  * line each), with the grantee renamed and the authentication clause removed, so neither the first
- * user's password hash nor its plugin reaches the alternate or a statement. Running them again grants
+ * user's password hash nor its plugin reaches the alternate or a statement. The account line (`GRANT
+ * USAGE ON *.*`, which grants nothing) becomes an ALTER USER carrying its REQUIRE and resource limits,
+ * since a GRANT on *.* needs the global GRANT OPTION the admin may lack. Running them again grants
  * nothing new. A line of another shape is refused without being repeated (it may hold a hash).
  */
 export function mysqlCloneGrants(lines: readonly string[], from: string, to: string): string[] {
   const grantee = (user: string) => `\`${user}\`@\`%\``;
-  return lines.map((line, index) => {
+  const account = `GRANT USAGE ON *.* TO ${grantee(to)}`;
+  return lines.flatMap((line, index) => {
     const grant = /^GRANT /.test(line) && line.includes(` TO ${grantee(from)}`);
     const defaultRole = /^SET DEFAULT ROLE /.test(line) && line.endsWith(` FOR ${grantee(from)}`);
     if (!grant && !defaultRole) {
@@ -33,8 +36,10 @@ export function mysqlCloneGrants(lines: readonly string[], from: string, to: str
         { code: "UNEXPECTED_GRANT", retryable: false },
       );
     }
-    return grant
-      ? line.replace(AUTHENTICATION, "").replace(` TO ${grantee(from)}`, ` TO ${grantee(to)}`)
-      : line.replace(` FOR ${grantee(from)}`, ` FOR ${grantee(to)}`);
+    if (defaultRole) return [line.replace(` FOR ${grantee(from)}`, ` FOR ${grantee(to)}`)];
+    const copied = line.replace(AUTHENTICATION, "").replace(` TO ${grantee(from)}`, ` TO ${grantee(to)}`);
+    if (!copied.startsWith(account) || /GRANT OPTION/.test(copied)) return [copied];
+    const options = copied.slice(account.length);
+    return options ? [`ALTER USER ${grantee(to)}${options}`] : [];
   });
 }
