@@ -170,6 +170,10 @@ async function cloneStatements(admin: SqlAdmin, from: string, to: string, secret
   const create = `CREATE USER IF NOT EXISTS '${to}'@'%' IDENTIFIED BY '{{password}}'`;
   const rows = await admin.select(`SHOW GRANTS FOR '${from}'@'%'`, []);
   const lines = rows.map((row) => String(Object.values(row)[0] ?? ""));
+  // Authentication strings (a hash, a plugin's string) are the long quoted ones SHOW GRANTS prints:
+  // kept out of messages even if a line's shape escaped mysqlCloneGrants' removal of them.
+  for (const line of lines)
+    for (const [, quoted = ""] of line.matchAll(/'([^']{16,})'/g)) secrets.push(quoted);
   return [await passwordStatement(admin, create, unknown, secrets), ...mysqlCloneGrants(lines, from, to)];
 }
 
