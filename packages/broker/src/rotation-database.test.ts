@@ -117,6 +117,10 @@ async function readOrders(scratch: SqlScratch, value: SecretValue | undefined) {
 const CRASH_POINTS = ["next", "create", "set", "test", "finish", "promoted"] as const;
 type CrashPoint = (typeof CRASH_POINTS)[number];
 
+/** The users each suite creates (or, for clone and missing, names without creating). */
+const USERS = ["single", "first", "second", "source", "clone", "lonely", "missing"] as const;
+type UserKey = (typeof USERS)[number];
+
 const cases = (["postgres", "mysql"] as const).flatMap((engine) =>
   (["vaultKv", "awsSecretsManager"] as const).map((store) => ({ engine, store })),
 );
@@ -209,7 +213,7 @@ describe.each(cases)("rotating $engine users held in $store", ({ engine, store }
     (usernames: [string, string], clone = false) =>
     (p: DatabasePasswords) =>
       alternatingRoles(p, { ...settings(), usernames, clone });
-  const users: Record<string, string> = {};
+  let users: Record<UserKey, string>;
 
   beforeAll(async () => {
     scratch = await createSqlScratch(engine);
@@ -223,40 +227,21 @@ describe.each(cases)("rotating $engine users held in $store", ({ engine, store }
       targets: [],
       rotation: { rotations, enqueueRun: async () => undefined },
     });
-    const initial = () => randomBytes(12).toString("hex");
-    for (const [key, n] of [
-      ["single", 1],
-      ["first", 2],
-      ["second", 3],
-      ["source", 4],
-      ["clone", 5],
-      ["lonely", 6],
-      ["missing", 7],
-    ] as const) {
-      users[key] = name(n);
-    }
-    const create = async (key: string) => {
-      const password = initial();
-      await createUser(scratch, users[key] ?? "", password);
-      return { username: users[key] ?? "", password, engine };
+    users = Object.fromEntries(USERS.map((key, n) => [key, name(n + 1)])) as Record<UserKey, string>;
+    const create = async (key: UserKey) => {
+      const password = randomBytes(12).toString("hex");
+      await createUser(scratch, users[key], password);
+      return { username: users[key], password, engine };
     };
     await addRotation("single", await create("single"), (p) =>
-      rotatedRole(p, { ...settings(), username: users.single ?? "" }),
+      rotatedRole(p, { ...settings(), username: users.single }),
     );
     const first = await create("first");
     await create("second");
-    await addRotation("alternating", first, alternating([users.first ?? "", users.second ?? ""]));
-    await addRotation("shape", first, alternating([users.first ?? "", users.second ?? ""]));
-    await addRotation(
-      "cloned",
-      await create("source"),
-      alternating([users.source ?? "", users.clone ?? ""], true),
-    );
-    await addRotation(
-      "missing",
-      await create("lonely"),
-      alternating([users.lonely ?? "", users.missing ?? ""]),
-    );
+    await addRotation("alternating", first, alternating([users.first, users.second]));
+    await addRotation("shape", first, alternating([users.first, users.second]));
+    await addRotation("cloned", await create("source"), alternating([users.source, users.clone], true));
+    await addRotation("missing", await create("lonely"), alternating([users.lonely, users.missing]));
   });
   beforeEach(() => {
     failures = new Map();
@@ -355,7 +340,7 @@ describe.each(cases)("rotating $engine users held in $store", ({ engine, store }
 
   it("clone: the first run creates the alternate with the first user's privileges, and later runs alternate", async () => {
     const source = await current("cloned");
-    expect(await scratch.roleExists(users.clone ?? "")).toBe(false);
+    expect(await scratch.roleExists(users.clone)).toBe(false);
     const plan = await h.broker.rotations.dryRun(admin, "cloned");
     expect(plan.ok).toBe(true);
     expect(plan.checks.at(-1)).toEqual({
@@ -363,7 +348,7 @@ describe.each(cases)("rotating $engine users held in $store", ({ engine, store }
       ok: true,
       detail: `the next run creates it as a clone of ${users.source}`,
     });
-    expect(await scratch.roleExists(users.clone ?? "")).toBe(false);
+    expect(await scratch.roleExists(users.clone)).toBe(false);
 
     // A crash right after the clone was made: the retry makes it again, changing nothing.
     failures.set("next", { retryable: true });
@@ -400,7 +385,7 @@ describe.each(cases)("rotating $engine users held in $store", ({ engine, store }
     await expect(h.broker.rotations.execute(id, { isLast: false })).rejects.toThrow(message);
     expect(await h.deps.store.read((r) => r.rotations.findById(id))).toMatchObject({ state: "failed" });
     expect(await stores.get("missing")?.readCurrent()).toEqual(before);
-    expect(await scratch.roleExists(users.missing ?? "")).toBe(false);
+    expect(await scratch.roleExists(users.missing)).toBe(false);
     expect(probes.map((p) => p.at)).toEqual(["next:before"]);
   });
 
@@ -411,7 +396,7 @@ describe.each(cases)("rotating $engine users held in $store", ({ engine, store }
     "a secret without its %s is refused at dry run and at create, nothing changed",
     async (field, message) => {
       const value =
-        field === "password" ? { username: users.first ?? "", engine } : { password: "x".repeat(20), engine };
+        field === "password" ? { username: users.first, engine } : { password: "x".repeat(20), engine };
       await secrets.overwrite(paths.get("shape") ?? "", value);
       await expect(h.broker.rotations.dryRun(admin, "shape")).rejects.toThrow(message);
       const { id } = await h.broker.rotations.start("shape", { key: `without-${field}`, by: "test" });
@@ -422,7 +407,7 @@ describe.each(cases)("rotating $engine users held in $store", ({ engine, store }
   );
 
   it("a secret naming neither user fails the dry run's check and is refused at create, nothing changed", async () => {
-    const value = { username: users.lonely ?? "", password: "y".repeat(20), engine };
+    const value = { username: users.lonely, password: "y".repeat(20), engine };
     await secrets.overwrite(paths.get("shape") ?? "", value);
     const plan = await h.broker.rotations.dryRun(admin, "shape");
     expect(plan.ok).toBe(false);
