@@ -1,6 +1,7 @@
 import type { Rotation, RotationSetup } from "@leasehold/broker";
 import { ConfigError, type LeaseholdConfig, type RotationConfig } from "@leasehold/config";
 import {
+  alternatingRoles,
   type CredentialProvider,
   type createAwsClients,
   createAwsStsProvider,
@@ -60,6 +61,21 @@ export function providersFor({ config, aws, vault, sqlAdminUrls }: Backends): Cr
   return providers;
 }
 
+/** A rotation's database users: one role rotated in place, or two taking turns (`alternateUsername`). */
+function databaseCredential(rotation: RotationConfig, adminUrl: string, passwords: DatabasePasswords) {
+  const { engine, username, alternateUsername, cloneAlternate } = rotation.database;
+  const passwordLength = rotation.password.length;
+  return alternateUsername === undefined
+    ? rotatedRole(passwords, { engine, adminUrl, username, passwordLength })
+    : alternatingRoles(passwords, {
+        engine,
+        adminUrl,
+        usernames: [username, alternateUsername],
+        passwordLength,
+        clone: cloneAlternate,
+      });
+}
+
 /**
  * Rotations: each one's secret store and rotated credential, built once here. A rotation that names a
  * backend this installation has no settings for stops the broker from opening, with its id.
@@ -87,12 +103,7 @@ export function rotationSetup(
     rotations.set(rotation.id, {
       config: rotation,
       secret,
-      credential: rotatedRole(passwords, {
-        engine: rotation.database.engine,
-        adminUrl,
-        username: rotation.database.username,
-        passwordLength: rotation.password.length,
-      }),
+      credential: databaseCredential(rotation, adminUrl, passwords),
     });
   }
   if (problems.length > 0) throw new ConfigError("the environment", problems);
