@@ -115,7 +115,7 @@ export function createRotationService(deps: RotationDeps) {
   };
   /**
    * Ends a run as failed. `restore` undoes "set" when the upstream may already have the new value (the
-   * run got past "set"), and says whether it did.
+   * run reached "set"), and says whether it did.
    */
   const fail = async (
     run: RotationRun,
@@ -124,7 +124,8 @@ export function createRotationService(deps: RotationDeps) {
     restore?: () => Promise<boolean>,
   ) => {
     let rolledBack = false;
-    if (restore && after(run.step, "set")) {
+    // At "set" the upstream may have taken the new value before the step was recorded: undo it too.
+    if (restore && after(run.step, "create")) {
       try {
         rolledBack = await restore();
       } catch (rollbackError) {
