@@ -219,6 +219,19 @@ describe("rotating a MariaDB password held in Vault KV", () => {
     expect(outcomes).toEqual([`${rotation.id} failed`]);
   });
 
+  it("a failure after the database took the new password, before the step was recorded, is undone", async () => {
+    const before = await kvValue();
+    failures.set("set", { times: 1, retryable: false });
+    const run = await h.broker.rotations.start(rotation.id, { key: "set-unrecorded", by: "test" });
+    await expect(h.broker.rotations.execute(run.id, { isLast: false })).rejects.toThrow(/injected/);
+    expect(await logsIn(username, before?.password ?? "")).toBe(true);
+    expect((await kvValue())?.password).toBe(before?.password);
+    expect(await h.deps.store.read((r) => r.rotations.findById(run.id))).toMatchObject({
+      state: "failed",
+      step: "set",
+    });
+  });
+
   it("gives up after the last attempt and leaves the current secret working", async () => {
     const before = await kvValue();
     failures.set("finish", { times: 5, retryable: true });

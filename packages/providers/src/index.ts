@@ -13,6 +13,7 @@ export * from "./on-call/on-call-sources.js";
 export * from "./on-call/opsgenie-source.js";
 export * from "./on-call/pagerduty-source.js";
 export * from "./on-call/pagerduty-webhook.js";
+export * from "./rotation/alternating-roles.js";
 export * from "./rotation/database-password.js";
 export * from "./rotation/iam-access-key.js";
 export * from "./rotation/role-password.js";

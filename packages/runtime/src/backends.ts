@@ -1,6 +1,7 @@
 import type { Rotation, RotationSetup } from "@leasehold/broker";
 import { ConfigError, type LeaseholdConfig, type RotationConfig } from "@leasehold/config";
 import {
+  alternatingRoles,
   type CredentialProvider,
   type createAwsClients,
   createAwsStsProvider,
@@ -62,6 +63,25 @@ export function providersFor({ config, aws, vault, sqlAdminUrls }: Backends): Cr
   return providers;
 }
 
+/** A rotation's database users: one role rotated in place, or two taking turns (`alternateUsername`). */
+function databaseCredential(
+  database: NonNullable<RotationConfig["database"]>,
+  passwordLength: number,
+  adminUrl: string,
+  passwords: DatabasePasswords,
+) {
+  const { engine, username, alternateUsername, cloneAlternate } = database;
+  return alternateUsername === undefined
+    ? rotatedRole(passwords, { engine, adminUrl, username, passwordLength })
+    : alternatingRoles(passwords, {
+        engine,
+        adminUrl,
+        usernames: [username, alternateUsername],
+        passwordLength,
+        clone: cloneAlternate,
+      });
+}
+
 /**
  * Rotations: each one's secret store and rotated credential, built once here. A rotation that names a
  * backend this installation has no settings for stops the broker from opening, with its id.
@@ -91,12 +111,7 @@ export function rotationSetup(
       problems.push(`no admin connection URL for rotation ${rotation.id}`);
       return undefined;
     }
-    return rotatedRole(passwords, {
-      engine: rotation.database.engine,
-      adminUrl,
-      username: rotation.database.username,
-      passwordLength: rotation.password.length,
-    });
+    return databaseCredential(rotation.database, rotation.password.length, adminUrl, passwords);
   };
   const rotations = new Map<string, Rotation>();
   for (const rotation of config.rotations) {

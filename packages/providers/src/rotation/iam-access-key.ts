@@ -10,6 +10,7 @@ import { GetCallerIdentityCommand, type STSClient } from "@aws-sdk/client-sts";
 import { isDomainError, UpstreamError } from "@leasehold/domain";
 import { toAwsError } from "../aws-sts/aws-errors.js";
 import type { RotatedCredential, RotationCheck } from "./rotated-credential.js";
+import { failedCheck } from "./rotation-checks.js";
 import { requireFields, type SecretValue } from "./secret-store.js";
 import type { SecretsManagerStore } from "./secrets-manager-store.js";
 
@@ -219,15 +220,13 @@ async function checks({
   previousKeyId,
 }: CheckInputs): Promise<RotationCheck[]> {
   const found = (check: string, ok: boolean, detail = ""): RotationCheck => ({ check, ok, detail });
-  const failed = (check: string, error: unknown) =>
-    found(check, false, isDomainError(error) ? error.message : `${(error as Error)?.name ?? "failure"}`);
   const findings: RotationCheck[] = [];
   let keys: AccessKeyMetadata[] | undefined;
   try {
     keys = await listKeys();
     findings.push(found(`IAM user ${userName} exists`, true, `${keys.length} access key(s)`));
   } catch (error) {
-    findings.push(failed(`IAM user ${userName} exists`, error));
+    findings.push(failedCheck(`IAM user ${userName} exists`, error));
   }
   try {
     const name = await signsAs(key);
@@ -239,7 +238,7 @@ async function checks({
       ),
     );
   } catch (error) {
-    findings.push(failed("the current access key works", toAwsError(error, "STS GetCallerIdentity")));
+    findings.push(failedCheck("the current access key works", toAwsError(error, "STS GetCallerIdentity")));
   }
   if (keys === undefined) return findings;
   findings.push(
@@ -257,7 +256,7 @@ async function checks({
       plan.remove.length > 0 ? `the run deletes the previous key ${plan.remove.join(", ")} first` : "";
     findings.push(found("a run can create a new access key", true, detail));
   } catch (error) {
-    findings.push(failed("a run can create a new access key", error));
+    findings.push(failedCheck("a run can create a new access key", error));
   }
   return findings;
 }

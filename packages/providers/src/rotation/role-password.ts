@@ -1,7 +1,8 @@
-import { isDomainError, UpstreamError } from "@leasehold/domain";
+import { UpstreamError } from "@leasehold/domain";
 import { generateSqlPassword } from "../sql-native/sql-credentials.js";
 import type { DatabasePasswords, RotatedDatabase } from "./database-password.js";
-import type { RotatedCredential, RotationCheck } from "./rotated-credential.js";
+import type { RotatedCredential } from "./rotated-credential.js";
+import { loginCheck } from "./rotation-checks.js";
 import { requireFields, type SecretValue } from "./secret-store.js";
 
 /** A rotated role and how long its new passwords are (16–128 characters). */
@@ -51,18 +52,4 @@ export function rotatedRole(
       ];
     },
   };
-}
-
-/**
- * A dry run's check that a login works. The upstream error's message is scrubbed (sqlUpstreamError);
- * any other error is named by its class only, since its message could echo anything.
- */
-async function loginCheck(check: string, login: () => Promise<void>): Promise<RotationCheck> {
-  try {
-    await login();
-    return { check, ok: true, detail: "" };
-  } catch (error) {
-    const detail = isDomainError(error) ? error.message : `unexpected ${(error as Error)?.name ?? "failure"}`;
-    return { check, ok: false, detail };
-  }
 }

@@ -174,6 +174,50 @@ describe("a rotation's ALTER ROLE sends the verifier too", () => {
       await passwords.close();
     }
   });
+
+  it("the ALTER ROLE the server receives carries the verifier, not the password", async () => {
+    const username = sqlRoleName(scratch.grantId(), 2);
+    await scratch.superuser(`CREATE ROLE "${username}" LOGIN`);
+    const passwords = createDatabasePasswords();
+    // Holding pg_authid makes the ALTER ROLE wait, so its text can be read from pg_stat_activity.
+    const holder = new pg.Client({
+      connectionString: `postgres://postgres@127.0.0.1:5432/${scratch.database}`,
+    });
+    await holder.connect();
+    try {
+      const role = rotatedRole(passwords, {
+        engine: "postgres",
+        adminUrl: scratch.adminUrl,
+        username,
+        passwordLength: 32,
+      });
+      const next = await role.next({ username, password: "unused-before" }, "run-1");
+      // The password form is read before the lock is held, so only the ALTER ROLE waits on it.
+      await role.set(next);
+      await holder.query("BEGIN");
+      await holder.query("LOCK TABLE pg_authid IN SHARE MODE");
+      const setting = role.set(next);
+      let seen = "";
+      await vi.waitFor(async () => {
+        const rows = await scratch.superuser(
+          "SELECT query FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'ALTER ROLE%' AND strpos(query, $1) > 0",
+          [username],
+        );
+        seen = String(rows[0]?.query ?? "");
+        expect(seen).toContain(username);
+      }, WAIT);
+      await holder.query("ROLLBACK");
+      await setting;
+      expect(seen).not.toContain(next.password ?? "?");
+      const [row] = await scratch.superuser("SELECT rolpassword FROM pg_authid WHERE rolname = $1", [
+        username,
+      ]);
+      expect(seen).toContain(`PASSWORD '${String(row?.rolpassword)}'`);
+    } finally {
+      await holder.end();
+      await passwords.close();
+    }
+  });
 });
 
 describe("MariaDB stores Leasehold's mysql_native_password hash", () => {
