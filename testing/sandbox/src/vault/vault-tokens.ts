@@ -15,7 +15,6 @@ import {
   parseDurationSeconds,
   randomBase62,
   SYSTEM_MAX_TTL_SECONDS,
-  VAULT_ERRORS,
   VaultHttpError,
 } from "./vault-wire.js";
 
