@@ -202,10 +202,14 @@ export const vaultEnv = {
 type VaultEnv = { [K in keyof typeof vaultEnv]?: string | undefined };
 
 /**
- * Vault connection settings from the environment, checked only when `needed` (a `vault` target is
- * configured): an address and exactly one way to log in.
+ * Vault connection settings from the environment, checked only when `needed` (a `vault` target, a
+ * Vault KV rotation or the secret id rotation is configured): an address and exactly one way to log
+ * in, AppRole when `appRoleRequired` (leasehold.yaml rotates the AppRole secret id).
  */
-export function vaultSettingsFromEnv(env: VaultEnv, needed: boolean) {
+export function vaultSettingsFromEnv(
+  env: VaultEnv,
+  { needed, appRoleRequired = false }: { needed: boolean; appRoleRequired?: boolean },
+) {
   if (!needed) return undefined;
   const problems: string[] = [];
   if (!env.VAULT_ADDR) problems.push("VAULT_ADDR: set Vault's address (a target has kind: vault)");
@@ -213,6 +217,11 @@ export function vaultSettingsFromEnv(env: VaultEnv, needed: boolean) {
   const approle = env.VAULT_ROLE_ID !== undefined || env.VAULT_SECRET_ID !== undefined;
   if ((token !== undefined) === approle)
     problems.push("Set exactly one of VAULT_TOKEN or VAULT_ROLE_ID (with VAULT_SECRET_ID)");
+  if (appRoleRequired && token !== undefined) {
+    problems.push(
+      "vault.appRole.rotateSecretId rotates an AppRole secret id: log in with VAULT_ROLE_ID and VAULT_SECRET_ID, not VAULT_TOKEN",
+    );
+  }
   if (approle && (!env.VAULT_ROLE_ID || !env.VAULT_SECRET_ID)) {
     problems.push("AppRole needs both VAULT_ROLE_ID and VAULT_SECRET_ID");
   }
