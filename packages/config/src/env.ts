@@ -176,6 +176,14 @@ export const slackEnv = {
       "must be the app's signing secret: 32–64 lower-case hex characters (Basic Information → App Credentials)",
     )
     .optional(),
+  /**
+   * The signing secret before SLACK_SIGNING_SECRET, accepted as well while switching secrets (README,
+   * "Rotating Slack credentials without downtime"); unset once the switch is over.
+   */
+  SLACK_SIGNING_SECRET_PREVIOUS: z
+    .string()
+    .regex(/^[a-f0-9]{32,64}$/, "must be the app's previous signing secret: 32–64 lower-case hex characters")
+    .optional(),
   /** App-level token (xapp-…) for Socket Mode, for development without a public URL. */
   SLACK_APP_TOKEN: z
     .string()
