@@ -212,23 +212,12 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
         ? { kind: "redis", redisUrl: queue.redisUrl, prefix: queue.prefix }
         : { kind: "postgres", database: db },
     readiness: { database: () => db.query("SELECT 1"), queue: () => producer.ping() },
-    async ensureSchedules() {
-      await producer.syncCronSchedulers(
-        "rotationTick",
-        config.rotations.map((r) => ({
-          id: `rotation-${r.id}`,
-          cron: r.schedule.cron,
-          data: { rotationId: r.id },
-        })),
-      );
-      const secretIdSchedule = vault?.rotation ? config.vault?.appRole.rotateSecretId?.schedule : undefined;
-      await producer.syncCronSchedulers(
-        "vaultSecretIdRotate",
-        secretIdSchedule ? [{ id: "vault-secret-id", cron: secretIdSchedule.cron, data: {} }] : [],
-      );
-      if (notifications) await producer.scheduleRepeating("notifyDispatch", NOTIFICATION_DISPATCH_EVERY_MS);
-      if (auditExport) await producer.scheduleRepeating("auditExport", AUDIT_EXPORT_EVERY_MS);
-    },
+    ensureSchedules: () =>
+      ensureSchedules(producer, config, {
+        vaultSecretId: vault?.rotation !== undefined,
+        notifications: notifications !== undefined,
+        auditExport: auditExport !== undefined,
+      }),
     async close() {
       await producer.close();
       await auditExport?.close();
@@ -236,6 +225,30 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
       await db.close();
     },
   };
+}
+
+/** Every job scheduler this installation needs, put in place (or back) in the queue store. */
+async function ensureSchedules(
+  producer: QueueProducer,
+  config: LeaseholdConfig,
+  running: { vaultSecretId: boolean; notifications: boolean; auditExport: boolean },
+): Promise<void> {
+  await producer.syncCronSchedulers(
+    "rotationTick",
+    config.rotations.map((r) => ({
+      id: `rotation-${r.id}`,
+      cron: r.schedule.cron,
+      data: { rotationId: r.id },
+    })),
+  );
+  const secretIdSchedule = running.vaultSecretId ? config.vault?.appRole.rotateSecretId?.schedule : undefined;
+  await producer.syncCronSchedulers(
+    "vaultSecretIdRotate",
+    secretIdSchedule ? [{ id: "vault-secret-id", cron: secretIdSchedule.cron, data: {} }] : [],
+  );
+  if (running.notifications)
+    await producer.scheduleRepeating("notifyDispatch", NOTIFICATION_DISPATCH_EVERY_MS);
+  if (running.auditExport) await producer.scheduleRepeating("auditExport", AUDIT_EXPORT_EVERY_MS);
 }
 
 /**
