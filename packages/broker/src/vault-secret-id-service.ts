@@ -96,6 +96,14 @@ export function createVaultSecretIdService(deps: VaultSecretIdDeps) {
       });
     });
 
+  /**
+   * Rolls the step back when another row already holds the state (only one runs under the lock, so
+   * this is a lost lock, not a race to win): the retry starts from what is stored.
+   */
+  const added = async (insert: Promise<boolean>) => {
+    if (!(await insert)) throw new Error("another Vault secret id rotation is under way");
+  };
+
   const seal = (rowId: string, pair: SecretIdPair, { roleId }: VaultSecretIdSetup) =>
     cipher.seal(bindingOf(rowId, roleId), pair);
 
@@ -110,7 +118,7 @@ export function createVaultSecretIdService(deps: VaultSecretIdDeps) {
     const id = newId();
     await step(store, id, "bootstrap-recorded", async (repos) => {
       const pair = { secretId: s.bootstrapSecretId, accessor };
-      await repos.vaultSecretIds.add({ id, state: "current", sealed: seal(id, pair, s), at: clock() });
+      await added(repos.vaultSecretIds.add({ id, state: "current", sealed: seal(id, pair, s), at: clock() }));
     });
   };
 
@@ -122,7 +130,7 @@ export function createVaultSecretIdService(deps: VaultSecretIdDeps) {
     const pair = await s.appRole.mint(roleName);
     const id = newId();
     await commitAudited(store, clock(), async (repos, record) => {
-      await repos.vaultSecretIds.add({ id, state: "pending", sealed: seal(id, pair, s), at: clock() });
+      await added(repos.vaultSecretIds.add({ id, state: "pending", sealed: seal(id, pair, s), at: clock() }));
       record({
         actor: SYSTEM_ACTOR.worker,
         action: "rotation.started",
@@ -211,6 +219,7 @@ export function createVaultSecretIdService(deps: VaultSecretIdDeps) {
         action: "rotation.succeeded",
         subjectType: "rotation",
         subjectId: pending.id,
+        // One run per job attempt; a resumed rotation's earlier attempts are its earlier step events.
         data: { rotation: VAULT_SECRET_ID_ROTATION, attempts: 1 },
       });
     });

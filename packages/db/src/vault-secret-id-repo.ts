@@ -16,12 +16,13 @@ export type StoredVaultSecretId = {
   readonly createdAt: Date;
 };
 
-type Row = { id: string; state: VaultSecretIdState; sealed: Buffer | null; created_at: Date };
+type Row = { id: string; state: VaultSecretIdState; sealed: Uint8Array | null; created_at: Date };
 
 const toStored = (row: Row): StoredVaultSecretId => ({
   id: row.id,
   state: row.state,
-  sealed: row.sealed,
+  // PGlite answers bytea as a Uint8Array, node-postgres as a Buffer.
+  sealed: row.sealed === null ? null : Buffer.from(row.sealed),
   createdAt: row.created_at,
 });
 
