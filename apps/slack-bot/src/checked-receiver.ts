@@ -38,32 +38,42 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
  * timestamp window both ways, the signature, and the replay cache shared by all replicas. A refused
  * request is answered 401 (503 while the replay cache is unreachable) with no body, and Bolt never sees
  * it, so no listener runs and nothing changes. An accepted request is handed to Bolt with the body
- * already read, and Bolt checks the signature once more itself.
+ * already read, and Bolt checks the signature once more itself: with the secret that signed it, since
+ * during a switch of signing secret the previous one is accepted too (one Bolt receiver per secret).
  */
 export class CheckedHttpReceiver implements Receiver {
-  readonly #bolt: HTTPReceiver;
-  readonly #signingSecret: string;
+  readonly #bolts: readonly HTTPReceiver[];
+  readonly #signingSecrets: readonly string[];
   readonly #replay: ReplayCache;
   readonly #boltLogger: BoltLogger;
   readonly #log: Logger;
   #server: Server | undefined;
 
-  constructor(options: { signingSecret: string; replay: ReplayCache; boltLogger: BoltLogger; log: Logger }) {
-    this.#signingSecret = options.signingSecret;
+  constructor(options: {
+    /** The current signing secret, then the previous one while Slack may still sign with it. */
+    signingSecrets: readonly [string, ...string[]];
+    replay: ReplayCache;
+    boltLogger: BoltLogger;
+    log: Logger;
+  }) {
+    this.#signingSecrets = options.signingSecrets;
     this.#replay = options.replay;
     this.#boltLogger = options.boltLogger;
     this.#log = options.log;
-    this.#bolt = new HTTPReceiver({
-      signingSecret: options.signingSecret,
-      logger: options.boltLogger,
-      // Answer Slack as soon as a listener acks, and do the work after: Slack gives up after 3 s. A
-      // listener that must answer with the outcome (a modal's errors) does its work before its ack.
-      processBeforeResponse: false,
-    });
+    this.#bolts = options.signingSecrets.map(
+      (signingSecret) =>
+        new HTTPReceiver({
+          signingSecret,
+          logger: options.boltLogger,
+          // Answer Slack as soon as a listener acks, and do the work after: Slack gives up after 3 s. A
+          // listener that must answer with the outcome (a modal's errors) does its work before its ack.
+          processBeforeResponse: false,
+        }),
+    );
   }
 
   init(app: App): void {
-    this.#bolt.init(app);
+    for (const bolt of this.#bolts) bolt.init(app);
   }
 
   start(options: { port: number; host: string }): Promise<Server> {
@@ -104,7 +114,7 @@ export class CheckedHttpReceiver implements Receiver {
     const verdict = await checkSlackRequest({
       headers: req.headers,
       rawBody,
-      signingSecret: this.#signingSecret,
+      signingSecrets: this.#signingSecrets,
       nowMs: Date.now(),
       replay: this.#replay,
     });
@@ -118,8 +128,10 @@ export class CheckedHttpReceiver implements Receiver {
     }
     // Bolt reads a request's body from `rawBody` when it is already there (its BufferedIncomingMessage).
     Object.assign(req, { rawBody });
+    const bolt = this.#bolts[verdict.secretIndex];
+    if (!bolt) throw new Error("no Bolt receiver for the secret that signed the request");
     try {
-      this.#bolt.requestListener(req, res);
+      bolt.requestListener(req, res);
     } catch (error) {
       // An unknown path: Bolt's own answer (404), as its receiver gives it.
       HTTPModuleFunctions.defaultDispatchErrorHandler({

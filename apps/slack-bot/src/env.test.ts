@@ -16,6 +16,18 @@ describe("the bot's environment", () => {
     });
   });
 
+  it("takes the previous signing secret while switching secrets", () => {
+    const previous = "0123456789abcdef0123456789abcdef";
+    expect(
+      readBotEnv({
+        ...database,
+        SLACK_BOT_TOKEN: token,
+        SLACK_SIGNING_SECRET: secret,
+        SLACK_SIGNING_SECRET_PREVIOUS: previous,
+      }).slack,
+    ).toEqual({ mode: "http", botToken: token, signingSecret: secret, previousSigningSecret: previous });
+  });
+
   it("runs over Socket Mode with an app token", () => {
     expect(
       readBotEnv({ ...database, SLACK_BOT_TOKEN: token, SLACK_APP_TOKEN: "xapp-1-abcdefghijkl" }).slack.mode,
@@ -40,6 +52,22 @@ describe("the bot's environment", () => {
     [
       { SLACK_BOT_TOKEN: token, SLACK_APP_TOKEN: "xoxb-not-an-app-token" },
       /SLACK_APP_TOKEN: must be an app-level token: xapp- followed by 10–250 letters, digits and dashes/,
+    ],
+    [
+      { SLACK_BOT_TOKEN: token, SLACK_SIGNING_SECRET: secret, SLACK_SIGNING_SECRET_PREVIOUS: secret },
+      /SLACK_SIGNING_SECRET_PREVIOUS: must be the secret before SLACK_SIGNING_SECRET, not the same one/,
+    ],
+    [
+      {
+        SLACK_BOT_TOKEN: token,
+        SLACK_APP_TOKEN: "xapp-1-abcdefghijkl",
+        SLACK_SIGNING_SECRET_PREVIOUS: "0123456789abcdef0123456789abcdef",
+      },
+      /SLACK_SIGNING_SECRET_PREVIOUS: set it only beside SLACK_SIGNING_SECRET/,
+    ],
+    [
+      { SLACK_BOT_TOKEN: token, SLACK_SIGNING_SECRET: secret, SLACK_SIGNING_SECRET_PREVIOUS: "nope" },
+      /SLACK_SIGNING_SECRET_PREVIOUS: must be the app's previous signing secret/,
     ],
     [
       { SLACK_BOT_TOKEN: token, SLACK_SIGNING_SECRET: "not-hex" },

@@ -13,7 +13,13 @@ import {
 } from "@leasehold/config";
 
 export type SlackConnection =
-  | { readonly mode: "http"; readonly botToken: string; readonly signingSecret: string }
+  | {
+      readonly mode: "http";
+      readonly botToken: string;
+      readonly signingSecret: string;
+      /** Accepted too while Slack may still sign with it (SLACK_SIGNING_SECRET_PREVIOUS). */
+      readonly previousSigningSecret?: string | undefined;
+    }
   | { readonly mode: "socket"; readonly botToken: string; readonly appToken: string };
 
 /**
@@ -38,6 +44,7 @@ export function readBotEnv(env: NodeJS.ProcessEnv = process.env) {
   const {
     SLACK_BOT_TOKEN: botToken,
     SLACK_SIGNING_SECRET: signingSecret,
+    SLACK_SIGNING_SECRET_PREVIOUS: previousSigningSecret,
     SLACK_APP_TOKEN: appToken,
   } = parsed;
   const problems = [
@@ -49,11 +56,17 @@ export function readBotEnv(env: NodeJS.ProcessEnv = process.env) {
           "Set exactly one of SLACK_SIGNING_SECRET (HTTP, production) or SLACK_APP_TOKEN (Socket Mode, development)",
         ]
       : []),
+    ...(previousSigningSecret !== undefined && signingSecret === undefined
+      ? ["SLACK_SIGNING_SECRET_PREVIOUS: set it only beside SLACK_SIGNING_SECRET (the bot over HTTP)"]
+      : []),
+    ...(previousSigningSecret !== undefined && previousSigningSecret === signingSecret
+      ? ["SLACK_SIGNING_SECRET_PREVIOUS: must be the secret before SLACK_SIGNING_SECRET, not the same one"]
+      : []),
   ];
   if (problems.length > 0 || !botToken) throw new ConfigError("the environment", problems);
   const slack: SlackConnection = appToken
     ? { mode: "socket", botToken, appToken }
-    : { mode: "http", botToken, signingSecret: signingSecret ?? "" };
+    : { mode: "http", botToken, signingSecret: signingSecret ?? "", previousSigningSecret };
   return { ...parsed, slack, targetEnv: env };
 }
 

@@ -24,13 +24,13 @@ function boltLogger(log: PinoLogger): BoltLogger {
 
 /** Bolt's HTTP receiver behind Leasehold's checks of each request. */
 function checkedReceiver(
-  signingSecret: string,
+  signingSecrets: readonly [string, ...string[]],
   replay: ReplayCache | undefined,
   boltLogger: BoltLogger,
   log: PinoLogger,
 ): CheckedHttpReceiver {
   if (!replay) throw new Error("the Slack bot over HTTP needs a replay cache");
-  return new CheckedHttpReceiver({ signingSecret, replay, boltLogger, log });
+  return new CheckedHttpReceiver({ signingSecrets, replay, boltLogger, log });
 }
 
 /**
@@ -51,7 +51,16 @@ export function createSlackApp(
   const app = new App({
     token: connection.botToken,
     ...(connection.mode === "http"
-      ? { receiver: checkedReceiver(connection.signingSecret, deps.replay, logger, deps.pino) }
+      ? {
+          receiver: checkedReceiver(
+            connection.previousSigningSecret === undefined
+              ? [connection.signingSecret]
+              : [connection.signingSecret, connection.previousSigningSecret],
+            deps.replay,
+            logger,
+            deps.pino,
+          ),
+        }
       : { socketMode: true, appToken: connection.appToken }),
     logger,
     // Initialized by startSlackBot, which turns an unreachable Slack into a clear error, not a crash.

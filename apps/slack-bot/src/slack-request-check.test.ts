@@ -27,7 +27,13 @@ function memoryCache() {
 }
 
 const check = (headers: Record<string, string>, replay: ReplayCache = memoryCache().cache, raw = body) =>
-  checkSlackRequest({ headers, rawBody: Buffer.from(raw), signingSecret, nowMs: NOW_MS, replay });
+  checkSlackRequest({
+    headers,
+    rawBody: Buffer.from(raw),
+    signingSecrets: [signingSecret],
+    nowMs: NOW_MS,
+    replay,
+  });
 
 describe("a Slack request's timestamp, signature and freshness", () => {
   it.each([0, 1, -1, SLACK_REQUEST_WINDOW_SECONDS, -SLACK_REQUEST_WINDOW_SECONDS])(
@@ -35,6 +41,7 @@ describe("a Slack request's timestamp, signature and freshness", () => {
     async (offset) => {
       expect(await check(signSlackRequest({ signingSecret, body, timestamp: NOW + offset }))).toEqual({
         ok: true,
+        secretIndex: 0,
       });
     },
   );
@@ -71,10 +78,31 @@ describe("a Slack request's timestamp, signature and freshness", () => {
     expect(await check(forged)).toMatchObject({ ok: false, status: 401, reason: "signature mismatch" });
   });
 
+  it("accepts the previous signing secret too while both are given, and still refuses any other", async () => {
+    const previous = randomBytes(32).toString("hex");
+    const both = (headers: Record<string, string>) =>
+      checkSlackRequest({
+        headers,
+        rawBody: Buffer.from(body),
+        signingSecrets: [signingSecret, previous],
+        nowMs: NOW_MS,
+        replay: memoryCache().cache,
+      });
+    const sign = (secret: string) => signSlackRequest({ signingSecret: secret, body, timestamp: NOW });
+    expect(await both(sign(signingSecret))).toEqual({ ok: true, secretIndex: 0 });
+    expect(await both(sign(previous))).toEqual({ ok: true, secretIndex: 1 });
+    expect(await both(sign(randomBytes(32).toString("hex")))).toMatchObject({
+      ok: false,
+      reason: "signature mismatch",
+    });
+    // Without it (the switch is over), the previous secret is just another secret.
+    expect(await check(sign(previous))).toMatchObject({ ok: false, reason: "signature mismatch" });
+  });
+
   it("accepts a signature once, remembering it as long as its timestamp could still pass", async () => {
     const { cache, claimed } = memoryCache();
     const headers = signSlackRequest({ signingSecret, body, timestamp: NOW + SLACK_REQUEST_WINDOW_SECONDS });
-    expect(await check(headers, cache)).toEqual({ ok: true });
+    expect(await check(headers, cache)).toEqual({ ok: true, secretIndex: 0 });
     expect(await check(headers, cache)).toMatchObject({
       ok: false,
       status: 401,

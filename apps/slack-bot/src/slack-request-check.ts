@@ -8,7 +8,8 @@ import type { Redis } from "ioredis";
  * its timestamp said, and any request could be sent again within 5 minutes. Here:
  *  - the timestamp must be within 5 minutes of this host's clock, in either direction;
  *  - the signature is `v0=` + hex HMAC-SHA256(signing secret, `v0:<timestamp>:<raw body>`), compared in
- *    constant time;
+ *    constant time; during a switch of signing secret (README, "Rotating Slack credentials without
+ *    downtime") the previous secret's signature is accepted too, each compared in constant time;
  *  - each signature is accepted once: the first replica to see it claims it in the replay cache (Redis,
  *    or PostgreSQL in the PostgreSQL-only mode, shared by every replica), and any later copy is refused
  *    for as long as its timestamp could still pass.
@@ -44,7 +45,8 @@ export function redisReplayCache(redis: Redis, prefix: string): ReplayCache {
 }
 
 export type SlackRequestVerdict =
-  | { readonly ok: true }
+  /** `secretIndex`: which of the signing secrets made the signature (0: the current one). */
+  | { readonly ok: true; readonly secretIndex: number }
   | { readonly ok: false; readonly status: 401 | 503; readonly reason: string };
 
 const refused = (reason: string): SlackRequestVerdict => ({ ok: false, status: 401, reason });
@@ -61,7 +63,8 @@ const single = (value: string | string[] | undefined) => (typeof value === "stri
 export async function checkSlackRequest(input: {
   headers: IncomingHttpHeaders;
   rawBody: Buffer;
-  signingSecret: string;
+  /** The current signing secret, then the previous one while Slack may still sign with it. */
+  signingSecrets: readonly string[];
   nowMs: number;
   replay: ReplayCache;
 }): Promise<SlackRequestVerdict> {
@@ -77,16 +80,21 @@ export async function checkSlackRequest(input: {
   const given = signature?.match(/^v0=([0-9a-f]{64})$/)?.[1];
   if (signature === undefined || given === undefined)
     return refused("missing or malformed x-slack-signature");
-  const expected = createHmac("sha256", input.signingSecret)
-    .update(`v0:${timestamp}:`)
-    .update(input.rawBody)
-    .digest();
-  if (!timingSafeEqual(Buffer.from(given, "hex"), expected)) return refused("signature mismatch");
+  const givenBytes = Buffer.from(given, "hex");
+  // Every secret is tried, so the time taken does not depend on which one (if any) matched.
+  const matches = input.signingSecrets.map((secret) =>
+    timingSafeEqual(
+      givenBytes,
+      createHmac("sha256", secret).update(`v0:${timestamp}:`).update(input.rawBody).digest(),
+    ),
+  );
+  const secretIndex = matches.indexOf(true);
+  if (secretIndex === -1) return refused("signature mismatch");
   let first: boolean;
   try {
     first = await input.replay.claim(createHash("sha256").update(signature).digest("hex"), REPLAY_MEMORY_MS);
   } catch {
     return { ok: false, status: 503, reason: "the replay cache cannot be reached" };
   }
-  return first ? { ok: true } : refused("replayed: this signature was already accepted");
+  return first ? { ok: true, secretIndex } : refused("replayed: this signature was already accepted");
 }

@@ -46,11 +46,16 @@ describe.each(STORES)(
       pools.push(pool);
       return { kind, database: pool };
     };
-    const startBot = async (down = false) => {
+    const startBot = async (down = false, previousSigningSecret?: string) => {
       const bot = await startSlackBot({
         useCases,
         settings: slackSettingsSchema.parse({ users: { [ALICE]: "alice@example.com" } }),
-        connection: { mode: "http", botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET },
+        connection: {
+          mode: "http",
+          botToken: BOT_TOKEN,
+          signingSecret: SIGNING_SECRET,
+          previousSigningSecret,
+        },
         apiUrl: slack.apiUrl,
         host: "127.0.0.1",
         port: 0,
@@ -111,6 +116,20 @@ describe.each(STORES)(
       const calls = targetsListed.mock.calls.length;
       const response = await post(replica1, access(), now(), randomBytes(32).toString("hex"));
       expect(response.status).toBe(401);
+      expect(targetsListed.mock.calls.length).toBe(calls);
+    });
+
+    it("while switching signing secrets, accepts the previous one as well (Bolt runs the use case) and no other", async () => {
+      const previous = randomBytes(32).toString("hex");
+      const switching = await startBot(false, previous);
+      const before = targetsListed.mock.calls.length;
+      expect((await post(switching, access(), now(), previous)).status).toBe(200);
+      expect((await post(switching, access(), now())).status).toBe(200);
+      await vi.waitFor(() => expect(targetsListed.mock.calls.length).toBe(before + 2));
+      const calls = targetsListed.mock.calls.length;
+      expect((await post(switching, access(), now(), randomBytes(32).toString("hex"))).status).toBe(401);
+      // A replica without it (the switch is over there) refuses the previous secret.
+      expect((await post(replica1, access(), now(), previous)).status).toBe(401);
       expect(targetsListed.mock.calls.length).toBe(calls);
     });
 

@@ -3,7 +3,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "./config-error.js";
-import { coreEnv, databaseEnv, parseEnv, redisEnv, sharedDatabaseEnv, slackEnv } from "./env.js";
+import {
+  coreEnv,
+  databaseEnv,
+  parseEnv,
+  redisEnv,
+  sharedDatabaseEnv,
+  slackEnv,
+  vaultSettingsFromEnv,
+} from "./env.js";
 import { deriveKeys, parseMasterKey, resolveMasterKey } from "./master-key.js";
 
 describe("environment", () => {
@@ -142,5 +150,32 @@ describe("master key", () => {
     expect(keys.credentials.equals(keys.auditChain)).toBe(false);
     expect(keys.grantRows.equals(keys.auditChain) || keys.grantRows.equals(keys.credentials)).toBe(false);
     expect(deriveKeys(key).credentials).toEqual(keys.credentials);
+  });
+});
+
+describe("Vault settings from the environment", () => {
+  const address = { VAULT_ADDR: "https://vault.example.com:8200" };
+  const appRole = { ...address, VAULT_ROLE_ID: "role", VAULT_SECRET_ID: "bootstrap" };
+
+  it("is AppRole or a token, read only when something needs Vault", () => {
+    expect(vaultSettingsFromEnv(appRole, { needed: false })).toBeUndefined();
+    expect(vaultSettingsFromEnv(appRole, { needed: true, appRoleRequired: true })?.auth).toEqual({
+      roleId: "role",
+      secretId: "bootstrap",
+    });
+    expect(vaultSettingsFromEnv({ ...address, VAULT_TOKEN: "t" }, { needed: true })?.auth).toEqual({
+      token: "t",
+    });
+  });
+
+  it("refuses a token when leasehold.yaml rotates the AppRole secret id, without repeating it", () => {
+    const refuse = () =>
+      vaultSettingsFromEnv(
+        { ...address, VAULT_TOKEN: "s3cret-token" },
+        { needed: true, appRoleRequired: true },
+      );
+    expect(refuse).toThrow(ConfigError);
+    expect(refuse).toThrow(/log in with VAULT_ROLE_ID and VAULT_SECRET_ID, not VAULT_TOKEN/);
+    expect(refuse).not.toThrow(/s3cret-token/);
   });
 });

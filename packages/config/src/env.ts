@@ -176,6 +176,14 @@ export const slackEnv = {
       "must be the app's signing secret: 32–64 lower-case hex characters (Basic Information → App Credentials)",
     )
     .optional(),
+  /**
+   * The signing secret before SLACK_SIGNING_SECRET, accepted as well while switching secrets (README,
+   * "Rotating Slack credentials without downtime"); unset once the switch is over.
+   */
+  SLACK_SIGNING_SECRET_PREVIOUS: z
+    .string()
+    .regex(/^[a-f0-9]{32,64}$/, "must be the app's previous signing secret: 32–64 lower-case hex characters")
+    .optional(),
   /** App-level token (xapp-…) for Socket Mode, for development without a public URL. */
   SLACK_APP_TOKEN: z
     .string()
@@ -202,10 +210,14 @@ export const vaultEnv = {
 type VaultEnv = { [K in keyof typeof vaultEnv]?: string | undefined };
 
 /**
- * Vault connection settings from the environment, checked only when `needed` (a `vault` target is
- * configured): an address and exactly one way to log in.
+ * Vault connection settings from the environment, checked only when `needed` (a `vault` target, a
+ * Vault KV rotation or the secret id rotation is configured): an address and exactly one way to log
+ * in, AppRole when `appRoleRequired` (leasehold.yaml rotates the AppRole secret id).
  */
-export function vaultSettingsFromEnv(env: VaultEnv, needed: boolean) {
+export function vaultSettingsFromEnv(
+  env: VaultEnv,
+  { needed, appRoleRequired = false }: { needed: boolean; appRoleRequired?: boolean },
+) {
   if (!needed) return undefined;
   const problems: string[] = [];
   if (!env.VAULT_ADDR) problems.push("VAULT_ADDR: set Vault's address (a target has kind: vault)");
@@ -213,6 +225,11 @@ export function vaultSettingsFromEnv(env: VaultEnv, needed: boolean) {
   const approle = env.VAULT_ROLE_ID !== undefined || env.VAULT_SECRET_ID !== undefined;
   if ((token !== undefined) === approle)
     problems.push("Set exactly one of VAULT_TOKEN or VAULT_ROLE_ID (with VAULT_SECRET_ID)");
+  if (appRoleRequired && token !== undefined) {
+    problems.push(
+      "vault.appRole.rotateSecretId rotates an AppRole secret id: log in with VAULT_ROLE_ID and VAULT_SECRET_ID, not VAULT_TOKEN",
+    );
+  }
   if (approle && (!env.VAULT_ROLE_ID || !env.VAULT_SECRET_ID)) {
     problems.push("AppRole needs both VAULT_ROLE_ID and VAULT_SECRET_ID");
   }

@@ -9,3 +9,4 @@ export * from "./policy-files.js";
 export * from "./queue-backend.js";
 export * from "./rotation-config.js";
 export * from "./target-config.js";
+export * from "./vault-config.js";

@@ -13,6 +13,7 @@ import { z } from "zod";
 import { auditSinkConfigSchema } from "./audit-sink-config.js";
 import { rotationConfigSchema } from "./rotation-config.js";
 import { targetConfigSchema } from "./target-config.js";
+import { vaultConfigSchema } from "./vault-config.js";
 
 const providerNameSchema = z
   .string()
@@ -188,6 +189,8 @@ export const leaseholdConfigSchema = z
     policies: z.array(z.string().min(1).max(1024)).max(100).default([]),
     /** Long-lived secrets rotated on a schedule. */
     rotations: z.array(rotationConfigSchema).max(200).default([]),
+    /** Leasehold's own Vault login: its AppRole role and the rotation of its secret id. */
+    vault: vaultConfigSchema.optional(),
     /** PagerDuty and Opsgenie, for on-call and incident auto-approval (secrets come from env variables). */
     onCall: onCallSettingsSchema.default({}),
     /** Caps and rate limits; every field has a safe default. */
@@ -234,6 +237,12 @@ export const leaseholdConfigSchema = z
     });
     duplicates(config.targets, (t) => t.id, "targets", "target id");
     duplicates(config.rotations, (r) => r.id, "rotations", "rotation id");
+    config.rotations.forEach((rotation, index) => {
+      // Its audit events would be mistaken for those of Leasehold's own Vault secret id rotation.
+      if (rotation.id === "vault-approle-secret-id") {
+        ctx.addIssue({ code: "custom", path: ["rotations", index, "id"], message: "this id is reserved" });
+      }
+    });
     duplicates(config.auditSinks, (s) => s.name, "auditSinks", "sink name");
     // Two file sinks on one file would each see the other's lines as their own and skip events.
     const filePaths = new Set<string>();

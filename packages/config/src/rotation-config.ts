@@ -3,6 +3,19 @@ import { sqlEngines } from "@leasehold/providers/schemas";
 import { CronExpressionParser } from "cron-parser";
 import { z } from "zod";
 
+/** Cron, five fields (or six with seconds first), in UTC: `0 3 * * *` is every day at 03:00 UTC. */
+export const cronSchema = z
+  .string()
+  .max(100)
+  .refine((cron) => {
+    try {
+      CronExpressionParser.parse(cron, { tz: "UTC" });
+      return true;
+    } catch {
+      return false;
+    }
+  }, "cron is not a valid cron expression; write it like 0 3 * * * (every day at 03:00 UTC)");
+
 const secretSchema = z.union([
   z
     .object({
@@ -94,17 +107,7 @@ export const rotationConfigSchema = z
     schedule: z
       .object({
         /** Cron, five fields (or six with seconds first), in UTC: `0 3 * * *` is every day at 03:00 UTC. */
-        cron: z
-          .string()
-          .max(100)
-          .refine((cron) => {
-            try {
-              CronExpressionParser.parse(cron, { tz: "UTC" });
-              return true;
-            } catch {
-              return false;
-            }
-          }, "cron is not a valid cron expression; write it like 0 3 * * * (every day at 03:00 UTC)"),
+        cron: cronSchema,
         /** A random delay up to this, so many rotations do not start on the same second. */
         jitter: durationSchema.refine((s) => s <= 3600, "jitter must be at most 1h").optional(),
       })

@@ -13,5 +13,6 @@ export * from "./open-database.js";
 export * from "./pre-approval-repo.js";
 export * from "./rotation-run-repo.js";
 export * from "./store.js";
+export * from "./vault-secret-id-repo.js";
 export * from "./web-login-repo.js";
 export * from "./web-session-repo.js";

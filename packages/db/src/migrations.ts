@@ -345,4 +345,24 @@ CREATE TABLE web_logins (
 CREATE INDEX web_logins_expiry ON web_logins (expires_at);
 `,
   },
+  {
+    id: "0015_vault_secret_ids",
+    sql: `
+-- Leasehold's own Vault AppRole secret ids (vault-secret-id-service.ts in the broker). VAULT_SECRET_ID
+-- is the bootstrap; each rotation adds a 'pending' row, makes it 'current' (the one every replica logs
+-- in with) and the one before 'retired', then destroys the retired one in Vault and wipes its sealed
+-- value ('destroyed'). Rows are never deleted: they are the record of which secret id was used when.
+-- The sealed value (secret id and accessor) is encrypted with the credential key, bound to the row.
+CREATE TABLE vault_secret_ids (
+  id         uuid PRIMARY KEY,
+  state      text NOT NULL CHECK (state IN ('pending', 'current', 'retired', 'destroyed')),
+  sealed     bytea,
+  created_at timestamptz NOT NULL,
+  updated_at timestamptz NOT NULL,
+  CHECK ((sealed IS NULL) = (state = 'destroyed'))
+);
+-- At most one current and one pending: two workers rotating at once cannot both win.
+CREATE UNIQUE INDEX vault_secret_ids_one_each ON vault_secret_ids (state) WHERE state IN ('pending', 'current');
+`,
+  },
 ];

@@ -8,6 +8,7 @@ import { type GrantRepo, grantRepo } from "./grant-repo.js";
 import { type NotificationRepo, notificationRepo } from "./notification-repo.js";
 import { type PreApprovalRepo, preApprovalRepo } from "./pre-approval-repo.js";
 import { type RotationRunRepo, rotationRunRepo } from "./rotation-run-repo.js";
+import { type VaultSecretIdRepo, vaultSecretIdRepo } from "./vault-secret-id-repo.js";
 import { type WebLoginRepo, webLoginRepo } from "./web-login-repo.js";
 import { type WebSessionRepo, webSessionRepo } from "./web-session-repo.js";
 
@@ -24,6 +25,7 @@ export type Repositories = {
   readonly auditSinks: AuditSinkCursorRepo;
   readonly webSessions: WebSessionRepo;
   readonly webLogins: WebLoginRepo;
+  readonly vaultSecretIds: VaultSecretIdRepo;
 };
 
 /**
@@ -56,6 +58,7 @@ export function createStore(db: Database, options: { auditKey: Buffer; grantKey:
     auditSinks: auditSinkCursorRepo(sql),
     webSessions: webSessionRepo(sql),
     webLogins: webLoginRepo(sql),
+    vaultSecretIds: vaultSecretIdRepo(sql),
   });
   const pooled = bind(db);
   return {

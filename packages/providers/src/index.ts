@@ -32,6 +32,7 @@ export {
   type PasswordForTemplates,
   passwordForTemplates,
 } from "./sql-native/sql-stored-password.js";
+export * from "./vault/vault-approle.js";
 export * from "./vault/vault-client.js";
 export * from "./vault/vault-errors.js";
 export * from "./vault/vault-provider.js";

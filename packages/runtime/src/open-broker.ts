@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import {
   type AuditExportService,
   type Broker,
+  type CredentialCipher,
   createBroker,
   createCredentialCipher,
   createNotificationService,
@@ -9,7 +10,9 @@ import {
   type Logger,
   type NotificationService,
   type ReconcileOptions,
+  storedVaultSecretId,
   targetCatalog,
+  type VaultSecretIdSetup,
 } from "@leasehold/broker";
 import {
   deriveKeys,
@@ -18,7 +21,7 @@ import {
   signCheckpoint,
   slackSettingsSchema,
 } from "@leasehold/config";
-import { createStore, type Database, openDatabase } from "@leasehold/db";
+import { createStore, type Database, openDatabase, type Store } from "@leasehold/db";
 import { type Clock, type Metrics, systemClock } from "@leasehold/domain";
 import { type AppMetrics, createAppMetrics, type HealthSnapshot } from "@leasehold/metrics";
 import { type PolicyEngine, policyEngineFor } from "@leasehold/policy";
@@ -29,7 +32,9 @@ import {
   createVaultSession,
   type OnCallSource,
   providerRegistry,
+  type VaultSession,
   type VaultSettings,
+  vaultAppRole,
 } from "@leasehold/providers";
 import {
   createQueueProducer,
@@ -130,20 +135,24 @@ export const NOTIFICATION_DISPATCH_EVERY_MS = 1000;
  */
 export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> {
   const { config, log } = settings;
-  const backends = {
-    config,
-    aws: createAwsClients(settings.aws),
-    vault: settings.vault ? createVaultSession(settings.vault) : undefined,
-    sqlAdminUrls: settings.sqlAdminUrls ?? new Map<string, string>(),
-  };
-  const providers = providersFor(backends);
-  const passwords = createDatabasePasswords();
   const { keys, checkpointKey, sinks } = keysAndSinks(settings);
   const db = await openDatabase({
     databaseUrl: settings.databaseUrl,
     migrationUrl: settings.migrationUrl,
     dataDir: settings.dataDir,
   });
+  // The database and the cipher come first: Leasehold's Vault login reads its rotated secret id there.
+  const store = tracedStore(createStore(db, { auditKey: keys.auditChain, grantKey: keys.grantRows }));
+  const cipher = createCredentialCipher(keys.credentials);
+  const vault = vaultLogin(settings.vault, config, store, cipher);
+  const backends = {
+    config,
+    aws: createAwsClients(settings.aws),
+    vault: vault?.session,
+    sqlAdminUrls: settings.sqlAdminUrls ?? new Map<string, string>(),
+  };
+  const providers = providersFor(backends);
+  const passwords = createDatabasePasswords();
   const queue = await prepareQueues(settings).catch(async (error: unknown) => {
     await db.close();
     throw error;
@@ -157,7 +166,7 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
     healthReader({ db, producer: untracedProducer, config, clock }),
   );
   const deps = {
-    store: tracedStore(createStore(db, { auditKey: keys.auditChain, grantKey: keys.grantRows })),
+    store,
     targets: targetCatalog(config.targets),
     clock,
     log,
@@ -168,7 +177,7 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
       ...deps,
       providers: providerRegistry(providers.map(tracedProvider)),
       queues: grantQueues(producer),
-      cipher: createCredentialCipher(keys.credentials),
+      cipher,
       newId: randomUUID,
       policy: settings.policy ?? policyEngineFor(config),
       onCall: settings.onCall,
@@ -178,6 +187,7 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
       ...(settings.reconcile ? { reconcile: settings.reconcile } : {}),
       ...(settings.expiry ? { expiry: settings.expiry } : {}),
       ...(rotation ? { rotation } : {}),
+      vaultSecretId: vault?.rotation,
       auditCheckpoints: {
         signer: checkpointSigner(checkpointKey),
         schedule: config.auditCheckpoints,
@@ -202,18 +212,12 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
         ? { kind: "redis", redisUrl: queue.redisUrl, prefix: queue.prefix }
         : { kind: "postgres", database: db },
     readiness: { database: () => db.query("SELECT 1"), queue: () => producer.ping() },
-    async ensureSchedules() {
-      await producer.syncCronSchedulers(
-        "rotationTick",
-        config.rotations.map((r) => ({
-          id: `rotation-${r.id}`,
-          cron: r.schedule.cron,
-          data: { rotationId: r.id },
-        })),
-      );
-      if (notifications) await producer.scheduleRepeating("notifyDispatch", NOTIFICATION_DISPATCH_EVERY_MS);
-      if (auditExport) await producer.scheduleRepeating("auditExport", AUDIT_EXPORT_EVERY_MS);
-    },
+    ensureSchedules: () =>
+      ensureSchedules(producer, config, {
+        vaultSecretId: vault?.rotation !== undefined,
+        notifications: notifications !== undefined,
+        auditExport: auditExport !== undefined,
+      }),
     async close() {
       await producer.close();
       await auditExport?.close();
@@ -221,6 +225,61 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
       await db.close();
     },
   };
+}
+
+/** Every job scheduler this installation needs, put in place (or back) in the queue store. */
+async function ensureSchedules(
+  producer: QueueProducer,
+  config: LeaseholdConfig,
+  running: { vaultSecretId: boolean; notifications: boolean; auditExport: boolean },
+): Promise<void> {
+  await producer.syncCronSchedulers(
+    "rotationTick",
+    config.rotations.map((r) => ({
+      id: `rotation-${r.id}`,
+      cron: r.schedule.cron,
+      data: { rotationId: r.id },
+    })),
+  );
+  const secretIdSchedule = running.vaultSecretId ? config.vault?.appRole.rotateSecretId?.schedule : undefined;
+  await producer.syncCronSchedulers(
+    "vaultSecretIdRotate",
+    secretIdSchedule ? [{ id: "vault-secret-id", cron: secretIdSchedule.cron, data: {} }] : [],
+  );
+  if (running.notifications)
+    await producer.scheduleRepeating("notifyDispatch", NOTIFICATION_DISPATCH_EVERY_MS);
+  if (running.auditExport) await producer.scheduleRepeating("auditExport", AUDIT_EXPORT_EVERY_MS);
+}
+
+/**
+ * Leasehold's Vault session and, when leasehold.yaml asks for it, the rotation of its AppRole secret
+ * id. With AppRole the session always logs in with the stored secret id when there is one: a rotation
+ * destroyed the bootstrap, even if the rotation has since been switched off.
+ */
+function vaultLogin(
+  settings: VaultSettings | undefined,
+  config: LeaseholdConfig,
+  store: Store,
+  cipher: CredentialCipher,
+): { session: VaultSession; rotation: VaultSecretIdSetup | undefined } | undefined {
+  if (!settings) return undefined;
+  if ("token" in settings.auth) return { session: createVaultSession(settings), rotation: undefined };
+  const { roleId, secretId } = settings.auth;
+  const session = createVaultSession(settings, storedVaultSecretId(store, cipher, roleId));
+  const appRole = config.vault?.appRole;
+  const rotation = appRole?.rotateSecretId
+    ? {
+        appRole: vaultAppRole(session, {
+          address: settings.address,
+          namespace: settings.namespace,
+          roleId,
+          roleName: appRole.roleName,
+        }),
+        roleId,
+        bootstrapSecretId: secretId,
+      }
+    : undefined;
+  return { session, rotation };
 }
 
 /** The app's metrics as BrokerSettings.metrics asks; `health` makes the gauges' reader when wanted. */

@@ -81,10 +81,13 @@ export async function openBrokerFromEnv(
     }),
     checkpointKeyPem: env.LEASEHOLD_CHECKPOINT_KEY,
     aws: overrides.aws ?? { region: env.AWS_REGION },
-    vault: vaultSettingsFromEnv(
-      env,
-      config.targets.some((t) => t.kind === "vault") || config.rotations.some((r) => "vaultKv" in r.secret),
-    ),
+    vault: vaultSettingsFromEnv(env, {
+      needed:
+        config.targets.some((t) => t.kind === "vault") ||
+        config.rotations.some((r) => "vaultKv" in r.secret) ||
+        config.vault?.appRole.rotateSecretId !== undefined,
+      appRoleRequired: config.vault?.appRole.rotateSecretId !== undefined,
+    }),
     sqlAdminUrls: sqlAdminUrlsFromEnv(
       [
         ...config.targets,

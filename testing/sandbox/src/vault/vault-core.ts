@@ -1,3 +1,4 @@
+import { createVaultAppRoles } from "./vault-approle.js";
 import { createVaultKv } from "./vault-kv.js";
 import { createVaultLeases } from "./vault-leases.js";
 import type { VaultSandboxOptions } from "./vault-sandbox-types.js";
@@ -14,7 +15,8 @@ export type { TokenEntry } from "./vault-state.js";
 export function createVaultCore(options: VaultSandboxOptions) {
   const state = createVaultState(options);
   const leases = createVaultLeases(state);
-  const tokens = createVaultTokens(state, leases, options);
+  const appRoles = createVaultAppRoles(options.approle ?? [], state.clock);
+  const tokens = createVaultTokens(state, leases, options, appRoles);
   const kv = createVaultKv(state);
 
   /** Expires what is due by the clock: tokens (and their trees), then leases and revocation retries. */
@@ -32,6 +34,7 @@ export function createVaultCore(options: VaultSandboxOptions) {
       state.databaseFailing = failing;
     },
     ...tokens,
+    appRoles,
     ...leases,
     ...kv,
     sweep,

@@ -176,7 +176,9 @@ function authRoute(core: VaultCore, request: VaultRequest): VaultRoute {
           return noContent;
         },
       });
-    default:
+    default: {
+      const appRoleRoute = appRolePathRoute(core, request);
+      if (appRoleRoute !== undefined) return appRoleRoute;
       if (path.startsWith("auth/token/") || path.startsWith("auth/approle/")) {
         return { capability: capabilityOf(method), sudo: false, run: unsupportedPath };
       }
@@ -187,6 +189,42 @@ function authRoute(core: VaultCore, request: VaultRequest): VaultRoute {
           throw new VaultHttpError(404, [`no handler for route "${path}". route entry not found.`]);
         },
       };
+    }
+  }
+}
+
+/** `auth/approle/role/:name/…`: secret ids and the role id (see vault-approle.ts); undefined for other paths. */
+function appRolePathRoute(core: VaultCore, request: VaultRequest): VaultRoute | undefined {
+  const { method, path, body } = request;
+  const match =
+    /^auth\/approle\/role\/([\w .-]+)\/(secret-id|secret-id\/lookup|secret-id-accessor\/lookup|secret-id-accessor\/destroy|role-id)$/.exec(
+      path,
+    );
+  const name = match?.[1];
+  const action = match?.[2];
+  if (name === undefined || action === undefined) return undefined;
+  const { appRoles } = core;
+  switch (action) {
+    case "secret-id":
+      return byMethod(method, { WRITE: () => ok(appRoles.generate(name, body)) });
+    case "secret-id/lookup":
+      return byMethod(method, {
+        WRITE: () => {
+          const found = appRoles.lookupSecretId(name, body);
+          return found === undefined ? noContent : ok(found);
+        },
+      });
+    case "secret-id-accessor/lookup":
+      return byMethod(method, { WRITE: () => ok(appRoles.lookupAccessor(name, body)) });
+    case "secret-id-accessor/destroy":
+      return byMethod(method, {
+        WRITE: () => {
+          appRoles.destroyByAccessor(name, body);
+          return noContent;
+        },
+      });
+    default:
+      return byMethod(method, { GET: () => ok(appRoles.roleId(name)) });
   }
 }
 

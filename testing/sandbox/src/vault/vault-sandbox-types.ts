@@ -58,12 +58,17 @@ export type VaultSandboxToken = {
 /** An AppRole role that `auth/approle/login` accepts. */
 export type VaultAppRole = {
   roleId: string;
+  /** The role's first secret id (more come from `auth/approle/role/:name/secret-id`). */
   secretId: string;
   policies: readonly string[];
   /** Default: Vault's system default of 768 h. */
   tokenTtlSeconds?: number;
-  /** Recorded as the token's `meta.role_name`. Default "sandbox". */
+  /** The role's name (paths `auth/approle/role/<name>/…`, the token's `meta.role_name`). Default "sandbox". */
   roleName?: string;
+  /** The role's `secret_id_ttl`: secret ids expire after it. Default 0, never. */
+  secretIdTtlSeconds?: number;
+  /** The role's `secret_id_num_uses`: logins each secret id allows. Default 0, unlimited. */
+  secretIdNumUses?: number;
 };
 
 export type VaultSandboxOptions = {
@@ -162,6 +167,8 @@ export type VaultSandbox = {
   readonly requests: readonly VaultRequestRecord[];
   /** Every database lease issued since start, oldest first (reset() keeps them). */
   leases(): readonly VaultLeaseRecord[];
+  /** The accessors of an AppRole role's live secret ids (the first one included), in creation order. */
+  appRoleSecretIdAccessors(roleName: string): readonly string[];
   /** The stored versions of a KV v2 secret (path inside the mount), oldest first; [] when none. */
   kv(path: string): readonly VaultKvVersionRecord[];
   /**

@@ -357,6 +357,7 @@ export async function startVaultSandbox(options: VaultSandboxOptions = {}): Prom
     },
     leases: () => state.core.leaseRecords(),
     kv: (path) => state.core.kvRecords(path),
+    appRoleSecretIdAccessors: (roleName) => state.core.appRoles.liveAccessors(roleName),
     allPayloadsText: () => state.payloads.filter((text) => text !== "").join("\n"),
     setMode(mode) {
       state.mode = mode;

@@ -1,6 +1,7 @@
 import { buildAcl, type VaultAcl } from "./vault-acl.js";
+import type { VaultAppRoles } from "./vault-approle.js";
 import type { VaultLeases } from "./vault-leases.js";
-import type { VaultAppRole, VaultSandboxOptions } from "./vault-sandbox-types.js";
+import type { VaultSandboxOptions } from "./vault-sandbox-types.js";
 import {
   addSeconds,
   sanitizePolicies,
@@ -14,7 +15,6 @@ import {
   parseDurationSeconds,
   randomBase62,
   SYSTEM_MAX_TTL_SECONDS,
-  VAULT_ERRORS,
   VaultHttpError,
 } from "./vault-wire.js";
 
@@ -29,7 +29,8 @@ export type VaultTokens = ReturnType<typeof createVaultTokens>;
 export function createVaultTokens(
   state: VaultState,
   leases: Pick<VaultLeases, "revokeLeasesOf">,
-  options: Pick<VaultSandboxOptions, "rootToken" | "tokens" | "approle">,
+  options: Pick<VaultSandboxOptions, "rootToken" | "tokens">,
+  appRoles: Pick<VaultAppRoles, "appRoleFor">,
 ) {
   const { clock, tokensById, tokensByAccessor } = state;
 
@@ -90,7 +91,6 @@ export function createVaultTokens(
       renewable: token.renewable ?? true,
     });
   }
-  const approles: readonly VaultAppRole[] = options.approle ?? [];
 
   const isExpired = (token: TokenEntry, now: Date) =>
     token.expireTime !== undefined && now.getTime() >= token.expireTime.getTime();
@@ -252,18 +252,17 @@ export function createVaultTokens(
     return envelope({ auth: { ...authBlock(token), lease_duration: ttl }, warnings });
   }
 
-  /** `auth/approle/login`: an orphan token with the role's policies, for a matching role id and secret id. */
+  /**
+   * `auth/approle/login`: an orphan token with the role's policies, for a matching role id and live
+   * secret id. Vault puts the role's name in the token's metadata (`role_name`), which is how a token
+   * learns which role it logged in as (`auth/token/lookup-self`).
+   */
   function appRoleLogin(body: Record<string, unknown>) {
-    const roleId = body.role_id;
-    if (typeof roleId !== "string" || roleId === "") throw new VaultHttpError(400, ["missing role_id"]);
-    const role = approles.find(
-      (candidate) => candidate.roleId === roleId && candidate.secretId === body.secret_id,
-    );
-    if (role === undefined) throw new VaultHttpError(400, [VAULT_ERRORS.invalidAppRole]);
+    const role = appRoles.appRoleFor(body);
     const token = addToken({
       policies: sanitizePolicies(role.policies, true),
       displayName: "approle",
-      meta: { role_name: role.roleName ?? "sandbox" },
+      meta: { role_name: role.roleName },
       path: "auth/approle/login",
       parent: undefined,
       ttlSeconds: role.tokenTtlSeconds ?? SYSTEM_MAX_TTL_SECONDS,
