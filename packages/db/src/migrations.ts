@@ -348,20 +348,22 @@ CREATE INDEX web_logins_expiry ON web_logins (expires_at);
   {
     id: "0015_vault_secret_ids",
     sql: `
--- Leasehold's own Vault AppRole secret ids (vault-secret-id-service.ts in the broker). VAULT_SECRET_ID
--- is the bootstrap; each rotation adds a 'pending' row, makes it 'current' (the one every replica logs
--- in with) and the one before 'retired', then destroys the retired one in Vault and wipes its sealed
--- value ('destroyed'). Rows are never deleted: they are the record of which secret id was used when.
--- The sealed value (secret id and accessor) is encrypted with the credential key, bound to the row.
+-- Leasehold's own Vault AppRole secret ids, the secret store of the rotation vault-approle-secret-id
+-- (vault-secret-id-rotation.ts in the broker). VAULT_SECRET_ID is the bootstrap, never stored; each run
+-- adds a 'pending' row (its id is the run's id), makes it 'current' (the one every replica logs in with)
+-- and the one before 'retired', wiping its sealed value: the run keeps what it needs to destroy the old
+-- one in Vault. A pending row of a run that failed is retired by the next run. Rows are never deleted:
+-- they are the record of which secret id was used when. The sealed value (secret id and accessor) is
+-- encrypted with the credential key, bound to the row and to VAULT_ROLE_ID.
 CREATE TABLE vault_secret_ids (
   id         uuid PRIMARY KEY,
-  state      text NOT NULL CHECK (state IN ('pending', 'current', 'retired', 'destroyed')),
+  state      text NOT NULL CHECK (state IN ('pending', 'current', 'retired')),
   sealed     bytea,
   created_at timestamptz NOT NULL,
   updated_at timestamptz NOT NULL,
-  CHECK ((sealed IS NULL) = (state = 'destroyed'))
+  CHECK ((sealed IS NULL) = (state = 'retired'))
 );
--- At most one current and one pending: two workers rotating at once cannot both win.
+-- At most one current and one pending: two runs rotating at once cannot both win.
 CREATE UNIQUE INDEX vault_secret_ids_one_each ON vault_secret_ids (state) WHERE state IN ('pending', 'current');
 `,
   },

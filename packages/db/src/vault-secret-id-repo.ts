@@ -1,17 +1,17 @@
 import type { SqlExecutor } from "./database.js";
 
 /**
- * Leasehold's own Vault AppRole secret ids (table vault_secret_ids). A rotation mints one as `pending`,
- * makes it `current` once it logged in (the one before becomes `retired`), then destroys the retired
- * one in Vault and wipes it (`destroyed`). What is stored is sealed by the broker: the secret id and
+ * Leasehold's own Vault AppRole secret ids (table vault_secret_ids), the secret store of its rotation:
+ * a run stages one as `pending` (the row's id is the run's id), then makes it `current` (the one before
+ * becomes `retired`, its sealed value wiped). What is stored is sealed by the broker: the secret id and
  * its accessor never reach this module in the clear.
  */
-export type VaultSecretIdState = "pending" | "current" | "retired" | "destroyed";
+export type VaultSecretIdState = "pending" | "current" | "retired";
 
 export type StoredVaultSecretId = {
   readonly id: string;
   readonly state: VaultSecretIdState;
-  /** Null once destroyed. */
+  /** Null once retired. */
   readonly sealed: Buffer | null;
   readonly createdAt: Date;
 };
@@ -29,34 +29,35 @@ const toStored = (row: Row): StoredVaultSecretId => ({
 export type VaultSecretIdRepo = ReturnType<typeof vaultSecretIdRepo>;
 
 export function vaultSecretIdRepo(sql: SqlExecutor) {
-  const inState = async (state: VaultSecretIdState) =>
+  const inState = async (state: "pending" | "current") =>
     (
       await sql.query<Row>(
         "SELECT id, state, sealed, created_at FROM vault_secret_ids WHERE state = $1 ORDER BY created_at, id",
         [state],
       )
-    ).map(toStored);
+    )
+      .map(toStored)
+      .at(0);
+  const RETIRE = "UPDATE vault_secret_ids SET state = 'retired', sealed = NULL, updated_at = $1";
   return {
     /** The secret id every replica logs in with; undefined before the first rotation. */
-    current: async () => (await inState("current"))[0],
-    /** The one a rotation minted and has not yet made current. */
-    pending: async () => (await inState("pending"))[0],
-    /** Replaced ones still to be destroyed in Vault. */
-    retired: () => inState("retired"),
+    current: () => inState("current"),
+    /** The one a run staged and has not yet made current. */
+    pending: () => inState("pending"),
 
-    /** Adds a pending (or, for the bootstrap secret id, current) one; false when one is already in that state. */
-    async add(entry: { id: string; state: "pending" | "current"; sealed: Buffer; at: Date }) {
+    /** Stages a run's secret id; false when one is already pending (this run's, or another's). */
+    async addPending(entry: { id: string; sealed: Buffer; at: Date }) {
       const rows = await sql.query<{ id: string }>(
-        `INSERT INTO vault_secret_ids (id, state, sealed, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
+        `INSERT INTO vault_secret_ids (id, state, sealed, created_at, updated_at) VALUES ($1, 'pending', $2, $3, $3)
          ON CONFLICT DO NOTHING RETURNING id`,
-        [entry.id, entry.state, entry.sealed, entry.at],
+        [entry.id, entry.sealed, entry.at],
       );
       return rows.length === 1;
     },
 
     /**
-     * Makes the pending one current and the current one retired, in the caller's transaction. False
-     * when `pendingId` is no longer pending (another worker promoted it first).
+     * Makes the pending one current and retires the current one, in the caller's transaction. False
+     * when `pendingId` is not pending (another run's, or promoted already).
      */
     async promote(pendingId: string, at: Date): Promise<boolean> {
       const still = await sql.query<{ id: string }>(
@@ -64,10 +65,7 @@ export function vaultSecretIdRepo(sql: SqlExecutor) {
         [pendingId],
       );
       if (still.length === 0) return false;
-      await sql.query(
-        "UPDATE vault_secret_ids SET state = 'retired', updated_at = $1 WHERE state = 'current'",
-        [at],
-      );
+      await sql.query(`${RETIRE} WHERE state = 'current'`, [at]);
       await sql.query("UPDATE vault_secret_ids SET state = 'current', updated_at = $2 WHERE id = $1", [
         pendingId,
         at,
@@ -75,22 +73,12 @@ export function vaultSecretIdRepo(sql: SqlExecutor) {
       return true;
     },
 
-    /** A pending one that will never be current (it did not log in): it goes to be destroyed. */
-    async retire(pendingId: string, at: Date): Promise<boolean> {
-      const rows = await sql.query<{ id: string }>(
-        "UPDATE vault_secret_ids SET state = 'retired', updated_at = $2 WHERE id = $1 AND state = 'pending' RETURNING id",
-        [pendingId, at],
-      );
-      return rows.length === 1;
-    },
-
-    /** Vault no longer has it: the sealed value is wiped. False when it was not retired. */
-    async destroyed(id: string, at: Date): Promise<boolean> {
-      const rows = await sql.query<{ id: string }>(
-        `UPDATE vault_secret_ids SET state = 'destroyed', sealed = NULL, updated_at = $2
-         WHERE id = $1 AND state = 'retired' RETURNING id`,
-        [id, at],
-      );
+    /** A pending one that will never be current (its run failed): retired, its sealed value wiped. */
+    async retirePending(pendingId: string, at: Date): Promise<boolean> {
+      const rows = await sql.query(`${RETIRE} WHERE id = $2 AND state = 'pending' RETURNING id`, [
+        at,
+        pendingId,
+      ]);
       return rows.length === 1;
     },
   };

@@ -20,6 +20,7 @@ export * from "./rotation/role-password.js";
 export * from "./rotation/rotated-credential.js";
 export * from "./rotation/secret-store.js";
 export * from "./rotation/secrets-manager-store.js";
+export * from "./rotation/vault-approle-secret-id.js";
 export * from "./rotation/vault-kv-store.js";
 export * from "./schemas.js";
 export * from "./sql-native/password-verifier.js";
