@@ -8,7 +8,6 @@ import { defineProcessor, type Processor } from "./job-harness.js";
  */
 export function rotationProcessors(
   rotations: Pick<Broker["rotations"], "tick" | "start" | "execute">,
-  vaultSecretId: Pick<Broker["vaultSecretId"], "rotate">,
 ): Processor[] {
   return [
     defineProcessor({
@@ -27,12 +26,6 @@ export function rotationProcessors(
         });
         await rotations.execute(run.id, attempt);
       },
-    }),
-    // Leasehold's own Vault secret id (leasehold.yaml's vault.appRole.rotateSecretId).
-    defineProcessor({
-      queue: "vaultSecretIdRotate",
-      concurrency: 1,
-      run: (_payload, attempt) => vaultSecretId.rotate(attempt),
     }),
   ];
 }

@@ -40,7 +40,6 @@ describe("the worker's sweep", () => {
         execute: async () => undefined,
         resumeStalled: async () => 0,
       } as unknown as WorkerUseCases["rotations"],
-      vaultSecretId: { rotate: async () => "skipped" },
       reconcile: {
         run: async () => {
           ran.push("reconcile");

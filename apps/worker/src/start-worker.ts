@@ -30,7 +30,6 @@ const CHECKPOINT_CHECK_MS = 5000;
 export type WorkerUseCases = {
   readonly grants: Pick<Broker["grants"], "issue" | "expire" | "finishRevoke">;
   readonly rotations: Pick<Broker["rotations"], "tick" | "start" | "execute" | "resumeStalled">;
-  readonly vaultSecretId: Pick<Broker["vaultSecretId"], "rotate">;
   readonly reconcile: Broker["reconcile"];
   readonly drift: Broker["drift"];
   readonly audit: Pick<Broker["audit"], "checkpoint" | "checkpointKeyId">;
@@ -56,11 +55,11 @@ export async function startWorker(options: {
   metrics?: Pick<Metrics, "jobFailed" | "sweepFinished">;
 }): Promise<{ close(): Promise<void> }> {
   const { useCases, log } = options;
-  const { grants, rotations, vaultSecretId, reconcile, drift, audit, notifications, auditExport } = useCases;
+  const { grants, rotations, reconcile, drift, audit, notifications, auditExport } = useCases;
   const workers = startProcessors(
     [
       ...grantProcessors(grants, { concurrency: options.concurrency }),
-      ...rotationProcessors(rotations, vaultSecretId),
+      ...rotationProcessors(rotations),
       ...(notifications ? notificationProcessors(notifications) : []),
       ...(auditExport ? auditExportProcessors(auditExport) : []),
     ],

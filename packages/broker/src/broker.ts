@@ -26,7 +26,6 @@ import { createRevocationService } from "./revocation-service.js";
 import { listRotations } from "./rotation-list.js";
 import { createRotationService, type RotationSetup } from "./rotation-service.js";
 import { createTargetQueryService } from "./target-query-service.js";
-import { createVaultSecretIdService, type VaultSecretIdSetup } from "./vault-secret-id-service.js";
 import { createWebSessionService } from "./web-session-service.js";
 
 export type { RotationSetup } from "./rotation-service.js";
@@ -34,10 +33,8 @@ export type { RotationSetup } from "./rotation-service.js";
 export type BrokerOptions = {
   readonly reconcile?: ReconcileOptions;
   readonly expiry?: ExpiryOptions;
-  /** Absent when leasehold.yaml configures no rotations: the broker then has none. */
+  /** Absent when leasehold.yaml configures no rotations (nor vault.appRole.rotateSecretId): none then. */
   readonly rotation?: RotationSetup;
-  /** Leasehold's own Vault AppRole secret id, when leasehold.yaml asks for its rotation. */
-  readonly vaultSecretId?: VaultSecretIdSetup | undefined;
   /** The key and schedule of the audit trail's signed checkpoints; absent: none are written. */
   readonly auditCheckpoints?: CheckpointSetup;
 };
@@ -94,8 +91,6 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions = {}) {
       ...createRotationService(rotationDeps),
       list: (principal: Principal) => listRotations(rotationDeps, principal),
     },
-    /** Leasehold's own Vault AppRole secret id, rotated by the worker's scheduled job. */
-    vaultSecretId: createVaultSecretIdService({ ...deps, setup: options.vaultSecretId }),
     audit: {
       ...createAuditService(deps),
       ...createAuditCheckpointService(deps, options.auditCheckpoints),

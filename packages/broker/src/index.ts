@@ -30,5 +30,5 @@ export * from "./revocation-service.js";
 export * from "./rotation-list.js";
 export * from "./rotation-service.js";
 export * from "./target-query-service.js";
-export * from "./vault-secret-id-service.js";
+export * from "./vault-secret-id-rotation.js";
 export * from "./web-session-service.js";

@@ -48,8 +48,14 @@ export type RotationSettings = {
   readonly id: string;
   /** What leasehold.yaml says of the rotated secret (shown to admins). */
   readonly description: string;
-  /** Where the secret lives, under leasehold.yaml's own key (`awsSecretsManager` or `vaultKv`). */
-  readonly secret: { readonly awsSecretsManager: unknown } | { readonly vaultKv: unknown };
+  /**
+   * Where the secret lives, under leasehold.yaml's own key (`awsSecretsManager` or `vaultKv`), or
+   * `vaultAppRole` for Leasehold's own Vault secret id (vault-secret-id-rotation.ts).
+   */
+  readonly secret:
+    | { readonly awsSecretsManager: unknown }
+    | { readonly vaultKv: unknown }
+    | { readonly vaultAppRole: unknown };
   /** A scheduled run starts up to this long after its tick, so rotations do not all start at once. */
   readonly schedule: { readonly cron: string; readonly jitterSeconds: number };
 };

@@ -1,32 +1,33 @@
-import { randomUUID } from "node:crypto";
-import { createStore, type Database, type Store } from "@leasehold/db";
 import {
+  type CredentialProvider,
   createVaultSession,
   type VaultAppRolePort,
   vaultAppRole,
   vaultClientFor,
 } from "@leasehold/providers";
 import { startVaultSandbox, type VaultSandbox } from "@leasehold/sandbox";
-import { createTestDatabase } from "@leasehold/test-kit";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createCredentialCipher } from "./credential-cipher.js";
+import type { Rotation, RotationSetup } from "./rotation-service.js";
+import { admin, createHarness, type Harness } from "./test-harness.js";
 import {
-  createVaultSecretIdService,
   storedVaultSecretId,
   VAULT_SECRET_ID_ROTATION,
-} from "./vault-secret-id-service.js";
+  vaultSecretIdRotation,
+} from "./vault-secret-id-rotation.js";
 
 /**
- * Rotating Leasehold's own AppRole secret id on real PostgreSQL against the Vault stand-in, with a crash
- * injected at every step: whatever the step, the secret id Leasehold would log in with next still
- * logs in, and the next run finishes the rotation.
+ * Rotating Leasehold's own AppRole secret id as a rotation like the others (start and execute, as the
+ * worker's rotationRun job does), on real PostgreSQL against the Vault stand-in, with a crash injected
+ * at every call to Vault: whatever the step, the secret id Leasehold would log in with next still logs
+ * in, and the run's retry finishes the rotation.
  */
 const ROLE = "leasehold";
 const ROLE_ID = "leasehold-role-id";
-const silent = { info() {}, warn() {}, error() {} };
+const ID = VAULT_SECRET_ID_ROTATION;
+const noProvider = { kind: "sql" } as unknown as CredentialProvider;
 const notLast = { isLast: false };
 
-/** A crash: an unexpected error, so the job would be retried, and nothing is recorded as failed. */
+/** A crash: an unexpected error, so the run is retried, and nothing is recorded as failed. */
 class Crash extends Error {}
 
 type CrashPoint =
@@ -39,13 +40,13 @@ type CrashPoint =
 
 describe("rotating Leasehold's own Vault AppRole secret id", () => {
   let vault: VaultSandbox;
-  let db: Database & { url?: string };
-  let store: Store;
+  let h: Harness;
   let bootstrap: string;
-  const cipher = createCredentialCipher(Buffer.alloc(32, 7));
   let crashAt: CrashPoint | undefined;
   /** Runs just after Vault minted a secret id (the test's chance to meddle with it). */
   let afterMint: ((minted: { secretId: string; accessor: string }) => Promise<void>) | undefined;
+  const rotations = new Map<string, Rotation>();
+  const setup: RotationSetup = { rotations, enqueueRun: async () => undefined };
 
   const root = () => vaultClientFor({ address: vault.url }, vault.rootToken);
   const maybeCrash = (point: CrashPoint) => {
@@ -54,7 +55,7 @@ describe("rotating Leasehold's own Vault AppRole secret id", () => {
       throw new Crash(`crash ${point}`);
     }
   };
-  const stored = () => storedVaultSecretId(store, cipher, ROLE_ID);
+  const stored = () => storedVaultSecretId(h.deps.store, h.deps.cipher, ROLE_ID);
   /** A replica's session: it logs in with the stored secret id, or the bootstrap one. */
   const session = () =>
     createVaultSession({ address: vault.url, auth: { roleId: ROLE_ID, secretId: bootstrap } }, stored());
@@ -66,10 +67,10 @@ describe("rotating Leasehold's own Vault AppRole secret id", () => {
       return false;
     }
   };
-  const service = () => {
+  /** The real port, with a crash point around each of its calls that changes something. */
+  const crashingPort = (): VaultAppRolePort => {
     const real = vaultAppRole(session(), { address: vault.url, roleId: ROLE_ID });
-    // The real port, with a crash point around each of its calls.
-    const crashing: VaultAppRolePort = {
+    return {
       ...real,
       mint: async (roleName) => {
         maybeCrash("before-mint");
@@ -89,21 +90,19 @@ describe("rotating Leasehold's own Vault AppRole secret id", () => {
         maybeCrash("after-destroy");
       },
     };
-    return createVaultSecretIdService({
-      store,
-      cipher,
-      clock: () => new Date(),
-      newId: randomUUID,
-      log: silent,
-      setup: { appRole: crashing, roleId: ROLE_ID, bootstrapSecretId: bootstrap },
-    });
   };
+  const start = (key: string) => h.broker.rotations.start(ID, { key, by: "test" });
+  const rotate = async (key: string) =>
+    h.broker.rotations.execute((await start(key)).id, notLast);
   const rows = () =>
-    db.query<{ state: string; sealed: Buffer | null }>(
+    h.db.query<{ state: string; sealed: Buffer | null }>(
       "SELECT state, sealed FROM vault_secret_ids ORDER BY created_at",
     );
   const auditText = async () =>
-    JSON.stringify(await db.query("SELECT action, subject_id, data FROM audit_events ORDER BY seq"));
+    JSON.stringify([
+      await h.db.query("SELECT action, subject_id, data FROM audit_events ORDER BY seq"),
+      await h.db.query("SELECT * FROM rotation_runs"),
+    ]);
 
   beforeAll(async () => {
     vault = await startVaultSandbox({
@@ -119,18 +118,19 @@ describe("rotating Leasehold's own Vault AppRole secret id", () => {
   });
   afterAll(() => vault.close());
   beforeEach(async () => {
-    db = await createTestDatabase("postgres");
-    store = createStore(db, { auditKey: Buffer.alloc(32, 3), grantKey: Buffer.alloc(32, 2) });
+    h = await createHarness("postgres", noProvider, { targets: [], rotation: setup });
     // Each test starts from a fresh bootstrap secret id, as an operator would hand out in VAULT_SECRET_ID.
     bootstrap = (await root().write(`auth/approle/role/${ROLE}/secret-id`, {})).data.secret_id;
     crashAt = undefined;
     afterMint = undefined;
+    const own = { appRole: crashingPort(), roleId: ROLE_ID, bootstrapSecretId: bootstrap };
+    rotations.set(ID, vaultSecretIdRotation({ ...own, schedule: { cron: "0 4 * * *" } }, h.deps));
   });
-  afterEach(() => db.close());
+  afterEach(() => h.close());
 
   it("mints, tests and stores a new secret id that every replica's next login uses, then destroys the bootstrap", async () => {
     const before = vault.appRoleSecretIdAccessors(ROLE).length;
-    expect(await service().rotate(notLast)).toBe("rotated");
+    expect(await rotate("first")).toBe("succeeded");
 
     const current = await stored()();
     expect(current).toBeDefined();
@@ -140,23 +140,38 @@ describe("rotating Leasehold's own Vault AppRole secret id", () => {
     expect(vault.appRoleSecretIdAccessors(ROLE)).toHaveLength(before);
     // A replica starting now logs in with the stored one (the bootstrap no longer works).
     expect((await (await session().client()).tokenLookupSelf()).data.meta).toEqual({ role_name: ROLE });
-    expect((await rows()).map((r) => r.state)).toEqual(["destroyed", "current"]);
-    expect((await rows())[0]?.sealed).toBeNull();
+    expect((await rows()).map((r) => r.state)).toEqual(["current"]);
 
-    // A second rotation replaces the stored one the same way.
-    expect(await service().rotate(notLast)).toBe("rotated");
+    // A second run replaces the stored one the same way, and wipes the one it replaced.
+    expect(await rotate("second")).toBe("succeeded");
     expect(await logsIn(current ?? "")).toBe(false);
     expect(await logsIn((await stored()()) ?? "")).toBe(true);
+    expect(vault.appRoleSecretIdAccessors(ROLE)).toHaveLength(before);
+    expect((await rows()).map((r) => [r.state, r.sealed === null])).toEqual([
+      ["retired", true],
+      ["current", false],
+    ]);
+  });
+
+  it("is listed and dry-run like any rotation", async () => {
+    expect((await h.broker.rotations.list(admin)).map((r) => [r.id, r.kind])).toEqual([[ID, "vaultAppRole"]]);
+    const plan = await h.broker.rotations.dryRun(admin, ID);
+    expect(plan.ok).toBe(true);
+    expect(plan.checks.map((c) => [c.check, c.ok])).toEqual([
+      ["role", true],
+      ["login", true],
+    ]);
+    expect(JSON.stringify(plan)).not.toContain(bootstrap);
+    // The dry run changed nothing.
+    expect(await rows()).toEqual([]);
   });
 
   it("audits each step without a secret id or an accessor", async () => {
     const accessorsBefore = vault.appRoleSecretIdAccessors(ROLE);
-    await service().rotate(notLast);
+    await rotate("audited");
     const text = await auditText();
-    expect(text).toContain(VAULT_SECRET_ID_ROTATION);
-    for (const step of ["bootstrap-recorded", "tested", "promoted", "destroyed"])
-      expect(text).toContain(step);
-    expect(text).toContain("rotation.succeeded");
+    expect(text).toContain(ID);
+    for (const step of ["create", "set", "test", "rotation.succeeded"]) expect(text).toContain(step);
     for (const secret of [
       bootstrap,
       (await stored()()) ?? "missing",
@@ -174,24 +189,22 @@ describe("rotating Leasehold's own Vault AppRole secret id", () => {
     "after-test",
     "before-destroy",
     "after-destroy",
-  ])("a crash %s leaves a working secret id, and the next run finishes the rotation", async (point) => {
+  ])("a crash %s leaves a working secret id, and the run's retry finishes the rotation", async (point) => {
     const before = vault.appRoleSecretIdAccessors(ROLE).length;
     crashAt = point;
-    await expect(service().rotate(notLast)).rejects.toThrow(Crash);
+    const run = await start(`crash-${point}`);
+    await expect(h.broker.rotations.execute(run.id, notLast)).rejects.toThrow(Crash);
     // Whatever was recorded, the secret id a replica would log in with now works.
     expect(await logsIn((await stored()()) ?? bootstrap)).toBe(true);
     await (await session().client()).tokenLookupSelf();
 
-    const resumed = await service().rotate(notLast);
-    // A crash after the new one became current only had the old one left to destroy.
-    expect(resumed).toBe(point === "before-destroy" || point === "after-destroy" ? "finished" : "rotated");
+    expect(await h.broker.rotations.execute(run.id, notLast)).toBe("succeeded");
     const current = (await stored()()) ?? "missing";
     expect(await logsIn(current)).toBe(true);
     expect(await logsIn(bootstrap)).toBe(false);
-    expect((await rows()).filter((r) => r.state === "current")).toHaveLength(1);
-    expect((await rows()).filter((r) => r.state === "pending" || r.state === "retired")).toHaveLength(0);
-    // The bootstrap was replaced one for one; only Vault's own crash window (minted, not yet stored)
-    // leaves a secret id behind, an unused one.
+    expect((await rows()).map((r) => r.state)).toEqual(["current"]);
+    // The bootstrap was replaced one for one; only Vault's own crash window (minted, not yet sealed
+    // with the run) leaves a secret id behind, an unused one its TTL expires.
     const orphans = point === "after-mint" ? 1 : 0;
     expect(vault.appRoleSecretIdAccessors(ROLE)).toHaveLength(before + orphans);
   });
@@ -203,49 +216,31 @@ describe("rotating Leasehold's own Vault AppRole secret id", () => {
         secret_id_accessor: accessor,
       });
     };
-    await expect(service().rotate(notLast)).rejects.toThrow("does not log in");
+    await expect(rotate("refused")).rejects.toThrow("does not log in");
     expect(await auditText()).toContain("rotation.failed");
     // The bootstrap is still what replicas log in with.
-    expect(await stored()()).toBe(bootstrap);
+    expect(await stored()()).toBeUndefined();
     expect(await logsIn(bootstrap)).toBe(true);
 
-    // The refused one is destroyed (Vault no longer knowing it counts), and a new one is minted.
-    expect(await service().rotate(notLast)).toBe("finished");
-    expect(await service().rotate(notLast)).toBe("rotated");
+    // The failed run's pending row is retired by the next run, which mints a new one.
+    expect(await rotate("after-refusal")).toBe("succeeded");
     expect(await logsIn((await stored()()) ?? "")).toBe(true);
     expect(await logsIn(bootstrap)).toBe(false);
+    expect((await rows()).map((r) => r.state)).toEqual(["retired", "current"]);
   });
 
-  it("a bootstrap secret id Vault does not know stops the rotation with a clear error", async () => {
-    const accessor = (
-      await root().write(`auth/approle/role/${ROLE}/secret-id/lookup`, { secret_id: bootstrap })
-    ).data.secret_id_accessor;
-    await root().write(`auth/approle/role/${ROLE}/secret-id-accessor/destroy`, {
-      secret_id_accessor: accessor,
-    });
-    const rotating = createVaultSecretIdService({
-      store,
-      cipher,
-      clock: () => new Date(),
-      newId: randomUUID,
-      log: silent,
-      // Leasehold itself logs in some other way here (a root token), so only the bootstrap is unknown.
-      setup: {
-        appRole: vaultAppRole(createVaultSession({ address: vault.url, auth: { token: vault.rootToken } }), {
-          address: vault.url,
-          roleId: ROLE_ID,
-          roleName: ROLE,
-        }),
-        roleId: ROLE_ID,
-        bootstrapSecretId: bootstrap,
-      },
-    });
-    await expect(rotating.rotate(notLast)).rejects.toThrow("Vault does not know VAULT_SECRET_ID");
-    expect(await rows()).toEqual([]);
+  it("a run that fails before its secret id is current destroys the new one in Vault", async () => {
+    const before = vault.appRoleSecretIdAccessors(ROLE).length;
+    crashAt = "before-test";
+    const run = await start("exhausted");
+    await expect(h.broker.rotations.execute(run.id, { isLast: true })).rejects.toThrow(Crash);
+    expect(vault.appRoleSecretIdAccessors(ROLE)).toHaveLength(before);
+    expect(await logsIn(bootstrap)).toBe(true);
+    expect(await stored()()).toBeUndefined();
   });
 
   it("a stored secret id sealed for another role id is not offered to Vault", async () => {
-    await service().rotate(notLast);
-    expect(await storedVaultSecretId(store, cipher, "another-role-id")()).toBeUndefined();
+    await rotate("sealed");
+    expect(await storedVaultSecretId(h.deps.store, h.deps.cipher, "another-role-id")()).toBeUndefined();
   });
 });

@@ -90,15 +90,6 @@ export const queueRegistry = {
       .strict(),
     options: { attempts: 6, backoff: { type: "exponential", delay: 5_000 } },
   },
-  /**
-   * Rotates Leasehold's own Vault AppRole secret id (a cron job scheduler: one job across all workers;
-   * the rotation also takes a database lock). A retried job finishes the rotation it started.
-   */
-  vaultSecretIdRotate: {
-    name: "vault-secret-id-rotate",
-    payload: z.object({}).strict(),
-    options: { attempts: 5, backoff: { type: "exponential", delay: 30_000 } },
-  },
 } as const satisfies Record<string, { name: string; payload: z.ZodType; options: JobsOptions }>;
 
 export type QueueKey = keyof typeof queueRegistry;

@@ -83,13 +83,15 @@ function databaseCredential(
 }
 
 /**
- * Rotations: each one's secret store and rotated credential, built once here. A rotation that names a
- * backend this installation has no settings for stops the broker from opening, with its id.
+ * Rotations: each one's secret store and rotated credential, built once here, and Leasehold's own
+ * (`own`: its Vault secret id). A rotation that names a backend this installation has no settings for
+ * stops the broker from opening, with its id.
  */
 export function rotationSetup(
   { config, aws, vault, sqlAdminUrls }: Backends,
   passwords: DatabasePasswords,
   producer: Pick<QueueProducer, "add">,
+  own: readonly Rotation[] = [],
 ): RotationSetup {
   const problems: string[] = [];
   const secretStoreFor = (rotation: RotationConfig): SecretStore | undefined => {
@@ -113,7 +115,7 @@ export function rotationSetup(
     }
     return databaseCredential(rotation.database, rotation.password.length, adminUrl, passwords);
   };
-  const rotations = new Map<string, Rotation>();
+  const rotations = new Map<string, Rotation>(own.map((rotation) => [rotation.config.id, rotation]));
   for (const rotation of config.rotations) {
     const secret = secretStoreFor(rotation);
     const credential = credentialFor(rotation);

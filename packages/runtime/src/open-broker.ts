@@ -10,9 +10,11 @@ import {
   type Logger,
   type NotificationService,
   type ReconcileOptions,
+  type RotationSetup,
   storedVaultSecretId,
   targetCatalog,
   type VaultSecretIdSetup,
+  vaultSecretIdRotation,
 } from "@leasehold/broker";
 import {
   deriveKeys,
@@ -159,8 +161,12 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
   });
   const untracedProducer = createQueueProducer(queue);
   const producer = tracedProducer(untracedProducer);
-  const rotation = config.rotations.length > 0 ? rotationSetup(backends, passwords, producer) : undefined;
   const clock = settings.clock ?? systemClock;
+  const own = vault?.rotation ? [vaultSecretIdRotation(vault.rotation, { store, cipher, clock })] : [];
+  const rotation =
+    config.rotations.length + own.length > 0
+      ? rotationSetup(backends, passwords, producer, own)
+      : undefined;
   // A scrape's reads are not traced: they would add a trace every few seconds and tell nothing.
   const metrics = appMetricsFor(settings, () =>
     healthReader({ db, producer: untracedProducer, config, clock }),
@@ -187,7 +193,6 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
       ...(settings.reconcile ? { reconcile: settings.reconcile } : {}),
       ...(settings.expiry ? { expiry: settings.expiry } : {}),
       ...(rotation ? { rotation } : {}),
-      vaultSecretId: vault?.rotation,
       auditCheckpoints: {
         signer: checkpointSigner(checkpointKey),
         schedule: config.auditCheckpoints,
@@ -213,8 +218,7 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
         : { kind: "postgres", database: db },
     readiness: { database: () => db.query("SELECT 1"), queue: () => producer.ping() },
     ensureSchedules: () =>
-      ensureSchedules(producer, config, {
-        vaultSecretId: vault?.rotation !== undefined,
+      ensureSchedules(producer, rotation, {
         notifications: notifications !== undefined,
         auditExport: auditExport !== undefined,
       }),
@@ -230,21 +234,16 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
 /** Every job scheduler this installation needs, put in place (or back) in the queue store. */
 async function ensureSchedules(
   producer: QueueProducer,
-  config: LeaseholdConfig,
-  running: { vaultSecretId: boolean; notifications: boolean; auditExport: boolean },
+  rotation: RotationSetup | undefined,
+  running: { notifications: boolean; auditExport: boolean },
 ): Promise<void> {
   await producer.syncCronSchedulers(
     "rotationTick",
-    config.rotations.map((r) => ({
-      id: `rotation-${r.id}`,
-      cron: r.schedule.cron,
-      data: { rotationId: r.id },
+    [...(rotation?.rotations.values() ?? [])].map(({ config }) => ({
+      id: `rotation-${config.id}`,
+      cron: config.schedule.cron,
+      data: { rotationId: config.id },
     })),
-  );
-  const secretIdSchedule = running.vaultSecretId ? config.vault?.appRole.rotateSecretId?.schedule : undefined;
-  await producer.syncCronSchedulers(
-    "vaultSecretIdRotate",
-    secretIdSchedule ? [{ id: "vault-secret-id", cron: secretIdSchedule.cron, data: {} }] : [],
   );
   if (running.notifications)
     await producer.scheduleRepeating("notifyDispatch", NOTIFICATION_DISPATCH_EVERY_MS);
@@ -277,6 +276,7 @@ function vaultLogin(
         }),
         roleId,
         bootstrapSecretId: secretId,
+        schedule: appRole.rotateSecretId.schedule,
       }
     : undefined;
   return { session, rotation };
