@@ -60,8 +60,13 @@ type StoreDeps = Pick<BrokerDeps, "store" | "cipher" | "clock"> & {
  * and the role id. Before the first rotation the current value is the bootstrap (no accessor: the
  * credential asks Vault for it when it destroys it). A run's pending row has the run's id.
  */
-// biome-ignore lint/complexity/noExcessiveLinesPerFunction: the five methods of the SecretStore port, each short.
-export function vaultSecretIdStore({ store, cipher, clock, roleId, bootstrapSecretId }: StoreDeps): SecretStore {
+export function vaultSecretIdStore({
+  store,
+  cipher,
+  clock,
+  roleId,
+  bootstrapSecretId,
+}: StoreDeps): SecretStore {
   const open = (row: StoredVaultSecretId | undefined) => openRow(cipher, roleId, row);
   const sealedFor = (token: string, value: SecretValue) => {
     const pair = sealedSchema.safeParse(value);

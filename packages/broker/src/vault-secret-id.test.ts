@@ -92,8 +92,7 @@ describe("rotating Leasehold's own Vault AppRole secret id", () => {
     };
   };
   const start = (key: string) => h.broker.rotations.start(ID, { key, by: "test" });
-  const rotate = async (key: string) =>
-    h.broker.rotations.execute((await start(key)).id, notLast);
+  const rotate = async (key: string) => h.broker.rotations.execute((await start(key)).id, notLast);
   const rows = () =>
     h.db.query<{ state: string; sealed: Buffer | null }>(
       "SELECT state, sealed FROM vault_secret_ids ORDER BY created_at",

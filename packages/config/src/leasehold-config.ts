@@ -238,7 +238,7 @@ export const leaseholdConfigSchema = z
     duplicates(config.targets, (t) => t.id, "targets", "target id");
     duplicates(config.rotations, (r) => r.id, "rotations", "rotation id");
     config.rotations.forEach((rotation, index) => {
-      // Its audit events would be mistaken for those of Leasehold's own Vault secret id rotation.
+      // The id of Leasehold's own Vault secret id rotation (vault.appRole.rotateSecretId).
       if (rotation.id === "vault-approle-secret-id") {
         ctx.addIssue({ code: "custom", path: ["rotations", index, "id"], message: "this id is reserved" });
       }

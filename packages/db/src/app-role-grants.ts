@@ -26,7 +26,7 @@ export const appRolePrivileges: Readonly<Record<string, string>> = {
   audit_cursors: "SELECT, INSERT, UPDATE",
   audit_sink_cursors: "SELECT, INSERT, UPDATE",
   rotation_runs: "SELECT, INSERT, UPDATE",
-  // A secret id moves pending → current → retired → destroyed; rows stay as the record.
+  // A secret id moves pending → current → retired (wiped); rows stay as the record.
   vault_secret_ids: "SELECT, INSERT, UPDATE",
   // Revoking sets revoked_at and revoked_by; nothing else of a window ever changes.
   pre_approvals: "SELECT, INSERT, UPDATE (revoked_at, revoked_by)",

@@ -164,9 +164,7 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
   const clock = settings.clock ?? systemClock;
   const own = vault?.rotation ? [vaultSecretIdRotation(vault.rotation, { store, cipher, clock })] : [];
   const rotation =
-    config.rotations.length + own.length > 0
-      ? rotationSetup(backends, passwords, producer, own)
-      : undefined;
+    config.rotations.length + own.length > 0 ? rotationSetup(backends, passwords, producer, own) : undefined;
   // A scrape's reads are not traced: they would add a trace every few seconds and tell nothing.
   const metrics = appMetricsFor(settings, () =>
     healthReader({ db, producer: untracedProducer, config, clock }),
