@@ -34,16 +34,16 @@ import { type NotificationStack, startNotificationStack, textOf } from "./test-n
 const ALERTS = "C0ALERTS";
 const ORDERS_CHANNEL = "C0ORDERS";
 const ADMIN = "postgres://postgres@127.0.0.1:5432/postgres";
-const DAY_MS = 86_400_000;
 const silent = { info() {}, warn() {}, error() {} };
 
 /** A password the secret holds: it must never reach Slack. */
 const SECRET_PASSWORD = "pw-that-must-not-leak-4242";
 
-const rotationSettings = (id: string, path: string): RotationSettings => ({
+/** A rotation whose secret is at `orders/<id>` in Vault KV. */
+const rotationSettings = (id: string): RotationSettings => ({
   id,
   description: "",
-  secret: { vaultKv: { mount: "secret", path } },
+  secret: { vaultKv: { mount: "secret", path: `orders/${id}` } },
   // The secret names another user: staging refuses it, a failure no retry can mend.
   database: { username: "orders_app" },
   password: { length: 32 },
@@ -92,13 +92,12 @@ describe("alerts from the worker through the notify queue and the Slack stand-in
         },
       ],
     });
-    for (const path of ["orders/failing", "orders/nightly"]) {
-      await fetch(`${vault.url}/v1/secret/data/${path}`, {
-        method: "POST",
-        headers: { "X-Vault-Token": vault.rootToken, "content-type": "application/json" },
-        body: JSON.stringify({ data: { username: "someone_else", password: SECRET_PASSWORD } }),
-      });
-    }
+    // The secret names another user than the rotation's: staging refuses it.
+    await fetch(`${vault.url}/v1/secret/data/orders/orders-app`, {
+      method: "POST",
+      headers: { "X-Vault-Token": vault.rootToken, "content-type": "application/json" },
+      body: JSON.stringify({ data: { username: "someone_else", password: SECRET_PASSWORD } }),
+    });
     passwords = createDatabasePasswords();
   });
   afterAll(async () => {
@@ -183,7 +182,7 @@ describe("alerts from the worker through the notify queue and the Slack stand-in
     );
 
   it("a failed rotation run is posted once, with its step and reason, after retries and a race to end it", async () => {
-    await start([rotationSettings("orders-app", "orders/failing")]);
+    await start([rotationSettings("orders-app")]);
     const { broker, store } = stack;
     const failRun = async (key: string) => {
       const run = await broker.rotations.start("orders-app", { key, by: "system:schedule" });
@@ -220,53 +219,63 @@ describe("alerts from the worker through the notify queue and the Slack stand-in
   });
 
   it("a rotation with no success for two periods is posted once per episode, from any number of workers", async () => {
-    const nightly = rotationSettings("nightly", "orders/nightly");
-    const setup = await start([nightly]);
+    const setup = await start([rotationSettings("nightly"), rotationSettings("quiet")]);
     const { store } = stack;
     const checks = [
       stack.broker.rotations.checkOverdue,
       // Another worker's check, over the same database.
-      createRotationOverdueCheck({
-        store,
-        clock: () => clock.now,
-        log: silent,
-        setup,
-      }).checkOverdue,
+      createRotationOverdueCheck({ store, clock: () => clock.now, log: silent, setup }).checkOverdue,
     ];
     const checkAll = async () => (await Promise.all(checks.map((check) => check()))).reduce((a, b) => a + b);
-
-    // Never ran: counted from when the workers started watching (00:00); the period is a day.
-    clock.now = new Date(Date.parse("2026-12-06T00:00:00Z") + 2 * DAY_MS);
-    expect(await checkAll()).toBe(0);
-    clock.now = new Date(clock.now.getTime() + 1000);
-    expect(await checkAll()).toBe(1);
-    expect(await checkAll()).toBe(0);
-    const [first] = await postsReach(ALERTS, 1);
-    expect(first?.text).toBe(
-      "Rotation nightly is overdue: it has not succeeded since 2026-12-06T00:00:00.000Z.",
-    );
-    expect(textOf(first)).toContain("(24h each)");
-
-    // A success ends the episode; two days and a second after it, the next one begins.
-    const succeededAt = new Date(clock.now.getTime() + 3_600_000);
-    await store.transaction(async (r) => {
-      const { run } = await r.rotations.start({
-        id: "b6f0c0de-0000-4000-8000-000000000001",
-        rotationId: "nightly",
-        triggerKey: "manual-1",
-        triggeredBy: "sec@example.com",
-        at: succeededAt,
+    const at = (iso: string) => new Date(iso);
+    /** Records a run of nightly that started at `startedAt` and ended as `state` then. */
+    let runs = 0;
+    const recordRun = (startedAt: Date, state: "succeeded" | "failed") =>
+      store.transaction(async (r) => {
+        runs += 1;
+        const { run } = await r.rotations.start({
+          id: `b6f0c0de-0000-4000-8000-00000000000${runs}`,
+          rotationId: "nightly",
+          triggerKey: `manual-${runs}`,
+          triggeredBy: "sec@example.com",
+          at: startedAt,
+        });
+        if (run) await r.rotations.finish(run.id, state, startedAt, state === "failed" ? "refused" : null);
       });
-      if (run) await r.rotations.finish(run.id, "succeeded", succeededAt, null);
-    });
-    clock.now = new Date(succeededAt.getTime() + 2 * DAY_MS);
+    const overdueText = (id: string, since: string) => `Rotation ${id} is overdue: it ${since}.`;
+
+    // nightly's first run failed at 06:00; quiet never ran, so its count starts when the workers started
+    // watching (00:00). Both run daily: two periods are two days.
+    await recordRun(at("2026-12-06T06:00:00Z"), "failed");
+    clock.now = at("2026-12-08T00:00:00Z");
     expect(await checkAll()).toBe(0);
-    clock.now = new Date(clock.now.getTime() + 1000);
+    clock.now = at("2026-12-08T00:00:01Z");
     expect(await checkAll()).toBe(1);
-    clock.now = new Date(clock.now.getTime() + 5 * DAY_MS);
+    clock.now = at("2026-12-08T06:00:00Z");
     expect(await checkAll()).toBe(0);
-    const [, second] = await postsReach(ALERTS, 2);
-    expect(second?.text).toBe(`Rotation nightly is overdue: it last succeeded ${succeededAt.toISOString()}.`);
+    clock.now = at("2026-12-08T06:00:01Z");
+    expect(await checkAll()).toBe(1);
+    clock.now = at("2026-12-10T00:00:00Z");
+    expect(await checkAll()).toBe(0);
+    expect((await postsReach(ALERTS, 2)).map((m) => m.text)).toEqual([
+      overdueText("quiet", "has not succeeded since 2026-12-06T00:00:00.000Z"),
+      overdueText("nightly", "has not succeeded since 2026-12-06T06:00:00.000Z"),
+    ]);
+    expect(textOf(posts(ALERTS)[0])).toContain("(24h each)");
+
+    // A success ends nightly's episode; two days and a second after it, the next one begins.
+    await recordRun(at("2026-12-10T03:00:00Z"), "succeeded");
+    clock.now = at("2026-12-12T03:00:00Z");
+    expect(await checkAll()).toBe(0);
+    clock.now = at("2026-12-12T03:00:01Z");
+    expect(await checkAll()).toBe(1);
+    clock.now = at("2026-12-20T00:00:00Z");
+    expect(await checkAll()).toBe(0);
+    expect((await postsReach(ALERTS, 3)).map((m) => m.text)).toEqual([
+      overdueText("quiet", "has not succeeded since 2026-12-06T00:00:00.000Z"),
+      overdueText("nightly", "has not succeeded since 2026-12-06T06:00:00.000Z"),
+      overdueText("nightly", "last succeeded 2026-12-10T03:00:00.000Z"),
+    ]);
     expect(await actionsOf(store, "nightly")).toEqual(["rotation.overdue", "rotation.overdue"]);
   });
 
