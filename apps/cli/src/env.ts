@@ -2,12 +2,22 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
 
+/** localhost, 127.0.0.0/8 or ::1: plain HTTP there never leaves the machine. */
+const isLoopback = (hostname: string) =>
+  hostname === "localhost" || hostname === "[::1]" || /^127(?:\.\d{1,3}){3}$/.test(hostname);
+
 /** The CLI's settings: the only place that reads process.env. */
 export function readCliEnv(env: NodeJS.ProcessEnv = process.env) {
   const parsed = z
     .object({
-      /** Where Leasehold's API is. */
-      LEASEHOLD_URL: z.url({ protocol: /^https?$/ }).default("http://127.0.0.1:8080"),
+      /** Where Leasehold's API is: HTTPS, or plain HTTP to this machine only (local mode). */
+      LEASEHOLD_URL: z
+        .url({ protocol: /^https?$/ })
+        .default("http://127.0.0.1:8080")
+        .refine(
+          (url) => url.startsWith("https:") || isLoopback(new URL(url).hostname),
+          "must be https:// (plain http:// only to this machine): the CLI sends bearer tokens and receives credentials",
+        ),
       /** A token to use instead of the one `leasehold login` stored (for CI jobs). */
       LEASEHOLD_TOKEN: z.string().min(1).max(8192).optional(),
       /** Local mode's state folder, where its seeded people's tokens are. */

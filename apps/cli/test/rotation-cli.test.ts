@@ -39,6 +39,11 @@ rotations:
     secret: { vaultKv: { path: orders/cli } }
     database: { engine: mysql, adminUrlEnv: ORDERS_ADMIN_URL, username: ${username} }
     schedule: { cron: "0 0 1 1 *" }
+  # Its secret names another user: a dry run finds it.
+  - id: orders-misnamed
+    secret: { vaultKv: { path: orders/misnamed } }
+    database: { engine: mysql, adminUrlEnv: ORDERS_ADMIN_URL, username: ${username} }
+    schedule: { cron: "0 0 1 1 *" }
 `;
 
 // Each case starts the CLI as a process a few times (1–2 s each on two busy cores).
@@ -58,11 +63,16 @@ describe("leasehold rotations against the API", { timeout: 60_000 }, () => {
     aws = await startAwsSandbox({ roles: [] });
     issuer = await startOidcIssuer();
     vault = await startVaultSandbox();
-    await fetch(`${vault.url}/v1/secret/data/orders/cli`, {
-      method: "POST",
-      headers: { "X-Vault-Token": vault.rootToken, "content-type": "application/json" },
-      body: JSON.stringify({ data: { username, password: initial } }),
-    });
+    for (const [path, user] of [
+      ["orders/cli", username],
+      ["orders/misnamed", "someone_else"],
+    ]) {
+      await fetch(`${vault.url}/v1/secret/data/${path}`, {
+        method: "POST",
+        headers: { "X-Vault-Token": vault.rootToken, "content-type": "application/json" },
+        body: JSON.stringify({ data: { username: user, password: initial } }),
+      });
+    }
     stack = await startStack<AppRouter>({
       sandbox: aws,
       issuerUrl: issuer.url,
@@ -112,7 +122,9 @@ describe("leasehold rotations against the API", { timeout: 60_000 }, () => {
   };
 
   it("lists the configured rotations as text and as JSON", async () => {
-    expect(await ok("sec", "rotations", "list")).toBe('orders-cli  vaultKv  "0 0 1 1 *"  never run\n');
+    expect(await ok("sec", "rotations", "list")).toBe(
+      'orders-cli  vaultKv  "0 0 1 1 *"  never run\norders-misnamed  vaultKv  "0 0 1 1 *"  never run\n',
+    );
     expect(JSON.parse(await ok("sec", "rotations", "list", "--json"))).toEqual([
       {
         id: "orders-cli",
@@ -121,19 +133,32 @@ describe("leasehold rotations against the API", { timeout: 60_000 }, () => {
         targetDescription: "the orders app's password",
         lastRun: null,
       },
+      expect.objectContaining({ id: "orders-misnamed", lastRun: null }),
     ]);
   });
 
   it("dry-runs a rotation without changing it, and names one that does not exist", async () => {
     const text = await ok("sec", "rotations", "dry-run", "orders-cli");
-    expect(text).toMatch(/^ok {4}the secret names the rotated user \(secret version 1\)\n/);
-    expect(text).toContain("ok    the current password logs in\n");
-    expect(text).toContain("rotation orders-cli can run: create → set → test → finish");
+    expect(text).toBe(
+      [
+        "secret version 1",
+        "ok    the secret names the rotated user",
+        "ok    the current password logs in",
+        "rotation orders-cli can run: create → set → test → finish",
+        "",
+      ].join("\n"),
+    );
     expect(JSON.parse(await ok("sec", "rotations", "dry-run", "orders-cli", "--json"))).toMatchObject({
       rotationId: "orders-cli",
       ok: true,
+      secretVersion: "1",
     });
     expect(vault.kv("orders/cli")).toHaveLength(1);
+    // A check that fails is a finding: exit 1, with what failed.
+    const misnamed = await run("sec", "rotations", "dry-run", "orders-misnamed");
+    expect(misnamed).toMatchObject({ code: 1 });
+    expect(misnamed.stdout).toMatch(/^FAIL {2}the secret names the rotated user \(it names someone_else\)$/m);
+    expect(misnamed.stdout).toContain("rotation orders-misnamed would fail; fix the above first");
     expect(await run("sec", "rotations", "dry-run", "no-such-rotation")).toMatchObject({
       code: 5,
       stderr: "leasehold: there is no rotation called no-such-rotation\n",

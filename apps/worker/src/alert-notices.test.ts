@@ -7,6 +7,7 @@ import {
   createVaultProvider,
   createVaultSession,
   type DatabasePasswords,
+  rotatedRole,
   vaultKvStore,
   vaultTargetSchema,
 } from "@leasehold/providers";
@@ -44,9 +45,6 @@ const rotationSettings = (id: string): RotationSettings => ({
   id,
   description: "",
   secret: { vaultKv: { mount: "secret", path: `orders/${id}` } },
-  // The secret names another user: staging refuses it, a failure no retry can mend.
-  database: { username: "orders_app" },
-  password: { length: 32 },
   schedule: { cron: "0 3 * * *", jitterSeconds: 0 },
 });
 
@@ -130,10 +128,12 @@ describe("alerts from the worker through the notify queue and the Slack stand-in
               "secret",
               (config.secret as { vaultKv: { path: string } }).vaultKv.path,
             ),
-            database: passwords.forDatabase({
+            // The secret names another user: staging refuses it, a failure no retry can mend.
+            credential: rotatedRole(passwords, {
               engine: "mysql",
               adminUrl: "mysql://root@127.0.0.1:3306",
-              username: config.database.username,
+              username: "orders_app",
+              passwordLength: 32,
             }),
           },
         ]),

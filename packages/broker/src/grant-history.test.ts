@@ -1,5 +1,5 @@
 import { ForbiddenError, NotFoundError } from "@leasehold/domain";
-import type { DatabasePasswordPort, SecretStore } from "@leasehold/providers";
+import type { RotatedCredential, SecretStore } from "@leasehold/providers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RotationSetup } from "./broker.js";
 import {
@@ -31,12 +31,13 @@ const idleSecret: SecretStore = {
   promote: unused("promote"),
   isCurrent: unused("isCurrent"),
 };
-const idleDatabase: DatabasePasswordPort = {
-  generate: () => {
-    throw new Error("generate must not be called");
-  },
+const idleCredential: RotatedCredential = {
+  next: unused("next"),
   set: unused("set"),
   test: unused("test"),
+  retire: unused("retire"),
+  undo: unused("undo"),
+  check: unused("check"),
 };
 
 describe("request history, grant timelines, revocation debt and rotations on postgres", () => {
@@ -51,12 +52,10 @@ describe("request history, grant timelines, revocation debt and rotations on pos
             id: "orders-db",
             description: "the orders database's app password",
             secret: { vaultKv: { mount: "secret", path: "orders/app" } },
-            database: { username: "orders_app" },
-            password: { length: 32 },
             schedule: { cron: "0 3 * * *", jitterSeconds: 60 },
           },
           secret: idleSecret,
-          database: idleDatabase,
+          credential: idleCredential,
         },
       ],
     ]),

@@ -5,6 +5,7 @@ import {
   type CredentialProvider,
   createDatabasePasswords,
   type DatabasePasswords,
+  rotatedRole,
   type SecretStore,
   secretsManagerStore,
 } from "@leasehold/providers";
@@ -99,7 +100,7 @@ describe("rotating a MariaDB password held in Secrets Manager", () => {
       return flaky;
     };
     // The admin URL is read at each step, so a test can make the database unreachable.
-    const database = () => passwords.forDatabase({ engine: "mysql", adminUrl, username });
+    const role = () => rotatedRole(passwords, { engine: "mysql", adminUrl, username, passwordLength: 32 });
     const setup: RotationSetup = {
       rotations: new Map(
         [...secretIds].map(([id, rotationSecretId]) => [
@@ -109,21 +110,22 @@ describe("rotating a MariaDB password held in Secrets Manager", () => {
               id,
               description: "",
               secret: { awsSecretsManager: { secretId: rotationSecretId } },
-              database: { username },
-              password: { length: 32 },
               schedule: { cron: "0 3 * * *", jitterSeconds: 0 },
             },
             secret: secretStoreFor(rotationSecretId),
-            database: {
-              generate: (length: number) => database().generate(length),
-              set: async (password: string) => {
-                await database().set(password);
+            credential: {
+              next: (current, token) => role().next(current, token),
+              set: async (next) => {
+                await role().set(next);
                 maybeFail("set");
               },
-              test: async (password: string) => {
-                await database().test(password);
+              test: async (next) => {
+                await role().test(next);
                 maybeFail("test");
               },
+              retire: (previous, next) => role().retire(previous, next),
+              undo: (previous, next) => role().undo(previous, next),
+              check: (current) => role().check(current),
             },
           },
         ]),

@@ -8,7 +8,12 @@ import {
   SYSTEM_ACTOR,
   UpstreamError,
 } from "@leasehold/domain";
-import { type DatabasePasswordPort, type SecretStore, secretValueSchema } from "@leasehold/providers";
+import {
+  type RotatedCredential,
+  type SecretStore,
+  type SecretValue,
+  secretValueSchema,
+} from "@leasehold/providers";
 import { z } from "zod";
 import { commitAudited } from "./audited-change.js";
 import type { Attempt, BrokerDeps } from "./broker-deps.js";
@@ -16,14 +21,24 @@ import { describeFailure, isRetryable } from "./failures.js";
 import { assertMayRotate, mayReadAudit } from "./policy-checks.js";
 
 /** What a run must remember between its steps; sealed with the run while it is in flight. */
-const stagedSchema = z.object({
-  value: secretValueSchema,
-  /** The secret version current when the run started: promoting needs it to be current still. */
-  baseVersion: z.string(),
-  /** The password the database had, to put back if the run fails after changing it. */
-  previousPassword: z.string().min(1),
-});
-type Staged = z.output<typeof stagedSchema>;
+const stagedSchema = z.union([
+  z.object({
+    value: secretValueSchema,
+    /** The secret version current when the run started: promoting needs it to be current still. */
+    baseVersion: z.string(),
+    /** The value current when the run started: what a failed run restores, what "finish" retires. */
+    previous: secretValueSchema,
+  }),
+  // Sealed by a version that rotated only one role's password in place: same meaning.
+  z
+    .object({ value: secretValueSchema, baseVersion: z.string(), previousPassword: z.string().min(1) })
+    .transform(({ value, baseVersion, previousPassword }) => ({
+      value,
+      baseVersion,
+      previous: { ...value, password: previousPassword },
+    })),
+]);
+type Staged = { value: SecretValue; baseVersion: string; previous: SecretValue };
 
 /**
  * What a run needs of a rotation's settings in leasehold.yaml (the configuration's RotationConfig has
@@ -35,10 +50,6 @@ export type RotationSettings = {
   readonly description: string;
   /** Where the secret lives, under leasehold.yaml's own key (`awsSecretsManager` or `vaultKv`). */
   readonly secret: { readonly awsSecretsManager: unknown } | { readonly vaultKv: unknown };
-  /** The role whose password rotates; the secret must name it. */
-  readonly database: { readonly username: string };
-  /** Length of each new password. */
-  readonly password: { readonly length: number };
   /** A scheduled run starts up to this long after its tick, so rotations do not all start at once. */
   readonly schedule: { readonly cron: string; readonly jitterSeconds: number };
 };
@@ -48,8 +59,8 @@ export type Rotation = {
   readonly config: RotationSettings;
   /** Where the secret lives (Secrets Manager, Vault KV). */
   readonly secret: SecretStore;
-  /** The database role whose password it holds. */
-  readonly database: DatabasePasswordPort;
+  /** What the secret's value opens: a database role, a pair of them, an IAM user's keys. */
+  readonly credential: RotatedCredential;
 };
 
 /** The configured rotations, and how a run is queued for the worker. */
@@ -73,11 +84,12 @@ const ORDER: readonly RotationStep[] = ["create", "set", "test", "finish", "done
 const after = (step: RotationStep, other: RotationStep) => ORDER.indexOf(step) > ORDER.indexOf(other);
 
 /**
- * Rotates a database password held in a secret, in the four steps of Secrets Manager's protocol:
- * create (generate and stage the new value under the run's token), set (give it to the database),
- * test (log in with it), finish (make it current). Each step is recorded when done and is idempotent,
- * so a crash and a retry at any point end in a consistent state. A run that fails after the database
- * changed puts the previous password back, so the current secret always keeps working.
+ * Rotates a credential held in a secret, in the four steps of Secrets Manager's protocol: create (the
+ * credential makes the new value, staged under the run's token), set (the upstream takes it), test (it
+ * is used once), finish (it becomes current, and the credential retires the previous one). Each step is
+ * recorded when done and is idempotent, so a crash and a retry at any point end in a consistent state.
+ * A run that fails after "set" has the credential undo it, unless the new value is already current, so
+ * the current secret always keeps working.
  */
 // biome-ignore lint/complexity/noExcessiveLinesPerFunction: a factory whose helpers and methods share the dependencies it closes over; each is short.
 export function createRotationService(deps: RotationDeps) {
@@ -102,24 +114,24 @@ export function createRotationService(deps: RotationDeps) {
     return parsed.data;
   };
   /**
-   * Ends a run as failed. `restore` puts the previous password back when the database may already
-   * have the new one (the run got past "set").
+   * Ends a run as failed. `restore` undoes "set" when the upstream may already have the new value (the
+   * run reached "set"), and says whether it did.
    */
   const fail = async (
     run: RotationRun,
     rotationId: string,
     error: unknown,
-    restore?: () => Promise<void>,
+    restore?: () => Promise<boolean>,
   ) => {
     let rolledBack = false;
-    if (restore && after(run.step, "set")) {
+    // At "set" the upstream may have taken the new value before the step was recorded: undo it too.
+    if (restore && after(run.step, "create")) {
       try {
-        await restore();
-        rolledBack = true;
+        rolledBack = await restore();
       } catch (rollbackError) {
         log.error(
           { rotation: rotationId, runId: run.id, error: describeFailure(rollbackError) },
-          "ROTATION ROLLBACK FAILED: the database holds the pending password (see the run's pending version)",
+          "ROTATION ROLLBACK FAILED: the upstream may hold the pending value (see the run's pending version)",
         );
       }
     }
@@ -157,20 +169,11 @@ export function createRotationService(deps: RotationDeps) {
       });
     });
 
-  /** Stages a new value for the run (the password from the database port) and seals it with the run. */
-  const stageNew = async ({ config, secret, database }: Rotation, token: string): Promise<Staged> => {
+  /** Stages a new value for the run (made by the credential) and seals it with the run. */
+  const stageNew = async ({ secret, credential }: Rotation, token: string): Promise<Staged> => {
     const current = await secret.readCurrent();
-    if (current.value.username !== config.database.username) {
-      throw new UpstreamError(
-        `the secret's username is not ${config.database.username}; fix the secret or the rotation`,
-        { retryable: false },
-      );
-    }
-    const value = (await secret.readPending(token)) ?? {
-      ...current.value,
-      password: database.generate(config.password.length),
-    };
-    const fresh: Staged = { value, baseVersion: current.version, previousPassword: current.value.password };
+    const value = (await secret.readPending(token)) ?? (await credential.next(current.value, token));
+    const fresh: Staged = { value, baseVersion: current.version, previous: current.value };
     const blob = cipher.seal({ id: token }, { staged: JSON.stringify(fresh) });
     await store.transaction((repos) => repos.rotations.savePending(token, blob));
     return fresh;
@@ -178,7 +181,7 @@ export function createRotationService(deps: RotationDeps) {
 
   /** Takes a run from `progress.step` through finish; `progress` follows each step as it is recorded. */
   const runSteps = async (
-    { config, secret, database }: Rotation,
+    { config, secret, credential }: Rotation,
     token: string,
     ready: Staged,
     progress: { step: RotationStep },
@@ -192,12 +195,12 @@ export function createRotationService(deps: RotationDeps) {
       await done("set");
     }
     if (progress.step === "set") {
-      await database.set(ready.value.password);
+      await credential.set(ready.value);
       await done("test");
     }
     if (progress.step === "test") {
       try {
-        await database.test(ready.value.password);
+        await credential.test(ready.value);
       } catch (error) {
         // A password the database refuses is never made current; an unreachable database is retried.
         if (isRetryable(error)) throw error;
@@ -207,10 +210,26 @@ export function createRotationService(deps: RotationDeps) {
       }
       await done("finish");
     }
-    if (progress.step === "finish" && !(await secret.isCurrent(token, ready.value))) {
-      await secret.promote(token, ready.value, ready.baseVersion);
+    if (progress.step === "finish") {
+      if (!(await secret.isCurrent(token, ready.value))) {
+        await secret.promote(token, ready.value, ready.baseVersion);
+      }
+      // After the promote, so applications move to the new value before the old one stops working.
+      await credential.retire(ready.previous, ready.value);
     }
   };
+
+  /**
+   * How a failed run undoes "set": not once the new value is current, since undoing then would break
+   * the secret applications read (a run that failed only while retiring the previous value).
+   */
+  const undoFor =
+    ({ secret, credential }: Rotation, token: string, staged: Staged) =>
+    async () => {
+      if (await secret.isCurrent(token, staged.value)) return false;
+      await credential.undo(staged.previous, staged.value);
+      return true;
+    };
 
   /** Ends a run as succeeded, with its audit event. */
   const succeed = async (run: RotationRun, rotationId: string) => {
@@ -279,9 +298,8 @@ export function createRotationService(deps: RotationDeps) {
         return "succeeded";
       } catch (error) {
         const current = { ...run, step: progress.step };
-        // Nothing was staged: the database was never given a new password, so there is none to undo.
-        const previous = staged?.previousPassword;
-        const restore = previous === undefined ? undefined : () => rotation.database.set(previous);
+        // Nothing was staged: the upstream was never given a new value, so there is none to undo.
+        const restore = staged && undoFor(rotation, run.id, staged);
         if (!isRetryable(error) || attempt.isLast) await fail(current, rotationId, error, restore);
         else {
           await store.transaction((repos) => repos.rotations.recordError(run.id, describeFailure(error)));
@@ -295,29 +313,18 @@ export function createRotationService(deps: RotationDeps) {
     },
 
     /**
-     * Checks a rotation without changing anything: the secret reads and names the configured user, and its
-     * current password logs in to the database.
+     * Checks a rotation without changing anything: the secret reads and holds what the credential needs,
+     * and the current value works (the credential's own checks).
      */
     async dryRun(principal: Principal, rotationId: string) {
       assertMayRotate(deps, principal, rotationId);
-      const { config: rotation, secret, database } = rotationOf(rotationId);
+      const { secret, credential } = rotationOf(rotationId);
       const current = await secret.readCurrent();
-      const checks: { check: string; ok: boolean; detail: string }[] = [
-        {
-          check: "the secret names the rotated user",
-          ok: current.value.username === rotation.database.username,
-          detail: `secret version ${current.version}`,
-        },
-      ];
-      try {
-        await database.test(current.value.password);
-        checks.push({ check: "the current password logs in", ok: true, detail: "" });
-      } catch (error) {
-        checks.push({ check: "the current password logs in", ok: false, detail: describeFailure(error) });
-      }
+      const checks = await credential.check(current.value);
       return {
         rotationId,
         ok: checks.every((c) => c.ok),
+        secretVersion: current.version,
         checks,
         steps: ["create", "set", "test", "finish"],
       };

@@ -5,6 +5,7 @@ import {
   createDatabasePasswords,
   createVaultSession,
   type DatabasePasswords,
+  rotatedRole,
   type SecretStore,
   vaultKvStore,
 } from "@leasehold/providers";
@@ -78,8 +79,6 @@ describe("rotating a MariaDB password held in Vault KV", () => {
       id: "orders-app",
       description: "the orders app's MySQL password",
       secret: { vaultKv: { mount: "secret", path: `orders/${username}` } },
-      database: { username },
-      password: { length: 32 },
       schedule: { cron: "0 3 * * *", jitterSeconds: 60 },
     };
     passwords = createDatabasePasswords();
@@ -96,10 +95,11 @@ describe("rotating a MariaDB password held in Vault KV", () => {
         await store.promote(token, value, base);
       },
     };
-    const database = passwords.forDatabase({
+    const role = rotatedRole(passwords, {
       engine: "mysql",
       adminUrl: "mysql://root@127.0.0.1:3306",
       username,
+      passwordLength: 32,
     });
     const setup: RotationSetup = {
       rotations: new Map([
@@ -108,15 +108,15 @@ describe("rotating a MariaDB password held in Vault KV", () => {
           {
             config: rotation,
             secret: flaky,
-            database: {
-              ...database,
-              set: async (password) => {
-                await database.set(password);
+            credential: {
+              ...role,
+              set: async (next) => {
+                await role.set(next);
                 maybeFail("set");
               },
-              test: async (password) => {
+              test: async (next) => {
                 maybeFail("test");
-                await database.test(password);
+                await role.test(next);
               },
             },
           },
@@ -217,6 +217,19 @@ describe("rotating a MariaDB password held in Vault KV", () => {
       data: { rolledBack: true, step: "test" },
     });
     expect(outcomes).toEqual([`${rotation.id} failed`]);
+  });
+
+  it("a failure after the database took the new password, before the step was recorded, is undone", async () => {
+    const before = await kvValue();
+    failures.set("set", { times: 1, retryable: false });
+    const run = await h.broker.rotations.start(rotation.id, { key: "set-unrecorded", by: "test" });
+    await expect(h.broker.rotations.execute(run.id, { isLast: false })).rejects.toThrow(/injected/);
+    expect(await logsIn(username, before?.password ?? "")).toBe(true);
+    expect((await kvValue())?.password).toBe(before?.password);
+    expect(await h.deps.store.read((r) => r.rotations.findById(run.id))).toMatchObject({
+      state: "failed",
+      step: "set",
+    });
   });
 
   it("gives up after the last attempt and leaves the current secret working", async () => {

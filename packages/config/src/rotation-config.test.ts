@@ -21,6 +21,17 @@ describe("rotations in leasehold.yaml", () => {
     });
   });
 
+  it("parses alternating users, not cloned unless asked", () => {
+    const database = { ...valid.database, alternateUsername: "orders_app_b" };
+    expect(rotationConfigSchema.parse({ ...valid, database }).database).toEqual({
+      ...database,
+      cloneAlternate: false,
+    });
+    expect(
+      rotationConfigSchema.parse({ ...valid, database: { ...database, cloneAlternate: true } }).database,
+    ).toMatchObject({ alternateUsername: "orders_app_b", cloneAlternate: true });
+  });
+
   it.each([
     [{ schedule: { cron: "61 * * * *" } }, /schedule.cron: cron is not a valid cron expression/],
     [{ schedule: { cron: "every day" } }, /not a valid cron expression/],
@@ -33,6 +44,18 @@ describe("rotations in leasehold.yaml", () => {
     [{ secret: { vaultKv: { path: "../../sys" } } }, /path is a KV path/],
     [{ secret: {} }, /secret/],
     [{ password: { length: 8 } }, /password.length/],
+    [
+      { database: { ...valid.database, alternateUsername: "orders_app" } },
+      /database.alternateUsername: alternateUsername must differ from username/,
+    ],
+    [
+      { database: { ...valid.database, alternateUsername: "Orders-B" } },
+      /alternateUsername is a lower-case role name/,
+    ],
+    [
+      { database: { ...valid.database, cloneAlternate: true } },
+      /database.cloneAlternate: cloneAlternate needs an alternateUsername/,
+    ],
   ])("refuses %o", (override, message) => {
     expect(problems({ ...valid, ...override })).toMatch(message);
   });

@@ -38,6 +38,14 @@ const secretSchema = z.union([
     .strict(),
 ]);
 
+const usernameSchema = (field: string) =>
+  z
+    .string()
+    .regex(
+      /^[a-z_][a-z0-9_]{0,31}$/,
+      `${field} is a lower-case role name of letters, digits and _ (at most 32)`,
+    );
+
 /** A long-lived secret rotated on a schedule: the secret, the database role whose password it holds, when. */
 export const rotationConfigSchema = z
   .object({
@@ -52,14 +60,21 @@ export const rotationConfigSchema = z
           .string()
           .regex(/^[A-Z][A-Z0-9_]{1,100}$/, "adminUrlEnv is an environment variable name"),
         /** The role whose password rotates. */
-        username: z
-          .string()
-          .regex(
-            /^[a-z_][a-z0-9_]{0,31}$/,
-            "username is a lower-case role name of letters, digits and _ (at most 32)",
-          ),
+        username: usernameSchema("username"),
+        /** A second role used in turn with `username`: each run switches the secret to the other one. */
+        alternateUsername: usernameSchema("alternateUsername").optional(),
+        /** Create the alternate as a clone of `username` when it does not exist (default false). */
+        cloneAlternate: z.boolean().default(false),
       })
-      .strict(),
+      .strict()
+      .refine((db) => db.alternateUsername !== db.username, {
+        message: "alternateUsername must differ from username",
+        path: ["alternateUsername"],
+      })
+      .refine((db) => !db.cloneAlternate || db.alternateUsername !== undefined, {
+        message: "cloneAlternate needs an alternateUsername to create",
+        path: ["cloneAlternate"],
+      }),
     schedule: z
       .object({
         /** Cron, five fields (or six with seconds first), in UTC: `0 3 * * *` is every day at 03:00 UTC. */

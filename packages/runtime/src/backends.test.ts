@@ -50,4 +50,21 @@ describe("opening the backends", () => {
     ]);
     await Promise.all([...providers.map((p) => p.close?.()), passwords.close()]);
   });
+
+  it("a rotation with an alternateUsername alternates between its two users", async () => {
+    const [rotation] = config.rotations;
+    if (!rotation) throw new Error("the example has a rotation");
+    const alternating = {
+      ...config,
+      rotations: [{ ...rotation, database: { ...rotation.database, alternateUsername: "orders_app_b" } }],
+    };
+    const urls = new Map([[rotationUrlKey(rotation.id), "postgres://leasehold@127.0.0.1:5432/orders"]]);
+    const passwords = createDatabasePasswords();
+    const setup = rotationSetup({ config: alternating, aws, vault, sqlAdminUrls: urls }, passwords, producer);
+    // Refused before any connection: the secret names neither of the two users.
+    await expect(
+      setup.rotations.get(rotation.id)?.credential.next({ username: "orders_app_c", password: "x" }, "t"),
+    ).rejects.toThrow(/neither orders_app nor orders_app_b/);
+    await passwords.close();
+  });
 });

@@ -1,12 +1,14 @@
 import type { Rotation, RotationSetup } from "@leasehold/broker";
 import { ConfigError, type LeaseholdConfig, type RotationConfig } from "@leasehold/config";
 import {
+  alternatingRoles,
   type CredentialProvider,
   type createAwsClients,
   createAwsStsProvider,
   createSqlProvider,
   createVaultProvider,
   type DatabasePasswords,
+  rotatedRole,
   type SecretStore,
   secretsManagerStore,
   type VaultSession,
@@ -59,8 +61,23 @@ export function providersFor({ config, aws, vault, sqlAdminUrls }: Backends): Cr
   return providers;
 }
 
+/** A rotation's database users: one role rotated in place, or two taking turns (`alternateUsername`). */
+function databaseCredential(rotation: RotationConfig, adminUrl: string, passwords: DatabasePasswords) {
+  const { engine, username, alternateUsername, cloneAlternate } = rotation.database;
+  const passwordLength = rotation.password.length;
+  return alternateUsername === undefined
+    ? rotatedRole(passwords, { engine, adminUrl, username, passwordLength })
+    : alternatingRoles(passwords, {
+        engine,
+        adminUrl,
+        usernames: [username, alternateUsername],
+        passwordLength,
+        clone: cloneAlternate,
+      });
+}
+
 /**
- * Rotations: each one's secret store and database port, built once here. A rotation that names a
+ * Rotations: each one's secret store and rotated credential, built once here. A rotation that names a
  * backend this installation has no settings for stops the broker from opening, with its id.
  */
 export function rotationSetup(
@@ -86,11 +103,7 @@ export function rotationSetup(
     rotations.set(rotation.id, {
       config: rotation,
       secret,
-      database: passwords.forDatabase({
-        engine: rotation.database.engine,
-        adminUrl,
-        username: rotation.database.username,
-      }),
+      credential: databaseCredential(rotation, adminUrl, passwords),
     });
   }
   if (problems.length > 0) throw new ConfigError("the environment", problems);

@@ -49,9 +49,10 @@ export function rotationLine(rotation: ShownRotation): string {
   return `${rotation.id}  ${rotation.kind}  "${rotation.schedule.cron}"${jitter}  ${last}`;
 }
 
-/** The dry run's checks, one per line, and its verdict. */
+/** The secret's version, the dry run's checks, one per line, and its verdict. */
 export function dryRunText(result: DryRun): string {
   return [
+    `secret version ${result.secretVersion}`,
     ...result.checks.map((c) => `${c.ok ? "ok  " : "FAIL"}  ${c.check}${c.detail ? ` (${c.detail})` : ""}`),
     result.ok
       ? `rotation ${result.rotationId} can run: ${result.steps.join(" → ")}`

@@ -2,13 +2,13 @@ import { UpstreamError } from "@leasehold/domain";
 import { z } from "zod";
 
 /**
- * A rotated secret's value: JSON with at least `username` and `password` (the format RDS rotation
- * uses); other string fields (engine, host, …) are kept as they are.
+ * A rotated secret's value: a JSON object of string fields. What it must hold depends on what rotates
+ * (`username` and `password` for a database role, the format RDS rotation uses; `accessKeyId` and
+ * `secretAccessKey` for an IAM user): the rotated credential checks that (requireFields). Other string
+ * fields (engine, host, …) are kept as they are.
  */
-export const secretValueSchema = z
-  .object({ username: z.string().min(1), password: z.string().min(1) })
-  .catchall(z.string());
-export type SecretValue = z.output<typeof secretValueSchema>;
+export const secretValueSchema = z.record(z.string().max(256), z.string().max(65_536));
+export type SecretValue = Readonly<Record<string, string>>;
 
 /**
  * Where a rotated secret lives. The four steps of a rotation (create, set, test, finish) call these;
@@ -40,13 +40,37 @@ export function parseSecretValue(text: string | undefined, where: string): Secre
   try {
     parsed = JSON.parse(text ?? "");
   } catch {
-    throw refuse("is not JSON with username and password");
+    throw refuse("is not JSON");
   }
   if (typeof parsed !== "object" || parsed === null) throw refuse("is not a JSON object");
   const strings = Object.fromEntries(
     Object.entries(parsed).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
   );
   const value = secretValueSchema.safeParse(strings);
-  if (!value.success) throw refuse("has no username and password");
+  if (!value.success || Object.keys(value.data).length === 0) throw refuse("has no string fields");
   return value.data;
+}
+
+/**
+ * The fields a rotated credential needs, each a non-empty string; a secret without them is refused
+ * with the names of the missing fields (never their values), a configuration problem no retry fixes.
+ */
+export function requireFields<const K extends string>(
+  value: SecretValue,
+  fields: readonly K[],
+  where: string,
+): Record<K, string> {
+  const missing = fields.filter((field) => !value[field]);
+  if (missing.length > 0) {
+    throw new UpstreamError(`${where} has no ${missing.join(" or ")}; add it to the secret`, {
+      retryable: false,
+    });
+  }
+  return Object.fromEntries(fields.map((field) => [field, value[field]])) as Record<K, string>;
+}
+
+/** Whether two values hold the same fields with the same strings. */
+export function sameSecretValue(a: SecretValue, b: SecretValue): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key]);
 }

@@ -1,7 +1,7 @@
 import { UpstreamError } from "@leasehold/domain";
 import { toVaultError, vaultStatus } from "../vault/vault-errors.js";
 import type { VaultSession } from "../vault/vault-provider.js";
-import { parseSecretValue, type SecretStore } from "./secret-store.js";
+import { parseSecretValue, type SecretStore, sameSecretValue } from "./secret-store.js";
 
 /**
  * A Vault KV v2 secret. KV has no staging, so the new value stays in Leasehold (sealed, with the run)
@@ -33,7 +33,7 @@ export function vaultKvStore(session: VaultSession, mount: string, path: string)
     stagePending: async () => {},
     async promote(_token, value, baseVersion) {
       const current = await readLatest();
-      if (current.value.password === value.password) return;
+      if (sameSecretValue(current.value, value)) return;
       const vault = await session.client();
       try {
         // Check-and-set against the version the run started from: a concurrent writer wins, loudly.
@@ -42,6 +42,6 @@ export function vaultKvStore(session: VaultSession, mount: string, path: string)
         throw toVaultError(error, `Vault write of ${dataPath}`);
       }
     },
-    isCurrent: async (_token, value) => (await readLatest()).value.password === value.password,
+    isCurrent: async (_token, value) => sameSecretValue((await readLatest()).value, value),
   };
 }

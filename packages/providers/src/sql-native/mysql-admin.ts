@@ -159,6 +159,13 @@ export function openMysqlAdmin({
       return reading;
     },
 
+    select: (sql, params, signal) =>
+      withConnection(async (c) => {
+        signal?.throwIfAborted();
+        const [rows] = await query(c, sql, [...params]);
+        return rows as Record<string, unknown>[];
+      }),
+
     ping: (signal) =>
       withConnection(async (c) => {
         signal?.throwIfAborted();

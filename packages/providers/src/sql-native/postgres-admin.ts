@@ -208,6 +208,12 @@ export function openPostgresAdmin({
       return reading;
     },
 
+    select: (sql, params, signal) =>
+      withClient(async (c) => {
+        signal?.throwIfAborted();
+        return (await c.query<Record<string, unknown>>(sql, [...params])).rows;
+      }),
+
     ping: (signal) =>
       withClient(async (c) => {
         signal?.throwIfAborted();

@@ -42,6 +42,11 @@ export type SqlAdmin = {
    * settings; read once per pool, again after a failure.
    */
   passwordForm(signal?: AbortSignal): Promise<PasswordForm>;
+  /**
+   * Runs one query that changes nothing, with bound parameters (`$1` on PostgreSQL, `?` on MySQL), and
+   * returns its rows: a rotation's look-ups of the users it rotates.
+   */
+  select(sql: string, params: readonly unknown[], signal?: AbortSignal): Promise<Record<string, unknown>[]>;
   /** A cheap round trip (`SELECT 1`) proving the admin connection works. */
   ping(signal?: AbortSignal): Promise<void>;
   close(): Promise<void>;

@@ -5,6 +5,7 @@ import mysql from "mysql2/promise";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createDatabasePasswords } from "../rotation/database-password.js";
+import { rotatedRole } from "../rotation/role-password.js";
 import { isScramSha256Verifier, mysqlNativePasswordHash, scramSha256Verifier } from "./password-verifier.js";
 import { openPostgresAdmin } from "./postgres-admin.js";
 import { adminUrlSecrets, parseAdminUrl } from "./sql-admin-pool.js";
@@ -155,9 +156,14 @@ describe("a rotation's ALTER ROLE sends the verifier too", () => {
     await scratch.superuser(`CREATE ROLE "${username}" LOGIN`);
     const passwords = createDatabasePasswords();
     try {
-      const port = passwords.forDatabase({ engine: "postgres", adminUrl: scratch.adminUrl, username });
-      const password = port.generate(32);
-      await port.set(password);
+      const role = rotatedRole(passwords, {
+        engine: "postgres",
+        adminUrl: scratch.adminUrl,
+        username,
+        passwordLength: 32,
+      });
+      const { password = "" } = await role.next({ username, password: "unused-before" }, "run-1");
+      await role.set({ username, password });
       const [row] = await scratch.superuser("SELECT rolpassword FROM pg_authid WHERE rolname = $1", [
         username,
       ]);
@@ -165,6 +171,50 @@ describe("a rotation's ALTER ROLE sends the verifier too", () => {
       expect(stored).toMatch(/^SCRAM-SHA-256\$4096:/);
       expect(await scramLoginSucceeds(stored, password)).toBe(true);
     } finally {
+      await passwords.close();
+    }
+  });
+
+  it("the ALTER ROLE the server receives carries the verifier, not the password", async () => {
+    const username = sqlRoleName(scratch.grantId(), 2);
+    await scratch.superuser(`CREATE ROLE "${username}" LOGIN`);
+    const passwords = createDatabasePasswords();
+    // Holding pg_authid makes the ALTER ROLE wait, so its text can be read from pg_stat_activity.
+    const holder = new pg.Client({
+      connectionString: `postgres://postgres@127.0.0.1:5432/${scratch.database}`,
+    });
+    await holder.connect();
+    try {
+      const role = rotatedRole(passwords, {
+        engine: "postgres",
+        adminUrl: scratch.adminUrl,
+        username,
+        passwordLength: 32,
+      });
+      const next = await role.next({ username, password: "unused-before" }, "run-1");
+      // The password form is read before the lock is held, so only the ALTER ROLE waits on it.
+      await role.set(next);
+      await holder.query("BEGIN");
+      await holder.query("LOCK TABLE pg_authid IN SHARE MODE");
+      const setting = role.set(next);
+      let seen = "";
+      await vi.waitFor(async () => {
+        const rows = await scratch.superuser(
+          "SELECT query FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'ALTER ROLE%' AND strpos(query, $1) > 0",
+          [username],
+        );
+        seen = String(rows[0]?.query ?? "");
+        expect(seen).toContain(username);
+      }, WAIT);
+      await holder.query("ROLLBACK");
+      await setting;
+      expect(seen).not.toContain(next.password ?? "?");
+      const [row] = await scratch.superuser("SELECT rolpassword FROM pg_authid WHERE rolname = $1", [
+        username,
+      ]);
+      expect(seen).toContain(`PASSWORD '${String(row?.rolpassword)}'`);
+    } finally {
+      await holder.end();
       await passwords.close();
     }
   });

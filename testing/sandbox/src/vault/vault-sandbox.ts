@@ -283,6 +283,10 @@ export async function startVaultSandbox(options: VaultSandboxOptions = {}): Prom
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     void handle(req, res);
   });
+  // Vault keeps an idle keep-alive connection for its listener's http_idle_timeout, 5m by default. Node's
+  // own 5 s would race the client's 5 s idle close: a request sent on a socket the server just closed
+  // fails with ECONNRESET, which real Vault does not do.
+  server.keepAliveTimeout = 5 * 60_000;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let body: Buffer;
