@@ -75,6 +75,23 @@ data "aws_iam_policy_document" "broker_permissions" {
     }
   }
 
+  # Rotating a static IAM user's access key (a rotation with awsIamUser): only the users named here.
+  dynamic "statement" {
+    for_each = length(var.rotated_iam_user_arns) > 0 ? [1] : []
+
+    content {
+      sid    = "RotateAccessKeysOfNamedUsers"
+      effect = "Allow"
+      actions = [
+        "iam:ListAccessKeys",
+        "iam:CreateAccessKey",
+        "iam:UpdateAccessKey",
+        "iam:DeleteAccessKey",
+      ]
+      resources = var.rotated_iam_user_arns
+    }
+  }
+
   dynamic "statement" {
     for_each = length(var.secrets_kms_key_arns) > 0 ? [1] : []
 

@@ -47,6 +47,15 @@ variable "secrets_kms_key_arns" {
   default     = []
 }
 
+variable "rotated_iam_user_arns" {
+  description = <<-EOT
+    IAM users whose access keys Leasehold rotates (rotations with awsIamUser), as user ARNs. The broker
+    gets iam:ListAccessKeys, CreateAccessKey, UpdateAccessKey and DeleteAccessKey on these users only.
+  EOT
+  type        = list(string)
+  default     = []
+}
+
 variable "tags" {
   description = "Tags put on every resource this configuration creates."
   type        = map(string)

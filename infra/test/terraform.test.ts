@@ -135,12 +135,36 @@ describe("Terraform", () => {
       expect(rotation[0]?.actions).not.toContain("secretsmanager:TagResource");
     });
 
-    it("uses customer-managed KMS keys only through Secrets Manager, and only when some are given", () => {
+    /** The statements present only when their variable is not empty, by that variable. */
+    const optionalStatements = () => {
       const body = block(file, "data", "aws_iam_policy_document", "broker_permissions");
       const dynamic =
         isObject(body.dynamic) && Array.isArray(body.dynamic.statement) ? body.dynamic.statement : [];
-      expect(dynamic).toHaveLength(1);
-      const [kms] = dynamic as { for_each: string; content: TfStatement[] }[];
+      return dynamic as { for_each: string; content: TfStatement[] }[];
+    };
+
+    it("has two optional statements, each only when its variable is given", () => {
+      expect(optionalStatements().map((s) => s.for_each)).toEqual([
+        tf("length(var.rotated_iam_user_arns) > 0 ? [1] : []"),
+        tf("length(var.secrets_kms_key_arns) > 0 ? [1] : []"),
+      ]);
+    });
+
+    it("rotates access keys only of the IAM users it is given", () => {
+      const [iam] = optionalStatements();
+      const [content] = iam?.content ?? [];
+      expect(content?.sid).toBe("RotateAccessKeysOfNamedUsers");
+      expect([...(content?.actions ?? [])].sort()).toEqual([
+        "iam:CreateAccessKey",
+        "iam:DeleteAccessKey",
+        "iam:ListAccessKeys",
+        "iam:UpdateAccessKey",
+      ]);
+      expect(content?.resources).toBe(tf("var.rotated_iam_user_arns"));
+    });
+
+    it("uses customer-managed KMS keys only through Secrets Manager, and only when some are given", () => {
+      const kms = optionalStatements()[1];
       expect(kms?.for_each).toContain("var.secrets_kms_key_arns");
       const [content] = kms?.content ?? [];
       expect(content?.actions).toEqual(["kms:Decrypt", "kms:GenerateDataKey"]);

@@ -23,6 +23,7 @@ import {
   requestCommand,
   requestsCommand,
 } from "./commands/request-commands.js";
+import { rotationsCommand } from "./commands/rotation-commands.js";
 import { targetsCommand, whoamiCommand } from "./commands/session-commands.js";
 import { readCliEnv } from "./env.js";
 import { CliError, EXIT } from "./exit-codes.js";
@@ -48,6 +49,7 @@ const COMMANDS: readonly Command[] = [
   leasesCommand,
   auditCommand,
   reportCommand,
+  rotationsCommand,
   policyCommand,
   approversCommand,
 ];

@@ -26,10 +26,16 @@ const DRIFT_EVERY_SWEEPS = 20;
  */
 const CHECKPOINT_CHECK_MS = 5000;
 
+/** How often the worker looks for rotations overdue (no success for two periods of their schedule). */
+const OVERDUE_CHECK_MS = 60_000;
+
 /** What the worker runs: the use cases its jobs and its sweep call. */
 export type WorkerUseCases = {
   readonly grants: Pick<Broker["grants"], "issue" | "expire" | "finishRevoke">;
-  readonly rotations: Pick<Broker["rotations"], "tick" | "start" | "execute" | "resumeStalled">;
+  readonly rotations: Pick<
+    Broker["rotations"],
+    "tick" | "start" | "execute" | "resumeStalled" | "checkOverdue"
+  >;
   readonly reconcile: Broker["reconcile"];
   readonly drift: Broker["drift"];
   readonly audit: Pick<Broker["audit"], "checkpoint" | "checkpointKeyId">;
@@ -84,6 +90,8 @@ export async function startWorker(options: {
       },
       // A rotation run untouched for a quarter of an hour has lost its job; queue it again.
       { name: "rotations", run: () => rotations.resumeStalled(new Date(Date.now() - 15 * 60_000), 100) },
+      // Once a minute: an alert a minute late is no loss next to two periods; one worker at a time (a lock).
+      { name: "rotation-overdue", intervalMs: OVERDUE_CHECK_MS, run: () => rotations.checkOverdue() },
       // Job schedulers live in Redis: after a flush or a restart without persistence, put them back.
       { name: "schedules", run: options.ensureSchedules },
       // Backends compared with the database, on a timer of its own: a backend that cannot be listed

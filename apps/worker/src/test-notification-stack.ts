@@ -6,6 +6,7 @@ import {
   createNotificationService,
   type NotificationQueue,
   type NotificationService,
+  type RotationSetup,
   targetCatalog,
 } from "@leasehold/broker";
 import { slackSettingsSchema } from "@leasehold/config";
@@ -68,6 +69,8 @@ export type NotificationStackOptions = {
   readonly provider?: CredentialProvider;
   /** The notification service's queue; default one that records deliveries in `queued`. */
   readonly queue?: NotificationQueue;
+  /** The broker's rotations; default none. */
+  readonly rotation?: RotationSetup;
   /** Per Slack Web API call; default the client's own. */
   readonly slackTimeoutMs?: number;
 };
@@ -98,17 +101,20 @@ export async function startNotificationStack(options: NotificationStackOptions):
   const store = createStore(db, { auditKey: Buffer.alloc(32, 1), grantKey: Buffer.alloc(32, 2) });
   const targets = targetCatalog(options.targets);
   const clock = options.clock ?? (() => new Date());
-  const broker = createBroker({
-    store,
-    targets,
-    providers: providerRegistry([options.provider ?? idleProvider]),
-    queues: { issue: async () => {}, expireAt: async () => {}, revoke: async () => {} },
-    cipher: createCredentialCipher(Buffer.alloc(32, 2)),
-    clock,
-    newId: randomUUID,
-    policy: policyEngineFor({ targets: targets.list(), admins: { users: [], groups: [] } }),
-    log: silent,
-  });
+  const broker = createBroker(
+    {
+      store,
+      targets,
+      providers: providerRegistry([options.provider ?? idleProvider]),
+      queues: { issue: async () => {}, expireAt: async () => {}, revoke: async () => {} },
+      cipher: createCredentialCipher(Buffer.alloc(32, 2)),
+      clock,
+      newId: randomUUID,
+      policy: policyEngineFor({ targets: targets.list(), admins: { users: [], groups: [] } }),
+      log: silent,
+    },
+    options.rotation ? { rotation: options.rotation } : {},
+  );
   const client = createSlackClient({
     token: BOT_TOKEN,
     apiUrl: slack.apiUrl,

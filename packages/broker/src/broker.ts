@@ -23,6 +23,7 @@ import { createReportService } from "./report-service.js";
 import { createRequestEscalationService } from "./request-escalation-service.js";
 import { createReviewService } from "./review-service.js";
 import { createRevocationService } from "./revocation-service.js";
+import { createRotationOverdueCheck } from "./rotation-alerts.js";
 import { listRotations } from "./rotation-list.js";
 import { createRotationService, type RotationSetup } from "./rotation-service.js";
 import { createTargetQueryService } from "./target-query-service.js";
@@ -90,6 +91,8 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions = {}) {
     rotations: {
       ...createRotationService(rotationDeps),
       list: (principal: Principal) => listRotations(rotationDeps, principal),
+      /** The worker's sweep: rotations with no success for two periods of their schedule. */
+      checkOverdue: createRotationOverdueCheck(rotationDeps).checkOverdue,
     },
     audit: {
       ...createAuditService(deps),

@@ -9,7 +9,7 @@ export type NoticeDeps = {
   readonly targets: TargetCatalog;
   readonly messenger: Messenger;
   readonly queue: NotificationQueue;
-  /** Where revocation debt and failed rotations are announced, besides a target's own channel. */
+  /** Where revocation debt and failed or overdue rotations are announced, besides a target's own channel. */
   readonly alertsChannel: string | undefined;
   readonly clock: Clock;
   readonly log: Logger;

@@ -26,6 +26,7 @@ export const NOTIFIED: ReadonlySet<AuditAction> = new Set<AuditAction>([
   "grant.issue_failed",
   "grant.revocation_failed",
   "rotation.failed",
+  "rotation.overdue",
   "preapproval.created",
 ]);
 

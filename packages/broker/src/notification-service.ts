@@ -22,15 +22,26 @@ export function createNotificationService(deps: NotificationDeps) {
   const preApprovals = createPreApprovalNotices(deps);
 
   const onRotationEvent = async (event: EventOf<"rotation">) => {
-    if (event.action !== "rotation.failed" || !alertsChannel) return;
-    const { rotation, step, error, rolledBack } = event.data;
-    await messenger.alert(alertsChannel, {
-      kind: "rotation-failed",
-      rotationId: rotation,
-      step,
-      error,
-      rolledBack,
-    });
+    if (!alertsChannel) return;
+    if (event.action === "rotation.failed") {
+      const { rotation, step, error, rolledBack } = event.data;
+      await messenger.alert(alertsChannel, {
+        kind: "rotation-failed",
+        rotationId: rotation,
+        step,
+        error,
+        rolledBack,
+      });
+    } else if (event.action === "rotation.overdue") {
+      const { rotation, since, lastSuccessRunId, periodSeconds } = event.data;
+      await messenger.alert(alertsChannel, {
+        kind: "rotation-overdue",
+        rotationId: rotation,
+        since: new Date(since),
+        everSucceeded: lastSuccessRunId !== null,
+        periodSeconds,
+      });
+    }
   };
 
   const onRevocationEvent = async (event: EventOf<"revocation">) => {

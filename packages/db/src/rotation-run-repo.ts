@@ -50,6 +50,7 @@ const toRun = (row: Row): RotationRun => ({
 
 export type RotationRunRepo = ReturnType<typeof rotationRunRepo>;
 
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: a repository: one query per method over the executor it closes over.
 export function rotationRunRepo(sql: SqlExecutor) {
   const one = async (text: string, params: readonly unknown[]) => {
     const [row] = await sql.query<Row>(text, params);
@@ -132,6 +133,23 @@ export function rotationRunRepo(sql: SqlExecutor) {
           [rotationId, limit],
         )
       ).map(toRun),
+
+    /** The rotation's newest run that succeeded, if any. */
+    latestSucceeded: (rotationId: string) =>
+      one(
+        `SELECT ${COLUMNS} FROM rotation_runs WHERE rotation_id = $1 AND state = 'succeeded'
+         ORDER BY finished_at DESC LIMIT 1`,
+        [rotationId],
+      ),
+
+    /** When the rotation's first run started; undefined when it never ran. */
+    async firstStartedAt(rotationId: string): Promise<Date | undefined> {
+      const [row] = await sql.query<{ first: Date | null }>(
+        "SELECT min(started_at) AS first FROM rotation_runs WHERE rotation_id = $1",
+        [rotationId],
+      );
+      return row?.first ? new Date(row.first) : undefined;
+    },
 
     /** Runs still running that started before `before`: their job may be lost. */
     listStalled: async (before: Date, limit: number) =>

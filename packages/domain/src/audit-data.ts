@@ -97,6 +97,17 @@ export const auditDataSchemas = {
   "rotation.succeeded": z.object({ rotation: id, attempts: z.number() }),
   "rotation.failed": z.object({ rotation: id, step: id, error: text, rolledBack: z.boolean() }),
   /**
+   * A rotation has not succeeded for two periods of its schedule (subject: the rotation's id, not a
+   * run's). One per episode: `lastSuccessRunId` names the success it is measured from (null: none
+   * yet, measured from `since`), and a later success starts a new episode.
+   */
+  "rotation.overdue": z.object({
+    rotation: id,
+    lastSuccessRunId: id.nullable(),
+    since: isoTime,
+    periodSeconds: z.number(),
+  }),
+  /**
    * Something on a backend that no grant owns, removed by the drift reconciliation (subject: the
    * target). `removed` is its name (a role, a policy, a token's grant and accessor fingerprint),
    * never a secret; `grantId` is the grant its name points to, when one is known.

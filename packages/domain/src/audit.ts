@@ -23,6 +23,7 @@ export const auditActions = [
   "rotation.step",
   "rotation.succeeded",
   "rotation.failed",
+  "rotation.overdue",
   "drift.corrected",
   "revocation.cutoff",
   "preapproval.created",

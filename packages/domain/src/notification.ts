@@ -143,6 +143,16 @@ export type Alert =
       readonly rolledBack: boolean;
     }
   | {
+      /** No run of the rotation succeeded for two periods of its schedule; once per episode. */
+      readonly kind: "rotation-overdue";
+      readonly rotationId: string;
+      /** The last success, or when the count started if the rotation never succeeded. */
+      readonly since: Date;
+      readonly everSucceeded: boolean;
+      /** The gap between two ticks of its schedule. */
+      readonly periodSeconds: number;
+    }
+  | {
       /**
        * An audit sink has failed every delivery for longer than the alert threshold: its copy of the
        * trail falls behind (nothing is lost; it resumes where it stopped). Raised once per outage.

@@ -1,10 +1,10 @@
+import { rotationPeriodSeconds } from "@leasehold/broker";
 import type { LeaseholdConfig } from "@leasehold/config";
 import { type Database, readHealthCounts } from "@leasehold/db";
 import type { Clock, Target } from "@leasehold/domain";
 import type { HealthSnapshot } from "@leasehold/metrics";
 import { asAwsRoleTarget } from "@leasehold/providers";
 import type { QueueProducer } from "@leasehold/queue";
-import { CronExpressionParser } from "cron-parser";
 
 /** A grant whose target left leasehold.yaml: still counted, under one bounded label. */
 const UNKNOWN = "unknown";
@@ -22,7 +22,10 @@ export function healthReader(deps: {
 }): () => Promise<HealthSnapshot> {
   const targets = new Map(deps.config.targets.map((t) => [t.id, t as Target]));
   const rotationIds = deps.config.rotations.map((r) => r.id);
-  const intervals = new Map(deps.config.rotations.map((r) => [r.id, cronInterval(r.schedule.cron)]));
+  const startedAt = deps.clock();
+  const intervals = new Map(
+    deps.config.rotations.map((r) => [r.id, rotationPeriodSeconds(r.schedule.cron, startedAt)]),
+  );
   return async () => {
     const [counts, queueDepths] = await Promise.all([
       readHealthCounts(deps.db, rotationIds),
@@ -68,15 +71,4 @@ function add<T extends { count: number }>(
   const existing = into.get(key);
   if (existing) existing.count += n;
   else into.set(key, { ...row, count: n } as T);
-}
-
-/** Seconds between a cron schedule's next two runs (UTC); null when it has none. */
-function cronInterval(cron: string): number | null {
-  try {
-    const runs = CronExpressionParser.parse(cron, { tz: "UTC" }).take(2);
-    const [first, second] = runs;
-    return first && second ? (second.getTime() - first.getTime()) / 1000 : null;
-  } catch {
-    return null;
-  }
 }

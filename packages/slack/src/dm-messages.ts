@@ -181,6 +181,25 @@ export function renderRotationFailedAlert(input: {
   );
 }
 
+/** To the alerts channel: no run of a rotation succeeded for two periods of its schedule. */
+export function renderRotationOverdueAlert(input: {
+  rotationId: string;
+  since: Date;
+  everSucceeded: boolean;
+  periodSeconds: number;
+}): Message {
+  const since = input.everSucceeded ? "last succeeded" : "has not succeeded since";
+  return plain(
+    `Rotation ${esc(input.rotationId)} is overdue: it ${since} ${input.since.toISOString()}.`,
+    `:hourglass: *Rotation ${userText(input.rotationId, 100)} is overdue*: it ${since} ${slackTime(
+      input.since,
+    )}, more than two periods of its schedule (${humanDuration(input.periodSeconds)} each) ago. See \`leasehold rotations runs ${userText(
+      input.rotationId,
+      100,
+    )}\`.`,
+  );
+}
+
 /** To the approvers' channel (and the alerts channel): a revocation keeps failing. */
 export function renderRevocationDebtAlert(input: {
   grantId: string;

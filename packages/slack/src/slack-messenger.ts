@@ -24,6 +24,7 @@ import {
   renderRevocationCutoffAlert,
   renderRevocationDebtAlert,
   renderRotationFailedAlert,
+  renderRotationOverdueAlert,
 } from "./dm-messages.js";
 import { renderRequestMessage } from "./request-message.js";
 import { retryAfterSeconds } from "./slack-client.js";
@@ -54,6 +55,8 @@ export function renderAlert(alert: Alert) {
       return renderRevocationDebtAlert(alert);
     case "rotation-failed":
       return renderRotationFailedAlert(alert);
+    case "rotation-overdue":
+      return renderRotationOverdueAlert(alert);
     case "revocation-cutoff":
       return renderRevocationCutoffAlert(alert);
     case "auto-approved":

@@ -68,7 +68,13 @@ export function createUsers(configs: readonly SandboxUserConfig[], createdAt: Da
       arn,
       account: SANDBOX_ACCOUNT,
       userId: deterministicId("AIDA", arn),
-      accessKeys: keys.map((key) => ({ ...key, status: key.status ?? "Active", createdAt })),
+      // Keys given at start existed before the stand-in did: a day old, so accessKeyActivationSeconds
+      // (IAM's delay before a new key works) never holds them back.
+      accessKeys: keys.map((key) => ({
+        ...key,
+        status: key.status ?? "Active",
+        createdAt: new Date(createdAt.getTime() - 86_400_000),
+      })),
     });
   }
   return users;
