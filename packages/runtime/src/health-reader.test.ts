@@ -53,10 +53,12 @@ describe("the metrics' health snapshot", () => {
        VALUES ($1, 'orders-app-password', 'tick-1', 'schedule', 'succeeded', 'done', $2, $2)`,
       [randomUUID(), new Date(now.getTime() - 3_600_000)],
     );
+    const config = parseConfig(CONFIG, "test.yaml");
     const read = healthReader({
       db,
       producer: { depths: async () => [{ queue: "grant-issue", depth: 3 }] },
-      config: parseConfig(CONFIG, "test.yaml"),
+      config,
+      rotations: config.rotations,
       clock: () => now,
     });
     const snapshot = await read();

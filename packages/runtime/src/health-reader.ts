@@ -1,4 +1,4 @@
-import { rotationPeriodSeconds } from "@leasehold/broker";
+import { type RotationSettings, rotationPeriodSeconds } from "@leasehold/broker";
 import type { LeaseholdConfig } from "@leasehold/config";
 import { type Database, readHealthCounts } from "@leasehold/db";
 import type { Clock, Target } from "@leasehold/domain";
@@ -18,13 +18,15 @@ export function healthReader(deps: {
   readonly db: Database;
   readonly producer: Pick<QueueProducer, "depths">;
   readonly config: LeaseholdConfig;
+  /** The rotations set up: leasehold.yaml's and Leasehold's own Vault secret id's. */
+  readonly rotations: readonly Pick<RotationSettings, "id" | "schedule">[];
   readonly clock: Clock;
 }): () => Promise<HealthSnapshot> {
   const targets = new Map(deps.config.targets.map((t) => [t.id, t as Target]));
-  const rotationIds = deps.config.rotations.map((r) => r.id);
+  const rotationIds = deps.rotations.map((r) => r.id);
   const startedAt = deps.clock();
   const intervals = new Map(
-    deps.config.rotations.map((r) => [r.id, rotationPeriodSeconds(r.schedule.cron, startedAt)]),
+    deps.rotations.map((r) => [r.id, rotationPeriodSeconds(r.schedule.cron, startedAt)]),
   );
   return async () => {
     const [counts, queueDepths] = await Promise.all([

@@ -167,7 +167,13 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
     config.rotations.length + own.length > 0 ? rotationSetup(backends, passwords, producer, own) : undefined;
   // A scrape's reads are not traced: they would add a trace every few seconds and tell nothing.
   const metrics = appMetricsFor(settings, () =>
-    healthReader({ db, producer: untracedProducer, config, clock }),
+    healthReader({
+      db,
+      producer: untracedProducer,
+      config,
+      rotations: [...(rotation?.rotations.values() ?? [])].map((r) => r.config),
+      clock,
+    }),
   );
   const deps = {
     store,
