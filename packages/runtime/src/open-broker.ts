@@ -167,13 +167,7 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
     config.rotations.length + own.length > 0 ? rotationSetup(backends, passwords, producer, own) : undefined;
   // A scrape's reads are not traced: they would add a trace every few seconds and tell nothing.
   const metrics = appMetricsFor(settings, () =>
-    healthReader({
-      db,
-      producer: untracedProducer,
-      config,
-      rotations: [...(rotation?.rotations.values() ?? [])].map((r) => r.config),
-      clock,
-    }),
+    healthReader({ db, producer: untracedProducer, config, rotations: settingsOf(rotation), clock }),
   );
   const deps = {
     store,
@@ -235,6 +229,10 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
   };
 }
 
+/** The settings of every rotation set up: leasehold.yaml's and Leasehold's own. */
+const settingsOf = (setup: RotationSetup | undefined) =>
+  [...(setup?.rotations.values() ?? [])].map((rotation) => rotation.config);
+
 /** Every job scheduler this installation needs, put in place (or back) in the queue store. */
 async function ensureSchedules(
   producer: QueueProducer,
@@ -243,10 +241,10 @@ async function ensureSchedules(
 ): Promise<void> {
   await producer.syncCronSchedulers(
     "rotationTick",
-    [...(rotation?.rotations.values() ?? [])].map(({ config }) => ({
-      id: `rotation-${config.id}`,
-      cron: config.schedule.cron,
-      data: { rotationId: config.id },
+    settingsOf(rotation).map(({ id, schedule }) => ({
+      id: `rotation-${id}`,
+      cron: schedule.cron,
+      data: { rotationId: id },
     })),
   );
   if (running.notifications)
