@@ -238,6 +238,24 @@ describe("rotating Leasehold's own Vault AppRole secret id", () => {
     expect(await stored()()).toBeUndefined();
   });
 
+  it("a second run waits while another run's secret id is staged, and destroys its own when it gives up", async () => {
+    const before = vault.appRoleSecretIdAccessors(ROLE).length;
+    crashAt = "before-test";
+    const first = await start("staged-first");
+    await expect(h.broker.rotations.execute(first.id, notLast)).rejects.toThrow(Crash);
+
+    const second = await start("staged-second");
+    await expect(h.broker.rotations.execute(second.id, notLast)).rejects.toThrow("under way");
+    await expect(h.broker.rotations.execute(second.id, { isLast: true })).rejects.toThrow("under way");
+    // The second run's secret id was minted, then destroyed by its undo: only the first's is left.
+    expect(vault.appRoleSecretIdAccessors(ROLE)).toHaveLength(before + 1);
+    expect(await stored()()).toBeUndefined();
+
+    expect(await h.broker.rotations.execute(first.id, notLast)).toBe("succeeded");
+    expect(await logsIn((await stored()()) ?? "")).toBe(true);
+    expect(vault.appRoleSecretIdAccessors(ROLE)).toHaveLength(before);
+  });
+
   it("a stored secret id sealed for another role id is not offered to Vault", async () => {
     await rotate("sealed");
     expect(await storedVaultSecretId(h.deps.store, h.deps.cipher, "another-role-id")()).toBeUndefined();
