@@ -90,7 +90,7 @@ async function apiReplica(
 ): Promise<FastifyInstance> {
   const log = options.logger ?? pino({ level: "silent" });
   const broker: Broker = createBroker({
-    store: createStore(db, { auditKey: Buffer.alloc(32, 1), grantKey: Buffer.alloc(32, 2) }),
+    store: createStore(db, { keyId: "k1", auditKey: Buffer.alloc(32, 1), grantKey: Buffer.alloc(32, 2) }),
     targets: targetCatalog(config.targets),
     providers: providerRegistry([]),
     queues: { issue: async () => {}, expireAt: async () => {}, revoke: async () => {} },

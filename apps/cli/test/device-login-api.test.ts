@@ -47,7 +47,7 @@ describe("leasehold login with the device grant, against the real API", { timeou
     const targets = targetCatalog(config.targets);
     const log = pino({ level: "silent" });
     const broker = createBroker({
-      store: createStore(db, { auditKey: Buffer.alloc(32, 1), grantKey: Buffer.alloc(32, 2) }),
+      store: createStore(db, { keyId: "k1", auditKey: Buffer.alloc(32, 1), grantKey: Buffer.alloc(32, 2) }),
       targets,
       providers: providerRegistry([]),
       queues: { issue: async () => {}, expireAt: async () => {}, revoke: async () => {} },

@@ -160,7 +160,7 @@ export async function createHarness(
   };
   const targets = options.targets ?? [prodTarget];
   const deps: BrokerDeps = {
-    store: createStore(db, { auditKey: Buffer.alloc(32, 3), grantKey: Buffer.alloc(32, 2) }),
+    store: createStore(db, { keyId: "k1", auditKey: Buffer.alloc(32, 3), grantKey: Buffer.alloc(32, 2) }),
     targets: targetCatalog(targets),
     providers: providerRegistry([provider]),
     queues: {

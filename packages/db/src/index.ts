@@ -15,3 +15,5 @@ export * from "./rotation-run-repo.js";
 export * from "./store.js";
 export * from "./web-login-repo.js";
 export * from "./web-session-repo.js";
+export * from "./keyring.js";
+export * from "./reseal-repo.js";

@@ -157,7 +157,7 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
     healthReader({ db, producer: untracedProducer, config, clock }),
   );
   const deps = {
-    store: tracedStore(createStore(db, { auditKey: keys.auditChain, grantKey: keys.grantRows })),
+    store: tracedStore(createStore(db, { keyId: "k1", auditKey: keys.auditChain, grantKey: keys.grantRows })),
     targets: targetCatalog(config.targets),
     clock,
     log,

@@ -53,7 +53,7 @@ beforeAll(async () => {
   );
   const targets = targetCatalog(config.targets);
   broker = createBroker({
-    store: createStore(db, { auditKey: Buffer.alloc(32, 1), grantKey: Buffer.alloc(32, 2) }),
+    store: createStore(db, { keyId: "k1", auditKey: Buffer.alloc(32, 1), grantKey: Buffer.alloc(32, 2) }),
     targets,
     providers: providerRegistry([]),
     queues: { issue: async () => {}, expireAt: async () => {}, revoke: async () => {} },
