@@ -94,7 +94,7 @@ async function apiReplica(
     targets: targetCatalog(config.targets),
     providers: providerRegistry([]),
     queues: { issue: async () => {}, expireAt: async () => {}, revoke: async () => {} },
-    cipher: createCredentialCipher(Buffer.alloc(32, 2)),
+    cipher: createCredentialCipher({ id: "k1", key: Buffer.alloc(32, 2) }),
     clock: () => new Date(),
     newId: randomUUID,
     policy: policyEngineFor(config),

@@ -51,7 +51,7 @@ describe("leasehold login with the device grant, against the real API", { timeou
       targets,
       providers: providerRegistry([]),
       queues: { issue: async () => {}, expireAt: async () => {}, revoke: async () => {} },
-      cipher: createCredentialCipher(Buffer.alloc(32, 2)),
+      cipher: createCredentialCipher({ id: "k1", key: Buffer.alloc(32, 2) }),
       clock: () => new Date(),
       newId: randomUUID,
       policy: policyEngineFor({ targets: targets.list(), admins: config.admins }),

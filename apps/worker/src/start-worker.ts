@@ -26,6 +26,13 @@ const DRIFT_EVERY_SWEEPS = 20;
  */
 const CHECKPOINT_CHECK_MS = 5000;
 
+/**
+ * How often the re-seal after a master key rotation looks for values under a previous key. A run
+ * reads the grants table's unindexed MAC column, so not every sweep; a run that stopped at its batch
+ * limit comes back after CATCH_UP_MS.
+ */
+const RESEAL_EVERY_MS = 60_000;
+
 /** What the worker runs: the use cases its jobs and its sweep call. */
 export type WorkerUseCases = {
   readonly grants: Pick<Broker["grants"], "issue" | "expire" | "finishRevoke">;
@@ -33,6 +40,7 @@ export type WorkerUseCases = {
   readonly reconcile: Broker["reconcile"];
   readonly drift: Broker["drift"];
   readonly audit: Pick<Broker["audit"], "checkpoint" | "checkpointKeyId">;
+  readonly reseal: Pick<Broker["reseal"], "run">;
   /** Present when a messenger is configured: notifications and reminders run here too. */
   readonly notifications: NotificationService | undefined;
   /** Present when leasehold.yaml names audit sinks: the trail is copied out every second. */
@@ -55,7 +63,7 @@ export async function startWorker(options: {
   metrics?: Pick<Metrics, "jobFailed" | "sweepFinished">;
 }): Promise<{ close(): Promise<void> }> {
   const { useCases, log } = options;
-  const { grants, rotations, reconcile, drift, audit, notifications, auditExport } = useCases;
+  const { grants, rotations, reconcile, drift, audit, reseal, notifications, auditExport } = useCases;
   const workers = startProcessors(
     [
       ...grantProcessors(grants, { concurrency: options.concurrency }),
@@ -95,6 +103,8 @@ export async function startWorker(options: {
       },
       // Signed checkpoints of the audit trail; one worker at a time writes them (a database lock).
       { name: "audit-checkpoint", intervalMs: CHECKPOINT_CHECK_MS, run: () => audit.checkpoint() },
+      // After a master key rotation: values under a previous key, moved to the current one in batches.
+      { name: "reseal", intervalMs: RESEAL_EVERY_MS, run: (signal) => reseal.run(signal) },
     ],
   });
   // Auditors check checkpoints against this key id (`leasehold audit public-key`).

@@ -103,7 +103,7 @@ export async function startNotificationStack(options: NotificationStackOptions):
     targets,
     providers: providerRegistry([options.provider ?? idleProvider]),
     queues: { issue: async () => {}, expireAt: async () => {}, revoke: async () => {} },
-    cipher: createCredentialCipher(Buffer.alloc(32, 2)),
+    cipher: createCredentialCipher({ id: "k1", key: Buffer.alloc(32, 2) }),
     clock,
     newId: randomUUID,
     policy: policyEngineFor({ targets: targets.list(), admins: { users: [], groups: [] } }),

@@ -16,6 +16,7 @@ const rawPublic = Buffer.from(publicKey.export({ format: "jwk" }).x ?? "", "base
 const signer: CheckpointSigner = {
   keyId: createHash("sha256").update(rawPublic).digest("hex").slice(0, 16),
   publicKeyPem: publicKey.export({ format: "pem", type: "spki" }).toString(),
+  previous: [],
   sign: (head) => ({
     ...head,
     keyId: signer.keyId,
@@ -174,7 +175,11 @@ describe("signed audit checkpoints (PostgreSQL)", () => {
   });
 
   it("gives admins the public key, and nobody else", () => {
-    expect(checkpoints.publicKey(admin)).toEqual({ keyId: signer.keyId, publicKeyPem: signer.publicKeyPem });
+    expect(checkpoints.publicKey(admin)).toEqual({
+      keyId: signer.keyId,
+      publicKeyPem: signer.publicKeyPem,
+      previous: [],
+    });
     expect(() => checkpoints.publicKey(requester)).toThrow(/only admins/);
     expect(checkpoints.checkpointKeyId).toBe(signer.keyId);
   });

@@ -174,7 +174,7 @@ export async function createHarness(
         enqueued.push({ queue: "revoke", grantId });
       },
     },
-    cipher: createCredentialCipher(Buffer.alloc(32, 4)),
+    cipher: createCredentialCipher({ id: "k1", key: Buffer.alloc(32, 4) }),
     clock: () => clock.now,
     newId: randomUUID,
     policy: policyEngineFor({ targets, admins: HARNESS_ADMINS }),

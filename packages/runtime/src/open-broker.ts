@@ -12,8 +12,11 @@ import {
   targetCatalog,
 } from "@leasehold/broker";
 import {
-  deriveKeys,
+  type CheckpointKey,
+  checkpointKeyOf,
+  deriveKeyring,
   type LeaseholdConfig,
+  type MasterKeyring,
   resolveCheckpointKey,
   signCheckpoint,
   slackSettingsSchema,
@@ -59,6 +62,8 @@ export type BrokerSettings = {
   readonly dataDir: string;
   readonly queue: QueueConnection;
   readonly masterKey: Buffer;
+  /** LEASEHOLD_MASTER_KEYS_PREVIOUS: retired master keys, read until the re-seal has moved everything. */
+  readonly previousMasterKeys?: readonly Buffer[];
   /** LEASEHOLD_CHECKPOINT_KEY: a PEM Ed25519 private key; unset, one derived from the master key. */
   readonly checkpointKeyPem?: string | undefined;
   readonly aws: AwsClientOptions;
@@ -138,7 +143,7 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
   };
   const providers = providersFor(backends);
   const passwords = createDatabasePasswords();
-  const { keys, checkpointKey, sinks } = keysAndSinks(settings);
+  const { keys, checkpointKey, previousCheckpointKeys, sinks } = keysAndSinks(settings);
   const db = await openDatabase({
     databaseUrl: settings.databaseUrl,
     migrationUrl: settings.migrationUrl,
@@ -157,7 +162,7 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
     healthReader({ db, producer: untracedProducer, config, clock }),
   );
   const deps = {
-    store: tracedStore(createStore(db, { keyId: "k1", auditKey: keys.auditChain, grantKey: keys.grantRows })),
+    store: tracedStore(createStore(db, storeKeys(keys))),
     targets: targetCatalog(config.targets),
     clock,
     log,
@@ -168,7 +173,10 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
       ...deps,
       providers: providerRegistry(providers.map(tracedProvider)),
       queues: grantQueues(producer),
-      cipher: createCredentialCipher(keys.credentials),
+      cipher: createCredentialCipher(
+        { id: keys.current.id, key: keys.current.credentials },
+        keys.previous.map((set) => ({ id: set.id, key: set.credentials })),
+      ),
       newId: randomUUID,
       policy: settings.policy ?? policyEngineFor(config),
       onCall: settings.onCall,
@@ -179,7 +187,7 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
       ...(settings.expiry ? { expiry: settings.expiry } : {}),
       ...(rotation ? { rotation } : {}),
       auditCheckpoints: {
-        signer: checkpointSigner(checkpointKey),
+        signer: checkpointSigner(checkpointKey, previousCheckpointKeys),
         schedule: config.auditCheckpoints,
       },
     },
@@ -237,18 +245,30 @@ function appMetricsFor(settings: BrokerSettings, health: () => () => Promise<Hea
  * the audit sinks with their secrets (a missing one stops the process at once).
  */
 function keysAndSinks(settings: BrokerSettings) {
-  const keys = deriveKeys(settings.masterKey);
-  const checkpointKey = resolveCheckpointKey(settings.checkpointKeyPem, keys.auditCheckpoint);
+  const keys = deriveKeyring(settings.masterKey, settings.previousMasterKeys ?? []);
+  const checkpointKey = resolveCheckpointKey(settings.checkpointKeyPem, keys.current.auditCheckpoint);
   const sinks = settings.auditSinkEnv
     ? auditSinksFrom(settings.config.auditSinks, settings.auditSinkEnv, settings.clock ?? systemClock)
     : [];
-  return { keys, checkpointKey, sinks };
+  // A checkpoint key set apart (LEASEHOLD_CHECKPOINT_KEY) does not change with the master key.
+  const previousCheckpointKeys =
+    settings.checkpointKeyPem === undefined
+      ? keys.previous.map((set) => checkpointKeyOf(set.auditCheckpoint))
+      : [];
+  return { keys, checkpointKey, previousCheckpointKeys, sinks };
 }
 
+/** The store's keys: the current master key's and, read only, the previous ones'. */
+const storeKeys = (keys: MasterKeyring) => {
+  const set = (k: MasterKeyring["current"]) => ({ keyId: k.id, auditKey: k.auditChain, grantKey: k.grantRows });
+  return { ...set(keys.current), previous: keys.previous.map(set) };
+};
+
 /** Signs checkpoints with the resolved key; the broker holds only this port, never the key's config. */
-const checkpointSigner = (key: ReturnType<typeof resolveCheckpointKey>) => ({
+const checkpointSigner = (key: CheckpointKey, previous: readonly CheckpointKey[]) => ({
   keyId: key.keyId,
   publicKeyPem: key.publicKeyPem,
+  previous: previous.map(({ keyId, publicKeyPem }) => ({ keyId, publicKeyPem })),
   sign: (head: Parameters<typeof signCheckpoint>[1]) => signCheckpoint(key, head),
 });
 

@@ -84,7 +84,7 @@ export async function startSignInStack(options: { insecureCookies: boolean }): P
     targets,
     providers: providerRegistry([]),
     queues: { issue: async () => {}, expireAt: async () => {}, revoke: async () => {} },
-    cipher: createCredentialCipher(Buffer.alloc(32, 2)),
+    cipher: createCredentialCipher({ id: "k1", key: Buffer.alloc(32, 2) }),
     clock: () => new Date(),
     newId: randomUUID,
     policy: policyEngineFor({ targets: targets.list(), admins: config.admins }),

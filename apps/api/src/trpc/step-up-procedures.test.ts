@@ -57,7 +57,7 @@ beforeAll(async () => {
     targets,
     providers: providerRegistry([]),
     queues: { issue: async () => {}, expireAt: async () => {}, revoke: async () => {} },
-    cipher: createCredentialCipher(Buffer.alloc(32, 3)),
+    cipher: createCredentialCipher({ id: "k1", key: Buffer.alloc(32, 3) }),
     clock: () => new Date(),
     newId: randomUUID,
     policy: policyEngineFor({ targets: targets.list(), admins: config.admins }),
