@@ -383,8 +383,10 @@ function keyWalk(ring: Keyring, report: (seq: number, problem: string) => void) 
         report(event.seq, `names no key, but the trail is under key ${chainKeyId} there (the event was edited)`);
       }
       if (event.keyId !== null && !keyById(ring, event.keyId)) {
+        // Unverifiable, but followed: the events after it are checked under the key they are under.
         report(event.seq, missingKey(`event ${event.seq}`, event.keyId));
-        chainKeyId = event.keyId;
+        const typed = readAuditEvent(event);
+        chainKeyId = typed?.action === "audit.key_changed" ? typed.data.toKeyId : event.keyId;
         return;
       }
       const key = linkingKey(ring, event);
