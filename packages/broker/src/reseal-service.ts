@@ -2,7 +2,7 @@ import { FIRST_ID, type Repositories, type UnderPreviousKeys } from "@leasehold/
 import type { BrokerDeps } from "./broker-deps.js";
 import { grantBinding, type SealBinding } from "./credential-cipher.js";
 
-type Deps = Pick<BrokerDeps, "store" | "cipher" | "log">;
+type Deps = Pick<BrokerDeps, "store" | "cipher" | "log" | "metrics">;
 
 export type ResealOptions = {
   /** Values changed per transaction. */
@@ -35,6 +35,10 @@ export type ResealRun = {
  */
 export function createResealService(deps: Deps, options: ResealOptions = DEFAULT_RESEAL_OPTIONS) {
   const { store, cipher, log } = deps;
+
+  /** What is still under a previous master key: when all are zero, LEASEHOLD_MASTER_KEYS_PREVIOUS can go. */
+  const remaining = (): Promise<UnderPreviousKeys> =>
+    store.read((repos) => repos.reseal.underPreviousKeys(cipher.currentPrefix));
 
   /** Opens a value and seals it anew under the current key; undefined when no key of the ring opens it. */
   const resealed = (binding: SealBinding, sealed: Buffer): Buffer | undefined => {
@@ -94,7 +98,10 @@ export function createResealService(deps: Deps, options: ResealOptions = DEFAULT
   };
 
   return {
-    /** One run of the re-seal (the worker's sweep step); a no-op once nothing is under a previous key. */
+    /**
+     * One run of the re-seal (the worker's sweep step): moves what it can, then counts what is left for
+     * the `leasehold_sealed_under_previous_keys` gauge. Reads but changes nothing once all is moved.
+     */
     async run(signal?: AbortSignal): Promise<ResealRun> {
       const runs = [];
       for (const batch of [credentialBatch, stagedBatch, macBatch]) runs.push(await pass(batch, signal));
@@ -112,12 +119,14 @@ export function createResealService(deps: Deps, options: ResealOptions = DEFAULT
       if (result.read > result.unmoved.length) {
         log.info({ moved: result.read - result.unmoved.length }, "re-sealed values under the current master key");
       }
+      const left = await remaining();
+      deps.metrics?.sealedUnderPreviousKeys("credential", left.credentials);
+      deps.metrics?.sealedUnderPreviousKeys("staged_value", left.stagedValues);
+      deps.metrics?.sealedUnderPreviousKeys("grant_mac", left.grantMacs);
       return result;
     },
 
-    /** What is still under a previous master key: when all are zero, LEASEHOLD_MASTER_KEYS_PREVIOUS can go. */
-    remaining: (): Promise<UnderPreviousKeys> =>
-      store.read((repos) => repos.reseal.underPreviousKeys(cipher.currentPrefix)),
+    remaining,
   };
 }
 

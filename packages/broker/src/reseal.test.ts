@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createStore, type Database, type StoreKeySet } from "@leasehold/db";
+import { noMetrics, type SealedKind } from "@leasehold/domain";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCredentialCipher, grantBinding } from "./credential-cipher.js";
 import { createResealService, type ResealOptions } from "./reseal-service.js";
@@ -38,6 +39,9 @@ const dyingAt = (db: Database, n: number): Database => {
 describe("re-sealing under the current master key", () => {
   let h: Harness;
   const grants: string[] = [];
+  /** The gauge as the last run reported it. */
+  const gauge = new Map<SealedKind, number>();
+  const metrics = { ...noMetrics, sealedUnderPreviousKeys: (kind: SealedKind, n: number) => gauge.set(kind, n) };
   const runs: string[] = [];
 
   /** A worker with `current` as its key and `previous` as the ring's other, over `db`. */
@@ -49,7 +53,7 @@ describe("re-sealing under the current master key", () => {
   ) => {
     const store = createStore(db, { ...current.store, previous: [previous.store] });
     const cipher = createCredentialCipher(current.credentials, [previous.credentials]);
-    return { store, cipher, reseal: createResealService({ store, cipher, log: silent }, options) };
+    return { store, cipher, reseal: createResealService({ store, cipher, log: silent, metrics }, options) };
   };
   const oldKeys = { store: OLD, credentials: OLD_CREDENTIALS };
   const newKeys = { store: NEW, credentials: NEW_CREDENTIALS };
@@ -99,6 +103,7 @@ describe("re-sealing under the current master key", () => {
     expect(await rotated().reseal.remaining()).toEqual(all);
     const first = await rotated().reseal.run();
     expect(first).toEqual({ read: 13, unmoved: [], behind: false });
+    expect(Object.fromEntries(gauge)).toEqual({ credential: 0, staged_value: 0, grant_mac: 0 });
     expect(await rotated().reseal.remaining()).toEqual({ credentials: 0, stagedValues: 0, grantMacs: 0 });
     await expectIntact(newKeys);
     expect(await rotated().reseal.run()).toEqual({ read: 0, unmoved: [], behind: false });
@@ -166,5 +171,6 @@ describe("re-sealing under the current master key", () => {
     // Its credential is bound to the old holder and its MAC to the old row: neither is vouched for.
     expect(result.unmoved).toEqual([victim, victim]);
     expect(await rotated().reseal.remaining()).toEqual({ credentials: 1, stagedValues: 0, grantMacs: 1 });
+    expect(Object.fromEntries(gauge)).toEqual({ credential: 1, staged_value: 0, grant_mac: 1 });
   });
 });
