@@ -34,7 +34,7 @@ describe("the app's metrics", () => {
     expect(body).toContain('leasehold_grant_issue_duration_seconds_count{app="api",provider="aws-role"} 1');
     expect(body).toContain('leasehold_sweep_overdue_grants_total{app="api"} 2');
     expect(body).toContain('leasehold_audit_sink_lag_events{sink="siem",app="api"} 7');
-    expect(body).toContain('leasehold_sealed_under_previous_keys{app="api",kind="grant_mac"} 4');
+    expect(body).toContain('leasehold_sealed_under_previous_keys{kind="grant_mac",app="api"} 4');
     expect(body).toContain("process_cpu_user_seconds_total");
   });
 
