@@ -95,7 +95,11 @@ export async function startNotificationStack(options: NotificationStackOptions):
     rateLimitPerChannelPerSecond: 0,
   });
   const db = await createTestDatabase("pglite");
-  const store = createStore(db, { keyId: "k1", auditKey: Buffer.alloc(32, 1), grantKey: Buffer.alloc(32, 2) });
+  const store = createStore(db, {
+    keyId: "k1",
+    auditKey: Buffer.alloc(32, 1),
+    grantKey: Buffer.alloc(32, 2),
+  });
   const targets = targetCatalog(options.targets);
   const clock = options.clock ?? (() => new Date());
   const broker = createBroker({

@@ -107,7 +107,11 @@ describe("signed audit checkpoints (PostgreSQL)", () => {
     if (h.url === undefined) throw new Error("expected a PostgreSQL database with a URL");
     const otherDb = openPostgres(h.url);
     try {
-      const store = createStore(otherDb, { keyId: "k1", auditKey: Buffer.alloc(32, 3), grantKey: Buffer.alloc(32, 2) });
+      const store = createStore(otherDb, {
+        keyId: "k1",
+        auditKey: Buffer.alloc(32, 3),
+        grantKey: Buffer.alloc(32, 2),
+      });
       const other = createAuditCheckpointService({ ...h.deps, store }, { signer, schedule });
       await append(7);
       const results = await Promise.all([

@@ -20,8 +20,8 @@ import {
   type ReconcileOptions,
 } from "./reconcile-service.js";
 import { createReportService } from "./report-service.js";
-import { createResealService, DEFAULT_RESEAL_OPTIONS, type ResealOptions } from "./reseal-service.js";
 import { createRequestEscalationService } from "./request-escalation-service.js";
+import { createResealService, DEFAULT_RESEAL_OPTIONS, type ResealOptions } from "./reseal-service.js";
 import { createReviewService } from "./review-service.js";
 import { createRevocationService } from "./revocation-service.js";
 import { listRotations } from "./rotation-list.js";

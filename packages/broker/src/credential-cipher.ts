@@ -81,7 +81,10 @@ function decrypt(key: Buffer, additional: Buffer, body: Buffer): unknown {
  * AES-256-GCM with a random 96-bit nonce per value; the binding and the key's id are authenticated
  * data. Seals under `current`; opens under whichever key of `current` and `previous` the value names.
  */
-export function createCredentialCipher(current: KeyEntry, previous: readonly KeyEntry[] = []): CredentialCipher {
+export function createCredentialCipher(
+  current: KeyEntry,
+  previous: readonly KeyEntry[] = [],
+): CredentialCipher {
   const ring = [current, ...previous];
   if (ring.some((entry) => entry.key.length !== 32)) throw new Error("a credential key must be 32 bytes");
   const currentPrefix = prefixOf(current.id);

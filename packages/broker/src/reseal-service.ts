@@ -82,7 +82,10 @@ export function createResealService(deps: Deps, options: ResealOptions = DEFAULT
   };
 
   /** Runs `batch` from the first id until a batch comes back short, the limit is reached or `signal` aborts. */
-  const pass = async (batch: (repos: Repositories, after: string) => Promise<Batch>, signal?: AbortSignal) => {
+  const pass = async (
+    batch: (repos: Repositories, after: string) => Promise<Batch>,
+    signal?: AbortSignal,
+  ) => {
     let after = FIRST_ID;
     let read = 0;
     const unmoved: string[] = [];
@@ -117,7 +120,10 @@ export function createResealService(deps: Deps, options: ResealOptions = DEFAULT
         );
       }
       if (result.read > result.unmoved.length) {
-        log.info({ moved: result.read - result.unmoved.length }, "re-sealed values under the current master key");
+        log.info(
+          { moved: result.read - result.unmoved.length },
+          "re-sealed values under the current master key",
+        );
       }
       const left = await remaining();
       deps.metrics?.sealedUnderPreviousKeys("credential", left.credentials);

@@ -41,7 +41,10 @@ describe("re-sealing under the current master key", () => {
   const grants: string[] = [];
   /** The gauge as the last run reported it. */
   const gauge = new Map<SealedKind, number>();
-  const metrics = { ...noMetrics, sealedUnderPreviousKeys: (kind: SealedKind, n: number) => gauge.set(kind, n) };
+  const metrics = {
+    ...noMetrics,
+    sealedUnderPreviousKeys: (kind: SealedKind, n: number) => gauge.set(kind, n),
+  };
   const runs: string[] = [];
 
   /** A worker with `current` as its key and `previous` as the ring's other, over `db`. */
@@ -73,7 +76,10 @@ describe("re-sealing under the current master key", () => {
       const grant = await ring.store.read((r) => r.grants.findById(id));
       if (!grant) throw new Error("the grant is gone");
       expect(await ring.store.read((r) => r.grants.isSealed(grant))).toBe(true);
-      const [row] = await h.db.query<{ credential: Uint8Array }>("SELECT credential FROM grants WHERE id = $1", [id]);
+      const [row] = await h.db.query<{ credential: Uint8Array }>(
+        "SELECT credential FROM grants WHERE id = $1",
+        [id],
+      );
       expect(ring.cipher.open(grantBinding(grant), Buffer.from(row?.credential ?? []))).toEqual({
         accessKeyId: "AKIAOLD",
       });
@@ -90,7 +96,13 @@ describe("re-sealing under the current master key", () => {
     for (let i = 0; i < 3; i++) {
       const id = randomUUID();
       await h.deps.store.transaction(async (repos) => {
-        await repos.rotations.start({ id, rotationId: `r${i}`, triggerKey: "t", triggeredBy: "test", at: h.clock.now });
+        await repos.rotations.start({
+          id,
+          rotationId: `r${i}`,
+          triggerKey: "t",
+          triggeredBy: "test",
+          at: h.clock.now,
+        });
         await repos.rotations.savePending(id, h.deps.cipher.seal({ id }, { staged: `value of ${id}` }));
       });
       runs.push(id);
@@ -154,7 +166,11 @@ describe("re-sealing under the current master key", () => {
   });
 
   it("several workers at once move each value once and leave nothing behind", async () => {
-    const results = await Promise.all([rotated().reseal.run(), rotated().reseal.run(), rotated().reseal.run()]);
+    const results = await Promise.all([
+      rotated().reseal.run(),
+      rotated().reseal.run(),
+      rotated().reseal.run(),
+    ]);
     // Rows one worker holds are skipped by the others, so no value is read twice … unless a worker
     // came by after it was committed, when it is no longer under the old key either.
     expect(results.reduce((sum, r) => sum + r.read, 0)).toBeLessThanOrEqual(13);

@@ -24,7 +24,12 @@ describe("the master keyring", () => {
     expect(ring.current.id).toBe(masterKeyId(current));
     expect(ring.previous.map((k) => k.id)).toEqual([masterKeyId(retired)]);
     expect(ring.current.id).not.toBe(ring.previous[0]?.id);
-    for (const secret of [current, ring.current.credentials, ring.current.auditChain, ring.current.grantRows]) {
+    for (const secret of [
+      current,
+      ring.current.credentials,
+      ring.current.auditChain,
+      ring.current.grantRows,
+    ]) {
       expect(secret.toString("hex")).not.toContain(ring.current.id);
     }
     // The same key gives the same id in every process.

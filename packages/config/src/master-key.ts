@@ -51,7 +51,9 @@ export function parseMasterKey(text: string, variable = "LEASEHOLD_MASTER_KEY"):
       ? Buffer.from(trimmed, "base64")
       : undefined;
   if (bytes?.length !== KEY_BYTES) {
-    throw new ConfigError("the environment", [`${variable} must be 32 random bytes, base64 or hex; ${HOW_TO}`]);
+    throw new ConfigError("the environment", [
+      `${variable} must be 32 random bytes, base64 or hex; ${HOW_TO}`,
+    ]);
   }
   return bytes;
 }

@@ -1,8 +1,8 @@
 import { createHmac, randomUUID } from "node:crypto";
 import type { JsonValue } from "@leasehold/domain";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { canonicalJson } from "./audit-chain.js";
 import { headKey, headMac } from "./audit-head.js";
-import { canonicalJson } from "./audit-log.js";
 import type { Database } from "./database.js";
 import { createStore, type StoreKeySet } from "./store.js";
 import { createTestDatabase } from "./test-database.js";
@@ -13,15 +13,23 @@ import { createTestDatabase } from "./test-database.js";
  * or a key change was forged.
  */
 const at = new Date("2026-12-01T10:00:00.000Z");
-const keysA: StoreKeySet = { keyId: "aaaaaaaaaaaaaaaa", auditKey: Buffer.alloc(32, 1), grantKey: Buffer.alloc(32, 2) };
-const keysB: StoreKeySet = { keyId: "bbbbbbbbbbbbbbbb", auditKey: Buffer.alloc(32, 3), grantKey: Buffer.alloc(32, 4) };
+const keysA: StoreKeySet = {
+  keyId: "aaaaaaaaaaaaaaaa",
+  auditKey: Buffer.alloc(32, 1),
+  grantKey: Buffer.alloc(32, 2),
+};
+const keysB: StoreKeySet = {
+  keyId: "bbbbbbbbbbbbbbbb",
+  auditKey: Buffer.alloc(32, 3),
+  grantKey: Buffer.alloc(32, 4),
+};
 
 const event = (i: number) => ({
   actor: "alice@example.com",
   action: "grant.issued" as const,
   subjectType: "grant" as const,
   subjectId: randomUUID(),
-  data: { expiresAt: at.toISOString(), attempt: i },
+  data: { expiresAt: at.toISOString(), attempt: i, reference: {} },
 });
 
 describe("the audit trail across a master key change", () => {
@@ -156,7 +164,18 @@ describe("the audit trail across a master key change", () => {
       await tx.query(
         `INSERT INTO audit_events (seq, at, actor, action, subject_type, subject_id, data, prev_hash, hash, key_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-        [seq, at, forged.actor, forged.action, forged.subjectType, forged.subjectId, forged.data, forged.prevHash, hash, keysA.keyId],
+        [
+          seq,
+          at,
+          forged.actor,
+          forged.action,
+          forged.subjectType,
+          forged.subjectId,
+          forged.data,
+          forged.prevHash,
+          hash,
+          keysA.keyId,
+        ],
       );
       await tx.query("UPDATE audit_head SET seq = $1, hash = $2, mac = $3, key_id = $4", [
         seq,
@@ -169,7 +188,9 @@ describe("the audit trail across a master key change", () => {
     expect(result.ok).toBe(false);
     expect(result.problems).toContainEqual({
       seq,
-      problem: expect.stringMatching(/is under key aaaaaaaaaaaaaaaa, but the trail is under key bbbbbbbbbbbbbbbb there/),
+      problem: expect.stringMatching(
+        /is under key aaaaaaaaaaaaaaaa, but the trail is under key bbbbbbbbbbbbbbbb there/,
+      ),
     });
   });
 
@@ -181,7 +202,16 @@ describe("the audit trail across a master key change", () => {
         const e = { ...event(seq), seq };
         const hash = createHmac("sha256", keysA.auditKey)
           .update(
-            canonicalJson([seq, at.toISOString(), e.actor, e.action, e.subjectType, e.subjectId, e.data, prevHash]),
+            canonicalJson([
+              seq,
+              at.toISOString(),
+              e.actor,
+              e.action,
+              e.subjectType,
+              e.subjectId,
+              e.data,
+              prevHash,
+            ]),
           )
           .digest("hex");
         await tx.query(

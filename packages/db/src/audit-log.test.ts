@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type HeadRow, headKey, headMac } from "./audit-head.js";
 import { auditLog } from "./audit-log.js";
-import type { Keyring } from "./keyring.js";
 import type { Database } from "./database.js";
+import type { Keyring } from "./keyring.js";
 import { createStore } from "./store.js";
 import { createTestDatabase, dialects } from "./test-database.js";
 
@@ -235,7 +235,11 @@ describe.each(dialects)("audit trail on %s", (dialect) => {
     await appendMany(3);
     const [second] = await auditLog(db, ringOf(key)).list({ afterSeq: 1, limit: 1 });
     expect(second?.seq).toBe(2);
-    const bySubject = await auditLog(db, ringOf(key)).list({ afterSeq: 0, limit: 10, subjectId: second?.subjectId });
+    const bySubject = await auditLog(db, ringOf(key)).list({
+      afterSeq: 0,
+      limit: 10,
+      subjectId: second?.subjectId,
+    });
     expect(bySubject.map((e) => e.seq)).toEqual([2]);
     expect(bySubject[0]?.data).toEqual({
       attempt: 1,
@@ -287,7 +291,11 @@ describe("audit trail under concurrent writers on postgres", () => {
           ),
         ),
       );
-      expect(await auditLog(db, ringOf(key)).verify()).toMatchObject({ ok: true, events: 20, head: { seq: 20 } });
+      expect(await auditLog(db, ringOf(key)).verify()).toMatchObject({
+        ok: true,
+        events: 20,
+        head: { seq: 20 },
+      });
       // Batches and single events interleaved still form one chain.
       await Promise.all(
         Array.from({ length: 10 }, (_, i) =>
@@ -305,7 +313,11 @@ describe("audit trail under concurrent writers on postgres", () => {
           ),
         ),
       );
-      expect(await auditLog(db, ringOf(key)).verify()).toMatchObject({ ok: true, events: 75, head: { seq: 75 } });
+      expect(await auditLog(db, ringOf(key)).verify()).toMatchObject({
+        ok: true,
+        events: 75,
+        head: { seq: 75 },
+      });
     } finally {
       await db.close();
     }

@@ -1,15 +1,22 @@
-import { createHmac } from "node:crypto";
 import {
   type AuditAction,
   type AuditEvent,
   type AuditEventInput,
   type JsonValue,
-  readAuditEvent,
   SYSTEM_ACTOR,
 } from "@leasehold/domain";
-import { GENESIS, type HeadRow, headKey, headMac, headProblem, sameHash } from "./audit-head.js";
+import {
+  chainHash,
+  headLinkKey,
+  headStateOf,
+  keyChangeAgreement,
+  keyWalk,
+  linkingKey,
+  type StoredEvent,
+} from "./audit-chain.js";
+import { GENESIS, headKey, headMac, sameHash } from "./audit-head.js";
 import type { SqlExecutor } from "./database.js";
-import { type KeyEntry, type Keyring, keyById, missingKey, ringKeys } from "./keyring.js";
+import type { KeyEntry, Keyring } from "./keyring.js";
 
 /**
  * The audit trail: append-only (a trigger refuses UPDATE, DELETE and TRUNCATE) and chained: each
@@ -37,50 +44,6 @@ type EventRow = {
   hash: string;
   key_id: string | null;
 };
-
-/** An event as stored, with the id of the key that links it (null: written before keys had ids). */
-type StoredEvent = AuditEvent & { readonly keyId: string | null };
-
-/** JSON with object keys sorted at every depth, so that jsonb's own key order does not matter. */
-export function canonicalJson(value: JsonValue): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const keys = Object.keys(value).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k] as JsonValue)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
-
-// An event with a key id hashes the id too, so that the id cannot be changed on its own.
-function chainHash(key: Buffer, event: Omit<StoredEvent, "hash">): string {
-  const content = canonicalJson([
-    event.seq,
-    event.at.toISOString(),
-    event.actor,
-    event.action,
-    event.subjectType,
-    event.subjectId,
-    event.data as JsonValue,
-    event.prevHash,
-    ...(event.keyId === null ? [] : [event.keyId]),
-  ]);
-  return createHmac("sha256", key).update(content).digest("hex");
-}
-
-/** What the new key's holder agrees to in an `audit.key_changed` event: HMAC under the new chain key. */
-export const keyChangeAgreement = (toKey: KeyEntry, fromKeyId: string, prevHash: string): string =>
-  createHmac("sha256", toKey.key)
-    .update(canonicalJson(["leasehold/audit-key-change/v1", fromKeyId, toKey.id, prevHash]))
-    .digest("hex");
-
-/** The ring key that links `event`: the one its id names, or for an event without one, any that fits. */
-function linkingKey(ring: Keyring, event: StoredEvent): KeyEntry | undefined {
-  if (event.keyId !== null) {
-    const entry = keyById(ring, event.keyId);
-    return entry && sameHash(event.hash, chainHash(entry.key, event)) ? entry : undefined;
-  }
-  return ringKeys(ring).find((entry) => sameHash(event.hash, chainHash(entry.key, event)));
-}
 
 const toEvent = (row: EventRow): StoredEvent => ({
   seq: Number(row.seq),
@@ -124,10 +87,12 @@ export function auditLog(sql: SqlExecutor, ring: Keyring) {
    * the head before (those columns are not changed yet), with the key that links it.
    */
   async function reserve(count: number): Promise<{ seq: number; hash: string; key: KeyEntry }> {
-    const [head] = await sql.query<{ seq: string | number; hash: string; mac: string | null; key_id: string | null }>(
-      "UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash, mac, key_id",
-      [count],
-    );
+    const [head] = await sql.query<{
+      seq: string | number;
+      hash: string;
+      mac: string | null;
+      key_id: string | null;
+    }>("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash, mac, key_id", [count]);
     if (!head) throw new Error("audit_head is missing: the database was not migrated");
     const row = { seq: Number(head.seq) - count, hash: head.hash, mac: head.mac };
     return { seq: row.seq, hash: row.hash, key: headLinkKey(ring, row, head.key_id) };
@@ -295,7 +260,9 @@ export function auditLog(sql: SqlExecutor, ring: Keyring) {
         mac: string | null;
         key_id: string | null;
         newest: string | number | null;
-      }>("SELECT seq, hash, mac, key_id, (SELECT max(seq) FROM audit_events) AS newest FROM audit_head WHERE id = 1");
+      }>(
+        "SELECT seq, hash, mac, key_id, (SELECT max(seq) FROM audit_events) AS newest FROM audit_head WHERE id = 1",
+      );
       const headSeq = Number(head?.seq ?? 0);
       const problems: AuditProblem[] = [];
       const report = (seq: number, problem: string) => {
@@ -364,97 +331,3 @@ export function auditLog(sql: SqlExecutor, ring: Keyring) {
     },
   };
 }
-
-/**
- * Follows which key links the trail while `verify` walks it: events without a key id come first (from
- * before keys had ids), then events under one key until an `audit.key_changed` event names the next.
- * An event under any other key, or a key change whose agreement does not match, is reported.
- */
-function keyWalk(ring: Keyring, report: (seq: number, problem: string) => void) {
-  let chainKeyId: string | undefined;
-  return {
-    check(event: StoredEvent): void {
-      if (event.keyId !== null && chainKeyId !== undefined && event.keyId !== chainKeyId) {
-        report(
-          event.seq,
-          `is under key ${event.keyId}, but the trail is under key ${chainKeyId} there (a key change was forged or removed)`,
-        );
-      } else if (event.keyId === null && chainKeyId !== undefined) {
-        report(event.seq, `names no key, but the trail is under key ${chainKeyId} there (the event was edited)`);
-      }
-      if (event.keyId !== null && !keyById(ring, event.keyId)) {
-        // Unverifiable, but followed: the events after it are checked under the key they are under.
-        report(event.seq, missingKey(`event ${event.seq}`, event.keyId));
-        const typed = readAuditEvent(event);
-        chainKeyId = typed?.action === "audit.key_changed" ? typed.data.toKeyId : event.keyId;
-        return;
-      }
-      const key = linkingKey(ring, event);
-      if (!key) {
-        report(event.seq, "its contents do not match its hash (the event was edited)");
-        return;
-      }
-      chainKeyId = event.keyId ?? chainKeyId;
-      if (event.action === "audit.key_changed") chainKeyId = keyChangeTarget(ring, event, key, report);
-    },
-  };
-}
-
-/** The key an `audit.key_changed` event hands the trail to, after checking its agreement. */
-function keyChangeTarget(
-  ring: Keyring,
-  event: StoredEvent,
-  linkedBy: KeyEntry,
-  report: (seq: number, problem: string) => void,
-): string | undefined {
-  const typed = readAuditEvent(event);
-  if (typed?.action !== "audit.key_changed" || typed.data.fromKeyId !== linkedBy.id) {
-    report(event.seq, "is a key change that does not name the key it is linked under");
-    return typed?.action === "audit.key_changed" ? typed.data.toKeyId : undefined;
-  }
-  const to = keyById(ring, typed.data.toKeyId);
-  if (!to) {
-    report(event.seq, missingKey(`the key change at event ${event.seq}`, typed.data.toKeyId));
-  } else if (!sameHash(typed.data.agreement, keyChangeAgreement(to, linkedBy.id, event.prevHash))) {
-    report(event.seq, `is a forged key change: its agreement does not match key ${to.id}`);
-  }
-  return typed.data.toKeyId;
-}
-
-/**
- * The key that links the head, checked against the head's MAC: the one its id names, or for a head
- * from before keys had ids, the ring key its MAC matches (the current one when it has no MAC yet).
- */
-function headLinkKey(ring: Keyring, head: HeadRow, keyId: string | null): KeyEntry {
-  if (head.seq === 0 && head.hash === GENESIS) return ring.current;
-  const forged = new Error(
-    "the audit trail's head was changed outside Leasehold (its MAC does not match), so nothing more is recorded: run leasehold audit verify",
-  );
-  if (keyId !== null) {
-    const entry = keyById(ring, keyId);
-    if (!entry) throw new Error(`${missingKey("the audit trail's head", keyId)}: nothing more is recorded`);
-    // Extending a forged head would give it a valid MAC. One without a MAC is from before heads had
-    // them, and is sealed now (the upgrade path; `verify` reports it until then).
-    if (headProblem(headKey(entry.key), head) === "forged") throw forged;
-    return entry;
-  }
-  if (head.mac === null) return ring.current;
-  const entry = ringKeys(ring).find((candidate) => headProblem(headKey(candidate.key), head) === undefined);
-  if (!entry) throw forged;
-  return entry;
-}
-
-/** What `verify` says of the head, if anything is wrong with it. */
-function headStateOf(ring: Keyring, head: HeadRow, keyId: string | null): string | undefined {
-  if (keyId !== null && !keyById(ring, keyId)) return missingKey("the chain head", keyId);
-  const candidates = keyId === null ? ringKeys(ring) : [keyById(ring, keyId) as KeyEntry];
-  const states = candidates.map((entry) => headProblem(headKey(entry.key), head));
-  if (states.includes(undefined)) return undefined;
-  return HEAD_PROBLEMS[states.includes("unsealed") ? "unsealed" : "forged"];
-}
-
-const HEAD_PROBLEMS = {
-  forged: "the chain head's MAC does not match: the head was changed outside Leasehold",
-  unsealed:
-    "the chain head has no MAC: it was written before heads had one (the next audited action adds it), or its MAC was removed outside Leasehold",
-} as const;

@@ -39,7 +39,12 @@ export function resealRepo(sql: SqlExecutor, grantRing: Keyring) {
   return {
     /** Active grants' credentials not under the current key, after `after`, in id order, locked. */
     async credentials(currentPrefix: Buffer, after: string, limit: number): Promise<SealedCredential[]> {
-      const rows = await sql.query<{ id: string; principal_id: string; target_id: string; credential: Uint8Array }>(
+      const rows = await sql.query<{
+        id: string;
+        principal_id: string;
+        target_id: string;
+        credential: Uint8Array;
+      }>(
         `SELECT id, principal_id, target_id, credential FROM grants
          WHERE state = 'active' AND credential IS NOT NULL AND ${NOT_CURRENT("credential")} AND id > $2
          ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED`,
@@ -73,7 +78,10 @@ export function resealRepo(sql: SqlExecutor, grantRing: Keyring) {
     },
 
     async replaceStagedValue(id: string, sealed: Buffer): Promise<void> {
-      await sql.query("UPDATE rotation_runs SET pending = $2 WHERE id = $1 AND state = 'running'", [id, sealed]);
+      await sql.query("UPDATE rotation_runs SET pending = $2 WHERE id = $1 AND state = 'running'", [
+        id,
+        sealed,
+      ]);
     },
 
     /**

@@ -156,7 +156,11 @@ export const auditDataSchemas = {
    * `fromKeyId`; `agreement` is an HMAC under the new key's chain key over both ids and the previous
    * event's hash, so only a holder of both keys can write one (audit-log.ts checks it).
    */
-  "audit.key_changed": z.object({ fromKeyId: id, toKeyId: id, agreement: z.string().regex(/^[0-9a-f]{64}$/) }),
+  "audit.key_changed": z.object({
+    fromKeyId: id,
+    toKeyId: id,
+    agreement: z.string().regex(/^[0-9a-f]{64}$/),
+  }),
 } as const satisfies { readonly [A in AuditAction]: z.ZodType<{ readonly [key: string]: JsonValue }> };
 
 /** The `data` of one audit action. */

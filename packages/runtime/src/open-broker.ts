@@ -173,10 +173,7 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
       ...deps,
       providers: providerRegistry(providers.map(tracedProvider)),
       queues: grantQueues(producer),
-      cipher: createCredentialCipher(
-        { id: keys.current.id, key: keys.current.credentials },
-        keys.previous.map((set) => ({ id: set.id, key: set.credentials })),
-      ),
+      cipher: credentialCipher(keys),
       newId: randomUUID,
       policy: settings.policy ?? policyEngineFor(config),
       onCall: settings.onCall,
@@ -258,9 +255,20 @@ function keysAndSinks(settings: BrokerSettings) {
   return { keys, checkpointKey, previousCheckpointKeys, sinks };
 }
 
+/** Seals under the current master key's credentials key; opens under the previous ones' too. */
+const credentialCipher = (keys: MasterKeyring) =>
+  createCredentialCipher(
+    { id: keys.current.id, key: keys.current.credentials },
+    keys.previous.map((set) => ({ id: set.id, key: set.credentials })),
+  );
+
 /** The store's keys: the current master key's and, read only, the previous ones'. */
 const storeKeys = (keys: MasterKeyring) => {
-  const set = (k: MasterKeyring["current"]) => ({ keyId: k.id, auditKey: k.auditChain, grantKey: k.grantRows });
+  const set = (k: MasterKeyring["current"]) => ({
+    keyId: k.id,
+    auditKey: k.auditChain,
+    grantKey: k.grantRows,
+  });
   return { ...set(keys.current), previous: keys.previous.map(set) };
 };
 
