@@ -61,7 +61,10 @@ export function createAuditCheckpointService(deps: Deps, setup: CheckpointSetup 
           const last = await repos.audit.latestOf("audit.checkpoint");
           const head = await repos.audit.latestSeq();
           const now = clock();
-          if (!checkpointDue(schedule, head, last, now)) return undefined;
+          // A master key change is signed over at once: the checkpoint after it is what anchors the
+          // change outside the database for auditors, who hold public keys and no master key.
+          const keyChanged = await repos.audit.hasSince("audit.key_changed", last?.seq ?? 0);
+          if (!keyChanged && !checkpointDue(schedule, head, last, now)) return undefined;
           const event = await repos.audit.appendOverHead(
             (covered) => ({
               actor: SYSTEM_ACTOR.checkpoint,

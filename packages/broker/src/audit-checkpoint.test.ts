@@ -103,6 +103,46 @@ describe("signed audit checkpoints (PostgreSQL)", () => {
     }
   });
 
+  it("signs over a master key change at once, whatever the schedule says", async () => {
+    const rare = { everyEvents: 1000, everySeconds: 3600 };
+    await append(1);
+    await createAuditCheckpointService(h.deps, { signer, schedule: rare }).checkpoint();
+    await append(1);
+    const harnessKeys = { keyId: "k1", auditKey: Buffer.alloc(32, 3), grantKey: Buffer.alloc(32, 2) };
+    const store = createStore(h.db, {
+      keyId: "k2",
+      auditKey: Buffer.alloc(32, 13),
+      grantKey: Buffer.alloc(32, 12),
+      previous: [harnessKeys],
+    });
+    const rotated = createAuditCheckpointService({ ...h.deps, store }, { signer, schedule: rare });
+    // Not due by the schedule: one event since the last checkpoint, and no time passed.
+    expect(await rotated.checkpoint()).toBeUndefined();
+    await store.transaction((repos) =>
+      repos.audit.append(
+        {
+          actor: requester.id,
+          action: "request.cancelled",
+          subjectType: "request",
+          subjectId: randomUUID(),
+          data: {},
+        },
+        h.clock.now,
+      ),
+    );
+    expect((await trail()).map((e) => e.action)).toEqual([
+      "request.cancelled",
+      "audit.checkpoint",
+      "request.cancelled",
+      "audit.key_changed",
+      "request.cancelled",
+    ]);
+    expect(await rotated.checkpoint()).toEqual({ covers: 5, seq: 6 });
+    expect(signedByKey(checkpointOf((await trail()).at(-1)))).toBe(true);
+    expect(await rotated.checkpoint()).toBeUndefined();
+    expect((await store.read((repos) => repos.audit.verify())).ok).toBe(true);
+  });
+
   it("is written once when two workers ask at the same time", async () => {
     if (h.url === undefined) throw new Error("expected a PostgreSQL database with a URL");
     const otherDb = openPostgres(h.url);

@@ -220,6 +220,18 @@ export function auditLog(sql: SqlExecutor, ring: Keyring) {
       return row ? { seq: Number(row.seq), at: row.at } : undefined;
     },
 
+    /**
+     * Whether an event of `action` came after event `afterSeq`: reads only the events since then (a
+     * checkpoint's worth), never the whole trail.
+     */
+    async hasSince(action: AuditAction, afterSeq: number): Promise<boolean> {
+      const rows = await sql.query("SELECT 1 FROM audit_events WHERE seq > $1 AND action = $2 LIMIT 1", [
+        afterSeq,
+        action,
+      ]);
+      return rows.length > 0;
+    },
+
     /** The newest event's sequence number (0 for an empty trail): where a later `list` can start. */
     async latestSeq(): Promise<number> {
       const [row] = await sql.query<{ seq: string }>(
