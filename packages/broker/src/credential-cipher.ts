@@ -43,6 +43,8 @@ export type CredentialCipher = {
    * for (a value that does not start with them is under a previous key).
    */
   readonly currentPrefix: Buffer;
+  /** Whether the ring holds previous keys: without them, nothing sealed can be moved to the current key. */
+  readonly hasPreviousKeys: boolean;
 };
 
 // Each part is length-prefixed, so no choice of ids can make two bindings encode alike.
@@ -90,6 +92,7 @@ export function createCredentialCipher(
   const currentPrefix = prefixOf(current.id);
   return {
     currentPrefix,
+    hasPreviousKeys: previous.length > 0,
     seal(binding, secret) {
       const iv = randomBytes(IV_BYTES);
       const cipher = createCipheriv("aes-256-gcm", current.key, iv).setAAD(aad(VERSION, binding, current.id));

@@ -103,9 +103,12 @@ export function createResealService(deps: Deps, options: ResealOptions = DEFAULT
   return {
     /**
      * One run of the re-seal (the worker's sweep step): moves what it can, then counts what is left for
-     * the `leasehold_sealed_under_previous_keys` gauge. Reads but changes nothing once all is moved.
+     * the `leasehold_sealed_under_previous_keys` gauge. Reads but changes nothing once all is moved; with
+     * no previous key in the ring, does nothing at all.
      */
     async run(signal?: AbortSignal): Promise<ResealRun> {
+      // No previous key (the usual case): nothing under another key can be opened, so nothing is read.
+      if (!cipher.hasPreviousKeys) return { read: 0, unmoved: [], behind: false };
       const runs = [];
       for (const batch of [credentialBatch, stagedBatch, macBatch]) runs.push(await pass(batch, signal));
       const result = {

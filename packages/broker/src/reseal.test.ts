@@ -179,6 +179,15 @@ describe("re-sealing under the current master key", () => {
     await expectIntact(newKeys);
   });
 
+  it("reads nothing without a previous key in the ring", async () => {
+    await unrotated().reseal.run();
+    const alone = createStore(h.db, NEW);
+    const cipher = createCredentialCipher(NEW_CREDENTIALS);
+    const reseal = createResealService({ store: alone, cipher, log: silent, metrics }, SMALL);
+    expect(await reseal.run()).toEqual({ read: 0, unmoved: [], behind: false });
+    await expectIntact(oldKeys);
+  });
+
   it("leaves a value changed outside Leasehold as it is and names it", async () => {
     await unrotated().reseal.run();
     const [victim] = grants;

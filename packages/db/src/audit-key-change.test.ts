@@ -226,14 +226,18 @@ describe("the audit trail across a master key change", () => {
         headMac(headKey(keysA.auditKey), 2, prevHash),
       ]);
     });
+    // Upgrading alone changes no key: the next event names the key, with no key change.
+    await append(underA(), 1);
     await append(rotated(), 1);
     const rows = await trail();
     expect(rows.map((r) => [r.action, r.key_id])).toEqual([
       ["grant.issued", null],
       ["grant.issued", null],
+      ["grant.issued", keysA.keyId],
       ["audit.key_changed", keysA.keyId],
       ["grant.issued", keysB.keyId],
     ]);
-    expect(await rotated().read((repos) => repos.audit.verify())).toMatchObject({ ok: true, events: 4 });
+    expect(await underA().read((repos) => repos.audit.verify())).toMatchObject({ ok: false });
+    expect(await rotated().read((repos) => repos.audit.verify())).toMatchObject({ ok: true, events: 5 });
   });
 });
