@@ -1,6 +1,6 @@
 import { FIRST_ID, type Repositories, type UnderPreviousKeys } from "@leasehold/db";
 import type { BrokerDeps } from "./broker-deps.js";
-import { grantBinding, type SealBinding } from "./credential-cipher.js";
+import { type CredentialCipher, grantBinding, type SealBinding } from "./credential-cipher.js";
 
 type Deps = Pick<BrokerDeps, "store" | "cipher" | "log" | "metrics">;
 
@@ -40,52 +40,10 @@ export function createResealService(deps: Deps, options: ResealOptions = DEFAULT
   const remaining = (): Promise<UnderPreviousKeys> =>
     store.read((repos) => repos.reseal.underPreviousKeys(cipher.currentPrefix));
 
-  /** Opens a value and seals it anew under the current key; undefined when no key of the ring opens it. */
-  const resealed = (binding: SealBinding, sealed: Buffer): Buffer | undefined => {
-    let opened: unknown;
-    try {
-      opened = cipher.open(binding, sealed);
-    } catch {
-      return undefined;
-    }
-    return typeof opened === "object" && opened !== null && !Array.isArray(opened)
-      ? cipher.seal(binding, opened as Record<string, unknown>)
-      : undefined;
-  };
-
-  const credentialBatch = async (repos: Repositories, after: string): Promise<Batch> => {
-    const rows = await repos.reseal.credentials(cipher.currentPrefix, after, options.batchSize);
-    const unmoved: string[] = [];
-    for (const row of rows) {
-      const sealed = resealed(grantBinding(row), row.sealed);
-      if (sealed) await repos.reseal.replaceCredential(row.id, sealed);
-      else unmoved.push(row.id);
-    }
-    return { read: rows.length, last: rows.at(-1)?.id ?? after, unmoved };
-  };
-
-  const stagedBatch = async (repos: Repositories, after: string): Promise<Batch> => {
-    const rows = await repos.reseal.stagedValues(cipher.currentPrefix, after, options.batchSize);
-    const unmoved: string[] = [];
-    for (const row of rows) {
-      // A run's staged value is bound to the run (rotation-service.ts).
-      const sealed = resealed({ id: row.id }, row.sealed);
-      if (sealed) await repos.reseal.replaceStagedValue(row.id, sealed);
-      else unmoved.push(row.id);
-    }
-    return { read: rows.length, last: rows.at(-1)?.id ?? after, unmoved };
-  };
-
-  const macBatch = async (repos: Repositories, after: string): Promise<Batch> => {
-    const { read, last, unsealed } = await repos.reseal.grantMacs(after, options.batchSize);
-    return { read, last, unmoved: unsealed };
-  };
+  const batches = batchKinds(cipher, options.batchSize);
 
   /** Runs `batch` from the first id until a batch comes back short, the limit is reached or `signal` aborts. */
-  const pass = async (
-    batch: (repos: Repositories, after: string) => Promise<Batch>,
-    signal?: AbortSignal,
-  ) => {
+  const pass = async (batch: BatchOf, signal?: AbortSignal) => {
     let after = FIRST_ID;
     let read = 0;
     const unmoved: string[] = [];
@@ -110,7 +68,7 @@ export function createResealService(deps: Deps, options: ResealOptions = DEFAULT
       // No previous key (the usual case): nothing under another key can be opened, so nothing is read.
       if (!cipher.hasPreviousKeys) return { read: 0, unmoved: [], behind: false };
       const runs = [];
-      for (const batch of [credentialBatch, stagedBatch, macBatch]) runs.push(await pass(batch, signal));
+      for (const batch of batches) runs.push(await pass(batch, signal));
       const result = {
         read: runs.reduce((sum, r) => sum + r.read, 0),
         unmoved: runs.flatMap((r) => r.unmoved),
@@ -140,3 +98,53 @@ export function createResealService(deps: Deps, options: ResealOptions = DEFAULT
 }
 
 export type ResealService = ReturnType<typeof createResealService>;
+
+type BatchOf = (repos: Repositories, after: string) => Promise<Batch>;
+
+/** The three kinds of batch, in the order a run takes them: credentials, staged values, grant MACs. */
+function batchKinds(cipher: CredentialCipher, size: number): readonly BatchOf[] {
+  /** Opens each value and seals it anew under the current key; a value no key of the ring opens is left. */
+  const resealAll = async (
+    rows: readonly { readonly id: string; readonly sealed: Buffer; readonly binding: SealBinding }[],
+    replace: (id: string, sealed: Buffer) => Promise<void>,
+    after: string,
+  ): Promise<Batch> => {
+    const unmoved: string[] = [];
+    for (const row of rows) {
+      const sealed = resealed(cipher, row.binding, row.sealed);
+      if (sealed) await replace(row.id, sealed);
+      else unmoved.push(row.id);
+    }
+    return { read: rows.length, last: rows.at(-1)?.id ?? after, unmoved };
+  };
+  return [
+    async (repos, after) => {
+      const rows = await repos.reseal.credentials(cipher.currentPrefix, after, size);
+      const bound = rows.map((row) => ({ ...row, binding: grantBinding(row) }));
+      return resealAll(bound, repos.reseal.replaceCredential, after);
+    },
+    async (repos, after) => {
+      const rows = await repos.reseal.stagedValues(cipher.currentPrefix, after, size);
+      // A run's staged value is bound to the run (rotation-service.ts).
+      const bound = rows.map((row) => ({ ...row, binding: { id: row.id } }));
+      return resealAll(bound, repos.reseal.replaceStagedValue, after);
+    },
+    async (repos, after) => {
+      const { read, last, unsealed } = await repos.reseal.grantMacs(after, size);
+      return { read, last, unmoved: unsealed };
+    },
+  ];
+}
+
+/** The value sealed anew under the current key; undefined when no key of the ring opens it. */
+function resealed(cipher: CredentialCipher, binding: SealBinding, sealed: Buffer): Buffer | undefined {
+  let opened: unknown;
+  try {
+    opened = cipher.open(binding, sealed);
+  } catch {
+    return undefined;
+  }
+  return typeof opened === "object" && opened !== null && !Array.isArray(opened)
+    ? cipher.seal(binding, opened as Record<string, unknown>)
+    : undefined;
+}
