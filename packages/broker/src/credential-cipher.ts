@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
-import type { KeyEntry } from "@leasehold/db";
+import { type KeyEntry, notInRing } from "@leasehold/db";
 
 /** Names the key it was sealed under: version | id length | id | nonce | tag | data. */
 const VERSION = 3;
@@ -106,9 +106,7 @@ export function createCredentialCipher(
         const keyId = sealed.subarray(2, idEnd).toString("utf8");
         const entry = ring.find((candidate) => candidate.id === keyId);
         if (!entry) {
-          throw new Error(
-            `the stored credential is under key ${keyId}, which is not in the keyring (LEASEHOLD_MASTER_KEYS_PREVIOUS)`,
-          );
+          throw new Error(`the stored credential is under ${notInRing(keyId)}`);
         }
         return decrypt(entry.key, aad(VERSION, binding, keyId), sealed.subarray(idEnd));
       }

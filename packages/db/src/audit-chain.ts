@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
 import { type AuditEvent, type JsonValue, readAuditEvent } from "@leasehold/domain";
 import { GENESIS, type HeadRow, headKey, headProblem, sameHash } from "./audit-head.js";
-import { type KeyEntry, type Keyring, keyById, missingKey, ringKeys } from "./keyring.js";
+import { type KeyEntry, type Keyring, keyById, notInRing, ringKeys } from "./keyring.js";
 
 /**
  * The audit chain's hashes and keys (audit-log.ts appends and verifies with them): how an event is
@@ -74,7 +74,7 @@ export function keyWalk(ring: Keyring, report: (seq: number, problem: string) =>
       }
       if (event.keyId !== null && !keyById(ring, event.keyId)) {
         // Unverifiable, but followed: the events after it are checked under the key they are under.
-        report(event.seq, missingKey(`event ${event.seq}`, event.keyId));
+        report(event.seq, `is under ${notInRing(event.keyId)}`);
         const typed = readAuditEvent(event);
         chainKeyId = typed?.action === "audit.key_changed" ? typed.data.toKeyId : event.keyId;
         return;
@@ -104,7 +104,7 @@ function keyChangeTarget(
   }
   const to = keyById(ring, typed.data.toKeyId);
   if (!to) {
-    report(event.seq, missingKey(`the key change at event ${event.seq}`, typed.data.toKeyId));
+    report(event.seq, `is a key change to ${notInRing(typed.data.toKeyId)}`);
   } else if (!sameHash(typed.data.agreement, keyChangeAgreement(to, linkedBy.id, event.prevHash))) {
     report(event.seq, `is a forged key change: its agreement does not match key ${to.id}`);
   }
@@ -122,7 +122,8 @@ export function headLinkKey(ring: Keyring, head: HeadRow, keyId: string | null):
   );
   if (keyId !== null) {
     const entry = keyById(ring, keyId);
-    if (!entry) throw new Error(`${missingKey("the audit trail's head", keyId)}: nothing more is recorded`);
+    if (!entry)
+      throw new Error(`the audit trail's head is under ${notInRing(keyId)}: nothing more is recorded`);
     // Extending a forged head would give it a valid MAC. One without a MAC is from before heads had
     // them, and is sealed now (the upgrade path; `verify` reports it until then).
     if (headProblem(headKey(entry.key), head) === "forged") throw forged;
@@ -136,7 +137,7 @@ export function headLinkKey(ring: Keyring, head: HeadRow, keyId: string | null):
 
 /** What `verify` says of the head, if anything is wrong with it. */
 export function headStateOf(ring: Keyring, head: HeadRow, keyId: string | null): string | undefined {
-  if (keyId !== null && !keyById(ring, keyId)) return missingKey("the chain head", keyId);
+  if (keyId !== null && !keyById(ring, keyId)) return `the chain head is under ${notInRing(keyId)}`;
   const candidates = keyId === null ? ringKeys(ring) : [keyById(ring, keyId) as KeyEntry];
   const states = candidates.map((entry) => headProblem(headKey(entry.key), head));
   if (states.includes(undefined)) return undefined;

@@ -14,6 +14,6 @@ export const ringKeys = (ring: Keyring): readonly KeyEntry[] => [ring.current, .
 export const keyById = (ring: Keyring, id: string): KeyEntry | undefined =>
   ringKeys(ring).find((entry) => entry.id === id);
 
-/** The error for a value written under a key the ring no longer holds: names the key's id, nothing else. */
-export const missingKey = (what: string, id: string): string =>
-  `${what} is under key ${id}, which is not in the keyring (LEASEHOLD_MASTER_KEYS_PREVIOUS)`;
+/** How errors name a key the ring does not hold: by its id, nothing else. */
+export const notInRing = (id: string): string =>
+  `key ${id}, which is not in the keyring (LEASEHOLD_MASTER_KEYS_PREVIOUS)`;

@@ -97,7 +97,7 @@ describe("rotating the master key", () => {
     const result = await dropped.audit.verify(sec);
     expect(result.ok).toBe(false);
     expect(result.problems[0]?.problem).toMatch(
-      new RegExp(`^event 1 is under key ${masterKeyId(oldKey)}, which is not in the keyring`),
+      new RegExp(`^is under key ${masterKeyId(oldKey)}, which is not in the keyring`),
     );
   });
 });
