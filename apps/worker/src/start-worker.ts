@@ -27,9 +27,9 @@ const DRIFT_EVERY_SWEEPS = 20;
 const CHECKPOINT_CHECK_MS = 5000;
 
 /**
- * How often the re-seal after a master key rotation looks for values under a previous key. A run
- * reads the grants table's unindexed MAC column, so not every sweep; a run that stopped at its batch
- * limit comes back after CATCH_UP_MS.
+ * How often the re-seal after a master key rotation looks for values under a previous key (only while
+ * LEASEHOLD_MASTER_KEYS_PREVIOUS names one). A run reads every grant row's MAC, so not every sweep; a
+ * run that stopped at its batch limit comes back after CATCH_UP_MS.
  */
 const RESEAL_EVERY_MS = 60_000;
 
