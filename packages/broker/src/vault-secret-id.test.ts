@@ -42,7 +42,7 @@ describe("rotating Leasehold's own Vault AppRole secret id", () => {
   let db: Database & { url?: string };
   let store: Store;
   let bootstrap: string;
-  const cipher = createCredentialCipher(Buffer.alloc(32, 7));
+  const cipher = createCredentialCipher({ id: "k1", key: Buffer.alloc(32, 7) });
   let crashAt: CrashPoint | undefined;
   /** Runs just after Vault minted a secret id (the test's chance to meddle with it). */
   let afterMint: ((minted: { secretId: string; accessor: string }) => Promise<void>) | undefined;
@@ -120,7 +120,7 @@ describe("rotating Leasehold's own Vault AppRole secret id", () => {
   afterAll(() => vault.close());
   beforeEach(async () => {
     db = await createTestDatabase("postgres");
-    store = createStore(db, { auditKey: Buffer.alloc(32, 3), grantKey: Buffer.alloc(32, 2) });
+    store = createStore(db, { keyId: "k1", auditKey: Buffer.alloc(32, 3), grantKey: Buffer.alloc(32, 2) });
     // Each test starts from a fresh bootstrap secret id, as an operator would hand out in VAULT_SECRET_ID.
     bootstrap = (await root().write(`auth/approle/role/${ROLE}/secret-id`, {})).data.secret_id;
     crashAt = undefined;
