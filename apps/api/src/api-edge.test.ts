@@ -55,11 +55,11 @@ beforeAll(async () => {
     }),
   );
   broker = createBroker({
-    store: createStore(db, { auditKey: Buffer.alloc(32, 1), grantKey: Buffer.alloc(32, 2) }),
+    store: createStore(db, { keyId: "k1", auditKey: Buffer.alloc(32, 1), grantKey: Buffer.alloc(32, 2) }),
     targets,
     providers: providerRegistry([]),
     queues: { issue: async () => {}, expireAt: async () => {}, revoke: async () => {} },
-    cipher: createCredentialCipher(Buffer.alloc(32, 2)),
+    cipher: createCredentialCipher({ id: "k1", key: Buffer.alloc(32, 2) }),
     clock: () => new Date(),
     newId: randomUUID,
     policy: policyEngineFor({ targets: targets.list(), admins: config.admins }),

@@ -90,11 +90,11 @@ async function apiReplica(
 ): Promise<FastifyInstance> {
   const log = options.logger ?? pino({ level: "silent" });
   const broker: Broker = createBroker({
-    store: createStore(db, { auditKey: Buffer.alloc(32, 1), grantKey: Buffer.alloc(32, 2) }),
+    store: createStore(db, { keyId: "k1", auditKey: Buffer.alloc(32, 1), grantKey: Buffer.alloc(32, 2) }),
     targets: targetCatalog(config.targets),
     providers: providerRegistry([]),
     queues: { issue: async () => {}, expireAt: async () => {}, revoke: async () => {} },
-    cipher: createCredentialCipher(Buffer.alloc(32, 2)),
+    cipher: createCredentialCipher({ id: "k1", key: Buffer.alloc(32, 2) }),
     clock: () => new Date(),
     newId: randomUUID,
     policy: policyEngineFor(config),

@@ -222,7 +222,7 @@ describe("the leasehold CLI against local mode", { timeout: 60_000 }, () => {
     const key = checkpointKeyOf(
       deriveKeys(parseMasterKey(readFileSync(join(local.dataDir, "master.key"), "utf8"))).auditCheckpoint,
     );
-    expect(served).toEqual({ keyId: key.keyId, publicKeyPem: key.publicKeyPem });
+    expect(served).toEqual({ keyId: key.keyId, publicKeyPem: key.publicKeyPem, previous: [] });
     const pem = join(dir, "leasehold.pub");
     writeFileSync(pem, await ok("sec", "audit", "public-key"));
     expect(await ok("dev", "audit", "checkpoint", "verify", sinkFile, "--public-key", pem)).toMatch(

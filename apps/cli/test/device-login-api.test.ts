@@ -47,11 +47,11 @@ describe("leasehold login with the device grant, against the real API", { timeou
     const targets = targetCatalog(config.targets);
     const log = pino({ level: "silent" });
     const broker = createBroker({
-      store: createStore(db, { auditKey: Buffer.alloc(32, 1), grantKey: Buffer.alloc(32, 2) }),
+      store: createStore(db, { keyId: "k1", auditKey: Buffer.alloc(32, 1), grantKey: Buffer.alloc(32, 2) }),
       targets,
       providers: providerRegistry([]),
       queues: { issue: async () => {}, expireAt: async () => {}, revoke: async () => {} },
-      cipher: createCredentialCipher(Buffer.alloc(32, 2)),
+      cipher: createCredentialCipher({ id: "k1", key: Buffer.alloc(32, 2) }),
       clock: () => new Date(),
       newId: randomUUID,
       policy: policyEngineFor({ targets: targets.list(), admins: config.admins }),

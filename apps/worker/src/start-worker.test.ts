@@ -59,6 +59,12 @@ describe("the worker's sweep", () => {
         },
         checkpointKeyId: "0123456789abcdef",
       },
+      reseal: {
+        run: async () => {
+          ran.push("reseal");
+          return { read: 0, unmoved: [], behind: false };
+        },
+      },
       notifications: undefined,
     };
     const worker = await startWorker({
@@ -78,6 +84,7 @@ describe("the worker's sweep", () => {
       expect(ran.filter((r) => r === "drift")).toEqual(["drift"]);
       // The checkpoint step runs at start and on its own few-second timer, not the sweep's 50 ms.
       expect(ran.filter((r) => r === "audit-checkpoint")).toEqual(["audit-checkpoint"]);
+      expect(ran.filter((r) => r === "reseal")).toEqual(["reseal"]);
       // Auditors match checkpoints to the key the worker names at start.
       expect(infos).toContainEqual({
         fields: expect.objectContaining({ auditCheckpointKeyId: "0123456789abcdef" }),

@@ -29,6 +29,13 @@ const CHECKPOINT_CHECK_MS = 5000;
 /** How often the worker looks for rotations overdue (no success for two periods of their schedule). */
 const OVERDUE_CHECK_MS = 60_000;
 
+/**
+ * How often the re-seal after a master key rotation looks for values under a previous key (only while
+ * LEASEHOLD_MASTER_KEYS_PREVIOUS names one). A run reads every grant row's MAC, so not every sweep; a
+ * run that stopped at its batch limit comes back after CATCH_UP_MS.
+ */
+const RESEAL_EVERY_MS = 60_000;
+
 /** What the worker runs: the use cases its jobs and its sweep call. */
 export type WorkerUseCases = {
   readonly grants: Pick<Broker["grants"], "issue" | "expire" | "finishRevoke">;
@@ -39,6 +46,7 @@ export type WorkerUseCases = {
   readonly reconcile: Broker["reconcile"];
   readonly drift: Broker["drift"];
   readonly audit: Pick<Broker["audit"], "checkpoint" | "checkpointKeyId">;
+  readonly reseal: Pick<Broker["reseal"], "run">;
   /** Present when a messenger is configured: notifications and reminders run here too. */
   readonly notifications: NotificationService | undefined;
   /** Present when leasehold.yaml names audit sinks: the trail is copied out every second. */
@@ -61,7 +69,7 @@ export async function startWorker(options: {
   metrics?: Pick<Metrics, "jobFailed" | "sweepFinished">;
 }): Promise<{ close(): Promise<void> }> {
   const { useCases, log } = options;
-  const { grants, rotations, reconcile, drift, audit, notifications, auditExport } = useCases;
+  const { grants, rotations, reconcile, drift, audit, reseal, notifications, auditExport } = useCases;
   const workers = startProcessors(
     [
       ...grantProcessors(grants, { concurrency: options.concurrency }),
@@ -103,6 +111,8 @@ export async function startWorker(options: {
       },
       // Signed checkpoints of the audit trail; one worker at a time writes them (a database lock).
       { name: "audit-checkpoint", intervalMs: CHECKPOINT_CHECK_MS, run: () => audit.checkpoint() },
+      // After a master key rotation: values under a previous key, moved to the current one in batches.
+      { name: "reseal", intervalMs: RESEAL_EVERY_MS, run: (signal) => reseal.run(signal) },
     ],
   });
   // Auditors check checkpoints against this key id (`leasehold audit public-key`).

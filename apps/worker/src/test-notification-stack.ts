@@ -98,7 +98,11 @@ export async function startNotificationStack(options: NotificationStackOptions):
     rateLimitPerChannelPerSecond: 0,
   });
   const db = await createTestDatabase("pglite");
-  const store = createStore(db, { auditKey: Buffer.alloc(32, 1), grantKey: Buffer.alloc(32, 2) });
+  const store = createStore(db, {
+    keyId: "k1",
+    auditKey: Buffer.alloc(32, 1),
+    grantKey: Buffer.alloc(32, 2),
+  });
   const targets = targetCatalog(options.targets);
   const clock = options.clock ?? (() => new Date());
   const broker = createBroker(
@@ -107,7 +111,7 @@ export async function startNotificationStack(options: NotificationStackOptions):
       targets,
       providers: providerRegistry([options.provider ?? idleProvider]),
       queues: { issue: async () => {}, expireAt: async () => {}, revoke: async () => {} },
-      cipher: createCredentialCipher(Buffer.alloc(32, 2)),
+      cipher: createCredentialCipher({ id: "k1", key: Buffer.alloc(32, 2) }),
       clock,
       newId: randomUUID,
       policy: policyEngineFor({ targets: targets.list(), admins: { users: [], groups: [] } }),

@@ -18,6 +18,11 @@ export type CheckpointSigner = {
   readonly keyId: string;
   /** SPKI PEM: what auditors verify checkpoints with. */
   readonly publicKeyPem: string;
+  /**
+   * The public keys of the previous master keys' checkpoint keys (LEASEHOLD_MASTER_KEYS_PREVIOUS): the
+   * checkpoints signed before the master key was rotated still verify with them.
+   */
+  readonly previous: readonly { readonly keyId: string; readonly publicKeyPem: string }[];
   /** Signs the head at `at`: the `audit.checkpoint` event's data. */
   sign(head: { seq: number; hash: string; at: string }): AuditData<"audit.checkpoint">;
 };
@@ -56,7 +61,10 @@ export function createAuditCheckpointService(deps: Deps, setup: CheckpointSetup 
           const last = await repos.audit.latestOf("audit.checkpoint");
           const head = await repos.audit.latestSeq();
           const now = clock();
-          if (!checkpointDue(schedule, head, last, now)) return undefined;
+          // A master key change is signed over at once: the checkpoint after it is what anchors the
+          // change outside the database for auditors, who hold public keys and no master key.
+          const keyChanged = await repos.audit.hasSince("audit.key_changed", last?.seq ?? 0);
+          if (!keyChanged && !checkpointDue(schedule, head, last, now)) return undefined;
           const event = await repos.audit.appendOverHead(
             (covered) => ({
               actor: SYSTEM_ACTOR.checkpoint,
@@ -74,11 +82,16 @@ export function createAuditCheckpointService(deps: Deps, setup: CheckpointSetup 
       return written;
     },
 
-    /** The public key auditors check checkpoints with (admins: ReadAudit). */
-    publicKey(principal: Principal): { keyId: string; publicKeyPem: string } {
+    /** The public key auditors check checkpoints with, and the previous ones still in the keyring (admins: ReadAudit). */
+    publicKey(principal: Principal): {
+      keyId: string;
+      publicKeyPem: string;
+      previous: readonly { readonly keyId: string; readonly publicKeyPem: string }[];
+    } {
       if (!mayReadAudit(deps, principal)) throw new ForbiddenError("only admins may read the audit trail");
       if (!setup) throw new NotFoundError("this installation signs no audit checkpoints");
-      return { keyId: setup.signer.keyId, publicKeyPem: setup.signer.publicKeyPem };
+      const { keyId, publicKeyPem, previous } = setup.signer;
+      return { keyId, publicKeyPem, previous };
     },
   };
 }

@@ -16,6 +16,7 @@ const rawPublic = Buffer.from(publicKey.export({ format: "jwk" }).x ?? "", "base
 const signer: CheckpointSigner = {
   keyId: createHash("sha256").update(rawPublic).digest("hex").slice(0, 16),
   publicKeyPem: publicKey.export({ format: "pem", type: "spki" }).toString(),
+  previous: [],
   sign: (head) => ({
     ...head,
     keyId: signer.keyId,
@@ -102,11 +103,55 @@ describe("signed audit checkpoints (PostgreSQL)", () => {
     }
   });
 
+  it("signs over a master key change at once, whatever the schedule says", async () => {
+    const rare = { everyEvents: 1000, everySeconds: 3600 };
+    await append(1);
+    await createAuditCheckpointService(h.deps, { signer, schedule: rare }).checkpoint();
+    await append(1);
+    const harnessKeys = { keyId: "k1", auditKey: Buffer.alloc(32, 3), grantKey: Buffer.alloc(32, 2) };
+    const store = createStore(h.db, {
+      keyId: "k2",
+      auditKey: Buffer.alloc(32, 13),
+      grantKey: Buffer.alloc(32, 12),
+      previous: [harnessKeys],
+    });
+    const rotated = createAuditCheckpointService({ ...h.deps, store }, { signer, schedule: rare });
+    // Not due by the schedule: one event since the last checkpoint, and no time passed.
+    expect(await rotated.checkpoint()).toBeUndefined();
+    await store.transaction((repos) =>
+      repos.audit.append(
+        {
+          actor: requester.id,
+          action: "request.cancelled",
+          subjectType: "request",
+          subjectId: randomUUID(),
+          data: {},
+        },
+        h.clock.now,
+      ),
+    );
+    expect((await trail()).map((e) => e.action)).toEqual([
+      "request.cancelled",
+      "audit.checkpoint",
+      "request.cancelled",
+      "audit.key_changed",
+      "request.cancelled",
+    ]);
+    expect(await rotated.checkpoint()).toEqual({ covers: 5, seq: 6 });
+    expect(signedByKey(checkpointOf((await trail()).at(-1)))).toBe(true);
+    expect(await rotated.checkpoint()).toBeUndefined();
+    expect((await store.read((repos) => repos.audit.verify())).ok).toBe(true);
+  });
+
   it("is written once when two workers ask at the same time", async () => {
     if (h.url === undefined) throw new Error("expected a PostgreSQL database with a URL");
     const otherDb = openPostgres(h.url);
     try {
-      const store = createStore(otherDb, { auditKey: Buffer.alloc(32, 3), grantKey: Buffer.alloc(32, 2) });
+      const store = createStore(otherDb, {
+        keyId: "k1",
+        auditKey: Buffer.alloc(32, 3),
+        grantKey: Buffer.alloc(32, 2),
+      });
       const other = createAuditCheckpointService({ ...h.deps, store }, { signer, schedule });
       await append(7);
       const results = await Promise.all([
@@ -174,7 +219,11 @@ describe("signed audit checkpoints (PostgreSQL)", () => {
   });
 
   it("gives admins the public key, and nobody else", () => {
-    expect(checkpoints.publicKey(admin)).toEqual({ keyId: signer.keyId, publicKeyPem: signer.publicKeyPem });
+    expect(checkpoints.publicKey(admin)).toEqual({
+      keyId: signer.keyId,
+      publicKeyPem: signer.publicKeyPem,
+      previous: [],
+    });
     expect(() => checkpoints.publicKey(requester)).toThrow(/only admins/);
     expect(checkpoints.checkpointKeyId).toBe(signer.keyId);
   });

@@ -9,7 +9,7 @@ import { createTestDatabase } from "@leasehold/test-kit";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createAuditExportService } from "./audit-export-service.js";
 
-const keys = { auditKey: Buffer.alloc(32, 3), grantKey: Buffer.alloc(32, 2) };
+const keys = { keyId: "k1", auditKey: Buffer.alloc(32, 3), grantKey: Buffer.alloc(32, 2) };
 const silent = { info: () => {}, warn: () => {}, error: () => {} };
 
 let db: Database & { url?: string };

@@ -21,6 +21,7 @@ import {
 } from "./reconcile-service.js";
 import { createReportService } from "./report-service.js";
 import { createRequestEscalationService } from "./request-escalation-service.js";
+import { createResealService, DEFAULT_RESEAL_OPTIONS, type ResealOptions } from "./reseal-service.js";
 import { createReviewService } from "./review-service.js";
 import { createRevocationService } from "./revocation-service.js";
 import { createRotationOverdueCheck } from "./rotation-alerts.js";
@@ -38,6 +39,8 @@ export type BrokerOptions = {
   readonly rotation?: RotationSetup;
   /** The key and schedule of the audit trail's signed checkpoints; absent: none are written. */
   readonly auditCheckpoints?: CheckpointSetup;
+  /** Batch sizes of the re-seal after a master key rotation; default DEFAULT_RESEAL_OPTIONS. */
+  readonly reseal?: ResealOptions;
 };
 
 /**
@@ -112,6 +115,8 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions = {}) {
       revocation,
       ...(options.reconcile ? { options: options.reconcile } : {}),
     }),
+    /** After a master key rotation: what is sealed under a previous key, moved to the current one (the worker's sweep). */
+    reseal: createResealService(deps, options.reseal ?? DEFAULT_RESEAL_OPTIONS),
     /** Backends compared with the database: what no grant owns is removed (run by the worker's sweep). */
     drift: createDriftService({
       ...deps,

@@ -25,6 +25,7 @@ export * from "./pre-approval-service.js";
 export * from "./reconcile-service.js";
 export * from "./report-service.js";
 export * from "./request-escalation-service.js";
+export * from "./reseal-service.js";
 export * from "./review-service.js";
 export * from "./revocation-service.js";
 export * from "./rotation-alerts.js";

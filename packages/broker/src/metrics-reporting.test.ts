@@ -35,6 +35,7 @@ describe("what the use cases count", () => {
         "rateLimited",
         "rotationOutcome",
         "iamPolicyBudgetUsed",
+        "sealedUnderPreviousKeys",
       ] as const
     ).map((name) => [name, record(name)]),
   ) as unknown as Metrics;

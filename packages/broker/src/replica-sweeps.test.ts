@@ -72,7 +72,11 @@ describe("two workers' sweeps over the same due rows", () => {
     if (h.url === undefined) throw new Error("expected a PostgreSQL database with a URL");
     const db = openPostgres(h.url);
     closeOther = () => db.close();
-    const store = createStore(db, { auditKey: Buffer.alloc(32, 3), grantKey: Buffer.alloc(32, 2) });
+    const store = createStore(db, {
+      keyId: "k1",
+      auditKey: Buffer.alloc(32, 3),
+      grantKey: Buffer.alloc(32, 2),
+    });
     other = createBroker({ ...h.deps, store });
   });
   afterAll(async () => {

@@ -59,7 +59,7 @@ describe("escalating unanswered requests", () => {
     closeOther = () => db.close();
     other = createBroker({
       ...h.deps,
-      store: createStore(db, { auditKey: Buffer.alloc(32, 3), grantKey: Buffer.alloc(32, 2) }),
+      store: createStore(db, { keyId: "k1", auditKey: Buffer.alloc(32, 3), grantKey: Buffer.alloc(32, 2) }),
     });
   });
   afterEach(async () => {

@@ -160,7 +160,7 @@ export async function createHarness(
   };
   const targets = options.targets ?? [prodTarget];
   const deps: BrokerDeps = {
-    store: createStore(db, { auditKey: Buffer.alloc(32, 3), grantKey: Buffer.alloc(32, 2) }),
+    store: createStore(db, { keyId: "k1", auditKey: Buffer.alloc(32, 3), grantKey: Buffer.alloc(32, 2) }),
     targets: targetCatalog(targets),
     providers: providerRegistry([provider]),
     queues: {
@@ -174,7 +174,7 @@ export async function createHarness(
         enqueued.push({ queue: "revoke", grantId });
       },
     },
-    cipher: createCredentialCipher(Buffer.alloc(32, 4)),
+    cipher: createCredentialCipher({ id: "k1", key: Buffer.alloc(32, 4) }),
     clock: () => clock.now,
     newId: randomUUID,
     policy: policyEngineFor({ targets, admins: HARNESS_ADMINS }),

@@ -54,6 +54,11 @@ export const coreEnv = {
   /** 32 random bytes, base64 or hex. Unset is allowed only with the embedded database (see master-key.ts). */
   LEASEHOLD_MASTER_KEY: z.string().optional(),
   /**
+   * Retired master keys, comma-separated, each written as LEASEHOLD_MASTER_KEY is: read only, until
+   * the background re-seal has moved everything to the current key (master-key.ts).
+   */
+  LEASEHOLD_MASTER_KEYS_PREVIOUS: z.string().max(2048).optional(),
+  /**
    * An Ed25519 private key (PKCS#8 PEM) to sign the audit trail's checkpoints with. Unset: one derived
    * from the master key (checkpoint-key.ts).
    */

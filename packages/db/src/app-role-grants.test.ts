@@ -5,9 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditLog } from "./audit-log.js";
 import { type Database, openPostgres } from "./database.js";
 import { expiringKeyRepo } from "./expiring-key-repo.js";
+import type { Keyring } from "./keyring.js";
 import { openDatabase } from "./open-database.js";
 import { createStore } from "./store.js";
 import { adminDatabaseUrl } from "./test-database.js";
+
+/** The ring createStore makes of `keyId: "k1"` and this audit key. */
+const ringOf = (key: Buffer): Keyring => ({ current: { id: "k1", key }, previous: [] });
 
 const key = Buffer.alloc(32, 7);
 const now = new Date("2026-11-23T10:00:00.000Z");
@@ -62,7 +66,7 @@ describe("an application role that does not own the tables", () => {
   });
 
   it("writes a request, its grant and their audit events, and the chain verifies", async () => {
-    const store = createStore(db, { auditKey: key, grantKey: Buffer.alloc(32, 2) });
+    const store = createStore(db, { keyId: "k1", auditKey: key, grantKey: Buffer.alloc(32, 2) });
     const requestId = randomUUID();
     const grant = newGrant({
       id: randomUUID(),
@@ -123,11 +127,11 @@ describe("an application role that does not own the tables", () => {
       );
       await repos.notifications.advanceCursor("slack", 2);
     });
-    expect(await auditLog(db, key).verify()).toMatchObject({ ok: true, events: 2 });
+    expect(await auditLog(db, ringOf(key)).verify()).toMatchObject({ ok: true, events: 2 });
   });
 
   it("appends a checkpoint over the locked head and finds the latest one (FOR UPDATE on its column grant)", async () => {
-    const store = createStore(db, { auditKey: key, grantKey: Buffer.alloc(32, 2) });
+    const store = createStore(db, { keyId: "k1", auditKey: key, grantKey: Buffer.alloc(32, 2) });
     const before = await store.read((repos) => repos.audit.latestSeq());
     const event = await store.transaction((repos) =>
       repos.audit.appendOverHead(
@@ -152,11 +156,11 @@ describe("an application role that does not own the tables", () => {
       seq: before + 1,
       at: now,
     });
-    expect((await auditLog(db, key).verify()).ok).toBe(true);
+    expect((await auditLog(db, ringOf(key)).verify()).ok).toBe(true);
   });
 
   it("records a pre-approval window and withdraws it", async () => {
-    const store = createStore(db, { auditKey: key, grantKey: Buffer.alloc(32, 2) });
+    const store = createStore(db, { keyId: "k1", auditKey: key, grantKey: Buffer.alloc(32, 2) });
     const window = {
       id: randomUUID(),
       targetId: "prod",

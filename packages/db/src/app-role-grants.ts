@@ -16,7 +16,7 @@ export const appRolePrivileges: Readonly<Record<string, string>> = {
   grants: "SELECT, INSERT, UPDATE",
   audit_events: "SELECT, INSERT",
   // The head advances with every append; its id never changes.
-  audit_head: "SELECT, UPDATE (seq, hash, mac)",
+  audit_head: "SELECT, UPDATE (seq, hash, mac, key_id)",
   slack_request_messages: "SELECT, INSERT",
   slack_escalation_messages: "SELECT, INSERT",
   grant_incidents: "SELECT, INSERT",

@@ -3,10 +3,13 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type HeadRow, headKey, headMac } from "./audit-head.js";
 import { auditLog } from "./audit-log.js";
 import type { Database } from "./database.js";
+import type { Keyring } from "./keyring.js";
 import { createStore } from "./store.js";
 import { createTestDatabase, dialects } from "./test-database.js";
 
 const key = Buffer.alloc(32, 1);
+/** The ring createStore makes of `keyId: "k1"` and this audit key. */
+const ringOf = (key: Buffer): Keyring => ({ current: { id: "k1", key }, previous: [] });
 const at = new Date("2026-11-23T10:00:00.000Z");
 
 describe.each(dialects)("audit trail on %s", (dialect) => {
@@ -19,7 +22,7 @@ describe.each(dialects)("audit trail on %s", (dialect) => {
   });
 
   const appendMany = async (count: number) => {
-    const store = createStore(db, { auditKey: key, grantKey: Buffer.alloc(32, 2) });
+    const store = createStore(db, { keyId: "k1", auditKey: key, grantKey: Buffer.alloc(32, 2) });
     for (let i = 0; i < count; i++) {
       await store.transaction((repos) =>
         repos.audit.append(
@@ -44,7 +47,7 @@ describe.each(dialects)("audit trail on %s", (dialect) => {
       await tx.query("ALTER TABLE audit_events ENABLE TRIGGER USER");
     });
 
-  const verify = () => auditLog(db, key).verify();
+  const verify = () => auditLog(db, ringOf(key)).verify();
 
   it("an untouched chain verifies", async () => {
     await appendMany(5);
@@ -109,7 +112,7 @@ describe.each(dialects)("audit trail on %s", (dialect) => {
     ]);
     // The trail alone still looks whole, the head's MAC too: this is what the recorded head is for.
     expect((await verify()).ok).toBe(true);
-    const result = await auditLog(db, key).verify(recorded);
+    const result = await auditLog(db, ringOf(key)).verify(recorded);
     expect(result.ok).toBe(false);
     expect(result.problems).toEqual([
       { seq: 3, problem: expect.stringMatching(/before the head recorded .*event 4/) },
@@ -117,14 +120,14 @@ describe.each(dialects)("audit trail on %s", (dialect) => {
     // A wiped trail, head and all, fails the same way.
     await tamper("DELETE FROM audit_events");
     await db.query("UPDATE audit_head SET seq = 0, hash = repeat('0', 64)");
-    expect((await auditLog(db, key).verify(recorded)).problems[0]?.problem).toMatch(
+    expect((await auditLog(db, ringOf(key)).verify(recorded)).problems[0]?.problem).toMatch(
       /newer events were removed/,
     );
     // And a head the trail does contain at its sequence, but with another hash, means a rewrite.
     await appendMany(4);
-    const rewritten = await auditLog(db, key).verify({ seq: 2, hash: "a".repeat(64) });
+    const rewritten = await auditLog(db, ringOf(key)).verify({ seq: 2, hash: "a".repeat(64) });
     expect(rewritten.problems).toEqual([{ seq: 2, problem: expect.stringMatching(/rewritten/) }]);
-    expect((await auditLog(db, key).verify((await verify()).head)).ok).toBe(true);
+    expect((await auditLog(db, ringOf(key)).verify((await verify()).head)).ok).toBe(true);
   });
 
   it("finds a head pointed at an earlier event without its MAC", async () => {
@@ -179,11 +182,11 @@ describe.each(dialects)("audit trail on %s", (dialect) => {
   it("finds a chain rewritten without the key", async () => {
     await appendMany(3);
     // A forger with database access recomputes a consistent chain under a key they guessed.
-    const forged = auditLog(db, Buffer.alloc(32, 9));
+    const forged = auditLog(db, ringOf(Buffer.alloc(32, 9)));
     await tamper("DELETE FROM audit_events");
     await db.query("UPDATE audit_head SET seq = 0, hash = repeat('0', 64)");
     await db.transaction((tx) =>
-      auditLog(tx, Buffer.alloc(32, 9)).append(
+      auditLog(tx, ringOf(Buffer.alloc(32, 9))).append(
         {
           actor: "mallory",
           action: "request.cancelled",
@@ -202,7 +205,7 @@ describe.each(dialects)("audit trail on %s", (dialect) => {
 
   it("events appended together chain like events appended one by one", async () => {
     await appendMany(2);
-    const store = createStore(db, { auditKey: key, grantKey: Buffer.alloc(32, 2) });
+    const store = createStore(db, { keyId: "k1", auditKey: key, grantKey: Buffer.alloc(32, 2) });
     const subjects = [randomUUID(), randomUUID(), randomUUID()];
     const appended = await store.transaction((repos) =>
       repos.audit.appendMany(
@@ -222,7 +225,7 @@ describe.each(dialects)("audit trail on %s", (dialect) => {
     await appendMany(1);
     const result = await verify();
     expect(result).toMatchObject({ ok: true, events: 6, problems: [], head: { seq: 6 } });
-    const listed = await auditLog(db, key).list({ afterSeq: 2, limit: 3 });
+    const listed = await auditLog(db, ringOf(key)).list({ afterSeq: 2, limit: 3 });
     expect(listed.map((e) => e.subjectId)).toEqual(subjects);
     expect(await store.transaction((repos) => repos.audit.appendMany([], at))).toEqual([]);
     expect((await verify()).head.seq).toBe(6);
@@ -230,9 +233,13 @@ describe.each(dialects)("audit trail on %s", (dialect) => {
 
   it("lists events by subject, oldest first", async () => {
     await appendMany(3);
-    const [second] = await auditLog(db, key).list({ afterSeq: 1, limit: 1 });
+    const [second] = await auditLog(db, ringOf(key)).list({ afterSeq: 1, limit: 1 });
     expect(second?.seq).toBe(2);
-    const bySubject = await auditLog(db, key).list({ afterSeq: 0, limit: 10, subjectId: second?.subjectId });
+    const bySubject = await auditLog(db, ringOf(key)).list({
+      afterSeq: 0,
+      limit: 10,
+      subjectId: second?.subjectId,
+    });
     expect(bySubject.map((e) => e.seq)).toEqual([2]);
     expect(bySubject[0]?.data).toEqual({
       attempt: 1,
@@ -242,7 +249,7 @@ describe.each(dialects)("audit trail on %s", (dialect) => {
   });
 
   it("a transaction that rolls back leaves no event and no gap", async () => {
-    const store = createStore(db, { auditKey: key, grantKey: Buffer.alloc(32, 2) });
+    const store = createStore(db, { keyId: "k1", auditKey: key, grantKey: Buffer.alloc(32, 2) });
     await expect(
       store.transaction(async (repos) => {
         await repos.audit.append(
@@ -267,7 +274,7 @@ describe("audit trail under concurrent writers on postgres", () => {
   it("keeps one unbroken chain", async () => {
     const db = await createTestDatabase("postgres");
     try {
-      const store = createStore(db, { auditKey: key, grantKey: Buffer.alloc(32, 2) });
+      const store = createStore(db, { keyId: "k1", auditKey: key, grantKey: Buffer.alloc(32, 2) });
       await Promise.all(
         Array.from({ length: 20 }, (_, i) =>
           store.transaction((repos) =>
@@ -284,7 +291,11 @@ describe("audit trail under concurrent writers on postgres", () => {
           ),
         ),
       );
-      expect(await auditLog(db, key).verify()).toMatchObject({ ok: true, events: 20, head: { seq: 20 } });
+      expect(await auditLog(db, ringOf(key)).verify()).toMatchObject({
+        ok: true,
+        events: 20,
+        head: { seq: 20 },
+      });
       // Batches and single events interleaved still form one chain.
       await Promise.all(
         Array.from({ length: 10 }, (_, i) =>
@@ -302,7 +313,11 @@ describe("audit trail under concurrent writers on postgres", () => {
           ),
         ),
       );
-      expect(await auditLog(db, key).verify()).toMatchObject({ ok: true, events: 75, head: { seq: 75 } });
+      expect(await auditLog(db, ringOf(key)).verify()).toMatchObject({
+        ok: true,
+        events: 75,
+        head: { seq: 75 },
+      });
     } finally {
       await db.close();
     }

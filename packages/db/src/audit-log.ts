@@ -1,7 +1,22 @@
-import { createHmac } from "node:crypto";
-import type { AuditAction, AuditEvent, AuditEventInput, JsonValue } from "@leasehold/domain";
-import { GENESIS, headKey, headMac, headProblem, sameHash } from "./audit-head.js";
+import {
+  type AuditAction,
+  type AuditEvent,
+  type AuditEventInput,
+  type JsonValue,
+  SYSTEM_ACTOR,
+} from "@leasehold/domain";
+import {
+  chainHash,
+  headLinkKey,
+  headStateOf,
+  keyChangeAgreement,
+  keyWalk,
+  linkingKey,
+  type StoredEvent,
+} from "./audit-chain.js";
+import { GENESIS, headKey, headMac, sameHash } from "./audit-head.js";
 import type { SqlExecutor } from "./database.js";
+import type { KeyEntry, Keyring } from "./keyring.js";
 
 /**
  * The audit trail: append-only (a trigger refuses UPDATE, DELETE and TRUNCATE) and chained: each
@@ -9,6 +24,12 @@ import type { SqlExecutor } from "./database.js";
  * previous event's hash. Someone who can write to the database but does not hold the master key can
  * neither edit an event nor forge a replacement chain without `verify` noticing. The head carries a
  * MAC too (audit-head.ts).
+ *
+ * Each event records the id of the master key whose chain key links it (`key_id`; NULL before keys had
+ * ids). When the master key is rotated, the first writer under the new key appends one
+ * `audit.key_changed` event, linked under the old key and carrying an agreement made with the new
+ * one; every event after it is linked under the new key. `verify` walks across such changes with the
+ * keyring, so a retired key that leaks cannot write events after the change.
  */
 
 type EventRow = {
@@ -21,33 +42,10 @@ type EventRow = {
   data: Record<string, JsonValue>;
   prev_hash: string;
   hash: string;
+  key_id: string | null;
 };
 
-/** JSON with object keys sorted at every depth, so that jsonb's own key order does not matter. */
-export function canonicalJson(value: JsonValue): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const keys = Object.keys(value).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k] as JsonValue)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
-
-function chainHash(key: Buffer, event: Omit<AuditEvent, "hash">): string {
-  const content = canonicalJson([
-    event.seq,
-    event.at.toISOString(),
-    event.actor,
-    event.action,
-    event.subjectType,
-    event.subjectId,
-    event.data as JsonValue,
-    event.prevHash,
-  ]);
-  return createHmac("sha256", key).update(content).digest("hex");
-}
-
-const toEvent = (row: EventRow): AuditEvent => ({
+const toEvent = (row: EventRow): StoredEvent => ({
   seq: Number(row.seq),
   at: row.at,
   actor: row.actor,
@@ -57,7 +55,11 @@ const toEvent = (row: EventRow): AuditEvent => ({
   data: row.data,
   prevHash: row.prev_hash,
   hash: row.hash,
+  keyId: row.key_id,
 });
+
+/** The event as the trail's readers see it (the key id is the chain's business). */
+const published = ({ keyId: _keyId, ...event }: StoredEvent): AuditEvent => event;
 
 export type AuditProblem = { readonly seq: number; readonly problem: string };
 
@@ -77,43 +79,54 @@ export type AuditLog = ReturnType<typeof auditLog>;
 
 /** Audit operations on an executor; `append` must run inside the transaction of the change it records. */
 // biome-ignore lint/complexity/noExcessiveLinesPerFunction: a repository: one query per method over the executor it closes over.
-export function auditLog(sql: SqlExecutor, key: Buffer) {
-  const macKey = headKey(key);
+export function auditLog(sql: SqlExecutor, ring: Keyring) {
+  const current = ring.current;
 
-  async function appendMany(inputs: readonly AuditEventInput[], at: Date): Promise<AuditEvent[]> {
-    if (inputs.length === 0) return [];
-    // Reserves the sequence numbers and locks the head; RETURNING gives the last reserved number and
-    // the hash and MAC of the head before (those columns are not changed yet).
-    const [head] = await sql.query<{ seq: string | number; hash: string; mac: string | null }>(
-      "UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash, mac",
-      [inputs.length],
-    );
+  /**
+   * Reserves `count` sequence numbers and locks the head; RETURNING gives the last reserved number and
+   * the head before (those columns are not changed yet), with the key that links it.
+   */
+  async function reserve(count: number): Promise<{ seq: number; hash: string; key: KeyEntry }> {
+    const [head] = await sql.query<{
+      seq: string | number;
+      hash: string;
+      mac: string | null;
+      key_id: string | null;
+    }>("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash, mac, key_id", [count]);
     if (!head) throw new Error("audit_head is missing: the database was not migrated");
-    let seq = Number(head.seq) - inputs.length;
-    // Extending a forged head would give it a valid MAC. One without a MAC is from before heads had
-    // them, and is sealed now (the upgrade path; `verify` reports it until then).
-    if (headProblem(macKey, { seq, hash: head.hash, mac: head.mac }) === "forged") {
-      throw new Error(
-        "the audit trail's head was changed outside Leasehold (its MAC does not match), so nothing more is recorded: run leasehold audit verify",
-      );
+    const row = { seq: Number(head.seq) - count, hash: head.hash, mac: head.mac };
+    return { seq: row.seq, hash: row.hash, key: headLinkKey(ring, row, head.key_id) };
+  }
+
+  /**
+   * Appends `inputs` under the current key, after one `audit.key_changed` event when the head is under
+   * another key. The head's lock makes that event come once, however many writers race to it.
+   */
+  async function appendEvents(inputs: readonly AuditEventInput[], at: Date): Promise<StoredEvent[]> {
+    const head = await reserve(inputs.length);
+    const changing = head.key.id !== current.id;
+    if (!changing && inputs.length === 0) return [];
+    let last = { seq: head.seq, hash: head.hash };
+    const link = (input: AuditEventInput, key: KeyEntry): StoredEvent => {
+      const unsealed = { ...input, seq: last.seq + 1, at, prevHash: last.hash, keyId: key.id };
+      last = { seq: unsealed.seq, hash: chainHash(key.key, unsealed) };
+      return { ...unsealed, hash: last.hash };
+    };
+    const events: StoredEvent[] = [];
+    if (changing) {
+      await sql.query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1");
+      events.push(link(keyChangeInput(head.key.id, head.hash), head.key));
     }
-    let prevHash = head.hash;
-    const events = inputs.map((input): AuditEvent => {
-      seq += 1;
-      const unsealed = { ...input, seq, at, prevHash };
-      const event = { ...unsealed, hash: chainHash(key, unsealed) };
-      prevHash = event.hash;
-      return event;
-    });
+    events.push(...inputs.map((input) => link(input, current)));
     // One statement inserts the events and moves the head's hash to the newest.
     await sql.query(
       `WITH appended AS (
-         INSERT INTO audit_events (seq, at, actor, action, subject_type, subject_id, data, prev_hash, hash)
-         SELECT e.seq, $1, e.actor, e.action, e.subject_type, e.subject_id, e.data::jsonb, e.prev_hash, e.hash
+         INSERT INTO audit_events (seq, at, actor, action, subject_type, subject_id, data, prev_hash, hash, key_id)
+         SELECT e.seq, $1, e.actor, e.action, e.subject_type, e.subject_id, e.data::jsonb, e.prev_hash, e.hash, e.key_id
          FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-                     $9::text[]) AS e(seq, actor, action, subject_type, subject_id, data, prev_hash, hash)
+                     $9::text[], $10::text[]) AS e(seq, actor, action, subject_type, subject_id, data, prev_hash, hash, key_id)
        )
-       UPDATE audit_head SET hash = $10, mac = $11 WHERE id = 1`,
+       UPDATE audit_head SET hash = $11, mac = $12, key_id = $13 WHERE id = 1`,
       [
         at,
         events.map((e) => e.seq),
@@ -124,11 +137,26 @@ export function auditLog(sql: SqlExecutor, key: Buffer) {
         events.map((e) => JSON.stringify(e.data)),
         events.map((e) => e.prevHash),
         events.map((e) => e.hash),
-        prevHash,
-        headMac(macKey, seq, prevHash),
+        events.map((e) => e.keyId),
+        last.hash,
+        headMac(headKey(current.key), last.seq, last.hash),
+        current.id,
       ],
     );
-    return events;
+    return changing ? events.slice(1) : events;
+  }
+
+  const keyChangeInput = (fromKeyId: string, prevHash: string): AuditEventInput => ({
+    actor: SYSTEM_ACTOR.keyring,
+    action: "audit.key_changed",
+    subjectType: "audit",
+    subjectId: current.id,
+    data: { fromKeyId, toKeyId: current.id, agreement: keyChangeAgreement(current, fromKeyId, prevHash) },
+  });
+
+  async function appendMany(inputs: readonly AuditEventInput[], at: Date): Promise<AuditEvent[]> {
+    if (inputs.length === 0) return [];
+    return (await appendEvents(inputs, at)).map(published);
   }
 
   return {
@@ -147,27 +175,32 @@ export function auditLog(sql: SqlExecutor, key: Buffer) {
     appendMany,
 
     /**
-     * The events about `subjectId` whose own HMAC checks out under the key, oldest first: events a
-     * database writer without the master key cannot have written. (The chain around them is
-     * `verify`'s to check; an authentic event cannot be moved to another subject, whose id it hashes.)
+     * The events about `subjectId` whose own HMAC checks out under their key: events a database writer
+     * without the master key cannot have written. (The chain around them is `verify`'s to check; an
+     * authentic event cannot be moved to another subject, whose id it hashes.)
      */
     async authenticFor(subjectId: string): Promise<AuditEvent[]> {
       const rows = await sql.query<EventRow>(
         "SELECT * FROM audit_events WHERE subject_id = $1 ORDER BY seq",
         [subjectId],
       );
-      return rows.map(toEvent).filter((event) => sameHash(event.hash, chainHash(key, event)));
+      return rows
+        .map(toEvent)
+        .filter((event) => linkingKey(ring, event) !== undefined)
+        .map(published);
     },
 
     /**
      * Appends the one event `build` makes from the chain head as it stands (the newest event's seq and
-     * hash), with the head locked from the read to the append: nothing can come between, so a
-     * checkpoint signed in `build` covers exactly the event before it. Inside a transaction only.
+     * hash), with the head locked from the read to the append: nothing can come between (a key change
+     * the head is due is appended first), so a checkpoint signed in `build` covers exactly the event
+     * before it. Inside a transaction only.
      */
     async appendOverHead(
       build: (head: { readonly seq: number; readonly hash: string }) => AuditEventInput,
       at: Date,
     ): Promise<AuditEvent> {
+      await appendEvents([], at);
       const [head] = await sql.query<{ seq: string | number; hash: string }>(
         "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE",
       );
@@ -176,7 +209,6 @@ export function auditLog(sql: SqlExecutor, key: Buffer) {
       if (!event) throw new Error("no audit event was appended");
       return event;
     },
-
     /** The newest event of `action` (its seq and time), if any: how long since the last checkpoint. */
     async latestOf(action: AuditAction): Promise<{ seq: number; at: Date } | undefined> {
       // Walks the primary key backwards and stops at the first match: checkpoints are frequent, so
@@ -186,6 +218,18 @@ export function auditLog(sql: SqlExecutor, key: Buffer) {
         [action],
       );
       return row ? { seq: Number(row.seq), at: row.at } : undefined;
+    },
+
+    /**
+     * Whether an event of `action` came after event `afterSeq`: reads only the events since then (a
+     * checkpoint's worth), never the whole trail.
+     */
+    async hasSince(action: AuditAction, afterSeq: number): Promise<boolean> {
+      const rows = await sql.query("SELECT 1 FROM audit_events WHERE seq > $1 AND action = $2 LIMIT 1", [
+        afterSeq,
+        action,
+      ]);
+      return rows.length > 0;
     },
 
     /** The newest event's sequence number (0 for an empty trail): where a later `list` can start. */
@@ -208,7 +252,7 @@ export function auditLog(sql: SqlExecutor, key: Buffer) {
          ORDER BY seq LIMIT $3`,
         [options.afterSeq, options.subjectId ?? null, options.limit],
       );
-      return rows.map(toEvent);
+      return rows.map(toEvent).map(published);
     },
 
     /**
@@ -226,13 +270,17 @@ export function auditLog(sql: SqlExecutor, key: Buffer) {
         seq: string | number;
         hash: string;
         mac: string | null;
+        key_id: string | null;
         newest: string | number | null;
-      }>("SELECT seq, hash, mac, (SELECT max(seq) FROM audit_events) AS newest FROM audit_head WHERE id = 1");
+      }>(
+        "SELECT seq, hash, mac, key_id, (SELECT max(seq) FROM audit_events) AS newest FROM audit_head WHERE id = 1",
+      );
       const headSeq = Number(head?.seq ?? 0);
       const problems: AuditProblem[] = [];
       const report = (seq: number, problem: string) => {
         if (problems.length < MAX_PROBLEMS) problems.push({ seq, problem });
       };
+      const keys = keyWalk(ring, report);
       let expectedSeq = 1;
       let prevHash = GENESIS;
       let count = 0;
@@ -252,9 +300,7 @@ export function auditLog(sql: SqlExecutor, key: Buffer) {
               "does not follow the event before it (an event was removed, inserted or reordered)",
             );
           }
-          if (!sameHash(event.hash, chainHash(key, event))) {
-            report(event.seq, "its contents do not match its hash (the event was edited)");
-          }
+          keys.check(event);
           if (expected && event.seq === expected.seq && !sameHash(event.hash, expected.hash)) {
             report(
               event.seq,
@@ -285,12 +331,9 @@ export function auditLog(sql: SqlExecutor, key: Buffer) {
           `events up to ${newest} follow the chain head (event ${headSeq}): the head was set back`,
         );
       }
-      const headState = headProblem(macKey, {
-        seq: headSeq,
-        hash: head?.hash ?? GENESIS,
-        mac: head?.mac ?? null,
-      });
-      if (headState) report(headSeq, HEAD_PROBLEMS[headState]);
+      const headRow = { seq: headSeq, hash: head?.hash ?? GENESIS, mac: head?.mac ?? null };
+      const headState = headStateOf(ring, headRow, head?.key_id ?? null);
+      if (headState) report(headSeq, headState);
       return {
         ok: problems.length === 0,
         events: count,
@@ -300,9 +343,3 @@ export function auditLog(sql: SqlExecutor, key: Buffer) {
     },
   };
 }
-
-const HEAD_PROBLEMS = {
-  forged: "the chain head's MAC does not match: the head was changed outside Leasehold",
-  unsealed:
-    "the chain head has no MAC: it was written before heads had one (the next audited action adds it), or its MAC was removed outside Leasehold",
-} as const;

@@ -2,6 +2,7 @@ import type { Grant, GrantState } from "@leasehold/domain";
 import type { SqlExecutor } from "./database.js";
 import { COLUMNS, type GrantRow, toGrant } from "./grant-row.js";
 import { grantMac, isSealed, lockSealed, reseal } from "./grant-seal.js";
+import type { Keyring } from "./keyring.js";
 
 /** How many of something are held, and the earliest known moment one of them ends (null: unknown). */
 export type HeldCount = { readonly count: number; readonly nextFreeAt: Date | null };
@@ -66,10 +67,11 @@ export const GRANT_BY_ID = {
 
 /**
  * Grants: what was issued, its state, and (while active) its sealed credential. Every write of a
- * sealed field keeps the row's MAC (grant-seal.ts) under `key`; it must run in a transaction.
+ * sealed field keeps the row's MAC (grant-seal.ts) under the ring's current key; it must run in a
+ * transaction.
  */
 // biome-ignore lint/complexity/noExcessiveLinesPerFunction: a repository: one query per method over the executor it closes over.
-export function grantRepo(sql: SqlExecutor, key: Buffer) {
+export function grantRepo(sql: SqlExecutor, key: Keyring) {
   const many = async (text: string, params: readonly unknown[], name?: string) =>
     (await sql.query<GrantRow>(text, params, name)).map(toGrant);
   const one = async (text: string, params: readonly unknown[], name?: string) =>

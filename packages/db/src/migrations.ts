@@ -346,6 +346,15 @@ CREATE INDEX web_logins_expiry ON web_logins (expires_at);
 `,
   },
   {
+    id: "0014_audit_key_ids",
+    sql: `
+-- The id of the master key whose chain key links each event, and the head's (audit-log.ts): NULL on
+-- what was written before master keys had ids; a key change is an event of its own (audit.key_changed).
+ALTER TABLE audit_events ADD COLUMN key_id text;
+ALTER TABLE audit_head ADD COLUMN key_id text;
+`,
+  },
+  {
     id: "0015_vault_secret_ids",
     sql: `
 -- Leasehold's own Vault AppRole secret ids, the secret store of the rotation vault-approle-secret-id

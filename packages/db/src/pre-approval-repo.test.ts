@@ -29,7 +29,7 @@ describe.each(dialects)("pre-approval windows on %s", (dialect) => {
   let store: Store;
   beforeAll(async () => {
     db = await createTestDatabase(dialect);
-    store = createStore(db, { auditKey: Buffer.alloc(32), grantKey: Buffer.alloc(32, 2) });
+    store = createStore(db, { keyId: "k1", auditKey: Buffer.alloc(32), grantKey: Buffer.alloc(32, 2) });
   });
   afterAll(async () => {
     await db.close();

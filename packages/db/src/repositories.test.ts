@@ -42,7 +42,7 @@ describe.each(dialects)("repositories on %s", (dialect) => {
   let store: Store;
   beforeAll(async () => {
     db = await createTestDatabase(dialect);
-    store = createStore(db, { auditKey: Buffer.alloc(32), grantKey: Buffer.alloc(32, 2) });
+    store = createStore(db, { keyId: "k1", auditKey: Buffer.alloc(32), grantKey: Buffer.alloc(32, 2) });
   });
   afterAll(async () => {
     await db.close();
@@ -259,7 +259,11 @@ describe("batched grant transitions under concurrent writers on postgres", () =>
   it("two batches sharing grants, listed in opposite orders, both finish and each grant moves once", async () => {
     const db = await createTestDatabase("postgres");
     try {
-      const store = createStore(db, { auditKey: Buffer.alloc(32), grantKey: Buffer.alloc(32, 2) });
+      const store = createStore(db, {
+        keyId: "k1",
+        auditKey: Buffer.alloc(32),
+        grantKey: Buffer.alloc(32, 2),
+      });
       const grants = Array.from({ length: 200 }, () => grantFor(null));
       const expiresAt = new Date(now.getTime() + 3_600_000);
       await store.transaction(async (repos) => {

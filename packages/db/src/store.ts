@@ -5,8 +5,10 @@ import { type AutoApprovalRepo, autoApprovalRepo } from "./auto-approval-repo.js
 import { type BreakGlassRepo, breakGlassRepo } from "./break-glass-repo.js";
 import type { Database, SqlExecutor } from "./database.js";
 import { type GrantRepo, grantRepo } from "./grant-repo.js";
+import type { Keyring } from "./keyring.js";
 import { type NotificationRepo, notificationRepo } from "./notification-repo.js";
 import { type PreApprovalRepo, preApprovalRepo } from "./pre-approval-repo.js";
+import { type ResealRepo, resealRepo } from "./reseal-repo.js";
 import { type RotationRunRepo, rotationRunRepo } from "./rotation-run-repo.js";
 import { type VaultSecretIdRepo, vaultSecretIdRepo } from "./vault-secret-id-repo.js";
 import { type WebLoginRepo, webLoginRepo } from "./web-login-repo.js";
@@ -26,6 +28,7 @@ export type Repositories = {
   readonly webSessions: WebSessionRepo;
   readonly webLogins: WebLoginRepo;
   readonly vaultSecretIds: VaultSecretIdRepo;
+  readonly reseal: ResealRepo;
 };
 
 /**
@@ -44,12 +47,27 @@ export type Store = {
   exclusive<T>(key: string, work: (store: Store) => Promise<T>): Promise<T>;
 };
 
-/** `auditKey` chains the audit trail; `grantKey` seals grant rows (grant-seal.ts). Both derive from the master key. */
-export function createStore(db: Database, options: { auditKey: Buffer; grantKey: Buffer }): Store {
+/**
+ * The keys derived from one master key: `auditKey` chains the audit trail, `grantKey` seals grant rows
+ * (grant-seal.ts); `keyId` is the master key's id, recorded beside what they chain and seal.
+ */
+export type StoreKeySet = { readonly keyId: string; readonly auditKey: Buffer; readonly grantKey: Buffer };
+
+/** The current master key's keys, and the previous master keys' (read only: the re-seal moves them over). */
+export type StoreKeys = StoreKeySet & { readonly previous?: readonly StoreKeySet[] };
+
+const ringOf = (keys: StoreKeys, purpose: "auditKey" | "grantKey"): Keyring => ({
+  current: { id: keys.keyId, key: keys[purpose] },
+  previous: (keys.previous ?? []).map((set) => ({ id: set.keyId, key: set[purpose] })),
+});
+
+export function createStore(db: Database, options: StoreKeys): Store {
+  const auditRing = ringOf(options, "auditKey");
+  const grantRing = ringOf(options, "grantKey");
   const bind = (sql: SqlExecutor): Repositories => ({
     requests: accessRequestRepo(sql),
-    grants: grantRepo(sql, options.grantKey),
-    audit: auditLog(sql, options.auditKey),
+    grants: grantRepo(sql, grantRing),
+    audit: auditLog(sql, auditRing),
     notifications: notificationRepo(sql),
     rotations: rotationRunRepo(sql),
     autoApprovals: autoApprovalRepo(sql),
@@ -59,6 +77,7 @@ export function createStore(db: Database, options: { auditKey: Buffer; grantKey:
     webSessions: webSessionRepo(sql),
     webLogins: webLoginRepo(sql),
     vaultSecretIds: vaultSecretIdRepo(sql),
+    reseal: resealRepo(sql, grantRing),
   });
   const pooled = bind(db);
   return {

@@ -162,6 +162,16 @@ export const auditDataSchemas = {
    * to every sink with the other events, it anchors the trail outside the database.
    */
   "audit.checkpoint": auditCheckpointSchema,
+  /**
+   * The trail goes on under another master key (subject: the new key's id). Linked under the old key
+   * `fromKeyId`; `agreement` is an HMAC under the new key's chain key over both ids and the previous
+   * event's hash, so only a holder of both keys can write one (audit-log.ts checks it).
+   */
+  "audit.key_changed": z.object({
+    fromKeyId: id,
+    toKeyId: id,
+    agreement: z.string().regex(/^[0-9a-f]{64}$/),
+  }),
 } as const satisfies { readonly [A in AuditAction]: z.ZodType<{ readonly [key: string]: JsonValue }> };
 
 /** The `data` of one audit action. */

@@ -32,6 +32,7 @@ export const auditActions = [
   "session.ended",
   "session.revoked",
   "audit.checkpoint",
+  "audit.key_changed",
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 
@@ -83,4 +84,6 @@ export const SYSTEM_ACTOR = {
   incident: "system:incident",
   /** The worker's signed checkpoints of the audit trail. */
   checkpoint: "system:checkpoint",
+  /** The first writer under a new master key, linking the trail over to it (audit.key_changed). */
+  keyring: "system:keyring",
 } as const;

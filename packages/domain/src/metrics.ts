@@ -26,7 +26,12 @@ export interface Metrics {
   rotationOutcome(rotation: string, outcome: RotationOutcome): void;
   /** After writing a role's denials: the share (0..1) of its inline-policy budget now used. */
   iamPolicyBudgetUsed(role: string, ratio: number): void;
+  /** After a re-seal run: how many values of `kind` are still under a previous master key. */
+  sealedUnderPreviousKeys(kind: SealedKind, count: number): void;
 }
+
+/** What the re-seal after a master key rotation moves (the `kind` label). */
+export type SealedKind = "credential" | "staged_value" | "grant_mac";
 
 export type SlackDeliveryOutcome = "delivered" | "failed" | "rate_limited";
 export type RotationOutcome = "succeeded" | "failed";
@@ -55,4 +60,5 @@ export const noMetrics: Metrics = {
   rateLimited: () => undefined,
   rotationOutcome: () => undefined,
   iamPolicyBudgetUsed: () => undefined,
+  sealedUnderPreviousKeys: () => undefined,
 };

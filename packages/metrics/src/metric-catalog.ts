@@ -42,6 +42,12 @@ export const METRIC_CATALOG = {
     "Share (0..1) of an IAM role's inline-policy budget used after Leasehold last wrote its denials.",
     ["role"],
   ),
+  sealedUnderPreviousKeys: spec(
+    "leasehold_sealed_under_previous_keys",
+    "gauge",
+    "Values still sealed or MACed under a previous master key, by kind, as the worker's re-seal last counted them: at 0 everywhere, the previous keys can be dropped.",
+    ["kind"],
+  ),
   queueDepth: spec("leasehold_queue_depth", "gauge", "Jobs waiting, delayed or running, by queue.", [
     "queue",
   ]),

@@ -23,6 +23,7 @@ describe("the app's metrics", () => {
     app.metrics.rotationOutcome("orders-app", "failed");
     app.metrics.tokenRejected("expired");
     app.metrics.iamPolicyBudgetUsed("arn:aws:iam::123456789012:role/ops", 0.5);
+    app.metrics.sealedUnderPreviousKeys("grant_mac", 4);
     app.feedAuditSinkLag(async () => [{ sink: "siem", events: 7, seconds: 12 }]);
     const { body, contentType } = await app.render();
     expect(contentType).toMatch(/^text\/plain/);
@@ -33,6 +34,7 @@ describe("the app's metrics", () => {
     expect(body).toContain('leasehold_grant_issue_duration_seconds_count{app="api",provider="aws-role"} 1');
     expect(body).toContain('leasehold_sweep_overdue_grants_total{app="api"} 2');
     expect(body).toContain('leasehold_audit_sink_lag_events{sink="siem",app="api"} 7');
+    expect(body).toContain('leasehold_sealed_under_previous_keys{kind="grant_mac",app="api"} 4');
     expect(body).toContain("process_cpu_user_seconds_total");
   });
 

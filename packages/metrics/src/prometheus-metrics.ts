@@ -84,6 +84,7 @@ function reportingPort(registry: Registry): Metrics {
   const limited = labelled(counter(registry, M.rateLimited));
   const rotations = labelled(counter(registry, M.rotations));
   const budget = labelled(gauge(registry, M.iamBudget));
+  const underPrevious = labelled(gauge(registry, M.sealedUnderPreviousKeys));
   return {
     grantIssued: (provider, seconds) => issued(provider).observe(seconds),
     revokeCompleted: (provider, seconds) => revoked(provider).observe(seconds),
@@ -98,6 +99,7 @@ function reportingPort(registry: Registry): Metrics {
     rateLimited: (procedure) => limited(procedure).inc(),
     rotationOutcome: (rotation, outcome: RotationOutcome) => rotations(rotation, outcome).inc(),
     iamPolicyBudgetUsed: (role, ratio) => budget(role).set(ratio),
+    sealedUnderPreviousKeys: (kind, count) => underPrevious(kind).set(count),
   };
 }
 

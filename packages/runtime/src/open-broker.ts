@@ -17,8 +17,11 @@ import {
   vaultSecretIdRotation,
 } from "@leasehold/broker";
 import {
-  deriveKeys,
+  type CheckpointKey,
+  checkpointKeyOf,
+  deriveKeyring,
   type LeaseholdConfig,
+  type MasterKeyring,
   resolveCheckpointKey,
   signCheckpoint,
   slackSettingsSchema,
@@ -66,6 +69,8 @@ export type BrokerSettings = {
   readonly dataDir: string;
   readonly queue: QueueConnection;
   readonly masterKey: Buffer;
+  /** LEASEHOLD_MASTER_KEYS_PREVIOUS: retired master keys, read until the re-seal has moved everything. */
+  readonly previousMasterKeys?: readonly Buffer[];
   /** LEASEHOLD_CHECKPOINT_KEY: a PEM Ed25519 private key; unset, one derived from the master key. */
   readonly checkpointKeyPem?: string | undefined;
   readonly aws: AwsClientOptions;
@@ -137,15 +142,15 @@ export const NOTIFICATION_DISPATCH_EVERY_MS = 1000;
  */
 export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> {
   const { config, log } = settings;
-  const { keys, checkpointKey, sinks } = keysAndSinks(settings);
+  const { keys, checkpointKey, previousCheckpointKeys, sinks } = keysAndSinks(settings);
   const db = await openDatabase({
     databaseUrl: settings.databaseUrl,
     migrationUrl: settings.migrationUrl,
     dataDir: settings.dataDir,
   });
   // The database and the cipher come first: Leasehold's Vault login reads its rotated secret id there.
-  const store = tracedStore(createStore(db, { auditKey: keys.auditChain, grantKey: keys.grantRows }));
-  const cipher = createCredentialCipher(keys.credentials);
+  const store = tracedStore(createStore(db, storeKeys(keys)));
+  const cipher = credentialCipher(keys);
   const vault = vaultLogin(settings.vault, config, store, cipher);
   const backends = {
     config,
@@ -192,7 +197,7 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
       ...(settings.expiry ? { expiry: settings.expiry } : {}),
       ...(rotation ? { rotation } : {}),
       auditCheckpoints: {
-        signer: checkpointSigner(checkpointKey),
+        signer: checkpointSigner(checkpointKey, previousCheckpointKeys),
         schedule: config.auditCheckpoints,
       },
     },
@@ -298,18 +303,41 @@ function appMetricsFor(settings: BrokerSettings, health: () => () => Promise<Hea
  * the audit sinks with their secrets (a missing one stops the process at once).
  */
 function keysAndSinks(settings: BrokerSettings) {
-  const keys = deriveKeys(settings.masterKey);
-  const checkpointKey = resolveCheckpointKey(settings.checkpointKeyPem, keys.auditCheckpoint);
+  const keys = deriveKeyring(settings.masterKey, settings.previousMasterKeys ?? []);
+  const checkpointKey = resolveCheckpointKey(settings.checkpointKeyPem, keys.current.auditCheckpoint);
   const sinks = settings.auditSinkEnv
     ? auditSinksFrom(settings.config.auditSinks, settings.auditSinkEnv, settings.clock ?? systemClock)
     : [];
-  return { keys, checkpointKey, sinks };
+  // A checkpoint key set apart (LEASEHOLD_CHECKPOINT_KEY) does not change with the master key.
+  const previousCheckpointKeys =
+    settings.checkpointKeyPem === undefined
+      ? keys.previous.map((set) => checkpointKeyOf(set.auditCheckpoint))
+      : [];
+  return { keys, checkpointKey, previousCheckpointKeys, sinks };
 }
 
+/** Seals under the current master key's credentials key; opens under the previous ones' too. */
+const credentialCipher = (keys: MasterKeyring) =>
+  createCredentialCipher(
+    { id: keys.current.id, key: keys.current.credentials },
+    keys.previous.map((set) => ({ id: set.id, key: set.credentials })),
+  );
+
+/** The store's keys: the current master key's and, read only, the previous ones'. */
+const storeKeys = (keys: MasterKeyring) => {
+  const set = (k: MasterKeyring["current"]) => ({
+    keyId: k.id,
+    auditKey: k.auditChain,
+    grantKey: k.grantRows,
+  });
+  return { ...set(keys.current), previous: keys.previous.map(set) };
+};
+
 /** Signs checkpoints with the resolved key; the broker holds only this port, never the key's config. */
-const checkpointSigner = (key: ReturnType<typeof resolveCheckpointKey>) => ({
+const checkpointSigner = (key: CheckpointKey, previous: readonly CheckpointKey[]) => ({
   keyId: key.keyId,
   publicKeyPem: key.publicKeyPem,
+  previous: previous.map(({ keyId, publicKeyPem }) => ({ keyId, publicKeyPem })),
   sign: (head: Parameters<typeof signCheckpoint>[1]) => signCheckpoint(key, head),
 });
 

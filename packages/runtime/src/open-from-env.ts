@@ -5,6 +5,7 @@ import {
   type LeaseholdConfig,
   loadConfigFile,
   loadPolicyEngine,
+  parsePreviousMasterKeys,
   type QueueBackend,
   queueBackendFrom,
   resolveMasterKey,
@@ -25,6 +26,7 @@ import { type BrokerSettings, type OpenBroker, openBroker } from "./open-broker.
 export type BrokerEnv = {
   readonly LEASEHOLD_CONFIG: string;
   readonly LEASEHOLD_MASTER_KEY?: string | undefined;
+  readonly LEASEHOLD_MASTER_KEYS_PREVIOUS?: string | undefined;
   readonly LEASEHOLD_CHECKPOINT_KEY?: string | undefined;
   readonly LEASEHOLD_DATA_DIR: string;
   readonly LEASEHOLD_QUEUE_BACKEND?: QueueBackend | undefined;
@@ -66,6 +68,11 @@ export async function openBrokerFromEnv(
   // Policy files are named relative to leasehold.yaml; a generated configuration has none of its own.
   const policy = loadPolicyEngine(config, overrides.config ? process.cwd() : dirname(env.LEASEHOLD_CONFIG));
   const queue = queueConnectionFrom(env);
+  const masterKey = resolveMasterKey({
+    masterKey: env.LEASEHOLD_MASTER_KEY,
+    databaseUrl: env.DATABASE_URL,
+    dataDir: env.LEASEHOLD_DATA_DIR,
+  });
   return openBroker({
     config,
     policy,
@@ -74,11 +81,8 @@ export async function openBrokerFromEnv(
     migrationUrl: env.DATABASE_MIGRATION_URL,
     dataDir: env.LEASEHOLD_DATA_DIR,
     queue,
-    masterKey: resolveMasterKey({
-      masterKey: env.LEASEHOLD_MASTER_KEY,
-      databaseUrl: env.DATABASE_URL,
-      dataDir: env.LEASEHOLD_DATA_DIR,
-    }),
+    masterKey,
+    previousMasterKeys: parsePreviousMasterKeys(env.LEASEHOLD_MASTER_KEYS_PREVIOUS, masterKey),
     checkpointKeyPem: env.LEASEHOLD_CHECKPOINT_KEY,
     aws: overrides.aws ?? { region: env.AWS_REGION },
     vault: vaultSettingsFromEnv(env, {

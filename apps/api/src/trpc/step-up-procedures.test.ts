@@ -53,11 +53,11 @@ beforeAll(async () => {
   );
   const targets = targetCatalog(config.targets);
   broker = createBroker({
-    store: createStore(db, { auditKey: Buffer.alloc(32, 1), grantKey: Buffer.alloc(32, 2) }),
+    store: createStore(db, { keyId: "k1", auditKey: Buffer.alloc(32, 1), grantKey: Buffer.alloc(32, 2) }),
     targets,
     providers: providerRegistry([]),
     queues: { issue: async () => {}, expireAt: async () => {}, revoke: async () => {} },
-    cipher: createCredentialCipher(Buffer.alloc(32, 3)),
+    cipher: createCredentialCipher({ id: "k1", key: Buffer.alloc(32, 3) }),
     clock: () => new Date(),
     newId: randomUUID,
     policy: policyEngineFor({ targets: targets.list(), admins: config.admins }),

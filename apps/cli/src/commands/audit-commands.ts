@@ -98,7 +98,12 @@ async function verifyAgainstCheckpoint(ctx: CliContext, values: Record<string, u
       ? readPublicKeys(files)
       : await api.audit.publicKey
           .query()
-          .then((k) => new Map([[k.keyId, parseCheckpointPublicKey(k.publicKeyPem)]]));
+          .then(
+            (k) =>
+              new Map(
+                [k, ...k.previous].map((each) => [each.keyId, parseCheckpointPublicKey(each.publicKeyPem)]),
+              ),
+          );
   const problems = checkpointProblems(found, keys);
   const newest = (found.at(-1) as FoundCheckpoint).checkpoint;
   if (problems.length > 0) {
