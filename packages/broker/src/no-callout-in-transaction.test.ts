@@ -64,7 +64,10 @@ describe("no call-out inside a transaction", () => {
       await askForProd(h.broker).then(({ request }) => h.broker.requests.cancel(requester, request.id));
       const expiring = await approvedGrant();
       await h.broker.grants.issue(expiring, { isLast: false });
-      h.clock.advance(3600 + 301);
+      // Past the revoked grant's deadline and the release margin. The deadline comes from the session
+      // STS issued, on the real clock, so it is read rather than assumed from the harness's clock.
+      const deadline = (await h.deps.store.read((r) => r.grants.findById(revoked)))?.expiresAt;
+      h.clock.now = new Date((deadline?.getTime() ?? Number.NaN) + 301_000);
       expect(await h.broker.grants.expire(expiring, { isLast: false })).toBe("expired");
       expect((await h.broker.reconcile.run()).released).toBe(1);
       // Revocation rewrites the role's denials (listing its policies first); release rewrites them without
