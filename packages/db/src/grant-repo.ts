@@ -79,8 +79,8 @@ export function grantRepo(sql: SqlExecutor, key: Buffer) {
    * says which those are (the rest stay unsealed: Leasehold's write never vouches for them).
    */
   const sealedChange = async (ids: readonly string[], change: () => Promise<Grant[]>) => {
-    const sealedBefore = await lockSealed(sql, key, ids);
-    const changed = await change();
+    // The change goes out behind the lock without waiting for it; it runs after it all the same.
+    const [sealedBefore, changed] = await Promise.all([lockSealed(sql, key, ids), change()]);
     await reseal(sql, key, changed, sealedBefore);
     return { changed, sealed: sealedBefore };
   };
