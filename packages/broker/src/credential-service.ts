@@ -8,7 +8,7 @@ import {
 } from "@leasehold/domain";
 import { type Credential, parseStoredCredential } from "@leasehold/providers";
 import { commitAudited } from "./audited-change.js";
-import type { BrokerDeps, Logger } from "./broker-deps.js";
+import type { BrokerDeps } from "./broker-deps.js";
 import { grantBinding } from "./credential-cipher.js";
 import { authorizeGrantUse } from "./grant-access.js";
 import { assertSealed } from "./grant-provenance.js";
@@ -55,16 +55,11 @@ export const credentialsRead = (principal: Principal, grantId: string): AuditEve
   data: {},
 });
 
-/** The credential of `grant` (active, read with it), handed to its holder `principal`. */
-export function deliver(
-  log: Logger,
-  principal: Principal,
+/** The credential of `grant` (active, read with it), as its holder receives it. */
+export const delivered = (
   grant: Grant & { readonly expiresAt: Date },
   secret: Credential,
-): DeliveredCredential {
-  log.info({ grantId: grant.id, principal: principal.id }, "credentials delivered");
-  return { grantId: grant.id, expiresAt: grant.expiresAt, secret, grant };
-}
+): DeliveredCredential => ({ grantId: grant.id, expiresAt: grant.expiresAt, secret, grant });
 
 /**
  * Credentials go only to the grant's own principal (for a lease, only while its lease rule still matches),
@@ -96,8 +91,9 @@ export function createCredentialService(deps: Deps) {
         );
         throw new ConflictError("this grant's stored credential does not belong to it; it is not delivered");
       }
+      log.info({ grantId, principal: principal.id }, "credentials delivered");
       // Also reads credentials sealed before they carried a kind.
-      return deliver(log, principal, read.grant, parseStoredCredential(opened));
+      return delivered(read.grant, parseStoredCredential(opened));
     },
   };
 }

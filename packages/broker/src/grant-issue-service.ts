@@ -23,7 +23,7 @@ import {
   assertDeliverable,
   credentialsRead,
   type DeliveredCredential,
-  deliver,
+  delivered,
 } from "./credential-service.js";
 import { describeFailure, isRetryable } from "./failures.js";
 import { assertGrantProvenance, assertStoredGrantSealed } from "./grant-provenance.js";
@@ -138,7 +138,7 @@ export function createGrantIssueService(deps: Deps) {
       if (!issued?.delivery) return undefined;
       // The activation committed either way; a refused delivery leaves the lease active, unread.
       if (issued.delivery.refused) throw issued.delivery.reason;
-      return deliver(log, holder, issued.grant, issued.secret);
+      return delivered(issued.grant, issued.secret);
     },
   };
 
@@ -212,7 +212,10 @@ export function createGrantIssueService(deps: Deps) {
       await queues.expireAt(grant.id, active.grant.expiresAt, clock()).catch((error: unknown) => {
         log.warn({ grantId, err: String(error) }, "could not schedule expiry; the sweep will expire it");
       });
-      log.info({ grantId, expiresAt: active.grant.expiresAt.toISOString() }, "grant issued");
+      // A lease logs one line, its API call's (leases.create), which says this too: each line costs CPU.
+      if (!options.holder) {
+        log.info({ grantId, expiresAt: active.grant.expiresAt.toISOString() }, "grant issued");
+      }
       return active;
     } catch (error) {
       const waitUntil = mayWaitUntil(grant, target, attempt);

@@ -98,7 +98,15 @@ export function createLeaseService(deps: Deps) {
       // Delivered (and its read audited) by the transaction that activates the lease.
       const credential = await issueWithRetries(grant, principal);
       if (!credential) throw new ConflictError("the lease could not be issued; ask again");
-      log.info({ grantId: grant.id, targetId: target.id, principal: principal.id }, "lease issued");
+      log.info(
+        {
+          grantId: grant.id,
+          targetId: target.id,
+          principal: principal.id,
+          expiresAt: credential.expiresAt.toISOString(),
+        },
+        "lease issued and its credentials delivered",
+      );
       return { grant: credential.grant, credential };
     },
   };
