@@ -59,6 +59,19 @@ export async function moveGrant(
   grantId: string,
   step: GrantStep,
 ): Promise<Grant | undefined> {
+  return (await moveSealedGrant(repos, record, grantId, step))?.grant;
+}
+
+/**
+ * `moveGrant`, also saying whether the grant's row is sealed (db's grant-seal.ts): for a use of the
+ * moved grant, in the same transaction, that must refuse a row changed outside Leasehold.
+ */
+export async function moveSealedGrant(
+  repos: Repositories,
+  record: Record,
+  grantId: string,
+  step: GrantStep,
+): Promise<{ grant: Grant; sealed: boolean } | undefined> {
   const { from, to } = grantTransition(step.event);
   const updated = await repos.grants.transition(
     grantId,

@@ -53,9 +53,14 @@ export async function checkLeaseCaps(
   lease: { readonly targetId: string; readonly rule: LeaseRule },
   now: Date,
 ): Promise<void> {
-  await repos.grants.lockScope(`principal:${principal.id}`);
-  await repos.grants.lockScope(`lease-target:${lease.targetId}`);
-  const held = await repos.grants.countHeld(principal.id, "lease");
+  // Sent together and run in this order: each count starts (and takes its snapshot) once both locks
+  // are held, so it sees the rows of whoever held them before.
+  const [, , held, byPrincipal] = await Promise.all([
+    repos.grants.lockScope(`principal:${principal.id}`),
+    repos.grants.lockScope(`lease-target:${lease.targetId}`),
+    repos.grants.countHeld(principal.id, "lease"),
+    repos.grants.countLeasesByPrincipal(lease.targetId),
+  ]);
   if (held.count >= caps.activeLeases) {
     throw new LimitExceededError(
       "limits.activeLeases",
@@ -63,7 +68,6 @@ export async function checkLeaseCaps(
       secondsUntilFree(now, held.nextFreeAt),
     );
   }
-  const byPrincipal = await repos.grants.countLeasesByPrincipal(lease.targetId);
   const underRule = byPrincipal.filter((p) => ruleCoversPrincipalId(lease.rule, p.principalId));
   const count = underRule.reduce((sum, p) => sum + p.count, 0);
   if (count >= lease.rule.maxActive) {

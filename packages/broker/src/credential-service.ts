@@ -1,10 +1,17 @@
-import { ConflictError, ForbiddenError, type Grant, NotFoundError, type Principal } from "@leasehold/domain";
+import {
+  type AuditEventInput,
+  ConflictError,
+  ForbiddenError,
+  type Grant,
+  NotFoundError,
+  type Principal,
+} from "@leasehold/domain";
 import { type Credential, parseStoredCredential } from "@leasehold/providers";
 import { commitAudited } from "./audited-change.js";
 import type { BrokerDeps } from "./broker-deps.js";
 import { grantBinding } from "./credential-cipher.js";
 import { authorizeGrantUse } from "./grant-access.js";
-import { assertGrantSealed } from "./grant-provenance.js";
+import { assertSealed } from "./grant-provenance.js";
 
 type Deps = Pick<BrokerDeps, "store" | "targets" | "policy" | "cipher" | "clock" | "log">;
 
@@ -16,6 +23,43 @@ export type DeliveredCredential = {
   /** The grant as read in the same transaction as its credential (it never carries the credential). */
   readonly grant: Grant;
 };
+
+/**
+ * Refuses to hand `grant`'s credential to `principal` unless it is theirs (for a lease, while its
+ * lease rule still matches), its row is `sealed` (its MAC matches it), and it is active and before its
+ * deadline at `now`.
+ */
+export function assertDeliverable(
+  deps: Pick<BrokerDeps, "targets" | "policy" | "clock" | "log">,
+  principal: Principal,
+  grant: Grant,
+  sealed: boolean,
+  now: Date,
+): asserts grant is Grant & { readonly expiresAt: Date } {
+  authorizeGrantUse(deps, principal, grant, {
+    others: null,
+    otherwise: () => new ForbiddenError("only the principal a grant was issued to may fetch its credentials"),
+  });
+  assertSealed(deps.log, grant, sealed, "delivered");
+  if (grant.state !== "active" || !grant.expiresAt || grant.expiresAt <= now) {
+    throw new ConflictError(`this grant is ${grant.state === "active" ? "past its deadline" : grant.state}`);
+  }
+}
+
+/** The audit event of a credential read, recorded in the transaction that reads (or writes) it. */
+export const credentialsRead = (principal: Principal, grantId: string): AuditEventInput => ({
+  actor: principal.id,
+  action: "grant.credentials_read",
+  subjectType: "grant",
+  subjectId: grantId,
+  data: {},
+});
+
+/** The credential of `grant` (active, read with it), as its holder receives it. */
+export const delivered = (
+  grant: Grant & { readonly expiresAt: Date },
+  secret: Credential,
+): DeliveredCredential => ({ grantId: grant.id, expiresAt: grant.expiresAt, secret, grant });
 
 /**
  * Credentials go only to the grant's own principal (for a lease, only while its lease rule still matches),
@@ -30,27 +74,11 @@ export function createCredentialService(deps: Deps) {
       const read = await commitAudited(store, now, async (repos, record) => {
         const grant = await repos.grants.findById(grantId);
         if (!grant) throw new NotFoundError("there is no such grant");
-        authorizeGrantUse(deps, principal, grant, {
-          others: null,
-          otherwise: () =>
-            new ForbiddenError("only the principal a grant was issued to may fetch its credentials"),
-        });
-        await assertGrantSealed(repos, log, grant, "delivered");
-        if (grant.state !== "active" || !grant.expiresAt || grant.expiresAt <= now) {
-          throw new ConflictError(
-            `this grant is ${grant.state === "active" ? "past its deadline" : grant.state}`,
-          );
-        }
+        assertDeliverable(deps, principal, grant, await repos.grants.isSealed(grant), now);
         const stored = await repos.grants.readCredential(grant.id);
         if (!stored) throw new ConflictError("this grant holds no credential");
-        record({
-          actor: principal.id,
-          action: "grant.credentials_read",
-          subjectType: "grant",
-          subjectId: grant.id,
-          data: {},
-        });
-        return { sealed: stored, expiresAt: grant.expiresAt, grant };
+        record(credentialsRead(principal, grant.id));
+        return { sealed: stored, grant };
       });
       let opened: unknown;
       try {
@@ -64,13 +92,8 @@ export function createCredentialService(deps: Deps) {
         throw new ConflictError("this grant's stored credential does not belong to it; it is not delivered");
       }
       log.info({ grantId, principal: principal.id }, "credentials delivered");
-      return {
-        grantId,
-        expiresAt: read.expiresAt,
-        // Also reads credentials sealed before they carried a kind.
-        secret: parseStoredCredential(opened),
-        grant: read.grant,
-      };
+      // Also reads credentials sealed before they carried a kind.
+      return delivered(read.grant, parseStoredCredential(opened));
     },
   };
 }

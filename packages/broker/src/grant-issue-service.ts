@@ -1,22 +1,36 @@
+import type { Repositories } from "@leasehold/db";
 import {
   addSeconds,
   type Grant,
   grantTransition,
   noMetrics,
+  type Principal,
   SYSTEM_ACTOR,
   type Target,
   UpstreamError,
 } from "@leasehold/domain";
+import type { Credential, IssuedCredential } from "@leasehold/providers";
 import { approvalContextFor } from "./approval-context.js";
-import { commitGrantStep } from "./audited-change.js";
+import {
+  type Record as AuditRecord,
+  commitAudited,
+  commitGrantStep,
+  moveSealedGrant,
+} from "./audited-change.js";
 import type { Attempt, BrokerDeps } from "./broker-deps.js";
 import { grantBinding } from "./credential-cipher.js";
+import {
+  assertDeliverable,
+  credentialsRead,
+  type DeliveredCredential,
+  delivered,
+} from "./credential-service.js";
 import { describeFailure, isRetryable } from "./failures.js";
 import { assertGrantProvenance, assertStoredGrantSealed } from "./grant-provenance.js";
 
 type Deps = Pick<
   BrokerDeps,
-  "store" | "targets" | "providers" | "queues" | "cipher" | "clock" | "log" | "metrics"
+  "store" | "targets" | "providers" | "queues" | "cipher" | "clock" | "log" | "metrics" | "policy"
 >;
 
 /**
@@ -99,88 +113,173 @@ export function createGrantIssueService(deps: Deps) {
       await fail(grant, new Error("the lease's issue stalled: its API call ended or fell behind"), true);
     },
 
+    /** Begins a new issue attempt of the grant (the worker's issue job) and makes it. */
     async issue(grantId: string, attempt: Attempt): Promise<"issued" | "skipped"> {
-      const startedAt = clock();
-      const grant = await store.transaction(async (repos) =>
-        repos.grants.beginIssueAttempt(grantId, startedAt, grantTransition("issued").from),
-      );
+      const grant = await beginAttempt(grantId);
       if (!grant) return "skipped"; // already issued, failed, or unknown: nothing to do
-      const target = targets.get(grant.targetId);
-      if (!target) {
-        await fail(grant, new Error(`target ${grant.targetId} is no longer configured`));
-        return "skipped";
-      }
-      const provider = providers.get(target.kind);
-      try {
-        // The three reads go out together (each on a pooled connection of its own) and are judged in
-        // the order they were once made, one after another: the seal, the provenance, then, after
-        // discarding earlier attempts' sessions, the approval.
-        const sealed = awaitedLater(assertStoredGrantSealed({ store, log }, grant, "issued"));
-        const provenance = awaitedLater(store.read((repos) => assertGrantProvenance(repos, grant)));
-        const approvalRead = awaitedLater(approvalContextFor(store, grant));
-        await sealed;
-        await provenance;
-        if (grant.issueAttempts > 1) {
-          await provider.discardEarlierAttempts({ grant, target, signal: attempt.signal });
-        }
-        const approval = await approvalRead;
-        const calledAt = clock().getTime();
-        const issued = await provider.issue({
-          grant,
-          target,
-          approval,
-          checkpoint: (reference) =>
-            store.transaction((r) => r.grants.updateReference(grant.id, reference, clock())),
-          signal: attempt.signal,
-        });
-        const now = clock();
-        metrics.grantIssued(target.kind, (now.getTime() - calledAt) / 1000);
-        const active = await commitGrantStep(store, grant.id, {
-          event: "issued",
-          at: now,
-          changes: {
-            issuedAt: now,
-            expiresAt: issued.expiresAt,
-            providerRef: { ...issued.reference },
-            credential: cipher.seal(grantBinding(grant), issued.secret),
-            lastError: null,
-          },
-          // Only the latest attempt may activate the grant.
-          issueAttempts: grant.issueAttempts,
-          actor: SYSTEM_ACTOR.worker,
-          data: {
-            expiresAt: issued.expiresAt.toISOString(),
-            attempt: grant.issueAttempts,
-            reference: { ...issued.reference },
-          },
-        });
-        if (!active) {
-          // A later attempt started meanwhile (this worker stalled); that attempt discards this credential.
-          log.warn(
-            { grantId, attempt: grant.issueAttempts },
-            "a later issue attempt took over; result dropped",
-          );
-          return "skipped";
-        }
-        if (active.expiresAt) {
-          await queues.expireAt(grant.id, active.expiresAt, clock()).catch((error: unknown) => {
-            log.warn({ grantId, err: String(error) }, "could not schedule expiry; the sweep will expire it");
-          });
-        }
-        log.info({ grantId, expiresAt: active.expiresAt?.toISOString() }, "grant issued");
-        return "issued";
-      } catch (error) {
-        const waitUntil = mayWaitUntil(grant, target, attempt);
-        if (!isRetryable(error) || waitUntil === undefined) {
-          await fail(grant, error);
-        } else {
-          await waitToRetry(grant, error, waitUntil);
-        }
-        throw error;
-      }
+      return (await makeAttempt(grant, attempt, { readBack: true })) ? "issued" : "skipped";
+    },
+
+    /**
+     * A lease's issue in the API call that created it: the activation also hands the credential to
+     * `holder`, audited in the same transaction, so it is not read back in another. `counted`: the
+     * lease's first attempt was counted in the transaction that created it (leases.create), and
+     * `grant` is the grant that transaction wrote; otherwise a new attempt is begun here. Returns the
+     * delivered credential, or undefined when skipped (the lease ended meanwhile).
+     */
+    async issueLease(
+      grant: Grant,
+      holder: Principal,
+      attempt: Attempt & { readonly counted: boolean },
+    ): Promise<DeliveredCredential | undefined> {
+      const begun = attempt.counted ? grant : await beginAttempt(grant.id);
+      if (!begun) return undefined;
+      const issued = await makeAttempt(begun, attempt, { readBack: !attempt.counted, holder });
+      if (!issued?.delivery) return undefined;
+      // The activation committed either way; a refused delivery leaves the lease active, unread.
+      if (issued.delivery.refused) throw issued.delivery.reason;
+      return delivered(issued.grant, issued.secret);
     },
   };
+
+  /** Counts and commits one more issue attempt; undefined when the grant is not issuing. */
+  async function beginAttempt(grantId: string): Promise<Grant | undefined> {
+    const startedAt = clock();
+    return store.transaction((repos) =>
+      repos.grants.beginIssueAttempt(grantId, startedAt, grantTransition("issued").from),
+    );
+  }
+
+  /**
+   * Makes the attempt `grant.issueAttempts`, counted and committed already, and activates the grant
+   * with its credential. `readBack`: the grant was read from the database, so its row must match its
+   * MAC and the audit trail before anything is issued; a lease's first attempt issues the grant its
+   * own creating transaction wrote (with its audit event), so nothing read needs checking. `holder`:
+   * also deliver the credential to them in the activating transaction. Returns the active grant, or
+   * undefined when a later attempt took over or the grant ended meanwhile.
+   */
+  async function makeAttempt(
+    grant: Grant,
+    attempt: Attempt,
+    options: { readBack: boolean; holder?: Principal },
+  ): Promise<Activation | undefined> {
+    const grantId = grant.id;
+    const target = targets.get(grant.targetId);
+    if (!target) {
+      await fail(grant, new Error(`target ${grant.targetId} is no longer configured`));
+      return undefined;
+    }
+    const provider = providers.get(target.kind);
+    try {
+      // The reads go out together (each on a pooled connection of its own) and are judged in the
+      // order they were once made, one after another: the seal, the provenance, then, after
+      // discarding earlier attempts' sessions, the approval.
+      const sealed = options.readBack
+        ? awaitedLater(assertStoredGrantSealed({ store, log }, grant, "issued"))
+        : undefined;
+      const provenance = options.readBack
+        ? awaitedLater(store.read((repos) => assertGrantProvenance(repos, grant)))
+        : undefined;
+      const approvalRead = awaitedLater(approvalContextFor(store, grant));
+      await sealed;
+      await provenance;
+      if (grant.issueAttempts > 1) {
+        await provider.discardEarlierAttempts({ grant, target, signal: attempt.signal });
+      }
+      const approval = await approvalRead;
+      const calledAt = clock().getTime();
+      const issued = await provider.issue({
+        grant,
+        target,
+        approval,
+        checkpoint: (reference) =>
+          store.transaction((r) => r.grants.updateReference(grant.id, reference, clock())),
+        signal: attempt.signal,
+      });
+      const now = clock();
+      metrics.grantIssued(target.kind, (now.getTime() - calledAt) / 1000);
+      const active = await commitAudited(store, now, (repos, record) =>
+        activate(repos, record, grant, issued, now, options.holder),
+      );
+      if (!active) {
+        // A later attempt started meanwhile (this worker stalled); that attempt discards this credential.
+        log.warn(
+          { grantId, attempt: grant.issueAttempts },
+          "a later issue attempt took over; result dropped",
+        );
+        return undefined;
+      }
+      await queues.expireAt(grant.id, active.grant.expiresAt, clock()).catch((error: unknown) => {
+        log.warn({ grantId, err: String(error) }, "could not schedule expiry; the sweep will expire it");
+      });
+      // A lease logs one line, its API call's (leases.create), which says this too: each line costs CPU.
+      if (!options.holder) {
+        log.info({ grantId, expiresAt: active.grant.expiresAt.toISOString() }, "grant issued");
+      }
+      return active;
+    } catch (error) {
+      const waitUntil = mayWaitUntil(grant, target, attempt);
+      if (!isRetryable(error) || waitUntil === undefined) {
+        await fail(grant, error);
+      } else {
+        await waitToRetry(grant, error, waitUntil);
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Moves the grant to active with its sealed credential, if this is still its latest attempt. With a
+   * `holder`, also hands them the credential: the read is audited here, and a refusal (the row changed
+   * outside Leasehold, the lease rule no longer matching) is returned rather than thrown, so that the
+   * activation still commits and the credential ends at its deadline like any other.
+   */
+  async function activate(
+    repos: Repositories,
+    record: AuditRecord,
+    grant: Grant,
+    issued: IssuedCredential,
+    now: Date,
+    holder: Principal | undefined,
+  ): Promise<Activation | undefined> {
+    const moved = await moveSealedGrant(repos, record, grant.id, {
+      event: "issued",
+      at: now,
+      changes: {
+        issuedAt: now,
+        expiresAt: issued.expiresAt,
+        providerRef: { ...issued.reference },
+        credential: cipher.seal(grantBinding(grant), issued.secret),
+        lastError: null,
+      },
+      // Only the latest attempt may activate the grant.
+      issueAttempts: grant.issueAttempts,
+      actor: SYSTEM_ACTOR.worker,
+      data: {
+        expiresAt: issued.expiresAt.toISOString(),
+        attempt: grant.issueAttempts,
+        reference: { ...issued.reference },
+      },
+    });
+    if (!moved) return undefined;
+    const active = { ...moved.grant, expiresAt: issued.expiresAt };
+    if (!holder) return { grant: active, secret: issued.secret };
+    try {
+      assertDeliverable(deps, holder, moved.grant, moved.sealed, now);
+    } catch (reason) {
+      return { grant: active, secret: issued.secret, delivery: { refused: true, reason } };
+    }
+    record(credentialsRead(holder, grant.id));
+    return { grant: active, secret: issued.secret, delivery: { refused: false } };
+  }
 }
+
+/** An activated grant, its credential, and, when it was to be delivered in the activation, whether it was. */
+type Activation = {
+  readonly grant: Grant & { readonly expiresAt: Date };
+  readonly secret: Credential;
+  readonly delivery?: { readonly refused: false } | { readonly refused: true; readonly reason: unknown };
+};
 
 /**
  * `work`, marked as handled so that it may reject while the caller awaits something else first; the

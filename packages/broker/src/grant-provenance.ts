@@ -62,9 +62,16 @@ export async function assertGrantSealed(
   repos: Pick<Repositories, "grants">,
   log: Logger,
   grant: Grant,
-  use: "issued" | "extended" | "delivered",
+  use: SealedUse,
 ): Promise<void> {
-  if (await repos.grants.isSealed(grant)) return;
+  assertSealed(log, grant, await repos.grants.isSealed(grant), use);
+}
+
+type SealedUse = "issued" | "extended" | "delivered";
+
+/** `assertGrantSealed` for a row whose seal was checked already (`sealed`), as a move of it reports. */
+export function assertSealed(log: Logger, grant: Grant, sealed: boolean, use: SealedUse): void {
+  if (sealed) return;
   log.error(
     { grantId: grant.id, use },
     "GRANT REFUSED: its row was changed outside Leasehold (MAC mismatch)",

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { ConflictError } from "@leasehold/domain";
-import type { CredentialProvider } from "@leasehold/providers";
+import { ConflictError, type Principal } from "@leasehold/domain";
+import { awsRoleTargetSchema, type CredentialProvider } from "@leasehold/providers";
 import { type AwsSandbox, startAwsSandbox } from "@leasehold/sandbox";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
@@ -11,6 +11,7 @@ import {
   ROLE_ARN,
   requester,
   stsProviderAt,
+  willing,
 } from "./test-harness.js";
 
 const notLast = { isLast: false };
@@ -126,5 +127,56 @@ describe("grant rows changed outside Leasehold", () => {
     await h.db.query("UPDATE grants SET principal_id = $2 WHERE id = $1", [grant.id, outsider.id]);
     await h.db.query("UPDATE grants SET principal_id = $2 WHERE id = $1", [grant.id, requester.id]);
     expect((await h.broker.grants.credentials(requester, grant.id)).secret.kind).toBe("aws-session");
+  });
+});
+
+// A lease's credential is handed over by the transaction that activates it, not read back afterwards.
+describe("a lease row changed outside Leasehold while its credential is being issued", () => {
+  const app: Principal = {
+    id: "k8s:system:serviceaccount:orders:api",
+    kind: "workload",
+    provider: "k8s",
+    subject: "system:serviceaccount:orders:api",
+    groups: [],
+    claims: {},
+  };
+  const leaseTarget = awsRoleTargetSchema.parse({
+    id: "orders-role",
+    kind: "aws-role",
+    maxDuration: "2h",
+    defaultDuration: "15m",
+    leases: [{ provider: "k8s", subject: "system:serviceaccount:orders:*", maxTtl: "20m" }],
+    aws: { roleArn: ROLE_ARN },
+  });
+  let h: Harness;
+  /** What someone with write access to the database does while the backend is creating the credential. */
+  let meanwhile: (grantId: string) => Promise<void> = async () => {};
+  const provider: CredentialProvider = {
+    ...willing,
+    issue: async (input) => {
+      await meanwhile(input.grant.id);
+      return willing.issue(input);
+    },
+  };
+
+  beforeAll(async () => {
+    h = await createHarness("pglite", provider, { targets: [leaseTarget] });
+  });
+  afterAll(() => h.close());
+
+  it("is activated, so its credential ends at its deadline, but delivers nothing and audits no read", async () => {
+    meanwhile = async (grantId) => {
+      await h.db.query("UPDATE grants SET duration_seconds = 7200 WHERE id = $1", [grantId]);
+    };
+    await expect(h.broker.leases.create(app, { targetId: leaseTarget.id })).rejects.toThrow(changedOutside);
+    const [row] = await h.db.query<{ id: string; state: string; credential: Buffer | null }>(
+      "SELECT id, state, credential FROM grants",
+    );
+    expect(row).toMatchObject({ state: "active", credential: expect.any(Uint8Array) });
+    const audited = await h.deps.store.read((r) =>
+      r.audit.list({ afterSeq: 0, limit: 100, subjectId: row?.id ?? "" }),
+    );
+    expect(audited.map((e) => e.action)).toEqual(["grant.created", "grant.issued"]);
+    expect(h.enqueued).toContainEqual(expect.objectContaining({ queue: "expire", grantId: row?.id }));
   });
 });

@@ -11,7 +11,7 @@ import {
 import { commitAudited } from "./audited-change.js";
 import type { BrokerDeps } from "./broker-deps.js";
 import { capsOrDefault, checkLeaseCaps } from "./caps.js";
-import type { CredentialService, DeliveredCredential } from "./credential-service.js";
+import type { DeliveredCredential } from "./credential-service.js";
 import { isRetryable } from "./failures.js";
 import type { GrantIssueService } from "./grant-issue-service.js";
 import { decideLease, refusal } from "./policy-checks.js";
@@ -21,8 +21,7 @@ const LEASE_ISSUE_ATTEMPTS = 3;
 const LEASE_RETRY_BASE_MS = 100;
 
 type Deps = Pick<BrokerDeps, "store" | "targets" | "clock" | "newId" | "log" | "caps" | "policy"> & {
-  issue: Pick<GrantIssueService, "issue">;
-  credentials: Pick<CredentialService, "credentials">;
+  issue: Pick<GrantIssueService, "issueLease">;
 };
 
 /**
@@ -32,20 +31,21 @@ type Deps = Pick<BrokerDeps, "store" | "targets" | "clock" | "newId" | "log" | "
  * grant is marked failed and the caller may simply ask again.
  */
 export function createLeaseService(deps: Deps) {
-  const { store, targets, clock, newId, log, issue, credentials, caps } = deps;
+  const { store, targets, clock, newId, log, issue, caps } = deps;
   const limits = capsOrDefault(caps);
   /**
    * A few quick tries inside the caller's request, because the caller is waiting and transient upstream
    * trouble is common: two GRANTs on one table at once fail with "tuple concurrently updated" (Vault
    * answers that as a 500), Vault and STS throttle. Each try is a new issue attempt, which first cleans
    * up what the previous one may have created. A refusal, or the last try's failure, marks the grant
-   * failed, so a failed lease never lingers.
+   * failed, so a failed lease never lingers. The first try's attempt was counted when the lease was
+   * created.
    */
-  async function issueWithRetries(grantId: string): Promise<"issued" | "skipped"> {
+  async function issueWithRetries(grant: Grant, holder: Principal): Promise<DeliveredCredential | undefined> {
     for (let attempt = 1; ; attempt++) {
       const isLast = attempt === LEASE_ISSUE_ATTEMPTS;
       try {
-        return await issue.issue(grantId, { isLast });
+        return await issue.issueLease(grant, holder, { isLast, counted: attempt === 1 });
       } catch (error) {
         if (isLast || !isRetryable(error)) throw error;
         await sleep(LEASE_RETRY_BASE_MS * 4 ** (attempt - 1) * (0.5 + Math.random()));
@@ -65,14 +65,19 @@ export function createLeaseService(deps: Deps) {
       if (!rule) throw refusal(`${principal.id} may not lease ${target.id}`, decision);
       const ttlSeconds = resolveLeaseTtl(target, rule, input.ttlSeconds);
       const now = clock();
-      const grant = newGrant({
-        id: newId(),
-        requestId: null,
-        targetId: target.id,
-        principalId: principal.id,
-        durationSeconds: ttlSeconds,
-        now,
-      });
+      // The first issue attempt is counted in the transaction that creates the lease, committed
+      // before the provider is called like any attempt: one commit fewer per lease.
+      const grant: Grant = {
+        ...newGrant({
+          id: newId(),
+          requestId: null,
+          targetId: target.id,
+          principalId: principal.id,
+          durationSeconds: ttlSeconds,
+          now,
+        }),
+        issueAttempts: 1,
+      };
       await commitAudited(store, now, async (repos, record) => {
         await checkLeaseCaps(repos, limits, principal, { targetId: target.id, rule }, now);
         await repos.grants.insert(grant);
@@ -90,12 +95,18 @@ export function createLeaseService(deps: Deps) {
           },
         });
       });
-      if ((await issueWithRetries(grant.id)) !== "issued") {
-        throw new ConflictError("the lease could not be issued; ask again");
-      }
-      // The (audited) credential read also returns the issued grant, so it is not read again.
-      const credential = await credentials.credentials(principal, grant.id);
-      log.info({ grantId: grant.id, targetId: target.id, principal: principal.id }, "lease issued");
+      // Delivered (and its read audited) by the transaction that activates the lease.
+      const credential = await issueWithRetries(grant, principal);
+      if (!credential) throw new ConflictError("the lease could not be issued; ask again");
+      log.info(
+        {
+          grantId: grant.id,
+          targetId: target.id,
+          principal: principal.id,
+          expiresAt: credential.expiresAt.toISOString(),
+        },
+        "lease issued and its credentials delivered",
+      );
       return { grant: credential.grant, credential };
     },
   };

@@ -23,3 +23,41 @@ describe("a PostgreSQL connection that dies in a transaction", () => {
     }
   });
 });
+
+describe("statements a PostgreSQL transaction is given together", () => {
+  it("run in the order given, each seeing what was committed before the one ahead of it finished", async () => {
+    const db = await createPostgresDatabase();
+    const other = openPostgres(db.url, { maxConnections: 1 });
+    try {
+      await db.exec("CREATE TABLE seen (n integer)");
+      let release: () => void = () => {};
+      let locked: () => void = () => {};
+      const held = new Promise<void>((resolve) => {
+        locked = resolve;
+      });
+      const holding = other.transaction(async (tx) => {
+        await tx.query("SELECT pg_advisory_xact_lock(42)");
+        await new Promise<void>((resolve) => {
+          release = resolve;
+          locked();
+        });
+        await tx.query("INSERT INTO seen VALUES (1)");
+      });
+      // Held by the other connection now: the lock below waits for its commit.
+      await held;
+      const counted = db.transaction(async (tx) => {
+        const [, rows] = await Promise.all([
+          tx.query("SELECT pg_advisory_xact_lock(42)"),
+          tx.query<{ n: number }>("SELECT count(*)::int AS n FROM seen"),
+        ]);
+        return rows[0]?.n;
+      });
+      release();
+      await holding;
+      expect(await counted).toBe(1);
+    } finally {
+      await other.close();
+      await db.close();
+    }
+  });
+});

@@ -2,7 +2,11 @@ import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 
-/** Runs one parameterized statement. Both a Database and a transaction are executors. */
+/**
+ * Runs one parameterized statement. Both a Database and a transaction are executors. Statements a
+ * transaction is given without awaiting the one before go out together (pipelined, on a PostgreSQL
+ * server) and run in the order given: a caller that needs no answer in between saves the round trip.
+ */
 export type SqlExecutor = {
   /**
    * `name`: prepare the statement once per connection under this name and only execute it after (a
@@ -52,7 +56,12 @@ const runOn = async <Row>(client: PgQueryable, text: string, params?: readonly u
 
 /** Opens a PostgreSQL server pool. */
 export function openPostgres(url: string, options: { maxConnections?: number } = {}): Database {
-  const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? POSTGRES_POOL_SIZE });
+  // Pipelined: a statement is sent without waiting for the answers to those before it on its connection.
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.maxConnections ?? POSTGRES_POOL_SIZE,
+    pipeline: true,
+  });
   const inProcess = inProcessLocks();
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on("error", () => {});
@@ -72,13 +81,17 @@ export function openPostgres(url: string, options: { maxConnections?: number } =
       };
       client.on("error", onError);
       try {
-        await client.query("BEGIN");
+        // Awaited after the work: the transaction's first statement goes out with BEGIN. BEGIN fails
+        // only with its connection, and then so does that statement.
+        const begun = client.query("BEGIN");
+        begun.catch(() => undefined);
         const result = await work({
           query: (text, params, name) => runOn(client, text, params, name),
           exec: async (script) => {
             await client.query(script);
           },
         });
+        await begun;
         await client.query("COMMIT");
         return result;
       } catch (error) {

@@ -76,12 +76,15 @@ export function grantRepo(sql: SqlExecutor, key: Keyring) {
     (await sql.query<GrantRow>(text, params, name)).map(toGrant);
   const one = async (text: string, params: readonly unknown[], name?: string) =>
     (await many(text, params, name))[0];
-  /** Runs `change` on the grants of `ids`, re-sealing the changed rows that were sealed before. */
+  /**
+   * Runs `change` on the grants of `ids`, re-sealing the changed rows that were sealed before, and
+   * says which those are (the rest stay unsealed: Leasehold's write never vouches for them).
+   */
   const sealedChange = async (ids: readonly string[], change: () => Promise<Grant[]>) => {
-    const sealedBefore = await lockSealed(sql, key, ids);
-    const changed = await change();
+    // The change goes out behind the lock without waiting for it; it runs after it all the same.
+    const [sealedBefore, changed] = await Promise.all([lockSealed(sql, key, ids), change()]);
     await reseal(sql, key, changed, sealedBefore);
-    return changed;
+    return { changed, sealed: sealedBefore };
   };
 
   return {
@@ -131,8 +134,9 @@ export function grantRepo(sql: SqlExecutor, key: Keyring) {
 
     /**
      * Moves the grant to `to` only if it is in one of `from`, setting `changes` with it. Returns the
-     * updated grant, or undefined when the grant was in another state (someone else got there first).
-     * `guard.issueAttempts` also requires that no later issue attempt has started.
+     * updated grant and whether its row is sealed (its MAC matched before the move, so it matches the
+     * grant returned), or undefined when the grant was in another state (someone else got there
+     * first). `guard.issueAttempts` also requires that no later issue attempt has started.
      */
     async transition(
       id: string,
@@ -141,9 +145,9 @@ export function grantRepo(sql: SqlExecutor, key: Keyring) {
       at: Date,
       changes: GrantChanges = {},
       guard: { issueAttempts?: number } = {},
-    ): Promise<Grant | undefined> {
+    ): Promise<{ grant: Grant; sealed: boolean } | undefined> {
       const params: unknown[] = [id, from, to, at, guard.issueAttempts ?? null];
-      const [changed] = await sealedChange([id], () =>
+      const { changed, sealed } = await sealedChange([id], () =>
         many(
           `UPDATE grants SET ${setClause(changes, params)}
            WHERE id = $1 AND state = ANY($2::text[]) AND ($5::integer IS NULL OR issue_attempts = $5)
@@ -151,7 +155,8 @@ export function grantRepo(sql: SqlExecutor, key: Keyring) {
           params,
         ),
       );
-      return changed;
+      const [grant] = changed;
+      return grant && { grant, sealed: sealed.has(grant.id) };
     },
 
     /**
@@ -172,13 +177,14 @@ export function grantRepo(sql: SqlExecutor, key: Keyring) {
       const params: unknown[] = [ids, from, to, at, guard.dueBy ?? null];
       const where = "state = ANY($2::text[]) AND ($5::timestamptz IS NULL OR expires_at <= $5)";
       // lockSealed has locked the rows in id order already.
-      return sealedChange(ids, () =>
+      const { changed } = await sealedChange(ids, () =>
         many(
           `UPDATE grants SET ${setClause(changes, params)} WHERE id = ANY($1::uuid[]) AND ${where}
            RETURNING ${COLUMNS}`,
           params,
         ),
       );
+      return changed;
     },
 
     /**
@@ -195,7 +201,7 @@ export function grantRepo(sql: SqlExecutor, key: Keyring) {
             [id, at, from],
           ),
         )
-      )[0],
+      ).changed[0],
 
     /**
      * An issuing grant's attempt failed in a way a retry can fix: records why it waits (for the

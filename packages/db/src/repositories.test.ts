@@ -114,7 +114,10 @@ describe.each(dialects)("repositories on %s", (dialect) => {
         credential: Buffer.from("sealed"),
       }),
     );
-    expect(active).toMatchObject({ state: "active", providerRef: { sessionName: "lh-x" } });
+    expect(active).toMatchObject({
+      grant: { state: "active", providerRef: { sessionName: "lh-x" } },
+      sealed: true,
+    });
     expect(await store.read((repos) => repos.grants.readCredential(g.id))).toEqual(Buffer.from("sealed"));
     // A second "issued" for the same grant finds it no longer issuing.
     expect(
@@ -129,7 +132,7 @@ describe.each(dialects)("repositories on %s", (dialect) => {
     const ended = await store.transaction((repos) =>
       repos.grants.transition(g.id, ["active"], "expired", now, { endedAt: now, credential: null }),
     );
-    expect(ended?.state).toBe("expired");
+    expect(ended?.grant.state).toBe("expired");
     expect(await store.read((repos) => repos.grants.readCredential(g.id))).toBeUndefined();
   });
 
@@ -147,7 +150,12 @@ describe.each(dialects)("repositories on %s", (dialect) => {
         await r.grants.recordIssueWait(id, 1, "throttled", now, { giveBackAttempt: true });
         return r.grants.findById(id);
       });
-      await write((r) => r.grants.transition(id, ["issuing"], "active", now, { expiresAt: now }));
+      await write(async (r) => {
+        const moved = await r.grants.transition(id, ["issuing"], "active", now, { expiresAt: now });
+        // What the move says of the row is what the row says.
+        expect(moved?.sealed).toBe(moved !== undefined && (await r.grants.isSealed(moved.grant)));
+        return moved?.grant;
+      });
       await write(async (r) => (await r.grants.transitionMany([id], ["active"], "expired", now))[0]);
       return results;
     };
