@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { STS_LIMITS } from "./aws-limits.js";
 import type { AwsCall, AwsFault, IssuedSession, SandboxRoleConfig } from "./aws-sandbox-types.js";
-import type { IamUsers } from "./iam-access-keys.js";
+import type { IamUsers } from "./iam-users.js";
 import type { S3Store } from "./s3-store.js";
 import type { SecretsStore } from "./secrets-manager-store.js";
 

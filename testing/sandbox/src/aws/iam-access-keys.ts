@@ -4,6 +4,7 @@ import { AwsQueryError, constraintProblem, validationError } from "./aws-query-e
 import { element, isoSeconds } from "./aws-query-xml.js";
 import { deterministicId, type Principal, type SandboxState } from "./aws-sandbox-state.js";
 import type { SandboxAccessKeyRecord, SandboxUserConfig } from "./aws-sandbox-types.js";
+import type { AccessKey, IamUser, IamUsers } from "./iam-users.js";
 import type { QueryParams } from "./query-params.js";
 
 /**
@@ -11,26 +12,6 @@ import type { QueryParams } from "./query-params.js";
  * ListAccessKeys, UpdateAccessKey, DeleteAccessKey in the query protocol, at most two keys per user
  * (inactive ones count), and the keys themselves accepted as request credentials while Active.
  */
-
-export type AccessKeyStatus = "Active" | "Inactive";
-
-export type AccessKey = {
-  accessKeyId: string;
-  secretAccessKey: string;
-  status: AccessKeyStatus;
-  createdAt: Date;
-};
-
-export type IamUser = {
-  name: string;
-  arn: string;
-  account: string;
-  userId: string;
-  accessKeys: AccessKey[];
-};
-
-/** The users a sandbox knows, by name. */
-export type IamUsers = Map<string, IamUser>;
 
 /** IAM access-key actions the stand-in serves. */
 export const IAM_ACCESS_KEY_ACTIONS = [
