@@ -21,7 +21,12 @@ import {
 } from "./reconcile-service.js";
 import { createReportService } from "./report-service.js";
 import { createRequestEscalationService } from "./request-escalation-service.js";
-import { createResealService, DEFAULT_RESEAL_OPTIONS, type ResealOptions } from "./reseal-service.js";
+import {
+  createResealService,
+  DEFAULT_RESEAL_OPTIONS,
+  type ResealOptions,
+  type ResealScope,
+} from "./reseal-service.js";
 import { createReviewService } from "./review-service.js";
 import { createRevocationService } from "./revocation-service.js";
 import { createRotationOverdueCheck } from "./rotation-alerts.js";
@@ -41,6 +46,8 @@ export type BrokerOptions = {
   readonly auditCheckpoints?: CheckpointSetup;
   /** Batch sizes of the re-seal after a master key rotation; default DEFAULT_RESEAL_OPTIONS. */
   readonly reseal?: ResealOptions;
+  /** What else the re-seal moves: Leasehold's stored Vault secret ids, bound to its AppRole role id. */
+  readonly resealScope?: ResealScope;
 };
 
 /**
@@ -116,7 +123,7 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions = {}) {
       ...(options.reconcile ? { options: options.reconcile } : {}),
     }),
     /** After a master key rotation: what is sealed under a previous key, moved to the current one (the worker's sweep). */
-    reseal: createResealService(deps, options.reseal ?? DEFAULT_RESEAL_OPTIONS),
+    reseal: createResealService(deps, options.reseal ?? DEFAULT_RESEAL_OPTIONS, options.resealScope),
     /** Backends compared with the database: what no grant owns is removed (run by the worker's sweep). */
     drift: createDriftService({
       ...deps,

@@ -1,6 +1,7 @@
 import { FIRST_ID, type Repositories, type UnderPreviousKeys } from "@leasehold/db";
 import type { BrokerDeps } from "./broker-deps.js";
 import { type CredentialCipher, grantBinding, type SealBinding } from "./credential-cipher.js";
+import { vaultSecretIdBinding } from "./vault-secret-id-rotation.js";
 
 type Deps = Pick<BrokerDeps, "store" | "cipher" | "log" | "metrics">;
 
@@ -10,6 +11,12 @@ export type ResealOptions = {
   /** Batches of each kind per run; a run that stops at this many reports itself behind. */
   readonly batchesPerRun: number;
 };
+
+/**
+ * Leasehold's own AppRole role id, when it logs in to Vault with AppRole: its stored secret ids are
+ * sealed bound to it (vault-secret-id-rotation.ts), so only with it can they be re-sealed.
+ */
+export type ResealScope = { readonly vaultRoleId?: string | undefined };
 
 export const DEFAULT_RESEAL_OPTIONS: ResealOptions = { batchSize: 100, batchesPerRun: 20 };
 
@@ -27,20 +34,24 @@ export type ResealRun = {
 
 /**
  * After a master key rotation, moves what is sealed under a previous key to the current one, in the
- * background (the worker's sweep): active grants' credentials, running rotations' staged values, and
- * grant rows' MACs. Each batch is one transaction that locks its rows and skips rows another worker
+ * background (the worker's sweep): active grants' credentials, running rotations' staged values,
+ * grant rows' MACs and Leasehold's own stored Vault secret ids. Each batch is one transaction that locks its rows and skips rows another worker
  * holds, so workers share the work, a crash loses at most one uncommitted batch, and a value moved
  * once is not read again (it starts with the current key's mark). `remaining` says when the previous
  * keys can be dropped.
  */
-export function createResealService(deps: Deps, options: ResealOptions = DEFAULT_RESEAL_OPTIONS) {
+export function createResealService(
+  deps: Deps,
+  options: ResealOptions = DEFAULT_RESEAL_OPTIONS,
+  scope: ResealScope = {},
+) {
   const { store, cipher, log } = deps;
 
   /** What is still under a previous master key: when all are zero, LEASEHOLD_MASTER_KEYS_PREVIOUS can go. */
   const remaining = (): Promise<UnderPreviousKeys> =>
     store.read((repos) => repos.reseal.underPreviousKeys(cipher.currentPrefix));
 
-  const batches = batchKinds(cipher, options.batchSize);
+  const batches = batchKinds(cipher, options.batchSize, scope);
 
   /** Runs `batch` from the first id until a batch comes back short, the limit is reached or `signal` aborts. */
   const pass = async (batch: BatchOf, signal?: AbortSignal) => {
@@ -90,6 +101,7 @@ export function createResealService(deps: Deps, options: ResealOptions = DEFAULT
       deps.metrics?.sealedUnderPreviousKeys("credential", left.credentials);
       deps.metrics?.sealedUnderPreviousKeys("staged_value", left.stagedValues);
       deps.metrics?.sealedUnderPreviousKeys("grant_mac", left.grantMacs);
+      deps.metrics?.sealedUnderPreviousKeys("vault_secret_id", left.vaultSecretIds);
       return result;
     },
 
@@ -101,8 +113,11 @@ export type ResealService = ReturnType<typeof createResealService>;
 
 type BatchOf = (repos: Repositories, after: string) => Promise<Batch>;
 
-/** The three kinds of batch, in the order a run takes them: credentials, staged values, grant MACs. */
-function batchKinds(cipher: CredentialCipher, size: number): readonly BatchOf[] {
+/**
+ * The kinds of batch, in the order a run takes them: credentials, staged values, grant MACs, and the
+ * stored Vault secret ids when Leasehold logs in with AppRole.
+ */
+function batchKinds(cipher: CredentialCipher, size: number, scope: ResealScope): readonly BatchOf[] {
   /** Opens each value and seals it anew under the current key; a value no key of the ring opens is left. */
   const resealAll = async (
     rows: readonly { readonly id: string; readonly sealed: Buffer; readonly binding: SealBinding }[],
@@ -117,6 +132,17 @@ function batchKinds(cipher: CredentialCipher, size: number): readonly BatchOf[] 
     }
     return { read: rows.length, last: rows.at(-1)?.id ?? after, unmoved };
   };
+  const { vaultRoleId } = scope;
+  const vaultSecretIds: BatchOf[] =
+    vaultRoleId === undefined
+      ? []
+      : [
+          async (repos, after) => {
+            const rows = await repos.reseal.vaultSecretIds(cipher.currentPrefix, after, size);
+            const bound = rows.map((row) => ({ ...row, binding: vaultSecretIdBinding(row.id, vaultRoleId) }));
+            return resealAll(bound, repos.reseal.replaceVaultSecretId, after);
+          },
+        ];
   return [
     async (repos, after) => {
       const rows = await repos.reseal.credentials(cipher.currentPrefix, after, size);
@@ -133,6 +159,7 @@ function batchKinds(cipher: CredentialCipher, size: number): readonly BatchOf[] 
       const { read, last, unsealed } = await repos.reseal.grantMacs(after, size);
       return { read, last, unmoved: unsealed };
     },
+    ...vaultSecretIds,
   ];
 }
 

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCredentialCipher, grantBinding } from "./credential-cipher.js";
 import { createResealService, type ResealOptions } from "./reseal-service.js";
 import { createHarness, grantInState, type Harness, willing } from "./test-harness.js";
+import { vaultSecretIdBinding } from "./vault-secret-id-rotation.js";
 
 /**
  * The re-seal after a master key rotation, on PostgreSQL: credentials, staged rotation values and
@@ -111,12 +112,22 @@ describe("re-sealing under the current master key", () => {
   afterAll(() => h.close());
 
   it("counts what is under the previous key, moves it all, and then finds nothing more to do", async () => {
-    const all = { credentials: 5, stagedValues: 3, grantMacs: 5 };
+    const all = { credentials: 5, stagedValues: 3, grantMacs: 5, vaultSecretIds: 0 };
     expect(await rotated().reseal.remaining()).toEqual(all);
     const first = await rotated().reseal.run();
     expect(first).toEqual({ read: 13, unmoved: [], behind: false });
-    expect(Object.fromEntries(gauge)).toEqual({ credential: 0, staged_value: 0, grant_mac: 0 });
-    expect(await rotated().reseal.remaining()).toEqual({ credentials: 0, stagedValues: 0, grantMacs: 0 });
+    expect(Object.fromEntries(gauge)).toEqual({
+      credential: 0,
+      staged_value: 0,
+      grant_mac: 0,
+      vault_secret_id: 0,
+    });
+    expect(await rotated().reseal.remaining()).toEqual({
+      credentials: 0,
+      stagedValues: 0,
+      grantMacs: 0,
+      vaultSecretIds: 0,
+    });
     await expectIntact(newKeys);
     expect(await rotated().reseal.run()).toEqual({ read: 0, unmoved: [], behind: false });
     // And back, for the tests below.
@@ -134,7 +145,12 @@ describe("re-sealing under the current master key", () => {
       // Batches before the one that died stay done; that one and the rest wait.
       expect(left.credentials + left.stagedValues + left.grantMacs).toBeGreaterThan(0);
       await rotated().reseal.run();
-      expect(await rotated().reseal.remaining()).toEqual({ credentials: 0, stagedValues: 0, grantMacs: 0 });
+      expect(await rotated().reseal.remaining()).toEqual({
+        credentials: 0,
+        stagedValues: 0,
+        grantMacs: 0,
+        vaultSecretIds: 0,
+      });
       await expectIntact(newKeys);
       await unrotated().reseal.run();
     }
@@ -175,7 +191,12 @@ describe("re-sealing under the current master key", () => {
     // came by after it was committed, when it is no longer under the old key either.
     expect(results.reduce((sum, r) => sum + r.read, 0)).toBeLessThanOrEqual(13);
     await rotated().reseal.run();
-    expect(await rotated().reseal.remaining()).toEqual({ credentials: 0, stagedValues: 0, grantMacs: 0 });
+    expect(await rotated().reseal.remaining()).toEqual({
+      credentials: 0,
+      stagedValues: 0,
+      grantMacs: 0,
+      vaultSecretIds: 0,
+    });
     await expectIntact(newKeys);
   });
 
@@ -195,7 +216,47 @@ describe("re-sealing under the current master key", () => {
     const result = await rotated().reseal.run();
     // Its credential is bound to the old holder and its MAC to the old row: neither is vouched for.
     expect(result.unmoved).toEqual([victim, victim]);
-    expect(await rotated().reseal.remaining()).toEqual({ credentials: 1, stagedValues: 0, grantMacs: 1 });
-    expect(Object.fromEntries(gauge)).toEqual({ credential: 1, staged_value: 0, grant_mac: 1 });
+    expect(await rotated().reseal.remaining()).toEqual({
+      credentials: 1,
+      stagedValues: 0,
+      grantMacs: 1,
+      vaultSecretIds: 0,
+    });
+    expect(Object.fromEntries(gauge)).toEqual({
+      credential: 1,
+      staged_value: 0,
+      grant_mac: 1,
+      vault_secret_id: 0,
+    });
+  });
+
+  it("moves Leasehold's stored Vault secret id when it knows the AppRole role id it is bound to", async () => {
+    const ROLE = "leasehold-role-id";
+    const rowId = randomUUID();
+    const oldCipher = createCredentialCipher(OLD_CREDENTIALS);
+    const value = { secretId: "s-1234", accessor: "a-5678" };
+    await h.deps.store.transaction((repos) =>
+      repos.vaultSecretIds.addPending({
+        id: rowId,
+        sealed: oldCipher.seal(vaultSecretIdBinding(rowId, ROLE), value),
+        at: h.clock.now,
+      }),
+    );
+    const { store, cipher } = rotated();
+    const withRole = createResealService({ store, cipher, log: silent, metrics }, SMALL, {
+      vaultRoleId: ROLE,
+    });
+    expect((await rotated().reseal.remaining()).vaultSecretIds).toBe(1);
+    // Without the role id the binding is unknown: the row is counted, not touched.
+    await rotated().reseal.run();
+    expect(gauge.get("vault_secret_id")).toBe(1);
+    await withRole.run();
+    expect(gauge.get("vault_secret_id")).toBe(0);
+    const [row] = await h.db.query<{ sealed: Uint8Array }>(
+      "SELECT sealed FROM vault_secret_ids WHERE id = $1",
+      [rowId],
+    );
+    const newOnly = createCredentialCipher(NEW_CREDENTIALS);
+    expect(newOnly.open(vaultSecretIdBinding(rowId, ROLE), Buffer.from(row?.sealed ?? []))).toEqual(value);
   });
 });

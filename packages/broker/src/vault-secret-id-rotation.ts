@@ -23,7 +23,7 @@ const sealedSchema = z.object({ secretId: z.string().min(1), accessor: z.string(
  * A stored secret id opens only for its own row and for the role id Leasehold logs in with: one
  * stored for another role (VAULT_ROLE_ID changed) is not offered to Vault, the bootstrap is used.
  */
-const bindingOf = (rowId: string, roleId: string): SealBinding => ({
+export const vaultSecretIdBinding = (rowId: string, roleId: string): SealBinding => ({
   id: rowId,
   holder: "vault-approle",
   target: roleId,
@@ -32,7 +32,7 @@ const bindingOf = (rowId: string, roleId: string): SealBinding => ({
 function openRow(cipher: CredentialCipher, roleId: string, row: StoredVaultSecretId | undefined) {
   if (!row?.sealed) return undefined;
   try {
-    const parsed = sealedSchema.safeParse(cipher.open(bindingOf(row.id, roleId), row.sealed));
+    const parsed = sealedSchema.safeParse(cipher.open(vaultSecretIdBinding(row.id, roleId), row.sealed));
     return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;
@@ -73,7 +73,7 @@ export function vaultSecretIdStore({
     if (!pair.success) {
       throw new UpstreamError("a new Vault secret id needs its secret id and accessor", { retryable: false });
     }
-    return cipher.seal(bindingOf(token, roleId), pair.data);
+    return cipher.seal(vaultSecretIdBinding(token, roleId), pair.data);
   };
   return {
     async readCurrent() {

@@ -24,6 +24,8 @@ export type UnderPreviousKeys = {
   readonly credentials: number;
   readonly stagedValues: number;
   readonly grantMacs: number;
+  /** Leasehold's own stored Vault AppRole secret ids (pending or current). */
+  readonly vaultSecretIds: number;
 };
 
 // An id below every uuid: where a pass starts.
@@ -37,6 +39,7 @@ export type ResealRepo = ReturnType<typeof resealRepo>;
 export function resealRepo(sql: SqlExecutor, grantRing: Keyring) {
   const macPrefix = `${grantRing.current.id}:`;
   return {
+    ...vaultSecretIdReseal(sql),
     /** Active grants' credentials not under the current key, after `after`, in id order, locked. */
     async credentials(currentPrefix: Buffer, after: string, limit: number): Promise<SealedCredential[]> {
       const rows = await sql.query<{
@@ -114,22 +117,52 @@ export function resealRepo(sql: SqlExecutor, grantRing: Keyring) {
       };
     },
 
-    /** What is still under a previous key: when all three are zero, the previous keys can be dropped. */
+    /** What is still under a previous key: when all are zero, the previous keys can be dropped. */
     async underPreviousKeys(currentPrefix: Buffer): Promise<UnderPreviousKeys> {
-      const [row] = await sql.query<{ credentials: number; staged: number; macs: number }>(
+      const [row] = await sql.query<{ credentials: number; staged: number; macs: number; vault: number }>(
         `SELECT
            (SELECT count(*)::int FROM grants
              WHERE state = 'active' AND credential IS NOT NULL AND ${NOT_CURRENT("credential")}) AS credentials,
            (SELECT count(*)::int FROM rotation_runs
              WHERE state = 'running' AND pending IS NOT NULL AND ${NOT_CURRENT("pending")}) AS staged,
-           (SELECT count(*)::int FROM grants WHERE mac IS NOT NULL AND left(mac, length($2::text)) <> $2::text) AS macs`,
+           (SELECT count(*)::int FROM grants WHERE mac IS NOT NULL AND left(mac, length($2::text)) <> $2::text) AS macs,
+           (SELECT count(*)::int FROM vault_secret_ids
+             WHERE sealed IS NOT NULL AND ${NOT_CURRENT("sealed")}) AS vault`,
         [currentPrefix, macPrefix],
       );
       return {
         credentials: Number(row?.credentials ?? 0),
         stagedValues: Number(row?.staged ?? 0),
         grantMacs: Number(row?.macs ?? 0),
+        vaultSecretIds: Number(row?.vault ?? 0),
       };
+    },
+  };
+}
+
+/** The re-seal's reads and writes of Leasehold's own stored Vault secret ids (table vault_secret_ids). */
+function vaultSecretIdReseal(sql: SqlExecutor) {
+  return {
+    /** Leasehold's stored Vault secret ids (pending or current) not under the current key, locked. */
+    async vaultSecretIds(
+      currentPrefix: Buffer,
+      after: string,
+      limit: number,
+    ): Promise<{ id: string; sealed: Buffer }[]> {
+      const rows = await sql.query<{ id: string; sealed: Uint8Array }>(
+        `SELECT id, sealed FROM vault_secret_ids
+         WHERE sealed IS NOT NULL AND ${NOT_CURRENT("sealed")} AND id > $2
+         ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED`,
+        [currentPrefix, after, limit],
+      );
+      return rows.map((r) => ({ id: r.id, sealed: Buffer.from(r.sealed) }));
+    },
+
+    async replaceVaultSecretId(id: string, sealed: Buffer): Promise<void> {
+      await sql.query("UPDATE vault_secret_ids SET sealed = $2 WHERE id = $1 AND sealed IS NOT NULL", [
+        id,
+        sealed,
+      ]);
     },
   };
 }

@@ -31,7 +31,7 @@ export interface Metrics {
 }
 
 /** What the re-seal after a master key rotation moves (the `kind` label). */
-export type SealedKind = "credential" | "staged_value" | "grant_mac";
+export type SealedKind = "credential" | "staged_value" | "grant_mac" | "vault_secret_id";
 
 export type SlackDeliveryOutcome = "delivered" | "failed" | "rate_limited";
 export type RotationOutcome = "succeeded" | "failed";

@@ -196,6 +196,7 @@ export async function openBroker(settings: BrokerSettings): Promise<OpenBroker> 
       ...(settings.reconcile ? { reconcile: settings.reconcile } : {}),
       ...(settings.expiry ? { expiry: settings.expiry } : {}),
       ...(rotation ? { rotation } : {}),
+      resealScope: { vaultRoleId: vault?.roleId },
       auditCheckpoints: {
         signer: checkpointSigner(checkpointKey, previousCheckpointKeys),
         schedule: config.auditCheckpoints,
@@ -267,9 +268,13 @@ function vaultLogin(
   config: LeaseholdConfig,
   store: Store,
   cipher: CredentialCipher,
-): { session: VaultSession; rotation: VaultSecretIdSetup | undefined } | undefined {
+):
+  | { session: VaultSession; rotation: VaultSecretIdSetup | undefined; roleId: string | undefined }
+  | undefined {
   if (!settings) return undefined;
-  if ("token" in settings.auth) return { session: createVaultSession(settings), rotation: undefined };
+  if ("token" in settings.auth) {
+    return { session: createVaultSession(settings), rotation: undefined, roleId: undefined };
+  }
   const { roleId, secretId } = settings.auth;
   const session = createVaultSession(settings, storedVaultSecretId(store, cipher, roleId));
   const appRole = config.vault?.appRole;
@@ -286,7 +291,7 @@ function vaultLogin(
         schedule: appRole.rotateSecretId.schedule,
       }
     : undefined;
-  return { session, rotation };
+  return { session, rotation, roleId };
 }
 
 /** The app's metrics as BrokerSettings.metrics asks; `health` makes the gauges' reader when wanted. */
