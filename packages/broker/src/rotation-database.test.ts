@@ -329,7 +329,9 @@ describe.each(cases)("rotating $engine users held in $store", ({ engine, store }
     const before = await current("alternating");
     failures.set("test", { retryable: false });
     const { id } = await h.broker.rotations.start("alternating", { key: "refused", by: "test" });
-    await expect(h.broker.rotations.execute(id, { isLast: false })).rejects.toThrow(/does not log in/);
+    await expect(h.broker.rotations.execute(id, { isLast: false })).rejects.toThrow(
+      /the new value does not work/,
+    );
     expect(await current("alternating")).toEqual(before);
     expect(await logsIn(before)).toBe(true);
     const staged = lastSet.get("alternating");

@@ -207,9 +207,9 @@ export function createRotationService(deps: RotationDeps) {
       try {
         await credential.test(ready.value);
       } catch (error) {
-        // A password the database refuses is never made current; an unreachable database is retried.
+        // A value the upstream refuses is never made current; an unreachable upstream is retried.
         if (isRetryable(error)) throw error;
-        throw new UpstreamError(`the new password does not log in: ${describeFailure(error)}`, {
+        throw new UpstreamError(`the new value does not work: ${describeFailure(error)}`, {
           retryable: false,
         });
       }

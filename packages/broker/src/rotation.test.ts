@@ -204,11 +204,16 @@ describe("rotating a MariaDB password held in Vault KV", () => {
     const versions = vault.kv(`orders/${username}`).length;
     failures.set("test", { times: 1, retryable: false });
     const run = await h.broker.rotations.start(rotation.id, { key: "refused", by: "test" });
-    await expect(h.broker.rotations.execute(run.id, { isLast: false })).rejects.toThrow(/does not log in/);
+    await expect(h.broker.rotations.execute(run.id, { isLast: false })).rejects.toThrow(
+      /the new value does not work/,
+    );
     expect(await logsIn(username, before?.password ?? "")).toBe(true);
     expect(vault.kv(`orders/${username}`)).toHaveLength(versions);
     const failed = await h.deps.store.read((r) => r.rotations.findById(run.id));
-    expect(failed).toMatchObject({ state: "failed", lastError: expect.stringMatching(/does not log in/) });
+    expect(failed).toMatchObject({
+      state: "failed",
+      lastError: expect.stringMatching(/the new value does not work: /),
+    });
     const events = await h.deps.store.read((r) =>
       r.audit.list({ afterSeq: 0, limit: 50, subjectId: run.id }),
     );

@@ -215,7 +215,9 @@ describe("rotating Leasehold's own Vault AppRole secret id", () => {
         secret_id_accessor: accessor,
       });
     };
-    await expect(rotate("refused")).rejects.toThrow("does not log in");
+    await expect(rotate("refused")).rejects.toThrow(
+      "the new value does not work: the new Vault secret id does not log in",
+    );
     expect(await auditText()).toContain("rotation.failed");
     // The bootstrap is still what replicas log in with.
     expect(await stored()()).toBeUndefined();
