@@ -74,7 +74,12 @@ describe("rotating the master key", () => {
     expect(await after.reseal.remaining()).toMatchObject({ grantMacs: 1 });
     await approvedGrant(after);
     expect(await after.reseal.run()).toMatchObject({ read: 1, unmoved: [] });
-    expect(await after.reseal.remaining()).toEqual({ credentials: 0, stagedValues: 0, grantMacs: 0 });
+    expect(await after.reseal.remaining()).toEqual({
+      credentials: 0,
+      stagedValues: 0,
+      grantMacs: 0,
+      vaultSecretIds: 0,
+    });
 
     const trail = await after.audit.list(sec, { afterSeq: 0, limit: 100 });
     const changes = trail.filter((e) => e.action === "audit.key_changed");
