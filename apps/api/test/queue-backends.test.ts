@@ -81,7 +81,10 @@ describe.each(queueBackends)("grants with their queues on %s", (queueBackend) =>
   it("a grant is issued by its job, waits as a delayed expiry job under its own job id, and ends on time", async () => {
     const id = await approvedGrant();
     const active = await whenState(id, "active");
-    expect(await expiryJobWaits(id)).toBe(true);
+    // The worker schedules the expiry just after the commit that made the grant active.
+    expect(
+      await eventually(async () => (await expiryJobWaits(id)) || undefined, 5_000, "the expiry job"),
+    ).toBe(true);
     const ended = await whenState(id, "expired");
     const deadline = active?.expires_at?.getTime() ?? 0;
     expect(ended?.ended_at?.getTime()).toBeGreaterThanOrEqual(deadline);
