@@ -87,8 +87,8 @@ type Deps = Pick<BrokerDeps, "store" | "queues" | "clock" | "log"> & {
  * The reconciliation sweep: the database holds every deadline, so whatever Redis lost (a deleted
  * job, a flushed instance, an enqueue that failed after commit) is found here (invariant 5). Grants
  * past their deadline are expired here and now rather than enqueued, so expiry never waits on Redis:
- * the sweep is what covers Redis failing. Stalled issues and revocations are enqueued again (job ids
- * are grant ids, so enqueueing work that is already queued is a no-op), except a stalled lease's issue,
+ * the sweep is what covers Redis failing. Stalled issues and revocations are enqueued again (one job
+ * id per grant, so enqueueing work that is already queued is a no-op), except a stalled lease's issue,
  * which is failed: only the API call that created it could have received it.
  */
 // biome-ignore lint/complexity/noExcessiveLinesPerFunction: a factory whose steps share the options it closes over; each step is short.

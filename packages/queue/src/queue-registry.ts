@@ -54,7 +54,7 @@ export const queueRegistry = {
     payload: z.object({ seq: z.int().min(1), after: z.int().min(1).optional() }).strict(),
     retry: { attempts: 10, backoff: { type: "exponential", delay: 1_000 } },
   },
-  /** The expiry reminder DM, delayed until shortly before the grant's deadline (job id = grant id). */
+  /** The expiry reminder DM, delayed until shortly before the grant's deadline (job id `grantJobId`). */
   notifyReminder: {
     name: "slack-reminder",
     payload: grantJob,
