@@ -1,3 +1,4 @@
+import { grantJobId } from "@leasehold/queue";
 import { type AwsSandbox, type OidcIssuer, startAwsSandbox, startOidcIssuer } from "@leasehold/sandbox";
 import { queueBackends, ROLE_ARN, TEST_CONFIG, tokenFor } from "@leasehold/test-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -5,7 +6,7 @@ import { eventually, type Stack, startStack } from "./stack.js";
 
 /**
  * The grant lifecycle on each queue backend (LEASEHOLD_QUEUE_BACKEND), with the API and worker as real
- * processes: the issue job, the delayed expiry job under the grant's id, and the sweep catching up
+ * processes: the issue job, the delayed expiry job under the grant's job id, and the sweep catching up
  * after the store lost every job. Sessions are issued 890 s old, so deadlines are ~10 s away.
  */
 const SESSION_AGE_ON_ISSUE = 890;
@@ -63,23 +64,27 @@ describe.each(queueBackends)("grants with their queues on %s", (queueBackend) =>
   const whenState = (id: string, state: string, timeoutMs = 30_000) =>
     eventually(async () => ((await grant(id))?.state === state ? grant(id) : undefined), timeoutMs, state);
 
-  /** Whether the store holds a delayed expiry job whose id is the grant's. */
+  /** Whether the store holds a delayed expiry job whose id is the grant's (`grantJobId`). */
   const expiryJobWaits = async (grantId: string): Promise<boolean> => {
+    const jobId = grantJobId(grantId);
     if (queueBackend === "redis") {
-      return (await stack.redis.zscore(`${stack.queuePrefix}:grant-expire:delayed`, grantId)) !== null;
+      return (await stack.redis.zscore(`${stack.queuePrefix}:grant-expire:delayed`, jobId)) !== null;
     }
     const schema = `queue_${stack.queuePrefix.replaceAll("-", "_")}`;
     const rows = await stack.db.query(
       `SELECT 1 FROM ${schema}.job WHERE queue = 'grant-expire' AND id = $1 AND state = 'delayed'`,
-      [grantId],
+      [jobId],
     );
     return rows.length === 1;
   };
 
-  it("a grant is issued by its job, waits as a delayed expiry job under its own id, and ends on time", async () => {
+  it("a grant is issued by its job, waits as a delayed expiry job under its own job id, and ends on time", async () => {
     const id = await approvedGrant();
     const active = await whenState(id, "active");
-    expect(await expiryJobWaits(id)).toBe(true);
+    // The worker schedules the expiry just after the commit that made the grant active.
+    expect(
+      await eventually(async () => (await expiryJobWaits(id)) || undefined, 5_000, "the expiry job"),
+    ).toBe(true);
     const ended = await whenState(id, "expired");
     const deadline = active?.expires_at?.getTime() ?? 0;
     expect(ended?.ended_at?.getTime()).toBeGreaterThanOrEqual(deadline);

@@ -45,6 +45,10 @@ describe("the worker's sweep", () => {
           ran.push("reconcile");
           return report;
         },
+        expireOverdue: async () => {
+          ran.push("overdue");
+          return { expired: 0, overdue: 0 };
+        },
       },
       drift: {
         run: async (): Promise<DriftReport> => {
@@ -85,6 +89,8 @@ describe("the worker's sweep", () => {
       // The checkpoint step runs at start and on its own few-second timer, not the sweep's 50 ms.
       expect(ran.filter((r) => r === "audit-checkpoint")).toEqual(["audit-checkpoint"]);
       expect(ran.filter((r) => r === "reseal")).toEqual(["reseal"]);
+      // So does the check for grants whose expiry jobs were lost (every second).
+      expect(ran).toContain("overdue");
       // Auditors match checkpoints to the key the worker names at start.
       expect(infos).toContainEqual({
         fields: expect.objectContaining({ auditCheckpointKeyId: "0123456789abcdef" }),

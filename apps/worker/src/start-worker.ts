@@ -9,10 +9,11 @@ import { rotationProcessors } from "./rotation-processors.js";
 import { startSweepLoop } from "./sweep-loop.js";
 
 /**
- * How soon the sweep runs again after it found grants overdue (their expiry jobs lost, as after a
- * Redis flush): short, so that each of them ends about a second late rather than up to an interval.
+ * How often the worker looks for grants more than a second past their deadline (their expiry jobs
+ * lost, as after a Redis flush): often, so that each of them ends a few seconds late rather than up
+ * to a sweep interval late. While the jobs keep time it is one indexed query that finds nothing.
  */
-const CATCH_UP_MS = 1000;
+const OVERDUE_CHECK_MS = 1000;
 
 /**
  * The drift scan lists whole backends (every inline policy of each role, every Vault token accessor),
@@ -27,12 +28,12 @@ const DRIFT_EVERY_SWEEPS = 20;
 const CHECKPOINT_CHECK_MS = 5000;
 
 /** How often the worker looks for rotations overdue (no success for two periods of their schedule). */
-const OVERDUE_CHECK_MS = 60_000;
+const ROTATION_OVERDUE_CHECK_MS = 60_000;
 
 /**
  * How often the re-seal after a master key rotation looks for values under a previous key (only while
- * LEASEHOLD_MASTER_KEYS_PREVIOUS names one). A run reads every grant row's MAC, so not every sweep; a
- * run that stopped at its batch limit comes back after CATCH_UP_MS.
+ * LEASEHOLD_MASTER_KEYS_PREVIOUS names one). A run reads every grant row's MAC, so not every sweep; what
+ * a run leaves at its batch limit waits for the next one.
  */
 const RESEAL_EVERY_MS = 60_000;
 
@@ -83,23 +84,35 @@ export async function startWorker(options: {
   await options.ensureSchedules();
   const sweep = startSweepLoop({
     intervalMs: options.sweepIntervalMs,
-    catchUpMs: CATCH_UP_MS,
     log,
     steps: [
-      // Behind when it expired grants their jobs should have expired: then it sweeps again in a second.
       {
         name: "reconcile",
         run: async (signal) => {
           const started = performance.now();
           const { overdue } = await reconcile.run(signal);
           options.metrics?.sweepFinished((performance.now() - started) / 1000, overdue);
-          return { behind: overdue > 0 };
+        },
+      },
+      // Counted as a sweep only when it found grants whose jobs were lost, so that a check a second
+      // that finds nothing does not swamp the sweep's durations.
+      {
+        name: "overdue",
+        intervalMs: OVERDUE_CHECK_MS,
+        run: async (signal) => {
+          const started = performance.now();
+          const { overdue } = await reconcile.expireOverdue(signal);
+          if (overdue > 0) options.metrics?.sweepFinished((performance.now() - started) / 1000, overdue);
         },
       },
       // A rotation run untouched for a quarter of an hour has lost its job; queue it again.
       { name: "rotations", run: () => rotations.resumeStalled(new Date(Date.now() - 15 * 60_000), 100) },
       // Once a minute: an alert a minute late is no loss next to two periods; one worker at a time (a lock).
-      { name: "rotation-overdue", intervalMs: OVERDUE_CHECK_MS, run: () => rotations.checkOverdue() },
+      {
+        name: "rotation-overdue",
+        intervalMs: ROTATION_OVERDUE_CHECK_MS,
+        run: () => rotations.checkOverdue(),
+      },
       // Job schedulers live in Redis: after a flush or a restart without persistence, put them back.
       { name: "schedules", run: options.ensureSchedules },
       // Backends compared with the database, on a timer of its own: a backend that cannot be listed

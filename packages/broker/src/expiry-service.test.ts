@@ -1,7 +1,7 @@
 import type { Database } from "@leasehold/db";
 import type { CredentialProvider } from "@leasehold/providers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EXPIRY_BATCHES_IN_FLIGHT } from "./expiry-service.js";
+import { EXPIRY_BATCHES_IN_FLIGHT, MAX_EXPIRY_BATCH } from "./expiry-service.js";
 import { createHarness, expireAll, grantInState, type Harness } from "./test-harness.js";
 
 /**
@@ -37,7 +37,9 @@ describe("the expiry service", () => {
   });
 
   beforeAll(async () => {
-    h = await createHarness("pglite", provider, { wrapDatabase: counting });
+    // Room for one requester to hold more grants than one expiry transaction takes.
+    const caps = { pendingRequests: 10, activeGrants: 2 * MAX_EXPIRY_BATCH, activeLeases: 10 };
+    h = await createHarness("pglite", provider, { wrapDatabase: counting, caps });
   });
   afterAll(() => h.close());
 
@@ -63,6 +65,24 @@ describe("the expiry service", () => {
     const id = await dueGrant();
     expect(await expireAll(h.broker, [id, id], notLast)).toEqual(["expired", "expired"]);
     expect(await actionsOf(id)).toEqual(["grant.expired"]);
+  });
+
+  it("more calls at once than one transaction takes (a sweep's page) go out as several batches side by side", async () => {
+    const ids: string[] = [];
+    for (let i = 0; i <= MAX_EXPIRY_BATCH; i++) ids.push(await dueGrant());
+    const [first = "", ...rest] = ids;
+    const last = rest[rest.length - 1] ?? "";
+    held.set(first, () => {});
+    transactions = 0;
+    const all = expireAll(h.broker, ids, notLast);
+    // The first batch waits on its hung call; the grant past one transaction's worth is in another batch.
+    while (!started.has(first)) await tick();
+    while ((await actionsOf(last)).length === 0) await tick();
+    expect(await actionsOf(first)).toEqual([]);
+    held.get(first)?.();
+    expect(await all).toEqual(Array(ids.length).fill("expired"));
+    expect(transactions).toBe(2);
+    held.clear();
   });
 
   it("a provider call that hangs holds up only its own batch; past the batches in flight, calls wait together", async () => {

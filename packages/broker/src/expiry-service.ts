@@ -78,7 +78,7 @@ export function createExpiryService(deps: Deps, options: ExpiryOptions = {}) {
   const { store, targets, providers, clock, log } = deps;
   const metrics = deps.metrics ?? noMetrics;
   const providerCallsAtOnce = options.providerCallsAtOnce ?? 8;
-  let waiting: Waiting[] = [];
+  const waiting: Waiting[] = [];
   let inFlight = 0;
   let startScheduled = false;
 
@@ -135,13 +135,10 @@ export function createExpiryService(deps: Deps, options: ExpiryOptions = {}) {
     });
     // Deadline order, so a batch's audit events read in the order the grants came due.
     confirmed.sort((a, b) => a.grant.expiresAt.getTime() - b.grant.expiresAt.getTime());
-    for (let i = 0; i < confirmed.length; i += MAX_EXPIRY_BATCH) {
-      const chunk = confirmed.slice(i, i + MAX_EXPIRY_BATCH);
-      try {
-        await commitExpiries(chunk);
-      } catch (error) {
-        failed.push(...chunk.map((item) => ({ entry: item.entry, grant: item.grant, error })));
-      }
+    try {
+      await commitExpiries(confirmed);
+    } catch (error) {
+      failed.push(...confirmed.map((item) => ({ entry: item.entry, grant: item.grant, error })));
     }
 
     // A failure becomes revocation debt when no retry will follow (or none can help), as for revoke.
@@ -204,20 +201,25 @@ export function createExpiryService(deps: Deps, options: ExpiryOptions = {}) {
     }
   }
 
-  /** Starts a batch with everything waiting, if one is free; a finished batch starts the next. */
-  const startBatch = () => {
-    if (waiting.length === 0 || inFlight >= EXPIRY_BATCHES_IN_FLIGHT) return;
-    const batch = waiting;
-    waiting = [];
-    inFlight += 1;
-    void expireBatch(batch)
-      .catch((error: unknown) => {
-        for (const entry of batch) entry.reject(error);
-      })
-      .finally(() => {
-        inFlight -= 1;
-        startBatch();
-      });
+  /**
+   * Starts batches with what is waiting while batches are free; a finished batch starts the next.
+   * Each takes at most one transaction's worth (MAX_EXPIRY_BATCH), so a sweep's page of a thousand
+   * spreads over the free batches, whose reads and commits overlap, rather than being committed one
+   * chunk after another.
+   */
+  const startBatches = () => {
+    while (waiting.length > 0 && inFlight < EXPIRY_BATCHES_IN_FLIGHT) {
+      const batch = waiting.splice(0, MAX_EXPIRY_BATCH);
+      inFlight += 1;
+      void expireBatch(batch)
+        .catch((error: unknown) => {
+          for (const entry of batch) entry.reject(error);
+        })
+        .finally(() => {
+          inFlight -= 1;
+          startBatches();
+        });
+    }
   };
 
   return {
@@ -234,7 +236,7 @@ export function createExpiryService(deps: Deps, options: ExpiryOptions = {}) {
           startScheduled = true;
           setImmediate(() => {
             startScheduled = false;
-            startBatch();
+            startBatches();
           });
         }
       }),

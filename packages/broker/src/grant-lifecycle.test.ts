@@ -285,6 +285,20 @@ describe("grant lifecycle against the STS and IAM stand-ins", () => {
     expect((await grantNow(grant.id))?.state).toBe("expired");
   });
 
+  it("the check for overdue grants expires a grant more than a second past its deadline, and leaves one just due to its job", async () => {
+    const { grant } = await approvedGrant();
+    await h.broker.grants.issue(grant.id, notLast);
+    const deadline = (await grantNow(grant.id))?.expiresAt?.getTime() ?? 0;
+    h.clock.now = new Date(deadline + 500);
+    // Earlier tests' grants are all more than a second late by now; this one is not yet.
+    await h.broker.reconcile.expireOverdue();
+    expect((await grantNow(grant.id))?.state).toBe("active");
+    h.clock.now = new Date(deadline + 1500);
+    expect(await h.broker.reconcile.expireOverdue()).toEqual({ expired: 1, overdue: 1 });
+    expect((await grantNow(grant.id))?.state).toBe("expired");
+    expect((await actions(grant.id)).filter((a) => a === "grant.expired")).toHaveLength(1);
+  });
+
   it("extends an active grant with a new session within policy, and only for its holder", async () => {
     const { grant } = await approvedGrant();
     await h.broker.grants.issue(grant.id, notLast);

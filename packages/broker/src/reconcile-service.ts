@@ -87,8 +87,8 @@ type Deps = Pick<BrokerDeps, "store" | "queues" | "clock" | "log"> & {
  * The reconciliation sweep: the database holds every deadline, so whatever Redis lost (a deleted
  * job, a flushed instance, an enqueue that failed after commit) is found here (invariant 5). Grants
  * past their deadline are expired here and now rather than enqueued, so expiry never waits on Redis:
- * the sweep is what covers Redis failing. Stalled issues and revocations are enqueued again (job ids
- * are grant ids, so enqueueing work that is already queued is a no-op), except a stalled lease's issue,
+ * the sweep is what covers Redis failing. Stalled issues and revocations are enqueued again (one job
+ * id per grant, so enqueueing work that is already queued is a no-op), except a stalled lease's issue,
  * which is failed: only the API call that created it could have received it.
  */
 // biome-ignore lint/complexity/noExcessiveLinesPerFunction: a factory whose steps share the options it closes over; each step is short.
@@ -104,13 +104,18 @@ export function createReconcileService(deps: Deps) {
    * recorded as revocation debt by the expiry itself (the attempt is the last: the deadline has
    * already passed), which takes the grant out of the next page until its debt has rested.
    */
-  const expirePastDeadline = async (now: Date, report: ReconcileReport, signal?: AbortSignal) => {
+  const expirePastDeadline = async (
+    now: Date,
+    report: Pick<ReconcileReport, "expired" | "overdue" | "expiryFailures">,
+    signal?: AbortSignal,
+    dueBy: Date = now,
+  ) => {
     const seen = new Set<string>();
     const overdueBefore = now.getTime() - OVERDUE_AFTER_MS;
     for (;;) {
       if (signal?.aborted) return;
       const page = await store.read((repos) =>
-        repos.grants.listPastDeadline(now, ago(now, opts.debtRetryAfterSeconds), opts.batch),
+        repos.grants.listPastDeadline(dueBy, ago(now, opts.debtRetryAfterSeconds), opts.batch),
       );
       const fresh = page.filter((grant) => !seen.has(grant.id));
       for (const grant of fresh) seen.add(grant.id);
@@ -216,6 +221,22 @@ export function createReconcileService(deps: Deps) {
       const acted = Object.values(report).some((n) => n > 0);
       if (acted) log.info({ ...report }, "reconciliation sweep acted");
       return report;
+    },
+
+    /**
+     * Expires the grants more than a second past their deadline, and only those: their expiry jobs
+     * are lost (a Redis flush, truncated queue tables) or far behind. The worker runs this every
+     * second, so after the store lost its jobs grants end within seconds rather than at the next
+     * sweep; while the jobs keep time it is one indexed query that finds nothing.
+     */
+    async expireOverdue(signal?: AbortSignal): Promise<{ expired: number; overdue: number }> {
+      const now = clock();
+      const report = { expired: 0, overdue: 0, expiryFailures: 0 };
+      await expirePastDeadline(now, report, signal, new Date(now.getTime() - OVERDUE_AFTER_MS));
+      if (report.expired > 0 || report.expiryFailures > 0) {
+        log.info({ ...report, overdueOnly: true }, "reconciliation sweep acted");
+      }
+      return { expired: report.expired, overdue: report.overdue };
     },
   };
 }

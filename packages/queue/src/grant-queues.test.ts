@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createQueueProducer, grantQueues } from "./grant-queues.js";
 import { openQueueStore } from "./open-queue-store.js";
 import type { QueueConnection } from "./queue-connection.js";
-import { queueRegistry } from "./queue-registry.js";
+import { grantJobId, queueRegistry } from "./queue-registry.js";
 import { startQueueWorker } from "./queue-worker.js";
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -43,7 +43,7 @@ describe.each(queueBackends)("grant queues on %s", (backend) => {
     await queues.issue(grantId);
     const queue = inspect(conn, queueRegistry.grantIssue.name);
     const jobs = await queue.getJobs(["waiting"]);
-    expect(jobs.map((j) => j.id)).toEqual([grantId]);
+    expect(jobs.map((j) => j.id)).toEqual([grantJobId(grantId)]);
   });
 
   it("reports each queue's depth: waiting and delayed jobs", async () => {
@@ -70,13 +70,13 @@ describe.each(queueBackends)("grant queues on %s", (backend) => {
     await queues.expireAt(grantId, new Date(now.getTime() + 60_000), now);
     const queue = inspect(conn, queueRegistry.grantExpire.name);
     const [job] = await queue.getJobs(["delayed"]);
-    expect(job?.id).toBe(grantId);
+    expect(job?.id).toBe(grantJobId(grantId));
     expect(job?.opts.delay).toBe(60_000);
 
     // An extension moves the same job rather than adding a second one.
     await queues.expireAt(grantId, new Date(now.getTime() + 120_000), now);
     const moved = await queue.getJobs(["delayed"]);
-    expect(moved.map((j) => j.id)).toEqual([grantId]);
+    expect(moved.map((j) => j.id)).toEqual([grantJobId(grantId)]);
     expect(moved[0]?.delay).toBe(120_000);
   });
 
@@ -150,6 +150,48 @@ describe.each(queueBackends)("grant queues on %s", (backend) => {
     ]);
   });
 
+  it("jobs do not store their retry policy; the worker retries with its queue's, with backoff, then drops the job", async () => {
+    const conn = await connection();
+    const producer = createQueueProducer(conn);
+    cleanups.push(() => producer.close());
+    await producer.add("rotationTick", { rotationId: "nightly" }, "tick-1");
+    const ticks = inspect(conn, queueRegistry.rotationTick.name);
+    const stored = await ticks.getJob("tick-1");
+    // BullMQ reads a job without stored attempts as 0 (one try) and without backoff as none.
+    expect(stored?.opts.attempts).toBe(0);
+    expect(stored?.opts.backoff).toBeUndefined();
+
+    const { attempts, backoff } = queueRegistry.rotationTick.retry;
+    const tries: { attempt: number; maxAttempts: number; at: number }[] = [];
+    const lastTried = new Promise<void>((resolve) => {
+      const worker = startQueueWorker(
+        "rotationTick",
+        async (_payload, context) => {
+          tries.push({ attempt: context.attempt, maxAttempts: context.maxAttempts, at: Date.now() });
+          if (context.attempt === attempts) resolve();
+          throw new Error("the backend is down");
+        },
+        conn,
+      );
+      cleanups.push(() => worker.close());
+    });
+    await lastTried;
+    // Failed for good after its last attempt: removed (the workers keep no failed jobs).
+    await new Promise<void>((resolve) => {
+      const poll = async () =>
+        (await ticks.getJob("tick-1")) === undefined ? resolve() : setTimeout(poll, 50);
+      void poll();
+    });
+    expect(tries.map((t) => [t.attempt, t.maxAttempts])).toEqual(
+      Array.from({ length: attempts }, (_, i) => [i + 1, attempts]),
+    );
+    // Exponential: each retry waits at least the policy's delay doubled per attempt before it.
+    for (let i = 1; i < tries.length; i++) {
+      const waited = (tries[i]?.at ?? 0) - (tries[i - 1]?.at ?? 0);
+      expect(waited).toBeGreaterThanOrEqual(backoff.delay * 2 ** (i - 1));
+    }
+  });
+
   it("a job can tell whether another job on its queue is still to run", async () => {
     const conn = await connection();
     const producer = createQueueProducer(conn);
@@ -181,10 +223,11 @@ describe.each(queueBackends)("grant queues on %s", (backend) => {
     const producer = createQueueProducer(conn);
     cleanups.push(() => producer.close());
     const grantId = randomUUID();
-    await producer.add("grantRevoke", { grantId }, grantId);
+    await grantQueues(producer).revoke(grantId);
     await producer.add("notifyDispatch", {}, "dispatch-1");
     const revokes = inspect(conn, queueRegistry.grantRevoke.name);
-    const stored = await revokes.getJob(grantId);
+    const jobId = grantJobId(grantId);
+    const stored = await revokes.getJob(jobId);
     expect(stored?.opts).not.toHaveProperty("removeOnComplete");
     expect(stored?.opts).not.toHaveProperty("removeOnFail");
 
@@ -215,14 +258,35 @@ describe.each(queueBackends)("grant queues on %s", (backend) => {
     }
     await producer.add("notifyDeliver", { seq: 7 }, "audit-7");
     await Promise.all([
-      finished(revokes, grantId),
+      finished(revokes, jobId),
       finished(dispatches, "dispatch-1"),
       finished(deliveries, "audit-7"),
     ]);
     // Completed and failed grant jobs are gone; a delivered notification stays (for an hour), completed.
-    expect(await revokes.getJob(grantId)).toBeUndefined();
+    expect(await revokes.getJob(jobId)).toBeUndefined();
     expect(await dispatches.getJob("dispatch-1")).toBeUndefined();
     expect(await (await deliveries.getJob("audit-7"))?.getState()).toBe("completed");
+  });
+});
+
+describe("an expiry job in Redis", () => {
+  it("is stored as a listpack (every field under 64 bytes), even for the longest grant", async () => {
+    const store = await createScratchQueueStore("redis");
+    cleanups.push(() => store.close());
+    const conn = store.connection;
+    if (conn.backend !== "redis") throw new Error("a Redis store was asked for");
+    const queues = openQueues(conn);
+    const grantId = randomUUID();
+    const now = new Date();
+    // Twelve hours: the longest lifetime any backend accepts, so the longest delay stored.
+    await queues.expireAt(grantId, new Date(now.getTime() + 12 * 3_600_000), now);
+    const redis = new Redis(conn.redisUrl);
+    cleanups.push(async () => {
+      await redis.quit();
+    });
+    const key = `${conn.prefix}:${queueRegistry.grantExpire.name}:${grantJobId(grantId)}`;
+    expect(await redis.config("GET", "hash-max-listpack-value")).toEqual(["hash-max-listpack-value", "64"]);
+    expect(await redis.object("ENCODING", key)).toBe("listpack");
   });
 });
 

@@ -1,7 +1,7 @@
 import { openQueueStore } from "./open-queue-store.js";
 import { type QueueConnection, storeName } from "./queue-connection.js";
 import { QueueUnavailableError, withinQueueDeadline } from "./queue-deadline.js";
-import { notifyJobId, type Payload, type QueueKey, queueRegistry } from "./queue-registry.js";
+import { grantJobId, notifyJobId, type Payload, type QueueKey, queueRegistry } from "./queue-registry.js";
 import type { AnyQueue } from "./queue-store.js";
 
 /** Adds typed jobs to any registered queue, on the store the connection names. */
@@ -69,8 +69,9 @@ export function createQueueProducer(connection: QueueConnection): QueueProducer 
   };
   const addJob = async (key: QueueKey, payload: unknown, jobId: string, delayMs: number) => {
     const entry = queueRegistry[key];
+    // The id and delay only: retry and retention are the workers' (queue-worker.ts), which keeps a
+    // scheduled job's hash small in Redis.
     await queue(key).add(entry.name, entry.payload.parse(payload), {
-      ...entry.options,
       jobId,
       ...(delayMs > 0 ? { delay: delayMs } : {}),
     });
@@ -149,11 +150,12 @@ export type GrantQueues = {
   revoke(grantId: string): Promise<void>;
 };
 
-/** The grant queues over a producer. Job ids are grant ids. */
+/** The grant queues over a producer. Job ids are the grants' (`grantJobId`). */
 export const grantQueues = (producer: QueueProducer): GrantQueues => ({
-  issue: (grantId) => producer.add("grantIssue", { grantId }, grantId),
-  expireAt: (grantId, deadline, now) => producer.schedule("grantExpire", { grantId }, grantId, deadline, now),
-  revoke: (grantId) => producer.add("grantRevoke", { grantId }, grantId),
+  issue: async (grantId) => producer.add("grantIssue", { grantId }, grantJobId(grantId)),
+  expireAt: async (grantId, deadline, now) =>
+    producer.schedule("grantExpire", { grantId }, grantJobId(grantId), deadline, now),
+  revoke: async (grantId) => producer.add("grantRevoke", { grantId }, grantJobId(grantId)),
 });
 
 export type NotificationQueues = {
@@ -167,5 +169,6 @@ export type NotificationQueues = {
 export const notificationQueues = (producer: QueueProducer): NotificationQueues => ({
   deliver: (seq, after) =>
     producer.add("notifyDeliver", after === undefined ? { seq } : { seq, after }, notifyJobId(seq)),
-  remindAt: (grantId, at, now) => producer.schedule("notifyReminder", { grantId }, grantId, at, now),
+  remindAt: async (grantId, at, now) =>
+    producer.schedule("notifyReminder", { grantId }, grantJobId(grantId), at, now),
 });

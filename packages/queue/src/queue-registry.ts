@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { idSchema } from "@leasehold/domain";
-import type { JobsOptions, KeepJobs } from "bullmq";
+import type { BackoffOptions, KeepJobs } from "bullmq";
 import { z } from "zod";
 
 /**
@@ -12,32 +12,36 @@ export const jobTraceSchema = z
   .strict()
   .optional();
 
+/** How often a queue's jobs are tried in all, and how long BullMQ waits before each retry. */
+export type RetryPolicy = { readonly attempts: number; readonly backoff?: BackoffOptions };
+
 const grantJob = z.object({ grantId: idSchema }).strict();
 /** Issue and revoke continue the trace of the call that asked for them; expiry runs at a deadline hours later, on its own. */
 const tracedGrantJob = z.object({ grantId: idSchema, trace: jobTraceSchema }).strict();
 
 /**
- * Every queue Leasehold uses: its Redis name, its payload schema, and how its jobs retry. Job ids are
- * the grant id, so enqueueing the same work twice while a job is waiting is a no-op.
+ * Every queue Leasehold uses: its Redis name, its payload schema, and how its jobs retry. A grant's
+ * jobs have one id per grant (`grantJobId`), so enqueueing the same work twice while a job is waiting
+ * is a no-op. The retry policy is the workers' (see queue-worker.ts), not stored in each job.
  */
 export const queueRegistry = {
   /** Call the provider for an approved grant. */
   grantIssue: {
     name: "grant-issue",
     payload: tracedGrantJob,
-    options: { attempts: 6, backoff: { type: "exponential", delay: 1_000 } },
+    retry: { attempts: 6, backoff: { type: "exponential", delay: 1_000 } },
   },
   /** At the grant's deadline: make sure the credential is dead, then mark it expired. */
   grantExpire: {
     name: "grant-expire",
     payload: grantJob,
-    options: { attempts: 8, backoff: { type: "exponential", delay: 2_000 } },
+    retry: { attempts: 8, backoff: { type: "exponential", delay: 2_000 } },
   },
   /** End a grant early. Failures retry with backoff, then become revocation debt. */
   grantRevoke: {
     name: "grant-revoke",
     payload: tracedGrantJob,
-    options: { attempts: 8, backoff: { type: "exponential", delay: 2_000 } },
+    retry: { attempts: 8, backoff: { type: "exponential", delay: 2_000 } },
   },
   /**
    * One notification per audit event (job id `notifyJobId(seq)`); `after` is the previous event of the
@@ -48,19 +52,19 @@ export const queueRegistry = {
   notifyDeliver: {
     name: "slack-notify",
     payload: z.object({ seq: z.int().min(1), after: z.int().min(1).optional() }).strict(),
-    options: { attempts: 10, backoff: { type: "exponential", delay: 1_000 } },
+    retry: { attempts: 10, backoff: { type: "exponential", delay: 1_000 } },
   },
-  /** The expiry reminder DM, delayed until shortly before the grant's deadline (job id = grant id). */
+  /** The expiry reminder DM, delayed until shortly before the grant's deadline (job id `grantJobId`). */
   notifyReminder: {
     name: "slack-reminder",
     payload: grantJob,
-    options: { attempts: 5, backoff: { type: "exponential", delay: 2_000 } },
+    retry: { attempts: 5, backoff: { type: "exponential", delay: 2_000 } },
   },
   /** Reads new audit events and enqueues their notifications (a job scheduler, every second). */
   notifyDispatch: {
     name: "slack-dispatch",
     payload: z.object({}).strict(),
-    options: { attempts: 1 },
+    retry: { attempts: 1 },
   },
   /**
    * Copies new audit events to the configured audit sinks (a job scheduler, every second). Each sink
@@ -69,13 +73,13 @@ export const queueRegistry = {
   auditExport: {
     name: "audit-export",
     payload: z.object({}).strict(),
-    options: { attempts: 1 },
+    retry: { attempts: 1 },
   },
   /** A rotation's schedule ticked (a job scheduler per rotation: one tick across all workers). */
   rotationTick: {
     name: "rotation-tick",
     payload: z.object({ rotationId: z.string().min(1).max(63) }).strict(),
-    options: { attempts: 3, backoff: { type: "exponential", delay: 1_000 } },
+    retry: { attempts: 3, backoff: { type: "exponential", delay: 1_000 } },
   },
   /** One rotation run, by its trigger (job id derived from rotation and trigger, so a tick runs once). */
   rotationRun: {
@@ -88,9 +92,9 @@ export const queueRegistry = {
         trace: jobTraceSchema,
       })
       .strict(),
-    options: { attempts: 6, backoff: { type: "exponential", delay: 5_000 } },
+    retry: { attempts: 6, backoff: { type: "exponential", delay: 5_000 } },
   },
-} as const satisfies Record<string, { name: string; payload: z.ZodType; options: JobsOptions }>;
+} as const satisfies Record<string, { name: string; payload: z.ZodType; retry: RetryPolicy }>;
 
 export type QueueKey = keyof typeof queueRegistry;
 
@@ -112,6 +116,15 @@ export const retentionFor = (key: QueueKey): { removeOnComplete: KeepJobs; remov
 /** The job id of a rotation run: one per rotation and trigger (BullMQ ids may not contain ':'). */
 export const rotationRunJobId = (rotationId: string, triggerKey: string): string =>
   `${rotationId}-${createHash("sha256").update(triggerKey).digest("hex").slice(0, 24)}`;
+
+/**
+ * The job id of a grant's issue, expiry, revoke and reminder jobs: the grant's UUID as 22 characters of
+ * base64url. Shorter than the UUID's 36, so that an expiry job's stored options stay under Redis's
+ * 64-byte listpack limit and its hash a listpack (see README, P4). Jobs queued under the UUID itself (before
+ * this form) still run; what a rolling upgrade meets is in the README's P4 notes.
+ */
+export const grantJobId = (grantId: string): string =>
+  Buffer.from(idSchema.parse(grantId).replaceAll("-", ""), "hex").toString("base64url");
 
 /** The job id of the notification of audit event `seq`. */
 export const notifyJobId = (seq: number): string => `audit-${seq}`;

@@ -70,13 +70,16 @@ export function startQueueWorker<Q extends QueueKey>(
   const oneJobEach = options.startAtOnce === true && store.workersShareConnection;
   const workers: AnyWorker[] = [];
   const processor = async (job: Job, token?: string, signal?: AbortSignal) => {
+    // Jobs do not store their retry policy (shorter job hashes in Redis): BullMQ decides whether and
+    // when to retry from the job it holds when an attempt fails, so the worker gives it the queue's.
+    Object.assign(job.opts, entry.retry);
     const parsed = entry.payload.safeParse(job.data);
     if (!parsed.success)
       throw new UnrecoverableError(`job ${job.id} on ${entry.name} has an invalid payload`);
     await handler(parsed.data as Payload<Q>, {
       jobId: job.id ?? "",
       attempt: job.attemptsMade + 1,
-      maxAttempts: job.opts.attempts ?? 1,
+      maxAttempts: entry.retry.attempts,
       signal,
       retryAfter: async (ms) => {
         await job.moveToDelayed(Date.now() + ms, token);

@@ -12,7 +12,7 @@ export const ALLOWED_ATTRIBUTES = [
   "rpc.method",
   "leasehold.principal.kind",
   "leasehold.http.request_id",
-  // Queues: which queue, which job (job ids are grant ids or derived from rotation ids), which try.
+  // Queues: which queue, which job (job ids derived from grant ids, audit sequence numbers or rotation ids), which try.
   "messaging.system",
   "messaging.operation.type",
   "messaging.destination.name",

@@ -45,6 +45,12 @@ export function builtApps(): { built: true } {
   return { built: true };
 }
 
+/**
+ * The worker's V8 heap limit, as infra/Dockerfile's worker stage sets it (NODE_OPTIONS), so that the
+ * worker's memory figures are those of the image.
+ */
+export const WORKER_NODE_OPTIONS = "--max-old-space-size=128";
+
 /** A tRPC client of the stack's API, as one person. */
 export type ApiClient = ReturnType<Stack["client"]>;
 
@@ -72,9 +78,11 @@ export async function startBenchStack(
   const sinkDir = mkdtempSync(join(tmpdir(), "leasehold-bench-"));
   try {
     issuer = await startOidcIssuer();
+    const workerNodeOptions = [options.env?.NODE_OPTIONS, WORKER_NODE_OPTIONS].filter(Boolean).join(" ");
     const stack = await startStack<AppRouter>({
       ...options,
       ...builtApps(),
+      appEnv: { ...options.appEnv, worker: { ...options.appEnv?.worker, NODE_OPTIONS: workerNodeOptions } },
       sandbox,
       issuerUrl: issuer.url,
       // A benchmark measures throughput: the caps and rate limits must not be what it measures. The

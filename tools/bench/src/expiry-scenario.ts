@@ -1,6 +1,6 @@
 import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
-import { type QueueConnection, queueSchemaFor } from "@leasehold/queue";
+import { grantJobId, type QueueConnection, queueSchemaFor } from "@leasehold/queue";
 import { PEOPLE, type PrivateRedis, ROLE_ARN, startPrivateRedis } from "@leasehold/test-kit";
 import { isLargeRun } from "./bench-options.js";
 import { type BenchStack, startBenchStack } from "./bench-stack.js";
@@ -251,7 +251,8 @@ async function runWave(
   await scheduleExpiries(store.connection, grants, SCHEDULING_LANES);
   const scheduled = Date.now();
   const storeBytesScheduled = await store.usedBytes();
-  const jobKey = await store.jobKey(grants[grants.length - 1]?.id ?? "");
+  const last = grants[grants.length - 1];
+  const jobKey = last ? await store.jobKey(grantJobId(last.id)) : undefined;
   const workerRssBytesScheduled = await sumOver(
     stack.workerPids(),
     async (pid) => (await readProcessMemory(pid)).rssBytes,

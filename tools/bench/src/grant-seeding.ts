@@ -76,7 +76,7 @@ export async function seedActiveGrants(
 
 /**
  * Schedules each grant's expiry job through the producer the broker uses after an issue
- * (`GrantQueues.expireAt`: a delayed job whose id is the grant id), `lanes` calls in flight at once
+ * (`GrantQueues.expireAt`: a delayed job under the grant's job id), `lanes` calls in flight at once
  * over one Redis connection, so Redis holds exactly what it would after these grants were issued.
  */
 export async function scheduleExpiries(

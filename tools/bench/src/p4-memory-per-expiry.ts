@@ -1,4 +1,5 @@
 import type { Bench } from "./bench-result.js";
+import { WORKER_NODE_OPTIONS } from "./bench-stack.js";
 import { expiryScenario, QUEUE_BACKENDS, SCHEDULED } from "./expiry-scenario.js";
 
 /**
@@ -85,13 +86,14 @@ export const p4MemoryPerExpiry: Bench = {
         met,
       },
       notes: [
-        "RSS from /proc/<pid>/status of the one worker process, run from TypeScript through tsx as the stack" +
-          " runs it; the jobs wait in the store, not in the worker, and its RSS swings with garbage collection" +
-          " while they run (the peak is the high-water mark, VmHWM)",
+        "RSS from /proc/<pid>/status of the one worker process, run from its build (node dist/main.js) with" +
+          ` the image's heap limit (NODE_OPTIONS=${WORKER_NODE_OPTIONS}, infra/Dockerfile); the jobs wait in` +
+          " the store, not in the worker, and its RSS swings with garbage collection while they run (the peak" +
+          " is the high-water mark, VmHWM); about 145 MiB of it is the code it loads",
         "Redis per grant = used_memory delta across scheduling ÷ jobs scheduled: mostly the job's hash and its" +
-          " entry in the delayed set (~140 B); BullMQ's event stream is capped at ~10,000 entries. Retention" +
-          " (removeOnComplete/removeOnFail) is the workers' now, not in each job; the options BullMQ still" +
-          " stores (jobId, delay, attempts, backoff: ~120 B of JSON) are over Redis's 64 B listpack limit",
+          " entry in the delayed set; BullMQ's event stream is capped at ~10,000 entries. A job stores only its" +
+          " id (the grant's UUID in 22 characters of base64url) and delay: retention and the retry policy are" +
+          " the workers', so every field is under Redis's 64 B listpack limit and the hash stays a listpack",
         "PostgreSQL per grant = growth of the queue schema's tables (with their indexes and TOAST) across" +
           " scheduling ÷ jobs scheduled: disk, not memory, so the 500 B target is Redis's only",
       ],
