@@ -147,10 +147,12 @@ describe("traces", () => {
     });
     const enqueue = named("enqueue grant-issue");
     expect(parentOf(enqueue)).toBe(idOf(review));
-    expect(enqueue.attributes["messaging.message.id"]).toBe(grantId);
     const job = named("job grant-issue");
     expect(parentOf(job)).toBe(idOf(enqueue));
     expect(job.attributes).toMatchObject({ "leasehold.grant.id": grantId, "leasehold.outcome": "ok" });
+    // The job the API queued is the one the worker ran (its id derives from the grant's, grantJobId).
+    expect(enqueue.attributes["messaging.message.id"]).toBe(job.attributes["messaging.message.id"]);
+    expect(enqueue.attributes["messaging.message.id"]).toMatch(/^[\w-]{22}$/);
     const issue = named("provider.issue");
     expect(parentOf(issue)).toBe(idOf(job));
     expect(issue.attributes).toMatchObject({
