@@ -1,5 +1,5 @@
 import type { Database } from "@leasehold/db";
-import { queueRegistry } from "@leasehold/queue";
+import { grantJobId, queueRegistry } from "@leasehold/queue";
 import type { AwsSandbox } from "@leasehold/sandbox";
 import type { Redis } from "ioredis";
 
@@ -32,9 +32,10 @@ export async function readStageTimes(
   const stream = `${parts.queuePrefix}:${queueRegistry.grantIssue.name}:events`;
   // Newest first; the events of this sample's job are among the last few.
   const entries = await parts.redis.xrevrange(stream, "+", "-", "COUNT", 50);
+  const jobId = grantJobId(grantId);
   const eventAt = (event: string) => {
     const entry = entries.find(
-      ([, fields]) => field(fields, "jobId") === grantId && field(fields, "event") === event,
+      ([, fields]) => field(fields, "jobId") === jobId && field(fields, "event") === event,
     );
     return entry ? Number(entry[0].split("-")[0]) : undefined;
   };
