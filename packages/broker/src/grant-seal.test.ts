@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { ConflictError, type Principal } from "@leasehold/domain";
+import { ConflictError } from "@leasehold/domain";
 import { awsRoleTargetSchema, type CredentialProvider } from "@leasehold/providers";
 import { type AwsSandbox, startAwsSandbox } from "@leasehold/sandbox";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -7,6 +7,7 @@ import {
   approvedProdGrant,
   createHarness,
   type Harness,
+  ordersServiceAccount,
   outsider,
   ROLE_ARN,
   requester,
@@ -132,14 +133,7 @@ describe("grant rows changed outside Leasehold", () => {
 
 // A lease's credential is handed over by the transaction that activates it, not read back afterwards.
 describe("a lease row changed outside Leasehold while its credential is being issued", () => {
-  const app: Principal = {
-    id: "k8s:system:serviceaccount:orders:api",
-    kind: "workload",
-    provider: "k8s",
-    subject: "system:serviceaccount:orders:api",
-    groups: [],
-    claims: {},
-  };
+  const app = ordersServiceAccount;
   const leaseTarget = awsRoleTargetSchema.parse({
     id: "orders-role",
     kind: "aws-role",

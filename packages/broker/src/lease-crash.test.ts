@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { Database } from "@leasehold/db";
-import { newGrant, type Principal, UpstreamError } from "@leasehold/domain";
+import { newGrant, UpstreamError } from "@leasehold/domain";
 import {
   type CredentialProvider,
   createSqlProvider,
@@ -10,7 +10,7 @@ import {
 } from "@leasehold/providers";
 import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createHarness, type Harness } from "./test-harness.js";
+import { createHarness, type Harness, ordersServiceAccount } from "./test-harness.js";
 
 /**
  * A worker that dies between creating a database role and recording it must not leave a credential
@@ -19,14 +19,7 @@ import { createHarness, type Harness } from "./test-harness.js";
  * audited read): a crash before or after either commit leaves at most one usable role.
  */
 const ADMIN = "postgres://postgres@127.0.0.1:5432";
-const app: Principal = {
-  id: "k8s:system:serviceaccount:orders:api",
-  kind: "workload",
-  provider: "k8s",
-  subject: "system:serviceaccount:orders:api",
-  groups: [],
-  claims: {},
-};
+const app = ordersServiceAccount;
 
 /** Where a lease's API process dies: around its nth transaction (1: creation, 2: activation). */
 type Crash = { readonly transaction: 1 | 2; readonly commit: "before" | "after" };

@@ -1,8 +1,7 @@
 import type { Database, SqlExecutor } from "@leasehold/db";
-import type { Principal } from "@leasehold/domain";
 import { awsRoleTargetSchema } from "@leasehold/providers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHarness, type Harness, willing } from "./test-harness.js";
+import { createHarness, type Harness, ordersServiceAccount, willing } from "./test-harness.js";
 
 /**
  * A lease is on the hot path of every workload that starts (P2 in the benchmarks): each commit and
@@ -17,14 +16,7 @@ const leaseTarget = awsRoleTargetSchema.parse({
   leases: [{ provider: "k8s", subject: "system:serviceaccount:orders:*", maxTtl: "20m" }],
   aws: { roleArn: "arn:aws:iam::123456789012:role/Orders" },
 });
-const app: Principal = {
-  id: "k8s:system:serviceaccount:orders:api",
-  kind: "workload",
-  provider: "k8s",
-  subject: "system:serviceaccount:orders:api",
-  groups: [],
-  claims: {},
-};
+const app = ordersServiceAccount;
 
 describe("the statements of one lease on Leasehold's database", () => {
   let h: Harness;

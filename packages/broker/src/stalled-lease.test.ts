@@ -1,8 +1,7 @@
-import type { Principal } from "@leasehold/domain";
 import type { CredentialProvider } from "@leasehold/providers";
 import { awsRoleTargetSchema } from "@leasehold/providers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHarness, type Harness, ROLE_ARN, willing } from "./test-harness.js";
+import { createHarness, type Harness, ordersServiceAccount, ROLE_ARN, willing } from "./test-harness.js";
 
 /**
  * A lease is issued inside the API call that asked for it, so only that call can hand its credential
@@ -17,14 +16,7 @@ const leaseTarget = awsRoleTargetSchema.parse({
   leases: [{ provider: "k8s", subject: "system:serviceaccount:orders:*", maxTtl: "20m" }],
   aws: { roleArn: ROLE_ARN },
 });
-const app: Principal = {
-  id: "k8s:system:serviceaccount:orders:api",
-  kind: "workload",
-  provider: "k8s",
-  subject: "system:serviceaccount:orders:api",
-  groups: [],
-  claims: {},
-};
+const app = ordersServiceAccount;
 
 describe("a lease whose API call stalls while issuing", () => {
   let h: Harness;

@@ -47,6 +47,16 @@ export const approverC = person("carol@example.com", ["sre"]);
 export const outsider = person("mallory@example.com", ["engineering"]);
 export const admin = person("sec@example.com", ["security"]);
 
+/** The orders API's service account, as a Kubernetes workload lease sees it. */
+export const ordersServiceAccount: Principal = {
+  id: "k8s:system:serviceaccount:orders:api",
+  kind: "workload",
+  provider: "k8s",
+  subject: "system:serviceaccount:orders:api",
+  groups: [],
+  claims: {},
+};
+
 export const ROLE_ARN = "arn:aws:iam::123456789012:role/ProdReadOnly";
 
 export const prodTarget: Target = awsRoleTargetSchema.parse({
