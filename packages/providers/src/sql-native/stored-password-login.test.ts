@@ -110,35 +110,15 @@ describe("PostgreSQL stores Leasehold's SCRAM verifier as it is", () => {
   });
 
   it("the CREATE ROLE the server receives carries that verifier, not the password", async () => {
-    // Holding pg_authid makes the lease's CREATE ROLE wait, so its text can be read from pg_stat_activity.
-    const holder = new pg.Client({
-      connectionString: `postgres://postgres@127.0.0.1:5432/${scratch.database}`,
+    const target = sqlTargetSchema.parse(scratch.targetConfig());
+    const grant = grantFor(scratch.grantId());
+    const name = sqlRoleName(grant.id, 1);
+    let issued: Awaited<ReturnType<typeof provider.issue>> | undefined;
+    const seen = await statementWhileLocked(scratch, "CREATE ROLE", name, async () => {
+      issued = await provider.issue({ grant, target, approval: null, checkpoint: async () => undefined });
     });
-    await holder.connect();
-    try {
-      await holder.query("BEGIN");
-      await holder.query("LOCK TABLE pg_authid IN SHARE MODE");
-      const target = sqlTargetSchema.parse(scratch.targetConfig());
-      const grant = grantFor(scratch.grantId());
-      const leasing = provider.issue({ grant, target, approval: null, checkpoint: async () => undefined });
-      const name = sqlRoleName(grant.id, 1);
-      let seen = "";
-      await vi.waitFor(async () => {
-        // From another session: inside the holder's transaction pg_stat_activity is a snapshot.
-        const rows = await scratch.superuser(
-          "SELECT query FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'CREATE ROLE%' AND strpos(query, $1) > 0",
-          [name],
-        );
-        seen = String(rows[0]?.query ?? "");
-        expect(seen).toContain(name);
-      }, WAIT);
-      await holder.query("ROLLBACK");
-      const issued = await leasing;
-      expect(seen).not.toContain(issued.secret.password ?? "?");
-      expect(seen).toContain(`PASSWORD '${await rolpassword(name)}'`);
-    } finally {
-      await holder.end();
-    }
+    expect(seen).not.toContain(issued?.secret.password ?? "?");
+    expect(seen).toContain(`PASSWORD '${await rolpassword(name)}'`);
   });
 });
 
@@ -179,11 +159,6 @@ describe("a rotation's ALTER ROLE sends the verifier too", () => {
     const username = sqlRoleName(scratch.grantId(), 2);
     await scratch.superuser(`CREATE ROLE "${username}" LOGIN`);
     const passwords = createDatabasePasswords();
-    // Holding pg_authid makes the ALTER ROLE wait, so its text can be read from pg_stat_activity.
-    const holder = new pg.Client({
-      connectionString: `postgres://postgres@127.0.0.1:5432/${scratch.database}`,
-    });
-    await holder.connect();
     try {
       const role = rotatedRole(passwords, {
         engine: "postgres",
@@ -194,31 +169,53 @@ describe("a rotation's ALTER ROLE sends the verifier too", () => {
       const next = await role.next({ username, password: "unused-before" }, "run-1");
       // The password form is read before the lock is held, so only the ALTER ROLE waits on it.
       await role.set(next);
-      await holder.query("BEGIN");
-      await holder.query("LOCK TABLE pg_authid IN SHARE MODE");
-      const setting = role.set(next);
-      let seen = "";
-      await vi.waitFor(async () => {
-        const rows = await scratch.superuser(
-          "SELECT query FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'ALTER ROLE%' AND strpos(query, $1) > 0",
-          [username],
-        );
-        seen = String(rows[0]?.query ?? "");
-        expect(seen).toContain(username);
-      }, WAIT);
-      await holder.query("ROLLBACK");
-      await setting;
+      const seen = await statementWhileLocked(scratch, "ALTER ROLE", username, () => role.set(next));
       expect(seen).not.toContain(next.password ?? "?");
       const [row] = await scratch.superuser("SELECT rolpassword FROM pg_authid WHERE rolname = $1", [
         username,
       ]);
       expect(seen).toContain(`PASSWORD '${String(row?.rolpassword)}'`);
     } finally {
-      await holder.end();
       await passwords.close();
     }
   });
 });
+
+/**
+ * The text of the `verb` statement naming `name` that `send` makes, as the server received it (what a
+ * statement log would hold): holding pg_authid makes it wait, so pg_stat_activity shows it.
+ */
+async function statementWhileLocked(
+  scratch: SqlScratch,
+  verb: "CREATE ROLE" | "ALTER ROLE",
+  name: string,
+  send: () => Promise<unknown>,
+): Promise<string> {
+  const holder = new pg.Client({
+    connectionString: `postgres://postgres@127.0.0.1:5432/${scratch.database}`,
+  });
+  await holder.connect();
+  try {
+    await holder.query("BEGIN");
+    await holder.query("LOCK TABLE pg_authid IN SHARE MODE");
+    const sent = send();
+    let seen = "";
+    await vi.waitFor(async () => {
+      // From another session: inside the holder's transaction pg_stat_activity is a snapshot.
+      const rows = await scratch.superuser(
+        "SELECT query FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1 AND strpos(query, $2) > 0",
+        [`${verb}%`, name],
+      );
+      seen = String(rows[0]?.query ?? "");
+      expect(seen).toContain(name);
+    }, WAIT);
+    await holder.query("ROLLBACK");
+    await sent;
+    return seen;
+  } finally {
+    await holder.end();
+  }
+}
 
 describe("MariaDB stores Leasehold's mysql_native_password hash", () => {
   let scratch: SqlScratch;
