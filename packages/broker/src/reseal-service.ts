@@ -92,8 +92,9 @@ export function createResealService(
         );
       }
       if (result.read > result.unmoved.length) {
+        // Behind: the run stopped at its batch limit, and the rest waits for the next (a minute later).
         log.info(
-          { moved: result.read - result.unmoved.length },
+          { moved: result.read - result.unmoved.length, behind: result.behind },
           "re-sealed values under the current master key",
         );
       }
