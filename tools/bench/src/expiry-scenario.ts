@@ -1,9 +1,9 @@
 import { loadavg } from "node:os";
-import { fileURLToPath } from "node:url";
 import { grantJobId, type QueueConnection, queueSchemaFor } from "@leasehold/queue";
 import { PEOPLE, type PrivateRedis, ROLE_ARN, startPrivateRedis } from "@leasehold/test-kit";
 import { isLargeRun } from "./bench-options.js";
 import { type BenchStack, startBenchStack } from "./bench-stack.js";
+import { cpuProfilingEnv } from "./cpu-profiling.js";
 import { type ExpiryOutcome, type ExpiryRow, judgeExpiries } from "./expiry-outcome.js";
 import { scheduleExpiries, seedActiveGrants } from "./grant-seeding.js";
 import { readProcessMemory } from "./process-memory.js";
@@ -168,10 +168,7 @@ async function runScenario(
       sweepIntervalSeconds: SWEEP_INTERVAL_SECONDS,
       queueBackend: backend,
       ...(redis ? { redisUrl: redis.url } : {}),
-      // BENCH_CPU_PROFILE_DIR: every process of the stack writes a V8 CPU profile there when it exits.
-      ...(profileDir
-        ? { env: { BENCH_CPU_PROFILE_DIR: profileDir, NODE_OPTIONS: `--import ${PROFILE_PRELOAD}` } }
-        : {}),
+      env: cpuProfilingEnv(),
     });
     log(`worker pid ${bench.stack.workerPids().join(", ")}`);
     const store = queueStoreOf(bench, redis);
@@ -316,8 +313,6 @@ async function runWave(
 }
 
 const load = () => loadavg()[0] ?? 0;
-const profileDir = process.env.BENCH_CPU_PROFILE_DIR;
-const PROFILE_PRELOAD = fileURLToPath(new URL("./cpu-profile-preload.mjs", import.meta.url));
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const sleepUntil = (epochMs: number) => sleep(Math.max(0, epochMs - Date.now()));
 

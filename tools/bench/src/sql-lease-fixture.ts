@@ -10,6 +10,7 @@ import {
   startStack,
 } from "@leasehold/test-kit";
 import { builtApps } from "./bench-stack.js";
+import { cpuProfilingEnv } from "./cpu-profiling.js";
 import { backendPids, childPidsIn, type ProcessGroups } from "./process-cpu.js";
 import { dropRoles } from "./role-cleanup.js";
 
@@ -67,14 +68,8 @@ export type SqlLeaseFixture = {
   close(): Promise<void>;
 };
 
-/**
- * `env`: more environment for the API and worker, e.g. NODE_OPTIONS=--import <a module that starts
- * node:inspector's profiler> to profile them (Node 20 refuses --cpu-prof in NODE_OPTIONS).
- */
-export async function startSqlLeaseFixture(
-  log: (line: string) => void,
-  env: Record<string, string> = {},
-): Promise<SqlLeaseFixture> {
+/** With BENCH_CPU_PROFILE_DIR set, the API and worker write CPU profiles there (cpu-profiling.ts). */
+export async function startSqlLeaseFixture(log: (line: string) => void): Promise<SqlLeaseFixture> {
   const opened: { close(): Promise<void> }[] = [];
   try {
     const aws: AwsSandbox = await startAwsSandbox({ roles: [] });
@@ -89,7 +84,7 @@ export async function startSqlLeaseFixture(
       config: CONFIG,
       // The production default (15 s), not the tests' 1 s: the sweep is part of what a server runs.
       sweepIntervalSeconds: 15,
-      env: { ...env, BENCH_PG_ADMIN_URL: scratch.pgUrl },
+      env: { ...cpuProfilingEnv(), BENCH_PG_ADMIN_URL: scratch.pgUrl },
       ...builtApps(),
     });
     opened.push({
