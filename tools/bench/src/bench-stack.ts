@@ -14,6 +14,7 @@ import {
   TEST_CONFIG,
   tokenFor,
 } from "@leasehold/test-kit";
+import { cpuProfilingEnv } from "./cpu-profiling.js";
 
 type Stack = KitStack<AppRouter>;
 
@@ -57,7 +58,7 @@ export type ApiClient = ReturnType<Stack["client"]>;
 /**
  * The real API and worker processes with the AWS stand-in and a test OIDC issuer, configured with the
  * end-to-end tests' leasehold.yaml (one aws-role target, `prod-readonly`, two approvals from `sre`).
- * The apps run from their builds (see builtApps).
+ * The apps run from their builds (see builtApps); with BENCH_CPU_PROFILE_DIR set they write CPU profiles.
  */
 export type BenchStack = {
   readonly stack: Stack;
@@ -78,9 +79,11 @@ export async function startBenchStack(
   const sinkDir = mkdtempSync(join(tmpdir(), "leasehold-bench-"));
   try {
     issuer = await startOidcIssuer();
-    const workerNodeOptions = [options.env?.NODE_OPTIONS, WORKER_NODE_OPTIONS].filter(Boolean).join(" ");
+    const env = { ...cpuProfilingEnv(), ...options.env };
+    const workerNodeOptions = [env.NODE_OPTIONS, WORKER_NODE_OPTIONS].filter(Boolean).join(" ");
     const stack = await startStack<AppRouter>({
       ...options,
+      env,
       ...builtApps(),
       appEnv: { ...options.appEnv, worker: { ...options.appEnv?.worker, NODE_OPTIONS: workerNodeOptions } },
       sandbox,

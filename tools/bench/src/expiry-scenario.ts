@@ -3,7 +3,6 @@ import { grantJobId, type QueueConnection, queueSchemaFor } from "@leasehold/que
 import { PEOPLE, type PrivateRedis, ROLE_ARN, startPrivateRedis } from "@leasehold/test-kit";
 import { isLargeRun } from "./bench-options.js";
 import { type BenchStack, startBenchStack } from "./bench-stack.js";
-import { cpuProfilingEnv } from "./cpu-profiling.js";
 import { type ExpiryOutcome, type ExpiryRow, judgeExpiries } from "./expiry-outcome.js";
 import { scheduleExpiries, seedActiveGrants } from "./grant-seeding.js";
 import { readProcessMemory } from "./process-memory.js";
@@ -168,7 +167,6 @@ async function runScenario(
       sweepIntervalSeconds: SWEEP_INTERVAL_SECONDS,
       queueBackend: backend,
       ...(redis ? { redisUrl: redis.url } : {}),
-      env: cpuProfilingEnv(),
     });
     log(`worker pid ${bench.stack.workerPids().join(", ")}`);
     const store = queueStoreOf(bench, redis);
