@@ -20,12 +20,18 @@ const app = ordersServiceAccount;
 
 describe("the statements of one lease on Leasehold's database", () => {
   let h: Harness;
-  const counts = { transactions: 0, statements: 0 };
+  // `unanswered`: of the statements, those sent without waiting for an answer (they go out with the COMMIT).
+  const counts = { transactions: 0, statements: 0, unanswered: 0 };
   const counted = (sql: SqlExecutor): SqlExecutor => ({
     ...sql,
     query: (text, params, name) => {
       counts.statements += 1;
       return sql.query(text, params, name);
+    },
+    send: (text, params) => {
+      counts.statements += 1;
+      counts.unanswered += 1;
+      return sql.send(text, params);
     },
   });
   const counting = (db: Database): Database => ({
@@ -43,10 +49,9 @@ describe("the statements of one lease on Leasehold's database", () => {
   afterAll(() => h.close());
 
   it("are sent in two transactions", async () => {
-    counts.transactions = 0;
-    counts.statements = 0;
+    Object.assign(counts, { transactions: 0, statements: 0, unanswered: 0 });
     const { credential } = await h.broker.leases.create(app, { targetId: leaseTarget.id });
     expect(credential.secret.kind).toBe("aws-session");
-    expect(counts).toEqual({ transactions: 2, statements: 12 });
+    expect(counts).toEqual({ transactions: 2, statements: 12, unanswered: 4 });
   });
 });

@@ -114,12 +114,13 @@ export function auditLog(sql: SqlExecutor, ring: Keyring) {
     };
     const events: StoredEvent[] = [];
     if (changing) {
-      await sql.query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1");
+      await sql.send("UPDATE audit_head SET seq = seq + 1 WHERE id = 1");
       events.push(link(keyChangeInput(head.key.id, head.hash), head.key));
     }
     events.push(...inputs.map((input) => link(input, current)));
-    // One statement inserts the events and moves the head's hash to the newest.
-    await sql.query(
+    // One statement inserts the events and moves the head's hash to the newest. Its answer is not
+    // needed (the hashes are computed here), so in a transaction it goes out with the COMMIT.
+    await sql.send(
       `WITH appended AS (
          INSERT INTO audit_events (seq, at, actor, action, subject_type, subject_id, data, prev_hash, hash, key_id)
          SELECT e.seq, $1, e.actor, e.action, e.subject_type, e.subject_id, e.data::jsonb, e.prev_hash, e.hash, e.key_id

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { openPostgres } from "./database.js";
-import { adminDatabaseUrl, createPostgresDatabase } from "./test-database.js";
+import { adminDatabaseUrl, createPostgresDatabase, createTestDatabase, dialects } from "./test-database.js";
 
 describe("a PostgreSQL connection that dies in a transaction", () => {
   it("fails the transaction, does not crash the process, and the pool recovers", async () => {
@@ -60,4 +60,45 @@ describe("statements a PostgreSQL transaction is given together", () => {
       await db.close();
     }
   });
+});
+
+describe("statements a transaction sends without waiting for their answer", () => {
+  for (const dialect of dialects) {
+    it(`are committed with the transaction (${dialect})`, async () => {
+      const db = await createTestDatabase(dialect);
+      try {
+        await db.exec("CREATE TABLE sent (n integer PRIMARY KEY)");
+        const result = await db.transaction(async (tx) => {
+          await tx.send("INSERT INTO sent VALUES ($1)", [1]);
+          await tx.send("INSERT INTO sent VALUES ($1)", [2]);
+          return "done";
+        });
+        expect(result).toBe("done");
+        expect(await db.query("SELECT n FROM sent ORDER BY n")).toEqual([{ n: 1 }, { n: 2 }]);
+      } finally {
+        await db.close();
+      }
+    });
+
+    it(`fail the transaction with their own error when one fails, and nothing of it is committed (${dialect})`, async () => {
+      const db = await createTestDatabase(dialect);
+      try {
+        await db.exec("CREATE TABLE sent (n integer PRIMARY KEY)");
+        await expect(
+          db.transaction(async (tx) => {
+            await tx.query("INSERT INTO sent VALUES (1)");
+            await tx.send("INSERT INTO sent VALUES ($1)", [1]);
+            // Sent after the failing one: PostgreSQL skips it in the aborted transaction.
+            await tx.send("INSERT INTO sent VALUES ($1)", [2]);
+          }),
+        ).rejects.toThrow(/duplicate key/);
+        expect(await db.query("SELECT n FROM sent")).toEqual([]);
+        // The connection is clean for the next transaction.
+        await db.transaction((tx) => tx.send("INSERT INTO sent VALUES ($1)", [3]));
+        expect(await db.query("SELECT n FROM sent")).toEqual([{ n: 3 }]);
+      } finally {
+        await db.close();
+      }
+    });
+  }
 });

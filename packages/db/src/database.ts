@@ -17,6 +17,13 @@ export type SqlExecutor = {
     params?: readonly unknown[],
     name?: string,
   ): Promise<Row[]>;
+  /**
+   * Sends a statement whose answer the caller does not need. In a transaction it does not wait: it goes
+   * out with what follows (the COMMIT at the latest), and if it fails the transaction fails with its
+   * error and nothing of it is committed. Outside a transaction it is a statement like any other,
+   * resolved once it ran.
+   */
+  send(text: string, params?: readonly unknown[]): Promise<void>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(script: string): Promise<void>;
 };
@@ -54,6 +61,50 @@ const runOn = async <Row>(client: PgQueryable, text: string, params?: readonly u
   return result.rows as Row[];
 };
 
+/** Statements on a pool or a connection, each awaited (no transaction is open). */
+const executorOn = (client: PgQueryable): SqlExecutor => ({
+  query: (text, params, name) => runOn(client, text, params, name),
+  send: async (text, params) => {
+    await runOn(client, text, params);
+  },
+  exec: async (script) => {
+    await client.query(script);
+  },
+});
+
+/**
+ * Runs `work` in one transaction on `client`; the caller rolls back if it throws. BEGIN goes out with
+ * the work's first statement, and the statements it `send`s go out with what follows, the COMMIT at
+ * the latest: PostgreSQL runs a connection's statements in order, and once one fails the transaction
+ * is aborted and its COMMIT answered with ROLLBACK. So the first failure of those statements is the
+ * transaction's, and a COMMIT answered otherwise than COMMIT is never taken for one.
+ */
+async function transactionOn<T>(client: pg.PoolClient, work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  // BEGIN fails only with its connection, and then so does the first statement.
+  const begun = client.query("BEGIN");
+  begun.catch(() => undefined);
+  const unanswered: Promise<unknown>[] = [];
+  const result = await work({
+    query: (text, params, name) => runOn(client, text, params, name),
+    send: async (text, params) => {
+      const sent = runOn(client, text, params);
+      sent.catch(() => undefined);
+      unanswered.push(sent);
+    },
+    exec: async (script) => {
+      await client.query(script);
+    },
+  });
+  await begun;
+  const committing = client.query("COMMIT");
+  committing.catch(() => undefined);
+  for (const sent of unanswered) await sent;
+  const committed = await committing;
+  if (committed.command !== "COMMIT")
+    throw new Error(`the transaction ended in ${committed.command}, not COMMIT`);
+  return result;
+}
+
 /** Opens a PostgreSQL server pool. */
 export function openPostgres(url: string, options: { maxConnections?: number } = {}): Database {
   // Pipelined: a statement is sent without waiting for the answers to those before it on its connection.
@@ -67,10 +118,7 @@ export function openPostgres(url: string, options: { maxConnections?: number } =
   pool.on("error", () => {});
   return {
     dialect: "postgres",
-    query: (text, params, name) => runOn(pool, text, params, name),
-    exec: async (script) => {
-      await pool.query(script);
-    },
+    ...executorOn(pool),
     async transaction(work) {
       const client = await pool.connect();
       // A checked-out client whose connection dies (a server crash) fails its query and also emits
@@ -81,19 +129,7 @@ export function openPostgres(url: string, options: { maxConnections?: number } =
       };
       client.on("error", onError);
       try {
-        // Awaited after the work: the transaction's first statement goes out with BEGIN. BEGIN fails
-        // only with its connection, and then so does that statement.
-        const begun = client.query("BEGIN");
-        begun.catch(() => undefined);
-        const result = await work({
-          query: (text, params, name) => runOn(client, text, params, name),
-          exec: async (script) => {
-            await client.query(script);
-          },
-        });
-        await begun;
-        await client.query("COMMIT");
-        return result;
+        return await transactionOn(client, work);
       } catch (error) {
         await client.query("ROLLBACK").catch((rollbackError: Error) => {
           broken ??= rollbackError;
@@ -153,13 +189,20 @@ export async function openPglite(options: { dataDir?: string; loadDataDir?: Blob
  */
 export function wrapPglite(db: PGlite): Database {
   // PGlite has one connection and no named statements: a name changes nothing here.
-  const executor = (target: Pick<PGlite, "query" | "exec">): SqlExecutor => ({
-    query: async <Row>(text: string, params?: readonly unknown[]) =>
-      (await target.query<Row>(text, params as unknown[] | undefined)).rows,
-    exec: async (script) => {
-      await target.exec(script);
-    },
-  });
+  const executor = (target: Pick<PGlite, "query" | "exec">): SqlExecutor => {
+    const query = async <Row>(text: string, params?: readonly unknown[]) =>
+      (await target.query<Row>(text, params as unknown[] | undefined)).rows;
+    return {
+      query,
+      // One connection runs one statement at a time: there is no round trip to save.
+      send: async (text, params) => {
+        await query(text, params);
+      },
+      exec: async (script) => {
+        await target.exec(script);
+      },
+    };
+  };
   const locks = inProcessLocks();
   const database: Database = {
     dialect: "pglite",
@@ -177,21 +220,12 @@ export function wrapPglite(db: PGlite): Database {
  * transactions run on it, in turn. It cannot be closed or locked again from inside.
  */
 function pinnedTo(client: pg.PoolClient, broken: () => Error | undefined): Database {
-  const executor: SqlExecutor = {
-    query: (text, params, name) => runOn(client, text, params, name),
-    exec: async (script) => {
-      await client.query(script);
-    },
-  };
   const pinned: Database = {
     dialect: "postgres",
-    ...executor,
+    ...executorOn(client),
     async transaction(work) {
-      await client.query("BEGIN");
       try {
-        const result = await work(executor);
-        await client.query("COMMIT");
-        return result;
+        return await transactionOn(client, work);
       } catch (error) {
         if (!broken()) await client.query("ROLLBACK").catch(() => {});
         throw error;

@@ -88,8 +88,9 @@ export function grantRepo(sql: SqlExecutor, key: Keyring) {
   };
 
   return {
+    /** Inserts the grant, sealed; in a transaction it goes out with what follows (nothing waits for it). */
     async insert(grant: Grant): Promise<void> {
-      await sql.query(
+      await sql.send(
         `INSERT INTO grants (id, request_id, target_id, principal_id, state, duration_seconds, created_at, updated_at,
            issue_attempts, mac)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9)`,

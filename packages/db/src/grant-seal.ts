@@ -125,7 +125,8 @@ export async function reseal(
 ): Promise<void> {
   const toSeal = changed.filter((grant) => sealedBefore.has(grant.id));
   if (toSeal.length === 0) return;
-  await sql.query(
+  // Nothing waits for its answer: in a transaction it goes out with what follows.
+  await sql.send(
     `UPDATE grants SET mac = m.mac FROM unnest($1::uuid[], $2::text[]) AS m(id, mac) WHERE grants.id = m.id`,
     [toSeal.map((g) => g.id), toSeal.map((g) => grantMac(ring, g))],
   );
