@@ -11,9 +11,18 @@ export const GENESIS = "0".repeat(64);
 
 export type HeadRow = { readonly seq: number; readonly hash: string; readonly mac: string | null };
 
+/** Head keys by chain key: derived once per key, not on every append (each append MACs the head twice). */
+const headKeys = new WeakMap<Buffer, Buffer>();
+
 /** The head's own key: the chain key's, put through HKDF, so no MAC of one kind passes for the other. */
-export const headKey = (chainKey: Buffer): Buffer =>
-  Buffer.from(hkdfSync("sha256", chainKey, Buffer.alloc(0), "leasehold/audit-head/v1", 32));
+export function headKey(chainKey: Buffer): Buffer {
+  let key = headKeys.get(chainKey);
+  if (key === undefined) {
+    key = Buffer.from(hkdfSync("sha256", chainKey, Buffer.alloc(0), "leasehold/audit-head/v1", 32));
+    headKeys.set(chainKey, key);
+  }
+  return key;
+}
 
 export const headMac = (key: Buffer, seq: number, hash: string): string =>
   createHmac("sha256", key).update(`${seq}:${hash}`).digest("hex");
