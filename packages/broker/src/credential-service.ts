@@ -72,13 +72,14 @@ export function createCredentialService(deps: Deps) {
     async credentials(principal: Principal, grantId: string): Promise<DeliveredCredential> {
       const now = clock();
       const read = await commitAudited(store, now, async (repos, record) => {
-        const grant = await repos.grants.findById(grantId);
-        if (!grant) throw new NotFoundError("there is no such grant");
-        assertDeliverable(deps, principal, grant, await repos.grants.isSealed(grant), now);
-        const stored = await repos.grants.readCredential(grant.id);
-        if (!stored) throw new ConflictError("this grant holds no credential");
+        // One statement reads the grant, its seal and its credential, and holds the row until commit.
+        const found = await repos.grants.lockForDelivery(grantId);
+        if (!found) throw new NotFoundError("there is no such grant");
+        const { grant, sealed, credential } = found;
+        assertDeliverable(deps, principal, grant, sealed, now);
+        if (!credential) throw new ConflictError("this grant holds no credential");
         record(credentialsRead(principal, grant.id));
-        return { sealed: stored, grant };
+        return { sealed: credential, grant };
       });
       let opened: unknown;
       try {

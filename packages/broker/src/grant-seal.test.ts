@@ -123,6 +123,16 @@ describe("grant rows changed outside Leasehold", () => {
     expect(await stateOf(id)).toBe("failed");
   });
 
+  it("an active grant whose MAC was removed delivers nothing and audits no read", async () => {
+    const grant = await activeGrant();
+    await h.db.query("UPDATE grants SET mac = NULL WHERE id = $1", [grant.id]);
+    await expect(h.broker.grants.credentials(requester, grant.id)).rejects.toThrow(changedOutside);
+    const audited = await h.deps.store.read((r) =>
+      r.audit.list({ afterSeq: 0, limit: 100, subjectId: grant.id }),
+    );
+    expect(audited.map((e) => e.action)).not.toContain("grant.credentials_read");
+  });
+
   it("a row put back as it was is sealed again, and Leasehold's own writes keep it sealed", async () => {
     const grant = await activeGrant();
     await h.db.query("UPDATE grants SET principal_id = $2 WHERE id = $1", [grant.id, outsider.id]);

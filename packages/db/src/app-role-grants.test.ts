@@ -130,6 +130,25 @@ describe("an application role that does not own the tables", () => {
     expect(await auditLog(db, ringOf(key)).verify()).toMatchObject({ ok: true, events: 2 });
   });
 
+  it("reads a grant for its credential's delivery under a row lock (FOR SHARE needs its UPDATE grant)", async () => {
+    const store = createStore(db, { keyId: "k1", auditKey: key, grantKey: Buffer.alloc(32, 2) });
+    const grant = newGrant({
+      id: randomUUID(),
+      requestId: null,
+      targetId: "prod",
+      principalId: "app@example.com",
+      durationSeconds: 900,
+      now,
+    });
+    await store.transaction((repos) => repos.grants.insert(grant));
+    const read = await store.transaction((repos) => repos.grants.lockForDelivery(grant.id));
+    expect(read).toMatchObject({
+      grant: { id: grant.id, state: "issuing" },
+      sealed: true,
+      credential: undefined,
+    });
+  });
+
   it("appends a checkpoint over the locked head and finds the latest one (FOR UPDATE on its column grant)", async () => {
     const store = createStore(db, { keyId: "k1", auditKey: key, grantKey: Buffer.alloc(32, 2) });
     const before = await store.read((repos) => repos.audit.latestSeq());

@@ -66,6 +66,26 @@ export const GRANT_BY_ID = {
 } as const;
 
 /**
+ * The read of a credential's delivery (grants.credentials, at the end of P1 in the benchmarks): prepared
+ * once per connection. FOR SHARE is enough to keep the row from changing until the transaction ends,
+ * and lets two deliveries of one grant read it at once (their audit appends take turns anyway).
+ */
+const GRANT_FOR_DELIVERY = {
+  name: "leasehold_grant_for_delivery",
+  text: `SELECT ${COLUMNS}, mac, CASE WHEN state = 'active' THEN credential END AS credential
+         FROM grants WHERE id = $1 FOR SHARE`,
+} as const;
+
+/** A grant as its delivery reads it (`lockForDelivery`). */
+export type DeliveryRead = {
+  readonly grant: Grant;
+  /** Whether the row's MAC matches the grant as read (grant-seal.ts). */
+  readonly sealed: boolean;
+  /** The sealed credential, while the grant is active and holds one. */
+  readonly credential: Buffer | undefined;
+};
+
+/**
  * Grants: what was issued, its state, and (while active) its sealed credential. Every write of a
  * sealed field keeps the row's MAC (grant-seal.ts) under the ring's current key; it must run in a
  * transaction.
@@ -259,13 +279,26 @@ export function grantRepo(sql: SqlExecutor, key: Keyring) {
       );
     },
 
-    /** The sealed credential of an active grant. */
-    async readCredential(id: string): Promise<Buffer | undefined> {
-      const [row] = await sql.query<{ credential: Uint8Array | null }>(
-        "SELECT credential FROM grants WHERE id = $1 AND state = 'active'",
+    /**
+     * The read behind a delivery of a grant's credential, in one statement: the grant, whether its row
+     * is sealed, and its sealed credential (only while active), all of one version of the row. The row
+     * is locked against change until the transaction ends, so a revocation or extension waits for the
+     * delivery (or the delivery sees it), and the audit trail records the two in the order they happened.
+     */
+    async lockForDelivery(id: string): Promise<DeliveryRead | undefined> {
+      const [row] = await sql.query<GrantRow & { mac: string | null; credential: Uint8Array | null }>(
+        GRANT_FOR_DELIVERY.text,
         [id],
+        GRANT_FOR_DELIVERY.name,
       );
-      return row?.credential ? Buffer.from(row.credential) : undefined;
+      if (!row) return undefined;
+      const { mac, credential, ...fields } = row;
+      const grant = toGrant(fields);
+      return {
+        grant,
+        sealed: isSealed(key, grant, mac),
+        credential: credential ? Buffer.from(credential) : undefined,
+      };
     },
 
     /**

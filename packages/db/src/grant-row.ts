@@ -17,7 +17,7 @@ export type GrantRow = {
   last_error: string | null;
 };
 
-// Every column but the sealed credential, which only readCredential returns.
+// Every column but the MAC and the sealed credential, which only the delivery read (lockForDelivery) returns.
 export const COLUMNS = `id, request_id, target_id, principal_id, state, duration_seconds, created_at, issued_at,
   expires_at, ended_at, provider_ref, issue_attempts, last_error`;
 

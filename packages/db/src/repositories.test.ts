@@ -47,6 +47,9 @@ describe.each(dialects)("repositories on %s", (dialect) => {
   afterAll(async () => {
     await db.close();
   });
+  /** The credential a delivery of the grant reads (none unless it is active). */
+  const credentialOf = async (id: string) =>
+    (await store.transaction((repos) => repos.grants.lockForDelivery(id)))?.credential;
 
   it("records one review per reviewer", async () => {
     const r = request();
@@ -118,7 +121,7 @@ describe.each(dialects)("repositories on %s", (dialect) => {
       grant: { state: "active", providerRef: { sessionName: "lh-x" } },
       sealed: true,
     });
-    expect(await store.read((repos) => repos.grants.readCredential(g.id))).toEqual(Buffer.from("sealed"));
+    expect(await credentialOf(g.id)).toEqual(Buffer.from("sealed"));
     // A second "issued" for the same grant finds it no longer issuing.
     expect(
       await store.transaction((repos) => repos.grants.transition(g.id, ["issuing"], "active", now)),
@@ -133,7 +136,7 @@ describe.each(dialects)("repositories on %s", (dialect) => {
       repos.grants.transition(g.id, ["active"], "expired", now, { endedAt: now, credential: null }),
     );
     expect(ended?.grant.state).toBe("expired");
-    expect(await store.read((repos) => repos.grants.readCredential(g.id))).toBeUndefined();
+    expect(await credentialOf(g.id)).toBeUndefined();
   });
 
   it("keeps a grant's row sealed through its own writes, and never seals a row changed by hand", async () => {
@@ -166,6 +169,14 @@ describe.each(dialects)("repositories on %s", (dialect) => {
     expect(await store.read((repos) => repos.grants.isSealed(a))).toBe(true);
     // Someone without the key hands b to themselves; Leasehold's later writes do not vouch for it.
     await db.query("UPDATE grants SET principal_id = 'mallory@example.com' WHERE id = $1", [b.id]);
+    // A delivery's read says so of the row as it reads it.
+    const delivery = (id: string) => store.transaction((repos) => repos.grants.lockForDelivery(id));
+    expect(await delivery(a.id)).toMatchObject({ grant: { id: a.id }, sealed: true });
+    expect(await delivery(b.id)).toMatchObject({
+      grant: { principalId: "mallory@example.com" },
+      sealed: false,
+    });
+    expect(await delivery(randomUUID())).toBeUndefined();
     expect(await writes(a.id)).toEqual([true, true, true, true]);
     expect(await writes(b.id)).toEqual([false, false, false, false]);
     // A grant as read before a change no longer matches the row.
@@ -196,7 +207,7 @@ describe.each(dialects)("repositories on %s", (dialect) => {
     );
     expect(moved.map((g) => g.id).sort()).toEqual([a.id, b.id].sort());
     expect(moved.every((g) => g.state === "expired" && g.endedAt?.getTime() === later.getTime())).toBe(true);
-    expect(await store.read((repos) => repos.grants.readCredential(a.id))).toBeUndefined();
+    expect(await credentialOf(a.id)).toBeUndefined();
     expect((await store.read((repos) => repos.grants.findById(c.id)))?.state).toBe("revoking");
     // A deadline guard leaves a grant whose deadline is later (one extended since it was read).
     const d = grantFor(null);
