@@ -78,8 +78,9 @@ export function createGrantExtendService(deps: Deps) {
       const renewed = await provider.renew({ grant: current, target, expiresAt: deadline });
       changes = { expiresAt: renewed.expiresAt };
     } else {
-      const grant = await store.transaction((repos) =>
-        repos.grants.beginIssueAttempt(current.id, now, grantTransition("extended").from),
+      const grant = await store.transaction(
+        async (repos) =>
+          (await repos.grants.beginIssueAttempt(current.id, now, grantTransition("extended").from))?.grant,
       );
       if (!grant) throw new ConflictError("this grant ended before it could be extended");
       await assertStoredGrantSealed({ store, log }, grant, "extended");

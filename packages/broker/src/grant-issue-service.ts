@@ -1,4 +1,4 @@
-import type { Repositories } from "@leasehold/db";
+import type { BegunAttempt, Repositories } from "@leasehold/db";
 import {
   addSeconds,
   type Grant,
@@ -10,7 +10,12 @@ import {
   UpstreamError,
 } from "@leasehold/domain";
 import type { Credential, IssuedCredential } from "@leasehold/providers";
-import { approvalContextFor } from "./approval-context.js";
+import {
+  type ApprovalRows,
+  approvalContextFor,
+  approvalContextOf,
+  readApprovalRows,
+} from "./approval-context.js";
 import {
   type Record as AuditRecord,
   commitAudited,
@@ -26,7 +31,7 @@ import {
   delivered,
 } from "./credential-service.js";
 import { describeFailure, isRetryable } from "./failures.js";
-import { assertGrantProvenance, assertStoredGrantSealed } from "./grant-provenance.js";
+import { assertProvenance, assertSealed, type GrantTrail, readGrantTrail } from "./grant-provenance.js";
 
 type Deps = Pick<
   BrokerDeps,
@@ -115,9 +120,9 @@ export function createGrantIssueService(deps: Deps) {
 
     /** Begins a new issue attempt of the grant (the worker's issue job) and makes it. */
     async issue(grantId: string, attempt: Attempt): Promise<"issued" | "skipped"> {
-      const grant = await beginAttempt(grantId);
-      if (!grant) return "skipped"; // already issued, failed, or unknown: nothing to do
-      return (await makeAttempt(grant, attempt, { readBack: true })) ? "issued" : "skipped";
+      const begun = await beginAttempt(grantId);
+      if (!begun) return "skipped"; // already issued, failed, or unknown: nothing to do
+      return (await makeAttempt(begun.grant, attempt, { readBack: begun })) ? "issued" : "skipped";
     },
 
     /**
@@ -132,9 +137,9 @@ export function createGrantIssueService(deps: Deps) {
       holder: Principal,
       attempt: Attempt & { readonly counted: boolean },
     ): Promise<DeliveredCredential | undefined> {
-      const begun = attempt.counted ? grant : await beginAttempt(grant.id);
-      if (!begun) return undefined;
-      const issued = await makeAttempt(begun, attempt, { readBack: !attempt.counted, holder });
+      const readBack = attempt.counted ? undefined : await beginAttempt(grant.id);
+      if (!attempt.counted && !readBack) return undefined;
+      const issued = await makeAttempt(readBack?.grant ?? grant, attempt, { readBack, holder });
       if (!issued?.delivery) return undefined;
       // The activation committed either way; a refused delivery leaves the lease active, unread.
       if (issued.delivery.refused) throw issued.delivery.reason;
@@ -142,26 +147,40 @@ export function createGrantIssueService(deps: Deps) {
     },
   };
 
-  /** Counts and commits one more issue attempt; undefined when the grant is not issuing. */
-  async function beginAttempt(grantId: string): Promise<Grant | undefined> {
+  /**
+   * Counts and commits one more issue attempt, and reads what the attempt is judged on; undefined
+   * when the grant is not issuing.
+   *
+   * The reads go out in the count's transaction, once the count has answered (they need the request
+   * the counted row names), together with its re-seal: one round trip on the transaction's own
+   * connection, then the COMMIT. Read after the commit on pooled connections, as they were, they took
+   * one more round trip (two when the provenance read the request's events after the grant's) on up
+   * to five connections. Sent on pooled connections while the count commits, they were no faster in
+   * paired runs than here: the connections cost what the round trip saves, and one connection per
+   * job leaves the pool to the others. They read rows the count does not change, so they read the
+   * same; one that fails rolls the count back with it, before anything was called.
+   */
+  async function beginAttempt(grantId: string): Promise<BegunAttempt<IssueReads> | undefined> {
     const startedAt = clock();
     return store.transaction((repos) =>
-      repos.grants.beginIssueAttempt(grantId, startedAt, grantTransition("issued").from),
+      repos.grants.beginIssueAttempt(grantId, startedAt, grantTransition("issued").from, (grant) =>
+        readForIssue(repos, grant),
+      ),
     );
   }
 
   /**
    * Makes the attempt `grant.issueAttempts`, counted and committed already, and activates the grant
-   * with its credential. `readBack`: the grant was read from the database, so its row must match its
-   * MAC and the audit trail before anything is issued; a lease's first attempt issues the grant its
-   * own creating transaction wrote (with its audit event), so nothing read needs checking. `holder`:
-   * also deliver the credential to them in the activating transaction. Returns the active grant, or
-   * undefined when a later attempt took over or the grant ended meanwhile.
+   * with its credential. `readBack`: the grant was read from the database (by `beginAttempt`), so its
+   * row must have matched its MAC and the audit trail before anything is issued; a lease's first
+   * attempt issues the grant its own creating transaction wrote (with its audit event), so nothing
+   * read needs checking. `holder`: also deliver the credential to them in the activating transaction.
+   * Returns the active grant, or undefined when a later attempt took over or the grant ended meanwhile.
    */
   async function makeAttempt(
     grant: Grant,
     attempt: Attempt,
-    options: { readBack: boolean; holder?: Principal },
+    options: { readBack?: BegunAttempt<IssueReads> | undefined; holder?: Principal | undefined },
   ): Promise<Activation | undefined> {
     const grantId = grant.id;
     const target = targets.get(grant.targetId);
@@ -171,22 +190,20 @@ export function createGrantIssueService(deps: Deps) {
     }
     const provider = providers.get(target.kind);
     try {
-      // The reads go out together (each on a pooled connection of its own) and are judged in the
-      // order they were once made, one after another: the seal, the provenance, then, after
-      // discarding earlier attempts' sessions, the approval.
-      const sealed = options.readBack
-        ? awaitedLater(assertStoredGrantSealed({ store, log }, grant, "issued"))
-        : undefined;
-      const provenance = options.readBack
-        ? awaitedLater(store.read((repos) => assertGrantProvenance(repos, grant)))
-        : undefined;
-      const approvalRead = awaitedLater(approvalContextFor(store, grant));
-      await sealed;
-      await provenance;
+      // Judged in the order the checks were once made, one after another: the seal (as the count
+      // found the row, before it re-sealed it), the provenance, then, after discarding earlier
+      // attempts' sessions, the approval.
+      const { readBack } = options;
+      if (readBack) {
+        assertSealed(log, grant, readBack.sealed, "issued");
+        assertProvenance(readBack.read.trail, grant);
+      }
       if (grant.issueAttempts > 1) {
         await provider.discardEarlierAttempts({ grant, target, signal: attempt.signal });
       }
-      const approval = await approvalRead;
+      const approval = readBack
+        ? approvalContextOf(grant, readBack.read.approval, readBack.read.trail.request)
+        : await approvalContextFor(store, grant);
       const calledAt = clock().getTime();
       const issued = await provider.issue({
         grant,
@@ -281,13 +298,13 @@ type Activation = {
   readonly delivery?: { readonly refused: false } | { readonly refused: true; readonly reason: unknown };
 };
 
-/**
- * `work`, marked as handled so that it may reject while the caller awaits something else first; the
- * caller still sees the rejection when it awaits `work`.
- */
-function awaitedLater<T>(work: Promise<T>): Promise<T> {
-  work.catch(() => undefined);
-  return work;
+/** What an issue attempt of a grant read from the database is judged on: its audit trail and approval. */
+type IssueReads = { readonly trail: GrantTrail; readonly approval: ApprovalRows | null };
+
+/** Reads what an issue attempt is judged on; the reads go out together. */
+async function readForIssue(repos: Repositories, grant: Grant): Promise<IssueReads> {
+  const [trail, approval] = await Promise.all([readGrantTrail(repos, grant), readApprovalRows(repos, grant)]);
+  return { trail, approval };
 }
 
 export type GrantIssueService = ReturnType<typeof createGrantIssueService>;

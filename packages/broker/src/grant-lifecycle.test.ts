@@ -172,7 +172,9 @@ describe("grant lifecycle against the STS and IAM stand-ins", () => {
   it("a retry after an interrupted attempt denies the earlier session and activates only the latest", async () => {
     const { grant } = await approvedGrant();
     // Attempt 1 reaches STS, then the worker dies before committing: nothing recorded but the attempt.
-    const attempt1 = await h.deps.store.transaction((r) => r.grants.beginIssueAttempt(grant.id, h.clock.now));
+    const attempt1 = (
+      await h.deps.store.transaction((r) => r.grants.beginIssueAttempt(grant.id, h.clock.now))
+    )?.grant;
     if (!attempt1) throw new Error("expected the attempt to start");
     await provider.issue({
       grant: attempt1,

@@ -1,5 +1,11 @@
 import type { Repositories, Store } from "@leasehold/db";
-import { ConflictError, type Grant, readAuditEvent, samePrincipalId } from "@leasehold/domain";
+import {
+  type AuditEvent,
+  ConflictError,
+  type Grant,
+  readAuditEvent,
+  samePrincipalId,
+} from "@leasehold/domain";
 import type { Logger } from "./broker-deps.js";
 
 /**
@@ -13,10 +19,34 @@ import type { Logger } from "./broker-deps.js";
 export async function assertGrantProvenance(
   repos: Pick<Repositories, "audit">,
   grant: Grant,
-  options: { duration: boolean; firstIssue: boolean } = { duration: true, firstIssue: true },
+  options: ProvenanceOptions = FIRST_ISSUE,
 ): Promise<void> {
-  const events = (id: string) => repos.audit.authenticFor(id).then((all) => all.map(readAuditEvent));
-  const own = await events(grant.id);
+  assertProvenance(await readGrantTrail(repos, grant), grant, options);
+}
+
+type ProvenanceOptions = { readonly duration: boolean; readonly firstIssue: boolean };
+
+const FIRST_ISSUE: ProvenanceOptions = { duration: true, firstIssue: true };
+
+/** The authentic audit events a grant's provenance is judged on: its own, and its request's (none for a lease). */
+export type GrantTrail = { readonly grant: readonly AuditEvent[]; readonly request: readonly AuditEvent[] };
+
+/** Reads a grant's trail; the two reads go out together. */
+export async function readGrantTrail(repos: Pick<Repositories, "audit">, grant: Grant): Promise<GrantTrail> {
+  const [own, request] = await Promise.all([
+    repos.audit.authenticFor(grant.id),
+    grant.requestId === null ? [] : repos.audit.authenticFor(grant.requestId),
+  ]);
+  return { grant: own, request };
+}
+
+/** `assertGrantProvenance` on a trail read already (`readGrantTrail`). */
+export function assertProvenance(
+  trail: GrantTrail,
+  grant: Grant,
+  options: ProvenanceOptions = FIRST_ISSUE,
+): void {
+  const own = trail.grant.map(readAuditEvent);
   // A row set back to an earlier state of its own (MAC and all) must not issue a grant twice.
   if (options.firstIssue && own.some((e) => e?.action !== "grant.created")) {
     throw new ConflictError(
@@ -33,7 +63,7 @@ export async function assertGrantProvenance(
         samePrincipalId(created.actor, grant.principalId) &&
         sameDuration(created.data.durationSeconds);
     } else if ("requestId" in created.data && created.data.requestId === grant.requestId) {
-      const request = await events(grant.requestId);
+      const request = trail.request.map(readAuditEvent);
       // A break-glass is asked and approved by policy in one event; any other request needs its approval.
       const asked = request.find(
         (e) => e?.action === "request.created" || e?.action === "request.break_glass",

@@ -111,6 +111,17 @@ describe("grant rows changed outside Leasehold", () => {
     expect(sandbox.issued).toEqual([]);
   });
 
+  it("an issuing grant whose attempt count was set back, its MAC kept, is not issued: the count does not vouch for it", async () => {
+    const grant = await approvedGrant();
+    // An attempt that waits to be retried; then its count is set back, so that the next count makes
+    // the row match its MAC again.
+    await h.deps.store.transaction((r) => r.grants.beginIssueAttempt(grant.id, h.clock.now));
+    await h.db.query("UPDATE grants SET issue_attempts = issue_attempts - 1 WHERE id = $1", [grant.id]);
+    await expect(h.broker.grants.issue(grant.id, notLast)).rejects.toThrow(changedOutside);
+    expect(sandbox.issued).toEqual([]);
+    expect(await stateOf(grant.id)).toBe("failed");
+  });
+
   it("an issuing grant inserted by hand is not issued", async () => {
     const id = randomUUID();
     await h.db.query(

@@ -146,7 +146,8 @@ describe("a crash between the SQL call and the commit", () => {
       );
     });
     // Attempt 1 creates its role, then the worker dies before the commit.
-    const attempt1 = await h.deps.store.transaction((r) => r.grants.beginIssueAttempt(grantId, h.clock.now));
+    const attempt1 = (await h.deps.store.transaction((r) => r.grants.beginIssueAttempt(grantId, h.clock.now)))
+      ?.grant;
     if (!attempt1) throw new Error("the attempt should start");
     await real.issue({ grant: attempt1, target, approval: null, checkpoint: async () => {} });
     expect(await roleExists(sqlRoleName(grantId, 1))).toBe(true);

@@ -56,6 +56,14 @@ export type GrantOwnership = Pick<
 
 export type GrantRepo = ReturnType<typeof grantRepo>;
 
+/** An issue attempt counted by `beginIssueAttempt`, and what was read alongside it. */
+export type BegunAttempt<Read = undefined> = {
+  readonly grant: Grant;
+  /** Whether the row matched its MAC before the count (so it matches `grant` now). */
+  readonly sealed: boolean;
+  readonly read: Read;
+};
+
 /**
  * The read behind grants.get and every use of a lease (the API's hottest statement): prepared once per
  * connection. Exported so that the benchmark's fair floor (tools/bench) sends exactly the same read.
@@ -99,13 +107,50 @@ export function grantRepo(sql: SqlExecutor, key: Keyring) {
   /**
    * Runs `change` on the grants of `ids`, re-sealing the changed rows that were sealed before, and
    * says which those are (the rest stay unsealed: Leasehold's write never vouches for them).
+   * `alongside`: statements to send with the re-seal, given the changed rows; what they read is `read`.
    */
-  const sealedChange = async (ids: readonly string[], change: () => Promise<Grant[]>) => {
+  const sealedChange = async <Read = undefined>(
+    ids: readonly string[],
+    change: () => Promise<Grant[]>,
+    alongside?: (changed: Grant[]) => Promise<Read>,
+  ) => {
     // The change goes out behind the lock without waiting for it; it runs after it all the same.
     const [sealedBefore, changed] = await Promise.all([lockSealed(sql, key, ids), change()]);
-    await reseal(sql, key, changed, sealedBefore);
-    return { changed, sealed: sealedBefore };
+    const [, read] = await Promise.all([reseal(sql, key, changed, sealedBefore), alongside?.(changed)]);
+    return { changed, sealed: sealedBefore, read };
   };
+
+  function beginIssueAttempt(
+    id: string,
+    at: Date,
+    from?: readonly GrantState[],
+  ): Promise<BegunAttempt | undefined>;
+  function beginIssueAttempt<Read>(
+    id: string,
+    at: Date,
+    from: readonly GrantState[],
+    alongside: (grant: Grant) => Promise<Read>,
+  ): Promise<BegunAttempt<Read> | undefined>;
+  async function beginIssueAttempt<Read>(
+    id: string,
+    at: Date,
+    from: readonly GrantState[] = ["issuing"],
+    alongside?: (grant: Grant) => Promise<Read>,
+  ): Promise<BegunAttempt<Read | undefined> | undefined> {
+    const { changed, sealed, read } = await sealedChange(
+      [id],
+      () =>
+        many(
+          `UPDATE grants SET issue_attempts = issue_attempts + 1, updated_at = $2
+           WHERE id = $1 AND state = ANY($3::text[]) RETURNING ${COLUMNS}`,
+          [id, at, from],
+        ),
+      // Nothing is read for a grant in none of `from`.
+      alongside && (([grant]) => (grant ? alongside(grant) : Promise.resolve(undefined))),
+    );
+    const [grant] = changed;
+    return grant && { grant, sealed: sealed.has(grant.id), read };
+  }
 
   return {
     /** Inserts the grant, sealed; in a transaction it goes out with what follows (nothing waits for it). */
@@ -211,18 +256,13 @@ export function grantRepo(sql: SqlExecutor, key: Keyring) {
     /**
      * Counts one more issue attempt on a grant in one of `from` (issuing, or active when an extension
      * issues a new credential), committed before the provider is called, so a retry after a crash
-     * knows an earlier attempt may have created a credential.
+     * knows an earlier attempt may have created a credential. Returns the counted grant and whether
+     * its row is sealed (its MAC matched the row as locked, before the count; the count re-seals it,
+     * so it then matches the grant returned), or undefined when the grant is in none of `from`.
+     * `alongside`: reads of what the counted grant names (its audit trail, its request), sent with the
+     * re-seal rather than after its answer; what they read is returned as `read`.
      */
-    beginIssueAttempt: async (id: string, at: Date, from: readonly GrantState[] = ["issuing"]) =>
-      (
-        await sealedChange([id], () =>
-          many(
-            `UPDATE grants SET issue_attempts = issue_attempts + 1, updated_at = $2
-             WHERE id = $1 AND state = ANY($3::text[]) RETURNING ${COLUMNS}`,
-            [id, at, from],
-          ),
-        )
-      ).changed[0],
+    beginIssueAttempt,
 
     /**
      * An issuing grant's attempt failed in a way a retry can fix: records why it waits (for the

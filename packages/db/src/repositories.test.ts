@@ -107,7 +107,7 @@ describe.each(dialects)("repositories on %s", (dialect) => {
     const g = grantFor(null);
     await store.transaction((repos) => repos.grants.insert(g));
     expect(
-      (await store.transaction((repos) => repos.grants.beginIssueAttempt(g.id, now)))?.issueAttempts,
+      (await store.transaction((repos) => repos.grants.beginIssueAttempt(g.id, now)))?.grant.issueAttempts,
     ).toBe(1);
     const active = await store.transaction((repos) =>
       repos.grants.transition(g.id, ["issuing"], "active", now, {
@@ -148,7 +148,12 @@ describe.each(dialects)("repositories on %s", (dialect) => {
         const grant = await store.transaction(change);
         results.push(grant !== undefined && (await store.read((repos) => repos.grants.isSealed(grant))));
       };
-      await write((r) => r.grants.beginIssueAttempt(id, now));
+      await write(async (r) => {
+        const begun = await r.grants.beginIssueAttempt(id, now);
+        // What the count says of the row is what the row says.
+        expect(begun?.sealed).toBe(begun !== undefined && (await r.grants.isSealed(begun.grant)));
+        return begun?.grant;
+      });
       await write(async (r) => {
         await r.grants.recordIssueWait(id, 1, "throttled", now, { giveBackAttempt: true });
         return r.grants.findById(id);
