@@ -9,8 +9,9 @@ import { authedProcedure, type Context, publicProcedure, router } from "./trpc.j
 import { registerTrpcRoutes } from "./trpc-routes.js";
 
 /**
- * The GET-query shortcut must answer exactly what tRPC's own Fastify adapter answers: the same status,
- * body and headers, for successes and for every kind of refusal, and leave the rest to tRPC.
+ * The single-call shortcut (a GET query, a POST mutation) must answer exactly what tRPC's own Fastify
+ * adapter answers: the same status, body and headers, for successes and for every kind of refusal,
+ * and leave the rest to tRPC.
  */
 const WORKLOAD: Principal = { id: "k8s:w", kind: "workload", provider: "k8s", subject: "w", groups: [] };
 const calls: string[] = [];
@@ -34,6 +35,12 @@ const testRouter = router({
   change: authedProcedure.input(z.object({ n: z.number() })).mutation(({ input }) => {
     calls.push(`change ${input.n}`);
     return { n: input.n };
+  }),
+  refuse: authedProcedure.mutation(() => {
+    throw new NotFoundError("there is no such grant, or you may not see it");
+  }),
+  fail: authedProcedure.mutation(() => {
+    throw new Error("connection to 10.0.0.7 refused");
   }),
 });
 
@@ -74,6 +81,14 @@ afterAll(async () => {
 const GRANT = "4c1f0b52-9d1e-4a4b-8b0e-2f6a0e1d7c3a";
 const input = (value: unknown) => encodeURIComponent(JSON.stringify(value));
 const good = { authorization: "Bearer good" };
+const json = { "content-type": "application/json" };
+/** A POST of `body` as JSON (none when undefined), with a good token. */
+const post = (url: string, body: unknown) => ({
+  method: "POST" as const,
+  url,
+  headers: { ...good, ...json },
+  ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+});
 
 const REQUESTS: {
   name: string;
@@ -109,6 +124,25 @@ const REQUESTS: {
     headers: { ...good, "content-type": "application/json" },
     body: JSON.stringify({ n: 2 }),
   },
+  { name: "a mutation without a token", ...post("/trpc/change", { n: 2 }), headers: json },
+  { name: "a mutation's invalid input", ...post("/trpc/change", { n: "two" }) },
+  { name: "a mutation without a body", ...post("/trpc/change", undefined) },
+  { name: "a mutation whose body is not JSON", ...post("/trpc/change", undefined), body: "{not-json" },
+  {
+    name: "a mutation's JSON with a charset, in capitals",
+    ...post("/trpc/change", { n: 4 }),
+    headers: { ...good, "content-type": "Application/JSON; charset=utf-8" },
+  },
+  {
+    name: "a mutation sent as text",
+    ...post("/trpc/change", { n: 5 }),
+    headers: { ...good, "content-type": "text/plain" },
+  },
+  { name: "a mutation with a query string", ...post("/trpc/change?x=1", { n: 6 }) },
+  { name: "a query over POST", ...post("/trpc/nothing", {}) },
+  { name: "a mutation's domain refusal", ...post("/trpc/refuse", {}) },
+  { name: "a mutation's internal error", ...post("/trpc/fail", {}) },
+  { name: "a batch of mutations", ...post("/trpc/change,change?batch=1", { 0: { n: 7 }, 1: { n: 8 } }) },
 ];
 
 const answer = async (app: FastifyInstance, request: (typeof REQUESTS)[number]) => {
@@ -128,7 +162,7 @@ const answer = async (app: FastifyInstance, request: (typeof REQUESTS)[number]) 
   return { status: response.statusCode, headers, body: response.body };
 };
 
-describe("tRPC's routes with the GET-query shortcut", () => {
+describe("tRPC's routes with the single-call shortcut", () => {
   it.each(REQUESTS)("answers $name exactly as tRPC's own adapter does", async (request) => {
     const expected = await answer(stock, request);
     expect(await answer(shortcut, request)).toEqual(expected);
@@ -145,6 +179,25 @@ describe("tRPC's routes with the GET-query shortcut", () => {
     expect(limited.headers["retry-after"]).toBe("7");
     const broken = await shortcut.inject({ method: "GET", url: "/trpc/broken" });
     expect(broken.body).not.toContain("10.0.0.7");
+  });
+
+  it("answers a single query or mutation itself (whole, with a length) and leaves a batch to tRPC (streamed)", async () => {
+    const framing = async (request: Omit<(typeof REQUESTS)[number], "name">) => {
+      const response = await shortcut.inject({
+        method: request.method ?? "GET",
+        url: request.url,
+        headers: request.headers ?? {},
+        ...(request.body !== undefined ? { payload: request.body } : {}),
+      });
+      return response.headers["content-length"] !== undefined
+        ? "whole"
+        : response.headers["transfer-encoding"];
+    };
+    expect(await framing({ url: `/trpc/grants.get?input=${input({ grantId: GRANT })}`, headers: good })).toBe(
+      "whole",
+    );
+    expect(await framing(post("/trpc/change", { n: 9 }))).toBe("whole");
+    expect(await framing(post("/trpc/change,change?batch=1", { 0: { n: 1 }, 1: { n: 2 } }))).toBe("chunked");
   });
 
   it("never runs a mutation from a GET", async () => {
