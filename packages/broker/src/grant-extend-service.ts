@@ -19,7 +19,7 @@ import { commitGrantStep, type GrantStep } from "./audited-change.js";
 import type { BrokerDeps } from "./broker-deps.js";
 import { grantBinding } from "./credential-cipher.js";
 import { authorizeGrantUse } from "./grant-access.js";
-import { assertGrantProvenance, assertStoredGrantSealed } from "./grant-provenance.js";
+import { assertGrantProvenance, assertSealed, assertStoredGrantSealed } from "./grant-provenance.js";
 import { decideExtend, refusal } from "./policy-checks.js";
 
 type Deps = Pick<
@@ -78,12 +78,13 @@ export function createGrantExtendService(deps: Deps) {
       const renewed = await provider.renew({ grant: current, target, expiresAt: deadline });
       changes = { expiresAt: renewed.expiresAt };
     } else {
-      const grant = await store.transaction(
-        async (repos) =>
-          (await repos.grants.beginIssueAttempt(current.id, now, grantTransition("extended").from))?.grant,
+      const begun = await store.transaction((repos) =>
+        repos.grants.beginIssueAttempt(current.id, now, grantTransition("extended").from),
       );
-      if (!grant) throw new ConflictError("this grant ended before it could be extended");
-      await assertStoredGrantSealed({ store, log }, grant, "extended");
+      if (!begun) throw new ConflictError("this grant ended before it could be extended");
+      // The seal as the count found the row, before it re-sealed it.
+      assertSealed(log, begun.grant, begun.sealed, "extended");
+      const { grant } = begun;
       attempt = grant.issueAttempts;
       const issued = await provider.issue({
         // Rounded down: the new credential never outlives the deadline policy allowed.
