@@ -20,6 +20,12 @@ export const POSTGRES_ACL_LOCK = "SELECT pg_advisory_xact_lock(72404691233914524
  */
 const CREATES_ROLE = /^\s*CREATE\s+(?:ROLE|USER|GROUP)\s[^;]*;?\s*$/i;
 
+/** Waits for every reply; rejects with the first failure, in the order the statements were sent. */
+async function firstFailure(replies: readonly Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(replies)).find((reply) => reply.status === "rejected");
+  if (failed) throw failed.reason;
+}
+
 /** How long pg_terminate_backend waits for each session to exit, in milliseconds. */
 const TERMINATE_WAIT_MS = 5000;
 
@@ -56,6 +62,8 @@ export function openPostgresAdmin({
     statement_timeout: timeouts.statementMs,
     lock_timeout: timeouts.lockMs,
     application_name: "leasehold",
+    // A statement goes out without waiting for the answers to those before it on its connection.
+    pipeline: true,
   });
   // An idle client's connection can drop (server restart). Without a listener the pool's 'error'
   // event would crash the process; the pool already discards the client, and the next use reconnects.
@@ -88,10 +96,14 @@ export function openPostgresAdmin({
     signal: AbortSignal | undefined,
     lockFirst = true,
   ): Promise<void> {
-    await client.query("BEGIN");
+    // BEGIN goes out with the first statement (the pool pipelines). It fails only with its connection,
+    // and then so does that statement.
+    const begun = client.query("BEGIN");
+    begun.catch(() => undefined);
     try {
       if (lockFirst) await client.query(POSTGRES_ACL_LOCK);
       await work();
+      await begun;
       signal?.throwIfAborted();
       await client.query("COMMIT");
     } catch (error) {
@@ -108,27 +120,26 @@ export function openPostgresAdmin({
     secrets,
 
     run: (statements, signal) =>
-      withClient((client) =>
-        inTransaction(
+      withClient((client) => {
+        signal?.throwIfAborted();
+        // CREATE ROLE runs before the lock: it changes no ACL, and it is the slow statement (even given
+        // a verifier, PostgreSQL runs PBKDF2 once to refuse an empty password: user.c,
+        // plain_crypt_verify(role, password, "")). The lock then covers the GRANTs and the commit.
+        const lockAt = statements.findIndex((statement) => !CREATES_ROLE.test(statement));
+        const ordered =
+          lockAt === -1
+            ? statements
+            : [...statements.slice(0, lockAt), POSTGRES_ACL_LOCK, ...statements.slice(lockAt)];
+        // Sent together with BEGIN, in one round trip: none needs another's answer, and PostgreSQL runs
+        // a connection's statements in order. Once one fails the rest are refused (the transaction is
+        // aborted), so the first failure is the one thrown; the COMMIT waits for them all.
+        return inTransaction(
           client,
-          async () => {
-            let locked = false;
-            for (const statement of statements) {
-              signal?.throwIfAborted();
-              // CREATE ROLE runs before the lock: it changes no ACL, and it is the slow statement (even
-              // given a verifier, PostgreSQL runs PBKDF2 once to refuse an empty password: user.c,
-              // plain_crypt_verify(role, password, "")). The lock then covers the GRANTs and the commit.
-              if (!locked && !CREATES_ROLE.test(statement)) {
-                await client.query(POSTGRES_ACL_LOCK);
-                locked = true;
-              }
-              await client.query(statement);
-            }
-          },
+          () => firstFailure(ordered.map((text) => client.query(text))),
           signal,
           false,
-        ),
-      ),
+        );
+      }),
 
     endRoles: (roles, signal) =>
       withClient(async (client) => {

@@ -256,6 +256,28 @@ describe.each<SqlEngine>(["postgres", "mysql"])("the SQL provider on %s", (engin
     expect(await scratch.roleExists(sqlRoleName(grant.id, 1))).toBe(false);
   });
 
+  it("a refused statement with others after it fails with its own error, not theirs", async () => {
+    // On PostgreSQL the statements go out together: those after the refused one are refused too
+    // (25P02, the transaction is aborted), and it is the first refusal that says what is wrong.
+    const [create, grantSelect] = target.sql.creationStatements;
+    const bad = targetOf(scratch, {
+      creationStatements: [
+        create,
+        engine === "postgres"
+          ? `GRANT SELECT ON no_such_table TO "{{name}}"`
+          : `GRANT SELECT ON ${scratch.database}.no_such_table TO '{{name}}'@'%'`,
+        grantSelect,
+      ],
+    });
+    const grant = grantFor(scratch.grantId());
+    const error = await issue(grant, bad).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      retryable: false,
+      upstreamCode: engine === "postgres" ? "42P01" : "ER_NO_SUCH_TABLE",
+    });
+    expect(await scratch.roleExists(sqlRoleName(grant.id, 1))).toBe(false);
+  });
+
   it("an unreachable admin database is a retryable failure that does not show the admin URL", async () => {
     const scheme = engine === "postgres" ? "postgresql" : "mysql";
     const adminUrl = `${scheme}://admin:S3cret-Admin@127.0.0.1:${await closedPort()}/${scratch.database}`;
