@@ -82,9 +82,8 @@ export function createGrantExtendService(deps: Deps) {
         repos.grants.beginIssueAttempt(current.id, now, grantTransition("extended").from),
       );
       if (!begun) throw new ConflictError("this grant ended before it could be extended");
-      // The seal as the count found the row, before it re-sealed it.
-      assertSealed(log, begun.grant, begun.sealed, "extended");
-      const { grant } = begun;
+      const { grant, sealed } = begun;
+      assertSealed(log, grant, sealed, "extended"); // as the count found the row, before its re-seal
       attempt = grant.issueAttempts;
       const issued = await provider.issue({
         // Rounded down: the new credential never outlives the deadline policy allowed.
