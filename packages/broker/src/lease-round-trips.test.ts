@@ -1,12 +1,12 @@
-import type { Database, SqlExecutor } from "@leasehold/db";
 import { awsRoleTargetSchema } from "@leasehold/providers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, type Harness, ordersServiceAccount, willing } from "./test-harness.js";
+import { statementCounter } from "./test-statement-counter.js";
 
 /**
  * A lease is on the hot path of every workload that starts (P2 in the benchmarks): each commit and
  * each statement on Leasehold's own database adds to the caller's wait. This pins how many a lease
- * takes, so a change that adds one is seen.
+ * takes, so a change that adds one is seen (the counts: test-statement-counter.ts).
  */
 const leaseTarget = awsRoleTargetSchema.parse({
   id: "orders-role",
@@ -20,38 +20,20 @@ const app = ordersServiceAccount;
 
 describe("the statements of one lease on Leasehold's database", () => {
   let h: Harness;
-  // `unanswered`: of the statements, those sent without waiting for an answer (they go out with the COMMIT).
-  const counts = { transactions: 0, statements: 0, unanswered: 0 };
-  const counted = (sql: SqlExecutor): SqlExecutor => ({
-    ...sql,
-    query: (text, params, name) => {
-      counts.statements += 1;
-      return sql.query(text, params, name);
-    },
-    send: (text, params) => {
-      counts.statements += 1;
-      counts.unanswered += 1;
-      return sql.send(text, params);
-    },
-  });
-  const counting = (db: Database): Database => ({
-    ...db,
-    ...counted(db),
-    transaction: (work) => {
-      counts.transactions += 1;
-      return db.transaction((tx) => work(counted(tx)));
-    },
-  });
+  const counter = statementCounter();
 
   beforeAll(async () => {
-    h = await createHarness("pglite", willing, { targets: [leaseTarget], wrapDatabase: counting });
+    h = await createHarness("pglite", willing, { targets: [leaseTarget], wrapDatabase: counter.wrap });
   });
   afterAll(() => h.close());
 
   it("are sent in two transactions", async () => {
-    Object.assign(counts, { transactions: 0, statements: 0, unanswered: 0 });
+    counter.reset();
     const { credential } = await h.broker.leases.create(app, { targetId: leaseTarget.id });
     expect(credential.secret.kind).toBe("aws-session");
-    expect(counts).toEqual({ transactions: 2, statements: 12, unanswered: 4 });
+    // The grant: its caps' locks and counts; its insert (unanswered) with the audit head; the audit
+    // event (unanswered) with its COMMIT. The activation: its lock and move; its re-seal (unanswered)
+    // with the audit head; the audit events (unanswered) with its COMMIT.
+    expect(counter.counts).toEqual({ transactions: 2, statements: 12, unanswered: 4, waits: 6 });
   });
 });
