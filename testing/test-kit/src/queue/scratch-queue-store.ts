@@ -80,6 +80,10 @@ async function postgresStore(): Promise<ScratchQueueStore> {
 /**
  * Empties every table BullMQ made in `schema` except its migration ledger: jobs, schedulers, events,
  * locks. The PostgreSQL store's equivalent of FLUSHALL.
+ *
+ * TRUNCATE locks its tables one after another while running workers read them in their own order, so
+ * it can be the one PostgreSQL picks to end a deadlock (40P01); the workers' statement then proceeds,
+ * and the TRUNCATE is tried again (a bounded number of times).
  */
 export async function truncateQueueTables(
   query: (sql: string, params?: readonly unknown[]) => Promise<unknown[]>,
@@ -89,8 +93,20 @@ export async function truncateQueueTables(
     "SELECT quote_ident(schemaname) || '.' || quote_ident(tablename) AS name FROM pg_tables WHERE schemaname = $1 AND tablename <> 'migration'",
     [schema],
   )) as { name: string }[];
-  if (rows.length > 0) await query(`TRUNCATE ${rows.map((r) => r.name).join(", ")}`);
+  if (rows.length === 0) return;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await query(`TRUNCATE ${rows.map((r) => r.name).join(", ")}`);
+      return;
+    } catch (error) {
+      const deadlock = (error as { code?: unknown }).code === "40P01";
+      if (!deadlock || attempt >= TRUNCATE_ATTEMPTS) throw error;
+    }
+  }
 }
+
+/** How many times a TRUNCATE ended by a deadlock is tried in all. */
+const TRUNCATE_ATTEMPTS = 5;
 
 async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
