@@ -85,14 +85,11 @@ async function transactionOn<T>(client: pg.PoolClient, work: (tx: SqlExecutor) =
   begun.catch(() => undefined);
   const unanswered: Promise<unknown>[] = [];
   const result = await work({
-    query: (text, params, name) => runOn(client, text, params, name),
+    ...executorOn(client),
     send: async (text, params) => {
       const sent = runOn(client, text, params);
       sent.catch(() => undefined);
       unanswered.push(sent);
-    },
-    exec: async (script) => {
-      await client.query(script);
     },
   });
   await begun;
