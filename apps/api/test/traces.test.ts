@@ -100,18 +100,28 @@ describe("traces over OTLP from the API and worker processes", () => {
           return r.scopeSpans.flatMap((s) => s.spans.map((span) => ({ ...span, service })));
         }),
       );
-    const issue = await eventually(
-      async () => spans().find((s) => s.name === "provider.issue"),
+    // Walk up from the provider call: each parent is the one named, in the service named. A span is
+    // exported when it ends, in its process's next batch: the job's ends after the activating commit
+    // (and so may after the credential was read), so the walk waits until it reaches a root.
+    const walk = () => {
+      const all = spans();
+      const byId = new Map(all.map((s) => [s.spanId, s]));
+      const found: (typeof all)[number][] = [];
+      let span = all.find((s) => s.name === "provider.issue");
+      for (; span; span = byId.get(span.parentSpanId ?? "")) found.push(span);
+      const top = found.at(-1);
+      return top && !top.parentSpanId ? found : undefined;
+    };
+    const walked = await eventually(
+      async () => walk(),
       10_000,
-      "the worker's provider span",
+      "the spans from the provider call up to its root",
     );
-    const all = spans();
-    const byId = new Map(all.map((s) => [s.spanId, s]));
-    // Walk up from the provider call: each parent is the one named, in the service named.
+    const issue = walked[0];
     const chain: string[] = [];
-    for (let span: (typeof all)[number] | undefined = issue; span; span = byId.get(span.parentSpanId ?? "")) {
+    for (const span of walked) {
       chain.push(`${span.service} ${span.name}`);
-      expect(span.traceId).toBe(issue.traceId);
+      expect(span.traceId).toBe(issue?.traceId);
     }
     expect(chain).toEqual([
       "leasehold-worker provider.issue",
