@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
+import { turnSocket } from "./turn-socket.js";
 
 /**
  * Runs one parameterized statement. Both a Database and a transaction are executors. Statements a
@@ -104,11 +105,13 @@ async function transactionOn<T>(client: pg.PoolClient, work: (tx: SqlExecutor) =
 
 /** Opens a PostgreSQL server pool. */
 export function openPostgres(url: string, options: { maxConnections?: number } = {}): Database {
-  // Pipelined: a statement is sent without waiting for the answers to those before it on its connection.
+  // Pipelined: a statement is sent without waiting for the answers to those before it on its connection,
+  // and the statements given in one turn leave in one write.
   const pool = new pg.Pool({
     connectionString: url,
     max: options.maxConnections ?? POSTGRES_POOL_SIZE,
     pipeline: true,
+    stream: turnSocket,
   });
   const inProcess = inProcessLocks();
   // An idle client losing its connection must not crash the process; the pool replaces it.
