@@ -84,6 +84,23 @@ const GRANT_FOR_DELIVERY = {
          FROM grants WHERE id = $1 FOR SHARE`,
 } as const;
 
+/**
+ * The caps' counts (caps.ts in the broker), run before every grant and lease while the scope's lock is
+ * held: prepared once per connection, each served by a partial index of the grants that may count
+ * (migration 0016), so they read those and not every grant ever made.
+ */
+const COUNT_HELD = {
+  name: "leasehold_count_held",
+  text: `SELECT count(*)::int AS count, min(expires_at) AS next_free_at FROM grants
+         WHERE principal_id = $1 AND state IN ('issuing', 'active') AND (request_id IS NULL) = $2`,
+} as const;
+const COUNT_LEASES_BY_PRINCIPAL = {
+  name: "leasehold_count_leases_by_principal",
+  text: `SELECT principal_id, count(*)::int AS count, min(expires_at) AS next_free_at FROM grants
+         WHERE target_id = $1 AND request_id IS NULL AND state IN ('issuing', 'active')
+         GROUP BY principal_id`,
+} as const;
+
 /** A grant as its delivery reads it (`lockForDelivery`). */
 export type DeliveryRead = {
   readonly grant: Grant;
@@ -353,10 +370,9 @@ export function grantRepo(sql: SqlExecutor, key: Keyring) {
     /** A principal's grants (leases, or grants from requests) issuing or active. */
     async countHeld(principalId: string, kind: "lease" | "requested"): Promise<HeldCount> {
       const [row] = await sql.query<{ count: number; next_free_at: Date | null }>(
-        `SELECT count(*)::int AS count, min(expires_at) AS next_free_at FROM grants
-         WHERE principal_id = $1 AND state IN ('issuing', 'active')
-           AND (request_id IS NULL) = $2`,
+        COUNT_HELD.text,
         [principalId, kind === "lease"],
+        COUNT_HELD.name,
       );
       return { count: row?.count ?? 0, nextFreeAt: row?.next_free_at ?? null };
     },
@@ -364,10 +380,9 @@ export function grantRepo(sql: SqlExecutor, key: Keyring) {
     /** Leases on a target issuing or active, per principal. */
     async countLeasesByPrincipal(targetId: string): Promise<HeldByPrincipal[]> {
       const rows = await sql.query<{ principal_id: string; count: number; next_free_at: Date | null }>(
-        `SELECT principal_id, count(*)::int AS count, min(expires_at) AS next_free_at FROM grants
-         WHERE target_id = $1 AND request_id IS NULL AND state IN ('issuing', 'active')
-         GROUP BY principal_id`,
+        COUNT_LEASES_BY_PRINCIPAL.text,
         [targetId],
+        COUNT_LEASES_BY_PRINCIPAL.name,
       );
       return rows.map((r) => ({ principalId: r.principal_id, count: r.count, nextFreeAt: r.next_free_at }));
     },

