@@ -15,6 +15,7 @@ export * from "./pre-approval-repo.js";
 export * from "./reseal-repo.js";
 export * from "./rotation-run-repo.js";
 export * from "./store.js";
+export * from "./turn-socket.js";
 export * from "./vault-secret-id-repo.js";
 export * from "./web-login-repo.js";
 export * from "./web-session-repo.js";

@@ -13,10 +13,9 @@ type WriteCallback = (error?: Error | null) => void;
  * code that gave it. Corks nest: node-postgres's own cork and uncork of a statement's messages still
  * hold inside ours.
  *
- * Handed to node-postgres through its `stream` option by Leasehold's own database pool (database.ts);
- * the target databases' pools (providers) keep node-postgres's socket, as adapters do not depend on
- * one another. Over TLS node-postgres writes to the TLS socket it wraps this one in, so there nothing
- * changes.
+ * Handed to node-postgres through its `stream` option: by Leasehold's own database pool (database.ts),
+ * and by the runtime to the PostgreSQL targets' pools (the SQL provider's `postgresSocket`). Over TLS
+ * node-postgres writes to the TLS socket it wraps this one in, so there nothing changes.
  */
 export class TurnSocket extends Socket {
   #corked = false;

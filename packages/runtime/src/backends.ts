@@ -1,5 +1,6 @@
 import type { Rotation, RotationSetup } from "@leasehold/broker";
 import { ConfigError, type LeaseholdConfig, type RotationConfig } from "@leasehold/config";
+import { turnSocket } from "@leasehold/db";
 import {
   alternatingRoles,
   type CredentialProvider,
@@ -50,6 +51,8 @@ export function providersFor({ config, aws, vault, sqlAdminUrls }: Backends): Cr
   if (sqlTargets.length > 0) {
     providers.push(
       createSqlProvider({
+        // A lease's statements, sent together, leave in one write, as on Leasehold's own database.
+        postgresSocket: turnSocket,
         adminUrlFor: (target) => {
           const url = sqlAdminUrls.get(target.id);
           // Checked above for every sql target, so this cannot happen while the process runs.

@@ -52,6 +52,7 @@ export function openPostgresAdmin({
   secrets,
   maxConnections,
   timeouts = SQL_ADMIN_TIMEOUTS,
+  postgresSocket,
 }: SqlAdminConnection): SqlAdmin {
   const pool = new pg.Pool({
     connectionString: adminUrl,
@@ -64,6 +65,7 @@ export function openPostgresAdmin({
     application_name: "leasehold",
     // A statement goes out without waiting for the answers to those before it on its connection.
     pipeline: true,
+    ...(postgresSocket ? { stream: postgresSocket } : {}),
   });
   // An idle client's connection can drop (server restart). Without a listener the pool's 'error'
   // event would crash the process; the pool already discards the client, and the next use reconnects.

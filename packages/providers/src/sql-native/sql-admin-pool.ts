@@ -1,11 +1,11 @@
 import { openMysqlAdmin } from "./mysql-admin.js";
 import { openPostgresAdmin } from "./postgres-admin.js";
-import type { SqlAdmin } from "./sql-admin.js";
+import type { SqlAdmin, SqlAdminConnection } from "./sql-admin.js";
 import type { SqlLocation } from "./sql-credentials.js";
 import { SqlAdminError } from "./sql-errors.js";
 import type { SqlEngine, SqlTarget } from "./sql-schemas.js";
 
-export type SqlAdminPoolOptions = {
+export type SqlAdminPoolOptions = Pick<SqlAdminConnection, "postgresSocket"> & {
   /** Connections per target; every lease shares them. */
   readonly maxConnections: number;
 };
@@ -37,6 +37,7 @@ export function createSqlAdminPools(options: SqlAdminPoolOptions): SqlAdminPools
         location: parseAdminUrl(target.sql.engine, adminUrl),
         secrets: adminUrlSecrets(adminUrl),
         maxConnections: options.maxConnections,
+        ...(options.postgresSocket ? { postgresSocket: options.postgresSocket } : {}),
       };
       const admin =
         target.sql.engine === "postgres" ? openPostgresAdmin(connection) : openMysqlAdmin(connection);

@@ -1,3 +1,4 @@
+import type { Socket } from "node:net";
 import type { SqlLocation } from "./sql-credentials.js";
 import type { SqlEngine } from "./sql-schemas.js";
 import type { PasswordForm } from "./sql-stored-password.js";
@@ -80,4 +81,6 @@ export type SqlAdminConnection = {
   readonly maxConnections: number;
   /** Default: SQL_ADMIN_TIMEOUTS. */
   readonly timeouts?: SqlAdminTimeouts;
+  /** PostgreSQL only: a new socket for each connection (node-postgres's `stream`). Default: its own. */
+  readonly postgresSocket?: () => Socket;
 };

@@ -1,7 +1,7 @@
 import { type Target, UpstreamError } from "@leasehold/domain";
 import { type CredentialProvider, type GrantInput, issuedScopes } from "../credential-provider.js";
 import type { DatabaseCredential } from "../issued-credential.js";
-import type { SqlAdmin } from "./sql-admin.js";
+import type { SqlAdmin, SqlAdminConnection } from "./sql-admin.js";
 import { createSqlAdminPools } from "./sql-admin-pool.js";
 import {
   credentialUrl,
@@ -22,7 +22,7 @@ export type SqlProviderOptions = {
   readonly maxConnectionsPerTarget?: number;
   /** Default: the system clock. */
   readonly clock?: () => Date;
-};
+} & Pick<SqlAdminConnection, "postgresSocket">;
 
 /**
  * Native PostgreSQL roles and MySQL/MariaDB users, created and dropped by Leasehold with the
@@ -37,7 +37,10 @@ export type SqlProvider = CredentialProvider<SqlReference, SqlReference, Databas
 // biome-ignore lint/complexity/noExcessiveLinesPerFunction: a provider is one object of the contract's methods over the pools it closes over; each method is short.
 export function createSqlProvider(options: SqlProviderOptions): SqlProvider {
   const clock = options.clock ?? (() => new Date());
-  const pools = createSqlAdminPools({ maxConnections: options.maxConnectionsPerTarget ?? 5 });
+  const pools = createSqlAdminPools({
+    maxConnections: options.maxConnectionsPerTarget ?? 5,
+    ...(options.postgresSocket ? { postgresSocket: options.postgresSocket } : {}),
+  });
 
   /** The target's admin, and how to report its failures without secrets. */
   const open = (anyTarget: Target) => {

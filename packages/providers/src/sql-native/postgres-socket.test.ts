@@ -1,0 +1,46 @@
+import { Socket } from "node:net";
+import { createSqlScratch, type SqlScratch } from "@leasehold/test-kit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSqlProvider } from "./sql-provider.js";
+import { sqlTargetSchema } from "./sql-schemas.js";
+import { grantFor } from "./test-grant.js";
+
+/** The runtime gives the PostgreSQL targets' pools the socket Leasehold's own database uses. */
+describe("a PostgreSQL target's connections", () => {
+  let scratch: SqlScratch;
+  beforeAll(async () => {
+    scratch = await createSqlScratch("postgres");
+  });
+  afterAll(() => scratch?.drop());
+
+  it("go through the socket the provider is given, and a lease over it works", async () => {
+    const sockets: Socket[] = [];
+    const provider = createSqlProvider({
+      adminUrlFor: () => scratch.adminUrl,
+      postgresSocket: () => {
+        const socket = new Socket();
+        sockets.push(socket);
+        return socket;
+      },
+    });
+    try {
+      const target = sqlTargetSchema.parse(scratch.targetConfig());
+      const issued = await provider.issue({
+        grant: grantFor(scratch.grantId()),
+        target,
+        approval: null,
+        checkpoint: async () => undefined,
+      });
+      const session = await scratch.login(issued.secret.url ?? "");
+      try {
+        await session.query(`SELECT item FROM ${scratch.orders}`);
+      } finally {
+        await session.close();
+      }
+      expect(sockets.length).toBeGreaterThan(0);
+      expect(sockets.every((socket) => socket.bytesWritten > 0)).toBe(true);
+    } finally {
+      await provider.close?.();
+    }
+  });
+});
