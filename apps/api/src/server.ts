@@ -147,14 +147,13 @@ export async function buildServer({
  * try again (the latest, when a batch had several).
  */
 export const trpcHeaders: TrpcHeaders = (errors) => {
-  const headers = new Headers([["cache-control", "no-store"]]);
   const retryAfter = Math.max(
     0,
     ...errors.map((e) => (e.cause instanceof LimitExceededError ? e.cause.retryAfterSeconds : 0)),
   );
-  if (retryAfter > 0) headers.set("retry-after", String(retryAfter));
-  return headers;
+  return retryAfter > 0 ? { ...NO_STORE, "retry-after": String(retryAfter) } : NO_STORE;
 };
+const NO_STORE = { "cache-control": "no-store" } as const;
 
 /** Cookies, console sessions (and their CSRF guard on /trpc), the sign-in routes and the console. */
 async function registerWebEdge(app: FastifyInstance, web: WebEdge): Promise<void> {

@@ -5,7 +5,7 @@ import { getHTTPStatusCode } from "@trpc/server/http";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 
 /** The headers every tRPC answer carries, from the errors it reports (none when it succeeded). */
-export type TrpcHeaders = (errors: readonly TRPCError[]) => Headers;
+export type TrpcHeaders = (errors: readonly TRPCError[]) => Readonly<Record<string, string>>;
 
 type Options<TRouter extends AnyTRPCRouter> = {
   readonly prefix: string;
@@ -83,6 +83,9 @@ function plainCall(router: AnyTRPCRouter, req: FastifyRequest, path: string): Pl
   return procedure?._def.type === call.type ? call : undefined;
 }
 
+/** What tRPC's resolveResponse sets on every JSON answer, after the router's own headers. */
+const ANSWER_HEADERS = { vary: "trpc-accept, accept", "content-type": "application/json" } as const;
+
 /** What tRPC's resolveResponse answers for one call, built directly. */
 async function answerCall<TRouter extends AnyTRPCRouter>(
   options: Options<TRouter>,
@@ -132,11 +135,9 @@ async function answerCall<TRouter extends AnyTRPCRouter>(
     plain = { error: shape };
     body = { error: config.transformer.output.serialize(shape) };
   }
-  const headers = options.headers(error ? [error] : []);
-  headers.set("vary", "trpc-accept, accept");
-  headers.set("content-type", "application/json");
   res.code(getHTTPStatusCode(plain as Parameters<typeof getHTTPStatusCode>[0], error ? [error] : []));
-  for (const [name, value] of headers) res.header(name, value);
+  res.headers(options.headers(error ? [error] : []));
+  res.headers(ANSWER_HEADERS);
   // A Buffer, so that Fastify keeps tRPC's content type as it is (it adds a charset to a string's).
   return res.send(Buffer.from(JSON.stringify(body)));
 }
