@@ -107,6 +107,29 @@ describe.each(dialects)("reads of live rows on %s", (dialect) => {
     expect(rows).toBe(result.grants.reduce((sum, g) => sum + g.count, 0));
   });
 
+  it("the drift scan's owners of leftover roles, by the id prefix a role's name carries", async () => {
+    const target = `drifted-${randomUUID()}`;
+    const principalId = `workload-${randomUUID()}`;
+    await grantsWithHistory(principalId, target, [target, target]);
+    const live = await db.query<{ id: string }>(
+      "SELECT id FROM grants WHERE principal_id = $1 AND state = 'issuing'",
+      [principalId],
+    );
+    const prefixOf = (id: string) => id.replaceAll("-", "").slice(0, 16);
+    const prefixes = live.map((g) => prefixOf(g.id));
+    const { result, rows } = await rowsRead(db, "grants", (tx) =>
+      grantRepo(tx, ring).ownershipByIdPrefix([
+        ...prefixes.map((p) => p.toUpperCase()),
+        "0000000000000000",
+        "not-a-grant-id!!",
+        "",
+      ]),
+    );
+    expect(result.map((g) => g.id).sort()).toEqual(live.map((g) => g.id).sort());
+    expect(result.every((g) => g.state === "issuing" && g.durationSeconds === 600)).toBe(true);
+    expect(rows).toBeLessThanOrEqual(2);
+  });
+
   it("a rotation's stalled runs and last success, every sweep and every minute", async () => {
     const rotationId = `rotation-${randomUUID()}`;
     await db.transaction(async (tx) => {
