@@ -1,6 +1,6 @@
 import type { Bench, BenchResult, Figure } from "./bench-result.js";
 import { closedLoop, fastest, type LoopResult, ratePerSecond } from "./closed-loop.js";
-import { meterCpu } from "./process-cpu.js";
+import { cpuPerCall, type MeteredCpu, meterCpu } from "./process-cpu.js";
 import { openRawRoleCreator } from "./raw-role-creation.js";
 import { formatNumber } from "./report.js";
 import { startSqlLeaseFixture, TARGET_ID } from "./sql-lease-fixture.js";
@@ -26,7 +26,7 @@ const TARGET_RATIO = 0.8;
 /** Leases ask for an hour, so none expires (and is dropped by the worker) while the benchmark runs. */
 const LEASE_TTL_SECONDS = 3600;
 
-type Phase = { loop: LoopResult; cpuMs: Record<string, number> };
+type Phase = MeteredCpu & { loop: LoopResult };
 
 const pct = (ratio: number) => `${formatNumber(ratio * 100)} %`;
 const rate = (phase: Phase) => ratePerSecond(phase.loop);
@@ -52,20 +52,20 @@ export const p2SqlLeaseRate: Bench = {
         // Each side's roles are dropped after its phase, untimed.
         const sides = {
           raw: async (n: number): Promise<Phase> => {
-            const { result, cpuMs } = await meterCpu(fixture.processes, () =>
+            const { result, ...metered } = await meterCpu(fixture.processes, () =>
               closedLoop(n, concurrency, async () => {
                 await raw.createRole();
               }),
             );
             await fixture.dropRoles(raw.takeNames());
-            return { loop: result, cpuMs };
+            return { loop: result, ...metered };
           },
           api: async (n: number): Promise<Phase> => {
-            const { result, cpuMs } = await meterCpu(fixture.processes, () =>
+            const { result, ...metered } = await meterCpu(fixture.processes, () =>
               closedLoop(n, concurrency, lease),
             );
             await fixture.dropRoles(leased.splice(0));
-            return { loop: result, cpuMs };
+            return { loop: result, ...metered };
           },
         };
         try {
@@ -147,12 +147,10 @@ function latencyNote(concurrency: number, api: LoopResult, raw: LoopResult): str
   return `latency at ${concurrency} in flight: API p50 ${ms(a.p50)}, p99 ${ms(a.p99)}; raw p50 ${ms(r.p50)}, p99 ${ms(r.p99)}`;
 }
 
-/** CPU per successful call, by process group, for the phases that counted. */
+/** CPU per successful call, by process group (and its kernel part), for the phases that counted. */
 function cpuNote(concurrency: number, api: Phase, raw: Phase): string {
   const perCall = (phase: Phase, names: readonly string[]) =>
-    names
-      .map((name) => `${name} ${formatNumber((phase.cpuMs[name] ?? 0) / Math.max(1, phase.loop.succeeded))}`)
-      .join(", ");
+    names.map((name) => cpuPerCall(phase, name, phase.loop.succeeded, 1)).join(", ");
   return (
     `CPU per lease at ${concurrency} in flight, ms — through the API: ${perCall(api, ["api", "worker", "Leasehold's database", "target database", "bench"])}` +
     `; raw: ${perCall(raw, ["target database", "bench"])} (bench = this process: the client, and reading the servers' logs)`

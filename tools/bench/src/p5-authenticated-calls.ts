@@ -1,7 +1,7 @@
 import type { Bench, BenchResult, Figure } from "./bench-result.js";
 import { fastest } from "./closed-loop.js";
 import { type HttpLoadResult, type HttpTarget, httpLoad } from "./http-load.js";
-import { meterCpu, type ProcessGroups } from "./process-cpu.js";
+import { cpuPerCall, type MeteredCpu, meterCpu, type ProcessGroups } from "./process-cpu.js";
 import { formatNumber } from "./report.js";
 import { type SqlLeaseFixture, startSqlLeaseFixture, TARGET_ID } from "./sql-lease-fixture.js";
 import { type BareServer, startBareServer } from "./start-bare-server.js";
@@ -27,7 +27,7 @@ const TARGET_RATE = 5000;
 
 type Side = "api" | "floor" | "bare";
 const SIDES: readonly Side[] = ["bare", "floor", "api"];
-type Phase = { load: HttpLoadResult; cpuMs: Record<string, number> };
+type Phase = MeteredCpu & { load: HttpLoadResult };
 
 const rate = (phase: Phase) => (phase.load.wallMs > 0 ? (phase.load.ok * 1000) / phase.load.wallMs : 0);
 const pct = (ratio: number) => `${formatNumber(ratio * 100)} %`;
@@ -71,10 +71,10 @@ async function measure(fixture: SqlLeaseFixture, bare: BareServer, log: (line: s
     "Leasehold's database": fixture.processes["Leasehold's database"] ?? none,
   };
   const drive = async (side: Side, durationMs: number): Promise<Phase> => {
-    const { result, cpuMs } = await meterCpu(processes, () =>
+    const { result, ...metered } = await meterCpu(processes, () =>
       httpLoad(targets[side], { connections: CONNECTIONS, durationMs }),
     );
-    return { load: result, cpuMs };
+    return { load: result, ...metered };
   };
 
   for (const side of SIDES) await drive(side, WARM_UP_MS);
@@ -137,10 +137,9 @@ function report(title: string, best: Record<Side, Phase>): BenchResult {
   };
 }
 
-/** CPU per successful call, in µs, by process group. */
+/** CPU per successful call, in µs, by process group (and its kernel part). */
 function cpuNote(name: string, phase: Phase, groups: readonly string[]): string {
-  const calls = Math.max(1, phase.load.ok);
-  const parts = groups.map((g) => `${g} ${formatNumber(((phase.cpuMs[g] ?? 0) * 1000) / calls)}`);
+  const parts = groups.map((g) => cpuPerCall(phase, g, phase.load.ok, 1000));
   return `CPU per ${name} call, µs: ${parts.join(", ")} (bench = this process: the load generator, and reading the API's logs)`;
 }
 
