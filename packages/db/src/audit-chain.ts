@@ -117,21 +117,23 @@ function keyChangeTarget(
  */
 export function headLinkKey(ring: Keyring, head: HeadRow, keyId: string | null): KeyEntry {
   if (head.seq === 0 && head.hash === GENESIS) return ring.current;
-  const forged = new Error(
-    "the audit trail's head was changed outside Leasehold (its MAC does not match), so nothing more is recorded: run leasehold audit verify",
-  );
+  // Made only when thrown: capturing its stack was most of what this cost every audited transaction.
+  const forged = () =>
+    new Error(
+      "the audit trail's head was changed outside Leasehold (its MAC does not match), so nothing more is recorded: run leasehold audit verify",
+    );
   if (keyId !== null) {
     const entry = keyById(ring, keyId);
     if (!entry)
       throw new Error(`the audit trail's head is under ${notInRing(keyId)}: nothing more is recorded`);
     // Extending a forged head would give it a valid MAC. One without a MAC is from before heads had
     // them, and is sealed now (the upgrade path; `verify` reports it until then).
-    if (headProblem(headKey(entry.key), head) === "forged") throw forged;
+    if (headProblem(headKey(entry.key), head) === "forged") throw forged();
     return entry;
   }
   if (head.mac === null) return ring.current;
   const entry = ringKeys(ring).find((candidate) => headProblem(headKey(candidate.key), head) === undefined);
-  if (!entry) throw forged;
+  if (!entry) throw forged();
   return entry;
 }
 
