@@ -5,6 +5,7 @@ export * from "./auto-approval-repo.js";
 export * from "./break-glass-repo.js";
 export * from "./database.js";
 export * from "./expiring-key-repo.js";
+export * from "./grant-queries.js";
 export * from "./grant-repo.js";
 export * from "./health-counts.js";
 export * from "./keyring.js";
