@@ -7,8 +7,8 @@ type WriteCallback = (error?: Error | null) => void;
  *
  * node-postgres writes each statement on its own (it corks only the messages of one statement), so a
  * pipelined transaction's BEGIN, statements and COMMIT, given together, cost one write system call
- * each. On a VM a socket write is tens of microseconds: the largest single cost in the API's profile
- * under load. The first write of a turn corks the socket and the end of the turn (`process.nextTick`)
+ * each (a five-statement transaction's client CPU fell from 138–160 µs to 117–153 with one write).
+ * The first write of a turn corks the socket and the end of the turn (`process.nextTick`)
  * uncorks it, so everything given in between leaves in one write and nothing waits longer than the
  * code that gave it. Corks nest: node-postgres's own cork and uncork of a statement's messages still
  * hold inside ours.
